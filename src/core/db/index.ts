@@ -1,0 +1,5 @@
+export type { Migration } from './migrate.ts';
+export { migrate } from './migrate.ts';
+export type { DbConfig } from './open.ts';
+export { openDb } from './open.ts';
+export type { Db, Engine, Queryable } from './types.ts';

@@ -1,0 +1,79 @@
+import pg from 'pg';
+import { limits } from '../limits.ts';
+import type { Db, Queryable } from './types.ts';
+
+const int8 = 20;
+const int8Array = 1016;
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === int8) return (v: string) => BigInt(v);
+    if (oid === int8Array) return (v: string) => parseInt8Array(v);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+function parseInt8Array(text: string): bigint[] {
+  if (text === '{}') return [];
+  return text
+    .slice(1, -1)
+    .split(',')
+    .map((v) => BigInt(v));
+}
+
+function wrap(client: pg.PoolClient | pg.Pool): Queryable {
+  return {
+    async query<R>(sql: string, params?: readonly unknown[]) {
+      const result = await client.query({ text: sql, values: params as unknown[] | undefined, types });
+      return result.rows as R[];
+    },
+    async exec(sql: string) {
+      await client.query({ text: sql, types });
+    },
+  };
+}
+
+export interface PostgresOptions {
+  connectionString: string;
+  /** Every connection uses this schema first: how tests and CI get a fresh database. */
+  schema?: string | undefined;
+  poolMax?: number;
+}
+
+/** A PostgreSQL server reached through node-postgres. */
+export function openPostgres(options: PostgresOptions): Db {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolMax ?? limits.pgPoolConnectionsMax,
+    options: options.schema ? `-c search_path=${options.schema}` : undefined,
+  });
+  // An idle client's error (a server restart) must not crash the process; the next query fails.
+  pool.on('error', () => {});
+  const base = wrap(pool);
+  return {
+    engine: 'postgres',
+    query: base.query,
+    exec: base.exec,
+    async transaction(fn) {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const value = await fn(wrap(client));
+        await client.query('COMMIT');
+        return value;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,26 @@
+/** Which engine runs the SQL: the embedded WASM PostgreSQL or a PostgreSQL server. */
+export type Engine = 'pglite' | 'postgres';
+
+/** A connection, or a transaction on one. */
+export interface Queryable {
+  /**
+   * Runs one statement with `$n` parameters and returns its rows. `int8` columns come back as
+   * `bigint`, `uuid` as canonical text, `numeric` as text.
+   */
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Runs one or more statements without parameters (DDL, `BEGIN; ...`). */
+  exec(sql: string): Promise<void>;
+}
+
+/** The storage of one Paybao process: the same SQL on both engines. */
+export interface Db extends Queryable {
+  readonly engine: Engine;
+  /**
+   * Runs `fn` in one transaction on one connection: committed when it resolves, rolled back when
+   * it throws. On PostgreSQL concurrent transactions run on separate pooled connections; on
+   * PGlite they queue, since it has one.
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Closes every connection; pending work is the caller's to drain first. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,18 @@
+/**
+ * Money is a bigint of minor units (fen) inside, a decimal string at the edges. Never a float.
+ */
+const decimalPattern = /^(0|[1-9]\d{0,15})(\.\d{1,2})?$/;
+
+/** "88.8" → 8880n. Returns undefined for anything that is not a plain decimal with ≤ 2 places. */
+export function parseAmount(text: string): bigint | undefined {
+  if (!decimalPattern.test(text)) return undefined;
+  const [whole = '0', fraction = ''] = text.split('.');
+  return BigInt(whole) * 100n + BigInt(fraction.padEnd(2, '0'));
+}
+
+/** 8880n → "88.80". */
+export function formatAmount(fen: bigint): string {
+  const sign = fen < 0n ? '-' : '';
+  const abs = fen < 0n ? -fen : fen;
+  return `${sign}${abs / 100n}.${(abs % 100n).toString().padStart(2, '0')}`;
+}

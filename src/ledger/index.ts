@@ -1,0 +1,11 @@
+/** The ledger: accounts and transfers with TigerBeetle's semantics, on PostgreSQL or PGlite. */
+export { type BatchStats, Ledger, type LedgerOptions } from './engine.ts';
+export { ledgerMigrations } from './migrations/index.ts';
+export {
+  type CreateAccountResult,
+  type CreateTransferResult,
+  createAccountResults,
+  createTransferResults,
+} from './results.ts';
+export { amountMax } from './state-machine.ts';
+export * from './types.ts';
