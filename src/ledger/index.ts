@@ -9,3 +9,4 @@ export {
 } from './results.ts';
 export { amountMax } from './state-machine.ts';
 export * from './types.ts';
+export { type LedgerViolation, verifyLedger } from './verify.ts';

@@ -1,0 +1,24 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../../src/core/clock.ts';
+import { openPlatform, type Platform } from '../../src/platform.ts';
+
+/**
+ * The engine every test runs on: PostgreSQL when DATABASE_URL is set, PGlite otherwise. CI runs
+ * the whole suite once on each. On PostgreSQL each call gets a schema of its own.
+ */
+export const engine: 'postgres' | 'pglite' = process.env.DATABASE_URL ? 'postgres' : 'pglite';
+export const databaseUrl = process.env.DATABASE_URL || undefined;
+
+export function freshSchema(): string | undefined {
+  return databaseUrl ? `t_${randomBytes(6).toString('hex')}` : undefined;
+}
+
+/** A migrated platform on a fresh, empty database (in-memory PGlite or a new schema). */
+export function freshPlatform(options: { clock?: Clock; schema?: string; dataDir?: string } = {}): Promise<Platform> {
+  return openPlatform({
+    databaseUrl,
+    databaseSchema: options.schema ?? freshSchema(),
+    dataDir: options.dataDir,
+    clock: options.clock,
+  });
+}
