@@ -9,6 +9,8 @@ export const limits = {
   batchEventsMax: 8190,
   /** How long the batcher waits for more events when the engine is idle. */
   batchWaitMs: 1,
+  /** Batches executing at once in one process: one being written while the next is applied. */
+  batchesInFlightMax: 2,
   /** Submissions queued behind the batch in flight before callers are refused. */
   queueEventsMax: 1_000_000,
   /** Pending transfers voided by one expiry sweep batch. */
@@ -21,6 +23,8 @@ export const limits = {
   lookupIdsMax: 8190,
   /** How long SIGTERM waits for in-flight batches before giving up. */
   shutdownDrainMs: 30_000,
+  /** Accounts one process keeps in memory between batches (least recently loaded leave first). */
+  accountCacheMax: 250_000,
   /** Connections in the PostgreSQL pool of one process. */
   pgPoolConnectionsMax: 8,
 } as const;

@@ -11,12 +11,13 @@ interface Queued<Req, Res> {
  * Group commit. Callers submit requests; while one batch is in flight, the next gathers. A batch
  * takes whole requests (a request is never split, so a linked chain never spans two batches) up
  * to `batchEventsMax` events, runs them through `execute` as one unit, and answers every caller
- * with its own result, or every caller with the same error if the unit failed.
+ * with its own result, or every caller with the same error if the unit failed. Up to
+ * `maxInFlight` batches run at once; `execute` keeps their effects in dispatch order.
  */
 export class Batcher<Req, Res> {
   #queue: Array<Queued<Req, Res>> = [];
   #queuedEvents = 0;
-  #running = false;
+  #inFlight = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #idle: Array<() => void> = [];
@@ -24,6 +25,7 @@ export class Batcher<Req, Res> {
   constructor(
     private readonly execute: (requests: readonly Req[]) => Promise<Res[]>,
     private readonly waitMs: number = limits.batchWaitMs,
+    private readonly maxInFlight: number = limits.batchesInFlightMax,
   ) {}
 
   /** Queues one request of `size` events; resolves once its batch has committed. */
@@ -50,34 +52,41 @@ export class Batcher<Req, Res> {
 
   /** Resolves when nothing is queued or in flight. */
   drained(): Promise<void> {
-    if (!this.#running && this.#queue.length === 0) return Promise.resolve();
+    if (this.#inFlight === 0 && this.#queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
   #schedule(): void {
-    if (this.#running || this.#timer) return;
-    if (this.#queuedEvents >= limits.batchEventsMax || this.waitMs <= 0) {
-      this.#timer = setTimeout(() => this.#run(), 0);
-    } else {
-      this.#timer = setTimeout(() => this.#run(), this.waitMs);
-    }
+    if (this.#timer || this.#queue.length === 0 || this.#inFlight >= this.maxInFlight) return;
+    // Idle: wait a moment for company. Busy: the batch in flight is the wait.
+    const wait = this.#inFlight === 0 && this.#queuedEvents < limits.batchEventsMax ? this.waitMs : 0;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#dispatch();
+    }, wait);
   }
 
-  async #run(): Promise<void> {
-    this.#timer = undefined;
-    if (this.#running) return;
-    this.#running = true;
-    while (this.#queue.length > 0) {
+  #dispatch(): void {
+    while (this.#queue.length > 0 && this.#inFlight < this.maxInFlight) {
       const batch = this.#take();
-      try {
-        const results = await this.execute(batch.map((q) => q.request));
-        for (const [i, q] of batch.entries()) q.resolve(results[i] as Res);
-      } catch (error) {
-        for (const q of batch) q.reject(error);
-      }
+      this.#inFlight++;
+      this.execute(batch.map((q) => q.request))
+        .then(
+          (results) => {
+            for (const [i, q] of batch.entries()) q.resolve(results[i] as Res);
+          },
+          (error: unknown) => {
+            for (const q of batch) q.reject(error);
+          },
+        )
+        .finally(() => {
+          this.#inFlight--;
+          if (this.#inFlight === 0 && this.#queue.length === 0) {
+            for (const resolve of this.#idle.splice(0)) resolve();
+          }
+          this.#schedule();
+        });
     }
-    this.#running = false;
-    for (const resolve of this.#idle.splice(0)) resolve();
   }
 
   #take(): Array<Queued<Req, Res>> {

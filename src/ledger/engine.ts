@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { type Clock, systemClock } from '../core/clock.ts';
-import type { Db } from '../core/db/index.ts';
+import type { Db, Queryable } from '../core/db/index.ts';
 import { u128Max } from '../core/ids.ts';
 import { limits } from '../core/limits.ts';
 import { Batcher } from './batcher.ts';
 import type { CreateAccountResult, CreateTransferResult } from './results.ts';
-import { StateMachine } from './state-machine.ts';
+import { type AccountState, StateMachine } from './state-machine.ts';
 import * as store from './store.ts';
 import {
   type Account,
@@ -27,6 +28,8 @@ export interface BatchStats {
   events: number;
   requests: number;
   durationMs: number;
+  /** Where the batch's time went: lock, load, apply (in memory), write, commit. */
+  phasesMs: { lock: number; load: number; apply: number; write: number; commit: number };
 }
 
 export interface LedgerOptions {
@@ -48,6 +51,17 @@ export class Ledger {
   readonly #onBatch: ((s: BatchStats) => void) | undefined;
   readonly #batcher: Batcher<Request, Response>;
   #sweep: NodeJS.Timeout | undefined;
+  /**
+   * Accounts as of the last batch this process applied. Valid while `#cacheVersion` equals the
+   * version token in ledger_state (after the batches in flight commit): no other process wrote.
+   */
+  readonly #cache = new Map<bigint, AccountState>();
+  /** The version token the cache reflects; null while it is invalid or being changed. */
+  #cacheVersion: bigint | null = null;
+  /** The last timestamp issued by this process (valid with the cache). */
+  #lastTimestamp = 0n;
+  /** Careful batches run one at a time, and never beside a speculation being decided. */
+  readonly #careful = new Mutex();
 
   constructor(db: Db, options: LedgerOptions = {}) {
     this.#db = db;
@@ -117,12 +131,102 @@ export class Ledger {
     await this.#batcher.close();
   }
 
+  /**
+   * Runs one batch; up to two run at once. A batch of plain transfers whose accounts are all
+   * cached is applied at once, on top of the batch still being written ("speculation"); its
+   * transaction then proves, under the commit lock, that the books are exactly what it assumed
+   * (the version token) and that its transfer ids were new (`on conflict do nothing` skipped
+   * nothing). Everything else, and every batch whose proof fails, runs the careful way: one at a
+   * time, state loaded under the lock. Nothing is answered before its commit.
+   */
   async #executeBatch(requests: readonly Request[]): Promise<Response[]> {
+    if (this.#canSpeculate(requests)) {
+      try {
+        return await this.#speculate(requests);
+      } catch {
+        this.#dropCache();
+      }
+    }
+    return this.#careful.run(() => this.#runCarefully(requests));
+  }
+
+  #canSpeculate(requests: readonly Request[]): boolean {
+    if (this.#cacheVersion === null || this.#careful.busy) return false;
+    const resolving = TransferFlags.postPendingTransfer | TransferFlags.voidPendingTransfer;
+    for (const r of requests) {
+      if (r.kind !== 'transfers') return false;
+      for (const e of r.events) {
+        if ((e.flags ?? 0) & resolving) return false;
+        if (!this.#cache.has(e.debitAccountId) || !this.#cache.has(e.creditAccountId)) return false;
+      }
+    }
+    return true;
+  }
+
+  async #speculate(requests: readonly Request[]): Promise<Response[]> {
     const started = performance.now();
+    const expected = this.#cacheVersion;
+    const version = newVersion();
+    const now = this.#clock.nowNs();
+    let next = now > this.#lastTimestamp ? now : this.#lastTimestamp + 1n;
+    const sm = new StateMachine(() => next++);
+    const ids = new Set<bigint>();
+    collectIds(requests, false, new Set(), ids);
+    this.#attachCached(sm, ids);
+    const out = applyAll(sm, requests, [], now);
+    this.#cacheVersion = version;
+    this.#lastTimestamp = next - 1n;
+    const write = store.prepareWrite(sm, next - 1n, version);
+    const applied = performance.now();
+    await this.#db.transaction(async (tx) => {
+      const state = await store.lockLedger(tx);
+      if (state.version !== expected) throw new StaleSpeculation();
+      await store.writeBatch(tx, write);
+    });
+    this.#report(requests, started, {
+      lock: 0,
+      load: 0,
+      apply: applied - started,
+      write: performance.now() - applied,
+      commit: 0,
+    });
+    return out;
+  }
+
+  async #runCarefully(requests: readonly Request[]): Promise<Response[]> {
+    try {
+      return await this.#attempt(requests, false);
+    } catch {
+      this.#dropCache();
+      try {
+        return await this.#attempt(requests, true);
+      } catch (error) {
+        this.#dropCache();
+        throw error;
+      }
+    }
+  }
+
+  /** One careful attempt: lock, load what the cache lacks, apply, write, commit. */
+  async #attempt(requests: readonly Request[], lookupIds: boolean): Promise<Response[]> {
+    const started = performance.now();
+    const phasesMs = { lock: 0, load: 0, apply: 0, write: 0, commit: 0 };
+    let mark = started;
+    const lap = (phase: keyof typeof phasesMs) => {
+      const now = performance.now();
+      phasesMs[phase] += now - mark;
+      mark = now;
+    };
+    const version = newVersion();
+    let lastTimestamp = 0n;
     const responses = await this.#db.transaction(async (tx) => {
-      const last = await store.lockLedger(tx);
+      const state = await store.lockLedger(tx);
+      if (state.version !== this.#cacheVersion) this.#dropCache();
+      // From here until the commit the cache holds uncommitted state: nobody may speculate on it.
+      this.#cacheVersion = null;
+      lap('lock');
       const now = this.#clock.nowNs();
-      let next = now > last ? now : last + 1n;
+      let next = now > state.lastTimestamp ? now : state.lastTimestamp + 1n;
       const sm = new StateMachine(() => next++);
 
       const dueIds = requests.some((r) => r.kind === 'expire')
@@ -130,7 +234,7 @@ export class Ledger {
         : [];
       const transferIds = new Set<bigint>(dueIds);
       const accountIds = new Set<bigint>();
-      collectIds(requests, transferIds, accountIds);
+      collectIds(requests, lookupIds, transferIds, accountIds);
       await store.loadTransfers(tx, sm, transferIds);
       for (const t of sm.transfers.values()) {
         if (t.flags & TransferFlags.pending) {
@@ -138,32 +242,119 @@ export class Ledger {
           accountIds.add(t.creditAccountId);
         }
       }
-      await store.loadAccounts(tx, sm, accountIds);
-
-      const out: Response[] = requests.map((r) => {
-        if (r.kind === 'accounts') return sm.createAccounts(r.events);
-        if (r.kind === 'transfers') return sm.createTransfers(r.events);
-        return sm.expire(dueIds, now);
-      });
-      await store.writeBatch(tx, sm, next - 1n);
+      const missing = [...accountIds].filter((id) => !this.#cache.has(id));
+      await store.loadAccounts(tx, this.#cache, missing);
+      this.#attachCached(sm, accountIds);
+      lap('load');
+      const out = applyAll(sm, requests, dueIds, now);
+      for (const created of sm.createdAccounts) this.#cache.set(created.account.id, created);
+      lastTimestamp = next - 1n;
+      const write = store.prepareWrite(sm, lastTimestamp, version);
+      lap('apply');
+      await store.writeBatch(tx, write);
+      lap('write');
       return out;
     });
+    lap('commit');
+    this.#cacheVersion = version;
+    this.#lastTimestamp = lastTimestamp;
+    this.#trimCache();
+    this.#report(requests, started, phasesMs);
+    return responses;
+  }
+
+  #report(requests: readonly Request[], started: number, phasesMs: BatchStats['phasesMs']): void {
     this.#onBatch?.({
       events: requests.reduce((n, r) => n + (r.kind === 'expire' ? 1 : r.events.length), 0),
       requests: requests.length,
       durationMs: performance.now() - started,
+      phasesMs,
     });
-    return responses;
+  }
+
+  /**
+   * Puts every cached account the batch touches into the state machine, each with a snapshot of
+   * its balances so that the write is a net delta. Accounts not found stay out: "not found".
+   */
+  #attachCached(sm: StateMachine, ids: ReadonlySet<bigint>): void {
+    for (const id of ids) {
+      const s = this.#cache.get(id);
+      if (!s) continue;
+      const a = s.account;
+      s.loaded = {
+        dp: a.debitsPending,
+        dpo: a.debitsPosted,
+        cp: a.creditsPending,
+        cpo: a.creditsPosted,
+        flags: a.flags,
+      };
+      sm.accounts.set(id, s);
+    }
+  }
+
+  #dropCache(): void {
+    this.#cache.clear();
+    this.#cacheVersion = null;
+  }
+
+  /** Forgets the oldest cached accounts beyond the limit (Map keeps insertion order). */
+  #trimCache(): void {
+    let excess = this.#cache.size - limits.accountCacheMax;
+    if (excess <= 0) return;
+    for (const id of this.#cache.keys()) {
+      if (excess-- <= 0) break;
+      this.#cache.delete(id);
+    }
   }
 }
 
-function collectIds(requests: readonly Request[], transferIds: Set<bigint>, accountIds: Set<bigint>): void {
+function applyAll(sm: StateMachine, requests: readonly Request[], dueIds: readonly bigint[], now: bigint): Response[] {
+  return requests.map((r) => {
+    if (r.kind === 'accounts') return sm.createAccounts(r.events);
+    if (r.kind === 'transfers') return sm.createTransfers(r.events);
+    return sm.expire(dueIds, now);
+  });
+}
+
+/** A random, non-zero version token for the books (int8). */
+function newVersion(): bigint {
+  return randomBytes(8).readBigInt64BE() || 1n;
+}
+
+/** The books were not what a speculative batch assumed: it runs again, carefully. */
+class StaleSpeculation extends Error {}
+
+/** A minimal async mutex: runs tasks one at a time, in arrival order. */
+class Mutex {
+  #tail: Promise<unknown> = Promise.resolve();
+  #waiting = 0;
+  get busy(): boolean {
+    return this.#waiting > 0;
+  }
+  run<T>(task: () => Promise<T>): Promise<T> {
+    this.#waiting++;
+    const result = this.#tail.then(task);
+    this.#tail = result.then(
+      () => this.#waiting--,
+      () => this.#waiting--,
+    );
+    return result;
+  }
+}
+
+/** The ids a batch must see: pending transfers always, transfer ids only when `careful`. */
+function collectIds(
+  requests: readonly Request[],
+  careful: boolean,
+  transferIds: Set<bigint>,
+  accountIds: Set<bigint>,
+): void {
   for (const r of requests) {
     if (r.kind === 'accounts') {
       for (const e of r.events) if (usableId(e.id)) accountIds.add(e.id);
     } else if (r.kind === 'transfers') {
       for (const e of r.events) {
-        if (usableId(e.id)) transferIds.add(e.id);
+        if (careful && usableId(e.id)) transferIds.add(e.id);
         if (usableId(e.pendingId)) transferIds.add(e.pendingId);
         if (usableId(e.debitAccountId)) accountIds.add(e.debitAccountId);
         if (usableId(e.creditAccountId)) accountIds.add(e.creditAccountId);

@@ -92,15 +92,17 @@ export function arrayLiteral(values: readonly (string | number | bigint)[]): str
   return `{${values.join(',')}}`;
 }
 const uuids = (ids: Iterable<bigint>) => arrayLiteral(Array.from(ids, uuidFromU128));
+const zeroUuid = uuidFromU128(0n);
+const uuidOrZero = (n: bigint) => (n === 0n ? zeroUuid : uuidFromU128(n));
 
-/** Takes the commit lock and returns the last timestamp issued. */
-export async function lockLedger(tx: Queryable): Promise<bigint> {
-  const rows = await tx.query<{ last_timestamp: bigint }>(
-    'select last_timestamp from ledger_state where id = 1 for update',
+/** Takes the commit lock; returns the last timestamp issued and the version of the books. */
+export async function lockLedger(tx: Queryable): Promise<{ lastTimestamp: bigint; version: bigint }> {
+  const rows = await tx.query<{ last_timestamp: bigint; version: bigint }>(
+    'select last_timestamp, version from ledger_state where id = 1 for update',
   );
   const row = rows[0];
   if (!row) throw new Error('invariant: ledger_state has no row; migrations did not run');
-  return row.last_timestamp;
+  return { lastTimestamp: row.last_timestamp, version: row.version };
 }
 
 /** Pending transfers due to expire at `nowNs`, oldest first. */
@@ -132,22 +134,19 @@ export async function loadTransfers(tx: Queryable, sm: StateMachine, ids: Readon
   }
 }
 
-/** Loads accounts into the state machine, remembering their balances to write deltas later. */
-export async function loadAccounts(tx: Queryable, sm: StateMachine, ids: ReadonlySet<bigint>): Promise<void> {
-  if (ids.size === 0) return;
+/** Loads accounts into `into` (the engine's account cache). */
+export async function loadAccounts(
+  tx: Queryable,
+  into: Map<bigint, AccountState>,
+  ids: readonly bigint[],
+): Promise<void> {
+  if (ids.length === 0) return;
   const rows = await tx.query<AccountRow>(`select ${accountColumns} from ledger_accounts where id = any($1::uuid[])`, [
     uuids(ids),
   ]);
   for (const r of rows) {
     const account = accountFromRow(r);
-    const loaded = {
-      dp: account.debitsPending,
-      dpo: account.debitsPosted,
-      cp: account.creditsPending,
-      cpo: account.creditsPosted,
-      flags: account.flags,
-    };
-    sm.accounts.set(account.id, { account, loaded });
+    into.set(account.id, { account, loaded: null, uuid: r.id });
   }
 }
 
@@ -163,6 +162,8 @@ with
     insert into ledger_transfers (${transferColumns})
     select * from unnest($13::uuid[], $14::uuid[], $15::uuid[], $16::int8[], $17::uuid[], $18::uuid[],
       $19::int8[], $20::int8[], $21::int8[], $22::int4[], $23::int4[], $24::int4[], $25::int8[])
+    on conflict (id) do nothing
+    returning 1
   ),
   account_updates as (
     update ledger_accounts a set
@@ -189,10 +190,21 @@ with
     select * from unnest($37::uuid[], $38::int8[], $39::int8[], $40::int8[], $41::int8[], $42::int8[])
   ),
   state as (
-    update ledger_state set last_timestamp = $43 where id = 1
+    update ledger_state set last_timestamp = $43, version = $44 where id = 1
   )
-select (select count(*) from account_updates) as accounts_updated,
+select (select count(*) from new_transfers) as transfers_inserted,
+       (select count(*) from account_updates) as accounts_updated,
        (select count(*) from pending_updates) as pending_updated`;
+
+/**
+ * Thrown when a transfer the batch took for new was already stored (a replay that the batch did
+ * not look up): the transaction rolls back and the batch runs again with every id looked up.
+ */
+export class TransferIdConflict extends Error {
+  constructor() {
+    super('a transfer id of the batch was already stored');
+  }
+}
 
 /** Column builder: one array per column, filled row by row. */
 function columns(n: number): Array<Array<string | number | bigint>> {
@@ -203,7 +215,22 @@ function columns(n: number): Array<Array<string | number | bigint>> {
  * Writes everything one batch produced in one statement: new accounts (with their final
  * balances), new transfers, each touched account once as a net delta, pending states, history.
  */
-export async function writeBatch(tx: Queryable, sm: StateMachine, lastTimestamp: bigint): Promise<void> {
+/** A batch's writes, serialised and ready to send. */
+export interface PreparedWrite {
+  params: string[];
+  transfers: number;
+  accountDeltas: number;
+  pendingUpdates: number;
+}
+
+/**
+ * Serialises everything one batch produced: new accounts (with their final balances), new
+ * transfers, each touched account once as a net delta, pending states, history rows, and the
+ * ledger state (last timestamp, the batch's version token). Pure: no I/O, so it can run while
+ * the previous batch is still being written.
+ */
+export function prepareWrite(sm: StateMachine, lastTimestamp: bigint, version: bigint): PreparedWrite {
+  const uuidOf = (id: bigint) => sm.accounts.get(id)?.uuid ?? uuidFromU128(id);
   const acc = columns(12);
   for (const { account: a } of sm.createdAccounts) {
     pushRow(acc, [
@@ -215,7 +242,7 @@ export async function writeBatch(tx: Queryable, sm: StateMachine, lastTimestamp:
       a.debitsPosted,
       a.creditsPending,
       a.creditsPosted,
-      uuidFromU128(a.userData128),
+      uuidOrZero(a.userData128),
       a.userData64,
       a.userData32,
       a.timestamp,
@@ -225,11 +252,11 @@ export async function writeBatch(tx: Queryable, sm: StateMachine, lastTimestamp:
   for (const t of sm.createdTransfers) {
     pushRow(tr, [
       uuidFromU128(t.id),
-      uuidFromU128(t.debitAccountId),
-      uuidFromU128(t.creditAccountId),
+      uuidOf(t.debitAccountId),
+      uuidOf(t.creditAccountId),
       t.amount,
-      uuidFromU128(t.pendingId),
-      uuidFromU128(t.userData128),
+      uuidOrZero(t.pendingId),
+      uuidOrZero(t.userData128),
       t.userData64,
       t.userData32,
       t.timeout,
@@ -239,14 +266,15 @@ export async function writeBatch(tx: Queryable, sm: StateMachine, lastTimestamp:
       t.timestamp,
     ]);
   }
-  const upd = columns(6);
-  let expectedUpdates = 0;
+  // Updated in id order: the order in which PostgreSQL takes the row locks.
+  const deltas: Array<Array<string | number | bigint>> = [];
   for (const s of sm.accounts.values()) {
     const delta = accountDelta(s);
-    if (!delta) continue;
-    pushRow(upd, delta);
-    expectedUpdates++;
+    if (delta) deltas.push(delta);
   }
+  deltas.sort((a, b) => ((a[0] as string) < (b[0] as string) ? -1 : 1));
+  const upd = columns(6);
+  for (const d of deltas) pushRow(upd, d);
   const newPending = columns(3);
   const updPending = columns(2);
   for (const [pid, p] of sm.pending) {
@@ -257,14 +285,25 @@ export async function writeBatch(tx: Queryable, sm: StateMachine, lastTimestamp:
   for (const h of sm.history) pushRow(hist, historyRow(h));
 
   const params = [...acc, ...tr, ...upd, ...newPending, ...updPending, ...hist].map(arrayLiteral);
-  params.push(lastTimestamp.toString());
-  const rows = await tx.query<{ accounts_updated: bigint; pending_updated: bigint }>(writeSql, params);
-  // Pair assertion: every delta found its row, every status change its pending state.
+  params.push(lastTimestamp.toString(), version.toString());
+  return {
+    params,
+    transfers: sm.createdTransfers.length,
+    accountDeltas: deltas.length,
+    pendingUpdates: updPending[0]?.length ?? 0,
+  };
+}
+
+/** Writes a prepared batch in one statement, inside the batch's transaction. */
+export async function writeBatch(tx: Queryable, w: PreparedWrite): Promise<void> {
+  const rows = await tx.query<{ transfers_inserted: bigint; accounts_updated: bigint; pending_updated: bigint }>(
+    writeSql,
+    w.params,
+  );
   const written = rows[0];
-  if (
-    Number(written?.accounts_updated) !== expectedUpdates ||
-    Number(written?.pending_updated) !== updPending[0]?.length
-  )
+  if (Number(written?.transfers_inserted) !== w.transfers) throw new TransferIdConflict();
+  // Pair assertion: every delta found its row, every status change its pending state.
+  if (Number(written?.accounts_updated) !== w.accountDeltas || Number(written?.pending_updated) !== w.pendingUpdates)
     throw new Error('invariant: a batch wrote fewer account or pending rows than it changed');
 }
 
@@ -281,7 +320,7 @@ function accountDelta(s: AccountState): Array<string | number | bigint> | undefi
   const cp = a.creditsPending - l.cp;
   const cpo = a.creditsPosted - l.cpo;
   if (dp === 0n && dpo === 0n && cp === 0n && cpo === 0n && a.flags === l.flags) return undefined;
-  return [uuidFromU128(a.id), dp, dpo, cp, cpo, a.flags];
+  return [s.uuid ?? uuidFromU128(a.id), dp, dpo, cp, cpo, a.flags];
 }
 
 function historyRow(h: BalanceRow): Array<string | bigint> {

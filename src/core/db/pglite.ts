@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { Db, Queryable } from './types.ts';
 
@@ -23,18 +24,49 @@ export interface PgliteOptions {
 }
 
 /**
- * The embedded engine: PostgreSQL compiled to WASM, in this process. Durable: every commit is
- * flushed to the files before it is acknowledged (relaxed durability stays off).
+ * PGlite starts PostgreSQL with `-F` (fsync off), and its WASM file system never calls fsync
+ * anyway. Paybao starts it without `-F` and, after every committed transaction, fdatasyncs the
+ * newest WAL segments itself: an acknowledged commit is on disk, not only in the page cache.
  */
+function walSyncer(dataDir: string): () => void {
+  const walDir = join(dataDir, 'pg_wal');
+  return () => {
+    const segments = readdirSync(walDir)
+      .filter((f) => /^[0-9A-F]{24}$/.test(f))
+      .sort();
+    // The commit record may have crossed into a new segment: sync the last two.
+    for (const name of segments.slice(-2)) {
+      const fd = openSync(join(walDir, name), 'r+');
+      try {
+        fdatasyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  };
+}
+
+/** The embedded engine: PostgreSQL compiled to WASM, in this process. */
 export async function openPglite(options: PgliteOptions): Promise<Db> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const db = await PGlite.create({ dataDir: options.dataDir, parsers, relaxedDurability: false });
+  const defaults = (PGlite as unknown as { defaultStartParams: string[] }).defaultStartParams;
+  const db = await PGlite.create({
+    dataDir: options.dataDir,
+    parsers,
+    relaxedDurability: false,
+    startParams: defaults.filter((p) => p !== '-F'),
+  });
+  const syncWal = options.dataDir ? walSyncer(options.dataDir) : () => {};
   const base = wrap(db);
   return {
     engine: 'pglite',
     query: base.query,
     exec: base.exec,
-    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    async transaction(fn) {
+      const value = await db.transaction((tx) => fn(wrap(tx)));
+      syncWal();
+      return value;
+    },
     close: () => db.close(),
   };
 }

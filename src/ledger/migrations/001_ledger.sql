@@ -2,12 +2,15 @@
 -- only their four balances and the closed flag; pending states only their status.
 
 -- One row: the commit lock every batch takes first (so batches apply in one serial order across
--- processes) and the source of strictly increasing timestamps.
+-- processes), the source of strictly increasing timestamps, and the version token of the books:
+-- every batch writes a fresh random one, so a process whose batch wrote the current token knows
+-- that its account cache is exactly what is stored.
 create table ledger_state (
   id int primary key check (id = 1),
-  last_timestamp bigint not null
+  last_timestamp bigint not null,
+  version bigint not null
 );
-insert into ledger_state (id, last_timestamp) values (1, 0);
+insert into ledger_state (id, last_timestamp, version) values (1, 0, 0);
 
 create table ledger_accounts (
   id uuid primary key,
