@@ -25,6 +25,8 @@ export interface AccountState {
   account: Account;
   /** The values as loaded, to write each account once as a net delta; null for a new account. */
   loaded: { dp: bigint; dpo: bigint; cp: bigint; cpo: bigint; flags: number } | null;
+  /** The id as UUID text, kept so that writes need not convert it again. */
+  uuid?: string;
 }
 
 /** A pending transfer's state: loaded, or created in this batch. */
@@ -114,10 +116,11 @@ export class StateMachine {
         chainStart = i;
         marks = this.#marks();
       }
+      // As in TigerBeetle, a chain left open reports so on its last event even when already broken.
+      const open = linked && i === events.length - 1;
       if (chainFailed) {
-        results[i] = 'linked_event_failed';
+        results[i] = open ? 'linked_event_chain_open' : 'linked_event_failed';
       } else {
-        const open = linked && i === events.length - 1;
         const result: Out = open ? 'linked_event_chain_open' : apply(events[i] as E);
         results[i] = result;
         if (result !== 'ok' && chainStart >= 0) {
