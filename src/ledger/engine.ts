@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Clock, systemClock } from '../core/clock.ts';
-import type { Db, Queryable } from '../core/db/index.ts';
+import type { Db } from '../core/db/index.ts';
 import { u128Max } from '../core/ids.ts';
 import { limits } from '../core/limits.ts';
 import { Batcher } from './batcher.ts';
@@ -176,7 +176,7 @@ export class Ledger {
     const out = applyAll(sm, requests, [], now);
     this.#cacheVersion = version;
     this.#lastTimestamp = next - 1n;
-    const write = store.prepareWrite(sm, next - 1n, version);
+    const write = store.prepareWrite(sm, next - 1n, version, failedIds(requests, out));
     const applied = performance.now();
     await this.#db.transaction(async (tx) => {
       const state = await store.lockLedger(tx);
@@ -249,7 +249,7 @@ export class Ledger {
       const out = applyAll(sm, requests, dueIds, now);
       for (const created of sm.createdAccounts) this.#cache.set(created.account.id, created);
       lastTimestamp = next - 1n;
-      const write = store.prepareWrite(sm, lastTimestamp, version);
+      const write = store.prepareWrite(sm, lastTimestamp, version, lookupIds ? [] : failedIds(requests, out));
       lap('apply');
       await store.writeBatch(tx, write);
       lap('write');
@@ -314,6 +314,24 @@ function applyAll(sm: StateMachine, requests: readonly Request[], dueIds: readon
     if (r.kind === 'transfers') return sm.createTransfers(r.events);
     return sm.expire(dueIds, now);
   });
+}
+
+/**
+ * Ids of transfer events that failed with something other than `exists…`. When ids were not
+ * looked up, one of them may be stored already, and then its answer must be `exists…`: the write
+ * checks these ids and sends the batch down the careful path if any is found.
+ */
+function failedIds(requests: readonly Request[], responses: readonly Response[]): bigint[] {
+  const ids: bigint[] = [];
+  requests.forEach((r, i) => {
+    if (r.kind !== 'transfers') return;
+    const results = responses[i] as CreateTransferResult[];
+    r.events.forEach((e, j) => {
+      const result = results[j];
+      if (result !== 'ok' && !result?.startsWith('exists') && usableId(e.id)) ids.push(e.id);
+    });
+  });
+  return ids;
 }
 
 /** A random, non-zero version token for the books (int8). */

@@ -192,13 +192,16 @@ with
   state as (
     update ledger_state set last_timestamp = $43, version = $44 where id = 1
   )
-select (select count(*) from new_transfers) as transfers_inserted,
+select (select count(*) from ledger_transfers where id = any($45::uuid[])) as failed_ids_stored,
+       (select count(*) from new_transfers) as transfers_inserted,
        (select count(*) from account_updates) as accounts_updated,
        (select count(*) from pending_updates) as pending_updated`;
 
 /**
  * Thrown when a transfer the batch took for new was already stored (a replay that the batch did
- * not look up): the transaction rolls back and the batch runs again with every id looked up.
+ * not look up): either its insert was skipped, or it failed a check that its stored twin would
+ * have answered with `exists`. The transaction rolls back and the batch runs again with every id
+ * looked up.
  */
 export class TransferIdConflict extends Error {
   constructor() {
@@ -218,6 +221,8 @@ function columns(n: number): Array<Array<string | number | bigint>> {
 /** A batch's writes, serialised and ready to send. */
 export interface PreparedWrite {
   params: string[];
+  /** Ids of transfers that failed although the batch did not look them up (see TransferIdConflict). */
+  uncheckedFailedIds: number;
   transfers: number;
   accountDeltas: number;
   pendingUpdates: number;
@@ -229,7 +234,12 @@ export interface PreparedWrite {
  * ledger state (last timestamp, the batch's version token). Pure: no I/O, so it can run while
  * the previous batch is still being written.
  */
-export function prepareWrite(sm: StateMachine, lastTimestamp: bigint, version: bigint): PreparedWrite {
+export function prepareWrite(
+  sm: StateMachine,
+  lastTimestamp: bigint,
+  version: bigint,
+  uncheckedFailedIds: readonly bigint[],
+): PreparedWrite {
   const uuidOf = (id: bigint) => sm.accounts.get(id)?.uuid ?? uuidFromU128(id);
   const acc = columns(12);
   for (const { account: a } of sm.createdAccounts) {
@@ -285,9 +295,10 @@ export function prepareWrite(sm: StateMachine, lastTimestamp: bigint, version: b
   for (const h of sm.history) pushRow(hist, historyRow(h));
 
   const params = [...acc, ...tr, ...upd, ...newPending, ...updPending, ...hist].map(arrayLiteral);
-  params.push(lastTimestamp.toString(), version.toString());
+  params.push(lastTimestamp.toString(), version.toString(), uuids(uncheckedFailedIds));
   return {
     params,
+    uncheckedFailedIds: uncheckedFailedIds.length,
     transfers: sm.createdTransfers.length,
     accountDeltas: deltas.length,
     pendingUpdates: updPending[0]?.length ?? 0,
@@ -296,12 +307,15 @@ export function prepareWrite(sm: StateMachine, lastTimestamp: bigint, version: b
 
 /** Writes a prepared batch in one statement, inside the batch's transaction. */
 export async function writeBatch(tx: Queryable, w: PreparedWrite): Promise<void> {
-  const rows = await tx.query<{ transfers_inserted: bigint; accounts_updated: bigint; pending_updated: bigint }>(
-    writeSql,
-    w.params,
-  );
+  const rows = await tx.query<{
+    failed_ids_stored: bigint;
+    transfers_inserted: bigint;
+    accounts_updated: bigint;
+    pending_updated: bigint;
+  }>(writeSql, w.params);
   const written = rows[0];
-  if (Number(written?.transfers_inserted) !== w.transfers) throw new TransferIdConflict();
+  if (Number(written?.transfers_inserted) !== w.transfers || Number(written?.failed_ids_stored) !== 0)
+    throw new TransferIdConflict();
   // Pair assertion: every delta found its row, every status change its pending state.
   if (Number(written?.accounts_updated) !== w.accountDeltas || Number(written?.pending_updated) !== w.pendingUpdates)
     throw new Error('invariant: a batch wrote fewer account or pending rows than it changed');
