@@ -10,9 +10,13 @@ export interface Config {
   logLevel: string;
 }
 
+/** Reads the configuration; a malformed setting is an error that names it, never a silent default. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = Number(env.PORT || 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT must be a port number, not "${env.PORT}"`);
   return {
-    port: Number(env.PORT ?? 8080),
+    port,
     host: env.HOST ?? '127.0.0.1',
     databaseUrl: env.DATABASE_URL || undefined,
     databaseSchema: env.PAYBAO_DB_SCHEMA || undefined,

@@ -1,0 +1,32 @@
+import { Command } from 'commander';
+import { loadConfig } from '../config.ts';
+import { openDb } from '../core/db/index.ts';
+import { verifyLedger } from '../ledger/index.ts';
+
+/** `paybao ledger ...`: operations on the books. */
+export function ledgerCommand(): Command {
+  const ledger = new Command('ledger').description('inspect the ledger');
+  ledger
+    .command('verify')
+    .description('check every ledger invariant from scratch; prints JSON, exits 1 on violations')
+    .action(async () => {
+      const config = loadConfig();
+      const db = await openDb({
+        databaseUrl: config.databaseUrl,
+        schema: config.databaseSchema,
+        dataDir: config.databaseUrl ? undefined : config.dataDir,
+      });
+      try {
+        const violations = await verifyLedger(db).catch((error: unknown) => {
+          // 42P01, undefined_table: an empty database, or the wrong PAYBAO_DATA_DIR or DATABASE_URL.
+          if ((error as { code?: unknown }).code !== '42P01') throw error;
+          throw new Error('no ledger in this database: run `paybao migrate` or `paybao start` first', { cause: error });
+        });
+        console.log(JSON.stringify({ ok: violations.length === 0, engine: db.engine, violations }, null, 2));
+        if (violations.length > 0) process.exitCode = 1;
+      } finally {
+        await db.close();
+      }
+    });
+  return ledger;
+}

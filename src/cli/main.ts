@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { loadConfig } from '../config.ts';
+import { benchCommand } from './bench.ts';
+import { ledgerCommand } from './ledger.ts';
+import { migrateCommand } from './migrate.ts';
+import { startCommand } from './start.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command('paybao')
+  .description('Paybao, an open payment platform')
+  .version(pkg.version)
+  .addCommand(startCommand())
+  .addCommand(migrateCommand())
+  .addCommand(ledgerCommand())
+  .addCommand(benchCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // An unreachable database or a port in use ends the command with its message; the stack, which
+  // tells a bug's whereabouts, comes with LOG_LEVEL=debug.
+  const debug = ['debug', 'trace'].includes(loadConfig().logLevel);
+  console.error('paybao:', debug || !(error instanceof Error) ? error : error.message);
+  process.exit(1);
+}

@@ -1,0 +1,4 @@
+/** The HTTP interface: the app (routes, metrics) and the process that serves it. */
+export { type AppOptions, buildApp } from './app.ts';
+export { createLogger, exitOnSignals, type RunningServer, startServer } from './main.ts';
+export { createMetrics, type Metrics } from './metrics.ts';

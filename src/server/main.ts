@@ -1,0 +1,81 @@
+import pino, { type Logger } from 'pino';
+import type { Config } from '../config.ts';
+import { limits } from '../core/limits.ts';
+import { openPlatform } from '../platform.ts';
+import { buildApp } from './app.ts';
+import { createMetrics } from './metrics.ts';
+
+export interface RunningServer {
+  /** Where it listens, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  /** Stops accepting connections, answers what is in flight, then drains the ledger and closes storage. */
+  close(): Promise<void>;
+}
+
+export function createLogger(config: Config): Logger {
+  return pino({ level: config.logLevel });
+}
+
+/** Opens the platform on the configured engine, starts its background work, and listens. */
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const metrics = createMetrics();
+  const platform = await openPlatform({
+    databaseUrl: config.databaseUrl,
+    databaseSchema: config.databaseSchema,
+    // PGlite keeps its files here; on PostgreSQL the data directory is unused.
+    dataDir: config.databaseUrl ? undefined : config.dataDir,
+    onBatch: metrics.observeBatch,
+  });
+  const app = buildApp({ platform, logger, metrics });
+  let url: string;
+  try {
+    url = await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await platform.close();
+    throw error;
+  }
+  platform.ledger.startExpirySweep();
+  return {
+    url,
+    async close() {
+      // Order matters: once no request can arrive, every accepted ledger event is answered and
+      // committed before storage closes, so nothing acknowledged is lost.
+      await app.close();
+      await platform.close();
+    },
+  };
+}
+
+/**
+ * On SIGTERM or SIGINT: close the server, then exit 0; exit 1 when closing fails or takes longer
+ * than `limits.shutdownDrainMs`. Repeated signals are ignored while the drain runs, since killing
+ * the process mid-commit would gain nothing the hard timeout does not already give.
+ */
+export function exitOnSignals(server: RunningServer, logger: Logger): void {
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) {
+      logger.warn({ signal }, 'shutdown already in progress');
+      return;
+    }
+    closing = true;
+    logger.info({ signal }, 'shutting down: draining in-flight work');
+    const timer = setTimeout(() => {
+      logger.fatal({ timeoutMs: limits.shutdownDrainMs }, 'shutdown timed out');
+      process.exit(1);
+    }, limits.shutdownDrainMs);
+    timer.unref();
+    server.close().then(
+      () => {
+        logger.info('shut down cleanly');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.fatal({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

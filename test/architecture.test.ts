@@ -1,0 +1,147 @@
+/**
+ * The layering of DESIGN.md, enforced on every import of every .ts file under src/ (static,
+ * type-only, re-exports and dynamic imports alike). Paths below are relative to src/; a file's
+ * "area" is its top-level directory, or the root for files directly under src/ (the composition
+ * root: platform.ts, config.ts).
+ *
+ * 1. src/core imports only src/core: it is the bottom layer.
+ * 2. src/ledger imports only src/ledger and src/core: it knows nothing of trades, HTTP or config.
+ * 3. Domain areas (every directory but core, ledger, server, cli) and core and ledger never import
+ *    the composition root; only the root itself, server and cli do.
+ * 4. Only src/server and src/cli import fastify, @fastify/* or src/server.
+ * 5. Only src/cli imports src/cli.
+ * 6. Across areas, a module is imported through its index.ts (`ledger/index.ts`, never
+ *    `ledger/engine.ts`). src/core is the exception, being a shelf of small modules: its files are
+ *    imported directly (`core/limits.ts`) and its directories through their index
+ *    (`core/db/index.ts`, never `core/db/open.ts`).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, posix, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const srcDir = fileURLToPath(new URL('../src/', import.meta.url));
+const interfaces = new Set(['server', 'cli']);
+
+/** Every .ts file under src/, as a path relative to src/ with forward slashes. */
+function sourceFiles(dir = srcDir): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') ? [relative(srcDir, path).split('\\').join('/')] : [];
+  });
+}
+
+/** The module specifiers a source text imports, re-exports or imports dynamically. */
+function importSpecifiers(source: string): string[] {
+  // Comments are dropped first so that an example in a doc comment is not taken for an import.
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const patterns = [
+    /^\s*(?:import|export)\b[^;'"]*?\bfrom\s*['"]([^'"]+)['"]/gm,
+    /^\s*import\s*['"]([^'"]+)['"]/gm,
+    /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
+  return patterns.flatMap((pattern) => [...code.matchAll(pattern)].map((m) => m[1] ?? ''));
+}
+
+const areaOf = (path: string): string => (path.includes('/') ? (path.split('/')[0] ?? '') : '');
+
+/** Why `file` may not import `specifier`, or undefined when it may. */
+function violation(file: string, specifier: string): string | undefined {
+  const from = areaOf(file);
+  if (!specifier.startsWith('.')) {
+    const isFastify = specifier === 'fastify' || specifier.startsWith('fastify/') || specifier.startsWith('@fastify/');
+    if (isFastify && !interfaces.has(from)) return 'only src/server and src/cli import fastify';
+    return undefined;
+  }
+  const target = posix.normalize(posix.join(posix.dirname(file), specifier));
+  if (target.startsWith('../')) return 'imports from outside src/';
+  const to = areaOf(target);
+  if (from === 'core' && to !== 'core') return 'src/core imports only src/core';
+  if (from === 'ledger' && to !== 'ledger' && to !== 'core') return 'src/ledger imports only src/ledger and src/core';
+  if (to === '' && from !== '' && !interfaces.has(from)) return 'only the root, server and cli import the root';
+  if (to === 'server' && !interfaces.has(from)) return 'only src/server and src/cli import src/server';
+  if (to === 'cli' && from !== 'cli') return 'only src/cli imports src/cli';
+  if (to === from || to === '') return undefined;
+  // The one path through which another area may reach `target`.
+  const inner = target.slice(to.length + 1).split('/');
+  const entry = to !== 'core' ? `${to}/index.ts` : inner.length === 1 ? target : `core/${inner[0]}/index.ts`;
+  if (target !== entry) return `import src/${posix.dirname(entry)} through src/${entry}`;
+  return undefined;
+}
+
+describe('architecture', () => {
+  const files = sourceFiles();
+  const imports = files.flatMap((file) =>
+    importSpecifiers(readFileSync(join(srcDir, file), 'utf8')).map((specifier) => ({ file, specifier })),
+  );
+
+  it('finds the imports it checks', () => {
+    // Guards the parser: if it stopped seeing imports, every rule would pass vacuously.
+    expect(imports).toContainEqual({ file: 'platform.ts', specifier: './ledger/index.ts' });
+    expect(imports).toContainEqual({ file: 'ledger/engine.ts', specifier: '../core/db/index.ts' });
+    expect(imports).toContainEqual({ file: 'ledger/engine.ts', specifier: './results.ts' });
+    expect(imports.length).toBeGreaterThan(files.length);
+  });
+
+  it('holds for every import under src/', () => {
+    const broken = imports.flatMap(({ file, specifier }) => {
+      const why = violation(file, specifier);
+      return why ? [`src/${file} imports '${specifier}': ${why}`] : [];
+    });
+    expect(broken).toEqual([]);
+  });
+
+  it('reads every form of import and skips comments', () => {
+    const source = [
+      "import { a } from './a.ts';",
+      "import type { B } from '../b/index.ts';",
+      'import {\n  c,\n  type D,\n} from "./c.ts";',
+      "export { e } from './e.ts';",
+      "export * from './f.ts';",
+      "import './g.ts';",
+      "const h = await import('./h.ts');",
+      "// import { x } from './commented.ts';",
+      "/** e.g. import { y } from './documented.ts' */",
+      "const s = 'from ./not-an-import.ts';",
+    ].join('\n');
+    expect(importSpecifiers(source).sort()).toEqual(
+      ['../b/index.ts', './a.ts', './c.ts', './e.ts', './f.ts', './g.ts', './h.ts'].sort(),
+    );
+  });
+
+  it.each([
+    ['core/limits.ts', '../ledger/index.ts', 'src/core imports only src/core'],
+    ['core/db/open.ts', '../../platform.ts', 'src/core imports only src/core'],
+    ['ledger/engine.ts', '../trades/index.ts', 'src/ledger imports only src/ledger and src/core'],
+    ['ledger/engine.ts', '../config.ts', 'src/ledger imports only src/ledger and src/core'],
+    ['ledger/engine.ts', 'fastify', 'only src/server and src/cli import fastify'],
+    ['trades/routes.ts', '@fastify/formbody', 'only src/server and src/cli import fastify'],
+    ['trades/service.ts', '../server/index.ts', 'only src/server and src/cli import src/server'],
+    ['platform.ts', './server/index.ts', 'only src/server and src/cli import src/server'],
+    ['trades/service.ts', '../platform.ts', 'only the root, server and cli import the root'],
+    ['server/app.ts', '../cli/main.ts', 'only src/cli imports src/cli'],
+    ['trades/service.ts', '../ledger/engine.ts', 'import src/ledger through src/ledger/index.ts'],
+    ['server/app.ts', '../ledger/verify.ts', 'import src/ledger through src/ledger/index.ts'],
+    ['platform.ts', './ledger/migrations/index.ts', 'import src/ledger through src/ledger/index.ts'],
+    ['ledger/engine.ts', '../core/db/open.ts', 'import src/core/db through src/core/db/index.ts'],
+    ['server/main.ts', '../../package.json', 'imports from outside src/'],
+  ])('refuses %s importing %s', (file, specifier, why) => {
+    expect(violation(file, specifier)).toBe(why);
+  });
+
+  it.each([
+    ['core/db/postgres.ts', '../limits.ts'],
+    ['ledger/engine.ts', '../core/db/index.ts'],
+    ['ledger/engine.ts', '../core/limits.ts'],
+    ['ledger/engine.ts', './migrations/index.ts'],
+    ['trades/service.ts', '../ledger/index.ts'],
+    ['platform.ts', './ledger/index.ts'],
+    ['server/app.ts', '../platform.ts'],
+    ['server/app.ts', 'fastify'],
+    ['cli/start.ts', '../server/index.ts'],
+    ['cli/bench/ledger.ts', '../../platform.ts'],
+  ])('allows %s importing %s', (file, specifier) => {
+    expect(violation(file, specifier)).toBeUndefined();
+  });
+});
