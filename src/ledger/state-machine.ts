@@ -94,7 +94,8 @@ export class StateMachine {
       const t = p.transfer;
       const dr = this.#account(t.debitAccountId);
       const cr = this.#account(t.creditAccountId);
-      this.#move(dr, cr, t.amount, 0n, t.flags, 'expired', p);
+      // An expiry moves balances like a void: accounts flagged `history` get a row for it too.
+      this.#move(dr, cr, t.amount, 0n, t.flags, 'expired', p, this.nextTimestamp());
       expired++;
     }
     this.#undo.length = 0;
@@ -264,10 +265,10 @@ export class StateMachine {
     if (pending) {
       if (d.debitsPending + amount > amountMax) return 'overflows_debits_pending';
       if (c.creditsPending + amount > amountMax) return 'overflows_credits_pending';
-    } else {
-      if (d.debitsPosted + amount > amountMax) return 'overflows_debits_posted';
-      if (c.creditsPosted + amount > amountMax) return 'overflows_credits_posted';
     }
+    // Checked for pending transfers too, as TigerBeetle does: posting one later adds to these.
+    if (d.debitsPosted + amount > amountMax) return 'overflows_debits_posted';
+    if (c.creditsPosted + amount > amountMax) return 'overflows_credits_posted';
     if (d.debitsPending + d.debitsPosted + amount > amountMax) return 'overflows_debits';
     if (c.creditsPending + c.creditsPosted + amount > amountMax) return 'overflows_credits';
     const timestamp = this.nextTimestamp();
@@ -330,11 +331,13 @@ export class StateMachine {
     if (e.code !== 0 && e.code !== pt.code) return 'pending_transfer_has_different_code';
     const post = (flags & F.postPendingTransfer) !== 0;
     const amount = post && e.amount !== 0n ? e.amount : pt.amount;
-    if (post && amount > pt.amount) return 'exceeds_pending_transfer_amount';
+    if (e.amount > pt.amount) return 'exceeds_pending_transfer_amount';
     if (!post && e.amount !== 0n && e.amount !== pt.amount) return 'pending_transfer_has_different_amount';
     if (p.status === 'posted') return 'pending_transfer_already_posted';
     if (p.status === 'voided') return 'pending_transfer_already_voided';
     if (p.status === 'expired') return 'pending_transfer_expired';
+    const timestamp = this.nextTimestamp();
+    if (p.expiresAt !== 0n && timestamp >= p.expiresAt) return 'pending_transfer_expired';
     const dr = this.#account(pt.debitAccountId);
     const cr = this.#account(pt.creditAccountId);
     if (post) {
@@ -346,8 +349,6 @@ export class StateMachine {
       if (dr.account.debitsPosted + amount > amountMax) return 'overflows_debits_posted';
       if (cr.account.creditsPosted + amount > amountMax) return 'overflows_credits_posted';
     }
-    const timestamp = this.nextTimestamp();
-    if (p.expiresAt !== 0n && timestamp >= p.expiresAt) return 'pending_transfer_expired';
 
     const t: Transfer = {
       id: e.id,

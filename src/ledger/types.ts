@@ -14,7 +14,7 @@ export const AccountFlags = {
   creditsMustNotExceedDebits: 1 << 2,
   /** Keep the balances after every transfer, for `getAccountBalances`. */
   history: 1 << 3,
-  /** No transfer may touch the account, except voiding the pending transfer that closed it. */
+  /** No new transfer may touch the account; voiding its pending transfers (which reopens it, for the closing one) still may. */
   closed: 1 << 5,
 } as const;
 export const accountFlagsKnown =
