@@ -33,6 +33,11 @@ export function uuidFromU128(n: bigint): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** u128 → 32 hex digits, a form PostgreSQL's uuid input also takes; cheaper to make. */
+export function uuidHexFromU128(n: bigint): string {
+  return n.toString(16).padStart(32, '0');
+}
+
 /** Canonical UUID text → u128. */
 export function u128FromUuid(s: string): bigint {
   return BigInt(`0x${s.slice(0, 8)}${s.slice(9, 13)}${s.slice(14, 18)}${s.slice(19, 23)}${s.slice(24)}`);

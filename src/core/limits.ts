@@ -6,7 +6,7 @@ export const limits = {
   /** Events (accounts or transfers) one submission may carry; a chain never spans two. */
   submissionEventsMax: 8190,
   /** Events applied in one database transaction. */
-  batchEventsMax: 8190,
+  batchEventsMax: 16380,
   /** How long the batcher waits for more events when the engine is idle. */
   batchWaitMs: 1,
   /** Batches executing at once in one process: one being written while the next is applied. */

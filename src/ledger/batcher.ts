@@ -31,8 +31,8 @@ export class Batcher<Req, Res> {
   /** Queues one request of `size` events; resolves once its batch has committed. */
   submit(request: Req, size: number): Promise<Res> {
     if (this.#closed) return Promise.reject(new Error('ledger is shutting down'));
-    if (size > limits.batchEventsMax) {
-      return Promise.reject(new RangeError(`a request may carry at most ${limits.batchEventsMax} events`));
+    if (size > limits.submissionEventsMax) {
+      return Promise.reject(new RangeError(`a request may carry at most ${limits.submissionEventsMax} events`));
     }
     if (this.#queuedEvents + size > limits.queueEventsMax) {
       return Promise.reject(new Error('ledger queue is full; retry later'));

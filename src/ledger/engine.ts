@@ -60,6 +60,8 @@ export class Ledger {
   #cacheVersion: bigint | null = null;
   /** The last timestamp issued by this process (valid with the cache). */
   #lastTimestamp = 0n;
+  /** Numbers batches, to attach each account once per batch without a set of ids. */
+  #batchSeq = 0;
   /** Careful batches run one at a time, and never beside a speculation being decided. */
   readonly #careful = new Mutex();
 
@@ -140,39 +142,53 @@ export class Ledger {
    * time, state loaded under the lock. Nothing is answered before its commit.
    */
   async #executeBatch(requests: readonly Request[]): Promise<Response[]> {
-    if (this.#canSpeculate(requests)) {
-      try {
-        return await this.#speculate(requests);
-      } catch {
-        this.#dropCache();
-      }
+    try {
+      const out = await this.#speculate(requests);
+      if (out) return out;
+    } catch {
+      this.#dropCache();
     }
     return this.#careful.run(() => this.#runCarefully(requests));
   }
 
-  #canSpeculate(requests: readonly Request[]): boolean {
-    if (this.#cacheVersion === null || this.#careful.busy) return false;
+  /**
+   * Attaches every account of a batch from the cache, in one pass; returns null when the batch
+   * cannot speculate (not plain transfers only, an account not cached, or a careful batch busy).
+   */
+  #speculativeMachine(requests: readonly Request[], nextTimestamp: () => bigint): StateMachine | null {
+    if (this.#cacheVersion === null || this.#careful.busy) return null;
     const resolving = TransferFlags.postPendingTransfer | TransferFlags.voidPendingTransfer;
+    const sm = new StateMachine(nextTimestamp);
+    const batch = ++this.#batchSeq;
+    const attach = (id: bigint): boolean => {
+      const s = this.#cache.get(id);
+      if (!s) return false;
+      if (s.batch !== batch) {
+        s.batch = batch;
+        snapshot(s);
+        sm.accounts.set(id, s);
+      }
+      return true;
+    };
     for (const r of requests) {
-      if (r.kind !== 'transfers') return false;
+      if (r.kind !== 'transfers') return null;
       for (const e of r.events) {
-        if ((e.flags ?? 0) & resolving) return false;
-        if (!this.#cache.has(e.debitAccountId) || !this.#cache.has(e.creditAccountId)) return false;
+        if ((e.flags ?? 0) & resolving) return null;
+        if (!attach(e.debitAccountId) || !attach(e.creditAccountId)) return null;
       }
     }
-    return true;
+    return sm;
   }
 
-  async #speculate(requests: readonly Request[]): Promise<Response[]> {
+  /** Speculates when the batch allows it (see `#executeBatch`); null when it does not. */
+  async #speculate(requests: readonly Request[]): Promise<Response[] | null> {
     const started = performance.now();
     const expected = this.#cacheVersion;
-    const version = newVersion();
     const now = this.#clock.nowNs();
     let next = now > this.#lastTimestamp ? now : this.#lastTimestamp + 1n;
-    const sm = new StateMachine(() => next++);
-    const ids = new Set<bigint>();
-    collectIds(requests, false, new Set(), ids);
-    this.#attachCached(sm, ids);
+    const sm = this.#speculativeMachine(requests, () => next++);
+    if (!sm) return null;
+    const version = newVersion();
     const out = applyAll(sm, requests, [], now);
     this.#cacheVersion = version;
     this.#lastTimestamp = next - 1n;
@@ -280,14 +296,7 @@ export class Ledger {
     for (const id of ids) {
       const s = this.#cache.get(id);
       if (!s) continue;
-      const a = s.account;
-      s.loaded = {
-        dp: a.debitsPending,
-        dpo: a.debitsPosted,
-        cp: a.creditsPending,
-        cpo: a.creditsPosted,
-        flags: a.flags,
-      };
+      snapshot(s);
       sm.accounts.set(id, s);
     }
   }
@@ -306,6 +315,24 @@ export class Ledger {
       this.#cache.delete(id);
     }
   }
+}
+
+/**
+ * Remembers an account's balances at the start of a batch, reusing the object (no garbage). Safe
+ * because a batch serialises its write right after applying, before any other batch attaches.
+ */
+function snapshot(s: AccountState): void {
+  const a = s.account;
+  const l = s.loaded;
+  if (!l) {
+    s.loaded = { dp: a.debitsPending, dpo: a.debitsPosted, cp: a.creditsPending, cpo: a.creditsPosted, flags: a.flags };
+    return;
+  }
+  l.dp = a.debitsPending;
+  l.dpo = a.debitsPosted;
+  l.cp = a.creditsPending;
+  l.cpo = a.creditsPosted;
+  l.flags = a.flags;
 }
 
 function applyAll(sm: StateMachine, requests: readonly Request[], dueIds: readonly bigint[], now: bigint): Response[] {

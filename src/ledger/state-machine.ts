@@ -27,6 +27,8 @@ export interface AccountState {
   loaded: { dp: bigint; dpo: bigint; cp: bigint; cpo: bigint; flags: number } | null;
   /** The id as UUID text, kept so that writes need not convert it again. */
   uuid?: string;
+  /** The engine's number of the last batch this account was attached to. */
+  batch?: number;
 }
 
 /** A pending transfer's state: loaded, or created in this batch. */

@@ -1,5 +1,5 @@
 import type { Queryable } from '../core/db/index.ts';
-import { u128FromUuid, uuidFromU128 } from '../core/ids.ts';
+import { u128FromUuid, uuidFromU128, uuidHexFromU128 } from '../core/ids.ts';
 import type { AccountState, BalanceRow, StateMachine } from './state-machine.ts';
 import type { Account, AccountBalance, AccountFilter, PendingStatus, Transfer } from './types.ts';
 
@@ -91,9 +91,9 @@ export function transferFromRow(r: TransferRow): Transfer {
 export function arrayLiteral(values: readonly (string | number | bigint)[]): string {
   return `{${values.join(',')}}`;
 }
-const uuids = (ids: Iterable<bigint>) => arrayLiteral(Array.from(ids, uuidFromU128));
-const zeroUuid = uuidFromU128(0n);
-const uuidOrZero = (n: bigint) => (n === 0n ? zeroUuid : uuidFromU128(n));
+const uuids = (ids: Iterable<bigint>) => arrayLiteral(Array.from(ids, uuidHexFromU128));
+/** Zero ids travel as NULL (4 bytes instead of 32) and the SQL turns them back into zero. */
+const uuidOrNull = (n: bigint) => (n === 0n ? 'NULL' : uuidHexFromU128(n));
 
 /** Takes the commit lock; returns the last timestamp issued and the version of the books. */
 export async function lockLedger(tx: Queryable): Promise<{ lastTimestamp: bigint; version: bigint }> {
@@ -150,18 +150,24 @@ export async function loadAccounts(
   }
 }
 
+const zeroUuidSql = `'${uuidFromU128(0n)}'::uuid`;
 const writeSql = `
 with
   new_accounts as (
     insert into ledger_accounts (id, ledger, code, flags, debits_pending, debits_posted, credits_pending,
       credits_posted, user_data_128, user_data_64, user_data_32, timestamp)
-    select * from unnest($1::uuid[], $2::int4[], $3::int4[], $4::int4[], $5::int8[], $6::int8[], $7::int8[],
+    select id, ledger, code, flags, dp, dpo, cp, cpo, coalesce(ud128, ${zeroUuidSql}), ud64, ud32, ts
+    from unnest($1::uuid[], $2::int4[], $3::int4[], $4::int4[], $5::int8[], $6::int8[], $7::int8[],
       $8::int8[], $9::uuid[], $10::int8[], $11::int8[], $12::int8[])
+      as r(id, ledger, code, flags, dp, dpo, cp, cpo, ud128, ud64, ud32, ts)
   ),
   new_transfers as (
     insert into ledger_transfers (${transferColumns})
-    select * from unnest($13::uuid[], $14::uuid[], $15::uuid[], $16::int8[], $17::uuid[], $18::uuid[],
+    select id, dr, cr, amount, coalesce(pending_id, ${zeroUuidSql}), coalesce(ud128, ${zeroUuidSql}), ud64, ud32,
+      timeout, ledger, code, flags, ts
+    from unnest($13::uuid[], $14::uuid[], $15::uuid[], $16::int8[], $17::uuid[], $18::uuid[],
       $19::int8[], $20::int8[], $21::int8[], $22::int4[], $23::int4[], $24::int4[], $25::int8[])
+      as r(id, dr, cr, amount, pending_id, ud128, ud64, ud32, timeout, ledger, code, flags, ts)
     on conflict (id) do nothing
     returning 1
   ),
@@ -240,11 +246,11 @@ export function prepareWrite(
   version: bigint,
   uncheckedFailedIds: readonly bigint[],
 ): PreparedWrite {
-  const uuidOf = (id: bigint) => sm.accounts.get(id)?.uuid ?? uuidFromU128(id);
+  const uuidOf = (id: bigint) => sm.accounts.get(id)?.uuid ?? uuidHexFromU128(id);
   const acc = columns(12);
   for (const { account: a } of sm.createdAccounts) {
     pushRow(acc, [
-      uuidFromU128(a.id),
+      uuidHexFromU128(a.id),
       a.ledger,
       a.code,
       a.flags,
@@ -252,7 +258,7 @@ export function prepareWrite(
       a.debitsPosted,
       a.creditsPending,
       a.creditsPosted,
-      uuidOrZero(a.userData128),
+      uuidOrNull(a.userData128),
       a.userData64,
       a.userData32,
       a.timestamp,
@@ -261,12 +267,12 @@ export function prepareWrite(
   const tr = columns(13);
   for (const t of sm.createdTransfers) {
     pushRow(tr, [
-      uuidFromU128(t.id),
+      uuidHexFromU128(t.id),
       uuidOf(t.debitAccountId),
       uuidOf(t.creditAccountId),
       t.amount,
-      uuidOrZero(t.pendingId),
-      uuidOrZero(t.userData128),
+      uuidOrNull(t.pendingId),
+      uuidOrNull(t.userData128),
       t.userData64,
       t.userData32,
       t.timeout,
@@ -288,8 +294,8 @@ export function prepareWrite(
   const newPending = columns(3);
   const updPending = columns(2);
   for (const [pid, p] of sm.pending) {
-    if (p.loadedStatus === null) pushRow(newPending, [uuidFromU128(pid), statusCode[p.status], p.expiresAt]);
-    else if (p.status !== p.loadedStatus) pushRow(updPending, [uuidFromU128(pid), statusCode[p.status]]);
+    if (p.loadedStatus === null) pushRow(newPending, [uuidHexFromU128(pid), statusCode[p.status], p.expiresAt]);
+    else if (p.status !== p.loadedStatus) pushRow(updPending, [uuidHexFromU128(pid), statusCode[p.status]]);
   }
   const hist = columns(6);
   for (const h of sm.history) pushRow(hist, historyRow(h));
@@ -334,11 +340,11 @@ function accountDelta(s: AccountState): Array<string | number | bigint> | undefi
   const cp = a.creditsPending - l.cp;
   const cpo = a.creditsPosted - l.cpo;
   if (dp === 0n && dpo === 0n && cp === 0n && cpo === 0n && a.flags === l.flags) return undefined;
-  return [s.uuid ?? uuidFromU128(a.id), dp, dpo, cp, cpo, a.flags];
+  return [s.uuid ?? uuidHexFromU128(a.id), dp, dpo, cp, cpo, a.flags];
 }
 
 function historyRow(h: BalanceRow): Array<string | bigint> {
-  return [uuidFromU128(h.accountId), h.timestamp, h.dp, h.dpo, h.cp, h.cpo];
+  return [uuidHexFromU128(h.accountId), h.timestamp, h.dp, h.dpo, h.cp, h.cpo];
 }
 
 /** Accounts by id, in the order asked; missing ones are left out. */

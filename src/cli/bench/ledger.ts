@@ -68,7 +68,7 @@ export async function benchLedger(options: LedgerBenchOptions): Promise<LedgerBe
     const durability = await readDurability(platform.db);
     log(`engine ${platform.db.engine}; synchronous_commit=${durability.synchronous_commit} fsync=${durability.fsync}`);
     const accountIds = await createAccounts(platform, options.accounts, log);
-    const clients = options.clients ?? 512;
+    const clients = options.clients ?? 1024;
     const requestEvents = options.requestEvents ?? 32;
     const rss: number[] = [];
     const sampleRss = (done: number) => {
