@@ -25,6 +25,41 @@ export const limits = {
   shutdownDrainMs: 30_000,
   /** Accounts one process keeps in memory between batches (least recently loaded leave first). */
   accountCacheMax: 250_000,
+  /** An unpaid trade closes after this long unless it says otherwise (Alipay: 15 days). */
+  tradeTimeoutDefaultMs: 15 * 86_400_000,
+  /** A payment still in flight after this long was left by a crash; the sweep finishes it. */
+  tradePayingStaleMs: 60_000,
+  /** Trades one sweep closes or finishes, of each kind. */
+  tradeSweepBatchMax: 1000,
   /** Connections in the PostgreSQL pool of one process. */
   pgPoolConnectionsMax: 8,
+  /** How far a gateway request's timestamp may be from the platform's clock, either way. */
+  gatewayTimestampSkewMs: 15 * 60_000,
+  /** Bytes of one gateway request body (form or JSON); larger requests get a clean error. */
+  gatewayBodyBytesMax: 1_048_576,
+  /** v3 nonces one process remembers to refuse replays (each kept for two skew windows at most). */
+  gatewayNoncesMax: 1_000_000,
+  /** How long an SMS login code stays valid after it is sent. */
+  smsCodeTtlMs: 5 * 60_000,
+  /** Wrong guesses one SMS code takes before it is dead (a 6-digit code, so 5 in a million). */
+  smsCodeAttemptsMax: 5,
+  /** How soon the same phone may ask for another SMS code. */
+  smsCodeResendIntervalMs: 60_000,
+  /** Messages `paybao sms list` prints at most. */
+  smsListMax: 1000,
+  /** How long a payment code shown at a till stays valid (Alipay refreshes its codes every minute). */
+  paymentCodeTtlMs: 120_000,
+  /** Shortest and longest password; the longest bounds the work scrypt does per login. */
+  passwordLengthMin: 8,
+  passwordLengthMax: 128,
+  /** Draws of a random external id (user id, app id, payment code) before giving up on collisions. */
+  externalIdAttemptsMax: 8,
+  /** The longest app name, notify URL and merchant public key PEM an app may have. */
+  appNameLengthMax: 128,
+  notifyUrlLengthMax: 1024,
+  merchantPublicKeyPemLengthMax: 16_384,
+  /** The smallest RSA key a merchant may register (Alipay's RSA2 uses 2048 bits). */
+  rsaKeyBitsMin: 2048,
+  /** How long a process trusts its copy of the platform key pair (another may rotate it). */
+  platformKeysCacheMs: 5_000,
 } as const;

@@ -1,0 +1,29 @@
+/**
+ * The trades catalog: every business error a trade operation can answer, with Alipay's sub code
+ * (the open gateway maps `code` straight to `40004` / `sub_code`) and a message for people.
+ */
+export const tradeErrors = {
+  INVALID_PARAMETER: 'A parameter is missing or malformed.',
+  TRADE_HAS_SUCCESS: 'The trade has already been paid.',
+  TRADE_HAS_CLOSE: 'The trade is closed.',
+  TRADE_NOT_EXIST: 'No such trade for this app.',
+  CONTEXT_INCONSISTENT: 'The out_trade_no was used before with different parameters.',
+  TRADE_STATUS_ERROR: 'The trade is not in a state that allows this.',
+  BUYER_BALANCE_NOT_ENOUGH: "The buyer's balance is not enough.",
+  PAYMENT_AUTH_CODE_INVALID: 'The payment code is invalid or expired.',
+  REFUND_AMT_NOT_EQUAL_TOTAL: 'The refund amount exceeds what is left to refund.',
+  REASON_TRADE_REFUND_FEE_ERR: 'The refund amount is not valid.',
+  SELLER_BALANCE_NOT_ENOUGH: "The seller's balance is not enough for the refund.",
+  SYSTEM_ERROR: 'The system is busy; retry with the same request.',
+} as const;
+
+export type TradeErrorCode = keyof typeof tradeErrors;
+
+/** An operating error of a trade operation: the request was refused and nothing was written. */
+export class TradeError extends Error {
+  readonly code: TradeErrorCode;
+  constructor(code: TradeErrorCode, detail?: string) {
+    super(detail ? `${tradeErrors[code]} ${detail}` : tradeErrors[code]);
+    this.code = code;
+  }
+}

@@ -1,0 +1,15 @@
+/** Trades: the Alipay-style trade lifecycle on the ledger (create, pay, refund, close, cancel). */
+export { TradeError, type TradeErrorCode, tradeErrors } from './errors.ts';
+export { derivedId } from './ids.ts';
+export { tradesMigrations } from './migrations.ts';
+export {
+  type CreateTradeInput,
+  cnyLedger,
+  type RefundView,
+  type TradeKey,
+  type TradeParties,
+  Trades,
+  type TradeView,
+  tradeTransferCodes,
+} from './service.ts';
+export type { TradeStatus } from './state.ts';

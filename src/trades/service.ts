@@ -1,0 +1,502 @@
+import type { Clock } from '../core/clock.ts';
+import type { Db, Queryable } from '../core/db/index.ts';
+import { u128FromUuid, uuidFromU128 } from '../core/ids.ts';
+import { limits } from '../core/limits.ts';
+import { formatAmount, parseAmount } from '../core/money.ts';
+import type { CreateTransferResult, Ledger } from '../ledger/index.ts';
+import { TradeError } from './errors.ts';
+import { beijingTime, derivedId, newTradeNo } from './ids.ts';
+import { assertTransition, publicStatus, type TradeStatus } from './state.ts';
+
+/** The ledger that holds CNY (ISO 4217 numeric code). */
+export const cnyLedger = 156;
+/** Transfer codes of the trades module. */
+export const tradeTransferCodes = { payment: 10, refund: 11 } as const;
+
+const amountMinFen = 1n;
+const amountMaxFen = 100_000_000_00n;
+
+/** Who the money moves between; wired by the platform from the members module. */
+export interface TradeParties {
+  /** The seller behind an app: member id and wallet account; null for an unknown app. */
+  sellerOf(appId: string): Promise<{ sellerId: string; accountId: bigint } | null>;
+  /** A buyer's wallet account; null for an unknown member. */
+  buyer(userId: string): Promise<{ userId: string; accountId: bigint } | null>;
+}
+
+/** A trade is named by Paybao's trade_no or by the merchant's out_trade_no. */
+export interface TradeKey {
+  tradeNo?: string | undefined;
+  outTradeNo?: string | undefined;
+}
+
+export interface CreateTradeInput {
+  appId: string;
+  outTradeNo: string;
+  totalAmount: string;
+  subject: string;
+  productCode?: string | undefined;
+  /** Alipay's relative timeout: "90m", "2h", "1d", "1c" (today). Default from limits. */
+  timeoutExpress?: string | undefined;
+}
+
+/** A trade as merchants see it. */
+export interface TradeView {
+  tradeNo: string;
+  outTradeNo: string;
+  appId: string;
+  status: Exclude<TradeStatus, 'PAYING'>;
+  totalAmount: string;
+  subject: string;
+  sellerId: string;
+  buyerId: string | null;
+  refundedAmount: string;
+  createdAt: Date;
+  paidAt: Date | null;
+  closedAt: Date | null;
+}
+
+export interface RefundView {
+  tradeNo: string;
+  outTradeNo: string;
+  outRequestNo: string;
+  refundAmount: string;
+  /** Total refunded on the trade after this refund. */
+  refundedTotal: string;
+  status: 'PROCESSING' | 'SUCCESS' | 'FAILED';
+  /** Whether this call moved money (Alipay's fund_change). */
+  fundChange: boolean;
+  buyerId: string | null;
+}
+
+interface TradeRow {
+  trade_no: string;
+  app_id: string;
+  out_trade_no: string;
+  subject: string;
+  total_fen: bigint;
+  status: TradeStatus;
+  seller_id: string;
+  seller_account: string;
+  buyer_id: string | null;
+  buyer_account: string | null;
+  product_code: string | null;
+  refunded_fen: bigint;
+  refund_reserved_fen: bigint;
+  expires_at: Date;
+  created_at: Date;
+  paid_at: Date | null;
+  closed_at: Date | null;
+}
+
+const outTradeNoPattern = /^[A-Za-z0-9_\-.]{1,64}$/;
+
+/**
+ * Trades: create, pay from the wallet, query, refund, close, cancel, and the timeout sweep.
+ * Money moves only through the ledger, with ids derived from the trade (see `derivedId`), never
+ * inside a trade transaction: a trade transaction claims the step (compare and set on the
+ * status), the ledger moves the money idempotently, a second transaction records the outcome
+ * and writes the notification to the outbox.
+ */
+export class Trades {
+  constructor(
+    private readonly db: Db,
+    private readonly ledger: Ledger,
+    private readonly parties: TradeParties,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Creates a trade, or returns the same one for a repeated out_trade_no with the same terms. */
+  async create(input: CreateTradeInput): Promise<TradeView> {
+    const total = parseTradeAmount(input.totalAmount);
+    if (!outTradeNoPattern.test(input.outTradeNo)) throw new TradeError('INVALID_PARAMETER', 'out_trade_no');
+    if (!input.subject || input.subject.length > 256) throw new TradeError('INVALID_PARAMETER', 'subject');
+    const seller = await this.parties.sellerOf(input.appId);
+    if (!seller) throw new TradeError('INVALID_PARAMETER', 'app_id');
+    const now = this.#now();
+    const expiresAt = new Date(now.getTime() + timeoutMs(input.timeoutExpress));
+    const rows = await this.db.query<TradeRow>(
+      `insert into trades (trade_no, app_id, out_trade_no, subject, total_fen, status, seller_id, seller_account,
+         product_code, expires_at, created_at)
+       values ($1, $2, $3, $4, $5, 'WAIT_BUYER_PAY', $6, $7, $8, $9, $10)
+       on conflict (app_id, out_trade_no) do nothing
+       returning *`,
+      [
+        newTradeNo(now),
+        input.appId,
+        input.outTradeNo,
+        input.subject,
+        total.toString(),
+        seller.sellerId,
+        uuidFromU128(seller.accountId),
+        input.productCode ?? null,
+        expiresAt,
+        now,
+      ],
+    );
+    const created = rows[0];
+    if (created) return view(created);
+    const existing = await this.#find(this.db, input.appId, { outTradeNo: input.outTradeNo });
+    if (existing.total_fen !== total || existing.subject !== input.subject)
+      throw new TradeError('CONTEXT_INCONSISTENT');
+    return view(existing);
+  }
+
+  /** The trade, as the app that created it sees it. */
+  async query(appId: string, key: TradeKey): Promise<TradeView> {
+    return view(await this.#find(this.db, appId, key));
+  }
+
+  /** Pays a waiting trade from the buyer's wallet. Paying a trade twice moves money once. */
+  async pay(appId: string, key: TradeKey, buyerId: string): Promise<TradeView> {
+    const buyer = await this.parties.buyer(buyerId);
+    if (!buyer) throw new TradeError('PAYMENT_AUTH_CODE_INVALID');
+    const claimed = await this.db.transaction(async (tx) => {
+      const trade = await this.#find(tx, appId, key, true);
+      if (trade.status === 'TRADE_SUCCESS' || trade.status === 'TRADE_FINISHED')
+        throw new TradeError('TRADE_HAS_SUCCESS');
+      if (trade.status === 'TRADE_CLOSED') throw new TradeError('TRADE_HAS_CLOSE');
+      if (trade.status === 'PAYING') throw new TradeError('TRADE_STATUS_ERROR', 'a payment is in flight');
+      if (trade.expires_at <= this.#now()) {
+        await this.#transition(tx, trade, 'TRADE_CLOSED', 'timeout', { closed_at: this.#now() });
+        return null;
+      }
+      return this.#transition(tx, trade, 'PAYING', `buyer:${buyer.userId}`, {
+        buyer_id: buyer.userId,
+        buyer_account: uuidFromU128(buyer.accountId),
+        paying_at: this.#now(),
+      });
+    });
+    if (!claimed) throw new TradeError('TRADE_HAS_CLOSE');
+    return view(await this.#settlePayment(claimed));
+  }
+
+  /**
+   * Moves the money of a trade in PAYING and records the outcome. Also how a payment left in
+   * PAYING by a crash is finished: the transfer id is the trade's, so it moves money at most once.
+   */
+  async #settlePayment(trade: TradeRow): Promise<TradeRow> {
+    if (!trade.buyer_account) throw new Error('invariant: a paying trade has a buyer account');
+    const [result] = await this.ledger.createTransfers([
+      {
+        id: derivedId('trade.pay', trade.trade_no),
+        debitAccountId: u128FromUuid(trade.buyer_account),
+        creditAccountId: u128FromUuid(trade.seller_account),
+        amount: trade.total_fen,
+        userData128: derivedId('trade', trade.trade_no),
+        ledger: cnyLedger,
+        code: tradeTransferCodes.payment,
+      },
+    ]);
+    const paid = result === 'ok' || result === 'exists';
+    const settled = await this.db.transaction(async (tx) => {
+      const current = await this.#find(tx, trade.app_id, { tradeNo: trade.trade_no }, true);
+      if (current.status !== 'PAYING') return current;
+      if (!paid)
+        return this.#transition(tx, current, 'WAIT_BUYER_PAY', 'ledger', { buyer_id: null, buyer_account: null });
+      const done = await this.#transition(tx, current, 'TRADE_SUCCESS', 'ledger', { paid_at: this.#now() });
+      await this.#notify(tx, done, {});
+      return done;
+    });
+    if (!paid) throw paymentError(result);
+    return settled;
+  }
+
+  /** Closes an unpaid trade (merchant's close, or the timeout). */
+  async close(appId: string, key: TradeKey, actor = `app:${appId}`): Promise<TradeView> {
+    const closed = await this.db.transaction(async (tx) => {
+      const trade = await this.#find(tx, appId, key, true);
+      if (trade.status === 'TRADE_CLOSED') return trade;
+      if (trade.status !== 'WAIT_BUYER_PAY') throw new TradeError('TRADE_STATUS_ERROR');
+      const done = await this.#transition(tx, trade, 'TRADE_CLOSED', actor, { closed_at: this.#now() });
+      await this.#notify(tx, done, {});
+      return done;
+    });
+    return view(closed);
+  }
+
+  /**
+   * Cancels a trade: an unpaid one is closed, a paid one is refunded in full (and so closed).
+   * Returns which of the two happened, as Alipay's `action` does.
+   */
+  async cancel(appId: string, key: TradeKey): Promise<{ trade: TradeView; action: 'close' | 'refund' }> {
+    const trade = await this.#find(this.db, appId, key);
+    if (trade.status === 'WAIT_BUYER_PAY' || trade.status === 'TRADE_CLOSED') {
+      return { trade: await this.close(appId, key), action: 'close' };
+    }
+    const left = trade.total_fen - trade.refunded_fen - trade.refund_reserved_fen;
+    if (left > 0n) {
+      await this.refund(
+        appId,
+        { tradeNo: trade.trade_no },
+        { refundAmount: formatAmount(left), outRequestNo: 'cancel' },
+      );
+    }
+    return { trade: await this.query(appId, { tradeNo: trade.trade_no }), action: 'refund' };
+  }
+
+  /**
+   * Refunds part or all of a paid trade. Idempotent by out_request_no (default: the trade's
+   * out_trade_no); concurrent refunds never exceed what was paid, because each one first reserves
+   * its amount under the trade's row lock.
+   */
+  async refund(
+    appId: string,
+    key: TradeKey,
+    request: { refundAmount: string; outRequestNo?: string | undefined; reason?: string | undefined },
+  ): Promise<RefundView> {
+    const amount = parseAmount(request.refundAmount);
+    if (amount === undefined || amount < amountMinFen || amount > amountMaxFen)
+      throw new TradeError('REASON_TRADE_REFUND_FEE_ERR');
+    const claim = await this.db.transaction(async (tx) => {
+      const trade = await this.#find(tx, appId, key, true);
+      const outRequestNo = request.outRequestNo || trade.out_trade_no;
+      const [existing] = await tx.query<{ refund_fen: bigint; status: RefundView['status'] }>(
+        'select refund_fen, status from trade_refunds where trade_no = $1 and out_request_no = $2',
+        [trade.trade_no, outRequestNo],
+      );
+      if (existing) {
+        if (existing.refund_fen !== amount) throw new TradeError('CONTEXT_INCONSISTENT', 'out_request_no');
+        return { trade, outRequestNo, replay: existing.status };
+      }
+      if (trade.status !== 'TRADE_SUCCESS') throw new TradeError('TRADE_STATUS_ERROR');
+      if (trade.refunded_fen + trade.refund_reserved_fen + amount > trade.total_fen)
+        throw new TradeError('REFUND_AMT_NOT_EQUAL_TOTAL');
+      await tx.query(
+        `insert into trade_refunds (trade_no, out_request_no, refund_fen, reason, status, created_at)
+         values ($1, $2, $3, $4, 'PROCESSING', $5)`,
+        [trade.trade_no, outRequestNo, amount.toString(), request.reason ?? null, this.#now()],
+      );
+      await tx.query('update trades set refund_reserved_fen = refund_reserved_fen + $2 where trade_no = $1', [
+        trade.trade_no,
+        amount.toString(),
+      ]);
+      return { trade, outRequestNo, replay: null };
+    });
+    if (claim.replay && claim.replay !== 'PROCESSING') {
+      const trade = await this.#find(this.db, appId, { tradeNo: claim.trade.trade_no });
+      return refundView(trade, claim.outRequestNo, amount, claim.replay, false);
+    }
+    return this.#settleRefund(claim.trade, claim.outRequestNo, amount, claim.replay === null);
+  }
+
+  async #settleRefund(trade: TradeRow, outRequestNo: string, amount: bigint, fresh: boolean): Promise<RefundView> {
+    if (!trade.buyer_account) throw new Error('invariant: a paid trade has a buyer account');
+    const [result] = await this.ledger.createTransfers([
+      {
+        id: derivedId('trade.refund', `${trade.trade_no}/${outRequestNo}`),
+        debitAccountId: u128FromUuid(trade.seller_account),
+        creditAccountId: u128FromUuid(trade.buyer_account),
+        amount,
+        userData128: derivedId('trade', trade.trade_no),
+        ledger: cnyLedger,
+        code: tradeTransferCodes.refund,
+      },
+    ]);
+    const moved = result === 'ok' || result === 'exists';
+    const after = await this.db.transaction(async (tx) => {
+      const current = await this.#find(tx, trade.app_id, { tradeNo: trade.trade_no }, true);
+      const [row] = await tx.query<{ status: string }>(
+        'select status from trade_refunds where trade_no = $1 and out_request_no = $2 for update',
+        [trade.trade_no, outRequestNo],
+      );
+      if (row?.status !== 'PROCESSING') return current;
+      await tx.query('update trade_refunds set status = $3 where trade_no = $1 and out_request_no = $2', [
+        trade.trade_no,
+        outRequestNo,
+        moved ? 'SUCCESS' : 'FAILED',
+      ]);
+      const [updated] = await tx.query<TradeRow>(
+        `update trades set refund_reserved_fen = refund_reserved_fen - $2,
+           refunded_fen = refunded_fen + case when $3 then $2::bigint else 0 end
+         where trade_no = $1 returning *`,
+        [trade.trade_no, amount.toString(), moved],
+      );
+      if (!updated) throw new Error('invariant: the refunded trade exists');
+      if (!moved) return updated;
+      const done =
+        updated.refunded_fen === updated.total_fen
+          ? await this.#transition(tx, updated, 'TRADE_CLOSED', 'refund', { closed_at: this.#now() })
+          : updated;
+      await this.#notify(tx, done, {
+        out_biz_no: outRequestNo,
+        refund_fee: formatAmount(done.refunded_fen),
+        gmt_refund: beijingTime(this.#now()),
+      });
+      return done;
+    });
+    if (!moved) {
+      if (result === 'exceeds_credits') throw new TradeError('SELLER_BALANCE_NOT_ENOUGH');
+      throw new TradeError('SYSTEM_ERROR', `ledger: ${result}`);
+    }
+    return refundView(after, outRequestNo, amount, 'SUCCESS', fresh);
+  }
+
+  /** A refund by its out_request_no; null when there is none. */
+  async refundQuery(appId: string, key: TradeKey, outRequestNo: string | undefined): Promise<RefundView | null> {
+    const trade = await this.#find(this.db, appId, key);
+    const [row] = await this.db.query<{ refund_fen: bigint; status: RefundView['status'] }>(
+      'select refund_fen, status from trade_refunds where trade_no = $1 and out_request_no = $2',
+      [trade.trade_no, outRequestNo || trade.out_trade_no],
+    );
+    if (!row) return null;
+    return refundView(trade, outRequestNo || trade.out_trade_no, row.refund_fen, row.status, false);
+  }
+
+  /**
+   * Closes unpaid trades whose time is up and finishes payments a crash left in flight.
+   * Returns how many trades it touched; at most `limits.tradeSweepBatchMax` of each kind.
+   */
+  async sweep(): Promise<number> {
+    const now = this.#now();
+    const due = await this.db.query<{ app_id: string; trade_no: string }>(
+      `select app_id, trade_no from trades where status = 'WAIT_BUYER_PAY' and expires_at <= $1
+       order by expires_at limit $2`,
+      [now, limits.tradeSweepBatchMax],
+    );
+    for (const t of due) {
+      await this.close(t.app_id, { tradeNo: t.trade_no }, 'timeout').catch(() => {});
+    }
+    const stale = await this.db.query<TradeRow>(
+      `select * from trades where status = 'PAYING' and paying_at <= $1 limit $2`,
+      [new Date(now.getTime() - limits.tradePayingStaleMs), limits.tradeSweepBatchMax],
+    );
+    for (const t of stale) await this.#settlePayment(t).catch(() => {});
+    return due.length + stale.length;
+  }
+
+  async #find(q: Queryable, appId: string, key: TradeKey, forUpdate = false): Promise<TradeRow> {
+    const lock = forUpdate ? ' for update' : '';
+    let rows: TradeRow[] = [];
+    if (key.tradeNo) {
+      rows = await q.query<TradeRow>(`select * from trades where trade_no = $1 and app_id = $2${lock}`, [
+        key.tradeNo,
+        appId,
+      ]);
+    } else if (key.outTradeNo) {
+      rows = await q.query<TradeRow>(`select * from trades where app_id = $1 and out_trade_no = $2${lock}`, [
+        appId,
+        key.outTradeNo,
+      ]);
+    } else {
+      throw new TradeError('INVALID_PARAMETER', 'trade_no or out_trade_no is required');
+    }
+    const trade = rows[0];
+    // Another app's trade is indistinguishable from a missing one.
+    if (!trade || (key.outTradeNo && trade.out_trade_no !== key.outTradeNo)) throw new TradeError('TRADE_NOT_EXIST');
+    return trade;
+  }
+
+  async #transition(
+    tx: Queryable,
+    trade: TradeRow,
+    to: TradeStatus,
+    actor: string,
+    sets: Record<string, unknown>,
+  ): Promise<TradeRow> {
+    assertTransition(trade.status, to);
+    const columns = Object.keys(sets);
+    const assignments = columns.map((c, i) => `${c} = $${i + 3}`).join(', ');
+    const [updated] = await tx.query<TradeRow>(
+      `update trades set status = $2${assignments ? `, ${assignments}` : ''} where trade_no = $1 returning *`,
+      [trade.trade_no, to, ...columns.map((c) => sets[c])],
+    );
+    if (!updated) throw new Error('invariant: the trade being moved exists');
+    await tx.query(
+      'insert into trade_transitions (trade_no, from_status, to_status, actor, at) values ($1, $2, $3, $4, $5)',
+      [trade.trade_no, trade.status, to, actor, this.#now()],
+    );
+    return updated;
+  }
+
+  /** Writes an Alipay trade_status_sync notification to the outbox, in the caller's transaction. */
+  async #notify(tx: Queryable, trade: TradeRow, extra: Record<string, string>): Promise<void> {
+    const now = this.#now();
+    const payload: Record<string, string> = {
+      notify_type: 'trade_status_sync',
+      app_id: trade.app_id,
+      trade_no: trade.trade_no,
+      out_trade_no: trade.out_trade_no,
+      trade_status: publicStatus(trade.status),
+      total_amount: formatAmount(trade.total_fen),
+      subject: trade.subject,
+      seller_id: trade.seller_id,
+      gmt_create: beijingTime(trade.created_at),
+      ...(trade.buyer_id ? { buyer_id: trade.buyer_id } : {}),
+      ...(trade.paid_at
+        ? { gmt_payment: beijingTime(trade.paid_at), receipt_amount: formatAmount(trade.total_fen) }
+        : {}),
+      ...(trade.closed_at ? { gmt_close: beijingTime(trade.closed_at) } : {}),
+      ...extra,
+    };
+    await tx.query(
+      `insert into trade_notifications (app_id, trade_no, event, payload, created_at, next_attempt_at)
+       values ($1, $2, $3, $4, $5, $5)`,
+      [trade.app_id, trade.trade_no, payload.trade_status, JSON.stringify(payload), now],
+    );
+  }
+
+  #now(): Date {
+    return new Date(Number(this.clock.nowNs() / 1_000_000n));
+  }
+}
+
+function parseTradeAmount(text: string): bigint {
+  const fen = typeof text === 'string' ? parseAmount(text) : undefined;
+  if (fen === undefined || fen < amountMinFen || fen > amountMaxFen)
+    throw new TradeError('INVALID_PARAMETER', 'total_amount');
+  return fen;
+}
+
+/** Alipay's timeout_express: m(inutes), h(ours), d(ays), or "1c" (until the end of today). */
+function timeoutMs(express: string | undefined): number {
+  if (!express) return limits.tradeTimeoutDefaultMs;
+  const m = /^(\d{1,4})([mhdc])$/.exec(express);
+  if (!m) throw new TradeError('INVALID_PARAMETER', 'timeout_express');
+  const n = Number(m[1]);
+  const unitMs = { m: 60_000, h: 3_600_000, d: 86_400_000, c: 86_400_000 }[m[2] as 'm' | 'h' | 'd' | 'c'];
+  const ms = n * unitMs;
+  if (ms <= 0 || ms > 15 * 86_400_000) throw new TradeError('INVALID_PARAMETER', 'timeout_express');
+  return ms;
+}
+
+function paymentError(result: CreateTransferResult | undefined): TradeError {
+  if (result === 'exceeds_credits') return new TradeError('BUYER_BALANCE_NOT_ENOUGH');
+  return new TradeError('SYSTEM_ERROR', `ledger: ${result}`);
+}
+
+function view(t: TradeRow): TradeView {
+  return {
+    tradeNo: t.trade_no,
+    outTradeNo: t.out_trade_no,
+    appId: t.app_id,
+    status: publicStatus(t.status),
+    totalAmount: formatAmount(t.total_fen),
+    subject: t.subject,
+    sellerId: t.seller_id,
+    buyerId: t.buyer_id,
+    refundedAmount: formatAmount(t.refunded_fen),
+    createdAt: t.created_at,
+    paidAt: t.paid_at,
+    closedAt: t.closed_at,
+  };
+}
+
+function refundView(
+  t: TradeRow,
+  outRequestNo: string,
+  amount: bigint,
+  status: RefundView['status'],
+  fundChange: boolean,
+): RefundView {
+  return {
+    tradeNo: t.trade_no,
+    outTradeNo: t.out_trade_no,
+    outRequestNo,
+    refundAmount: formatAmount(amount),
+    refundedTotal: formatAmount(t.refunded_fen),
+    status,
+    fundChange,
+    buyerId: t.buyer_id,
+  };
+}
