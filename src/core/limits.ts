@@ -31,6 +31,14 @@ export const limits = {
   tradePayingStaleMs: 60_000,
   /** Trades one sweep closes or finishes, of each kind. */
   tradeSweepBatchMax: 1000,
+  /** Delays between notification attempts until the merchant answers `success` (Alipay's schedule). */
+  notifyRetryDelaysMs: [4, 10, 10, 60, 120, 360, 900].map((minutes) => minutes * 60_000),
+  /** How long one notification POST may take. */
+  notifyTimeoutMs: 5_000,
+  /** Notifications one dispatch round claims. */
+  notifyBatchMax: 100,
+  /** How often the dispatcher looks for due notifications. */
+  notifyPollIntervalMs: 1_000,
   /** Connections in the PostgreSQL pool of one process. */
   pgPoolConnectionsMax: 8,
   /** How far a gateway request's timestamp may be from the platform's clock, either way. */

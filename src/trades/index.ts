@@ -2,6 +2,7 @@
 export { TradeError, type TradeErrorCode, tradeErrors } from './errors.ts';
 export { derivedId } from './ids.ts';
 export { tradesMigrations } from './migrations.ts';
+export { type NotificationChannel, NotificationDispatcher } from './notifications.ts';
 export {
   type CreateTradeInput,
   cnyLedger,

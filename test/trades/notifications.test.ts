@@ -1,0 +1,97 @@
+/**
+ * The notification outbox: each state change is posted as a signed form to the app's notify URL
+ * over real HTTP, retried on Alipay's schedule until the merchant answers exactly `success`.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.ts';
+import { migrate } from '../../src/core/db/index.ts';
+import { id } from '../../src/core/ids.ts';
+import { AccountFlags } from '../../src/ledger/index.ts';
+import type { Platform } from '../../src/platform.ts';
+import { cnyLedger, NotificationDispatcher, Trades, tradesMigrations } from '../../src/trades/index.ts';
+import { freshPlatform } from '../support/engine.ts';
+
+const clock = new ManualClock();
+let platform: Platform;
+let server: Server;
+let url = '';
+const received: Array<Record<string, string>> = [];
+const answers = ['fail', 'not quite success', 'success'];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      received.push(Object.fromEntries(new URLSearchParams(body)));
+      res.end(answers[received.length - 1] ?? 'success');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/notify`;
+  platform = await freshPlatform({ clock });
+  await migrate(platform.db, tradesMigrations);
+});
+
+afterAll(async () => {
+  await platform.close();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+it('posts a signed TRADE_SUCCESS form and retries at 4 and 10 minutes until `success`', async () => {
+  const seller = id();
+  const buyer = id();
+  const funding = id();
+  await platform.ledger.createAccounts([
+    { id: seller, ledger: cnyLedger, code: 2, flags: AccountFlags.debitsMustNotExceedCredits },
+    { id: buyer, ledger: cnyLedger, code: 1, flags: AccountFlags.debitsMustNotExceedCredits },
+    { id: funding, ledger: cnyLedger, code: 100 },
+  ]);
+  await platform.ledger.createTransfers([
+    { id: id(), debitAccountId: funding, creditAccountId: buyer, amount: 5000n, ledger: cnyLedger, code: 1 },
+  ]);
+  const trades = new Trades(
+    platform.db,
+    platform.ledger,
+    {
+      sellerOf: async () => ({ sellerId: '2088000000000001', accountId: seller }),
+      buyer: async (userId) => ({ userId, accountId: buyer }),
+    },
+    clock,
+  );
+  const dispatcher = new NotificationDispatcher(platform.db, clock, {
+    notifyUrlOf: async () => url,
+    sign: (form) => ({ ...form, sign_type: 'RSA2', sign: `signed:${form.trade_no}` }),
+  });
+  const t = await trades.create({ appId: '2021000000000009', outTradeNo: 'n-1', totalAmount: '20.00', subject: 's' });
+  await trades.pay('2021000000000009', { tradeNo: t.tradeNo }, '2088000000000002');
+
+  expect(await dispatcher.dispatchDue()).toBe(0); // answered "fail"
+  expect(await dispatcher.dispatchDue()).toBe(0); // not due again yet
+  clock.advanceMs(4 * 60_000);
+  expect(await dispatcher.dispatchDue()).toBe(0); // answered "not quite success"
+  clock.advanceMs(10 * 60_000);
+  expect(await dispatcher.dispatchDue()).toBe(1);
+  clock.advanceMs(24 * 3_600_000);
+  expect(await dispatcher.dispatchDue()).toBe(0); // delivered: never posted again
+
+  expect(received).toHaveLength(3);
+  expect(received[2]).toMatchObject({
+    notify_type: 'trade_status_sync',
+    trade_no: t.tradeNo,
+    out_trade_no: 'n-1',
+    trade_status: 'TRADE_SUCCESS',
+    total_amount: '20.00',
+    sign: `signed:${t.tradeNo}`,
+  });
+  const [row] = await platform.db.query<{ attempts: number; delivered_at: Date | null }>(
+    'select attempts, delivered_at from trade_notifications where trade_no = $1',
+    [t.tradeNo],
+  );
+  expect(row?.attempts).toBe(3);
+  expect(row?.delivered_at).not.toBeNull();
+});
