@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { u128Max } from '../core/ids.ts';
+import { beijingTime } from '../core/time.ts';
 
 /**
  * A ledger id derived from a business key: the same payment or refund always maps to the same
@@ -25,9 +26,4 @@ export function newTradeNo(now: Date): string {
 /** yyyyMMdd in Beijing time. */
 function beijingDate(now: Date): string {
   return beijingTime(now).slice(0, 10).replaceAll('-', '');
-}
-
-/** "yyyy-MM-dd HH:mm:ss" in Beijing time (UTC+8), as Alipay formats times. */
-export function beijingTime(at: Date): string {
-  return new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
 }

@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
-import { beijingTime } from './ids.ts';
+import { beijingTime } from '../core/time.ts';
 
 /** What the dispatcher needs from the rest of the platform. */
 export interface NotificationChannel {

@@ -3,9 +3,10 @@ import type { Db, Queryable } from '../core/db/index.ts';
 import { u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
+import { beijingTime } from '../core/time.ts';
 import type { CreateTransferResult, Ledger } from '../ledger/index.ts';
 import { TradeError } from './errors.ts';
-import { beijingTime, derivedId, newTradeNo } from './ids.ts';
+import { derivedId, newTradeNo } from './ids.ts';
 import { assertTransition, publicStatus, type TradeStatus } from './state.ts';
 
 /** The ledger that holds CNY (ISO 4217 numeric code). */
