@@ -67,4 +67,11 @@ create table trade_notifications (
 create index trade_notifications_due on trade_notifications (next_attempt_at) where delivered_at is null;
 `,
   },
+  {
+    id: '20261126-04-trades-return-url',
+    sql: `
+-- Where the cashier sends the buyer back after a page.pay / wap.pay payment.
+alter table trades add column return_url text;
+`,
+  },
 ];

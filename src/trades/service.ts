@@ -39,6 +39,8 @@ export interface CreateTradeInput {
   productCode?: string | undefined;
   /** Alipay's relative timeout: "90m", "2h", "1d", "1c" (today). Default from limits. */
   timeoutExpress?: string | undefined;
+  /** Where the cashier page sends the buyer after paying (page.pay / wap.pay). */
+  returnUrl?: string | undefined;
 }
 
 /** A trade as merchants see it. */
@@ -55,6 +57,7 @@ export interface TradeView {
   createdAt: Date;
   paidAt: Date | null;
   closedAt: Date | null;
+  returnUrl: string | null;
 }
 
 export interface RefundView {
@@ -88,6 +91,7 @@ interface TradeRow {
   created_at: Date;
   paid_at: Date | null;
   closed_at: Date | null;
+  return_url: string | null;
 }
 
 const outTradeNoPattern = /^[A-Za-z0-9_\-.]{1,64}$/;
@@ -118,8 +122,8 @@ export class Trades {
     const expiresAt = new Date(now.getTime() + timeoutMs(input.timeoutExpress));
     const rows = await this.db.query<TradeRow>(
       `insert into trades (trade_no, app_id, out_trade_no, subject, total_fen, status, seller_id, seller_account,
-         product_code, expires_at, created_at)
-       values ($1, $2, $3, $4, $5, 'WAIT_BUYER_PAY', $6, $7, $8, $9, $10)
+         product_code, expires_at, created_at, return_url)
+       values ($1, $2, $3, $4, $5, 'WAIT_BUYER_PAY', $6, $7, $8, $9, $10, $11)
        on conflict (app_id, out_trade_no) do nothing
        returning *`,
       [
@@ -133,6 +137,7 @@ export class Trades {
         input.productCode ?? null,
         expiresAt,
         now,
+        input.returnUrl ?? null,
       ],
     );
     const created = rows[0];
@@ -141,6 +146,13 @@ export class Trades {
     if (existing.total_fen !== total || existing.subject !== input.subject)
       throw new TradeError('CONTEXT_INCONSISTENT');
     return view(existing);
+  }
+
+  /** A trade by Paybao's number alone (the cashier page, which the buyer reaches by a link). */
+  async byTradeNo(tradeNo: string): Promise<TradeView> {
+    const [row] = await this.db.query<TradeRow>('select * from trades where trade_no = $1', [tradeNo]);
+    if (!row) throw new TradeError('TRADE_NOT_EXIST');
+    return view(row);
   }
 
   /** The trade, as the app that created it sees it. */
@@ -480,6 +492,7 @@ function view(t: TradeRow): TradeView {
     createdAt: t.created_at,
     paidAt: t.paid_at,
     closedAt: t.closed_at,
+    returnUrl: t.return_url,
   };
 }
 
