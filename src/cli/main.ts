@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { loadConfig } from '../config.ts';
+import { appsCommand } from './apps.ts';
 import { benchCommand } from './bench.ts';
 import { ledgerCommand } from './ledger.ts';
 import { migrateCommand } from './migrate.ts';
+import { smsCommand } from './sms.ts';
 import { startCommand } from './start.ts';
+import { usersCommand } from './users.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -14,6 +17,9 @@ const program = new Command('paybao')
   .addCommand(startCommand())
   .addCommand(migrateCommand())
   .addCommand(ledgerCommand())
+  .addCommand(usersCommand())
+  .addCommand(appsCommand())
+  .addCommand(smsCommand())
   .addCommand(benchCommand());
 
 try {

@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { withPlatform } from './open-platform.ts';
+
+/** `paybao apps ...`: merchant apps of the open gateway. */
+export function appsCommand(): Command {
+  const apps = new Command('apps').description('manage merchant apps');
+  apps
+    .command('create')
+    .description('register an app for a new merchant; prints {"app_id","seller_id","alipay_public_key"}')
+    .requiredOption('--name <name>', 'app (and merchant) name')
+    .requiredOption('--merchant-public-key-file <file>', "the merchant's RSA public key: PEM or bare base64")
+    .option('--notify-url <url>', 'where asynchronous notifications are posted')
+    .action(async (options: { name: string; merchantPublicKeyFile: string; notifyUrl?: string }) => {
+      const merchantPublicKeyPem = readFileSync(options.merchantPublicKeyFile, 'utf8');
+      const app = await withPlatform((p) =>
+        p.members.createApp({ name: options.name, merchantPublicKeyPem, notifyUrl: options.notifyUrl }),
+      );
+      console.log(
+        JSON.stringify({ app_id: app.appId, seller_id: app.sellerId, alipay_public_key: app.alipayPublicKey }),
+      );
+    });
+  return apps;
+}

@@ -1,0 +1,18 @@
+/** Members: users, merchants, apps, logins, payment codes, the platform key pair, wallets. */
+export { isMembersError, MembersError, type MembersErrorCode, membersErrors } from './errors.ts';
+export { appIdPattern, paymentCodePattern, userIdPattern } from './external-ids.ts';
+export { AccountCode, cnyLedger, PlatformAccount, TransferCode } from './ledger-codes.ts';
+export {
+  type App,
+  type CreateAppInput,
+  type CreatedApp,
+  type CreateUserInput,
+  type Member,
+  Members,
+  type MembersOptions,
+  type User,
+} from './members.ts';
+export { membersMigrations } from './migrations/index.ts';
+export { maskPhone, normalizePhone } from './phone.ts';
+export type { PlatformKey, PlatformKeys } from './platform-keys.ts';
+export { type OutboxMessage, OutboxSmsSender, type SmsMessage, type SmsSender } from './sms.ts';

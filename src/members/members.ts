@@ -1,0 +1,477 @@
+import { createHash, type KeyObject, randomInt, timingSafeEqual } from 'node:crypto';
+import { type Clock, systemClock } from '../core/clock.ts';
+import type { Db, Queryable } from '../core/db/index.ts';
+import { id, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
+import { limits } from '../core/limits.ts';
+import { amountMax, type Ledger } from '../ledger/index.ts';
+import { MembersError, type MembersErrorCode } from './errors.ts';
+import { newAppId, newPaymentCodeText, newUserId, paymentCodePattern } from './external-ids.ts';
+import { parseMerchantPublicKey } from './merchant-key.ts';
+import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
+import { maskPhone, normalizePhone } from './phone.ts';
+import { PlatformKeyStore, type PlatformKeys } from './platform-keys.ts';
+import { type OutboxMessage, OutboxSmsSender, readOutbox, type SmsSender } from './sms.ts';
+import { Wallets } from './wallets.ts';
+
+export interface MembersOptions {
+  clock?: Clock | undefined;
+  /** Where SMS codes go; the development outbox when absent. */
+  smsSender?: SmsSender | undefined;
+}
+
+/** A member: a user (phone, password) or a merchant (name, apps). Both hold a CNY wallet. */
+export interface Member {
+  userId: string;
+  kind: 'user' | 'merchant';
+  /** Users: the masked phone (`138****8000`), Alipay's `buyer_logon_id`. Merchants: undefined. */
+  logonId: string | undefined;
+  phone: string | undefined;
+  name: string | undefined;
+  walletAccountId: bigint;
+  createdAtNs: bigint;
+}
+
+/** A member of kind `user`. */
+export interface User extends Member {
+  kind: 'user';
+  logonId: string;
+  phone: string;
+}
+
+export interface CreateUserInput {
+  phone: string;
+  password: string;
+  /** Fen moved from the platform funding account into the new wallet; zero or absent for none. */
+  openingBalance?: bigint | undefined;
+}
+
+export interface CreateAppInput {
+  name: string;
+  /** The merchant's RSA public key: SPKI or PKCS#1 PEM, or the bare base64 body. */
+  merchantPublicKeyPem: string;
+  notifyUrl?: string | undefined;
+  /** An existing merchant to own the app; absent, a new merchant named after the app is created. */
+  sellerId?: string | undefined;
+}
+
+export interface CreatedApp {
+  appId: string;
+  /** The merchant's user id (2088…). */
+  sellerId: string;
+  /** The platform's active public key (SPKI PEM): the merchant's `alipayPublicKey`. */
+  alipayPublicKey: string;
+}
+
+export interface App {
+  appId: string;
+  sellerId: string;
+  name: string;
+  /** SPKI PEM, as stored. */
+  merchantPublicKeyPem: string;
+  /** The same key, parsed: verifies the app's request signatures. */
+  merchantPublicKey: KeyObject;
+  notifyUrl: string | undefined;
+  createdAtNs: bigint;
+}
+
+interface MemberRow {
+  user_id: string;
+  kind: 'user' | 'merchant';
+  phone: string | null;
+  password_hash: string | null;
+  name: string | null;
+  wallet_account_id: string;
+  opening_balance: bigint;
+  opening_transfer_id: string | null;
+  created_at_ns: bigint;
+}
+
+/** The outcome of checking an SMS code inside its transaction (errors are thrown after commit). */
+type CodeCheck = 'ok' | Extract<MembersErrorCode, `sms_code_${string}`>;
+
+const insertMember = `insert into members
+  (user_id, kind, phone, password_hash, name, wallet_account_id, opening_balance, opening_transfer_id, created_at_ns)
+  values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (user_id) do nothing returning user_id`;
+
+/**
+ * Members: users, merchants and their apps, logins, payment codes, and the platform's key pair.
+ * Every method validates all of its input before it writes anything; operating errors are
+ * `MembersError`s from the catalog in errors.ts.
+ */
+export class Members {
+  readonly #db: Db;
+  readonly #clock: Clock;
+  readonly #sms: SmsSender;
+  readonly #wallets: Wallets;
+  readonly #keys: PlatformKeyStore;
+
+  constructor(db: Db, ledger: Ledger, options: MembersOptions = {}) {
+    this.#db = db;
+    this.#clock = options.clock ?? systemClock;
+    this.#sms = options.smsSender ?? new OutboxSmsSender(db, this.#clock);
+    this.#wallets = new Wallets(db, ledger);
+    this.#keys = new PlatformKeyStore(db, this.#clock);
+  }
+
+  /**
+   * Registers a user with a wallet, funded with `openingBalance` by a ledger transfer from the
+   * platform funding account. Throws `phone_invalid`, `password_invalid`, `amount_invalid`,
+   * `phone_taken`.
+   */
+  async createUser(input: CreateUserInput): Promise<User> {
+    const phone = requirePhone(input.phone);
+    const length = [...input.password].length;
+    if (length < limits.passwordLengthMin || length > limits.passwordLengthMax) {
+      throw new MembersError('password_invalid');
+    }
+    const openingBalance = input.openingBalance ?? 0n;
+    if (openingBalance < 0n || openingBalance > amountMax) throw new MembersError('amount_invalid');
+    if (await this.#rowByPhone(phone)) throw new MembersError('phone_taken');
+    const passwordHash = await hashPassword(input.password);
+    const openingTransferId = openingBalance > 0n ? uuidFromU128(id()) : null;
+    const userId = await this.#insertMember(this.#db, (userId) => [
+      userId,
+      'user',
+      phone,
+      passwordHash,
+      null,
+      uuidFromU128(id()),
+      openingBalance.toString(),
+      openingTransferId,
+      this.#clock.nowNs().toString(),
+    ]).catch((error: unknown) => {
+      // Only the phone can collide: user ids retry on conflict, the uuids are fresh.
+      if ((error as { code?: unknown }).code === '23505') throw new MembersError('phone_taken');
+      throw error;
+    });
+    await this.ensureWallet(userId);
+    return this.getUser(userId);
+  }
+
+  /**
+   * Creates the member's wallet and posts its opening balance, each only if missing. createUser
+   * and createApp call it; run it again for a member whose creation a crash cut short.
+   */
+  async ensureWallet(userId: string): Promise<void> {
+    const row = await this.#row(userId);
+    if (!row) throw new MembersError('user_not_found');
+    await this.#wallets.ensure({
+      userId: row.user_id,
+      kind: row.kind,
+      walletAccountId: u128FromUuid(row.wallet_account_id),
+      openingBalance: row.opening_balance,
+      openingTransferId: row.opening_transfer_id === null ? undefined : u128FromUuid(row.opening_transfer_id),
+    });
+  }
+
+  /** A member of either kind; throws `user_not_found`. */
+  async getMember(userId: string): Promise<Member> {
+    const row = await this.#row(userId);
+    if (!row) throw new MembersError('user_not_found');
+    return toMember(row);
+  }
+
+  /** A member of kind user; throws `user_not_found`. */
+  async getUser(userId: string): Promise<User> {
+    const row = await this.#row(userId);
+    if (row?.kind !== 'user') throw new MembersError('user_not_found');
+    return toMember(row) as User;
+  }
+
+  /** The user with this phone (in any accepted spelling); throws `user_not_found`. */
+  async findUserByPhone(phone: string): Promise<User> {
+    const normalized = normalizePhone(phone);
+    const row = normalized === undefined ? undefined : await this.#rowByPhone(normalized);
+    if (!row) throw new MembersError('user_not_found');
+    return toMember(row) as User;
+  }
+
+  /** What the wallet can spend: posted credits less posted and pending debits, in fen. */
+  async walletBalance(userId: string): Promise<bigint> {
+    const member = await this.getMember(userId);
+    let account = await this.#wallets.account(member.walletAccountId);
+    if (!account) {
+      await this.ensureWallet(userId);
+      account = await this.#wallets.account(member.walletAccountId);
+    }
+    if (!account) throw new Error(`assertion: the wallet of ${userId} exists after ensureWallet`);
+    return account.creditsPosted - account.debitsPosted - account.debitsPending;
+  }
+
+  /** The ledger account that funds opening balances (code 100), created on first use. */
+  fundingAccountId(): Promise<bigint> {
+    return this.#wallets.fundingAccountId();
+  }
+
+  /**
+   * Password login. Throws `login_failed` alike for an unknown phone and a wrong password, and
+   * takes as long for both, so that it does not tell which phones are registered.
+   */
+  async loginWithPassword(phone: string, password: string): Promise<User> {
+    const normalized = normalizePhone(phone);
+    const row = normalized === undefined ? undefined : await this.#rowByPhone(normalized);
+    const stored = row?.password_hash ?? (await decoyHash());
+    const matches = await verifyPassword(password, stored);
+    if (!row || !matches) throw new MembersError('login_failed');
+    return toMember(row) as User;
+  }
+
+  /**
+   * Sends a 6-digit login code to a registered phone; the newest code supersedes older ones. An
+   * unregistered phone gets nothing, and the caller is not told. Throws `phone_invalid`,
+   * `sms_code_too_frequent`, or what the sender throws (the code is then revoked).
+   */
+  async sendLoginCode(phone: string): Promise<void> {
+    const normalized = requirePhone(phone);
+    const code = randomInt(0, 1_000_000).toString().padStart(6, '0');
+    const codeId = uuidFromU128(id());
+    const outcome = await this.#db.transaction(async (tx) => {
+      // Locking the user row serialises concurrent requests for one phone.
+      const [user] = await tx.query('select 1 from members where phone = $1 for update', [normalized]);
+      if (!user) return 'no_user' as const;
+      const now = this.#clock.nowNs();
+      const [last] = await tx.query<{ created_at_ns: bigint }>(
+        `select created_at_ns from members_sms_codes where phone = $1 and status <> 'revoked'
+         order by created_at_ns desc limit 1`,
+        [normalized],
+      );
+      if (last && now - last.created_at_ns < BigInt(limits.smsCodeResendIntervalMs) * 1_000_000n) {
+        return 'sms_code_too_frequent' as const;
+      }
+      await tx.query(`update members_sms_codes set status = 'superseded' where phone = $1 and status = 'open'`, [
+        normalized,
+      ]);
+      await tx.query(
+        `insert into members_sms_codes (id, phone, code_hash, status, created_at_ns, expires_at_ns)
+         values ($1, $2, $3, 'open', $4, $5)`,
+        [codeId, normalized, codeHash(codeId, code), now.toString(), (now + msToNs(limits.smsCodeTtlMs)).toString()],
+      );
+      return 'ok' as const;
+    });
+    if (outcome === 'sms_code_too_frequent') throw new MembersError(outcome);
+    if (outcome === 'no_user') return;
+    const minutes = Math.round(limits.smsCodeTtlMs / 60_000);
+    const text = `[Paybao] Your login code is ${code}. It expires in ${minutes} minutes. Never share it.`;
+    try {
+      await this.#sms.send({ phone: normalized, text });
+    } catch (error) {
+      // Compensation: a code nobody received must not count against the next one.
+      await this.#db.query(`update members_sms_codes set status = 'revoked' where id = $1`, [codeId]);
+      throw error;
+    }
+  }
+
+  /**
+   * Login with the newest code sent to the phone: it works once, until it expires, and dies after
+   * `smsCodeAttemptsMax` wrong guesses. Throws `sms_code_invalid`, `sms_code_expired`,
+   * `sms_code_attempts_exceeded`.
+   */
+  async loginWithSmsCode(phone: string, code: string): Promise<User> {
+    const normalized = normalizePhone(phone);
+    if (normalized === undefined || !/^\d{6}$/.test(code)) throw new MembersError('sms_code_invalid');
+    const outcome = await this.#db.transaction((tx) => this.#checkCode(tx, normalized, code));
+    if (outcome !== 'ok') throw new MembersError(outcome);
+    return this.findUserByPhone(normalized);
+  }
+
+  /** The development SMS outbox, newest first. */
+  smsOutbox(options: { phone?: string | undefined; limit?: number | undefined } = {}): Promise<OutboxMessage[]> {
+    const limit = Math.min(Math.max(Math.trunc(options.limit ?? limits.smsListMax), 1), limits.smsListMax);
+    const phone = options.phone === undefined ? undefined : (normalizePhone(options.phone) ?? options.phone);
+    return readOutbox(this.#db, { limit, phone });
+  }
+
+  /**
+   * Registers a merchant app and returns what the merchant configures in its SDK. Throws
+   * `app_name_invalid`, `merchant_public_key_invalid`, `notify_url_invalid`, `merchant_not_found`.
+   */
+  async createApp(input: CreateAppInput): Promise<CreatedApp> {
+    const name = input.name.trim();
+    if (name.length === 0 || [...name].length > limits.appNameLengthMax) throw new MembersError('app_name_invalid');
+    const { pem } = parseMerchantPublicKey(input.merchantPublicKeyPem);
+    const notifyUrl = validNotifyUrl(input.notifyUrl);
+    if (input.sellerId !== undefined) {
+      const seller = await this.#row(input.sellerId);
+      if (seller?.kind !== 'merchant') throw new MembersError('merchant_not_found');
+    }
+    // The key pair exists before anything is written: generating it is the step that can fail.
+    const keys = await this.#keys.keys();
+    const now = this.#clock.nowNs().toString();
+    const created = await this.#db.transaction(async (tx) => {
+      const sellerId =
+        input.sellerId ??
+        (await this.#insertMember(tx, (userId) => [
+          userId,
+          'merchant',
+          null,
+          null,
+          name,
+          uuidFromU128(id()),
+          '0',
+          null,
+          now,
+        ]));
+      const appId = await retryIds(newAppId, async (appId) => {
+        const rows = await tx.query(
+          `insert into members_apps (app_id, seller_id, name, merchant_public_key_pem, notify_url, created_at_ns)
+           values ($1, $2, $3, $4, $5, $6) on conflict (app_id) do nothing returning app_id`,
+          [appId, sellerId, name, pem, notifyUrl ?? null, now],
+        );
+        return rows.length === 1;
+      });
+      return { appId, sellerId };
+    });
+    await this.ensureWallet(created.sellerId);
+    return { ...created, alipayPublicKey: keys.active.publicKeyPem };
+  }
+
+  /** An app; throws `app_not_found`. */
+  async getApp(appId: string): Promise<App> {
+    const [row] = await this.#db.query<{
+      app_id: string;
+      seller_id: string;
+      name: string;
+      merchant_public_key_pem: string;
+      notify_url: string | null;
+      created_at_ns: bigint;
+    }>('select * from members_apps where app_id = $1', [appId]);
+    if (!row) throw new MembersError('app_not_found');
+    return {
+      appId: row.app_id,
+      sellerId: row.seller_id,
+      name: row.name,
+      merchantPublicKeyPem: row.merchant_public_key_pem,
+      merchantPublicKey: parseMerchantPublicKey(row.merchant_public_key_pem).key,
+      notifyUrl: row.notify_url ?? undefined,
+      createdAtNs: row.created_at_ns,
+    };
+  }
+
+  /** The platform's key pairs: the active one (generated on first use) and the retired ones. */
+  platformKeys(): Promise<PlatformKeys> {
+    return this.#keys.keys();
+  }
+
+  /** Retires the active key pair (it stays listed) and makes a new one active. */
+  rotatePlatformKeys(): Promise<PlatformKeys> {
+    return this.#keys.rotate();
+  }
+
+  /** A fresh payment code for a user: 18 digits starting with 28, single use, short-lived. */
+  async newPaymentCode(userId: string): Promise<string> {
+    await this.getUser(userId);
+    const now = this.#clock.nowNs();
+    const expires = now + msToNs(limits.paymentCodeTtlMs);
+    return retryIds(newPaymentCodeText, async (code) => {
+      const rows = await this.#db.query(
+        `insert into members_payment_codes (code, user_id, created_at_ns, expires_at_ns) values ($1, $2, $3, $4)
+         on conflict (code) do nothing returning code`,
+        [code, userId, now.toString(), expires.toString()],
+      );
+      return rows.length === 1;
+    });
+  }
+
+  /**
+   * Spends a payment code and returns its user's id. Throws `payment_code_invalid`,
+   * `payment_code_not_found`, `payment_code_used`, `payment_code_expired`.
+   */
+  async redeemPaymentCode(code: string): Promise<string> {
+    if (!paymentCodePattern.test(code)) throw new MembersError('payment_code_invalid');
+    const now = this.#clock.nowNs().toString();
+    const [spent] = await this.#db.query<{ user_id: string }>(
+      `update members_payment_codes set redeemed_at_ns = $2
+       where code = $1 and redeemed_at_ns is null and expires_at_ns > $2 returning user_id`,
+      [code, now],
+    );
+    if (spent) return spent.user_id;
+    const [row] = await this.#db.query<{ redeemed_at_ns: bigint | null }>(
+      'select redeemed_at_ns from members_payment_codes where code = $1',
+      [code],
+    );
+    if (!row) throw new MembersError('payment_code_not_found');
+    throw new MembersError(row.redeemed_at_ns === null ? 'payment_code_expired' : 'payment_code_used');
+  }
+
+  async #checkCode(tx: Queryable, phone: string, code: string): Promise<CodeCheck> {
+    const [row] = await tx.query<{ id: string; code_hash: string; attempts: number; expires_at_ns: bigint }>(
+      `select id, code_hash, attempts, expires_at_ns from members_sms_codes
+       where phone = $1 and status = 'open' order by created_at_ns desc limit 1 for update`,
+      [phone],
+    );
+    if (!row) return 'sms_code_invalid';
+    if (row.expires_at_ns <= this.#clock.nowNs()) return 'sms_code_expired';
+    if (row.attempts >= limits.smsCodeAttemptsMax) return 'sms_code_attempts_exceeded';
+    const expected = Buffer.from(row.code_hash, 'hex');
+    if (!timingSafeEqual(Buffer.from(codeHash(row.id, code), 'hex'), expected)) {
+      await tx.query('update members_sms_codes set attempts = attempts + 1 where id = $1', [row.id]);
+      return 'sms_code_invalid';
+    }
+    await tx.query(`update members_sms_codes set status = 'used' where id = $1`, [row.id]);
+    return 'ok';
+  }
+
+  /** Inserts a member row under a fresh user id, drawing again on the (rare) collision. */
+  #insertMember(q: Queryable, params: (userId: string) => unknown[]): Promise<string> {
+    return retryIds(newUserId, async (userId) => (await q.query(insertMember, params(userId))).length === 1);
+  }
+
+  async #row(userId: string): Promise<MemberRow | undefined> {
+    const [row] = await this.#db.query<MemberRow>('select * from members where user_id = $1', [userId]);
+    return row;
+  }
+
+  async #rowByPhone(phone: string): Promise<MemberRow | undefined> {
+    const [row] = await this.#db.query<MemberRow>('select * from members where phone = $1', [phone]);
+    return row;
+  }
+}
+
+function toMember(row: MemberRow): Member {
+  return {
+    userId: row.user_id,
+    kind: row.kind,
+    logonId: row.phone === null ? undefined : maskPhone(row.phone),
+    phone: row.phone ?? undefined,
+    name: row.name ?? undefined,
+    walletAccountId: u128FromUuid(row.wallet_account_id),
+    createdAtNs: row.created_at_ns,
+  };
+}
+
+function requirePhone(phone: string): string {
+  const normalized = normalizePhone(phone);
+  if (normalized === undefined) throw new MembersError('phone_invalid');
+  return normalized;
+}
+
+function validNotifyUrl(input: string | undefined): string | undefined {
+  if (input === undefined || input.trim() === '') return undefined;
+  const text = input.trim();
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new MembersError('notify_url_invalid');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || text.length > limits.notifyUrlLengthMax) {
+    throw new MembersError('notify_url_invalid');
+  }
+  return text;
+}
+
+/** The stored form of an SMS code: bound to its row, so equal codes of two rows hash apart. */
+function codeHash(codeId: string, code: string): string {
+  return createHash('sha256').update(`${codeId}:${code}`).digest('hex');
+}
+
+const msToNs = (ms: number): bigint => BigInt(ms) * 1_000_000n;
+
+/** Draws ids until `claim` stores one; `externalIdAttemptsMax` collisions in a row is a bug. */
+async function retryIds(draw: () => string, claim: (candidate: string) => Promise<boolean>): Promise<string> {
+  for (let attempt = 0; attempt < limits.externalIdAttemptsMax; attempt++) {
+    const candidate = draw();
+    if (await claim(candidate)) return candidate;
+  }
+  throw new Error(`assertion: ${limits.externalIdAttemptsMax} random ids in a row collided`);
+}

@@ -1,0 +1,7 @@
+import { readFileSync } from 'node:fs';
+import type { Migration } from '../../core/db/index.ts';
+
+const file = (name: string) => readFileSync(new URL(name, import.meta.url), 'utf8');
+
+/** The members module's schema, in order; it applies after the ledger's. */
+export const membersMigrations: Migration[] = [{ id: '20261126-02-members', sql: file('./001_members.sql') }];
