@@ -5,7 +5,6 @@ export { tradesMigrations } from './migrations.ts';
 export { type NotificationChannel, NotificationDispatcher } from './notifications.ts';
 export {
   type CreateTradeInput,
-  cnyLedger,
   type RefundView,
   type TradeKey,
   type TradeParties,

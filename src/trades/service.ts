@@ -5,14 +5,13 @@ import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { beijingTime } from '../core/time.ts';
 import type { CreateTransferResult, Ledger } from '../ledger/index.ts';
+import { cnyLedger } from '../members/index.ts';
 import { TradeError } from './errors.ts';
 import { derivedId, newTradeNo } from './ids.ts';
 import { assertTransition, publicStatus, type TradeStatus } from './state.ts';
 
-/** The ledger that holds CNY (ISO 4217 numeric code). */
-export const cnyLedger = 156;
-/** Transfer codes of the trades module. */
-export const tradeTransferCodes = { payment: 10, refund: 11 } as const;
+/** Transfer codes of the trades module (members owns the codes below 100). */
+export const tradeTransferCodes = { payment: 100, refund: 101 } as const;
 
 const amountMinFen = 1n;
 const amountMaxFen = 100_000_000_00n;

@@ -6,11 +6,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
-import { migrate } from '../../src/core/db/index.ts';
 import { id } from '../../src/core/ids.ts';
 import { AccountFlags } from '../../src/ledger/index.ts';
+import { cnyLedger } from '../../src/members/index.ts';
 import type { Platform } from '../../src/platform.ts';
-import { cnyLedger, NotificationDispatcher, Trades, tradesMigrations } from '../../src/trades/index.ts';
+import { NotificationDispatcher, Trades } from '../../src/trades/index.ts';
 import { freshPlatform } from '../support/engine.ts';
 
 const clock = new ManualClock();
@@ -34,7 +34,6 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/notify`;
   platform = await freshPlatform({ clock });
-  await migrate(platform.db, tradesMigrations);
 });
 
 afterAll(async () => {

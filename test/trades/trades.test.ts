@@ -4,11 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
-import { migrate } from '../../src/core/db/index.ts';
 import { id } from '../../src/core/ids.ts';
 import { AccountFlags, verifyLedger } from '../../src/ledger/index.ts';
+import { cnyLedger } from '../../src/members/index.ts';
 import type { Platform } from '../../src/platform.ts';
-import { cnyLedger, TradeError, type TradeParties, Trades, tradesMigrations } from '../../src/trades/index.ts';
+import { TradeError, type TradeParties, Trades } from '../../src/trades/index.ts';
 import { freshPlatform } from '../support/engine.ts';
 
 const clock = new ManualClock();
@@ -62,7 +62,6 @@ const outTradeNo = () => `order-${Date.now()}-${++n}`;
 
 beforeAll(async () => {
   platform = await freshPlatform({ clock });
-  await migrate(platform.db, tradesMigrations);
   await platform.ledger.createAccounts([{ id: funding, ledger: cnyLedger, code: 100 }]);
   trades = new Trades(platform.db, platform.ledger, parties, clock);
   await wallet('seller:2021000000000001');
