@@ -1,5 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { GatewayOptions } from '../gateway/index.ts';
 import type { Platform } from '../platform.ts';
+import { registerGateway } from './gateway.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 
 export interface AppOptions {
@@ -11,6 +13,8 @@ export interface AppOptions {
    * with; without it the app gets a fresh registry whose ledger histograms stay empty.
    */
   metrics?: Metrics;
+  /** Mounts the Alipay-compatible open gateway (`/gateway.do`, `/v3/alipay/*`) when given. */
+  gateway?: GatewayOptions;
 }
 
 const healthSchema = {
@@ -45,6 +49,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });
+
+  if (options.gateway) registerGateway(app, options.gateway);
 
   return app;
 }

@@ -1,4 +1,5 @@
 /** The HTTP interface: the app (routes, metrics) and the process that serves it. */
 export { type AppOptions, buildApp } from './app.ts';
+export { registerGateway } from './gateway.ts';
 export { createLogger, exitOnSignals, type RunningServer, startServer } from './main.ts';
 export { createMetrics, type Metrics } from './metrics.ts';

@@ -1,0 +1,53 @@
+/**
+ * The open gateway's protocol layer, wire-compatible with the Alipay Open Platform: signatures
+ * (legacy RSA2/RSA and v3), the timestamp window, v3 replay refusal, the error catalog and the
+ * method registry. The trade methods live elsewhere and plug in as `GatewayMethod`s.
+ */
+export {
+  type GatewayCode,
+  type GatewayError,
+  type GatewayErrorSubCode,
+  gatewayCodes,
+  gatewayError,
+  gatewayErrors,
+  v3ErrorCode,
+} from './errors.ts';
+export {
+  Gateway,
+  type GatewayResponse,
+  type LegacyRequest,
+  legacyResponseKey,
+  type V3Request,
+  v3MethodOf,
+} from './gateway.ts';
+export { MemoryNonceStore, type NonceClaim, type NonceStore } from './nonces.ts';
+export {
+  isSignType,
+  legacyResponseBody,
+  legacySignContent,
+  rsaSign,
+  rsaVerify,
+  type SignType,
+  signLegacyRequest,
+  signNotification,
+  verifyLegacyRequest,
+  verifyNotification,
+} from './sign.ts';
+export type {
+  AppResolver,
+  GatewayContext,
+  GatewayFailure,
+  GatewayMethod,
+  GatewayOptions,
+  GatewayResult,
+  GatewaySuccess,
+  PlatformKeys,
+} from './types.ts';
+export {
+  parseV3Authorization,
+  type V3Authorization,
+  v3Authorization,
+  v3AuthScheme,
+  v3RequestSignContent,
+  v3ResponseSignContent,
+} from './v3.ts';
