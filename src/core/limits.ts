@@ -29,6 +29,8 @@ export const limits = {
   tradeTimeoutDefaultMs: 15 * 86_400_000,
   /** A payment still in flight after this long was left by a crash; the sweep finishes it. */
   tradePayingStaleMs: 60_000,
+  /** How often the trade sweep closes timed-out trades and finishes interrupted payments. */
+  tradeSweepIntervalMs: 5_000,
   /** Trades one sweep closes or finishes, of each kind. */
   tradeSweepBatchMax: 1000,
   /** Delays between notification attempts until the merchant answers `success` (Alipay's schedule). */

@@ -62,7 +62,9 @@ export function v3MethodOf(pathname: string): string | undefined {
   return v3PathPattern.exec(pathname)?.[1]?.replaceAll('/', '.');
 }
 
-const isFailure = (result: GatewayResult): result is Extract<GatewayResult, { code: '40004' }> => 'code' in result;
+const isFailure = (result: GatewayResult | GatewayError): result is Extract<GatewayResult, { code: '40004' }> => 'code' in result;
+const isRedirect = (result: GatewayResult | GatewayError): result is Extract<GatewayResult, { redirect: string }> =>
+  'redirect' in result;
 const isError = (value: unknown): value is GatewayError =>
   typeof value === 'object' && value !== null && 'v3Status' in value;
 
@@ -200,6 +202,7 @@ export class Gateway {
   }
 
   #legacyAnswer(responseKey: string, outcome: GatewayResult | GatewayError, signType: SignType): GatewayResponse {
+    if (isRedirect(outcome)) return { status: 302, headers: { location: outcome.redirect }, body: '' };
     let value: Record<string, unknown>;
     if (isError(outcome) || isFailure(outcome)) {
       value = { code: outcome.code, msg: outcome.msg, sub_code: outcome.subCode, sub_msg: outcome.subMsg };
@@ -232,6 +235,7 @@ export class Gateway {
       const value = { code: result.subCode, message: result.subMsg, links: [] };
       return this.#v3Answer(result.httpStatus ?? 400, value, request);
     }
+    if (isRedirect(result)) return this.#v3Answer(200, { page_redirection_data: result.redirect }, request);
     return this.#v3Answer(200, result.body, request);
   }
 

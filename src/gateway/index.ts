@@ -39,6 +39,7 @@ export type {
   GatewayFailure,
   GatewayMethod,
   GatewayOptions,
+  GatewayRedirect,
   GatewayResult,
   GatewaySuccess,
   PlatformKeys,

@@ -33,7 +33,15 @@ export interface GatewayFailure {
   readonly httpStatus?: number;
 }
 
-export type GatewayResult = GatewaySuccess | GatewayFailure;
+/**
+ * A page method's answer (`alipay.trade.page.pay`, `.wap.pay`): the buyer's browser posted the
+ * merchant's signed form to the gateway and is sent on to this URL (the cashier page).
+ */
+export interface GatewayRedirect {
+  readonly redirect: string;
+}
+
+export type GatewayResult = GatewaySuccess | GatewayFailure | GatewayRedirect;
 
 /**
  * One open API method. It throws only for bugs and outages (the caller then hears 20000 / 503);

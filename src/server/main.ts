@@ -2,8 +2,9 @@ import pino, { type Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { limits } from '../core/limits.ts';
 import { openPlatform } from '../platform.ts';
-import { buildApp } from './app.ts';
+import { NotificationDispatcher } from '../trades/index.ts';
 import { createMetrics } from './metrics.ts';
+import { buildPlatformApp, notificationChannel } from './platform-app.ts';
 
 export interface RunningServer {
   /** Where it listens, e.g. `http://127.0.0.1:8080`. */
@@ -26,8 +27,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     dataDir: config.databaseUrl ? undefined : config.dataDir,
     onBatch: metrics.observeBatch,
   });
-  const app = buildApp({ platform, logger, metrics });
-  let url: string;
+  let url = '';
+  const app = await buildPlatformApp({ platform, logger, metrics, publicUrl: () => url });
   try {
     url = await app.listen({ port: config.port, host: config.host });
   } catch (error) {
@@ -35,12 +36,24 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     throw error;
   }
   platform.ledger.startExpirySweep();
+  const key = (await platform.members.platformKeys()).active;
+  const dispatcher = new NotificationDispatcher(
+    platform.db,
+    platform.clock,
+    notificationChannel(platform, key.privateKey),
+  );
+  dispatcher.start();
+  const tradeSweep = setInterval(() => {
+    platform.trades.sweep().catch((error: unknown) => logger.error({ err: error }, 'trade sweep failed'));
+  }, limits.tradeSweepIntervalMs);
   return {
     url,
     async close() {
       // Order matters: once no request can arrive, every accepted ledger event is answered and
       // committed before storage closes, so nothing acknowledged is lost.
       await app.close();
+      clearInterval(tradeSweep);
+      dispatcher.stop();
       await platform.close();
     },
   };

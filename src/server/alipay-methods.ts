@@ -1,0 +1,151 @@
+import { beijingTime } from '../core/time.ts';
+import type { GatewayContext, GatewayMethod, GatewayResult } from '../gateway/index.ts';
+import { isMembersError, type Members } from '../members/index.ts';
+import { TradeError, type TradeKey, type Trades, type TradeView } from '../trades/index.ts';
+
+/** What the trade methods need from the platform. */
+export interface TradeMethodDeps {
+  trades: Trades;
+  members: Members;
+  /** Where buyers reach this server, e.g. `http://host:8080`: a precreated trade's QR code points there. */
+  publicUrl: () => string;
+}
+
+type Biz = Record<string, unknown>;
+
+const str = (biz: Biz, key: string): string | undefined => {
+  const v = biz[key];
+  if (v === undefined || v === null) return undefined;
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
+};
+
+function keyOf(biz: Biz): TradeKey {
+  return { tradeNo: str(biz, 'trade_no'), outTradeNo: str(biz, 'out_trade_no') };
+}
+
+function failure(subCode: string, subMsg: string): GatewayResult {
+  return { code: '40004', msg: 'Business Failed', subCode, subMsg };
+}
+
+/** Runs a method body, turning every refusal a merchant can cause into Alipay's 40004 answer. */
+function method(body: (ctx: GatewayContext) => Promise<Record<string, unknown>>): GatewayMethod {
+  return async (ctx) => {
+    try {
+      return { body: await body(ctx) };
+    } catch (error) {
+      if (error instanceof TradeError) return failure(`ACQ.${error.code}`, error.message);
+      if (isMembersError(error)) return failure(`ACQ.${error.code}`, error.message);
+      throw error;
+    }
+  };
+}
+
+/** The Alipay trade methods of the open gateway, on the trades and members modules. */
+export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMethod> {
+  const { trades, members } = deps;
+  const logonId = async (userId: string | null) => (userId ? (await members.getUser(userId)).logonId : undefined);
+  const tradeFields = async (t: TradeView) => ({
+    trade_no: t.tradeNo,
+    out_trade_no: t.outTradeNo,
+    buyer_logon_id: await logonId(t.buyerId),
+    buyer_user_id: t.buyerId ?? undefined,
+    trade_status: t.status,
+    total_amount: t.totalAmount,
+    receipt_amount: t.paidAt ? t.totalAmount : '0.00',
+    send_pay_date: t.paidAt ? beijingTime(t.paidAt) : undefined,
+    subject: t.subject,
+  });
+  const create = (ctx: GatewayContext) =>
+    trades.create({
+      appId: ctx.appId,
+      outTradeNo: str(ctx.bizContent, 'out_trade_no') ?? '',
+      totalAmount: str(ctx.bizContent, 'total_amount') ?? '',
+      subject: str(ctx.bizContent, 'subject') ?? '',
+      productCode: str(ctx.bizContent, 'product_code'),
+      timeoutExpress: str(ctx.bizContent, 'timeout_express'),
+      returnUrl: ctx.params.return_url,
+    });
+  // The buyer's browser posted the merchant's signed form here; the cashier takes it from there.
+  const pagePay = async (ctx: GatewayContext): Promise<GatewayResult> => {
+    try {
+      const t = await create(ctx);
+      return { redirect: `/cashier/${t.tradeNo}` };
+    } catch (error) {
+      if (error instanceof TradeError) return failure(`ACQ.${error.code}`, error.message);
+      throw error;
+    }
+  };
+
+  return {
+    'alipay.trade.create': method(async (ctx) => {
+      const t = await create(ctx);
+      return { trade_no: t.tradeNo, out_trade_no: t.outTradeNo };
+    }),
+    'alipay.trade.precreate': method(async (ctx) => {
+      const t = await create(ctx);
+      return { out_trade_no: t.outTradeNo, qr_code: `${deps.publicUrl()}/cashier/${t.tradeNo}` };
+    }),
+    'alipay.trade.page.pay': pagePay,
+    'alipay.trade.wap.pay': pagePay,
+    'alipay.trade.pay': method(async (ctx) => {
+      const scene = str(ctx.bizContent, 'scene') ?? 'bar_code';
+      if (scene !== 'bar_code') throw new TradeError('INVALID_PARAMETER', 'scene must be bar_code');
+      const buyerId = await members.redeemPaymentCode(str(ctx.bizContent, 'auth_code') ?? '').catch(() => {
+        throw new TradeError('PAYMENT_AUTH_CODE_INVALID');
+      });
+      const created = await create(ctx);
+      const t = await trades.pay(ctx.appId, { tradeNo: created.tradeNo }, buyerId);
+      const fields = await tradeFields(t);
+      return {
+        ...fields,
+        trade_status: undefined,
+        gmt_payment: fields.send_pay_date,
+        send_pay_date: undefined,
+        fund_bill_list: [{ fund_channel: 'ALIPAYACCOUNT', amount: t.totalAmount }],
+      };
+    }),
+    'alipay.trade.query': method(async (ctx) => tradeFields(await trades.query(ctx.appId, keyOf(ctx.bizContent)))),
+    'alipay.trade.refund': method(async (ctx) => {
+      const r = await trades.refund(ctx.appId, keyOf(ctx.bizContent), {
+        refundAmount: str(ctx.bizContent, 'refund_amount') ?? '',
+        outRequestNo: str(ctx.bizContent, 'out_request_no'),
+        reason: str(ctx.bizContent, 'refund_reason'),
+      });
+      return {
+        trade_no: r.tradeNo,
+        out_trade_no: r.outTradeNo,
+        buyer_logon_id: await logonId(r.buyerId),
+        buyer_user_id: r.buyerId ?? undefined,
+        fund_change: r.fundChange ? 'Y' : 'N',
+        refund_fee: r.refundedTotal,
+        send_back_fee: r.refundAmount,
+      };
+    }),
+    'alipay.trade.fastpay.refund.query': method(async (ctx) => {
+      const key = keyOf(ctx.bizContent);
+      const r = await trades.refundQuery(ctx.appId, key, str(ctx.bizContent, 'out_request_no'));
+      if (!r) return { ...keyFields(key) };
+      const t = await trades.query(ctx.appId, key);
+      return {
+        trade_no: r.tradeNo,
+        out_trade_no: r.outTradeNo,
+        out_request_no: r.outRequestNo,
+        total_amount: t.totalAmount,
+        refund_amount: r.refundAmount,
+        refund_status: r.status === 'SUCCESS' ? 'REFUND_SUCCESS' : undefined,
+      };
+    }),
+    'alipay.trade.close': method(async (ctx) => {
+      const t = await trades.close(ctx.appId, keyOf(ctx.bizContent));
+      return { trade_no: t.tradeNo, out_trade_no: t.outTradeNo };
+    }),
+    'alipay.trade.cancel': method(async (ctx) => {
+      const { trade, action } = await trades.cancel(ctx.appId, keyOf(ctx.bizContent));
+      return { trade_no: trade.tradeNo, out_trade_no: trade.outTradeNo, retry_flag: 'N', action };
+    }),
+  };
+}
+
+function keyFields(key: TradeKey): Record<string, string | undefined> {
+  return { trade_no: key.tradeNo, out_trade_no: key.outTradeNo };
+}
