@@ -62,7 +62,8 @@ export function v3MethodOf(pathname: string): string | undefined {
   return v3PathPattern.exec(pathname)?.[1]?.replaceAll('/', '.');
 }
 
-const isFailure = (result: GatewayResult | GatewayError): result is Extract<GatewayResult, { code: '40004' }> => 'code' in result;
+const isFailure = (result: GatewayResult | GatewayError): result is Extract<GatewayResult, { code: '40004' }> =>
+  'code' in result;
 const isRedirect = (result: GatewayResult | GatewayError): result is Extract<GatewayResult, { redirect: string }> =>
   'redirect' in result;
 const isError = (value: unknown): value is GatewayError =>
