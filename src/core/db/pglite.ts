@@ -46,6 +46,8 @@ function walSyncer(dataDir: string): () => void {
   };
 }
 
+const mayWrite = /^\s*(insert|update|delete|with|create|alter|drop|truncate)\b/i;
+
 /** The embedded engine: PostgreSQL compiled to WASM, in this process. */
 export async function openPglite(options: PgliteOptions): Promise<Db> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
@@ -60,8 +62,16 @@ export async function openPglite(options: PgliteOptions): Promise<Db> {
   const base = wrap(db);
   return {
     engine: 'pglite',
-    query: base.query,
-    exec: base.exec,
+    // A statement outside a transaction commits on its own: one that may write is synced too.
+    async query(sql, params) {
+      const rows = await base.query(sql, params);
+      if (mayWrite.test(sql)) syncWal();
+      return rows as never;
+    },
+    async exec(sql) {
+      await base.exec(sql);
+      syncWal();
+    },
     async transaction(fn) {
       const value = await db.transaction((tx) => fn(wrap(tx)));
       syncWal();
