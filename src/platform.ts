@@ -1,11 +1,21 @@
+import { createHmac, type KeyObject } from 'node:crypto';
 import { type Clock, systemClock } from './core/clock.ts';
 import { type Db, type Migration, migrate, openDb } from './core/db/index.ts';
+import { u128FromUuid, uuidFromU128 } from './core/ids.ts';
 import { type BatchStats, Ledger, ledgerMigrations } from './ledger/index.ts';
 import { isMembersError, Members, membersMigrations, type SmsSender } from './members/index.ts';
-import { type TradeParties, Trades, tradesMigrations } from './trades/index.ts';
+import { type PayoutParties, Payouts, payoutsMigrations } from './payouts/index.ts';
+import { type BillLinkKeys, TradeBills, type TradeParties, Trades, tradesMigrations } from './trades/index.ts';
+import { type TradeRefs, Wallet, walletMigrations } from './wallet/index.ts';
 
 /** Every module's migrations; ids sort in the order they apply. */
-export const allMigrations: readonly Migration[] = [...ledgerMigrations, ...membersMigrations, ...tradesMigrations];
+export const allMigrations: readonly Migration[] = [
+  ...ledgerMigrations,
+  ...membersMigrations,
+  ...tradesMigrations,
+  ...payoutsMigrations,
+  ...walletMigrations,
+];
 
 export interface PlatformOptions {
   databaseUrl?: string | undefined;
@@ -24,6 +34,12 @@ export interface Platform {
   ledger: Ledger;
   members: Members;
   trades: Trades;
+  /** Trade bills behind short-lived signed links (`alipay.data.dataservice.bill.downloadurl.query`). */
+  bills: TradeBills;
+  /** Merchant-to-member transfers (`alipay.fund.trans.uni.transfer`). */
+  payouts: Payouts;
+  /** The wallet as its owner sees it: what the native API (`/api/v1`) serves. */
+  wallet: Wallet;
   clock: Clock;
   /** Drains every in-flight batch, then closes storage. */
   close(): Promise<void>;
@@ -40,11 +56,17 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const ledger = new Ledger(db, { clock, onBatch: options.onBatch });
   const members = new Members(db, ledger, { clock, smsSender: options.smsSender });
   const trades = new Trades(db, ledger, tradeParties(members), clock);
+  const bills = new TradeBills(db, clock, billLinkKeys(members));
+  const payouts = new Payouts(db, ledger, payoutParties(members), clock);
+  const wallet = new Wallet({ db, ledger, members, trades, tradeRefs: tradeRefs(db), clock });
   return {
     db,
     ledger,
     members,
     trades,
+    bills,
+    payouts,
+    wallet,
     clock,
     async close() {
       await ledger.close();
@@ -70,6 +92,75 @@ function tradeParties(members: Members): TradeParties {
     async buyer(userId) {
       const user = await orNull(members.getMember(userId));
       return user ? { userId: user.userId, accountId: user.walletAccountId } : null;
+    },
+  };
+}
+
+/** Payouts meet members here: an app's merchant pays a member named by user id or phone. */
+function payoutParties(members: Members): PayoutParties {
+  const orNull = <T>(promise: Promise<T>): Promise<T | null> =>
+    promise.catch((error: unknown) => {
+      if (isMembersError(error)) return null;
+      throw error;
+    });
+  return {
+    async payerOf(appId) {
+      const app = await orNull(members.getApp(appId));
+      if (!app) return null;
+      const merchant = await members.getMember(app.sellerId);
+      return { payerId: merchant.userId, accountId: merchant.walletAccountId };
+    },
+    async payee(identity, type) {
+      const member = await orNull(
+        type === 'ALIPAY_USER_ID' ? members.getMember(identity) : members.findUserByPhone(identity),
+      );
+      return member ? { userId: member.userId, accountId: member.walletAccountId } : null;
+    },
+  };
+}
+
+/**
+ * Bill links are signed with a key derived from the platform's private key (HMAC over its DER,
+ * under a label of its own): the active key signs; the newest retired one still verifies, so a
+ * link issued just before a rotation lives out its few seconds.
+ */
+function billLinkKeys(members: Members): BillLinkKeys {
+  const derived = new WeakMap<object, Buffer>();
+  const derive = (key: { privateKey: KeyObject }): Buffer => {
+    let secret = derived.get(key.privateKey);
+    if (!secret) {
+      const der = key.privateKey.export({ type: 'pkcs8', format: 'der' });
+      secret = createHmac('sha256', der).update('paybao bill links').digest();
+      derived.set(key.privateKey, secret);
+    }
+    return secret;
+  };
+  return async () => {
+    const keys = await members.platformKeys();
+    return [keys.active, ...keys.retired.slice(0, 1)].map(derive);
+  };
+}
+
+/**
+ * Trade numbers behind the ledger's `user_data_128` (`derivedId('trade', trade_no)`: the first
+ * 16 bytes of SHA-256 over "trade", NUL, trade_no), among the trades one buyer paid. A stopgap:
+ * it reads the trades table from here because `Trades` has no reverse lookup yet; it belongs
+ * in src/trades, with an index, once that module offers one.
+ */
+function tradeRefs(db: Db): TradeRefs {
+  return {
+    async tradeNos(buyerId, refs) {
+      if (refs.length === 0) return new Map();
+      const rows = await db.query<{ trade_no: string; ref: string }>(
+        `select trade_no, ref from (
+           select trade_no,
+             encode(substring(sha256(convert_to('trade', 'UTF8') || decode('00', 'hex') || convert_to(trade_no, 'UTF8'))
+               from 1 for 16), 'hex')::uuid as ref
+           from trades where buyer_id = $1) t
+         where ref = any($2::uuid[])`,
+        [buyerId, refs.map(uuidFromU128)],
+      );
+      return new Map(rows.map((r) => [u128FromUuid(r.ref), r.trade_no]));
     },
   };
 }

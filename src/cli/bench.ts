@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config.ts';
+import { benchGateway } from './bench/gateway.ts';
 import { benchLedger } from './bench/ledger.ts';
 
 function positiveInteger(value: string): number {
@@ -26,5 +27,37 @@ export function benchCommand(): Command {
       }
       for (const [key, value] of Object.entries(result)) console.log(`${key.padEnd(24)} ${value}`);
     });
+  bench
+    .command('gateway')
+    .description('open gateway throughput: SDK-style clients paying bar-code trades over HTTP with RSA2 signatures')
+    .option('--json', 'print one JSON object instead of a report', false)
+    .option(
+      '--trades <n>',
+      "paid trades (create + pay) to time, after a warm-up; all must finish within the payment codes' 120 s TTL",
+      positiveInteger,
+      10_000,
+    )
+    .option('--buyers <n>', 'buyers paying, round robin', positiveInteger, 200)
+    .option('--clients <n>', 'concurrent clients, one trade in flight each', positiveInteger, 64)
+    .option('--in-process', 'serve from this process instead of a child `paybao start`', false)
+    .option('--server-cpu-prof <dir>', 'write a CPU profile of the server process into this directory')
+    .action(
+      async (options: {
+        json: boolean;
+        trades: number;
+        buyers: number;
+        clients: number;
+        inProcess: boolean;
+        serverCpuProf?: string;
+      }) => {
+        const config = loadConfig();
+        const result = await benchGateway({ ...options, databaseUrl: config.databaseUrl });
+        if (options.json) {
+          console.log(JSON.stringify(result));
+          return;
+        }
+        for (const [key, value] of Object.entries(result)) console.log(`${key.padEnd(28)} ${value}`);
+      },
+    );
   return bench;
 }

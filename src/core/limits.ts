@@ -33,6 +33,16 @@ export const limits = {
   tradeSweepIntervalMs: 5_000,
   /** Trades one sweep closes or finishes, of each kind. */
   tradeSweepBatchMax: 1000,
+  /** How long after payment a trade can be refunded; then the sweep moves it to TRADE_FINISHED. */
+  tradeRefundPeriodMs: 90 * 86_400_000,
+  /** How long a bill download link works after it is issued (Alipay: 30 seconds). */
+  billLinkTtlMs: 30_000,
+  /** Trades one page of a bill reads from the database while the CSV streams out. */
+  billPageRowsMax: 5_000,
+  /** A payout still in flight after this long was left by a crash; the sweep finishes it. */
+  payoutProcessingStaleMs: 60_000,
+  /** Payouts one sweep finishes. */
+  payoutSweepBatchMax: 1000,
   /** Delays between notification attempts until the merchant answers `success` (Alipay's schedule). */
   notifyRetryDelaysMs: [4, 10, 10, 60, 120, 360, 900].map((minutes) => minutes * 60_000),
   /** How long one notification POST may take. */
@@ -45,6 +55,10 @@ export const limits = {
   pgPoolConnectionsMax: 8,
   /** How far a gateway request's timestamp may be from the platform's clock, either way. */
   gatewayTimestampSkewMs: 15 * 60_000,
+  /** Apps whose verification key one process keeps for the gateway (oldest leave first). */
+  gatewayAppCacheMax: 10_000,
+  /** How long the gateway trusts its copy of an app's key (another process may change it). */
+  gatewayAppCacheMs: 5_000,
   /** Bytes of one gateway request body (form or JSON); larger requests get a clean error. */
   gatewayBodyBytesMax: 1_048_576,
   /** v3 nonces one process remembers to refuse replays (each kept for two skew windows at most). */
@@ -72,4 +86,27 @@ export const limits = {
   rsaKeyBitsMin: 2048,
   /** How long a process trusts its copy of the platform key pair (another may rotate it). */
   platformKeysCacheMs: 5_000,
+  /** How long a native API session token (`POST /api/v1/sessions`) lives after login. */
+  sessionTtlMs: 24 * 3_600_000,
+  /** Live sessions one user may hold; logging in again retires the oldest beyond this. */
+  sessionsPerUserMax: 20,
+  /** Bytes of one native API request body. */
+  apiBodyBytesMax: 16_384,
+  /** Bill entries one `GET /api/v1/bills` page may hold, and how many it holds by default. */
+  billsPageMax: 100,
+  billsPageDefault: 20,
+  /** The largest wallet-to-wallet transfer, in fen (100,000,000.00 yuan, Alipay's ceiling). */
+  walletTransferFenMax: 100_000_000_00,
+  /** The longest transfer memo and `Idempotency-Key`, in characters. */
+  transferMemoLengthMax: 256,
+  idempotencyKeyLengthMax: 255,
+  /**
+   * How long a transfer request holds its `Idempotency-Key` while it runs. A request left holding
+   * it by a crash is run again by the next retry after this (the ledger id makes that safe).
+   */
+  idempotencyLeaseMs: 30_000,
+  /** How long a request waits for an identical one in flight before answering "in progress". */
+  idempotencyWaitMs: 5_000,
+  /** How often a waiting request looks again. */
+  idempotencyPollMs: 10,
 } as const;

@@ -233,7 +233,8 @@ export class Gateway {
     const result = await this.#invoke(method, ctx);
     if (isError(result)) return this.v3Error(result, request);
     if (isFailure(result)) {
-      const value = { code: result.subCode, message: result.subMsg, links: [] };
+      // v3 drops the isv./isp. namespace (`bill_not_exist`); ACQ.* and bare codes stay as they are.
+      const value = { code: v3ErrorCode(result.subCode), message: result.subMsg, links: [] };
       return this.#v3Answer(result.httpStatus ?? 400, value, request);
     }
     if (isRedirect(result)) return this.#v3Answer(200, { page_redirection_data: result.redirect }, request);

@@ -1,12 +1,15 @@
 import { beijingTime } from '../core/time.ts';
 import type { GatewayContext, GatewayMethod, GatewayResult } from '../gateway/index.ts';
 import { isMembersError, type Members } from '../members/index.ts';
-import { TradeError, type TradeKey, type Trades, type TradeView } from '../trades/index.ts';
+import { PayoutError, type Payouts, type PayoutView, payoutErrors } from '../payouts/index.ts';
+import { BillError, type TradeBills, TradeError, type TradeKey, type Trades, type TradeView } from '../trades/index.ts';
 
-/** What the trade methods need from the platform. */
+/** What the open methods need from the platform. */
 export interface TradeMethodDeps {
   trades: Trades;
   members: Members;
+  payouts: Payouts;
+  bills: TradeBills;
   /** Where buyers reach this server, e.g. `http://host:8080`: a precreated trade's QR code points there. */
   publicUrl: () => string;
 }
@@ -27,6 +30,9 @@ function failure(subCode: string, subMsg: string): GatewayResult {
   return { code: '40004', msg: 'Business Failed', subCode, subMsg };
 }
 
+/** Alipay's namespaced sub codes of the bill download query. */
+const billSubCodes = { invalid_arguments: 'isv.invalid_arguments', bill_not_exist: 'isp.bill_not_exist' } as const;
+
 /** Runs a method body, turning every refusal a merchant can cause into Alipay's 40004 answer. */
 function method(body: (ctx: GatewayContext) => Promise<Record<string, unknown>>): GatewayMethod {
   return async (ctx) => {
@@ -35,14 +41,32 @@ function method(body: (ctx: GatewayContext) => Promise<Record<string, unknown>>)
     } catch (error) {
       if (error instanceof TradeError) return failure(`ACQ.${error.code}`, error.message);
       if (isMembersError(error)) return failure(`ACQ.${error.code}`, error.message);
+      // The fund methods' sub codes carry no namespace (PAYEE_NOT_EXIST, not ACQ.PAYEE_NOT_EXIST).
+      if (error instanceof PayoutError) return failure(error.code, error.message);
+      if (error instanceof BillError) return failure(billSubCodes[error.code], error.message);
       throw error;
     }
   };
 }
 
-/** The Alipay trade methods of the open gateway, on the trades and members modules. */
+/** `payee_info` of a transfer: an object (v3 and legacy JSON alike). */
+function payeeInfo(biz: Biz): Biz {
+  const info = biz.payee_info;
+  return typeof info === 'object' && info !== null && !Array.isArray(info) ? (info as Biz) : {};
+}
+
+/**
+ * The Alipay methods of the open gateway: trades, transfers (`alipay.fund.trans.*`) and the bill
+ * download query, on the trades, payouts and members modules.
+ */
 export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMethod> {
-  const { trades, members } = deps;
+  const { trades, members, payouts, bills } = deps;
+  const payoutFields = (p: PayoutView) => ({
+    out_biz_no: p.outBizNo,
+    order_id: p.orderId,
+    pay_fund_order_id: p.payFundOrderId,
+    status: p.status,
+  });
   const logonId = async (userId: string | null) => (userId ? (await members.getUser(userId)).logonId : undefined);
   const tradeFields = async (t: TradeView) => ({
     trade_no: t.tradeNo,
@@ -142,6 +166,41 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
     'alipay.trade.cancel': method(async (ctx) => {
       const { trade, action } = await trades.cancel(ctx.appId, keyOf(ctx.bizContent));
       return { trade_no: trade.tradeNo, out_trade_no: trade.outTradeNo, retry_flag: 'N', action };
+    }),
+    'alipay.fund.trans.uni.transfer': method(async (ctx) => {
+      const biz = ctx.bizContent;
+      const payee = payeeInfo(biz);
+      const p = await payouts.transfer({
+        appId: ctx.appId,
+        outBizNo: str(biz, 'out_biz_no') ?? '',
+        transAmount: str(biz, 'trans_amount') ?? '',
+        productCode: str(biz, 'product_code'),
+        bizScene: str(biz, 'biz_scene'),
+        payeeIdentity: str(payee, 'identity') ?? '',
+        payeeIdentityType: str(payee, 'identity_type') ?? '',
+        orderTitle: str(biz, 'order_title'),
+        remark: str(biz, 'remark'),
+      });
+      return { ...payoutFields(p), trans_date: p.paidAt ? beijingTime(p.paidAt) : undefined };
+    }),
+    'alipay.fund.trans.common.query': method(async (ctx) => {
+      const p = await payouts.query(ctx.appId, {
+        outBizNo: str(ctx.bizContent, 'out_biz_no'),
+        orderId: str(ctx.bizContent, 'order_id'),
+        payFundOrderId: str(ctx.bizContent, 'pay_fund_order_id'),
+      });
+      return {
+        ...payoutFields(p),
+        trans_amount: p.amount,
+        order_fee: '0.00',
+        pay_date: p.paidAt ? beijingTime(p.paidAt) : undefined,
+        error_code: p.errorCode ?? undefined,
+        fail_reason: p.errorCode ? payoutErrors[p.errorCode] : undefined,
+      };
+    }),
+    'alipay.data.dataservice.bill.downloadurl.query': method(async (ctx) => {
+      const token = await bills.issue(ctx.appId, str(ctx.bizContent, 'bill_type'), str(ctx.bizContent, 'bill_date'));
+      return { bill_download_url: `${deps.publicUrl()}/bills/${token}.csv` };
     }),
   };
 }

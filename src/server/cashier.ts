@@ -34,6 +34,7 @@ function page(title: string, body: string): string {
        border-top: 1px solid var(--line); border-bottom: 1px solid var(--line); font-size: 14px; }
   dt { color: var(--muted); } dd { margin: 0; text-align: right; word-break: break-all; }
   label { display: block; font-size: 13px; color: var(--muted); margin: 14px 0 6px; }
+  input, button { font-family: inherit; }
   input { width: 100%; padding: 12px 14px; border: 1px solid var(--line); border-radius: 10px; font-size: 16px; }
   input:focus { outline: 2px solid rgba(22,119,255,.25); border-color: var(--blue); }
   button { width: 100%; margin-top: 22px; padding: 13px; border: 0; border-radius: 10px; background: var(--blue);

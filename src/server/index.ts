@@ -3,3 +3,4 @@ export { type AppOptions, buildApp } from './app.ts';
 export { registerGateway } from './gateway.ts';
 export { createLogger, exitOnSignals, type RunningServer, startServer } from './main.ts';
 export { createMetrics, type Metrics } from './metrics.ts';
+export { buildPlatformApp, notificationChannel, type PlatformAppOptions } from './platform-app.ts';

@@ -45,6 +45,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   dispatcher.start();
   const tradeSweep = setInterval(() => {
     platform.trades.sweep().catch((error: unknown) => logger.error({ err: error }, 'trade sweep failed'));
+    platform.payouts.sweep().catch((error: unknown) => logger.error({ err: error }, 'payout sweep failed'));
   }, limits.tradeSweepIntervalMs);
   return {
     url,

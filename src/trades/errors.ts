@@ -6,6 +6,7 @@ export const tradeErrors = {
   INVALID_PARAMETER: 'A parameter is missing or malformed.',
   TRADE_HAS_SUCCESS: 'The trade has already been paid.',
   TRADE_HAS_CLOSE: 'The trade is closed.',
+  TRADE_HAS_FINISHED: 'The trade is finished: its refund period is over.',
   TRADE_NOT_EXIST: 'No such trade for this app.',
   CONTEXT_INCONSISTENT: 'The out_trade_no was used before with different parameters.',
   TRADE_STATUS_ERROR: 'The trade is not in a state that allows this.',

@@ -1,4 +1,14 @@
 /** Trades: the Alipay-style trade lifecycle on the ledger (create, pay, refund, close, cancel). */
+export {
+  type Bill,
+  BillError,
+  type BillErrorCode,
+  type BillLinkKeys,
+  billColumns,
+  billErrors,
+  csvField,
+  TradeBills,
+} from './bills.ts';
 export { TradeError, type TradeErrorCode, tradeErrors } from './errors.ts';
 export { derivedId } from './ids.ts';
 export { tradesMigrations } from './migrations.ts';

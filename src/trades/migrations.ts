@@ -74,4 +74,13 @@ create index trade_notifications_due on trade_notifications (next_attempt_at) wh
 alter table trades add column return_url text;
 `,
   },
+  {
+    id: '20261127-10-trades-finish-and-bills',
+    sql: `
+-- The sweep finds paid trades whose refund period is over (TRADE_SUCCESS → TRADE_FINISHED).
+create index trades_finishing on trades (paid_at) where status = 'TRADE_SUCCESS';
+-- A bill reads one app's trades of a day in (created_at, trade_no) order, page by page.
+create index trades_bill on trades (app_id, created_at, trade_no);
+`,
+  },
 ];

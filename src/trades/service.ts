@@ -271,6 +271,12 @@ export class Trades {
         if (existing.refund_fen !== amount) throw new TradeError('CONTEXT_INCONSISTENT', 'out_request_no');
         return { trade, outRequestNo, replay: existing.status };
       }
+      // The sweep may not have reached a trade whose refund period is over: finish it here.
+      if (trade.status === 'TRADE_SUCCESS' && this.#refundPeriodOver(trade)) {
+        await this.#finish(tx, trade);
+        return { trade, outRequestNo, replay: 'FINISHED' as const };
+      }
+      if (trade.status === 'TRADE_FINISHED') throw new TradeError('TRADE_HAS_FINISHED');
       if (trade.status !== 'TRADE_SUCCESS') throw new TradeError('TRADE_STATUS_ERROR');
       if (trade.refunded_fen + trade.refund_reserved_fen + amount > trade.total_fen)
         throw new TradeError('REFUND_AMT_NOT_EQUAL_TOTAL');
@@ -285,6 +291,7 @@ export class Trades {
       ]);
       return { trade, outRequestNo, replay: null };
     });
+    if (claim.replay === 'FINISHED') throw new TradeError('TRADE_HAS_FINISHED');
     if (claim.replay && claim.replay !== 'PROCESSING') {
       const trade = await this.#find(this.db, appId, { tradeNo: claim.trade.trade_no });
       return refundView(trade, claim.outRequestNo, amount, claim.replay, false);
@@ -356,7 +363,8 @@ export class Trades {
   }
 
   /**
-   * Closes unpaid trades whose time is up and finishes payments a crash left in flight.
+   * Closes unpaid trades whose time is up, finishes payments a crash left in flight, and moves
+   * paid trades whose refund period (`limits.tradeRefundPeriodMs`) is over to TRADE_FINISHED.
    * Returns how many trades it touched; at most `limits.tradeSweepBatchMax` of each kind.
    */
   async sweep(): Promise<number> {
@@ -374,7 +382,36 @@ export class Trades {
       [new Date(now.getTime() - limits.tradePayingStaleMs), limits.tradeSweepBatchMax],
     );
     for (const t of stale) await this.#settlePayment(t).catch(() => {});
-    return due.length + stale.length;
+    const finishing = await this.db.query<{ app_id: string; trade_no: string }>(
+      `select app_id, trade_no from trades where status = 'TRADE_SUCCESS' and paid_at <= $1
+       order by paid_at limit $2`,
+      [new Date(now.getTime() - limits.tradeRefundPeriodMs), limits.tradeSweepBatchMax],
+    );
+    let finished = 0;
+    for (const t of finishing) {
+      const done = await this.db
+        .transaction(async (tx) => {
+          const trade = await this.#find(tx, t.app_id, { tradeNo: t.trade_no }, true);
+          if (trade.status !== 'TRADE_SUCCESS' || !this.#refundPeriodOver(trade)) return false;
+          // A refund in flight is settled first; a later sweep finishes the trade.
+          if (trade.refund_reserved_fen > 0n) return false;
+          await this.#finish(tx, trade);
+          return true;
+        })
+        .catch(() => false);
+      if (done) finished++;
+    }
+    return due.length + stale.length + finished;
+  }
+
+  #refundPeriodOver(trade: TradeRow): boolean {
+    return trade.paid_at !== null && trade.paid_at.getTime() + limits.tradeRefundPeriodMs <= this.#now().getTime();
+  }
+
+  /** TRADE_SUCCESS → TRADE_FINISHED, with its notification, in the caller's transaction. */
+  async #finish(tx: Queryable, trade: TradeRow): Promise<void> {
+    const done = await this.#transition(tx, trade, 'TRADE_FINISHED', 'refund-period', { closed_at: this.#now() });
+    await this.#notify(tx, done, {});
   }
 
   async #find(q: Queryable, appId: string, key: TradeKey, forUpdate = false): Promise<TradeRow> {

@@ -1,0 +1,459 @@
+/**
+ * The native API: JSON under `/api/v1` for the wallet's owner (login, balance, bills, transfers,
+ * payment codes, trade detail), described by OpenAPI 3 at `/docs/json` with Swagger UI at `/docs`.
+ * Every route has TypeBox schemas; every refusal, the framework's included, answers
+ * `{type, code, message, param}` from the wallet's one catalog (`src/wallet/errors.ts`), so bad
+ * input gets a 4xx in that shape and never a 500. The routes are thin: the `Wallet` decides.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import {
+  type Static,
+  type TSchema,
+  Type,
+  type TypeBoxTypeProvider,
+  TypeBoxValidatorCompiler,
+} from '@fastify/type-provider-typebox';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifySchemaValidationError,
+} from 'fastify';
+import { limits } from '../core/limits.ts';
+import { formatAmount } from '../core/money.ts';
+import type { User } from '../members/index.ts';
+import type { TradeView } from '../trades/index.ts';
+import { isWalletError, type Wallet, WalletError, type WalletErrorCode, walletErrors } from '../wallet/index.ts';
+
+export interface ApiDeps {
+  wallet: Wallet;
+}
+
+const prefix = '/api/v1';
+
+// ---- Schemas -------------------------------------------------------------------------------
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const Strict = { additionalProperties: false } as const;
+
+const ApiError = Type.Object(
+  {
+    type: Type.String({ description: 'The family of the error: invalid_request_error, authentication_error, …' }),
+    code: Type.String({ description: 'A stable, machine-readable code from the catalog.' }),
+    message: Type.String({ description: 'For people; may change.' }),
+    param: Nullable(Type.String({ description: 'The parameter or header at fault.' })),
+  },
+  { $id: 'ApiError', title: 'ApiError' },
+);
+const errorRef = Type.Ref('ApiError');
+const errors = { '4xx': errorRef, '5xx': errorRef };
+
+const Phone = Type.String({
+  pattern: '^\\+?[0-9][0-9 -]{6,22}$',
+  maxLength: 24,
+  description: 'A mainland mobile (13800138000) or E.164 (+8613800138000).',
+  examples: ['13800138000'],
+});
+const UserId = Type.String({ pattern: '^2088[0-9]{12}$', description: '16 digits from 2088.' });
+const Amount = Type.String({
+  pattern: '^(0|[1-9][0-9]{0,15})(\\.[0-9]{1,2})?$',
+  maxLength: 20,
+  description: 'Yuan as a decimal string with at most 2 places; never a number.',
+  examples: ['88.88'],
+});
+const Time = Type.String({ format: 'date-time' });
+
+const LoginBody = Type.Object(
+  {
+    phone: Phone,
+    password: Type.Optional(Type.String({ minLength: 1, maxLength: limits.passwordLengthMax })),
+    sms_code: Type.Optional(Type.String({ pattern: '^[0-9]{6}$', description: 'From POST /api/v1/sms-codes.' })),
+  },
+  { ...Strict, description: 'Give password or sms_code.' },
+);
+const Session = Type.Object({
+  token: Type.String({ description: 'Send as `Authorization: Bearer <token>`.' }),
+  token_type: Type.Literal('Bearer'),
+  user_id: UserId,
+  expires_at: Time,
+});
+const SmsBody = Type.Object({ phone: Phone }, Strict);
+const Me = Type.Object({ user_id: UserId, logon_id: Type.String({ description: 'The masked phone.' }) });
+const Balance = Type.Object({ currency: Type.Literal('CNY'), available: Amount });
+const BillsQuery = Type.Object(
+  {
+    // Digits, not an integer schema: type conversion would take "1.5", "1e1" and "0x10" for numbers.
+    limit: Type.Optional(
+      Type.String({
+        pattern: '^[1-9][0-9]{0,2}$',
+        description: `Entries per page, 1 to ${limits.billsPageMax}; ${limits.billsPageDefault} by default.`,
+      }),
+    ),
+    cursor: Type.Optional(
+      Type.String({ pattern: '^[0-9]{1,19}$', description: 'next_cursor of the previous page; opaque.' }),
+    ),
+  },
+  Strict,
+);
+const Bill = Type.Object({
+  id: Type.String({ description: 'The ledger transfer id.' }),
+  type: Type.Union(
+    ['opening_balance', 'trade_payment', 'trade_refund', 'transfer', 'other'].map((t) => Type.Literal(t)),
+    { description: 'By ledger transfer code: 1 opening_balance, 100 trade_payment, 101 trade_refund, 200 transfer.' },
+  ),
+  direction: Type.Union([Type.Literal('in'), Type.Literal('out')]),
+  amount: Amount,
+  counterparty_user_id: Nullable(UserId),
+  trade_no: Nullable(Type.String()),
+  memo: Nullable(Type.String()),
+  time: Time,
+});
+const Bills = Type.Object({ data: Type.Array(Bill), has_more: Type.Boolean(), next_cursor: Nullable(Type.String()) });
+const TransferHeaders = Type.Object({
+  'idempotency-key': Type.String({
+    minLength: 1,
+    maxLength: limits.idempotencyKeyLengthMax,
+    pattern: '^[\\x21-\\x7e]+$',
+    description: 'Required. The same key with the same body answers the first result again; with another body, 409.',
+  }),
+});
+const TransferBody = Type.Object(
+  {
+    to_user_id: Type.Optional(UserId),
+    to_phone: Type.Optional(Phone),
+    amount: Amount,
+    memo: Type.Optional(Type.String({ maxLength: limits.transferMemoLengthMax })),
+  },
+  { ...Strict, description: 'Give to_user_id or to_phone.' },
+);
+const Transfer = Type.Object({
+  id: Type.String({ description: 'The ledger transfer id, derived from you and the Idempotency-Key.' }),
+  status: Type.Literal('succeeded'),
+  from_user_id: UserId,
+  to_user_id: UserId,
+  amount: Amount,
+  memo: Type.String(),
+  created_at: Time,
+});
+const PaymentCode = Type.Object({
+  payment_code: Type.String({ pattern: '^28[0-9]{16}$' }),
+  expires_in_s: Type.Integer(),
+});
+const TradeParams = Type.Object({ tradeNo: Type.String({ pattern: '^[0-9]{1,64}$' }) }, Strict);
+const Trade = Type.Object({
+  trade_no: Type.String(),
+  out_trade_no: Type.String(),
+  status: Type.String(),
+  subject: Type.String(),
+  total_amount: Amount,
+  refunded_amount: Amount,
+  seller_id: UserId,
+  buyer_id: Nullable(UserId),
+  created_at: Time,
+  paid_at: Nullable(Time),
+  closed_at: Nullable(Time),
+});
+
+// ---- Error mapping -------------------------------------------------------------------------
+
+interface ErrorBody {
+  type: string;
+  code: WalletErrorCode;
+  message: string;
+  param: string | null;
+}
+
+const headerNames: Record<string, string> = { 'idempotency-key': 'Idempotency-Key', authorization: 'Authorization' };
+
+/** The name a client knows a parameter by: `amount`, `Idempotency-Key`, or null for the whole body. */
+function paramName(context: string | undefined, path: string): string | null {
+  if (path === '') return null;
+  if (context === 'headers') return headerNames[path] ?? path;
+  return path;
+}
+
+/** A schema refusal: the first error found, in the catalog's terms. */
+function validationError(issues: readonly FastifySchemaValidationError[], context: string | undefined): ErrorBody {
+  const issue = issues[0];
+  const params = (issue?.params ?? {}) as { requiredProperties?: string[]; additionalProperties?: string[] };
+  const path = (issue?.instancePath ?? '').split('/').filter(Boolean).join('.');
+  if (issue?.keyword === 'required') {
+    const param = paramName(context, params.requiredProperties?.[0] ?? '');
+    return { ...catalog('parameter_missing'), message: `${param} is required`, param };
+  }
+  const unknown = issue?.keyword === 'additionalProperties' || issue?.schemaPath.endsWith('/additionalProperties');
+  const param = paramName(context, unknown && path === '' ? (params.additionalProperties?.[0] ?? '') : path);
+  const what = param ?? (context === 'body' ? 'the request body' : (context ?? 'the request'));
+  const message = unknown ? `${what} is not a known parameter` : `${what} ${issue?.message ?? 'is malformed'}`;
+  return { ...catalog('parameter_invalid'), message, param };
+}
+
+function catalog(code: WalletErrorCode): ErrorBody {
+  const entry = walletErrors[code];
+  return { type: entry.type, code, message: entry.message, param: null };
+}
+
+/** What the framework refused before a handler ran (unreadable body, wrong content type …). */
+function frameworkError(error: FastifyError): ErrorBody {
+  const status = error.statusCode ?? 500;
+  if (status === 413) return catalog('body_too_large');
+  if (status === 415) return catalog('content_type_unsupported');
+  if (status === 404) return catalog('route_not_found');
+  if (status >= 400 && status < 500) return catalog('body_invalid');
+  return catalog('internal_error');
+}
+
+function sendError(reply: FastifyReply, body: ErrorBody): FastifyReply {
+  return reply.code(walletErrors[body.code].status).send(body);
+}
+
+function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (isWalletError(error)) {
+    return sendError(reply, { type: error.type, code: error.code, message: error.message, param: error.param });
+  }
+  if (error.validation) return sendError(reply, validationError(error.validation, error.validationContext));
+  const body = frameworkError(error);
+  if (body.code === 'internal_error') request.log.error({ err: error }, 'native API request failed');
+  return sendError(reply, body);
+}
+
+// ---- Sessions ------------------------------------------------------------------------------
+
+/** The session behind each authenticated request. */
+const sessions = new WeakMap<FastifyRequest, { user: User; token: string }>();
+
+function bearerToken(request: FastifyRequest): string {
+  const match = /^Bearer ([^\s]+)$/i.exec(request.headers.authorization ?? '');
+  if (!match?.[1]) throw new WalletError('session_invalid', { param: 'Authorization' });
+  return match[1];
+}
+
+function sessionOf(request: FastifyRequest): { user: User; token: string } {
+  const session = sessions.get(request);
+  if (!session) throw new Error('assertion: an authenticated route runs after the session hook');
+  return session;
+}
+
+// ---- Views ---------------------------------------------------------------------------------
+
+const iso = (ns: bigint): string => new Date(Number(ns / 1_000_000n)).toISOString();
+
+function tradeView(t: TradeView): Static<typeof Trade> {
+  return {
+    trade_no: t.tradeNo,
+    out_trade_no: t.outTradeNo,
+    status: t.status,
+    subject: t.subject,
+    total_amount: t.totalAmount,
+    refunded_amount: t.refundedAmount,
+    seller_id: t.sellerId,
+    buyer_id: t.buyerId,
+    created_at: t.createdAt.toISOString(),
+    paid_at: t.paidAt?.toISOString() ?? null,
+    closed_at: t.closedAt?.toISOString() ?? null,
+  };
+}
+
+// ---- Routes --------------------------------------------------------------------------------
+
+const bearer = [{ bearerAuth: [] }];
+
+/** Public routes: login and the SMS code that logs in. */
+function publicRoutes(api: FastifyInstance, { wallet }: ApiDeps): void {
+  const typed = api.withTypeProvider<TypeBoxTypeProvider>();
+  typed.post(
+    '/sessions',
+    {
+      schema: {
+        summary: 'Log in with phone and password, or phone and SMS code',
+        tags: ['sessions'],
+        body: LoginBody,
+        response: { 201: Session, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { phone, password, sms_code: smsCode } = request.body;
+      const session = await wallet.login({ phone, password, smsCode });
+      return reply.code(201).send({
+        token: session.token,
+        token_type: 'Bearer' as const,
+        user_id: session.userId,
+        expires_at: iso(session.expiresAtNs),
+      });
+    },
+  );
+  typed.post(
+    '/sms-codes',
+    {
+      schema: {
+        summary: 'Send a login code to a registered phone (an unregistered one gets nothing, silently)',
+        tags: ['sessions'],
+        body: SmsBody,
+        response: { 202: Type.Object({ status: Type.Literal('sent') }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      await wallet.sendLoginCode(request.body.phone);
+      return reply.code(202).send({ status: 'sent' as const });
+    },
+  );
+}
+
+/** Routes that need `Authorization: Bearer <token>`. */
+function authenticatedRoutes(api: FastifyInstance, { wallet }: ApiDeps): void {
+  api.addHook('onRequest', async (request) => {
+    const token = bearerToken(request);
+    sessions.set(request, { user: await wallet.authenticate(token), token });
+  });
+  const typed = api.withTypeProvider<TypeBoxTypeProvider>();
+  const doc = (summary: string, tag: string) => ({ summary, tags: [tag], security: bearer });
+
+  typed.delete(
+    '/sessions/current',
+    { schema: { ...doc('Log out: end this session', 'sessions'), response: { 204: Type.Null(), ...errors } } },
+    async (request, reply) => {
+      await wallet.logout(sessionOf(request).token);
+      return reply.code(204).send(null);
+    },
+  );
+  typed.get(
+    '/me',
+    { schema: { ...doc('Who you are', 'wallet'), response: { 200: Me, ...errors } } },
+    async (request) => {
+      const { user } = sessionOf(request);
+      return { user_id: user.userId, logon_id: user.logonId };
+    },
+  );
+  typed.get(
+    '/balance',
+    { schema: { ...doc('What your wallet can spend', 'wallet'), response: { 200: Balance, ...errors } } },
+    async (request) => ({
+      currency: 'CNY' as const,
+      available: formatAmount(await wallet.balance(sessionOf(request).user)),
+    }),
+  );
+  typed.get(
+    '/bills',
+    {
+      schema: {
+        ...doc('Your bill, newest first, a page at a time', 'wallet'),
+        querystring: BillsQuery,
+        response: { 200: Bills, ...errors },
+      },
+    },
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const page = await wallet.bills(sessionOf(request).user, {
+        limit: limit === undefined ? undefined : Number(limit),
+        cursor,
+      });
+      return {
+        data: page.entries.map((e) => ({
+          id: e.id,
+          type: e.type,
+          direction: e.direction,
+          amount: e.amount,
+          counterparty_user_id: e.counterpartyUserId,
+          trade_no: e.tradeNo,
+          memo: e.memo,
+          time: e.time.toISOString(),
+        })),
+        has_more: page.nextCursor !== null,
+        next_cursor: page.nextCursor,
+      };
+    },
+  );
+  typed.post(
+    '/transfers',
+    {
+      schema: {
+        ...doc('Send money to another user; requires an Idempotency-Key', 'wallet'),
+        headers: TransferHeaders,
+        body: TransferBody,
+        response: { 200: Transfer, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { user } = sessionOf(request);
+      const { to_user_id: toUserId, to_phone: toPhone, amount, memo } = request.body;
+      const outcome = await wallet.transfer(user, request.headers['idempotency-key'], {
+        toUserId,
+        toPhone,
+        amount,
+        memo,
+      });
+      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+      const t = outcome.transfer;
+      return {
+        id: t.id,
+        status: 'succeeded' as const,
+        from_user_id: t.fromUserId,
+        to_user_id: t.toUserId,
+        amount: t.amount,
+        memo: t.memo,
+        created_at: iso(t.createdAtNs),
+      };
+    },
+  );
+  typed.post(
+    '/payment-codes',
+    {
+      schema: { ...doc('A fresh payment code to show at a till', 'wallet'), response: { 201: PaymentCode, ...errors } },
+    },
+    async (request, reply) => {
+      const { code, expiresInS } = await wallet.newPaymentCode(sessionOf(request).user);
+      return reply.code(201).send({ payment_code: code, expires_in_s: expiresInS });
+    },
+  );
+  typed.get(
+    '/trades/:tradeNo',
+    {
+      schema: {
+        ...doc('A trade you paid; anyone else’s is 404', 'trades'),
+        params: TradeParams,
+        response: { 200: Trade, ...errors },
+      },
+    },
+    async (request) => tradeView(await wallet.trade(sessionOf(request).user, request.params.tradeNo)),
+  );
+}
+
+/**
+ * Mounts `/docs` (OpenAPI 3 and Swagger UI) and the native API under `/api/v1`. Register it after
+ * the other routes: the spec lists only `/api/v1`.
+ */
+export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Paybao native API',
+        version: '1.0.0',
+        description:
+          'The wallet, for its owner. Amounts are decimal strings of yuan. Errors are `{type, code, message, param}`.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: ({ schema, url }) => ({
+      schema: url.startsWith(prefix) ? schema : { ...schema, hide: true },
+      url,
+    }),
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(
+    async (api) => {
+      api.setValidatorCompiler(TypeBoxValidatorCompiler);
+      api.addSchema(ApiError);
+      api.setErrorHandler(errorHandler);
+      api.setNotFoundHandler((_request, reply) => sendError(reply, catalog('route_not_found')));
+      api.addHook('onRoute', (route) => {
+        route.bodyLimit = limits.apiBodyBytesMax;
+      });
+      publicRoutes(api, deps);
+      await api.register(async (authed) => authenticatedRoutes(authed, deps));
+    },
+    { prefix },
+  );
+}

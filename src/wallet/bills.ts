@@ -1,0 +1,121 @@
+import { uuidFromU128 } from '../core/ids.ts';
+import { limits } from '../core/limits.ts';
+import { formatAmount } from '../core/money.ts';
+import { dateFromNs } from '../core/time.ts';
+import type { Ledger, Transfer } from '../ledger/index.ts';
+import { AccountCode, TransferCode } from '../members/index.ts';
+import { tradeTransferCodes } from '../trades/index.ts';
+import { WalletError } from './errors.ts';
+import { WalletTransferCode } from './ledger-codes.ts';
+
+/** What a bill entry is, by the ledger transfer's code. */
+export type BillType = 'opening_balance' | 'trade_payment' | 'trade_refund' | 'transfer' | 'other';
+
+const billTypes = new Map<number, BillType>([
+  [TransferCode.openingBalance, 'opening_balance'],
+  [tradeTransferCodes.payment, 'trade_payment'],
+  [tradeTransferCodes.refund, 'trade_refund'],
+  [WalletTransferCode.userToUser, 'transfer'],
+]);
+
+/** One movement of a wallet, as its owner sees it. */
+export interface BillEntry {
+  /** The ledger transfer's id (a UUID). */
+  id: string;
+  type: BillType;
+  direction: 'in' | 'out';
+  amount: string;
+  /** The member on the other side, when the other side is a member's wallet. */
+  counterpartyUserId: string | null;
+  /** The trade a payment or refund belongs to. */
+  tradeNo: string | null;
+  /** The payer's memo of a user-to-user transfer. */
+  memo: string | null;
+  time: Date;
+}
+
+export interface BillPage {
+  entries: BillEntry[];
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** Maps ledger `user_data_128` values back to trade numbers, for the trades one buyer paid. */
+export interface TradeRefs {
+  tradeNos(buyerId: string, refs: readonly bigint[]): Promise<Map<bigint, string>>;
+}
+
+/** Where a bill page's extra facts come from, besides the ledger. */
+export interface BillSources {
+  ledger: Ledger;
+  tradeRefs: TradeRefs;
+  memos(transferIds: readonly bigint[]): Promise<Map<bigint, string>>;
+}
+
+const memberWalletCodes: ReadonlySet<number> = new Set([AccountCode.userWallet, AccountCode.merchantWallet]);
+const timestampMax = (1n << 63n) - 1n;
+
+/**
+ * One page of a wallet's bill, newest first. The cursor is the ledger timestamp of the last
+ * entry shown (timestamps are unique), so pages never repeat or skip an entry while new ones
+ * arrive at the top.
+ */
+export async function billPage(
+  sources: BillSources,
+  owner: { userId: string; walletAccountId: bigint },
+  options: { limit?: number | undefined; cursor?: string | undefined },
+): Promise<BillPage> {
+  const limit = options.limit ?? limits.billsPageDefault;
+  if (!Number.isInteger(limit) || limit < 1 || limit > limits.billsPageMax) {
+    throw new WalletError('parameter_invalid', { param: 'limit', detail: `from 1 to ${limits.billsPageMax}` });
+  }
+  const before = parseCursor(options.cursor);
+  // Timestamps start far above 1, and a bound of 0 would mean "no bound".
+  if (before !== undefined && before <= 1n) return { entries: [], nextCursor: null };
+  const transfers = await sources.ledger.getAccountTransfers({
+    accountId: owner.walletAccountId,
+    timestampMax: before === undefined ? 0n : before - 1n,
+    limit: limit + 1,
+    reversed: true,
+  });
+  const shown = transfers.slice(0, limit);
+  const entries = await describe(sources, owner, shown);
+  const last = shown.at(-1);
+  return { entries, nextCursor: transfers.length > limit && last ? last.timestamp.toString() : null };
+}
+
+async function describe(
+  sources: BillSources,
+  owner: { userId: string; walletAccountId: bigint },
+  transfers: readonly Transfer[],
+): Promise<BillEntry[]> {
+  const other = (t: Transfer) => (t.creditAccountId === owner.walletAccountId ? t.debitAccountId : t.creditAccountId);
+  const tradeCodes: ReadonlySet<number> = new Set(Object.values(tradeTransferCodes));
+  const [accounts, tradeNos, memos] = await Promise.all([
+    sources.ledger.lookupAccounts([...new Set(transfers.map(other))]),
+    sources.tradeRefs.tradeNos(owner.userId, [
+      ...new Set(transfers.filter((t) => tradeCodes.has(t.code) && t.userData128 !== 0n).map((t) => t.userData128)),
+    ]),
+    sources.memos(transfers.filter((t) => t.code === WalletTransferCode.userToUser).map((t) => t.id)),
+  ]);
+  const members = new Map(
+    accounts.filter((a) => memberWalletCodes.has(a.code)).map((a) => [a.id, a.userData64.toString().padStart(16, '0')]),
+  );
+  return transfers.map((t) => ({
+    id: uuidFromU128(t.id),
+    type: billTypes.get(t.code) ?? 'other',
+    direction: t.creditAccountId === owner.walletAccountId ? 'in' : 'out',
+    amount: formatAmount(t.amount),
+    counterpartyUserId: members.get(other(t)) ?? null,
+    tradeNo: tradeCodes.has(t.code) ? (tradeNos.get(t.userData128) ?? null) : null,
+    memo: memos.get(t.id) ?? null,
+    time: dateFromNs(t.timestamp),
+  }));
+}
+
+function parseCursor(cursor: string | undefined): bigint | undefined {
+  if (cursor === undefined) return undefined;
+  const value = /^[0-9]{1,19}$/.test(cursor) ? BigInt(cursor) : undefined;
+  if (value === undefined || value > timestampMax) throw new WalletError('parameter_invalid', { param: 'cursor' });
+  return value;
+}

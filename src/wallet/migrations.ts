@@ -1,0 +1,40 @@
+import type { Migration } from '../core/db/index.ts';
+
+/** The wallet's tables: native API sessions and user-to-user transfer requests. */
+export const walletMigrations: Migration[] = [
+  {
+    id: '20261127-01-wallet',
+    sql: `
+-- Native API sessions. Only the SHA-256 of a bearer token is kept, so a leaked table logs no
+-- one in. Times are nanoseconds from the injected clock. Logging out sets revoked_at_ns.
+create table wallet_sessions (
+  token_hash text primary key,
+  user_id text not null,
+  created_at_ns bigint not null,
+  expires_at_ns bigint not null,
+  revoked_at_ns bigint
+);
+create index wallet_sessions_user on wallet_sessions (user_id, created_at_ns desc) where revoked_at_ns is null;
+
+-- One row per (payer, Idempotency-Key): the request's fingerprint, the ledger transfer it moves
+-- (its id derived from payer and key), and, once known, the outcome every replay answers.
+-- 'processing' rows are held by one request until lease_until_ns; money is only in the ledger.
+create table wallet_transfers (
+  user_id text not null,
+  idempotency_key text not null,
+  request_hash text not null,
+  transfer_id uuid not null unique,
+  to_user_id text not null,
+  amount_fen bigint not null check (amount_fen > 0),
+  memo text not null,
+  status text not null check (status in ('processing', 'succeeded', 'failed')),
+  error_code text,
+  lease_until_ns bigint not null,
+  created_at_ns bigint not null,
+  completed_at_ns bigint,
+  primary key (user_id, idempotency_key),
+  check ((status = 'failed') = (error_code is not null))
+);
+`,
+  },
+];

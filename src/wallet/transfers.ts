@@ -1,0 +1,269 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../core/clock.ts';
+import type { Db } from '../core/db/index.ts';
+import { u128FromUuid, uuidFromU128 } from '../core/ids.ts';
+import { limits } from '../core/limits.ts';
+import { formatAmount, parseAmount } from '../core/money.ts';
+import type { Ledger } from '../ledger/index.ts';
+import { cnyLedger, isMembersError, type Members, normalizePhone, type User } from '../members/index.ts';
+import { derivedId } from '../trades/index.ts';
+import { WalletError, type WalletErrorCode } from './errors.ts';
+import { WalletTransferCode } from './ledger-codes.ts';
+
+/** A transfer as the payer asks for it: to a user id or to a phone, never both. */
+export interface TransferRequest {
+  toUserId?: string | undefined;
+  toPhone?: string | undefined;
+  /** Yuan as a decimal string ("88.88"). */
+  amount: string;
+  memo?: string | undefined;
+}
+
+/** A transfer that moved money. */
+export interface TransferView {
+  /** The ledger transfer's id (a UUID). */
+  id: string;
+  fromUserId: string;
+  toUserId: string;
+  amount: string;
+  memo: string;
+  createdAtNs: bigint;
+}
+
+export interface TransferOutcome {
+  transfer: TransferView;
+  /** True when this answer is a stored one: the key had already moved the money. */
+  replayed: boolean;
+}
+
+interface TransferRow {
+  user_id: string;
+  idempotency_key: string;
+  request_hash: string;
+  transfer_id: string;
+  to_user_id: string;
+  amount_fen: bigint;
+  memo: string;
+  status: 'processing' | 'succeeded' | 'failed';
+  error_code: string | null;
+  lease_until_ns: bigint;
+  created_at_ns: bigint;
+}
+
+/** Printable ASCII: an `Idempotency-Key` travels in a header. */
+const idempotencyKeyPattern = /^[\x21-\x7e]+$/;
+/** Control characters (PostgreSQL text refuses NUL) and lone surrogates have no place in a memo. */
+const memoForbidden = /[\p{Cc}\p{Cs}]/u;
+
+/**
+ * User-to-user transfers, idempotent by (payer, Idempotency-Key). The key's row is claimed before
+ * the ledger is asked, and the ledger transfer id is derived from payer and key: so a replay, a
+ * concurrent duplicate, or a retry after a crash between the ledger and the row's outcome all
+ * move the money at most once, and every one of them answers what the first one did.
+ */
+export class Transfers {
+  readonly #db: Db;
+  readonly #ledger: Ledger;
+  readonly #members: Members;
+  readonly #clock: Clock;
+  constructor(db: Db, ledger: Ledger, members: Members, clock: Clock) {
+    this.#db = db;
+    this.#ledger = ledger;
+    this.#members = members;
+    this.#clock = clock;
+  }
+
+  /**
+   * Moves `amount` from the payer's wallet to another user's. Throws `amount_invalid`,
+   * `parameter_invalid`, `parameter_missing`, `recipient_not_found`, `recipient_is_sender`,
+   * `balance_not_enough` (stored: a replay answers it again), `idempotency_key_reused`,
+   * `idempotency_request_in_progress`.
+   */
+  async transfer(payer: User, key: string, request: TransferRequest): Promise<TransferOutcome> {
+    const checked = checkRequest(key, request);
+    const existing = await this.#row(payer.userId, key);
+    if (existing) return this.#resume(existing, checked.hash);
+    const payee = await this.#payee(request);
+    if (payee.userId === payer.userId) throw new WalletError('recipient_is_sender');
+    const now = this.#clock.nowNs();
+    const [claimed] = await this.#db.query<TransferRow>(
+      `insert into wallet_transfers (user_id, idempotency_key, request_hash, transfer_id, to_user_id, amount_fen,
+         memo, status, lease_until_ns, created_at_ns)
+       values ($1, $2, $3, $4, $5, $6, $7, 'processing', $8, $9)
+       on conflict (user_id, idempotency_key) do nothing returning *`,
+      [
+        payer.userId,
+        key,
+        checked.hash,
+        uuidFromU128(transferId(payer.userId, key)),
+        payee.userId,
+        checked.fen.toString(),
+        checked.memo,
+        (now + msToNs(limits.idempotencyLeaseMs)).toString(),
+        now.toString(),
+      ],
+    );
+    if (claimed) return this.#run(claimed, false);
+    // An identical request got there between our look and our insert.
+    const raced = await this.#row(payer.userId, key);
+    if (!raced) throw new Error('assertion: a conflicting idempotency row exists');
+    return this.#resume(raced, checked.hash);
+  }
+
+  /** The memos of the given ledger transfers that are user-to-user transfers. */
+  async memos(transferIds: readonly bigint[]): Promise<Map<bigint, string>> {
+    if (transferIds.length === 0) return new Map();
+    const rows = await this.#db.query<{ transfer_id: string; memo: string }>(
+      'select transfer_id, memo from wallet_transfers where transfer_id = any($1::uuid[])',
+      [transferIds.map(uuidFromU128)],
+    );
+    return new Map(rows.map((r) => [u128FromUuid(r.transfer_id), r.memo]));
+  }
+
+  /** A key seen before: the stored outcome, or a wait for the request holding it, or its lease. */
+  async #resume(first: TransferRow, hash: string): Promise<TransferOutcome> {
+    if (first.request_hash !== hash) throw new WalletError('idempotency_key_reused', { param: 'Idempotency-Key' });
+    const deadline = performance.now() + limits.idempotencyWaitMs;
+    let row: TransferRow | undefined = first;
+    for (;;) {
+      if (!row) throw new Error('assertion: an idempotency row is never deleted');
+      if (row.status !== 'processing') return answer(row, true);
+      const [taken] = await this.#db.query<TransferRow>(
+        `update wallet_transfers set lease_until_ns = $3
+         where user_id = $1 and idempotency_key = $2 and status = 'processing' and lease_until_ns <= $4 returning *`,
+        [row.user_id, row.idempotency_key, this.#leaseEnd().toString(), this.#clock.nowNs().toString()],
+      );
+      if (taken) return this.#run(taken, true);
+      if (performance.now() >= deadline) {
+        throw new WalletError('idempotency_request_in_progress', { param: 'Idempotency-Key' });
+      }
+      await new Promise((resolve) => setTimeout(resolve, limits.idempotencyPollMs));
+      row = await this.#row(row.user_id, row.idempotency_key);
+    }
+  }
+
+  /** Asks the ledger to move a claimed row's money, records the outcome, answers it. */
+  async #run(row: TransferRow, replayed: boolean): Promise<TransferOutcome> {
+    let status: 'succeeded' | 'failed';
+    try {
+      const [payer, payee] = await Promise.all([
+        this.#members.getMember(row.user_id),
+        this.#members.getMember(row.to_user_id),
+      ]);
+      const [result] = await this.#ledger.createTransfers([
+        {
+          id: u128FromUuid(row.transfer_id),
+          debitAccountId: payer.walletAccountId,
+          creditAccountId: payee.walletAccountId,
+          amount: row.amount_fen,
+          ledger: cnyLedger,
+          code: WalletTransferCode.userToUser,
+          userData64: BigInt(row.user_id),
+        },
+      ]);
+      if (result === 'ok' || result === 'exists') status = 'succeeded';
+      else if (result === 'exceeds_credits') status = 'failed';
+      else throw new Error(`assertion: the ledger refused transfer ${row.transfer_id}: ${result}`);
+    } catch (error) {
+      // Let the next retry run at once instead of waiting out the lease.
+      await this.#db
+        .query(
+          `update wallet_transfers set lease_until_ns = 0
+           where user_id = $1 and idempotency_key = $2 and status = 'processing'`,
+          [row.user_id, row.idempotency_key],
+        )
+        .catch(() => {});
+      throw error;
+    }
+    // The ledger is the truth: money that moved is recorded as moved whatever was written before.
+    const [recorded] = await this.#db.query<TransferRow>(
+      status === 'succeeded'
+        ? `update wallet_transfers set status = 'succeeded', error_code = null, completed_at_ns = $3
+           where user_id = $1 and idempotency_key = $2 and status <> 'succeeded' returning *`
+        : `update wallet_transfers set status = 'failed', error_code = 'balance_not_enough', completed_at_ns = $3
+           where user_id = $1 and idempotency_key = $2 and status = 'processing' returning *`,
+      [row.user_id, row.idempotency_key, this.#clock.nowNs().toString()],
+    );
+    const final = recorded ?? (await this.#row(row.user_id, row.idempotency_key));
+    if (!final) throw new Error('assertion: an idempotency row is never deleted');
+    return answer(final, replayed);
+  }
+
+  async #payee(request: TransferRequest): Promise<User> {
+    try {
+      if (request.toUserId !== undefined) return await this.#members.getUser(request.toUserId);
+      return await this.#members.findUserByPhone(request.toPhone ?? '');
+    } catch (error) {
+      if (isMembersError(error, 'user_not_found')) {
+        throw new WalletError('recipient_not_found', {
+          param: request.toUserId !== undefined ? 'to_user_id' : 'to_phone',
+        });
+      }
+      throw error;
+    }
+  }
+
+  async #row(userId: string, key: string): Promise<TransferRow | undefined> {
+    const [row] = await this.#db.query<TransferRow>(
+      'select * from wallet_transfers where user_id = $1 and idempotency_key = $2',
+      [userId, key],
+    );
+    return row;
+  }
+
+  #leaseEnd(): bigint {
+    return this.#clock.nowNs() + msToNs(limits.idempotencyLeaseMs);
+  }
+}
+
+/** The ledger id of the transfer a (payer, key) pair stands for. */
+export function transferId(userId: string, key: string): bigint {
+  // The user id is 16 digits, so the separator cannot be forged by a key.
+  return derivedId('wallet.transfer', `${userId}/${key}`);
+}
+
+/** Everything that can be judged without the database, and the request's fingerprint. */
+function checkRequest(key: string, request: TransferRequest): { fen: bigint; memo: string; hash: string } {
+  if (key.length === 0 || key.length > limits.idempotencyKeyLengthMax || !idempotencyKeyPattern.test(key)) {
+    throw new WalletError('parameter_invalid', { param: 'Idempotency-Key' });
+  }
+  const fen = typeof request.amount === 'string' ? parseAmount(request.amount) : undefined;
+  if (fen === undefined || fen < 1n || fen > BigInt(limits.walletTransferFenMax)) {
+    throw new WalletError('amount_invalid', { param: 'amount' });
+  }
+  const memo = request.memo ?? '';
+  if ([...memo].length > limits.transferMemoLengthMax || memoForbidden.test(memo)) {
+    throw new WalletError('parameter_invalid', { param: 'memo' });
+  }
+  if (request.toUserId === undefined && request.toPhone === undefined) {
+    throw new WalletError('parameter_missing', { param: 'to_user_id', detail: 'give to_user_id or to_phone' });
+  }
+  if (request.toUserId !== undefined && request.toPhone !== undefined) {
+    throw new WalletError('parameter_invalid', { param: 'to_phone', detail: 'give to_user_id or to_phone, not both' });
+  }
+  const to =
+    request.toUserId !== undefined
+      ? { to_user_id: request.toUserId }
+      : { to_phone: normalizePhone(request.toPhone ?? '') ?? request.toPhone };
+  // The fingerprint is of the request's meaning: "1.5" and "1.50" are the same request.
+  const canonical = JSON.stringify({ ...to, amount_fen: fen.toString(), memo });
+  return { fen, memo, hash: createHash('sha256').update(canonical).digest('hex') };
+}
+
+function answer(row: TransferRow, replayed: boolean): TransferOutcome {
+  if (row.status === 'processing') throw new Error('assertion: only a finished request is answered');
+  if (row.status === 'failed') throw new WalletError((row.error_code ?? 'internal_error') as WalletErrorCode);
+  return {
+    transfer: {
+      id: row.transfer_id,
+      fromUserId: row.user_id,
+      toUserId: row.to_user_id,
+      amount: formatAmount(row.amount_fen),
+      memo: row.memo,
+      createdAtNs: row.created_at_ns,
+    },
+    replayed,
+  };
+}
+
+const msToNs = (ms: number): bigint => BigInt(ms) * 1_000_000n;

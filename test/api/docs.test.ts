@@ -1,0 +1,66 @@
+/**
+ * The native API describes itself: `/docs/json` is an OpenAPI 3 document that passes the official
+ * schema, lists every `/api/v1` route (and nothing else) with its parameters, responses and the
+ * error shape, and `/docs` serves Swagger UI.
+ */
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyLedger } from '../../src/ledger/index.ts';
+import { type ApiWorld, apiWorld } from './support.ts';
+
+let world: ApiWorld;
+
+beforeAll(async () => {
+  world = await apiWorld();
+});
+
+afterAll(async () => {
+  expect(await verifyLedger(world.platform.db)).toEqual([]);
+  await world.close();
+});
+
+describe('/docs', () => {
+  it('serves a valid OpenAPI 3 document listing the native API', async () => {
+    const res = await world.app.inject({ method: 'GET', url: '/docs/json' });
+    expect(res.statusCode).toBe(200);
+    const spec = res.json();
+    const result = await new Validator().validate(spec);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(spec.openapi).toMatch(/^3\./);
+
+    const routes = Object.entries(spec.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(routes.sort()).toEqual(
+      [
+        'POST /api/v1/sessions',
+        'DELETE /api/v1/sessions/current',
+        'POST /api/v1/sms-codes',
+        'GET /api/v1/me',
+        'GET /api/v1/balance',
+        'GET /api/v1/bills',
+        'POST /api/v1/transfers',
+        'POST /api/v1/payment-codes',
+        'GET /api/v1/trades/{tradeNo}',
+      ].sort(),
+    );
+
+    const transfer = spec.paths['/api/v1/transfers'].post;
+    expect(transfer.security).toEqual([{ bearerAuth: [] }]);
+    expect(transfer.parameters).toContainEqual(
+      expect.objectContaining({ in: 'header', name: 'idempotency-key', required: true }),
+    );
+    expect(Object.keys(transfer.requestBody.content)).toEqual(['application/json']);
+    expect(transfer.responses['4XX']).toBeDefined();
+    expect(JSON.stringify(spec.components.schemas)).toContain('"param"');
+    expect(spec.components.securitySchemes.bearerAuth).toEqual({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('serves Swagger UI', async () => {
+    const res = await world.app.inject({ method: 'GET', url: '/docs' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/html/);
+    expect(res.body).toMatch(/swagger/i);
+  });
+});

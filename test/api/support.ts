@@ -1,0 +1,96 @@
+/**
+ * The native API under test: a platform on the test engine, the whole app from buildPlatformApp,
+ * users logged in through the API, and a merchant whose trades they pay.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { expect } from 'vitest';
+import type { Clock } from '../../src/core/clock.ts';
+import type { Platform } from '../../src/platform.ts';
+import { buildPlatformApp } from '../../src/server/platform-app.ts';
+import { freshPlatform } from '../support/engine.ts';
+
+export interface ApiWorld {
+  platform: Platform;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export async function apiWorld(options: { clock?: Clock } = {}): Promise<ApiWorld> {
+  const platform = await freshPlatform(options);
+  const app = await buildPlatformApp({ platform, publicUrl: () => 'http://127.0.0.1' });
+  return {
+    platform,
+    app,
+    async close() {
+      await app.close();
+      await platform.close();
+    },
+  };
+}
+
+export interface ApiUser {
+  userId: string;
+  phone: string;
+  password: string;
+  token: string;
+  /** Injects a request carrying this user's bearer token. */
+  call(options: InjectOptions): Promise<LightMyRequestResponse>;
+}
+
+let phones = 0;
+/** A fresh phone for each user a test file creates (unique within one platform). */
+export const nextPhone = (): string => `139${(10_000_000 + ++phones).toString().slice(-8)}`;
+
+/** Registers a user with `yuan` in the wallet and logs in through POST /api/v1/sessions. */
+export async function apiUser(world: ApiWorld, fen: bigint): Promise<ApiUser> {
+  const phone = nextPhone();
+  const password = `password-${phone}`;
+  const { userId } = await world.platform.members.createUser({ phone, password, openingBalance: fen });
+  const res = await world.app.inject({ method: 'POST', url: '/api/v1/sessions', payload: { phone, password } });
+  if (res.statusCode !== 201) throw new Error(`login failed: ${res.body}`);
+  const token = res.json().token as string;
+  return {
+    userId,
+    phone,
+    password,
+    token,
+    call: (options) =>
+      world.app.inject({ ...options, headers: { authorization: `Bearer ${token}`, ...options.headers } }),
+  };
+}
+
+export async function balanceOf(user: ApiUser): Promise<string> {
+  const res = await user.call({ method: 'GET', url: '/api/v1/balance' });
+  if (res.statusCode !== 200) throw new Error(`balance failed: ${res.body}`);
+  return res.json().available;
+}
+
+/** A merchant app, for trades that API users pay. */
+export async function merchantApp(world: ApiWorld): Promise<string> {
+  const { publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  });
+  return (await world.platform.members.createApp({ name: 'Tea Shop', merchantPublicKeyPem: publicKey })).appId;
+}
+
+let trades = 0;
+/** A trade of `amount` created by the app and paid by the buyer; answers its trade_no. */
+export async function paidTrade(world: ApiWorld, appId: string, buyerId: string, amount: string): Promise<string> {
+  const { trades: service } = world.platform;
+  const trade = await service.create({ appId, outTradeNo: `api-${++trades}`, totalAmount: amount, subject: 'Tea' });
+  await service.pay(appId, { tradeNo: trade.tradeNo }, buyerId);
+  return trade.tradeNo;
+}
+
+/** The refusal is `status` with exactly `{type, code, message, param}`, of `code` (and `param`). */
+export function expectError(res: LightMyRequestResponse, status: number, code: string, param?: string | null): void {
+  expect({ status: res.statusCode, body: res.json() }).toMatchObject({ status, body: { code } });
+  const body = res.json();
+  expect(Object.keys(body).sort()).toEqual(['code', 'message', 'param', 'type']);
+  expect(typeof body.type).toBe('string');
+  expect(typeof body.message).toBe('string');
+  if (param !== undefined) expect(body.param).toBe(param);
+}
