@@ -1,7 +1,9 @@
 import { createHmac, type KeyObject } from 'node:crypto';
+import { cached } from './core/cache.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { type Db, type Migration, migrate, openDb } from './core/db/index.ts';
 import { u128FromUuid, uuidFromU128 } from './core/ids.ts';
+import { limits } from './core/limits.ts';
 import { type BatchStats, Ledger, ledgerMigrations } from './ledger/index.ts';
 import { isMembersError, Members, membersMigrations, type SmsSender } from './members/index.ts';
 import { type PayoutParties, Payouts, payoutsMigrations } from './payouts/index.ts';
@@ -82,17 +84,19 @@ function tradeParties(members: Members): TradeParties {
       if (isMembersError(error)) return null;
       throw error;
     });
+  // An app's seller and a member's wallet account never change: every trade need not read them.
+  const options = { max: limits.partyCacheMax, ttlMs: limits.partyCacheMs };
   return {
-    async sellerOf(appId) {
+    sellerOf: cached(async (appId: string) => {
       const app = await orNull(members.getApp(appId));
       if (!app) return null;
       const seller = await members.getMember(app.sellerId);
       return { sellerId: seller.userId, accountId: seller.walletAccountId };
-    },
-    async buyer(userId) {
+    }, options),
+    buyer: cached(async (userId: string) => {
       const user = await orNull(members.getMember(userId));
       return user ? { userId: user.userId, accountId: user.walletAccountId } : null;
-    },
+    }, options),
   };
 }
 

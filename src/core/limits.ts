@@ -51,6 +51,10 @@ export const limits = {
   notifyBatchMax: 100,
   /** How often the dispatcher looks for due notifications. */
   notifyPollIntervalMs: 1_000,
+  /** Sellers and buyers (app → seller wallet, member → wallet) one process remembers. */
+  partyCacheMax: 100_000,
+  /** How long a remembered seller or buyer is trusted. */
+  partyCacheMs: 60_000,
   /** Connections in the PostgreSQL pool of one process. */
   pgPoolConnectionsMax: 8,
   /** How far a gateway request's timestamp may be from the platform's clock, either way. */

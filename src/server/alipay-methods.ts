@@ -1,8 +1,18 @@
+import { cached } from '../core/cache.ts';
+import { limits } from '../core/limits.ts';
 import { beijingTime } from '../core/time.ts';
 import type { GatewayContext, GatewayMethod, GatewayResult } from '../gateway/index.ts';
 import { isMembersError, type Members } from '../members/index.ts';
 import { PayoutError, type Payouts, type PayoutView, payoutErrors } from '../payouts/index.ts';
-import { BillError, type TradeBills, TradeError, type TradeKey, type Trades, type TradeView } from '../trades/index.ts';
+import {
+  BillError,
+  type CreateTradeInput,
+  type TradeBills,
+  TradeError,
+  type TradeKey,
+  type Trades,
+  type TradeView,
+} from '../trades/index.ts';
 
 /** What the open methods need from the platform. */
 export interface TradeMethodDeps {
@@ -67,7 +77,12 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
     pay_fund_order_id: p.payFundOrderId,
     status: p.status,
   });
-  const logonId = async (userId: string | null) => (userId ? (await members.getUser(userId)).logonId : undefined);
+  // A buyer's logon id is on every paid trade's answer; it changes only with the phone.
+  const logonIdOf = cached(async (userId: string) => (await members.getUser(userId)).logonId, {
+    max: limits.partyCacheMax,
+    ttlMs: limits.partyCacheMs,
+  });
+  const logonId = async (userId: string | null) => (userId ? ((await logonIdOf(userId)) ?? undefined) : undefined);
   const tradeFields = async (t: TradeView) => ({
     trade_no: t.tradeNo,
     out_trade_no: t.outTradeNo,
@@ -79,16 +94,16 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
     send_pay_date: t.paidAt ? beijingTime(t.paidAt) : undefined,
     subject: t.subject,
   });
-  const create = (ctx: GatewayContext) =>
-    trades.create({
-      appId: ctx.appId,
-      outTradeNo: str(ctx.bizContent, 'out_trade_no') ?? '',
-      totalAmount: str(ctx.bizContent, 'total_amount') ?? '',
-      subject: str(ctx.bizContent, 'subject') ?? '',
-      productCode: str(ctx.bizContent, 'product_code'),
-      timeoutExpress: str(ctx.bizContent, 'timeout_express'),
-      returnUrl: ctx.params.return_url,
-    });
+  const createInput = (ctx: GatewayContext): CreateTradeInput => ({
+    appId: ctx.appId,
+    outTradeNo: str(ctx.bizContent, 'out_trade_no') ?? '',
+    totalAmount: str(ctx.bizContent, 'total_amount') ?? '',
+    subject: str(ctx.bizContent, 'subject') ?? '',
+    productCode: str(ctx.bizContent, 'product_code'),
+    timeoutExpress: str(ctx.bizContent, 'timeout_express'),
+    returnUrl: ctx.params.return_url,
+  });
+  const create = (ctx: GatewayContext) => trades.create(createInput(ctx));
   // The buyer's browser posted the merchant's signed form here; the cashier takes it from there.
   const pagePay = async (ctx: GatewayContext): Promise<GatewayResult> => {
     try {
@@ -117,8 +132,7 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
       const buyerId = await members.redeemPaymentCode(str(ctx.bizContent, 'auth_code') ?? '').catch(() => {
         throw new TradeError('PAYMENT_AUTH_CODE_INVALID');
       });
-      const created = await create(ctx);
-      const t = await trades.pay(ctx.appId, { tradeNo: created.tradeNo }, buyerId);
+      const t = await trades.createAndPay(createInput(ctx), buyerId);
       const fields = await tradeFields(t);
       return {
         ...fields,

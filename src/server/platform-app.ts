@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { cached } from '../core/cache.ts';
 import { limits } from '../core/limits.ts';
 import { type AppResolver, signNotification } from '../gateway/index.ts';
 import { isMembersError } from '../members/index.ts';
@@ -11,6 +12,8 @@ import { buildApp } from './app.ts';
 import { registerBills } from './bills.ts';
 import { registerCashier } from './cashier.ts';
 import type { Metrics } from './metrics.ts';
+
+const appCacheOptions = { max: limits.gatewayAppCacheMax, ttlMs: limits.gatewayAppCacheMs };
 
 export interface PlatformAppOptions {
   platform: Platform;
@@ -34,14 +37,16 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
     logger: options.logger,
     metrics: options.metrics,
     gateway: {
-      resolveApp: appCache(async (appId) => {
+      // Every request looks its app up: keep found apps a while (a changed key shows within
+      // gatewayAppCacheMs) rather than read the database and parse a PEM each time.
+      resolveApp: cached(async (appId: string) => {
         try {
           return { merchantPublicKeyPem: (await members.getApp(appId)).merchantPublicKeyPem };
         } catch (error) {
           if (isMembersError(error)) return null;
           throw error;
         }
-      }),
+      }, appCacheOptions),
       platformKeys: {
         privateKeyPem: key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
         publicKeyPem: key.publicKeyPem,
@@ -53,30 +58,6 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
   await registerBills(app, platform);
   await registerApi(app, { wallet: platform.wallet });
   return app;
-}
-
-/**
- * Every gateway request looks its app up; without a cache each one is a database read and a PEM
- * parse. Found apps are kept for `limits.gatewayAppCacheMs` (so a key changed by another process
- * is picked up that late at most), at most `limits.gatewayAppCacheMax` of them, the oldest
- * leaving first. Unknown apps are not kept: an app created a moment ago is found at once.
- */
-function appCache(resolve: AppResolver): AppResolver {
-  const cache = new Map<string, { app: { merchantPublicKeyPem: string }; expiresAtMs: number }>();
-  return async (appId) => {
-    const now = performance.now();
-    const hit = cache.get(appId);
-    if (hit && hit.expiresAtMs > now) return hit.app;
-    cache.delete(appId);
-    const app = await resolve(appId);
-    if (!app) return null;
-    if (cache.size >= limits.gatewayAppCacheMax) {
-      const oldest = cache.keys().next();
-      if (!oldest.done) cache.delete(oldest.value);
-    }
-    cache.set(appId, { app, expiresAtMs: now + limits.gatewayAppCacheMs });
-    return app;
-  };
 }
 
 /** Where trade notifications go: the app's notify URL, signed with the platform's key. */

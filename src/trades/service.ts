@@ -112,6 +112,22 @@ export class Trades {
 
   /** Creates a trade, or returns the same one for a repeated out_trade_no with the same terms. */
   async create(input: CreateTradeInput): Promise<TradeView> {
+    const created = await this.#insertTrade(input, null);
+    if (created) return view(created);
+    const existing = await this.#find(this.db, input.appId, { outTradeNo: input.outTradeNo });
+    if (existing.total_fen !== parseTradeAmount(input.totalAmount) || existing.subject !== input.subject)
+      throw new TradeError('CONTEXT_INCONSISTENT');
+    return view(existing);
+  }
+
+  /**
+   * Inserts a new trade, waiting for its buyer or (`claim`) already claimed by one, with its first
+   * transition recorded in the same statement; null when the out_trade_no is taken.
+   */
+  async #insertTrade(
+    input: CreateTradeInput,
+    claim: { status: 'PAYING'; buyerId: string; buyerAccount: string; actor: string } | null,
+  ): Promise<TradeRow | null> {
     const total = parseTradeAmount(input.totalAmount);
     if (!outTradeNoPattern.test(input.outTradeNo)) throw new TradeError('INVALID_PARAMETER', 'out_trade_no');
     if (!input.subject || input.subject.length > 256) throw new TradeError('INVALID_PARAMETER', 'subject');
@@ -120,11 +136,17 @@ export class Trades {
     const now = this.#now();
     const expiresAt = new Date(now.getTime() + timeoutMs(input.timeoutExpress));
     const rows = await this.db.query<TradeRow>(
-      `insert into trades (trade_no, app_id, out_trade_no, subject, total_fen, status, seller_id, seller_account,
-         product_code, expires_at, created_at, return_url)
-       values ($1, $2, $3, $4, $5, 'WAIT_BUYER_PAY', $6, $7, $8, $9, $10, $11)
-       on conflict (app_id, out_trade_no) do nothing
-       returning *`,
+      `with created as (
+         insert into trades (trade_no, app_id, out_trade_no, subject, total_fen, status, seller_id, seller_account,
+           product_code, expires_at, created_at, return_url, buyer_id, buyer_account, paying_at)
+         values ($1, $2, $3, $4, $5, $12, $6, $7, $8, $9, $10, $11, $13, $14, $15)
+         on conflict (app_id, out_trade_no) do nothing
+         returning *
+       ), logged as (
+         insert into trade_transitions (trade_no, from_status, to_status, actor, at)
+         select trade_no, 'WAIT_BUYER_PAY', status, $16, $10 from created where status <> 'WAIT_BUYER_PAY'
+       )
+       select * from created`,
       [
         newTradeNo(now),
         input.appId,
@@ -137,14 +159,14 @@ export class Trades {
         expiresAt,
         now,
         input.returnUrl ?? null,
+        claim?.status ?? 'WAIT_BUYER_PAY',
+        claim?.buyerId ?? null,
+        claim?.buyerAccount ?? null,
+        claim ? now : null,
+        claim?.actor ?? null,
       ],
     );
-    const created = rows[0];
-    if (created) return view(created);
-    const existing = await this.#find(this.db, input.appId, { outTradeNo: input.outTradeNo });
-    if (existing.total_fen !== total || existing.subject !== input.subject)
-      throw new TradeError('CONTEXT_INCONSISTENT');
-    return view(existing);
+    return rows[0] ?? null;
   }
 
   /** A trade by Paybao's number alone (the cashier page, which the buyer reaches by a link). */
@@ -163,24 +185,44 @@ export class Trades {
   async pay(appId: string, key: TradeKey, buyerId: string): Promise<TradeView> {
     const buyer = await this.parties.buyer(buyerId);
     if (!buyer) throw new TradeError('PAYMENT_AUTH_CODE_INVALID');
-    const claimed = await this.db.transaction(async (tx) => {
-      const trade = await this.#find(tx, appId, key, true);
-      if (trade.status === 'TRADE_SUCCESS' || trade.status === 'TRADE_FINISHED')
-        throw new TradeError('TRADE_HAS_SUCCESS');
-      if (trade.status === 'TRADE_CLOSED') throw new TradeError('TRADE_HAS_CLOSE');
-      if (trade.status === 'PAYING') throw new TradeError('TRADE_STATUS_ERROR', 'a payment is in flight');
-      if (trade.expires_at <= this.#now()) {
-        await this.#transition(tx, trade, 'TRADE_CLOSED', 'timeout', { closed_at: this.#now() });
-        return null;
-      }
-      return this.#transition(tx, trade, 'PAYING', `buyer:${buyer.userId}`, {
-        buyer_id: buyer.userId,
-        buyer_account: uuidFromU128(buyer.accountId),
-        paying_at: this.#now(),
-      });
+    const trade = await this.#find(this.db, appId, key);
+    if (trade.status === 'TRADE_SUCCESS' || trade.status === 'TRADE_FINISHED')
+      throw new TradeError('TRADE_HAS_SUCCESS');
+    if (trade.status === 'TRADE_CLOSED') throw new TradeError('TRADE_HAS_CLOSE');
+    if (trade.status === 'PAYING') throw new TradeError('TRADE_STATUS_ERROR', 'a payment is in flight');
+    if (trade.expires_at <= this.#now()) {
+      await this.#transition(this.db, trade, 'TRADE_CLOSED', 'timeout', { closed_at: this.#now() }, {});
+      throw new TradeError('TRADE_HAS_CLOSE');
+    }
+    // Compare and set: of two payers racing for one trade, exactly one moves it to PAYING.
+    const claimed = await this.#transition(this.db, trade, 'PAYING', `buyer:${buyer.userId}`, {
+      buyer_id: buyer.userId,
+      buyer_account: uuidFromU128(buyer.accountId),
+      paying_at: this.#now(),
     });
-    if (!claimed) throw new TradeError('TRADE_HAS_CLOSE');
+    if (!claimed) return this.pay(appId, { tradeNo: trade.trade_no }, buyerId);
     return view(await this.#settlePayment(claimed));
+  }
+
+  /**
+   * `alipay.trade.pay`: creates the trade already claimed by its buyer and pays it, in three
+   * statements and one ledger batch. A repeated out_trade_no falls back to create + pay, so a
+   * retried request answers as Alipay does (the same trade, or TRADE_HAS_SUCCESS).
+   */
+  async createAndPay(input: CreateTradeInput, buyerId: string): Promise<TradeView> {
+    const buyer = await this.parties.buyer(buyerId);
+    if (!buyer) throw new TradeError('PAYMENT_AUTH_CODE_INVALID');
+    const row = await this.#insertTrade(input, {
+      status: 'PAYING',
+      buyerId: buyer.userId,
+      buyerAccount: uuidFromU128(buyer.accountId),
+      actor: `buyer:${buyer.userId}`,
+    });
+    if (!row) {
+      const existing = await this.create(input);
+      return this.pay(input.appId, { tradeNo: existing.tradeNo }, buyerId);
+    }
+    return view(await this.#settlePayment(row));
   }
 
   /**
@@ -201,17 +243,12 @@ export class Trades {
       },
     ]);
     const paid = result === 'ok' || result === 'exists';
-    const settled = await this.db.transaction(async (tx) => {
-      const current = await this.#find(tx, trade.app_id, { tradeNo: trade.trade_no }, true);
-      if (current.status !== 'PAYING') return current;
-      if (!paid)
-        return this.#transition(tx, current, 'WAIT_BUYER_PAY', 'ledger', { buyer_id: null, buyer_account: null });
-      const done = await this.#transition(tx, current, 'TRADE_SUCCESS', 'ledger', { paid_at: this.#now() });
-      await this.#notify(tx, done, {});
-      return done;
-    });
+    const settled = paid
+      ? await this.#transition(this.db, trade, 'TRADE_SUCCESS', 'ledger', { paid_at: this.#now() }, {})
+      : await this.#transition(this.db, trade, 'WAIT_BUYER_PAY', 'ledger', { buyer_id: null, buyer_account: null });
     if (!paid) throw paymentError(result);
-    return settled;
+    // Null: another settler (a concurrent retry, the sweep) recorded the outcome first.
+    return settled ?? (await this.#find(this.db, trade.app_id, { tradeNo: trade.trade_no }));
   }
 
   /** Closes an unpaid trade (merchant's close, or the timeout). */
@@ -220,9 +257,7 @@ export class Trades {
       const trade = await this.#find(tx, appId, key, true);
       if (trade.status === 'TRADE_CLOSED') return trade;
       if (trade.status !== 'WAIT_BUYER_PAY') throw new TradeError('TRADE_STATUS_ERROR');
-      const done = await this.#transition(tx, trade, 'TRADE_CLOSED', actor, { closed_at: this.#now() });
-      await this.#notify(tx, done, {});
-      return done;
+      return this.#move(tx, trade, 'TRADE_CLOSED', actor, { closed_at: this.#now() }, {});
     });
     return view(closed);
   }
@@ -335,7 +370,7 @@ export class Trades {
       if (!moved) return updated;
       const done =
         updated.refunded_fen === updated.total_fen
-          ? await this.#transition(tx, updated, 'TRADE_CLOSED', 'refund', { closed_at: this.#now() })
+          ? await this.#move(tx, updated, 'TRADE_CLOSED', 'refund', { closed_at: this.#now() })
           : updated;
       await this.#notify(tx, done, {
         out_biz_no: outRequestNo,
@@ -410,8 +445,7 @@ export class Trades {
 
   /** TRADE_SUCCESS → TRADE_FINISHED, with its notification, in the caller's transaction. */
   async #finish(tx: Queryable, trade: TradeRow): Promise<void> {
-    const done = await this.#transition(tx, trade, 'TRADE_FINISHED', 'refund-period', { closed_at: this.#now() });
-    await this.#notify(tx, done, {});
+    await this.#move(tx, trade, 'TRADE_FINISHED', 'refund-period', { closed_at: this.#now() }, {});
   }
 
   async #find(q: Queryable, appId: string, key: TradeKey, forUpdate = false): Promise<TradeRow> {
@@ -436,58 +470,96 @@ export class Trades {
     return trade;
   }
 
+  /**
+   * Moves a trade from the status it was read with to `to`, in one statement: compare and set on
+   * the status, the transition recorded with actor and time, and (when `notify` is given) the
+   * notification written to the outbox. Null when the trade had already left that status.
+   */
   async #transition(
+    q: Queryable,
+    trade: TradeRow,
+    to: TradeStatus,
+    actor: string,
+    sets: Record<string, unknown>,
+    notify?: Record<string, string>,
+  ): Promise<TradeRow | null> {
+    assertTransition(trade.status, to);
+    const columns = Object.keys(sets);
+    const assignments = columns.map((c, i) => `, ${c} = $${i + 8}`).join('');
+    const payload = notify ? notificationPayload({ ...trade, ...sets, status: to } as TradeRow, notify) : null;
+    const [updated] = await q.query<TradeRow>(
+      `with moved as (
+         update trades set status = $2${assignments} where trade_no = $1 and status = $3 returning *
+       ), logged as (
+         insert into trade_transitions (trade_no, from_status, to_status, actor, at)
+         select trade_no, $3, $2, $4, $5 from moved
+       ), notified as (
+         insert into trade_notifications (app_id, trade_no, event, payload, created_at, next_attempt_at)
+         select app_id, trade_no, $6, $7::jsonb, $5, $5 from moved where $7::text is not null
+       )
+       select * from moved`,
+      [
+        trade.trade_no,
+        to,
+        trade.status,
+        actor,
+        this.#now(),
+        payload?.trade_status ?? null,
+        payload ? JSON.stringify(payload) : null,
+        ...columns.map((c) => sets[c]),
+      ],
+    );
+    return updated ?? null;
+  }
+
+  /** Like `#transition`, for a trade read under its row lock: the move cannot lose a race. */
+  async #move(
     tx: Queryable,
     trade: TradeRow,
     to: TradeStatus,
     actor: string,
     sets: Record<string, unknown>,
+    notify?: Record<string, string>,
   ): Promise<TradeRow> {
-    assertTransition(trade.status, to);
-    const columns = Object.keys(sets);
-    const assignments = columns.map((c, i) => `${c} = $${i + 3}`).join(', ');
-    const [updated] = await tx.query<TradeRow>(
-      `update trades set status = $2${assignments ? `, ${assignments}` : ''} where trade_no = $1 returning *`,
-      [trade.trade_no, to, ...columns.map((c) => sets[c])],
-    );
-    if (!updated) throw new Error('invariant: the trade being moved exists');
-    await tx.query(
-      'insert into trade_transitions (trade_no, from_status, to_status, actor, at) values ($1, $2, $3, $4, $5)',
-      [trade.trade_no, trade.status, to, actor, this.#now()],
-    );
-    return updated;
+    const moved = await this.#transition(tx, trade, to, actor, sets, notify);
+    if (!moved) throw new Error('invariant: a locked trade moves');
+    return moved;
   }
 
   /** Writes an Alipay trade_status_sync notification to the outbox, in the caller's transaction. */
   async #notify(tx: Queryable, trade: TradeRow, extra: Record<string, string>): Promise<void> {
-    const now = this.#now();
-    const payload: Record<string, string> = {
-      notify_type: 'trade_status_sync',
-      app_id: trade.app_id,
-      trade_no: trade.trade_no,
-      out_trade_no: trade.out_trade_no,
-      trade_status: publicStatus(trade.status),
-      total_amount: formatAmount(trade.total_fen),
-      subject: trade.subject,
-      seller_id: trade.seller_id,
-      gmt_create: beijingTime(trade.created_at),
-      ...(trade.buyer_id ? { buyer_id: trade.buyer_id } : {}),
-      ...(trade.paid_at
-        ? { gmt_payment: beijingTime(trade.paid_at), receipt_amount: formatAmount(trade.total_fen) }
-        : {}),
-      ...(trade.closed_at ? { gmt_close: beijingTime(trade.closed_at) } : {}),
-      ...extra,
-    };
+    const payload = notificationPayload(trade, extra);
     await tx.query(
       `insert into trade_notifications (app_id, trade_no, event, payload, created_at, next_attempt_at)
        values ($1, $2, $3, $4, $5, $5)`,
-      [trade.app_id, trade.trade_no, payload.trade_status, JSON.stringify(payload), now],
+      [trade.app_id, trade.trade_no, payload.trade_status, JSON.stringify(payload), this.#now()],
     );
   }
 
   #now(): Date {
     return new Date(Number(this.clock.nowNs() / 1_000_000n));
   }
+}
+
+/** An Alipay trade_status_sync notification's fields, for the trade as it is after the change. */
+function notificationPayload(trade: TradeRow, extra: Record<string, string>): Record<string, string> {
+  return {
+    notify_type: 'trade_status_sync',
+    app_id: trade.app_id,
+    trade_no: trade.trade_no,
+    out_trade_no: trade.out_trade_no,
+    trade_status: publicStatus(trade.status),
+    total_amount: formatAmount(trade.total_fen),
+    subject: trade.subject,
+    seller_id: trade.seller_id,
+    gmt_create: beijingTime(trade.created_at),
+    ...(trade.buyer_id ? { buyer_id: trade.buyer_id } : {}),
+    ...(trade.paid_at
+      ? { gmt_payment: beijingTime(trade.paid_at), receipt_amount: formatAmount(trade.total_fen) }
+      : {}),
+    ...(trade.closed_at ? { gmt_close: beijingTime(trade.closed_at) } : {}),
+    ...extra,
+  };
 }
 
 function parseTradeAmount(text: string): bigint {
