@@ -186,7 +186,7 @@ export class Gateway {
     if (params.app_auth_token) return gatewayError('aop.invalid-app-auth-token');
     const app = await this.#options.resolveApp(appId);
     if (!app) return gatewayError('isv.invalid-app-id');
-    if (!verifyLegacyRequest(params, app.merchantPublicKeyPem, params.sign_type)) {
+    if (!verifyLegacyRequest(params, app.merchantPublicKey, params.sign_type)) {
       return gatewayError('isv.invalid-signature');
     }
     return { appId };
@@ -264,7 +264,7 @@ export class Gateway {
     const app = await this.#options.resolveApp(appId);
     if (!app) return gatewayError('isv.invalid-app-id');
     const content = v3RequestSignContent({ ...request, authString: auth.authString, appAuthToken });
-    if (!rsaVerify(content, auth.sign, app.merchantPublicKeyPem, 'RSA2')) return gatewayError('isv.invalid-signature');
+    if (!rsaVerify(content, auth.sign, app.merchantPublicKey, 'RSA2')) return gatewayError('isv.invalid-signature');
     // Only a request that verifies spends its nonce, so that nobody can burn another app's nonces.
     const claim = await this.#nonces.claim(
       `${appId}\n${nonce}`,

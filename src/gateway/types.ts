@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import type { NonceStore } from './nonces.ts';
+import type { PublicKeyInput } from './sign.ts';
 
 /** What a method receives once the gateway has authenticated the request. */
 export interface GatewayContext {
@@ -49,8 +50,8 @@ export type GatewayResult = GatewaySuccess | GatewayFailure | GatewayRedirect;
  */
 export type GatewayMethod = (ctx: GatewayContext) => Promise<GatewayResult>;
 
-/** Finds an app's verification key; null when there is no such app (answered as invalid-app-id). */
-export type AppResolver = (appId: string) => Promise<{ merchantPublicKeyPem: string } | null>;
+/** Finds an app's verification key (a PEM or, faster, a parsed KeyObject); null when there is no such app. */
+export type AppResolver = (appId: string) => Promise<{ merchantPublicKey: PublicKeyInput } | null>;
 
 /** The platform's key pair: it signs every response and notification ("alipay public key"). */
 export interface PlatformKeys {

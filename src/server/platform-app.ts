@@ -41,7 +41,8 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
       // gatewayAppCacheMs) rather than read the database and parse a PEM each time.
       resolveApp: cached(async (appId: string) => {
         try {
-          return { merchantPublicKeyPem: (await members.getApp(appId)).merchantPublicKeyPem };
+          // The parsed key: verifying with a PEM string would parse it again on every request.
+          return { merchantPublicKey: (await members.getApp(appId)).merchantPublicKey };
         } catch (error) {
           if (isMembersError(error)) return null;
           throw error;

@@ -205,24 +205,62 @@ export class Trades {
   }
 
   /**
-   * `alipay.trade.pay`: creates the trade already claimed by its buyer and pays it, in three
-   * statements and one ledger batch. A repeated out_trade_no falls back to create + pay, so a
-   * retried request answers as Alipay does (the same trade, or TRADE_HAS_SUCCESS).
+   * `alipay.trade.pay`: claims the waiting trade of this out_trade_no (or creates it already
+   * claimed by its buyer) and pays it: three statements and one ledger batch. Anything else (the
+   * trade paid, closed, or with other terms) answers as create + pay would.
    */
   async createAndPay(input: CreateTradeInput, buyerId: string): Promise<TradeView> {
     const buyer = await this.parties.buyer(buyerId);
     if (!buyer) throw new TradeError('PAYMENT_AUTH_CODE_INVALID');
-    const row = await this.#insertTrade(input, {
-      status: 'PAYING',
+    const claim = {
+      status: 'PAYING' as const,
       buyerId: buyer.userId,
       buyerAccount: uuidFromU128(buyer.accountId),
       actor: `buyer:${buyer.userId}`,
-    });
+    };
+    // The merchant usually created the trade first (trade.create, then trade.pay): claim it.
+    const row = (await this.#claimWaiting(input, claim)) ?? (await this.#insertTrade(input, claim));
     if (!row) {
+      // Taken, and not waiting with these terms: answer as create + pay would (same trade, or why not).
       const existing = await this.create(input);
       return this.pay(input.appId, { tradeNo: existing.tradeNo }, buyerId);
     }
     return view(await this.#settlePayment(row));
+  }
+
+  /**
+   * Claims a trade that waits for its buyer with exactly these terms and has not timed out, by
+   * out_trade_no, in one statement with its transition record; null when there is none.
+   */
+  async #claimWaiting(
+    input: CreateTradeInput,
+    claim: { buyerId: string; buyerAccount: string; actor: string },
+  ): Promise<TradeRow | null> {
+    const total = parseTradeAmount(input.totalAmount);
+    const now = this.#now();
+    const [row] = await this.db.query<TradeRow>(
+      `with claimed as (
+         update trades set status = 'PAYING', buyer_id = $5, buyer_account = $6, paying_at = $7
+         where app_id = $1 and out_trade_no = $2 and total_fen = $3 and subject = $4
+           and status = 'WAIT_BUYER_PAY' and expires_at > $7
+         returning *
+       ), logged as (
+         insert into trade_transitions (trade_no, from_status, to_status, actor, at)
+         select trade_no, 'WAIT_BUYER_PAY', 'PAYING', $8, $7 from claimed
+       )
+       select * from claimed`,
+      [
+        input.appId,
+        input.outTradeNo,
+        total.toString(),
+        input.subject,
+        claim.buyerId,
+        claim.buyerAccount,
+        now,
+        claim.actor,
+      ],
+    );
+    return row ?? null;
   }
 
   /**

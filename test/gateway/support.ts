@@ -67,7 +67,7 @@ export function gatewayOptions(
   extra: Partial<GatewayOptions> = {},
 ): GatewayOptions {
   return {
-    resolveApp: async (id) => (id === appId ? { merchantPublicKeyPem: merchant.publicKeyPem } : null),
+    resolveApp: async (id) => (id === appId ? { merchantPublicKey: merchant.publicKeyPem } : null),
     platformKeys: platform,
     methods: stubMethods,
     onMethodError: () => {},
