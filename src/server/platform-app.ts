@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { cached } from '../core/cache.ts';
 import { limits } from '../core/limits.ts';
-import { type AppResolver, signNotification } from '../gateway/index.ts';
+import { signNotification } from '../gateway/index.ts';
 import { isMembersError } from '../members/index.ts';
 import type { Platform } from '../platform.ts';
 import type { NotificationChannel } from '../trades/index.ts';

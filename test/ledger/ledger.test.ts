@@ -2,7 +2,7 @@
  * Example-based specs of the ledger's semantics: one behaviour per test, each opening with what it
  * proves. All tests share one platform; each uses fresh ids, and the books must verify after each.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import { id } from '../../src/core/ids.ts';
 import {
@@ -11,25 +11,13 @@ import {
   AccountFlags as AF,
   TransferFlags as TF,
   type TransferInput,
-  verifyLedger,
 } from '../../src/ledger/index.ts';
-import type { Platform } from '../../src/platform.ts';
-import { freshPlatform } from '../support/engine.ts';
+import { usePlatform } from '../support/engine.ts';
 
-let platform: Platform;
 const clock = new ManualClock();
+const platformOf = usePlatform({ clock });
 
-beforeAll(async () => {
-  platform = await freshPlatform({ clock });
-});
-afterEach(async () => {
-  expect(await verifyLedger(platform.db)).toEqual([]);
-});
-afterAll(async () => {
-  await platform?.close();
-});
-
-const ledger = () => platform.ledger;
+const ledger = () => platformOf().ledger;
 
 /** Creates accounts on ledger 1 (code 1) with the given flags; returns their ids. */
 async function accounts(...flags: number[]): Promise<bigint[]> {

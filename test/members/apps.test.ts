@@ -4,27 +4,15 @@
  * and nothing is written; the key pair is generated once and rotates with the old key retired.
  */
 import { constants, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
-import { verifyLedger } from '../../src/ledger/index.ts';
 import { AccountCode, type MembersErrorCode } from '../../src/members/index.ts';
-import type { Platform } from '../../src/platform.ts';
-import { freshPlatform } from '../support/engine.ts';
+import { usePlatform } from '../support/engine.ts';
 
-let platform: Platform;
 const clock = new ManualClock();
+const platformOf = usePlatform({ clock });
 
-beforeAll(async () => {
-  platform = await freshPlatform({ clock });
-});
-afterEach(async () => {
-  expect(await verifyLedger(platform.db)).toEqual([]);
-});
-afterAll(async () => {
-  await platform?.close();
-});
-
-const members = () => platform.members;
+const members = () => platformOf().members;
 const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const merchantPem = merchant.publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
@@ -35,7 +23,9 @@ async function rejects(promise: Promise<unknown>, code: MembersErrorCode): Promi
 async function counts(): Promise<number[]> {
   const tables = ['members', 'members_apps', 'ledger_accounts'];
   return Promise.all(
-    tables.map(async (t) => (await platform.db.query<{ n: number }>(`select count(*)::int n from ${t}`))[0]?.n ?? -1),
+    tables.map(
+      async (t) => (await platformOf().db.query<{ n: number }>(`select count(*)::int n from ${t}`))[0]?.n ?? -1,
+    ),
   );
 }
 
@@ -65,7 +55,7 @@ describe('apps', () => {
 
     const seller = await members().getMember(created.sellerId);
     expect(seller).toMatchObject({ kind: 'merchant', name: 'Coffee Shop', logonId: undefined });
-    const [wallet] = await platform.ledger.lookupAccounts([seller.walletAccountId]);
+    const [wallet] = await platformOf().ledger.lookupAccounts([seller.walletAccountId]);
     expect(wallet?.code).toBe(AccountCode.merchantWallet);
   });
 

@@ -4,10 +4,10 @@
  * attempt limit) and wallets funded from the platform funding account by a ledger transfer that
  * a replay never repeats. The books must verify after every test.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import { limits } from '../../src/core/limits.ts';
-import { AccountFlags, verifyLedger } from '../../src/ledger/index.ts';
+import { AccountFlags } from '../../src/ledger/index.ts';
 import {
   AccountCode,
   cnyLedger,
@@ -16,23 +16,12 @@ import {
   type SmsSender,
   TransferCode,
 } from '../../src/members/index.ts';
-import type { Platform } from '../../src/platform.ts';
-import { freshPlatform } from '../support/engine.ts';
+import { usePlatform } from '../support/engine.ts';
 
-let platform: Platform;
 const clock = new ManualClock();
+const platformOf = usePlatform({ clock });
 
-beforeAll(async () => {
-  platform = await freshPlatform({ clock });
-});
-afterEach(async () => {
-  expect(await verifyLedger(platform.db)).toEqual([]);
-});
-afterAll(async () => {
-  await platform?.close();
-});
-
-const members = () => platform.members;
+const members = () => platformOf().members;
 let phoneSeq = 0;
 /** A phone no other test uses. */
 const freshPhone = () => `139${(10_000_000 + phoneSeq++).toString().slice(-8)}`;
@@ -43,7 +32,7 @@ async function rejects(promise: Promise<unknown>, code: MembersErrorCode): Promi
 }
 
 async function count(table: string): Promise<number> {
-  const [row] = await platform.db.query<{ n: number }>(`select count(*)::int n from ${table}`);
+  const [row] = await platformOf().db.query<{ n: number }>(`select count(*)::int n from ${table}`);
   return row?.n ?? -1;
 }
 
@@ -61,7 +50,7 @@ describe('registration', () => {
     expect(user.userId).toMatch(/^2088\d{12}$/);
     expect(user.logonId).toBe('138****8000');
     expect(user.phone).toBe('13800138000');
-    const [wallet] = await platform.ledger.lookupAccounts([user.walletAccountId]);
+    const [wallet] = await platformOf().ledger.lookupAccounts([user.walletAccountId]);
     expect(wallet).toMatchObject({
       ledger: cnyLedger,
       code: AccountCode.userWallet,
@@ -115,7 +104,7 @@ describe('opening balance', () => {
     const user = await members().createUser({ phone: freshPhone(), password, openingBalance: 10_000n });
     expect(await members().walletBalance(user.userId)).toBe(10_000n);
     const fundingId = await members().fundingAccountId();
-    const transfers = await platform.ledger.getAccountTransfers({ accountId: user.walletAccountId, limit: 10 });
+    const transfers = await platformOf().ledger.getAccountTransfers({ accountId: user.walletAccountId, limit: 10 });
     expect(transfers).toHaveLength(1);
     expect(transfers[0]).toMatchObject({
       debitAccountId: fundingId,
@@ -125,22 +114,24 @@ describe('opening balance', () => {
       code: TransferCode.openingBalance,
       userData64: BigInt(user.userId),
     });
-    const [funding] = await platform.ledger.lookupAccounts([fundingId]);
+    const [funding] = await platformOf().ledger.lookupAccounts([fundingId]);
     expect(funding).toMatchObject({ code: AccountCode.platformFunding, ledger: cnyLedger });
-    const [row] = await platform.db.query<{ name: string }>('select name from platform_accounts');
+    const [row] = await platformOf().db.query<{ name: string }>('select name from platform_accounts');
     expect(row?.name).toBe('funding');
   });
 
   it('moves the money once however often the funding step runs again', async () => {
     const user = await members().createUser({ phone: freshPhone(), password, openingBalance: 8888n });
     const fundingId = await members().fundingAccountId();
-    const [before] = await platform.ledger.lookupAccounts([fundingId]);
+    const [before] = await platformOf().ledger.lookupAccounts([fundingId]);
     await members().ensureWallet(user.userId);
     await Promise.all([members().ensureWallet(user.userId), members().ensureWallet(user.userId)]);
-    const [after] = await platform.ledger.lookupAccounts([fundingId]);
+    const [after] = await platformOf().ledger.lookupAccounts([fundingId]);
     expect(after?.debitsPosted).toBe(before?.debitsPosted);
     expect(await members().walletBalance(user.userId)).toBe(8888n);
-    expect(await platform.ledger.getAccountTransfers({ accountId: user.walletAccountId, limit: 10 })).toHaveLength(1);
+    expect(await platformOf().ledger.getAccountTransfers({ accountId: user.walletAccountId, limit: 10 })).toHaveLength(
+      1,
+    );
   });
 
   it('creates the funding account once, whoever asks first', async () => {
@@ -164,7 +155,7 @@ describe('password login', () => {
   it('stores a salted scrypt hash, never the password', async () => {
     const a = await members().createUser({ phone: freshPhone(), password });
     const b = await members().createUser({ phone: freshPhone(), password });
-    const rows = await platform.db.query<{ password_hash: string }>(
+    const rows = await platformOf().db.query<{ password_hash: string }>(
       'select password_hash from members where user_id in ($1, $2)',
       [a.userId, b.userId],
     );
@@ -247,7 +238,7 @@ describe('SMS login', () => {
         sent.push(message.text);
       },
     };
-    const withSender = new Members(platform.db, platform.ledger, { clock, smsSender: sender });
+    const withSender = new Members(platformOf().db, platformOf().ledger, { clock, smsSender: sender });
     const phone = freshPhone();
     await withSender.createUser({ phone, password });
     await expect(withSender.sendLoginCode(phone)).rejects.toThrow('carrier unavailable');
