@@ -24,3 +24,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? 'info',
   };
 }
+
+/** Where the configuration says the data lives, in the shape openDb takes. */
+export function storageOf(config: Config): {
+  databaseUrl: string | undefined;
+  schema: string | undefined;
+  dataDir: string | undefined;
+} {
+  // PGlite keeps its files in dataDir; on PostgreSQL the data directory is unused.
+  return {
+    databaseUrl: config.databaseUrl,
+    schema: config.databaseSchema,
+    dataDir: config.databaseUrl ? undefined : config.dataDir,
+  };
+}
+
+/** The same, in the shape openPlatform takes. */
+export function platformStorageOf(config: Config): {
+  databaseUrl: string | undefined;
+  databaseSchema: string | undefined;
+  dataDir: string | undefined;
+} {
+  const { databaseUrl, schema, dataDir } = storageOf(config);
+  return { databaseUrl, databaseSchema: schema, dataDir };
+}

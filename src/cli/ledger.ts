@@ -1,7 +1,6 @@
 import { Command } from 'commander';
-import { loadConfig } from '../config.ts';
-import { openDb } from '../core/db/index.ts';
 import { verifyLedger } from '../ledger/index.ts';
+import { withDb } from './open-platform.ts';
 
 /** `paybao ledger ...`: operations on the books. */
 export function ledgerCommand(): Command {
@@ -10,13 +9,7 @@ export function ledgerCommand(): Command {
     .command('verify')
     .description('check every ledger invariant from scratch; prints JSON, exits 1 on violations')
     .action(async () => {
-      const config = loadConfig();
-      const db = await openDb({
-        databaseUrl: config.databaseUrl,
-        schema: config.databaseSchema,
-        dataDir: config.databaseUrl ? undefined : config.dataDir,
-      });
-      try {
+      await withDb(async (db) => {
         const violations = await verifyLedger(db).catch((error: unknown) => {
           // 42P01, undefined_table: an empty database, or the wrong PAYBAO_DATA_DIR or DATABASE_URL.
           if ((error as { code?: unknown }).code !== '42P01') throw error;
@@ -24,9 +17,7 @@ export function ledgerCommand(): Command {
         });
         console.log(JSON.stringify({ ok: violations.length === 0, engine: db.engine, violations }, null, 2));
         if (violations.length > 0) process.exitCode = 1;
-      } finally {
-        await db.close();
-      }
+      });
     });
   return ledger;
 }

@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import type { Config } from '../config.ts';
+import { type Config, platformStorageOf } from '../config.ts';
 import { limits } from '../core/limits.ts';
 import { openPlatform } from '../platform.ts';
 import { NotificationDispatcher } from '../trades/index.ts';
@@ -21,10 +21,7 @@ export function createLogger(config: Config): Logger {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const metrics = createMetrics();
   const platform = await openPlatform({
-    databaseUrl: config.databaseUrl,
-    databaseSchema: config.databaseSchema,
-    // PGlite keeps its files here; on PostgreSQL the data directory is unused.
-    dataDir: config.databaseUrl ? undefined : config.dataDir,
+    ...platformStorageOf(config),
     onBatch: metrics.observeBatch,
   });
   let url = '';
