@@ -14,7 +14,7 @@ import {
   isSignType,
   legacyResponseBody,
   privateKeyObject,
-  rsaSign,
+  rsaSignAsync,
   rsaVerify,
   type SignType,
   verifyLegacyRequest,
@@ -152,7 +152,7 @@ export class Gateway {
   }
 
   /** Answers a legacy request that failed before its body could be read (too large, bad type). */
-  legacyError(query: unknown, error: GatewayError): GatewayResponse {
+  legacyError(query: unknown, error: GatewayError): Promise<GatewayResponse> {
     const { params } = collectParams(query, undefined);
     const signType: SignType = isSignType(params.sign_type) ? params.sign_type : 'RSA2';
     const name = params.method;
@@ -202,7 +202,11 @@ export class Gateway {
     return Math.abs(this.#nowMs() - (utc - this.#legacyOffsetMs)) <= limits.gatewayTimestampSkewMs;
   }
 
-  #legacyAnswer(responseKey: string, outcome: GatewayResult | GatewayError, signType: SignType): GatewayResponse {
+  async #legacyAnswer(
+    responseKey: string,
+    outcome: GatewayResult | GatewayError,
+    signType: SignType,
+  ): Promise<GatewayResponse> {
     if (isRedirect(outcome)) return { status: 302, headers: { location: outcome.redirect }, body: '' };
     let value: Record<string, unknown>;
     if (isError(outcome) || isFailure(outcome)) {
@@ -213,7 +217,7 @@ export class Gateway {
       }
       value = { code: '10000', msg: gatewayCodes['10000'], ...outcome.body };
     }
-    const body = legacyResponseBody(responseKey, value, this.#privateKey, signType);
+    const body = await legacyResponseBody(responseKey, value, this.#privateKey, signType);
     return { status: 200, headers: { 'content-type': jsonType }, body };
   }
 
@@ -242,7 +246,7 @@ export class Gateway {
   }
 
   /** A v3 error answer (also for requests refused before their body was read). */
-  v3Error(error: GatewayError, request: { readonly headers: Headers }): GatewayResponse {
+  v3Error(error: GatewayError, request: { readonly headers: Headers }): Promise<GatewayResponse> {
     const value = { code: v3ErrorCode(error.subCode), message: error.subMsg, links: [] };
     return this.#v3Answer(error.v3Status, value, request);
   }
@@ -288,11 +292,11 @@ export class Gateway {
     return timestampMs;
   }
 
-  #v3Answer(status: number, value: unknown, request: { readonly headers: Headers }): GatewayResponse {
+  async #v3Answer(status: number, value: unknown, request: { readonly headers: Headers }): Promise<GatewayResponse> {
     const body = JSON.stringify(value);
     const timestamp = String(this.#nowMs());
     const nonce = randomUUID().replaceAll('-', '');
-    const signature = rsaSign(v3ResponseSignContent(timestamp, nonce, body), this.#privateKey, 'RSA2');
+    const signature = await rsaSignAsync(v3ResponseSignContent(timestamp, nonce, body), this.#privateKey, 'RSA2');
     const requestId = headerOf(request.headers, 'alipay-request-id');
     const traceId = requestId && /^[\w-]{1,64}$/.test(requestId) ? requestId : randomUUID().replaceAll('-', '');
     const headers = {

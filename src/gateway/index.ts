@@ -26,6 +26,7 @@ export {
   legacyResponseBody,
   legacySignContent,
   rsaSign,
+  rsaSignAsync,
   rsaVerify,
   type SignType,
   signLegacyRequest,

@@ -11,7 +11,14 @@
  *
  * RSA2 is RSA-SHA256 and RSA is RSA-SHA1, both PKCS#1 v1.5 over UTF-8, signatures in base64.
  */
-import { createPrivateKey, createPublicKey, createSign, createVerify, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  createSign,
+  createVerify,
+  sign as cryptoSign,
+  type KeyObject,
+} from 'node:crypto';
 
 export type SignType = 'RSA2' | 'RSA';
 
@@ -25,6 +32,23 @@ export type PublicKeyInput = string | KeyObject;
 /** Signs `content` (UTF-8) and answers the base64 signature. A bad key is a programmer error: it throws. */
 export function rsaSign(content: string, privateKey: PrivateKeyInput, signType: SignType = 'RSA2'): string {
   return createSign(signAlgorithms[signType]).update(content, 'utf8').sign(privateKey, 'base64');
+}
+
+/**
+ * `rsaSign` with the RSA work on libuv's thread pool instead of the calling thread: the same
+ * signature (PKCS#1 v1.5 is deterministic), while the event loop serves other requests. For
+ * servers, which sign every response; a bad key rejects.
+ */
+export function rsaSignAsync(
+  content: string,
+  privateKey: PrivateKeyInput,
+  signType: SignType = 'RSA2',
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    cryptoSign(signAlgorithms[signType], Buffer.from(content, 'utf8'), privateKey, (error, signature) =>
+      error ? reject(error) : resolve(signature.toString('base64')),
+    );
+  });
 }
 
 /**
@@ -101,14 +125,14 @@ export function verifyLegacyRequest(
  * body (from after `"<responseKey>"` to the last `}` before the last `"sign"`), so the response key
  * comes first, `sign` comes last, and nothing follows the value but `,"sign":`.
  */
-export function legacyResponseBody(
+export async function legacyResponseBody(
   responseKey: string,
   value: Readonly<Record<string, unknown>>,
   privateKey: PrivateKeyInput,
   signType: SignType,
-): string {
+): Promise<string> {
   const text = JSON.stringify(value);
-  const sign = rsaSign(text, privateKey, signType);
+  const sign = await rsaSignAsync(text, privateKey, signType);
   return `{${JSON.stringify(responseKey)}:${text},"sign":${JSON.stringify(sign)}}`;
 }
 

@@ -47,12 +47,12 @@ export function registerGateway(app: FastifyInstance, options: GatewayOptions): 
     scope.removeContentTypeParser(['application/json', 'text/plain']);
     scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_request, body, done) => done(null, body));
 
-    scope.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    scope.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       if ((error.statusCode ?? 500) >= 500) request.log.error({ err: error }, 'gateway request failed');
       const refusal = frameworkError(error);
-      const response = request.url.startsWith('/v3/')
+      const response = await (request.url.startsWith('/v3/')
         ? gateway.v3Error(refusal, request)
-        : gateway.legacyError(request.query, refusal);
+        : gateway.legacyError(request.query, refusal));
       return send(reply, response);
     });
 
@@ -71,7 +71,7 @@ export function registerGateway(app: FastifyInstance, options: GatewayOptions): 
       handler: async (request, reply) => {
         const { body } = request;
         if (body !== undefined && typeof body !== 'string') {
-          return send(reply, gateway.v3Error(gatewayError('isv.invalid-content-type'), request));
+          return send(reply, await gateway.v3Error(gatewayError('isv.invalid-content-type'), request));
         }
         const v3Request = { httpMethod: request.method, url: request.url, headers: request.headers, body: body ?? '' };
         return send(reply, await gateway.v3(v3Request));

@@ -10,6 +10,8 @@ import {
   legacySignContent,
   MemoryNonceStore,
   parseV3Authorization,
+  rsaSign,
+  rsaSignAsync,
   rsaVerify,
   signNotification,
   v3MethodOf,
@@ -29,8 +31,8 @@ describe('legacy sign string', () => {
     );
   });
 
-  it('writes the response as {"<key>":<signed text>,"sign":"…"} and nothing else', () => {
-    const body = legacyResponseBody(
+  it('writes the response as {"<key>":<signed text>,"sign":"…"} and nothing else', async () => {
+    const body = await legacyResponseBody(
       'alipay_trade_query_response',
       { code: '10000', msg: 'Success', s: '支付' },
       keys.privateKeyPem,
@@ -41,6 +43,13 @@ describe('legacy sign string', () => {
     expect(body).toBe(`{"alipay_trade_query_response":${text},"sign":"${sign}"}`);
     expect(rsaVerify(text, sign, keys.publicKeyPem, 'RSA2')).toBe(true);
     expect(rsaVerify(text, sign, keys.publicKeyPem, 'RSA')).toBe(false);
+  });
+
+  it('signs the same bytes on the thread pool as on the calling thread', async () => {
+    for (const signType of ['RSA2', 'RSA'] as const) {
+      const text = '{"code":"10000","msg":"Success","s":"支付"}';
+      expect(await rsaSignAsync(text, keys.privateKeyPem, signType)).toBe(rsaSign(text, keys.privateKeyPem, signType));
+    }
   });
 
   it('signs notifications without sign_type in the string', () => {
