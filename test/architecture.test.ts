@@ -8,7 +8,9 @@
  * 2. src/ledger imports only src/ledger and src/core: it knows nothing of trades, HTTP or config.
  * 3. Domain areas (every directory but core, ledger, server, cli) and core and ledger never import
  *    the composition root; only the root itself, server and cli do.
- * 4. Only src/server and src/cli import fastify, @fastify/* or src/server.
+ * 4. Only src/server and src/cli (and src/banksim, the bank simulator's own server) import fastify,
+ *    @fastify/* or src/server.
+ * 7. src/banksim imports only src/banksim and src/core: the bank is an outside system.
  * 5. Only src/cli imports src/cli.
  * 6. Across areas, a module is imported through its index.ts (`ledger/index.ts`, never
  *    `ledger/engine.ts`). src/core is the exception, being a shelf of small modules: its files are
@@ -21,7 +23,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const srcDir = fileURLToPath(new URL('../src/', import.meta.url));
-const interfaces = new Set(['server', 'cli']);
+// banksim: the bank simulator is an outside system in its own process, with its own HTTP server.
+const interfaces = new Set(['server', 'cli', 'banksim']);
 
 /** Every .ts file under src/, as a path relative to src/ with forward slashes. */
 function sourceFiles(dir = srcDir): string[] {
@@ -59,6 +62,8 @@ function violation(file: string, specifier: string): string | undefined {
   const to = areaOf(target);
   if (from === 'core' && to !== 'core') return 'src/core imports only src/core';
   if (from === 'ledger' && to !== 'ledger' && to !== 'core') return 'src/ledger imports only src/ledger and src/core';
+  if (from === 'banksim' && to !== 'banksim' && to !== 'core')
+    return 'src/banksim imports only src/banksim and src/core';
   if (to === '' && from !== '' && !interfaces.has(from)) return 'only the root, server and cli import the root';
   if (to === 'server' && !interfaces.has(from)) return 'only src/server and src/cli import src/server';
   if (to === 'cli' && from !== 'cli') return 'only src/cli imports src/cli';
@@ -126,6 +131,8 @@ describe('architecture', () => {
     ['platform.ts', './ledger/migrations/index.ts', 'import src/ledger through src/ledger/index.ts'],
     ['ledger/engine.ts', '../core/db/open.ts', 'import src/core/db through src/core/db/index.ts'],
     ['server/main.ts', '../../package.json', 'imports from outside src/'],
+    ['banksim/bank.ts', '../ledger/index.ts', 'src/banksim imports only src/banksim and src/core'],
+    ['banksim/http.ts', '../platform.ts', 'src/banksim imports only src/banksim and src/core'],
   ])('refuses %s importing %s', (file, specifier, why) => {
     expect(violation(file, specifier)).toBe(why);
   });
@@ -141,6 +148,8 @@ describe('architecture', () => {
     ['server/app.ts', 'fastify'],
     ['cli/start.ts', '../server/index.ts'],
     ['cli/bench/ledger.ts', '../../platform.ts'],
+    ['banksim/http.ts', 'fastify'],
+    ['cli/bank-sim.ts', '../banksim/index.ts'],
   ])('allows %s importing %s', (file, specifier) => {
     expect(violation(file, specifier)).toBeUndefined();
   });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { appsCommand } from './apps.ts';
+import { bankSimCommand } from './bank-sim.ts';
 import { benchCommand } from './bench.ts';
 import { ledgerCommand } from './ledger.ts';
 import { migrateCommand } from './migrate.ts';
@@ -20,6 +21,7 @@ const program = new Command('paybao')
   .addCommand(usersCommand())
   .addCommand(appsCommand())
   .addCommand(smsCommand())
+  .addCommand(bankSimCommand())
   .addCommand(benchCommand());
 
 try {

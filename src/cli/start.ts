@@ -1,17 +1,46 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { Command } from 'commander';
-import { loadConfig } from '../config.ts';
+import type { Logger } from 'pino';
+import { type Config, loadConfig } from '../config.ts';
 import { createLogger, exitOnSignals, startServer } from '../server/index.ts';
+
+const bin = new URL('../../bin/paybao.js', import.meta.url).pathname;
 
 /** `paybao start`: the platform on the configured engine, until SIGTERM or SIGINT. */
 export function startCommand(): Command {
   return new Command('start')
-    .description('start the platform (PGlite under PAYBAO_DATA_DIR unless DATABASE_URL is set)')
+    .description(
+      'start the platform (PGlite under PAYBAO_DATA_DIR unless DATABASE_URL is set) and, unless PAYBAO_BANK_SIM=off, the bank simulator beside it',
+    )
     .action(async () => {
       const config = loadConfig();
       const logger = createLogger(config);
       const server = await startServer(config, logger);
       exitOnSignals(server, logger);
+      if (process.env.PAYBAO_BANK_SIM !== 'off') startBankSimChild(config, logger);
       // A plain line, not a log record: it is what a newcomer reads and what scripts wait for.
       console.log(`Paybao is running at ${server.url}`);
     });
+}
+
+/**
+ * The bank simulator as a child process (`paybao bank-sim`) on PAYBAO_BANK_SIM_PORT (9001), with
+ * its database under the platform's data directory. It is an outside system: if it cannot start
+ * (the port is taken, say) the platform runs on and says so. It ends with the platform: killed
+ * at exit, and watching the IPC channel in case the platform dies without exiting cleanly.
+ */
+function startBankSimChild(config: Config, logger: Logger): ChildProcess {
+  const port = process.env.PAYBAO_BANK_SIM_PORT || '9001';
+  const child = spawn(
+    process.execPath,
+    [bin, 'bank-sim', '--port', port, '--host', config.host, '--data-dir', join(config.dataDir, 'banksim')],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM')
+      logger.warn({ code, signal }, 'the bank simulator stopped; the platform runs on');
+  });
+  process.once('exit', () => child.kill('SIGTERM'));
+  return child;
 }

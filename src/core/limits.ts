@@ -113,4 +113,32 @@ export const limits = {
   idempotencyWaitMs: 5_000,
   /** How often a waiting request looks again. */
   idempotencyPollMs: 10,
+  /** Bank simulator (`paybao bank-sim`): bytes of one request body. */
+  bankSimBodyBytesMax: 1_048_576,
+  /** The largest amount the simulator accepts in any request, in fen (banks' own limits are lower). */
+  bankSimAmountFenMax: 1_000_000_000_00,
+  /** Items one batch payout may carry. */
+  bankSimBatchItemsMax: 1000,
+  /** The longest order, batch and request number, in characters. */
+  bankSimOrderNoLengthMax: 64,
+  /** How far a signed request's timestamp may be from the simulator's clock, either way. */
+  bankSimTimestampSkewMs: 5 * 60_000,
+  /** How long a gateway order waits on its payment page before it fails as expired. */
+  bankSimGatewayOrderTtlMs: 30 * 60_000,
+  /** Wrong card passwords one gateway order takes before it fails. */
+  bankSimPasswordAttemptsMax: 5,
+  /** How long a card-binding SMS code stays valid, and how many wrong guesses it takes. */
+  bankSimSmsCodeTtlMs: 5 * 60_000,
+  bankSimSmsAttemptsMax: 5,
+  /** Delays between callback attempts until the platform answers `success`; then the callback is abandoned. */
+  bankSimCallbackRetryDelaysMs: [1_000, 2_000, 5_000, 15_000, 60_000, 300_000],
+  /** How long one callback POST may take. */
+  bankSimCallbackTimeoutMs: 5_000,
+  /** How often the callback dispatcher looks for due callbacks, and how many it sends per round. */
+  bankSimCallbackPollMs: 100,
+  bankSimCallbackBatchMax: 100,
+  /** How long an injected "hang" holds a request before dropping its connection. */
+  bankSimHangMsDefault: 30_000,
+  /** Messages `GET /admin/sms` returns at most. */
+  bankSimSmsListMax: 1000,
 } as const;

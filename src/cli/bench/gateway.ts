@@ -411,7 +411,13 @@ async function childServer(
 ): Promise<Server> {
   const bin = fileURLToPath(new URL('../../../bin/paybao.js', import.meta.url));
   const nodeArgs = options.serverCpuProf ? ['--cpu-prof', '--cpu-prof-dir', options.serverCpuProf] : [];
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    PAYBAO_BANK_SIM: 'off',
+  };
   delete env.NODE_OPTIONS;
   if (options.databaseUrl) {
     env.DATABASE_URL = options.databaseUrl;
