@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
-import { beijingTime, dateFromNs } from '../core/time.ts';
+import { beijingOffsetMs, beijingTime, dateFromNs } from '../core/time.ts';
 import { moveMoney, openingAccount } from './books.ts';
 import type { BankConfig, CustomerConfig } from './config.ts';
 import { BankSimError, type FailCode } from './errors.ts';
@@ -694,7 +694,7 @@ export class Banks {
   async statement(bank: string, merchantId: string, date: string): Promise<string> {
     await this.bank(bank);
     // The Beijing day [00:00, 24:00) is [16:00 the day before, 16:00) in UTC.
-    const startMs = Date.parse(`${date}T00:00:00Z`) - 8 * 3_600_000;
+    const startMs = Date.parse(`${date}T00:00:00Z`) - beijingOffsetMs;
     const rows = await this.#db.query<OrderRow>(
       `select * from banksim_orders where bank = $1 and merchant_id = $2 and created_at >= $3 and created_at < $4
         order by created_at, serial`,

@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount } from '../core/money.ts';
-import { beijingTime } from '../core/time.ts';
+import { beijingOffsetMs, beijingTime } from '../core/time.ts';
 import { publicStatus, type TradeStatus } from './state.ts';
 
 /**
@@ -66,7 +66,6 @@ export const billColumns = [
   'refunded_amount',
 ] as const;
 
-const beijingOffsetMs = 8 * 3_600_000;
 const dayPattern = /^(\d{4})-(\d{2})-(\d{2})$/;
 const monthPattern = /^(\d{4})-(\d{2})$/;
 const tokenPattern = /^[A-Za-z0-9_-]{1,200}\.[A-Za-z0-9_-]{43}$/;
