@@ -4,7 +4,7 @@ import type { Db, Queryable } from '../core/db/index.ts';
 import { u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
-import { beijingTime } from '../core/time.ts';
+import { beijingTime, dateFromNs } from '../core/time.ts';
 import type { CreateTransferResult, Ledger } from '../ledger/index.ts';
 import { cnyLedger } from '../members/index.ts';
 import { derivedId } from '../trades/index.ts';
@@ -234,7 +234,7 @@ export class Payouts {
   }
 
   #now(): Date {
-    return new Date(Number(this.clock.nowNs() / 1_000_000n));
+    return dateFromNs(this.clock.nowNs());
   }
 }
 

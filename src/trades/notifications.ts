@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
-import { beijingTime } from '../core/time.ts';
+import { beijingTime, dateFromNs } from '../core/time.ts';
 
 /** What the dispatcher needs from the rest of the platform. */
 export interface NotificationChannel {
@@ -104,7 +104,7 @@ export class NotificationDispatcher {
   }
 
   #now(): Date {
-    return new Date(Number(this.clock.nowNs() / 1_000_000n));
+    return dateFromNs(this.clock.nowNs());
   }
 }
 
