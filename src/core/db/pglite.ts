@@ -1,4 +1,5 @@
-import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { Db, Queryable } from './types.ts';
@@ -26,24 +27,43 @@ export interface PgliteOptions {
 /**
  * PGlite starts PostgreSQL with `-F` (fsync off), and its WASM file system never calls fsync
  * anyway. Paybao starts it without `-F` and, after every committed transaction, fdatasyncs the
- * newest WAL segments itself: an acknowledged commit is on disk, not only in the page cache.
+ * newest WAL segments itself before answering: an acknowledged commit is on disk, not only in the
+ * page cache. Commits that finish while a sync runs share the next one (group commit), and the
+ * sync runs on the thread pool, so the engine goes on with the next transaction meanwhile.
  */
-function walSyncer(dataDir: string): () => void {
+function walSyncer(dataDir: string): () => Promise<void> {
   const walDir = join(dataDir, 'pg_wal');
-  return () => {
-    const segments = readdirSync(walDir)
-      .filter((f) => /^[0-9A-F]{24}$/.test(f))
-      .sort();
+  const syncOnce = async () => {
+    const segments = (await readdir(walDir)).filter((f) => /^[0-9A-F]{24}$/.test(f)).sort();
     // The commit record may have crossed into a new segment: sync the last two.
     for (const name of segments.slice(-2)) {
-      const fd = openSync(join(walDir, name), 'r+');
+      const file = await open(join(walDir, name), 'r+');
       try {
-        fdatasyncSync(fd);
+        await file.datasync();
       } finally {
-        closeSync(fd);
+        await file.close();
       }
     }
   };
+  let running: Promise<void> | undefined;
+  let next: Promise<void> | undefined;
+  // A commit is covered only by a sync that starts after it: while one runs, queue the next.
+  const sync = (): Promise<void> => {
+    if (!running) {
+      running = syncOnce().finally(() => {
+        running = undefined;
+      });
+      return running;
+    }
+    next ??= running
+      .catch(() => {})
+      .then(() => {
+        next = undefined;
+        return sync();
+      });
+    return next;
+  };
+  return sync;
 }
 
 const mayWrite = /^\s*(insert|update|delete|with|create|alter|drop|truncate)\b/i;
@@ -58,23 +78,23 @@ export async function openPglite(options: PgliteOptions): Promise<Db> {
     relaxedDurability: false,
     startParams: defaults.filter((p) => p !== '-F'),
   });
-  const syncWal = options.dataDir ? walSyncer(options.dataDir) : () => {};
+  const syncWal = options.dataDir ? walSyncer(options.dataDir) : async () => {};
   const base = wrap(db);
   return {
     engine: 'pglite',
     // A statement outside a transaction commits on its own: one that may write is synced too.
     async query(sql, params) {
       const rows = await base.query(sql, params);
-      if (mayWrite.test(sql)) syncWal();
+      if (mayWrite.test(sql)) await syncWal();
       return rows as never;
     },
     async exec(sql) {
       await base.exec(sql);
-      syncWal();
+      await syncWal();
     },
     async transaction(fn) {
       const value = await db.transaction((tx) => fn(wrap(tx)));
-      syncWal();
+      await syncWal();
       return value;
     },
     close: () => db.close(),
