@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { type Db, openDb } from '../../core/db/index.ts';
 import { uuidFromU128 } from '../../core/ids.ts';
-import { TransferFlags, type TransferInput } from '../../ledger/index.ts';
+import { TransferFlags, type TransferInput, verifyLedger } from '../../ledger/index.ts';
 import { openPlatform, type Platform } from '../../platform.ts';
 
 /** Options of `paybao bench ledger`. */
@@ -120,7 +120,7 @@ export async function benchLedger(options: LedgerBenchOptions): Promise<LedgerBe
       rss_after_1m_mb: mb(rss[1]),
       ...durability,
     };
-    const violations = await import('../../ledger/index.ts').then((m) => m.verifyLedger(platform.db));
+    const violations = await verifyLedger(platform.db);
     if (violations.length > 0) throw new Error(`the books do not balance after the run: ${JSON.stringify(violations)}`);
     return result;
   } finally {
