@@ -35,6 +35,32 @@ export const limits = {
   tradeSweepBatchMax: 1000,
   /** How long after payment a trade can be refunded; then the sweep moves it to TRADE_FINISHED. */
   tradeRefundPeriodMs: 90 * 86_400_000,
+  /** An escrow trade confirms itself this long after shipment unless the trade says otherwise. */
+  escrowConfirmPeriodDefaultMs: 10 * 86_400_000,
+  /** The longest confirm period a trade may ask for. */
+  escrowConfirmPeriodMaxMs: 90 * 86_400_000,
+  /** How long before the auto-confirm the buyer's reminder notification goes out. */
+  escrowReminderBeforeMs: 3 * 86_400_000,
+  /** After a refund case or dispute ends in the seller's favour, the buyer has at least this long. */
+  escrowResumeGraceMs: 3 * 86_400_000,
+  /** How long after release a buyer may still open a dispute. */
+  escrowDisputeWindowMs: 15 * 86_400_000,
+  /** The platform fee of escrow trades without a contract, in basis points (0.6%). */
+  escrowFeeBpsDefault: 60,
+  /** Trades one release round claims and releases in one ledger submission (two transfers each). */
+  escrowReleaseBatchMax: 4000,
+  /** Contracts (app → escrow terms) one process remembers, and for how long. */
+  escrowContractCacheMs: 5_000,
+  /** The compensation fund's first capital, moved from platform funding when it is created (fen). */
+  compensationFundCapitalFen: 100_000_000,
+  /** How often the settlement job merges each seller's released money into one payout. */
+  settlementIntervalMs: 86_400_000,
+  /** Trades one settlement may list; a seller with more gets the rest in the next one. */
+  settlementTradesMax: 100_000,
+  /** Sellers one settlement round settles. */
+  settlementSellersMax: 1_000,
+  /** Receivers one royalty split may name. */
+  royaltyReceiversMax: 50,
   /** How long a bill download link works after it is issued (Alipay: 30 seconds). */
   billLinkTtlMs: 30_000,
   /** Trades one page of a bill reads from the database while the CSV streams out. */

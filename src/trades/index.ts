@@ -16,10 +16,9 @@ export { type NotificationChannel, NotificationDispatcher } from './notification
 export {
   type CreateTradeInput,
   type RefundView,
-  type TradeKey,
   type TradeParties,
   Trades,
-  type TradeView,
   tradeTransferCodes,
 } from './service.ts';
 export type { TradeStatus } from './state.ts';
+export type { EscrowView, TradeKey, TradeView } from './store.ts';

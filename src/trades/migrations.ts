@@ -83,4 +83,162 @@ create index trades_finishing on trades (paid_at) where status = 'TRADE_SUCCESS'
 create index trades_bill on trades (app_id, created_at, trade_no);
 `,
   },
+  {
+    id: '20261128-40-escrow',
+    sql: `
+-- Escrow (guaranteed) trades: paid into the escrow account, released on confirmed receipt.
+alter table trades add column escrow boolean not null default false;
+alter table trades add column fee_bps int not null default 0 check (fee_bps between 0 and 10000);
+alter table trades add column confirm_period_ms bigint not null default 0;
+alter table trades add column shipped_at timestamptz;
+alter table trades add column logistics_company text;
+alter table trades add column logistics_no text;
+alter table trades add column confirm_due_at timestamptz;
+alter table trades add column reminded_at timestamptz;
+alter table trades add column case_open boolean not null default false;
+alter table trades add column released_at timestamptz;
+alter table trades add column fee_fen bigint not null default 0 check (fee_fen >= 0);
+alter table trades add column royalty_fen bigint not null default 0 check (royalty_fen >= 0);
+alter table trades add column royalty_reserved_fen bigint not null default 0 check (royalty_reserved_fen >= 0);
+alter table trades add column settlement_no text;
+-- Refunds, royalties and the fee share one budget: what the buyer paid.
+alter table trades add constraint trades_budget
+  check (refunded_fen + refund_reserved_fen + royalty_fen + royalty_reserved_fen + fee_fen <= total_fen);
+create index trades_confirm_due on trades (confirm_due_at) where status = 'WAIT_BUYER_CONFIRM_GOODS';
+create index trades_releasing on trades (trade_no) where status = 'RELEASING';
+create index trades_unsettled on trades (seller_id, released_at)
+  where escrow and status = 'TRADE_FINISHED' and settlement_no is null;
+
+-- An app's escrow terms: whether its trades are escrow by default, its fee, its confirm period.
+create table escrow_contracts (
+  app_id text primary key,
+  escrow_default boolean not null,
+  fee_bps int not null check (fee_bps between 0 and 10000),
+  confirm_period_ms bigint not null check (confirm_period_ms > 0),
+  updated_at timestamptz not null
+);
+
+-- A buyer's refund request on a paid escrow trade (an after-sale case).
+create table refund_cases (
+  case_no text primary key,
+  trade_no text not null references trades (trade_no),
+  app_id text not null,
+  buyer_id text not null,
+  refund_fen bigint not null check (refund_fen > 0),
+  reason text not null,
+  need_return boolean not null,
+  status text not null,
+  refuse_reason text,
+  return_company text,
+  return_no text,
+  created_at timestamptz not null,
+  updated_at timestamptz not null
+);
+create unique index refund_cases_one_open on refund_cases (trade_no)
+  where status not in ('REFUND_SUCCESS', 'REFUND_CLOSED');
+create index refund_cases_refunding on refund_cases (updated_at) where status = 'REFUNDING';
+
+create table disputes (
+  dispute_no text primary key,
+  trade_no text not null references trades (trade_no),
+  app_id text not null,
+  buyer_id text not null,
+  seller_id text not null,
+  case_no text references refund_cases (case_no),
+  claim_fen bigint not null check (claim_fen > 0),
+  reason text not null,
+  evidence text,
+  status text not null,
+  -- Set by the ruling: what the buyer gets, who paid it.
+  award_fen bigint check (award_fen > 0),
+  paid_from text,
+  ruled_by text,
+  ruling_note text,
+  created_at timestamptz not null,
+  ruled_at timestamptz
+);
+create unique index disputes_one_open on disputes (trade_no)
+  where status in ('WAIT_SELLER_EVIDENCE', 'WAIT_RULING', 'RULING');
+create index disputes_ruling on disputes (ruled_at) where status = 'RULING';
+
+-- Every move of a refund case or a dispute, with who and when.
+create table after_sale_transitions (
+  subject text not null,
+  from_status text,
+  to_status text not null,
+  actor text not null,
+  at timestamptz not null
+);
+create index after_sale_transitions_subject on after_sale_transitions (subject, at);
+
+-- What a seller owes the compensation fund after a ruling the fund paid; collected from the
+-- seller's next settlements.
+create table recovery_claims (
+  dispute_no text primary key references disputes (dispute_no),
+  seller_id text not null,
+  amount_fen bigint not null check (amount_fen > 0),
+  recovered_fen bigint not null default 0,
+  created_at timestamptz not null,
+  check (recovered_fen between 0 and amount_fen)
+);
+create index recovery_claims_open on recovery_claims (seller_id, created_at) where recovered_fen < amount_fen;
+
+-- alipay.trade.order.settle: one split of a trade's proceeds among receivers.
+create table royalties (
+  trade_no text not null references trades (trade_no),
+  out_request_no text not null,
+  app_id text not null,
+  amount_fen bigint not null check (amount_fen > 0),
+  -- [{trans_in, amount_fen, desc}] in request order, every part above zero.
+  parts jsonb not null,
+  -- 'unsettled' (the seller's unsettled proceeds) or 'wallet'.
+  source text not null,
+  status text not null,
+  created_at timestamptz not null,
+  primary key (trade_no, out_request_no)
+);
+
+-- One merged payout of a seller's released trades, and its statement lines.
+create table settlements (
+  settlement_no text primary key,
+  seller_id text not null,
+  gross_fen bigint not null check (gross_fen > 0),
+  recovery_fen bigint not null check (recovery_fen >= 0),
+  payout_fen bigint not null check (payout_fen >= 0),
+  trade_count int not null,
+  status text not null,
+  created_at timestamptz not null,
+  settled_at timestamptz,
+  check (recovery_fen + payout_fen = gross_fen)
+);
+create index settlements_seller on settlements (seller_id, created_at);
+create table settlement_items (
+  settlement_no text not null references settlements (settlement_no),
+  trade_no text not null,
+  out_trade_no text not null,
+  total_fen bigint not null,
+  refunded_fen bigint not null,
+  fee_fen bigint not null,
+  royalty_fen bigint not null,
+  amount_fen bigint not null,
+  released_at timestamptz not null,
+  primary key (settlement_no, trade_no)
+);
+-- The recoveries a settlement collected, claim by claim.
+create table settlement_recoveries (
+  settlement_no text not null references settlements (settlement_no),
+  dispute_no text not null,
+  amount_fen bigint not null check (amount_fen > 0),
+  primary key (settlement_no, dispute_no)
+);
+
+-- Console operators (dispute rulings): a name and the SHA-256 of a bearer token.
+create table operators (
+  operator_id text primary key,
+  name text not null,
+  token_sha256 text not null unique,
+  created_at timestamptz not null
+);
+`,
+  },
 ];

@@ -1,3 +1,4 @@
+import { cached } from '../core/cache.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
 import { u128FromUuid, uuidFromU128 } from '../core/ids.ts';
@@ -6,9 +7,12 @@ import { formatAmount, parseAmount } from '../core/money.ts';
 import { beijingTime, dateFromNs } from '../core/time.ts';
 import type { CreateTransferResult, Ledger } from '../ledger/index.ts';
 import { cnyLedger } from '../members/index.ts';
+import { contractOf, defaultContract, type EscrowContract } from './contracts.ts';
 import { TradeError } from './errors.ts';
+import { EscrowTransferCode, ensureEscrowAccounts, escrowAccounts } from './escrow-books.ts';
 import { derivedId, newTradeNo } from './ids.ts';
-import { assertTransition, publicStatus, type TradeStatus } from './state.ts';
+import { inEscrow } from './state.ts';
+import { type TradeKey, type TradeRow, TradeStore, type TradeView, view } from './store.ts';
 
 /** Transfer codes of the trades module (members owns the codes below 100). */
 export const tradeTransferCodes = { payment: 100, refund: 101 } as const;
@@ -24,12 +28,6 @@ export interface TradeParties {
   buyer(userId: string): Promise<{ userId: string; accountId: bigint } | null>;
 }
 
-/** A trade is named by Paybao's trade_no or by the merchant's out_trade_no. */
-export interface TradeKey {
-  tradeNo?: string | undefined;
-  outTradeNo?: string | undefined;
-}
-
 export interface CreateTradeInput {
   appId: string;
   outTradeNo: string;
@@ -40,23 +38,10 @@ export interface CreateTradeInput {
   timeoutExpress?: string | undefined;
   /** Where the cashier page sends the buyer after paying (page.pay / wap.pay). */
   returnUrl?: string | undefined;
-}
-
-/** A trade as merchants see it. */
-export interface TradeView {
-  tradeNo: string;
-  outTradeNo: string;
-  appId: string;
-  status: Exclude<TradeStatus, 'PAYING'>;
-  totalAmount: string;
-  subject: string;
-  sellerId: string;
-  buyerId: string | null;
-  refundedAmount: string;
-  createdAt: Date;
-  paidAt: Date | null;
-  closedAt: Date | null;
-  returnUrl: string | null;
+  /** A guaranteed (escrow) trade; when absent, the app's contract decides. */
+  escrow?: boolean | undefined;
+  /** An escrow trade's confirm period after shipment ("10d", "36h"); the contract's when absent. */
+  confirmTimeout?: string | undefined;
 }
 
 export interface RefundView {
@@ -72,27 +57,6 @@ export interface RefundView {
   buyerId: string | null;
 }
 
-interface TradeRow {
-  trade_no: string;
-  app_id: string;
-  out_trade_no: string;
-  subject: string;
-  total_fen: bigint;
-  status: TradeStatus;
-  seller_id: string;
-  seller_account: string;
-  buyer_id: string | null;
-  buyer_account: string | null;
-  product_code: string | null;
-  refunded_fen: bigint;
-  refund_reserved_fen: bigint;
-  expires_at: Date;
-  created_at: Date;
-  paid_at: Date | null;
-  closed_at: Date | null;
-  return_url: string | null;
-}
-
 const outTradeNoPattern = /^[A-Za-z0-9_\-.]{1,64}$/;
 
 /**
@@ -103,19 +67,38 @@ const outTradeNoPattern = /^[A-Za-z0-9_\-.]{1,64}$/;
  * and writes the notification to the outbox.
  */
 export class Trades {
+  private readonly store: TradeStore;
+  readonly #contracts: (appId: string) => Promise<EscrowContract | null | undefined>;
+  #escrowAccounts: Promise<void> | undefined;
+
   constructor(
     private readonly db: Db,
     private readonly ledger: Ledger,
     private readonly parties: TradeParties,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.store = new TradeStore(clock);
+    this.#contracts = cached((appId: string) => contractOf(db, appId), {
+      max: limits.gatewayAppCacheMax,
+      ttlMs: limits.escrowContractCacheMs,
+    });
+  }
+
+  /** An app's escrow terms: its contract, or the defaults. */
+  async contract(appId: string): Promise<EscrowContract> {
+    return (await this.#contracts(appId)) ?? defaultContract;
+  }
 
   /** Creates a trade, or returns the same one for a repeated out_trade_no with the same terms. */
   async create(input: CreateTradeInput): Promise<TradeView> {
     const created = await this.#insertTrade(input, null);
     if (created) return view(created);
-    const existing = await this.#find(this.db, input.appId, { outTradeNo: input.outTradeNo });
-    if (existing.total_fen !== parseTradeAmount(input.totalAmount) || existing.subject !== input.subject)
+    const existing = await this.store.find(this.db, input.appId, { outTradeNo: input.outTradeNo });
+    if (
+      existing.total_fen !== parseTradeAmount(input.totalAmount) ||
+      existing.subject !== input.subject ||
+      (input.escrow !== undefined && existing.escrow !== input.escrow)
+    )
       throw new TradeError('CONTEXT_INCONSISTENT');
     return view(existing);
   }
@@ -135,11 +118,15 @@ export class Trades {
     if (!seller) throw new TradeError('INVALID_PARAMETER', 'app_id');
     const now = this.#now();
     const expiresAt = new Date(now.getTime() + timeoutMs(input.timeoutExpress));
+    const contract = await this.contract(input.appId);
+    const escrow = input.escrow ?? contract.escrowDefault;
+    const confirmPeriodMs = input.confirmTimeout ? confirmPeriod(input.confirmTimeout) : contract.confirmPeriodMs;
     const rows = await this.db.query<TradeRow>(
       `with created as (
          insert into trades (trade_no, app_id, out_trade_no, subject, total_fen, status, seller_id, seller_account,
-           product_code, expires_at, created_at, return_url, buyer_id, buyer_account, paying_at)
-         values ($1, $2, $3, $4, $5, $12, $6, $7, $8, $9, $10, $11, $13, $14, $15)
+           product_code, expires_at, created_at, return_url, buyer_id, buyer_account, paying_at,
+           escrow, fee_bps, confirm_period_ms)
+         values ($1, $2, $3, $4, $5, $12, $6, $7, $8, $9, $10, $11, $13, $14, $15, $17, $18, $19)
          on conflict (app_id, out_trade_no) do nothing
          returning *
        ), logged as (
@@ -164,6 +151,9 @@ export class Trades {
         claim?.buyerAccount ?? null,
         claim ? now : null,
         claim?.actor ?? null,
+        escrow,
+        escrow ? contract.feeBps : 0,
+        escrow ? confirmPeriodMs : 0,
       ],
     );
     return rows[0] ?? null;
@@ -178,24 +168,24 @@ export class Trades {
 
   /** The trade, as the app that created it sees it. */
   async query(appId: string, key: TradeKey): Promise<TradeView> {
-    return view(await this.#find(this.db, appId, key));
+    return view(await this.store.find(this.db, appId, key));
   }
 
   /** Pays a waiting trade from the buyer's wallet. Paying a trade twice moves money once. */
   async pay(appId: string, key: TradeKey, buyerId: string): Promise<TradeView> {
     const buyer = await this.parties.buyer(buyerId);
     if (!buyer) throw new TradeError('PAYMENT_AUTH_CODE_INVALID');
-    const trade = await this.#find(this.db, appId, key);
-    if (trade.status === 'TRADE_SUCCESS' || trade.status === 'TRADE_FINISHED')
+    const trade = await this.store.find(this.db, appId, key);
+    if (trade.status !== 'WAIT_BUYER_PAY' && trade.status !== 'PAYING' && trade.status !== 'TRADE_CLOSED')
       throw new TradeError('TRADE_HAS_SUCCESS');
     if (trade.status === 'TRADE_CLOSED') throw new TradeError('TRADE_HAS_CLOSE');
     if (trade.status === 'PAYING') throw new TradeError('TRADE_STATUS_ERROR', 'a payment is in flight');
     if (trade.expires_at <= this.#now()) {
-      await this.#transition(this.db, trade, 'TRADE_CLOSED', 'timeout', { closed_at: this.#now() }, {});
+      await this.store.transition(this.db, trade, 'TRADE_CLOSED', 'timeout', { closed_at: this.#now() }, {});
       throw new TradeError('TRADE_HAS_CLOSE');
     }
     // Compare and set: of two payers racing for one trade, exactly one moves it to PAYING.
-    const claimed = await this.#transition(this.db, trade, 'PAYING', `buyer:${buyer.userId}`, {
+    const claimed = await this.store.transition(this.db, trade, 'PAYING', `buyer:${buyer.userId}`, {
       buyer_id: buyer.userId,
       buyer_account: uuidFromU128(buyer.accountId),
       paying_at: this.#now(),
@@ -269,33 +259,44 @@ export class Trades {
    */
   async #settlePayment(trade: TradeRow): Promise<TradeRow> {
     if (!trade.buyer_account) throw new Error('invariant: a paying trade has a buyer account');
+    if (trade.escrow) await this.#ensureEscrowAccounts();
     const [result] = await this.ledger.createTransfers([
       {
         id: derivedId('trade.pay', trade.trade_no),
         debitAccountId: u128FromUuid(trade.buyer_account),
-        creditAccountId: u128FromUuid(trade.seller_account),
+        creditAccountId: trade.escrow ? escrowAccounts.escrow : u128FromUuid(trade.seller_account),
         amount: trade.total_fen,
         userData128: derivedId('trade', trade.trade_no),
         ledger: cnyLedger,
-        code: tradeTransferCodes.payment,
+        code: trade.escrow ? EscrowTransferCode.payment : tradeTransferCodes.payment,
       },
     ]);
     const paid = result === 'ok' || result === 'exists';
     const settled = paid
-      ? await this.#transition(this.db, trade, 'TRADE_SUCCESS', 'ledger', { paid_at: this.#now() }, {})
-      : await this.#transition(this.db, trade, 'WAIT_BUYER_PAY', 'ledger', { buyer_id: null, buyer_account: null });
+      ? await this.store.transition(
+          this.db,
+          trade,
+          trade.escrow ? 'WAIT_SELLER_SEND_GOODS' : 'TRADE_SUCCESS',
+          'ledger',
+          { paid_at: this.#now() },
+          {},
+        )
+      : await this.store.transition(this.db, trade, 'WAIT_BUYER_PAY', 'ledger', {
+          buyer_id: null,
+          buyer_account: null,
+        });
     if (!paid) throw paymentError(result);
     // Null: another settler (a concurrent retry, the sweep) recorded the outcome first.
-    return settled ?? (await this.#find(this.db, trade.app_id, { tradeNo: trade.trade_no }));
+    return settled ?? (await this.store.find(this.db, trade.app_id, { tradeNo: trade.trade_no }));
   }
 
   /** Closes an unpaid trade (merchant's close, or the timeout). */
   async close(appId: string, key: TradeKey, actor = `app:${appId}`): Promise<TradeView> {
     const closed = await this.db.transaction(async (tx) => {
-      const trade = await this.#find(tx, appId, key, true);
+      const trade = await this.store.find(tx, appId, key, true);
       if (trade.status === 'TRADE_CLOSED') return trade;
       if (trade.status !== 'WAIT_BUYER_PAY') throw new TradeError('TRADE_STATUS_ERROR');
-      return this.#move(tx, trade, 'TRADE_CLOSED', actor, { closed_at: this.#now() }, {});
+      return this.store.move(tx, trade, 'TRADE_CLOSED', actor, { closed_at: this.#now() }, {});
     });
     return view(closed);
   }
@@ -305,7 +306,7 @@ export class Trades {
    * Returns which of the two happened, as Alipay's `action` does.
    */
   async cancel(appId: string, key: TradeKey): Promise<{ trade: TradeView; action: 'close' | 'refund' }> {
-    const trade = await this.#find(this.db, appId, key);
+    const trade = await this.store.find(this.db, appId, key);
     if (trade.status === 'WAIT_BUYER_PAY' || trade.status === 'TRADE_CLOSED') {
       return { trade: await this.close(appId, key), action: 'close' };
     }
@@ -334,7 +335,7 @@ export class Trades {
     if (amount === undefined || amount < amountMinFen || amount > amountMaxFen)
       throw new TradeError('REASON_TRADE_REFUND_FEE_ERR');
     const claim = await this.db.transaction(async (tx) => {
-      const trade = await this.#find(tx, appId, key, true);
+      const trade = await this.store.find(tx, appId, key, true);
       const outRequestNo = request.outRequestNo || trade.out_trade_no;
       const [existing] = await tx.query<{ refund_fen: bigint; status: RefundView['status'] }>(
         'select refund_fen, status from trade_refunds where trade_no = $1 and out_request_no = $2',
@@ -350,9 +351,9 @@ export class Trades {
         return { trade, outRequestNo, replay: 'FINISHED' as const };
       }
       if (trade.status === 'TRADE_FINISHED') throw new TradeError('TRADE_HAS_FINISHED');
-      if (trade.status !== 'TRADE_SUCCESS') throw new TradeError('TRADE_STATUS_ERROR');
-      if (trade.refunded_fen + trade.refund_reserved_fen + amount > trade.total_fen)
-        throw new TradeError('REFUND_AMT_NOT_EQUAL_TOTAL');
+      if (trade.status !== 'TRADE_SUCCESS' && !inEscrow.includes(trade.status))
+        throw new TradeError('TRADE_STATUS_ERROR');
+      if (refundable(trade) < amount) throw new TradeError('REFUND_AMT_NOT_EQUAL_TOTAL');
       await tx.query(
         `insert into trade_refunds (trade_no, out_request_no, refund_fen, reason, status, created_at)
          values ($1, $2, $3, $4, 'PROCESSING', $5)`,
@@ -366,7 +367,7 @@ export class Trades {
     });
     if (claim.replay === 'FINISHED') throw new TradeError('TRADE_HAS_FINISHED');
     if (claim.replay && claim.replay !== 'PROCESSING') {
-      const trade = await this.#find(this.db, appId, { tradeNo: claim.trade.trade_no });
+      const trade = await this.store.find(this.db, appId, { tradeNo: claim.trade.trade_no });
       return refundView(trade, claim.outRequestNo, amount, claim.replay, false);
     }
     return this.#settleRefund(claim.trade, claim.outRequestNo, amount, claim.replay === null);
@@ -377,17 +378,17 @@ export class Trades {
     const [result] = await this.ledger.createTransfers([
       {
         id: derivedId('trade.refund', `${trade.trade_no}/${outRequestNo}`),
-        debitAccountId: u128FromUuid(trade.seller_account),
+        debitAccountId: trade.escrow ? escrowAccounts.escrow : u128FromUuid(trade.seller_account),
         creditAccountId: u128FromUuid(trade.buyer_account),
         amount,
         userData128: derivedId('trade', trade.trade_no),
         ledger: cnyLedger,
-        code: tradeTransferCodes.refund,
+        code: trade.escrow ? EscrowTransferCode.refund : tradeTransferCodes.refund,
       },
     ]);
     const moved = result === 'ok' || result === 'exists';
     const after = await this.db.transaction(async (tx) => {
-      const current = await this.#find(tx, trade.app_id, { tradeNo: trade.trade_no }, true);
+      const current = await this.store.find(tx, trade.app_id, { tradeNo: trade.trade_no }, true);
       const [row] = await tx.query<{ status: string }>(
         'select status from trade_refunds where trade_no = $1 and out_request_no = $2 for update',
         [trade.trade_no, outRequestNo],
@@ -408,9 +409,9 @@ export class Trades {
       if (!moved) return updated;
       const done =
         updated.refunded_fen === updated.total_fen
-          ? await this.#move(tx, updated, 'TRADE_CLOSED', 'refund', { closed_at: this.#now() })
+          ? await this.store.move(tx, updated, 'TRADE_CLOSED', 'refund', { closed_at: this.#now() })
           : updated;
-      await this.#notify(tx, done, {
+      await this.store.notify(tx, done, {
         out_biz_no: outRequestNo,
         refund_fee: formatAmount(done.refunded_fen),
         gmt_refund: beijingTime(this.#now()),
@@ -426,7 +427,7 @@ export class Trades {
 
   /** A refund by its out_request_no; null when there is none. */
   async refundQuery(appId: string, key: TradeKey, outRequestNo: string | undefined): Promise<RefundView | null> {
-    const trade = await this.#find(this.db, appId, key);
+    const trade = await this.store.find(this.db, appId, key);
     const [row] = await this.db.query<{ refund_fen: bigint; status: RefundView['status'] }>(
       'select refund_fen, status from trade_refunds where trade_no = $1 and out_request_no = $2',
       [trade.trade_no, outRequestNo || trade.out_trade_no],
@@ -464,7 +465,7 @@ export class Trades {
     for (const t of finishing) {
       const done = await this.db
         .transaction(async (tx) => {
-          const trade = await this.#find(tx, t.app_id, { tradeNo: t.trade_no }, true);
+          const trade = await this.store.find(tx, t.app_id, { tradeNo: t.trade_no }, true);
           if (trade.status !== 'TRADE_SUCCESS' || !this.#refundPeriodOver(trade)) return false;
           // A refund in flight is settled first; a later sweep finishes the trade.
           if (trade.refund_reserved_fen > 0n) return false;
@@ -483,95 +484,15 @@ export class Trades {
 
   /** TRADE_SUCCESS → TRADE_FINISHED, with its notification, in the caller's transaction. */
   async #finish(tx: Queryable, trade: TradeRow): Promise<void> {
-    await this.#move(tx, trade, 'TRADE_FINISHED', 'refund-period', { closed_at: this.#now() }, {});
+    await this.store.move(tx, trade, 'TRADE_FINISHED', 'refund-period', { closed_at: this.#now() }, {});
   }
 
-  async #find(q: Queryable, appId: string, key: TradeKey, forUpdate = false): Promise<TradeRow> {
-    const lock = forUpdate ? ' for update' : '';
-    let rows: TradeRow[] = [];
-    if (key.tradeNo) {
-      rows = await q.query<TradeRow>(`select * from trades where trade_no = $1 and app_id = $2${lock}`, [
-        key.tradeNo,
-        appId,
-      ]);
-    } else if (key.outTradeNo) {
-      rows = await q.query<TradeRow>(`select * from trades where app_id = $1 and out_trade_no = $2${lock}`, [
-        appId,
-        key.outTradeNo,
-      ]);
-    } else {
-      throw new TradeError('INVALID_PARAMETER', 'trade_no or out_trade_no is required');
-    }
-    const trade = rows[0];
-    // Another app's trade is indistinguishable from a missing one.
-    if (!trade || (key.outTradeNo && trade.out_trade_no !== key.outTradeNo)) throw new TradeError('TRADE_NOT_EXIST');
-    return trade;
-  }
-
-  /**
-   * Moves a trade from the status it was read with to `to`, in one statement: compare and set on
-   * the status, the transition recorded with actor and time, and (when `notify` is given) the
-   * notification written to the outbox. Null when the trade had already left that status.
-   */
-  async #transition(
-    q: Queryable,
-    trade: TradeRow,
-    to: TradeStatus,
-    actor: string,
-    sets: Record<string, unknown>,
-    notify?: Record<string, string>,
-  ): Promise<TradeRow | null> {
-    assertTransition(trade.status, to);
-    const columns = Object.keys(sets);
-    const assignments = columns.map((c, i) => `, ${c} = $${i + 8}`).join('');
-    const payload = notify ? notificationPayload({ ...trade, ...sets, status: to } as TradeRow, notify) : null;
-    const [updated] = await q.query<TradeRow>(
-      `with moved as (
-         update trades set status = $2${assignments} where trade_no = $1 and status = $3 returning *
-       ), logged as (
-         insert into trade_transitions (trade_no, from_status, to_status, actor, at)
-         select trade_no, $3, $2, $4, $5 from moved
-       ), notified as (
-         insert into trade_notifications (app_id, trade_no, event, payload, created_at, next_attempt_at)
-         select app_id, trade_no, $6, $7::jsonb, $5, $5 from moved where $7::text is not null
-       )
-       select * from moved`,
-      [
-        trade.trade_no,
-        to,
-        trade.status,
-        actor,
-        this.#now(),
-        payload?.trade_status ?? null,
-        payload ? JSON.stringify(payload) : null,
-        ...columns.map((c) => sets[c]),
-      ],
-    );
-    return updated ?? null;
-  }
-
-  /** Like `#transition`, for a trade read under its row lock: the move cannot lose a race. */
-  async #move(
-    tx: Queryable,
-    trade: TradeRow,
-    to: TradeStatus,
-    actor: string,
-    sets: Record<string, unknown>,
-    notify?: Record<string, string>,
-  ): Promise<TradeRow> {
-    const moved = await this.#transition(tx, trade, to, actor, sets, notify);
-    if (!moved) throw new Error('invariant: a locked trade moves');
-    return moved;
-  }
-
-  /** Writes an Alipay trade_status_sync notification to the outbox, in the caller's transaction. */
-  async #notify(tx: Queryable, trade: TradeRow, extra: Record<string, string>): Promise<void> {
-    const payload = notificationPayload(trade, extra);
-    await tx.query(
-      `insert into trade_notifications (app_id, trade_no, event, payload, created_at, next_attempt_at)
-       values ($1, $2, $3, $4, $5, $5)`,
-      [trade.app_id, trade.trade_no, payload.trade_status, JSON.stringify(payload), this.#now()],
-    );
+  #ensureEscrowAccounts(): Promise<void> {
+    this.#escrowAccounts ??= ensureEscrowAccounts(this.ledger).catch((error: unknown) => {
+      this.#escrowAccounts = undefined;
+      throw error;
+    });
+    return this.#escrowAccounts;
   }
 
   #now(): Date {
@@ -579,25 +500,19 @@ export class Trades {
   }
 }
 
-/** An Alipay trade_status_sync notification's fields, for the trade as it is after the change. */
-function notificationPayload(trade: TradeRow, extra: Record<string, string>): Record<string, string> {
-  return {
-    notify_type: 'trade_status_sync',
-    app_id: trade.app_id,
-    trade_no: trade.trade_no,
-    out_trade_no: trade.out_trade_no,
-    trade_status: publicStatus(trade.status),
-    total_amount: formatAmount(trade.total_fen),
-    subject: trade.subject,
-    seller_id: trade.seller_id,
-    gmt_create: beijingTime(trade.created_at),
-    ...(trade.buyer_id ? { buyer_id: trade.buyer_id } : {}),
-    ...(trade.paid_at
-      ? { gmt_payment: beijingTime(trade.paid_at), receipt_amount: formatAmount(trade.total_fen) }
-      : {}),
-    ...(trade.closed_at ? { gmt_close: beijingTime(trade.closed_at) } : {}),
-    ...extra,
-  };
+/** What is left to refund (or split) of a trade: what was paid, less what has gone or is going. */
+export function refundable(t: TradeRow): bigint {
+  return t.total_fen - t.refunded_fen - t.refund_reserved_fen - t.royalty_fen - t.royalty_reserved_fen - t.fee_fen;
+}
+
+/** A confirm period: "10d", "36h", "90m"; at most `limits.escrowConfirmPeriodMaxMs`. */
+export function confirmPeriod(express: string): number {
+  const m = /^(\d{1,5})([mhd])$/.exec(express);
+  if (!m) throw new TradeError('INVALID_PARAMETER', 'confirm_timeout_express');
+  const ms = Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'];
+  if (ms <= 0 || ms > limits.escrowConfirmPeriodMaxMs)
+    throw new TradeError('INVALID_PARAMETER', 'confirm_timeout_express');
+  return ms;
 }
 
 function parseTradeAmount(text: string): bigint {
@@ -622,24 +537,6 @@ function timeoutMs(express: string | undefined): number {
 function paymentError(result: CreateTransferResult | undefined): TradeError {
   if (result === 'exceeds_credits') return new TradeError('BUYER_BALANCE_NOT_ENOUGH');
   return new TradeError('SYSTEM_ERROR', `ledger: ${result}`);
-}
-
-function view(t: TradeRow): TradeView {
-  return {
-    tradeNo: t.trade_no,
-    outTradeNo: t.out_trade_no,
-    appId: t.app_id,
-    status: publicStatus(t.status),
-    totalAmount: formatAmount(t.total_fen),
-    subject: t.subject,
-    sellerId: t.seller_id,
-    buyerId: t.buyer_id,
-    refundedAmount: formatAmount(t.refunded_fen),
-    createdAt: t.created_at,
-    paidAt: t.paid_at,
-    closedAt: t.closed_at,
-    returnUrl: t.return_url,
-  };
 }
 
 function refundView(

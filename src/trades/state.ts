@@ -1,24 +1,76 @@
 /**
- * The trade state machine, in one place. Every status change goes through `assertTransition`
- * and is recorded in trade_transitions with who and when.
+ * The state machines of trades, refund cases and disputes, in one place. Every status change
+ * goes through `assertTransition` (or its case and dispute twins) and is recorded with who and
+ * when: trades in `trade_transitions`, cases and disputes in `after_sale_transitions`.
+ *
+ * A plain trade settles to the seller when paid; a guaranteed (escrow) trade is paid into escrow
+ * and released to the seller when the buyer confirms receipt (or the confirm period runs out).
  *
  * ```mermaid
  * stateDiagram-v2
  *   [*] --> WAIT_BUYER_PAY: create / precreate
  *   WAIT_BUYER_PAY --> PAYING: pay (money in flight)
- *   PAYING --> TRADE_SUCCESS: ledger ok
+ *   PAYING --> TRADE_SUCCESS: ledger ok (plain)
+ *   PAYING --> WAIT_SELLER_SEND_GOODS: ledger ok (escrow)
  *   PAYING --> WAIT_BUYER_PAY: balance not enough
  *   WAIT_BUYER_PAY --> TRADE_CLOSED: close / cancel / timeout
  *   TRADE_SUCCESS --> TRADE_CLOSED: refunded in full
  *   TRADE_SUCCESS --> TRADE_FINISHED: refund period over
+ *   WAIT_SELLER_SEND_GOODS --> WAIT_BUYER_CONFIRM_GOODS: seller ships
+ *   WAIT_SELLER_SEND_GOODS --> TRADE_CLOSED: refunded in full
+ *   WAIT_BUYER_CONFIRM_GOODS --> RELEASING: buyer confirms / confirm period over (money in flight)
+ *   WAIT_BUYER_CONFIRM_GOODS --> TRADE_CLOSED: refunded in full
+ *   RELEASING --> TRADE_FINISHED: released to the seller, less the fee
+ * ```
+ *
+ * Refund cases (a buyer's refund request on a shipped escrow trade):
+ *
+ * ```mermaid
+ * stateDiagram-v2
+ *   [*] --> WAIT_SELLER_AGREE: buyer asks
+ *   WAIT_SELLER_AGREE --> REFUNDING: seller agrees (no return) / ruling for the buyer
+ *   WAIT_SELLER_AGREE --> WAIT_BUYER_RETURN_GOODS: seller agrees, goods to come back
+ *   WAIT_SELLER_AGREE --> SELLER_REFUSE_BUYER: seller refuses
+ *   WAIT_SELLER_AGREE --> REFUND_CLOSED: buyer withdraws
+ *   WAIT_BUYER_RETURN_GOODS --> WAIT_SELLER_CONFIRM_GOODS: buyer ships back
+ *   WAIT_BUYER_RETURN_GOODS --> REFUND_CLOSED: buyer withdraws
+ *   WAIT_SELLER_CONFIRM_GOODS --> REFUNDING: seller confirms arrival
+ *   SELLER_REFUSE_BUYER --> REFUNDING: ruling for the buyer
+ *   SELLER_REFUSE_BUYER --> REFUND_CLOSED: buyer withdraws / ruling for the seller
+ *   WAIT_SELLER_AGREE --> REFUND_CLOSED: ruling for the seller
+ *   REFUNDING --> REFUND_SUCCESS: money back to the buyer
+ * ```
+ *
+ * Disputes (the buyer asks the platform to decide):
+ *
+ * ```mermaid
+ * stateDiagram-v2
+ *   [*] --> WAIT_SELLER_EVIDENCE: buyer opens
+ *   WAIT_SELLER_EVIDENCE --> WAIT_RULING: seller answers with evidence
+ *   WAIT_SELLER_EVIDENCE --> RULING: operator rules for the buyer
+ *   WAIT_RULING --> RULING: operator rules for the buyer
+ *   RULING --> RULED_FOR_BUYER: buyer paid (by escrow, or by the compensation fund)
+ *   WAIT_SELLER_EVIDENCE --> RULED_FOR_SELLER: operator rules for the seller
+ *   WAIT_RULING --> RULED_FOR_SELLER: operator rules for the seller
  * ```
  */
-export type TradeStatus = 'WAIT_BUYER_PAY' | 'PAYING' | 'TRADE_SUCCESS' | 'TRADE_FINISHED' | 'TRADE_CLOSED';
+export type TradeStatus =
+  | 'WAIT_BUYER_PAY'
+  | 'PAYING'
+  | 'TRADE_SUCCESS'
+  | 'WAIT_SELLER_SEND_GOODS'
+  | 'WAIT_BUYER_CONFIRM_GOODS'
+  | 'RELEASING'
+  | 'TRADE_FINISHED'
+  | 'TRADE_CLOSED';
 
 const allowed: Record<TradeStatus, readonly TradeStatus[]> = {
   WAIT_BUYER_PAY: ['PAYING', 'TRADE_CLOSED'],
-  PAYING: ['TRADE_SUCCESS', 'WAIT_BUYER_PAY'],
+  PAYING: ['TRADE_SUCCESS', 'WAIT_SELLER_SEND_GOODS', 'WAIT_BUYER_PAY'],
   TRADE_SUCCESS: ['TRADE_CLOSED', 'TRADE_FINISHED'],
+  WAIT_SELLER_SEND_GOODS: ['WAIT_BUYER_CONFIRM_GOODS', 'TRADE_CLOSED'],
+  WAIT_BUYER_CONFIRM_GOODS: ['RELEASING', 'TRADE_CLOSED'],
+  RELEASING: ['TRADE_FINISHED'],
   TRADE_FINISHED: [],
   TRADE_CLOSED: [],
 };
@@ -28,7 +80,60 @@ export function assertTransition(from: TradeStatus, to: TradeStatus): void {
   if (!allowed[from].includes(to)) throw new Error(`invariant: trade cannot go from ${from} to ${to}`);
 }
 
-/** What merchants see: a payment in flight is still waiting for the buyer. */
-export function publicStatus(status: TradeStatus): Exclude<TradeStatus, 'PAYING'> {
-  return status === 'PAYING' ? 'WAIT_BUYER_PAY' : status;
+/** The statuses in which an escrow trade's money is in escrow. */
+export const inEscrow: readonly TradeStatus[] = ['WAIT_SELLER_SEND_GOODS', 'WAIT_BUYER_CONFIRM_GOODS'];
+
+/** What merchants see: a payment in flight is still waiting for the buyer, a release still waits too. */
+export function publicStatus(status: TradeStatus): Exclude<TradeStatus, 'PAYING' | 'RELEASING'> {
+  if (status === 'PAYING') return 'WAIT_BUYER_PAY';
+  if (status === 'RELEASING') return 'WAIT_BUYER_CONFIRM_GOODS';
+  return status;
+}
+
+export type CaseStatus =
+  | 'WAIT_SELLER_AGREE'
+  | 'WAIT_BUYER_RETURN_GOODS'
+  | 'WAIT_SELLER_CONFIRM_GOODS'
+  | 'SELLER_REFUSE_BUYER'
+  | 'REFUNDING'
+  | 'REFUND_SUCCESS'
+  | 'REFUND_CLOSED';
+
+const caseAllowed: Record<CaseStatus, readonly CaseStatus[]> = {
+  WAIT_SELLER_AGREE: ['REFUNDING', 'WAIT_BUYER_RETURN_GOODS', 'SELLER_REFUSE_BUYER', 'REFUND_CLOSED'],
+  WAIT_BUYER_RETURN_GOODS: ['WAIT_SELLER_CONFIRM_GOODS', 'REFUND_CLOSED'],
+  WAIT_SELLER_CONFIRM_GOODS: ['REFUNDING'],
+  SELLER_REFUSE_BUYER: ['REFUNDING', 'REFUND_CLOSED'],
+  REFUNDING: ['REFUND_SUCCESS'],
+  REFUND_SUCCESS: [],
+  REFUND_CLOSED: [],
+};
+
+export function assertCaseTransition(from: CaseStatus, to: CaseStatus): void {
+  if (!caseAllowed[from].includes(to)) throw new Error(`invariant: refund case cannot go from ${from} to ${to}`);
+}
+
+/** Whether a case in this status may move to `to` (a user asking for a move the diagram forbids). */
+export function caseMayMove(from: CaseStatus, to: CaseStatus): boolean {
+  return caseAllowed[from].includes(to);
+}
+
+export const caseTerminal: readonly CaseStatus[] = ['REFUND_SUCCESS', 'REFUND_CLOSED'];
+
+export type DisputeStatus = 'WAIT_SELLER_EVIDENCE' | 'WAIT_RULING' | 'RULING' | 'RULED_FOR_BUYER' | 'RULED_FOR_SELLER';
+
+const disputeAllowed: Record<DisputeStatus, readonly DisputeStatus[]> = {
+  WAIT_SELLER_EVIDENCE: ['WAIT_RULING', 'RULING', 'RULED_FOR_SELLER'],
+  WAIT_RULING: ['RULING', 'RULED_FOR_SELLER'],
+  RULING: ['RULED_FOR_BUYER'],
+  RULED_FOR_BUYER: [],
+  RULED_FOR_SELLER: [],
+};
+
+export function disputeMayMove(from: DisputeStatus, to: DisputeStatus): boolean {
+  return disputeAllowed[from].includes(to);
+}
+
+export function assertDisputeTransition(from: DisputeStatus, to: DisputeStatus): void {
+  if (!disputeMayMove(from, to)) throw new Error(`invariant: dispute cannot go from ${from} to ${to}`);
 }

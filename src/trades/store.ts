@@ -1,0 +1,234 @@
+import type { Clock } from '../core/clock.ts';
+import type { Queryable } from '../core/db/index.ts';
+import { formatAmount } from '../core/money.ts';
+import { beijingTime, dateFromNs } from '../core/time.ts';
+import { TradeError } from './errors.ts';
+import { assertTransition, publicStatus, type TradeStatus } from './state.ts';
+
+/** A trade is named by Paybao's trade_no or by the merchant's out_trade_no. */
+export interface TradeKey {
+  tradeNo?: string | undefined;
+  outTradeNo?: string | undefined;
+}
+
+/** A trade as merchants see it. */
+export interface TradeView {
+  tradeNo: string;
+  outTradeNo: string;
+  appId: string;
+  status: Exclude<TradeStatus, 'PAYING' | 'RELEASING'>;
+  totalAmount: string;
+  subject: string;
+  sellerId: string;
+  buyerId: string | null;
+  refundedAmount: string;
+  createdAt: Date;
+  paidAt: Date | null;
+  closedAt: Date | null;
+  returnUrl: string | null;
+  /** Escrow (guaranteed) trades only: shipment, the auto-confirm deadline, release. */
+  escrow: EscrowView | null;
+}
+
+export interface EscrowView {
+  logisticsCompany: string | null;
+  logisticsNo: string | null;
+  shippedAt: Date | null;
+  confirmDueAt: Date | null;
+  releasedAt: Date | null;
+  feeAmount: string;
+  royaltyAmount: string;
+  settlementNo: string | null;
+  caseOpen: boolean;
+}
+
+export interface TradeRow {
+  trade_no: string;
+  app_id: string;
+  out_trade_no: string;
+  subject: string;
+  total_fen: bigint;
+  status: TradeStatus;
+  seller_id: string;
+  seller_account: string;
+  buyer_id: string | null;
+  buyer_account: string | null;
+  product_code: string | null;
+  refunded_fen: bigint;
+  refund_reserved_fen: bigint;
+  expires_at: Date;
+  created_at: Date;
+  paid_at: Date | null;
+  closed_at: Date | null;
+  return_url: string | null;
+  /** A guaranteed (escrow) trade: paid into escrow, released to the seller on confirmed receipt. */
+  escrow: boolean;
+  /** The platform fee of an escrow trade, in basis points of what is released. */
+  fee_bps: number;
+  /** How long after shipment an unconfirmed escrow trade confirms itself. */
+  confirm_period_ms: bigint;
+  shipped_at: Date | null;
+  logistics_company: string | null;
+  logistics_no: string | null;
+  confirm_due_at: Date | null;
+  reminded_at: Date | null;
+  /** A refund case (or dispute) is open: the trade neither releases nor auto-confirms. */
+  case_open: boolean;
+  released_at: Date | null;
+  fee_fen: bigint;
+  royalty_fen: bigint;
+  royalty_reserved_fen: bigint;
+  settlement_no: string | null;
+}
+
+/**
+ * The trades table's one writer of statuses: reads a trade (optionally under its row lock) and
+ * moves it, recording every transition and writing its notification in the same statement.
+ */
+export class TradeStore {
+  constructor(private readonly clock: Clock) {}
+
+  async find(q: Queryable, appId: string, key: TradeKey, forUpdate = false): Promise<TradeRow> {
+    const lock = forUpdate ? ' for update' : '';
+    let rows: TradeRow[] = [];
+    if (key.tradeNo) {
+      rows = await q.query<TradeRow>(`select * from trades where trade_no = $1 and app_id = $2${lock}`, [
+        key.tradeNo,
+        appId,
+      ]);
+    } else if (key.outTradeNo) {
+      rows = await q.query<TradeRow>(`select * from trades where app_id = $1 and out_trade_no = $2${lock}`, [
+        appId,
+        key.outTradeNo,
+      ]);
+    } else {
+      throw new TradeError('INVALID_PARAMETER', 'trade_no or out_trade_no is required');
+    }
+    const trade = rows[0];
+    // Another app's trade is indistinguishable from a missing one.
+    if (!trade || (key.outTradeNo && trade.out_trade_no !== key.outTradeNo)) throw new TradeError('TRADE_NOT_EXIST');
+    return trade;
+  }
+
+  /**
+   * Moves a trade from the status it was read with to `to`, in one statement: compare and set on
+   * the status, the transition recorded with actor and time, and (when `notify` is given) the
+   * notification written to the outbox. Null when the trade had already left that status.
+   */
+  async transition(
+    q: Queryable,
+    trade: TradeRow,
+    to: TradeStatus,
+    actor: string,
+    sets: Record<string, unknown>,
+    notify?: Record<string, string>,
+  ): Promise<TradeRow | null> {
+    assertTransition(trade.status, to);
+    const columns = Object.keys(sets);
+    const assignments = columns.map((c, i) => `, ${c} = $${i + 8}`).join('');
+    const payload = notify ? notificationPayload({ ...trade, ...sets, status: to } as TradeRow, notify) : null;
+    const [updated] = await q.query<TradeRow>(
+      `with moved as (
+         update trades set status = $2${assignments} where trade_no = $1 and status = $3 returning *
+       ), logged as (
+         insert into trade_transitions (trade_no, from_status, to_status, actor, at)
+         select trade_no, $3, $2, $4, $5 from moved
+       ), notified as (
+         insert into trade_notifications (app_id, trade_no, event, payload, created_at, next_attempt_at)
+         select app_id, trade_no, $6, $7::jsonb, $5, $5 from moved where $7::text is not null
+       )
+       select * from moved`,
+      [
+        trade.trade_no,
+        to,
+        trade.status,
+        actor,
+        this.now(),
+        payload?.trade_status ?? null,
+        payload ? JSON.stringify(payload) : null,
+        ...columns.map((c) => sets[c]),
+      ],
+    );
+    return updated ?? null;
+  }
+
+  /** Like `#transition`, for a trade read under its row lock: the move cannot lose a race. */
+  async move(
+    tx: Queryable,
+    trade: TradeRow,
+    to: TradeStatus,
+    actor: string,
+    sets: Record<string, unknown>,
+    notify?: Record<string, string>,
+  ): Promise<TradeRow> {
+    const moved = await this.transition(tx, trade, to, actor, sets, notify);
+    if (!moved) throw new Error('invariant: a locked trade moves');
+    return moved;
+  }
+
+  /** Writes an Alipay trade_status_sync notification to the outbox, in the caller's transaction. */
+  async notify(tx: Queryable, trade: TradeRow, extra: Record<string, string>): Promise<void> {
+    const payload = notificationPayload(trade, extra);
+    await tx.query(
+      `insert into trade_notifications (app_id, trade_no, event, payload, created_at, next_attempt_at)
+       values ($1, $2, $3, $4, $5, $5)`,
+      [trade.app_id, trade.trade_no, payload.trade_status, JSON.stringify(payload), this.now()],
+    );
+  }
+
+  now(): Date {
+    return dateFromNs(this.clock.nowNs());
+  }
+}
+
+/** An Alipay trade_status_sync notification's fields, for the trade as it is after the change. */
+export function notificationPayload(trade: TradeRow, extra: Record<string, string>): Record<string, string> {
+  return {
+    notify_type: 'trade_status_sync',
+    app_id: trade.app_id,
+    trade_no: trade.trade_no,
+    out_trade_no: trade.out_trade_no,
+    trade_status: publicStatus(trade.status),
+    total_amount: formatAmount(trade.total_fen),
+    subject: trade.subject,
+    seller_id: trade.seller_id,
+    gmt_create: beijingTime(trade.created_at),
+    ...(trade.buyer_id ? { buyer_id: trade.buyer_id } : {}),
+    ...(trade.paid_at
+      ? { gmt_payment: beijingTime(trade.paid_at), receipt_amount: formatAmount(trade.total_fen) }
+      : {}),
+    ...(trade.closed_at ? { gmt_close: beijingTime(trade.closed_at) } : {}),
+    ...extra,
+  };
+}
+
+export function view(t: TradeRow): TradeView {
+  return {
+    tradeNo: t.trade_no,
+    outTradeNo: t.out_trade_no,
+    appId: t.app_id,
+    status: publicStatus(t.status),
+    totalAmount: formatAmount(t.total_fen),
+    subject: t.subject,
+    sellerId: t.seller_id,
+    buyerId: t.buyer_id,
+    refundedAmount: formatAmount(t.refunded_fen),
+    createdAt: t.created_at,
+    paidAt: t.paid_at,
+    closedAt: t.closed_at,
+    returnUrl: t.return_url,
+    escrow: t.escrow
+      ? {
+          logisticsCompany: t.logistics_company,
+          logisticsNo: t.logistics_no,
+          shippedAt: t.shipped_at,
+          confirmDueAt: t.confirm_due_at,
+          releasedAt: t.released_at,
+          feeAmount: formatAmount(t.fee_fen),
+          royaltyAmount: formatAmount(t.royalty_fen),
+          settlementNo: t.settlement_no,
+          caseOpen: t.case_open,
+        }
+      : null,
+  };
+}
