@@ -5,9 +5,19 @@ import { type Db, type Migration, migrate, openDb } from './core/db/index.ts';
 import { u128FromUuid, uuidFromU128 } from './core/ids.ts';
 import { limits } from './core/limits.ts';
 import { type BatchStats, Ledger, ledgerMigrations } from './ledger/index.ts';
-import { isMembersError, Members, membersMigrations, type SmsSender } from './members/index.ts';
+import { isMembersError, Members, membersMigrations, Operators, type SmsSender } from './members/index.ts';
 import { type PayoutParties, Payouts, payoutsMigrations } from './payouts/index.ts';
-import { type BillLinkKeys, TradeBills, type TradeParties, Trades, tradesMigrations } from './trades/index.ts';
+import {
+  AfterSale,
+  type BillLinkKeys,
+  Escrow,
+  Royalties,
+  Settlements,
+  TradeBills,
+  type TradeParties,
+  Trades,
+  tradesMigrations,
+} from './trades/index.ts';
 import { type TradeRefs, Wallet, walletMigrations } from './wallet/index.ts';
 
 /** Every module's migrations; ids sort in the order they apply. */
@@ -42,6 +52,16 @@ export interface Platform {
   payouts: Payouts;
   /** The wallet as its owner sees it: what the native API (`/api/v1`) serves. */
   wallet: Wallet;
+  /** Escrow trades after payment: shipment, confirmation, release, the auto-confirm sweep. */
+  escrow: Escrow;
+  /** Refund cases and disputes of escrow trades, the compensation fund. */
+  afterSale: AfterSale;
+  /** Splits of a trade's proceeds (`alipay.trade.order.settle`). */
+  royalties: Royalties;
+  /** The settlement job: each seller's released money merged into one payout, with a statement. */
+  settlements: Settlements;
+  /** Console operators. */
+  operators: Operators;
   clock: Clock;
   /** Drains every in-flight batch, then closes storage. */
   close(): Promise<void>;
@@ -57,7 +77,13 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const clock = options.clock ?? systemClock;
   const ledger = new Ledger(db, { clock, onBatch: options.onBatch });
   const members = new Members(db, ledger, { clock, smsSender: options.smsSender });
-  const trades = new Trades(db, ledger, tradeParties(members), clock);
+  const parties = tradeParties(members);
+  const trades = new Trades(db, ledger, parties, clock);
+  const escrow = new Escrow(db, ledger, clock);
+  const afterSale = new AfterSale(db, ledger, trades, { fundingAccountId: () => members.fundingAccountId() }, clock);
+  const royalties = new Royalties(db, ledger, parties, clock);
+  const settlements = new Settlements(db, ledger, parties, clock);
+  const operators = new Operators(db, clock);
   const bills = new TradeBills(db, clock, billLinkKeys(members));
   const payouts = new Payouts(db, ledger, payoutParties(members), clock);
   const wallet = new Wallet({ db, ledger, members, trades, tradeRefs: tradeRefs(db), clock });
@@ -69,6 +95,11 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     bills,
     payouts,
     wallet,
+    escrow,
+    afterSale,
+    royalties,
+    settlements,
+    operators,
     clock,
     async close() {
       await ledger.close();

@@ -13,6 +13,7 @@ export {
   type User,
 } from './members.ts';
 export { membersMigrations } from './migrations/index.ts';
+export { type Operator, Operators } from './operators.ts';
 export { maskPhone, normalizePhone } from './phone.ts';
 export type { PlatformKey, PlatformKeys } from './platform-keys.ts';
 export { type OutboxMessage, OutboxSmsSender, type SmsMessage, type SmsSender } from './sms.ts';

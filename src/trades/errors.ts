@@ -16,6 +16,21 @@ export const tradeErrors = {
   REASON_TRADE_REFUND_FEE_ERR: 'The refund amount is not valid.',
   SELLER_BALANCE_NOT_ENOUGH: "The seller's balance is not enough for the refund.",
   SYSTEM_ERROR: 'The system is busy; retry with the same request.',
+  ACCESS_FORBIDDEN: 'This party may not do this to the trade.',
+  CASE_NOT_EXIST: 'No such refund case.',
+  CASE_STATUS_ERROR: 'The refund case is not in a state that allows this.',
+  CASE_ALREADY_OPEN: 'The trade already has an open refund case.',
+  DISPUTE_NOT_EXIST: 'No such dispute.',
+  DISPUTE_CLOSED: 'The dispute has been ruled on; it is closed.',
+  DISPUTE_STATUS_ERROR: 'The dispute is not in a state that allows this.',
+  DISPUTE_ALREADY_OPEN: 'The trade already has an open dispute.',
+  DISPUTE_WINDOW_OVER: 'The dispute window of this trade is over.',
+  ALLOC_AMOUNT_VALIDATE_ERROR:
+    'The split amounts are not valid: each above zero, together at most what is left of the trade.',
+  ROYALTY_RECEIVER_INVALID: 'A split receiver is not a Paybao member.',
+  COMPENSATION_FUND_NOT_ENOUGH:
+    'The compensation fund cannot cover this award now; the ruling stands and is paid when it can.',
+  SETTLEMENT_NOT_EXIST: 'No such settlement for this app.',
 } as const;
 
 export type TradeErrorCode = keyof typeof tradeErrors;

@@ -1,4 +1,11 @@
 /** Trades: the Alipay-style trade lifecycle on the ledger (create, pay, refund, close, cancel). */
+
+export {
+  AfterSale,
+  type AfterSaleParties,
+  type DisputeView,
+  type RefundCaseView,
+} from './after-sale.ts';
 export {
   type Bill,
   BillError,
@@ -9,10 +16,14 @@ export {
   csvField,
   TradeBills,
 } from './bills.ts';
+export { defaultContract, type EscrowContract, saveContract } from './contracts.ts';
 export { TradeError, type TradeErrorCode, tradeErrors } from './errors.ts';
+export { type Actor, Escrow } from './escrow.ts';
+export { EscrowAccountCode, EscrowTransferCode, escrowAccounts, unsettledAccountOf } from './escrow-books.ts';
 export { derivedId } from './ids.ts';
 export { tradesMigrations } from './migrations.ts';
 export { type NotificationChannel, NotificationDispatcher } from './notifications.ts';
+export { Royalties, type RoyaltyParameter, type RoyaltyView, splitByShares } from './royalty.ts';
 export {
   type CreateTradeInput,
   type RefundView,
@@ -20,5 +31,6 @@ export {
   Trades,
   tradeTransferCodes,
 } from './service.ts';
-export type { TradeStatus } from './state.ts';
+export { type SettlementStatement, Settlements, type SettlementView } from './settlement.ts';
+export type { CaseStatus, DisputeStatus, TradeStatus } from './state.ts';
 export type { EscrowView, TradeKey, TradeView } from './store.ts';

@@ -191,6 +191,8 @@ create table royalties (
   amount_fen bigint not null check (amount_fen > 0),
   -- [{trans_in, amount_fen, desc}] in request order, every part above zero.
   parts jsonb not null,
+  -- The request as the merchant sent it, to tell a replay from a reuse of the number.
+  request text not null,
   -- 'unsettled' (the seller's unsettled proceeds) or 'wallet'.
   source text not null,
   status text not null,
@@ -202,7 +204,7 @@ create table royalties (
 create table settlements (
   settlement_no text primary key,
   seller_id text not null,
-  gross_fen bigint not null check (gross_fen > 0),
+  gross_fen bigint not null check (gross_fen >= 0),
   recovery_fen bigint not null check (recovery_fen >= 0),
   payout_fen bigint not null check (payout_fen >= 0),
   trade_count int not null,
@@ -230,14 +232,6 @@ create table settlement_recoveries (
   dispute_no text not null,
   amount_fen bigint not null check (amount_fen > 0),
   primary key (settlement_no, dispute_no)
-);
-
--- Console operators (dispute rulings): a name and the SHA-256 of a bearer token.
-create table operators (
-  operator_id text primary key,
-  name text not null,
-  token_sha256 text not null unique,
-  created_at timestamptz not null
 );
 `,
   },

@@ -1,4 +1,3 @@
-import { cached } from '../core/cache.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
 import { u128FromUuid, uuidFromU128 } from '../core/ids.ts';
@@ -7,7 +6,7 @@ import { formatAmount, parseAmount } from '../core/money.ts';
 import { beijingTime, dateFromNs } from '../core/time.ts';
 import type { CreateTransferResult, Ledger } from '../ledger/index.ts';
 import { cnyLedger } from '../members/index.ts';
-import { contractOf, defaultContract, type EscrowContract } from './contracts.ts';
+import { contractOf, defaultContract, type EscrowContract, saveContract } from './contracts.ts';
 import { TradeError } from './errors.ts';
 import { EscrowTransferCode, ensureEscrowAccounts, escrowAccounts } from './escrow-books.ts';
 import { derivedId, newTradeNo } from './ids.ts';
@@ -68,7 +67,8 @@ const outTradeNoPattern = /^[A-Za-z0-9_\-.]{1,64}$/;
  */
 export class Trades {
   private readonly store: TradeStore;
-  readonly #contracts: (appId: string) => Promise<EscrowContract | null | undefined>;
+  /** Contracts read in the last `limits.escrowContractCacheMs` (a write here forgets its app's). */
+  readonly #contracts = new Map<string, { contract: EscrowContract; readAtMs: number }>();
   #escrowAccounts: Promise<void> | undefined;
 
   constructor(
@@ -78,15 +78,23 @@ export class Trades {
     private readonly clock: Clock,
   ) {
     this.store = new TradeStore(clock);
-    this.#contracts = cached((appId: string) => contractOf(db, appId), {
-      max: limits.gatewayAppCacheMax,
-      ttlMs: limits.escrowContractCacheMs,
-    });
   }
 
   /** An app's escrow terms: its contract, or the defaults. */
   async contract(appId: string): Promise<EscrowContract> {
-    return (await this.#contracts(appId)) ?? defaultContract;
+    const hit = this.#contracts.get(appId);
+    if (hit && performance.now() - hit.readAtMs < limits.escrowContractCacheMs) return hit.contract;
+    const contract = (await contractOf(this.db, appId)) ?? defaultContract;
+    if (this.#contracts.size >= limits.gatewayAppCacheMax) this.#contracts.clear();
+    this.#contracts.set(appId, { contract, readAtMs: performance.now() });
+    return contract;
+  }
+
+  /** Agrees an app's escrow terms (console, CLI); trades created afterwards follow them. */
+  async saveContract(appId: string, contract: EscrowContract): Promise<void> {
+    if (!(await this.parties.sellerOf(appId))) throw new TradeError('INVALID_PARAMETER', 'app_id');
+    await saveContract(this.db, appId, contract, this.#now());
+    this.#contracts.delete(appId);
   }
 
   /** Creates a trade, or returns the same one for a repeated out_trade_no with the same terms. */

@@ -27,7 +27,8 @@
  *
  * ```mermaid
  * stateDiagram-v2
- *   [*] --> WAIT_SELLER_AGREE: buyer asks
+ *   [*] --> WAIT_SELLER_AGREE: buyer asks (after shipment)
+ *   [*] --> REFUNDING: buyer asks before shipment
  *   WAIT_SELLER_AGREE --> REFUNDING: seller agrees (no return) / ruling for the buyer
  *   WAIT_SELLER_AGREE --> WAIT_BUYER_RETURN_GOODS: seller agrees, goods to come back
  *   WAIT_SELLER_AGREE --> SELLER_REFUSE_BUYER: seller refuses
@@ -39,6 +40,7 @@
  *   SELLER_REFUSE_BUYER --> REFUND_CLOSED: buyer withdraws / ruling for the seller
  *   WAIT_SELLER_AGREE --> REFUND_CLOSED: ruling for the seller
  *   REFUNDING --> REFUND_SUCCESS: money back to the buyer
+ *   REFUNDING --> REFUND_CLOSED: refund refused (nothing left to refund)
  * ```
  *
  * Disputes (the buyer asks the platform to decide):
@@ -104,7 +106,7 @@ const caseAllowed: Record<CaseStatus, readonly CaseStatus[]> = {
   WAIT_BUYER_RETURN_GOODS: ['WAIT_SELLER_CONFIRM_GOODS', 'REFUND_CLOSED'],
   WAIT_SELLER_CONFIRM_GOODS: ['REFUNDING'],
   SELLER_REFUSE_BUYER: ['REFUNDING', 'REFUND_CLOSED'],
-  REFUNDING: ['REFUND_SUCCESS'],
+  REFUNDING: ['REFUND_SUCCESS', 'REFUND_CLOSED'],
   REFUND_SUCCESS: [],
   REFUND_CLOSED: [],
 };

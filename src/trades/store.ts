@@ -81,6 +81,29 @@ export interface TradeRow {
   settlement_no: string | null;
 }
 
+/** A trade of this app, by either number, optionally under its row lock. */
+export async function findTrade(q: Queryable, appId: string, key: TradeKey, forUpdate = false): Promise<TradeRow> {
+  const lock = forUpdate ? ' for update' : '';
+  let rows: TradeRow[] = [];
+  if (key.tradeNo) {
+    rows = await q.query<TradeRow>(`select * from trades where trade_no = $1 and app_id = $2${lock}`, [
+      key.tradeNo,
+      appId,
+    ]);
+  } else if (key.outTradeNo) {
+    rows = await q.query<TradeRow>(`select * from trades where app_id = $1 and out_trade_no = $2${lock}`, [
+      appId,
+      key.outTradeNo,
+    ]);
+  } else {
+    throw new TradeError('INVALID_PARAMETER', 'trade_no or out_trade_no is required');
+  }
+  const trade = rows[0];
+  // Another app's trade is indistinguishable from a missing one.
+  if (!trade || (key.outTradeNo && trade.out_trade_no !== key.outTradeNo)) throw new TradeError('TRADE_NOT_EXIST');
+  return trade;
+}
+
 /**
  * The trades table's one writer of statuses: reads a trade (optionally under its row lock) and
  * moves it, recording every transition and writing its notification in the same statement.
@@ -88,26 +111,8 @@ export interface TradeRow {
 export class TradeStore {
   constructor(private readonly clock: Clock) {}
 
-  async find(q: Queryable, appId: string, key: TradeKey, forUpdate = false): Promise<TradeRow> {
-    const lock = forUpdate ? ' for update' : '';
-    let rows: TradeRow[] = [];
-    if (key.tradeNo) {
-      rows = await q.query<TradeRow>(`select * from trades where trade_no = $1 and app_id = $2${lock}`, [
-        key.tradeNo,
-        appId,
-      ]);
-    } else if (key.outTradeNo) {
-      rows = await q.query<TradeRow>(`select * from trades where app_id = $1 and out_trade_no = $2${lock}`, [
-        appId,
-        key.outTradeNo,
-      ]);
-    } else {
-      throw new TradeError('INVALID_PARAMETER', 'trade_no or out_trade_no is required');
-    }
-    const trade = rows[0];
-    // Another app's trade is indistinguishable from a missing one.
-    if (!trade || (key.outTradeNo && trade.out_trade_no !== key.outTradeNo)) throw new TradeError('TRADE_NOT_EXIST');
-    return trade;
+  find(q: Queryable, appId: string, key: TradeKey, forUpdate = false): Promise<TradeRow> {
+    return findTrade(q, appId, key, forUpdate);
   }
 
   /**
@@ -164,6 +169,24 @@ export class TradeStore {
     const moved = await this.transition(tx, trade, to, actor, sets, notify);
     if (!moved) throw new Error('invariant: a locked trade moves');
     return moved;
+  }
+
+  /** Writes one notification per trade to the outbox in one statement (sweeps notify many). */
+  async notifyMany(q: Queryable, items: readonly { trade: TradeRow; extra: Record<string, string> }[]): Promise<void> {
+    if (items.length === 0) return;
+    const payloads = items.map((i) => notificationPayload(i.trade, i.extra));
+    await q.query(
+      `insert into trade_notifications (app_id, trade_no, event, payload, created_at, next_attempt_at)
+       select app_id, trade_no, event, payload, $5, $5
+       from unnest($1::text[], $2::text[], $3::text[], $4::jsonb[]) as n(app_id, trade_no, event, payload)`,
+      [
+        items.map((i) => i.trade.app_id),
+        items.map((i) => i.trade.trade_no),
+        payloads.map((p) => (p.notify_type === 'trade_status_sync' ? (p.trade_status ?? '') : (p.notify_type ?? ''))),
+        payloads.map((p) => JSON.stringify(p)),
+        this.now(),
+      ],
+    );
   }
 
   /** Writes an Alipay trade_status_sync notification to the outbox, in the caller's transaction. */

@@ -4,4 +4,7 @@ import type { Migration } from '../../core/db/index.ts';
 const file = (name: string) => readFileSync(new URL(name, import.meta.url), 'utf8');
 
 /** The members module's schema, in order; it applies after the ledger's. */
-export const membersMigrations: Migration[] = [{ id: '20261126-02-members', sql: file('./001_members.sql') }];
+export const membersMigrations: Migration[] = [
+  { id: '20261126-02-members', sql: file('./001_members.sql') },
+  { id: '20261128-41-operators', sql: file('./002_operators.sql') },
+];

@@ -1,0 +1,301 @@
+import { randomInt } from 'node:crypto';
+import type { Clock } from '../core/clock.ts';
+import type { Db, Queryable } from '../core/db/index.ts';
+import { limits } from '../core/limits.ts';
+import { formatAmount } from '../core/money.ts';
+import { beijingTime, dateFromNs } from '../core/time.ts';
+import { type Ledger, TransferFlags, type TransferInput } from '../ledger/index.ts';
+import { cnyLedger } from '../members/index.ts';
+import { TradeError } from './errors.ts';
+import { EscrowTransferCode, escrowAccounts, unsettledAccountOf } from './escrow-books.ts';
+import { derivedId } from './ids.ts';
+import type { TradeParties } from './service.ts';
+
+interface SettlementRow {
+  settlement_no: string;
+  seller_id: string;
+  gross_fen: bigint;
+  recovery_fen: bigint;
+  payout_fen: bigint;
+  trade_count: number;
+  status: 'PROCESSING' | 'SETTLED';
+  created_at: Date;
+  settled_at: Date | null;
+}
+
+interface ItemRow {
+  trade_no: string;
+  out_trade_no: string;
+  total_fen: bigint;
+  refunded_fen: bigint;
+  fee_fen: bigint;
+  royalty_fen: bigint;
+  amount_fen: bigint;
+  released_at: Date;
+}
+
+export interface SettlementView {
+  settlementNo: string;
+  sellerId: string;
+  /** What the seller's released trades left for it (paid, less refunds, fee and splits). */
+  grossAmount: string;
+  /** Taken back for the compensation fund (recovery claims). */
+  recoveryAmount: string;
+  /** What reached the seller's wallet in one transfer. */
+  payoutAmount: string;
+  tradeCount: number;
+  status: SettlementRow['status'];
+  createdAt: Date;
+  settledAt: Date | null;
+}
+
+/** The statement of a settlement: every trade in it, and every recovery it collected. */
+export interface SettlementStatement extends SettlementView {
+  trades: {
+    tradeNo: string;
+    outTradeNo: string;
+    totalAmount: string;
+    refundedAmount: string;
+    feeAmount: string;
+    royaltyAmount: string;
+    amount: string;
+    releasedAt: Date;
+  }[];
+  recoveries: { disputeNo: string; amount: string }[];
+}
+
+/**
+ * The settlement job: merges each seller's released escrow trades into one payout with a
+ * statement listing every trade. Until the bank channels land, the payout goes from the seller's
+ * unsettled proceeds to its wallet (withdrawable) as one transfer; open recovery claims are
+ * collected first, into the compensation fund.
+ *
+ * One settlement is a saga of three steps: a transaction claims the trades (their
+ * `settlement_no`), writes the statement and the recoveries it takes (claims under their row
+ * locks, oldest first), all as PROCESSING; the ledger moves the money as one linked chain whose
+ * ids derive from the settlement number; a last statement marks it SETTLED. A crash leaves a
+ * PROCESSING settlement that the next run finishes with the same ids.
+ */
+export class Settlements {
+  constructor(
+    private readonly db: Db,
+    private readonly ledger: Ledger,
+    private readonly parties: TradeParties,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Settles every seller with released, unsettled trades; returns the settlements made. */
+  async run(onProgress?: (done: number, total: number) => void): Promise<SettlementView[]> {
+    const stale = await this.db.query<SettlementRow>(`select * from settlements where status = 'PROCESSING'`);
+    for (const s of stale) await this.#pay(s);
+    const sellers = await this.db.query<{ seller_id: string }>(
+      `select distinct seller_id from trades
+       where escrow and status = 'TRADE_FINISHED' and settlement_no is null and royalty_reserved_fen = 0
+       limit $1`,
+      [limits.settlementSellersMax],
+    );
+    const made: SettlementView[] = [];
+    for (const [i, { seller_id }] of sellers.entries()) {
+      const s = await this.#claim(seller_id);
+      if (s) made.push(settlementView(await this.#pay(s)));
+      onProgress?.(i + 1, sellers.length);
+    }
+    return made;
+  }
+
+  async #claim(sellerId: string): Promise<SettlementRow | null> {
+    return this.db.transaction(async (tx) => {
+      const now = this.#now();
+      const settlementNo = newSettlementNo(now);
+      const items = await tx.query<ItemRow>(
+        `with picked as (
+           select trade_no from trades
+           where seller_id = $1 and escrow and status = 'TRADE_FINISHED' and settlement_no is null
+             and royalty_reserved_fen = 0
+           order by released_at limit $3 for update
+         ), claimed as (
+           update trades t set settlement_no = $2 from picked where t.trade_no = picked.trade_no
+           returning t.trade_no, t.out_trade_no, t.total_fen, t.refunded_fen, t.fee_fen, t.royalty_fen,
+             t.total_fen - t.refunded_fen - t.fee_fen - t.royalty_fen as amount_fen, t.released_at
+         )
+         select * from claimed order by released_at, trade_no`,
+        [sellerId, settlementNo, limits.settlementTradesMax],
+      );
+      if (items.length === 0) return null;
+      const gross = items.reduce((a, t) => a + t.amount_fen, 0n);
+      const recoveries = await this.#takeRecoveries(tx, sellerId, gross);
+      const recovery = recoveries.reduce((a, r) => a + r.amount, 0n);
+      const [row] = await tx.query<SettlementRow>(
+        `insert into settlements (settlement_no, seller_id, gross_fen, recovery_fen, payout_fen, trade_count, status,
+           created_at)
+         values ($1, $2, $3, $4, $5, $6, 'PROCESSING', $7) returning *`,
+        [
+          settlementNo,
+          sellerId,
+          gross.toString(),
+          recovery.toString(),
+          (gross - recovery).toString(),
+          items.length,
+          now,
+        ],
+      );
+      await tx.query(
+        `insert into settlement_items (settlement_no, trade_no, out_trade_no, total_fen, refunded_fen, fee_fen,
+           royalty_fen, amount_fen, released_at)
+         select $1, * from unnest($2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[],
+           $9::timestamptz[])`,
+        [
+          settlementNo,
+          items.map((t) => t.trade_no),
+          items.map((t) => t.out_trade_no),
+          items.map((t) => t.total_fen.toString()),
+          items.map((t) => t.refunded_fen.toString()),
+          items.map((t) => t.fee_fen.toString()),
+          items.map((t) => t.royalty_fen.toString()),
+          items.map((t) => t.amount_fen.toString()),
+          items.map((t) => t.released_at),
+        ],
+      );
+      for (const r of recoveries) {
+        await tx.query(
+          'insert into settlement_recoveries (settlement_no, dispute_no, amount_fen) values ($1, $2, $3)',
+          [settlementNo, r.disputeNo, r.amount.toString()],
+        );
+      }
+      if (!row) throw new Error('invariant: insert returns its row');
+      return row;
+    });
+  }
+
+  /** Takes up to `available` from the seller's open recovery claims, oldest first, under their locks. */
+  async #takeRecoveries(
+    tx: Queryable,
+    sellerId: string,
+    available: bigint,
+  ): Promise<{ disputeNo: string; amount: bigint }[]> {
+    const claims = await tx.query<{ dispute_no: string; amount_fen: bigint; recovered_fen: bigint }>(
+      `select dispute_no, amount_fen, recovered_fen from recovery_claims
+       where seller_id = $1 and recovered_fen < amount_fen order by created_at, dispute_no for update`,
+      [sellerId],
+    );
+    const taken: { disputeNo: string; amount: bigint }[] = [];
+    let left = available;
+    for (const c of claims) {
+      if (left === 0n) break;
+      const owed = c.amount_fen - c.recovered_fen;
+      const amount = owed < left ? owed : left; // bigint: Math.min takes numbers only
+      await tx.query('update recovery_claims set recovered_fen = recovered_fen + $2 where dispute_no = $1', [
+        c.dispute_no,
+        amount.toString(),
+      ]);
+      taken.push({ disputeNo: c.dispute_no, amount });
+      left -= amount;
+    }
+    return taken;
+  }
+
+  /** Moves a PROCESSING settlement's money (same ids on every try) and marks it SETTLED. */
+  async #pay(s: SettlementRow): Promise<SettlementRow> {
+    const seller = await this.parties.buyer(s.seller_id);
+    if (!seller) throw new Error(`invariant: settled seller ${s.seller_id} is a member`);
+    const legs: TransferInput[] = [];
+    const ref = derivedId('settlement', s.settlement_no);
+    if (s.recovery_fen > 0n)
+      legs.push({
+        id: derivedId('escrow.settlement-recovery', s.settlement_no),
+        debitAccountId: unsettledAccountOf(s.seller_id),
+        creditAccountId: escrowAccounts.compensationFund,
+        amount: s.recovery_fen,
+        userData128: ref,
+        ledger: cnyLedger,
+        code: EscrowTransferCode.recoveryAtSettlement,
+      });
+    if (s.payout_fen > 0n)
+      legs.push({
+        id: derivedId('escrow.settlement', s.settlement_no),
+        debitAccountId: unsettledAccountOf(s.seller_id),
+        creditAccountId: seller.accountId,
+        amount: s.payout_fen,
+        userData128: ref,
+        ledger: cnyLedger,
+        code: EscrowTransferCode.settlement,
+      });
+    legs.forEach((leg, i) => {
+      if (i < legs.length - 1) leg.flags = TransferFlags.linked;
+    });
+    if (legs.length > 0) {
+      const results = await this.ledger.createTransfers(legs);
+      for (const r of results)
+        if (r !== 'ok' && r !== 'exists') throw new Error(`invariant: settlement ${s.settlement_no}: ${r}`);
+    }
+    const [done] = await this.db.query<SettlementRow>(
+      `update settlements set status = 'SETTLED', settled_at = coalesce(settled_at, $2)
+       where settlement_no = $1 returning *`,
+      [s.settlement_no, this.#now()],
+    );
+    return done ?? s;
+  }
+
+  /** A settlement's statement, for the app whose seller it paid. */
+  async statement(sellerId: string, settlementNo: string): Promise<SettlementStatement> {
+    const [s] = await this.db.query<SettlementRow>(
+      'select * from settlements where settlement_no = $1 and seller_id = $2',
+      [settlementNo, sellerId],
+    );
+    if (!s) throw new TradeError('SETTLEMENT_NOT_EXIST');
+    const items = await this.db.query<ItemRow>(
+      'select * from settlement_items where settlement_no = $1 order by released_at, trade_no',
+      [settlementNo],
+    );
+    const recoveries = await this.db.query<{ dispute_no: string; amount_fen: bigint }>(
+      'select dispute_no, amount_fen from settlement_recoveries where settlement_no = $1 order by dispute_no',
+      [settlementNo],
+    );
+    return {
+      ...settlementView(s),
+      trades: items.map((t) => ({
+        tradeNo: t.trade_no,
+        outTradeNo: t.out_trade_no,
+        totalAmount: formatAmount(t.total_fen),
+        refundedAmount: formatAmount(t.refunded_fen),
+        feeAmount: formatAmount(t.fee_fen),
+        royaltyAmount: formatAmount(t.royalty_fen),
+        amount: formatAmount(t.amount_fen),
+        releasedAt: t.released_at,
+      })),
+      recoveries: recoveries.map((r) => ({ disputeNo: r.dispute_no, amount: formatAmount(r.amount_fen) })),
+    };
+  }
+
+  /** A seller's settlements, newest first. */
+  async list(sellerId: string, limit = 50): Promise<SettlementView[]> {
+    const rows = await this.db.query<SettlementRow>(
+      'select * from settlements where seller_id = $1 order by created_at desc limit $2',
+      [sellerId, Math.min(Math.max(1, limit), 500)],
+    );
+    return rows.map(settlementView);
+  }
+
+  #now(): Date {
+    return dateFromNs(this.clock.nowNs());
+  }
+}
+
+function newSettlementNo(now: Date): string {
+  const date = beijingTime(now).slice(0, 10).replaceAll('-', '');
+  return `ST${date}${randomInt(1e6).toString().padStart(6, '0')}${randomInt(1e6).toString().padStart(6, '0')}`;
+}
+
+function settlementView(s: SettlementRow): SettlementView {
+  return {
+    settlementNo: s.settlement_no,
+    sellerId: s.seller_id,
+    grossAmount: formatAmount(s.gross_fen),
+    recoveryAmount: formatAmount(s.recovery_fen),
+    payoutAmount: formatAmount(s.payout_fen),
+    tradeCount: s.trade_count,
+    status: s.status,
+    createdAt: s.created_at,
+    settledAt: s.settled_at,
+  };
+}
