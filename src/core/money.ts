@@ -16,3 +16,6 @@ export function formatAmount(fen: bigint): string {
   const abs = fen < 0n ? -fen : fen;
   return `${sign}${abs / 100n}.${(abs % 100n).toString().padStart(2, '0')}`;
 }
+
+/** The smaller of two amounts (Math.min takes numbers only). */
+export const minFen = (a: bigint, b: bigint): bigint => (a < b ? a : b);

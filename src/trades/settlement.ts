@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
-import { formatAmount } from '../core/money.ts';
+import { formatAmount, minFen } from '../core/money.ts';
 import { beijingTime, dateFromNs } from '../core/time.ts';
 import { type Ledger, TransferFlags, type TransferInput } from '../ledger/index.ts';
 import { cnyLedger } from '../members/index.ts';
@@ -182,8 +182,7 @@ export class Settlements {
     let left = available;
     for (const c of claims) {
       if (left === 0n) break;
-      const owed = c.amount_fen - c.recovered_fen;
-      const amount = owed < left ? owed : left; // bigint: Math.min takes numbers only
+      const amount = minFen(c.amount_fen - c.recovered_fen, left);
       await tx.query('update recovery_claims set recovered_fen = recovered_fen + $2 where dispute_no = $1', [
         c.dispute_no,
         amount.toString(),

@@ -208,6 +208,7 @@ describe('escrow lifecycle', () => {
       outBizNo: 'spend-all',
       transAmount: '250.00',
       productCode: 'TRANS_ACCOUNT_NO_PWD',
+      bizScene: 'DIRECT_TRANSFER',
       payeeIdentity: other.userId,
       payeeIdentityType: 'ALIPAY_USER_ID',
     });
