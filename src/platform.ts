@@ -18,7 +18,7 @@ import {
   Trades,
   tradesMigrations,
 } from './trades/index.ts';
-import { type TradeRefs, Wallet, walletMigrations } from './wallet/index.ts';
+import { BuyerEscrow, type TradeRefs, Wallet, walletMigrations } from './wallet/index.ts';
 
 /** Every module's migrations; ids sort in the order they apply. */
 export const allMigrations: readonly Migration[] = [
@@ -62,6 +62,8 @@ export interface Platform {
   settlements: Settlements;
   /** Console operators. */
   operators: Operators;
+  /** The buyer's side of escrow trades, for the native API. */
+  buyerEscrow: BuyerEscrow;
   clock: Clock;
   /** Drains every in-flight batch, then closes storage. */
   close(): Promise<void>;
@@ -100,6 +102,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     royalties,
     settlements,
     operators,
+    buyerEscrow: new BuyerEscrow(escrow, afterSale),
     clock,
     async close() {
       await ledger.close();

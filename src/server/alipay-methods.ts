@@ -24,15 +24,15 @@ export interface TradeMethodDeps {
   publicUrl: () => string;
 }
 
-type Biz = Record<string, unknown>;
+export type Biz = Record<string, unknown>;
 
-const str = (biz: Biz, key: string): string | undefined => {
+export const str = (biz: Biz, key: string): string | undefined => {
   const v = biz[key];
   if (v === undefined || v === null) return undefined;
   return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
 };
 
-function keyOf(biz: Biz): TradeKey {
+export function keyOf(biz: Biz): TradeKey {
   return { tradeNo: str(biz, 'trade_no'), outTradeNo: str(biz, 'out_trade_no') };
 }
 
@@ -44,7 +44,7 @@ function failure(subCode: string, subMsg: string): GatewayResult {
 const billSubCodes = { invalid_arguments: 'isv.invalid_arguments', bill_not_exist: 'isp.bill_not_exist' } as const;
 
 /** Runs a method body, turning every refusal a merchant can cause into Alipay's 40004 answer. */
-function method(body: (ctx: GatewayContext) => Promise<Record<string, unknown>>): GatewayMethod {
+export function method(body: (ctx: GatewayContext) => Promise<Record<string, unknown>>): GatewayMethod {
   return async (ctx) => {
     try {
       return { body: await body(ctx) };
@@ -93,6 +93,7 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
     receipt_amount: t.paidAt ? t.totalAmount : '0.00',
     send_pay_date: t.paidAt ? beijingTime(t.paidAt) : undefined,
     subject: t.subject,
+    ...(t.escrow ? { escrow_info: escrowFields(t) } : {}),
   });
   const createInput = (ctx: GatewayContext): CreateTradeInput => ({
     appId: ctx.appId,
@@ -102,6 +103,8 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
     productCode: str(ctx.bizContent, 'product_code'),
     timeoutExpress: str(ctx.bizContent, 'timeout_express'),
     returnUrl: ctx.params.return_url,
+    escrow: yesNo(ctx.bizContent, 'escrow_trade'),
+    confirmTimeout: str(ctx.bizContent, 'confirm_timeout_express'),
   });
   const create = (ctx: GatewayContext) => trades.create(createInput(ctx));
   // The buyer's browser posted the merchant's signed form here; the cashier takes it from there.
@@ -216,6 +219,31 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
       const token = await bills.issue(ctx.appId, str(ctx.bizContent, 'bill_type'), str(ctx.bizContent, 'bill_date'));
       return { bill_download_url: `${deps.publicUrl()}/bills/${token}.csv` };
     }),
+  };
+}
+
+/** "Y" → true, "N" → false, absent → undefined; anything else is refused. */
+function yesNo(biz: Biz, key: string): boolean | undefined {
+  const v = str(biz, key);
+  if (v === undefined) return undefined;
+  if (v === 'Y' || v === 'N') return v === 'Y';
+  throw new TradeError('INVALID_PARAMETER', `${key} must be Y or N`);
+}
+
+/** An escrow trade's extra fields on Alipay-shaped answers (`escrow_info`). */
+export function escrowFields(t: TradeView): Record<string, string | undefined> {
+  const e = t.escrow;
+  if (!e) return {};
+  return {
+    logistics_company: e.logisticsCompany ?? undefined,
+    logistics_no: e.logisticsNo ?? undefined,
+    gmt_ship: e.shippedAt ? beijingTime(e.shippedAt) : undefined,
+    confirm_deadline: e.confirmDueAt ? beijingTime(e.confirmDueAt) : undefined,
+    gmt_release: e.releasedAt ? beijingTime(e.releasedAt) : undefined,
+    fee_amount: e.feeAmount,
+    royalty_amount: e.royaltyAmount,
+    settlement_no: e.settlementNo ?? undefined,
+    case_open: e.caseOpen ? 'Y' : 'N',
   };
 }
 

@@ -24,11 +24,20 @@ import type {
 import { limits } from '../core/limits.ts';
 import { formatAmount } from '../core/money.ts';
 import type { User } from '../members/index.ts';
-import type { TradeView } from '../trades/index.ts';
-import { isWalletError, type Wallet, WalletError, type WalletErrorCode, walletErrors } from '../wallet/index.ts';
+import type { DisputeView, RefundCaseView, TradeView } from '../trades/index.ts';
+import {
+  type BuyerEscrow,
+  isWalletError,
+  type Wallet,
+  WalletError,
+  type WalletErrorCode,
+  walletErrors,
+} from '../wallet/index.ts';
 
 export interface ApiDeps {
   wallet: Wallet;
+  /** The buyer's side of escrow trades (confirm receipt, refund requests, disputes). */
+  buyerEscrow: BuyerEscrow;
 }
 
 const prefix = '/api/v1';
@@ -154,6 +163,69 @@ const Trade = Type.Object({
   created_at: Time,
   paid_at: Nullable(Time),
   closed_at: Nullable(Time),
+  escrow: Nullable(
+    Type.Object(
+      {
+        logistics_company: Nullable(Type.String()),
+        logistics_no: Nullable(Type.String()),
+        shipped_at: Nullable(Time),
+        confirm_deadline: Nullable(Time),
+        released_at: Nullable(Time),
+        fee_amount: Amount,
+        refund_request_open: Type.Boolean(),
+      },
+      { description: 'Escrow (guaranteed) trades only: the money waits until you confirm receipt.' },
+    ),
+  ),
+});
+const Reason = Type.String({ minLength: 1, maxLength: 512 });
+const TrackingNo = Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' });
+const CaseParams = Type.Object({ caseNo: Type.String({ pattern: '^RC[0-9]{8,40}$' }) }, Strict);
+const DisputeParams = Type.Object({ disputeNo: Type.String({ pattern: '^DP[0-9]{8,40}$' }) }, Strict);
+const RefundRequestBody = Type.Object(
+  {
+    amount: Amount,
+    reason: Reason,
+    need_return: Type.Optional(Type.Boolean({ description: 'Send the goods back first (after shipment only).' })),
+  },
+  Strict,
+);
+const ReturnBody = Type.Object(
+  { logistics_company: Type.String({ minLength: 1, maxLength: 64 }), logistics_no: TrackingNo },
+  Strict,
+);
+const DisputeBody = Type.Object(
+  { claim_amount: Type.Optional(Amount), reason: Reason },
+  { ...Strict, description: 'Without claim_amount, the claim is the refused refund (or what is left of the trade).' },
+);
+const RefundCase = Type.Object({
+  case_no: Type.String(),
+  trade_no: Type.String(),
+  status: Type.String({
+    description:
+      'WAIT_SELLER_AGREE, WAIT_BUYER_RETURN_GOODS, WAIT_SELLER_CONFIRM_GOODS, SELLER_REFUSE_BUYER, REFUNDING, REFUND_SUCCESS, REFUND_CLOSED',
+  }),
+  refund_amount: Amount,
+  reason: Type.String(),
+  need_return: Type.Boolean(),
+  refuse_reason: Nullable(Type.String()),
+  return_logistics_company: Nullable(Type.String()),
+  return_logistics_no: Nullable(Type.String()),
+  created_at: Time,
+  updated_at: Time,
+});
+const Dispute = Type.Object({
+  dispute_no: Type.String(),
+  trade_no: Type.String(),
+  case_no: Nullable(Type.String()),
+  status: Type.String({ description: 'WAIT_SELLER_EVIDENCE, WAIT_RULING, RULING, RULED_FOR_BUYER, RULED_FOR_SELLER' }),
+  claim_amount: Amount,
+  reason: Type.String(),
+  evidence: Nullable(Type.String()),
+  award_amount: Nullable(Amount),
+  paid_from: Nullable(Type.String({ description: 'escrow, or fund (the compensation fund, after release)' })),
+  created_at: Time,
+  ruled_at: Nullable(Time),
 });
 
 // ---- Error mapping -------------------------------------------------------------------------
@@ -253,6 +325,49 @@ function tradeView(t: TradeView): Static<typeof Trade> {
     created_at: t.createdAt.toISOString(),
     paid_at: t.paidAt?.toISOString() ?? null,
     closed_at: t.closedAt?.toISOString() ?? null,
+    escrow: t.escrow
+      ? {
+          logistics_company: t.escrow.logisticsCompany,
+          logistics_no: t.escrow.logisticsNo,
+          shipped_at: t.escrow.shippedAt?.toISOString() ?? null,
+          confirm_deadline: t.escrow.confirmDueAt?.toISOString() ?? null,
+          released_at: t.escrow.releasedAt?.toISOString() ?? null,
+          fee_amount: t.escrow.feeAmount,
+          refund_request_open: t.escrow.caseOpen,
+        }
+      : null,
+  };
+}
+
+function refundCaseView(c: RefundCaseView): Static<typeof RefundCase> {
+  return {
+    case_no: c.caseNo,
+    trade_no: c.tradeNo,
+    status: c.status,
+    refund_amount: c.refundAmount,
+    reason: c.reason,
+    need_return: c.needReturn,
+    refuse_reason: c.refuseReason,
+    return_logistics_company: c.returnLogisticsCompany,
+    return_logistics_no: c.returnLogisticsNo,
+    created_at: c.createdAt.toISOString(),
+    updated_at: c.updatedAt.toISOString(),
+  };
+}
+
+function disputeView(d: DisputeView): Static<typeof Dispute> {
+  return {
+    dispute_no: d.disputeNo,
+    trade_no: d.tradeNo,
+    case_no: d.caseNo,
+    status: d.status,
+    claim_amount: d.claimAmount,
+    reason: d.reason,
+    evidence: d.evidence,
+    award_amount: d.awardAmount,
+    paid_from: d.paidFrom,
+    created_at: d.createdAt.toISOString(),
+    ruled_at: d.ruledAt?.toISOString() ?? null,
   };
 }
 
@@ -302,7 +417,7 @@ function publicRoutes(api: FastifyInstance, { wallet }: ApiDeps): void {
 }
 
 /** Routes that need `Authorization: Bearer <token>`. */
-function authenticatedRoutes(api: FastifyInstance, { wallet }: ApiDeps): void {
+function authenticatedRoutes(api: FastifyInstance, { wallet, buyerEscrow }: ApiDeps): void {
   api.addHook('onRequest', async (request) => {
     const token = bearerToken(request);
     sessions.set(request, { user: await wallet.authenticate(token), token });
@@ -417,6 +532,97 @@ function authenticatedRoutes(api: FastifyInstance, { wallet }: ApiDeps): void {
       },
     },
     async (request) => tradeView(await wallet.trade(sessionOf(request).user, request.params.tradeNo)),
+  );
+  escrowRoutes(api, buyerEscrow);
+}
+
+/** The buyer's side of escrow trades: confirm receipt, refund requests, returns, disputes. */
+function escrowRoutes(api: FastifyInstance, buyerEscrow: BuyerEscrow): void {
+  const typed = api.withTypeProvider<TypeBoxTypeProvider>();
+  const doc = (summary: string) => ({ summary, tags: ['escrow'], security: bearer });
+  typed.post(
+    '/trades/:tradeNo/confirm-receipt',
+    {
+      schema: {
+        ...doc('Confirm you received the goods: the money goes to the seller'),
+        params: TradeParams,
+        response: { 200: Trade, ...errors },
+      },
+    },
+    async (request) => tradeView(await buyerEscrow.confirmReceipt(sessionOf(request).user, request.params.tradeNo)),
+  );
+  typed.post(
+    '/trades/:tradeNo/refund-requests',
+    {
+      schema: {
+        ...doc('Ask for a refund: paid at once before shipment, else the seller answers'),
+        params: TradeParams,
+        body: RefundRequestBody,
+        response: { 201: RefundCase, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { amount, reason, need_return } = request.body;
+      const c = await buyerEscrow.requestRefund(sessionOf(request).user, request.params.tradeNo, {
+        amount,
+        reason,
+        needReturn: need_return,
+      });
+      return reply.code(201).send(refundCaseView(c));
+    },
+  );
+  typed.get(
+    '/refund-cases/:caseNo',
+    { schema: { ...doc('A refund request of yours'), params: CaseParams, response: { 200: RefundCase, ...errors } } },
+    async (request) => refundCaseView(await buyerEscrow.refundCase(sessionOf(request).user, request.params.caseNo)),
+  );
+  typed.post(
+    '/refund-cases/:caseNo/return',
+    {
+      schema: {
+        ...doc('Send the goods back, with the tracking number'),
+        params: CaseParams,
+        body: ReturnBody,
+        response: { 200: RefundCase, ...errors },
+      },
+    },
+    async (request) =>
+      refundCaseView(
+        await buyerEscrow.returnGoods(sessionOf(request).user, request.params.caseNo, {
+          company: request.body.logistics_company,
+          trackingNo: request.body.logistics_no,
+        }),
+      ),
+  );
+  typed.post(
+    '/refund-cases/:caseNo/withdraw',
+    {
+      schema: { ...doc('Withdraw a refund request'), params: CaseParams, response: { 200: RefundCase, ...errors } },
+    },
+    async (request) => refundCaseView(await buyerEscrow.withdrawRefund(sessionOf(request).user, request.params.caseNo)),
+  );
+  typed.post(
+    '/trades/:tradeNo/disputes',
+    {
+      schema: {
+        ...doc('Ask Paybao to decide: after a refused refund, or within 15 days of release'),
+        params: TradeParams,
+        body: DisputeBody,
+        response: { 201: Dispute, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const d = await buyerEscrow.openDispute(sessionOf(request).user, request.params.tradeNo, {
+        claimAmount: request.body.claim_amount,
+        reason: request.body.reason,
+      });
+      return reply.code(201).send(disputeView(d));
+    },
+  );
+  typed.get(
+    '/disputes/:disputeNo',
+    { schema: { ...doc('A dispute of yours'), params: DisputeParams, response: { 200: Dispute, ...errors } } },
+    async (request) => disputeView(await buyerEscrow.dispute(sessionOf(request).user, request.params.disputeNo)),
   );
 }
 

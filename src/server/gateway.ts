@@ -1,6 +1,6 @@
 /**
  * Mounts the open gateway (`src/gateway`) on Fastify: `/gateway.do` for the legacy protocol (form
- * body and query string) and `/v3/alipay/*` for v3 (raw JSON body, since the signature covers
+ * body and query string) and `/v3/alipay/*` (with `/v3/paybao/*`) for v3 (raw JSON body, since the signature covers
  * its exact text). The routes live in an encapsulated scope whose body parsers are the gateway's
  * own, and whose error handler turns every framework refusal (oversized body, unknown content
  * type, unreadable body) into an Alipay error instead of Fastify's.
@@ -64,19 +64,27 @@ export function registerGateway(app: FastifyInstance, options: GatewayOptions): 
         send(reply, await gateway.legacy({ query: request.query, form: request.body })),
     });
 
-    scope.route({
-      method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      url: '/v3/alipay/*',
-      bodyLimit,
-      handler: async (request, reply) => {
-        const { body } = request;
-        if (body !== undefined && typeof body !== 'string') {
-          return send(reply, await gateway.v3Error(gatewayError('isv.invalid-content-type'), request));
-        }
-        const v3Request = { httpMethod: request.method, url: request.url, headers: request.headers, body: body ?? '' };
-        return send(reply, await gateway.v3(v3Request));
-      },
-    });
+    // Alipay's namespace, and Paybao's own methods (escrow steps Alipay has no method for).
+    for (const namespace of ['alipay', 'paybao']) {
+      scope.route({
+        method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        url: `/v3/${namespace}/*`,
+        bodyLimit,
+        handler: async (request, reply) => {
+          const { body } = request;
+          if (body !== undefined && typeof body !== 'string') {
+            return send(reply, await gateway.v3Error(gatewayError('isv.invalid-content-type'), request));
+          }
+          const v3Request = {
+            httpMethod: request.method,
+            url: request.url,
+            headers: request.headers,
+            body: body ?? '',
+          };
+          return send(reply, await gateway.v3(v3Request));
+        },
+      });
+    }
   });
   return gateway;
 }

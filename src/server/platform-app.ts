@@ -11,6 +11,7 @@ import { registerApi } from './api.ts';
 import { buildApp } from './app.ts';
 import { registerBills } from './bills.ts';
 import { registerCashier } from './cashier.ts';
+import { escrowMethods } from './escrow-methods.ts';
 import type { Metrics } from './metrics.ts';
 
 const appCacheOptions = { max: limits.gatewayAppCacheMax, ttlMs: limits.gatewayAppCacheMs };
@@ -52,12 +53,12 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
         privateKeyPem: key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
         publicKeyPem: key.publicKeyPem,
       },
-      methods: tradeMethods({ ...platform, publicUrl: options.publicUrl }),
+      methods: { ...tradeMethods({ ...platform, publicUrl: options.publicUrl }), ...escrowMethods(platform) },
     },
   });
   await registerCashier(app, { trades, members, signReturn: (params) => signNotification(params, key.privateKey) });
   await registerBills(app, platform);
-  await registerApi(app, { wallet: platform.wallet });
+  await registerApi(app, { wallet: platform.wallet, buyerEscrow: platform.buyerEscrow });
   return app;
 }
 

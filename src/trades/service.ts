@@ -90,6 +90,11 @@ export class Trades {
     return contract;
   }
 
+  /** The member id of an app's seller; null for an unknown app. */
+  async sellerOfApp(appId: string): Promise<string | null> {
+    return (await this.parties.sellerOf(appId))?.sellerId ?? null;
+  }
+
   /** Agrees an app's escrow terms (console, CLI); trades created afterwards follow them. */
   async saveContract(appId: string, contract: EscrowContract): Promise<void> {
     if (!(await this.parties.sellerOf(appId))) throw new TradeError('INVALID_PARAMETER', 'app_id');

@@ -30,6 +30,34 @@ export const walletErrors = {
   recipient_not_found: { type: 'invalid_request_error', status: 404, message: 'no user with this id or phone' },
   recipient_is_sender: { type: 'invalid_request_error', status: 400, message: 'a transfer needs another user' },
   trade_not_found: { type: 'invalid_request_error', status: 404, message: 'no such trade among yours' },
+  trade_state_conflict: {
+    type: 'invalid_request_error',
+    status: 409,
+    message: 'the trade is not in a state that allows this',
+  },
+  refund_case_open: {
+    type: 'invalid_request_error',
+    status: 409,
+    message: 'the trade has an open refund request; finish or withdraw it first',
+  },
+  refund_case_not_found: { type: 'invalid_request_error', status: 404, message: 'no such refund request among yours' },
+  refund_case_state_conflict: {
+    type: 'invalid_request_error',
+    status: 409,
+    message: 'the refund request is not in a state that allows this',
+  },
+  refund_amount_too_large: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'the amount exceeds what is left to refund on the trade',
+  },
+  dispute_not_found: { type: 'invalid_request_error', status: 404, message: 'no such dispute among yours' },
+  dispute_open: { type: 'invalid_request_error', status: 409, message: 'the trade already has an open dispute' },
+  dispute_window_over: {
+    type: 'invalid_request_error',
+    status: 409,
+    message: 'disputes on this trade are no longer accepted',
+  },
   balance_not_enough: { type: 'invalid_request_error', status: 402, message: 'the wallet balance is not enough' },
   login_failed: { type: 'authentication_error', status: 401, message: 'wrong phone, password or SMS code' },
   session_invalid: {

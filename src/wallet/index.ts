@@ -1,6 +1,7 @@
 /** The wallet: the application service of the native API (sessions, bills, transfers, trades). */
 export type { BillEntry, BillPage, BillType, TradeRefs } from './bills.ts';
 export { isWalletError, WalletError, type WalletErrorCode, type WalletErrorType, walletErrors } from './errors.ts';
+export { BuyerEscrow } from './escrow.ts';
 export { WalletTransferCode } from './ledger-codes.ts';
 export { walletMigrations } from './migrations.ts';
 export type { NewSession } from './sessions.ts';

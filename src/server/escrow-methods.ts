@@ -1,0 +1,174 @@
+/**
+ * The open methods of escrow trades. Where Alipay has a method it is mirrored
+ * (`alipay.trade.order.settle` for splits); the steps Alipay has none for live under `paybao.*`
+ * on the same gateway, signed the same way (v3: `/v3/paybao/...`). Every one acts as the app's
+ * seller: buyers act through the native API, operators through the console.
+ */
+import { beijingTime } from '../core/time.ts';
+import type { GatewayContext, GatewayMethod } from '../gateway/index.ts';
+import type {
+  Actor,
+  AfterSale,
+  DisputeView,
+  Escrow,
+  RefundCaseView,
+  Royalties,
+  RoyaltyParameter,
+  Settlements,
+  Trades,
+  TradeView,
+} from '../trades/index.ts';
+import { type Biz, escrowFields, keyOf, method, str } from './alipay-methods.ts';
+
+export interface EscrowMethodDeps {
+  trades: Trades;
+  escrow: Escrow;
+  afterSale: AfterSale;
+  royalties: Royalties;
+  settlements: Settlements;
+}
+
+const seller = (ctx: GatewayContext): Actor => ({ kind: 'seller', appId: ctx.appId });
+const time = (d: Date | null) => (d ? beijingTime(d) : undefined);
+
+function tradeFields(t: TradeView): Record<string, unknown> {
+  return { trade_no: t.tradeNo, out_trade_no: t.outTradeNo, trade_status: t.status, ...escrowFields(t) };
+}
+
+function caseFields(c: RefundCaseView): Record<string, unknown> {
+  return {
+    case_no: c.caseNo,
+    trade_no: c.tradeNo,
+    case_status: c.status,
+    refund_amount: c.refundAmount,
+    refund_reason: c.reason,
+    need_return: c.needReturn ? 'Y' : 'N',
+    refuse_reason: c.refuseReason ?? undefined,
+    return_logistics_company: c.returnLogisticsCompany ?? undefined,
+    return_logistics_no: c.returnLogisticsNo ?? undefined,
+    gmt_create: time(c.createdAt),
+    gmt_modified: time(c.updatedAt),
+  };
+}
+
+function disputeFields(d: DisputeView): Record<string, unknown> {
+  return {
+    dispute_no: d.disputeNo,
+    trade_no: d.tradeNo,
+    case_no: d.caseNo ?? undefined,
+    dispute_status: d.status,
+    claim_amount: d.claimAmount,
+    reason: d.reason,
+    evidence: d.evidence ?? undefined,
+    award_amount: d.awardAmount ?? undefined,
+    paid_from: d.paidFrom ?? undefined,
+    gmt_create: time(d.createdAt),
+    gmt_ruling: time(d.ruledAt),
+  };
+}
+
+/** `royalty_parameters` as Alipay sends them: `trans_in` a user id, `amount` or `amount_percentage`. */
+function royaltyParameters(biz: Biz): RoyaltyParameter[] {
+  const list = biz.royalty_parameters;
+  if (!Array.isArray(list)) return [];
+  return list.map((item) => {
+    const p = (typeof item === 'object' && item !== null ? item : {}) as Biz;
+    return {
+      transIn: str(p, 'trans_in') ?? '',
+      amount: str(p, 'amount'),
+      amountPercentage: str(p, 'amount_percentage'),
+      desc: str(p, 'desc'),
+    };
+  });
+}
+
+export function escrowMethods(deps: EscrowMethodDeps): Record<string, GatewayMethod> {
+  const { escrow, afterSale, royalties, settlements, trades } = deps;
+  return {
+    'paybao.trade.ship': method(async (ctx) =>
+      tradeFields(
+        await escrow.ship(seller(ctx), keyOf(ctx.bizContent), {
+          company: str(ctx.bizContent, 'logistics_company') ?? '',
+          trackingNo: str(ctx.bizContent, 'logistics_no') ?? '',
+        }),
+      ),
+    ),
+    'paybao.trade.refund.agree': method(async (ctx) =>
+      caseFields(await afterSale.agree(seller(ctx), str(ctx.bizContent, 'case_no') ?? '')),
+    ),
+    'paybao.trade.refund.refuse': method(async (ctx) =>
+      caseFields(
+        await afterSale.refuse(
+          seller(ctx),
+          str(ctx.bizContent, 'case_no') ?? '',
+          str(ctx.bizContent, 'refuse_reason') ?? '',
+        ),
+      ),
+    ),
+    'paybao.trade.return.receive': method(async (ctx) =>
+      caseFields(await afterSale.receiveReturn(seller(ctx), str(ctx.bizContent, 'case_no') ?? '')),
+    ),
+    'paybao.trade.refund.case.query': method(async (ctx) =>
+      caseFields(await afterSale.getCase(seller(ctx), str(ctx.bizContent, 'case_no') ?? '')),
+    ),
+    'paybao.trade.dispute.answer': method(async (ctx) =>
+      disputeFields(
+        await afterSale.answer(
+          seller(ctx),
+          str(ctx.bizContent, 'dispute_no') ?? '',
+          str(ctx.bizContent, 'evidence') ?? '',
+        ),
+      ),
+    ),
+    'paybao.trade.dispute.query': method(async (ctx) =>
+      disputeFields(await afterSale.getDispute(seller(ctx), str(ctx.bizContent, 'dispute_no') ?? '')),
+    ),
+    'alipay.trade.order.settle': method(async (ctx) => {
+      const r = await royalties.settle(ctx.appId, keyOf(ctx.bizContent), {
+        outRequestNo: str(ctx.bizContent, 'out_request_no') ?? '',
+        parameters: royaltyParameters(ctx.bizContent),
+      });
+      return { trade_no: r.tradeNo, settle_no: r.settleNo };
+    }),
+    'paybao.settlement.query': method(async (ctx) => {
+      const sellerId = (await trades.sellerOfApp(ctx.appId)) ?? '';
+      const no = str(ctx.bizContent, 'settlement_no');
+      if (!no) {
+        const list = await settlements.list(sellerId);
+        return {
+          settlements: list.map((s) => ({
+            settlement_no: s.settlementNo,
+            gross_amount: s.grossAmount,
+            recovery_amount: s.recoveryAmount,
+            payout_amount: s.payoutAmount,
+            trade_count: s.tradeCount,
+            status: s.status,
+            gmt_create: time(s.createdAt),
+          })),
+        };
+      }
+      const s = await settlements.statement(sellerId, no);
+      return {
+        settlement_no: s.settlementNo,
+        gross_amount: s.grossAmount,
+        recovery_amount: s.recoveryAmount,
+        payout_amount: s.payoutAmount,
+        trade_count: s.tradeCount,
+        status: s.status,
+        gmt_create: time(s.createdAt),
+        gmt_settle: time(s.settledAt),
+        trades: s.trades.map((t) => ({
+          trade_no: t.tradeNo,
+          out_trade_no: t.outTradeNo,
+          total_amount: t.totalAmount,
+          refund_amount: t.refundedAmount,
+          fee_amount: t.feeAmount,
+          royalty_amount: t.royaltyAmount,
+          settle_amount: t.amount,
+          gmt_release: time(t.releasedAt),
+        })),
+        recoveries: s.recoveries.map((r) => ({ dispute_no: r.disputeNo, amount: r.amount })),
+      };
+    }),
+  };
+}
