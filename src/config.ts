@@ -1,3 +1,5 @@
+import { limits } from './core/limits.ts';
+
 /** The platform's configuration, from the environment; every setting has a working default. */
 export interface Config {
   port: number;
@@ -8,6 +10,8 @@ export interface Config {
   databaseSchema: string | undefined;
   dataDir: string;
   logLevel: string;
+  /** How often the settlement job merges sellers' released money into payouts (default daily). */
+  settlementIntervalMs: number;
 }
 
 /** Reads the configuration; a malformed setting is an error that names it, never a silent default. */
@@ -22,7 +26,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseSchema: env.PAYBAO_DB_SCHEMA || undefined,
     dataDir: env.PAYBAO_DATA_DIR ?? './data',
     logLevel: env.LOG_LEVEL ?? 'info',
+    settlementIntervalMs: positiveMs(env, 'PAYBAO_SETTLEMENT_INTERVAL_MS', limits.settlementIntervalMs),
   };
+}
+
+function positiveMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms <= 0)
+    throw new Error(`${name} must be a positive whole number of milliseconds, not "${text}"`);
+  return ms;
 }
 
 /** Where the configuration says the data lives, in the shape openDb takes. */

@@ -44,6 +44,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     platform.trades.sweep().catch((error: unknown) => logger.error({ err: error }, 'trade sweep failed'));
     platform.payouts.sweep().catch((error: unknown) => logger.error({ err: error }, 'payout sweep failed'));
   }, limits.tradeSweepIntervalMs);
+  const escrowSweep = repeat(limits.tradeSweepIntervalMs, logger, 'escrow sweep', async () => {
+    // Auto-confirms come in rounds of escrowReleaseBatchMax; keep going while rounds are full.
+    while ((await platform.escrow.sweep()).released >= limits.escrowReleaseBatchMax);
+    await platform.afterSale.sweep();
+    await platform.royalties.sweep();
+  });
+  const settlementJob = repeat(config.settlementIntervalMs, logger, 'settlement', async () => {
+    const made = await platform.settlements.run();
+    if (made.length > 0) logger.info({ settlements: made.length }, 'settled sellers');
+  });
   return {
     url,
     async close() {
@@ -51,6 +61,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       // committed before storage closes, so nothing acknowledged is lost.
       await app.close();
       clearInterval(tradeSweep);
+      await escrowSweep.stop();
+      await settlementJob.stop();
       dispatcher.stop();
       await platform.close();
     },
@@ -89,4 +101,28 @@ export function exitOnSignals(server: RunningServer, logger: Logger): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+/** Runs `work` every `intervalMs`, never two at once; `stop` waits for the run in progress. */
+function repeat(
+  intervalMs: number,
+  logger: Logger,
+  name: string,
+  work: () => Promise<void>,
+): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = work()
+      .catch((error: unknown) => logger.error({ err: error }, `${name} failed`))
+      .finally(() => {
+        running = undefined;
+      });
+  }, intervalMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

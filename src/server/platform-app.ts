@@ -11,6 +11,7 @@ import { registerApi } from './api.ts';
 import { buildApp } from './app.ts';
 import { registerBills } from './bills.ts';
 import { registerCashier } from './cashier.ts';
+import { registerConsole } from './console.ts';
 import { escrowMethods } from './escrow-methods.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -59,6 +60,7 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
   await registerCashier(app, { trades, members, signReturn: (params) => signNotification(params, key.privateKey) });
   await registerBills(app, platform);
   await registerApi(app, { wallet: platform.wallet, buyerEscrow: platform.buyerEscrow });
+  await registerConsole(app, platform);
   return app;
 }
 

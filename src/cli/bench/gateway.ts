@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import type { FastifyInstance } from 'fastify';
-import { openDb } from '../../core/db/index.ts';
 import { legacyResponseKey, rsaVerify, signLegacyRequest } from '../../gateway/index.ts';
 import { verifyLedger } from '../../ledger/index.ts';
 import { openPlatform, type Platform } from '../../platform.ts';
 import { buildPlatformApp } from '../../server/index.ts';
+import { dropSchema, quantile, readDurability, round1 } from './common.ts';
 
 /** Options of `paybao bench gateway`. */
 export interface GatewayBenchOptions {
@@ -89,7 +89,7 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
   let platform: Platform | undefined = await openPlatform(platformOptions);
   let server: Server | undefined;
   try {
-    const durability = await readDurability(platform);
+    const durability = await readDurability(platform.db);
     log(`engine ${platform.db.engine}; synchronous_commit=${durability.synchronous_commit} fsync=${durability.fsync}`);
 
     // The merchant: a fresh key pair and an app.
@@ -504,23 +504,4 @@ async function pool<T>(n: number, concurrency: number, make: (i: number) => Prom
   return out;
 }
 
-async function readDurability(platform: Platform): Promise<{ synchronous_commit: string; fsync: string }> {
-  const [sc] = await platform.db.query<{ synchronous_commit: string }>('show synchronous_commit');
-  const [fs] = await platform.db.query<{ fsync: string }>('show fsync');
-  return { synchronous_commit: sc?.synchronous_commit ?? '?', fsync: fs?.fsync ?? '?' };
-}
-
-async function dropSchema(databaseUrl: string, schema: string): Promise<void> {
-  const db = await openDb({ databaseUrl, poolMax: 1 });
-  await db.exec(`drop schema if exists ${schema} cascade`);
-  await db.close();
-}
-
 const seconds = (since: number) => (performance.now() - since) / 1000;
-
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-}
-
-const round1 = (n: number) => Math.round(n * 10) / 10;

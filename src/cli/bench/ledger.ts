@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { type Db, openDb } from '../../core/db/index.ts';
+import { openDb } from '../../core/db/index.ts';
 import { uuidFromU128 } from '../../core/ids.ts';
 import { TransferFlags, type TransferInput, verifyLedger } from '../../ledger/index.ts';
 import { openPlatform, type Platform } from '../../platform.ts';
+import { dropSchema, quantile, readDurability, round1 } from './common.ts';
 
 /** Options of `paybao bench ledger`. */
 export interface LedgerBenchOptions {
@@ -128,12 +129,6 @@ export async function benchLedger(options: LedgerBenchOptions): Promise<LedgerBe
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     if (options.databaseUrl && schema) await dropSchema(options.databaseUrl, schema);
   }
-}
-
-async function readDurability(db: Db): Promise<{ synchronous_commit: string; fsync: string }> {
-  const [sc] = await db.query<{ synchronous_commit: string }>('show synchronous_commit');
-  const [fs] = await db.query<{ fsync: string }>('show fsync');
-  return { synchronous_commit: sc?.synchronous_commit ?? '?', fsync: fs?.fsync ?? '?' };
 }
 
 async function createAccounts(platform: Platform, n: number, log: (s: string) => void): Promise<bigint[]> {
@@ -267,16 +262,3 @@ async function runBaseline(
   );
   return tps;
 }
-
-async function dropSchema(databaseUrl: string, schema: string): Promise<void> {
-  const db = await openDb({ databaseUrl, poolMax: 1 });
-  await db.exec(`drop schema if exists ${schema} cascade`);
-  await db.close();
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-}
-
-const round1 = (n: number) => Math.round(n * 10) / 10;

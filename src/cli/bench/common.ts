@@ -1,0 +1,23 @@
+import { type Db, openDb } from '../../core/db/index.ts';
+
+/** The durability settings a run measured under: part of every benchmark's answer. */
+export async function readDurability(db: Db): Promise<{ synchronous_commit: string; fsync: string }> {
+  const [sc] = await db.query<{ synchronous_commit: string }>('show synchronous_commit');
+  const [fs] = await db.query<{ fsync: string }>('show fsync');
+  return { synchronous_commit: sc?.synchronous_commit ?? '?', fsync: fs?.fsync ?? '?' };
+}
+
+/** Drops a benchmark's schema from the PostgreSQL server. */
+export async function dropSchema(databaseUrl: string, schema: string): Promise<void> {
+  const db = await openDb({ databaseUrl, poolMax: 1 });
+  await db.exec(`drop schema if exists ${schema} cascade`);
+  await db.close();
+}
+
+/** The q-quantile of ascending samples (0 for none). */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
+export const round1 = (n: number) => Math.round(n * 10) / 10;

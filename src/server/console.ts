@@ -1,0 +1,161 @@
+/**
+ * The operators' console API, JSON under `/console/v1`, behind an operator's bearer token
+ * (`paybao operators create`): the dispute queue and rulings, escrow contracts, the compensation
+ * fund's capital, a settlement run on demand. Refusals answer `{code, message}` with a 4xx;
+ * the trades module's codes pass through, since operators read them.
+ */
+import { Type, type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { Operator, Operators } from '../members/index.ts';
+import { type AfterSale, type DisputeView, type Settlements, TradeError, type Trades } from '../trades/index.ts';
+
+export interface ConsoleDeps {
+  operators: Operators;
+  afterSale: AfterSale;
+  trades: Trades;
+  settlements: Settlements;
+}
+
+const Strict = { additionalProperties: false } as const;
+const Amount = Type.String({ pattern: '^(0|[1-9][0-9]{0,15})(\\.[0-9]{1,2})?$', maxLength: 20 });
+const RulingBody = Type.Object(
+  {
+    decision: Type.Union([Type.Literal('BUYER'), Type.Literal('SELLER')]),
+    award_amount: Type.Optional(Amount),
+    note: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+  },
+  Strict,
+);
+const ContractBody = Type.Object(
+  {
+    escrow_default: Type.Boolean(),
+    fee_bps: Type.Integer({ minimum: 0, maximum: 10_000 }),
+    confirm_days: Type.Integer({ minimum: 1, maximum: 90 }),
+  },
+  Strict,
+);
+const CapitalBody = Type.Object(
+  { amount: Amount, reference: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) },
+  Strict,
+);
+
+const operatorOf = new WeakMap<FastifyRequest, Operator>();
+
+class ConsoleError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The HTTP status of a trades refusal: a missing thing 404, a wrong state 409, else 400. */
+function statusOf(error: TradeError): number {
+  if (error.code.endsWith('NOT_EXIST')) return 404;
+  if (error.code === 'ACCESS_FORBIDDEN') return 403;
+  if (error.code === 'SYSTEM_ERROR' || error.code === 'COMPENSATION_FUND_NOT_ENOUGH') return 503;
+  if (error.code.includes('STATUS') || error.code.endsWith('CLOSED') || error.code.endsWith('OPEN')) return 409;
+  return 400;
+}
+
+function disputeJson(d: DisputeView) {
+  return {
+    dispute_no: d.disputeNo,
+    trade_no: d.tradeNo,
+    case_no: d.caseNo,
+    buyer_id: d.buyerId,
+    seller_id: d.sellerId,
+    status: d.status,
+    claim_amount: d.claimAmount,
+    reason: d.reason,
+    evidence: d.evidence,
+    award_amount: d.awardAmount,
+    paid_from: d.paidFrom,
+    ruled_by: d.ruledBy,
+    ruling_note: d.rulingNote,
+    created_at: d.createdAt.toISOString(),
+    ruled_at: d.ruledAt?.toISOString() ?? null,
+  };
+}
+
+export async function registerConsole(app: FastifyInstance, deps: ConsoleDeps): Promise<void> {
+  await app.register(
+    async (scope) => {
+      scope.setValidatorCompiler(TypeBoxValidatorCompiler);
+      scope.setErrorHandler(async (error: FastifyError, request, reply) => {
+        if (error instanceof ConsoleError)
+          return reply.code(error.status).send({ code: error.code, message: error.message });
+        if (error instanceof TradeError)
+          return reply.code(statusOf(error)).send({ code: error.code, message: error.message });
+        if (error instanceof RangeError)
+          return reply.code(400).send({ code: 'INVALID_PARAMETER', message: error.message });
+        const status = error.statusCode ?? 500;
+        if (status >= 500) request.log.error({ err: error }, 'console request failed');
+        return reply
+          .code(status)
+          .send({ code: status >= 500 ? 'SYSTEM_ERROR' : 'INVALID_PARAMETER', message: error.message });
+      });
+      scope.addHook('onRequest', async (request) => {
+        const match = /^Bearer ([^\s]+)$/i.exec(request.headers.authorization ?? '');
+        const operator = await deps.operators.authenticate(match?.[1]);
+        if (!operator)
+          throw new ConsoleError(401, 'UNAUTHORIZED', 'send an operator token as `Authorization: Bearer <token>`');
+        operatorOf.set(request, operator);
+      });
+      const actor = (request: FastifyRequest) => {
+        const operator = operatorOf.get(request);
+        if (!operator) throw new Error('assertion: console routes run after the operator hook');
+        return { kind: 'operator' as const, operatorId: operator.operatorId };
+      };
+      const typed = scope.withTypeProvider<TypeBoxTypeProvider>();
+      const DisputeParams = Type.Object({ disputeNo: Type.String({ minLength: 1, maxLength: 64 }) }, Strict);
+
+      typed.get('/disputes', async () => ({ data: (await deps.afterSale.disputesToRule()).map(disputeJson) }));
+      typed.get('/disputes/:disputeNo', { schema: { params: DisputeParams } }, async (request) =>
+        disputeJson(await deps.afterSale.getDispute(actor(request), request.params.disputeNo)),
+      );
+      typed.post(
+        '/disputes/:disputeNo/ruling',
+        { schema: { params: DisputeParams, body: RulingBody } },
+        async (request) =>
+          disputeJson(
+            await deps.afterSale.rule(actor(request), request.params.disputeNo, {
+              decision: request.body.decision,
+              awardAmount: request.body.award_amount,
+              note: request.body.note,
+            }),
+          ),
+      );
+      typed.put(
+        '/apps/:appId/escrow-contract',
+        { schema: { params: Type.Object({ appId: Type.String({ pattern: '^2021[0-9]{12}$' }) }), body: ContractBody } },
+        async (request) => {
+          const { escrow_default, fee_bps, confirm_days } = request.body;
+          await deps.trades.saveContract(request.params.appId, {
+            escrowDefault: escrow_default,
+            feeBps: fee_bps,
+            confirmPeriodMs: confirm_days * 86_400_000,
+          });
+          return { app_id: request.params.appId, escrow_default, fee_bps, confirm_days };
+        },
+      );
+      typed.post('/compensation-fund/capital', { schema: { body: CapitalBody } }, async (request) => {
+        await deps.afterSale.addFundCapital(request.body.amount, request.body.reference);
+        return { status: 'ok' };
+      });
+      typed.post('/settlements/run', async () => ({
+        data: (await deps.settlements.run()).map((s) => ({
+          settlement_no: s.settlementNo,
+          seller_id: s.sellerId,
+          gross_amount: s.grossAmount,
+          recovery_amount: s.recoveryAmount,
+          payout_amount: s.payoutAmount,
+          trade_count: s.tradeCount,
+        })),
+      }));
+    },
+    { prefix: '/console/v1' },
+  );
+}
