@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config.ts';
+import { benchEscrow } from './bench/escrow.ts';
 import { benchGateway } from './bench/gateway.ts';
 import { benchLedger } from './bench/ledger.ts';
 
@@ -52,6 +53,33 @@ export function benchCommand(): Command {
       }) => {
         const config = loadConfig();
         const result = await benchGateway({ ...options, databaseUrl: config.databaseUrl });
+        if (options.json) {
+          console.log(JSON.stringify(result));
+          return;
+        }
+        for (const [key, value] of Object.entries(result)) console.log(`${key.padEnd(28)} ${value}`);
+      },
+    );
+  bench
+    .command('escrow')
+    .description('the auto-confirm sweep releasing escrow trades, and payment latency while it runs')
+    .option('--json', 'print one JSON object instead of a report', false)
+    .option('--trades <n>', 'escrow trades due for auto-confirm', positiveInteger, 1_000_000)
+    .option('--sellers <n>', 'sellers the trades belong to', positiveInteger, 20)
+    .option('--payers <n>', 'concurrent payers during the baseline and the sweep', positiveInteger, 16)
+    .option('--baseline-seconds <n>', 'seconds of payments alone before the sweep', positiveInteger, 10)
+    .option('--no-verify', 'skip recomputing the books at the end')
+    .action(
+      async (options: {
+        json: boolean;
+        trades: number;
+        sellers: number;
+        payers: number;
+        baselineSeconds: number;
+        verify: boolean;
+      }) => {
+        const config = loadConfig();
+        const result = await benchEscrow({ ...options, databaseUrl: config.databaseUrl });
         if (options.json) {
           console.log(JSON.stringify(result));
           return;

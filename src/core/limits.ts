@@ -48,7 +48,7 @@ export const limits = {
   /** The platform fee of escrow trades without a contract, in basis points (0.6%). */
   escrowFeeBpsDefault: 60,
   /** Trades one release round claims and releases in one ledger submission (two transfers each). */
-  escrowReleaseBatchMax: 4000,
+  escrowReleaseBatchMax: 2000,
   /** Contracts (app → escrow terms) one process remembers, and for how long. */
   escrowContractCacheMs: 5_000,
   /** The compensation fund's first capital, moved from platform funding when it is created (fen). */

@@ -19,7 +19,13 @@ export {
 export { defaultContract, type EscrowContract, saveContract } from './contracts.ts';
 export { TradeError, type TradeErrorCode, tradeErrors } from './errors.ts';
 export { type Actor, Escrow } from './escrow.ts';
-export { EscrowAccountCode, EscrowTransferCode, escrowAccounts, unsettledAccountOf } from './escrow-books.ts';
+export {
+  EscrowAccountCode,
+  EscrowTransferCode,
+  ensureEscrowAccounts,
+  escrowAccounts,
+  unsettledAccountOf,
+} from './escrow-books.ts';
 export { derivedId } from './ids.ts';
 export { tradesMigrations } from './migrations.ts';
 export { type NotificationChannel, NotificationDispatcher } from './notifications.ts';
