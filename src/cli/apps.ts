@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { appsContractCommand } from './escrow.ts';
 import { withPlatform } from './open-platform.ts';
 
 /** `paybao apps ...`: merchant apps of the open gateway. */
@@ -20,5 +21,6 @@ export function appsCommand(): Command {
         JSON.stringify({ app_id: app.appId, seller_id: app.sellerId, alipay_public_key: app.alipayPublicKey }),
       );
     });
+  apps.addCommand(appsContractCommand());
   return apps;
 }

@@ -41,7 +41,7 @@ import { day, type Marketplace, marketplace } from './escrow-support.ts';
 const clock = new ManualClock();
 const platform = usePlatform({ clock });
 
-const TRADES = 4;
+const TRADES = 3;
 const BUYERS = 2;
 const inEscrow = ['WAIT_SELLER_SEND_GOODS', 'WAIT_BUYER_CONFIRM_GOODS'];
 const activeCase = ['WAIT_SELLER_AGREE', 'WAIT_BUYER_RETURN_GOODS', 'WAIT_SELLER_CONFIRM_GOODS', 'REFUNDING'];
@@ -63,7 +63,9 @@ type Cmd =
   | { k: 'split'; t: number; shape: 'halves' | 'third' | 'fixed'; pct: Pct; req: number }
   | { k: 'time'; days: number }
   | { k: 'settle' }
-  | { k: 'together'; cmds: Cmd[] };
+  | { k: 'together'; cmds: Cmd[] }
+  /** A move the trade's parties could make now, chosen by `r` when the command runs. */
+  | { k: 'next'; t: number; r: number; pct: Pct };
 
 const tradeArb = fc.nat(TRADES - 1);
 const pctArb = fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 1, max: 100 }) }, fc.constant(150));
@@ -103,7 +105,7 @@ const singleArb: fc.Arbitrary<Cmd> = fc.oneof(
   },
   {
     weight: 3,
-    arbitrary: fc.constantFrom(0.5, 2, 4, 8, 11, 16).map((days) => ({ k: 'time', days }) as Cmd),
+    arbitrary: fc.constantFrom(0.5, 1, 2, 3, 4, 8, 16).map((days) => ({ k: 'time', days }) as Cmd),
   },
   { weight: 2, arbitrary: fc.constant({ k: 'settle' } as Cmd) },
   {
@@ -114,11 +116,19 @@ const singleArb: fc.Arbitrary<Cmd> = fc.oneof(
   },
 );
 
+const nextArb: fc.Arbitrary<Cmd> = fc
+  .record({ t: tradeArb, r: fc.nat(99), pct: fc.integer({ min: 1, max: 100 }) })
+  .map((x) => ({ k: 'next', ...x }) as Cmd);
+
 const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
-  { weight: 12, arbitrary: singleArb },
+  { weight: 10, arbitrary: nextArb },
+  { weight: 8, arbitrary: singleArb },
   {
-    weight: 1,
-    arbitrary: fc.array(singleArb, { minLength: 2, maxLength: 4 }).map((cmds) => ({ k: 'together', cmds }) as Cmd),
+    // Several moves at once, on one trade.
+    weight: 2,
+    arbitrary: fc
+      .tuple(tradeArb, fc.array(fc.oneof(nextArb, singleArb), { minLength: 2, maxLength: 4 }))
+      .map(([t, cmds]) => ({ k: 'together', cmds: cmds.map((c) => ('t' in c ? { ...c, t } : c)) }) as Cmd),
   },
 );
 
@@ -127,9 +137,9 @@ const scenarioArb = fc.record({
   confirmDays: fc.integer({ min: 2, max: 10 }),
   trades: fc.array(
     fc.record({
-      fen: fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 301, max: 40_000 })),
+      fen: fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 301, max: 60_000 })),
       buyer: fc.nat(BUYERS - 1),
-      stage: fc.constantFrom('unpaid', 'paid', 'paid', 'shipped', 'shipped', 'shipped'),
+      stage: fc.constantFrom('unpaid', 'paid', 'shipped', 'shipped', 'shipped'),
     }),
     { minLength: TRADES, maxLength: TRADES },
   ),
@@ -167,7 +177,7 @@ async function newWorld(
   const shop = await marketplace(p, options);
   const buyers = [];
   for (let i = 0; i < BUYERS; i++) {
-    const b = await shop.buyer(options.buyerBalance ?? '600.00');
+    const b = await shop.buyer(options.buyerBalance ?? '1000.00');
     const m = await p.members.getMember(b.userId);
     buyers.push({ ...b, wallet: m.walletAccountId, initial: await balanceOf(p, m.walletAccountId) });
   }
@@ -294,6 +304,7 @@ async function exec(w: World, c: Cmd): Promise<'done' | 'skip'> {
     for (const r of results) if (r.status === 'rejected') refusal(r.reason);
     return 'done';
   }
+  if (c.k === 'next') return exec(w, await choose(w, c));
   const trade = w.trades[c.t % w.trades.length];
   const buyer = trade && w.buyers[trade.buyer];
   if (!trade || !buyer) throw new Error('invariant: the run has its trades');
@@ -374,6 +385,58 @@ async function exec(w: World, c: Cmd): Promise<'done' | 'skip'> {
   }
 }
 
+/** Picks, by `r`, one of the moves the parties of the trade could make in its present state. */
+async function choose(w: World, c: Extract<Cmd, { k: 'next' }>): Promise<Cmd> {
+  const { p } = w;
+  const tradeNo = w.trades[c.t % w.trades.length]?.tradeNo ?? '';
+  const row = await tradeRow(p, tradeNo);
+  const [kase] = await p.db.query<{ status: string }>(
+    `select status from refund_cases where trade_no = $1 and status not in ('REFUND_SUCCESS', 'REFUND_CLOSED')`,
+    [tradeNo],
+  );
+  const [dispute] = await p.db.query<{ status: string }>(
+    `select status from disputes where trade_no = $1 and status = any($2::text[])`,
+    [tradeNo, openDispute],
+  );
+  const { t, pct } = c;
+  const award = c.r % 3 === 0 ? null : pct;
+  const moves: Cmd[] = [];
+  if (dispute) {
+    moves.push({ k: 'answer', t }, { k: 'rule', t, decision: 'BUYER', pct: award });
+    moves.push({ k: 'rule', t, decision: 'SELLER', pct: null }, { k: 'rule', t, decision: 'BUYER', pct: null });
+    if (kase) moves.push({ k: 'agree', t }, { k: 'withdraw', t });
+  } else if (kase?.status === 'WAIT_SELLER_AGREE') {
+    moves.push({ k: 'agree', t }, { k: 'refuse', t }, { k: 'withdraw', t }, { k: 'dispute', t, pct: null });
+  } else if (kase?.status === 'WAIT_BUYER_RETURN_GOODS') {
+    moves.push({ k: 'returnGoods', t }, { k: 'withdraw', t }, { k: 'merchantRefund', t, pct, req: c.r % 3 });
+  } else if (kase?.status === 'WAIT_SELLER_CONFIRM_GOODS') {
+    moves.push({ k: 'receiveReturn', t });
+  } else if (kase?.status === 'SELLER_REFUSE_BUYER') {
+    moves.push({ k: 'dispute', t, pct: award }, { k: 'withdraw', t }, { k: 'confirm', t }, { k: 'time', days: 4 });
+  } else if (row.status === 'WAIT_BUYER_PAY') {
+    moves.push({ k: 'pay', t });
+  } else if (row.status === 'WAIT_SELLER_SEND_GOODS') {
+    moves.push({ k: 'ship', t }, { k: 'ship', t }, { k: 'request', t, pct, needReturn: false });
+    moves.push({ k: 'merchantRefund', t, pct, req: c.r % 3 });
+  } else if (row.status === 'WAIT_BUYER_CONFIRM_GOODS') {
+    moves.push({ k: 'confirm', t }, { k: 'request', t, pct, needReturn: c.r % 2 === 0 });
+    moves.push({ k: 'request', t, pct, needReturn: c.r % 2 === 1 }, { k: 'dispute', t, pct: award });
+    moves.push({ k: 'merchantRefund', t, pct, req: c.r % 3 }, { k: 'time', days: 4 });
+  } else if (row.status === 'TRADE_FINISHED') {
+    moves.push({ k: 'dispute', t, pct: award }, { k: 'settle' });
+    moves.push({
+      k: 'split',
+      t,
+      shape: (['halves', 'third', 'fixed'] as const)[c.r % 3] ?? 'fixed',
+      pct,
+      req: c.r % 2,
+    });
+  } else {
+    moves.push({ k: 'time', days: 1 });
+  }
+  return moves[c.r % moves.length] ?? { k: 'settle' };
+}
+
 /** What a refused command must leave alone: every balance, and every trade's money columns. */
 async function moneyState(w: World): Promise<unknown> {
   const trades = await w.p.db.query(
@@ -386,6 +449,7 @@ async function moneyState(w: World): Promise<unknown> {
 
 /** Runs a command, checks a refusal moved nothing, logs the outcome. */
 async function step(w: World, c: Cmd): Promise<void> {
+  if (c.k === 'next') return step(w, await choose(w, c));
   const single = c.k !== 'together' && c.k !== 'time' && c.k !== 'settle';
   const before = single ? await moneyState(w) : undefined;
   let outcome: string;
