@@ -43,6 +43,13 @@ describe('/docs', () => {
         'POST /api/v1/transfers',
         'POST /api/v1/payment-codes',
         'GET /api/v1/trades/{tradeNo}',
+        'POST /api/v1/trades/{tradeNo}/confirm-receipt',
+        'POST /api/v1/trades/{tradeNo}/refund-requests',
+        'GET /api/v1/refund-cases/{caseNo}',
+        'POST /api/v1/refund-cases/{caseNo}/return',
+        'POST /api/v1/refund-cases/{caseNo}/withdraw',
+        'POST /api/v1/trades/{tradeNo}/disputes',
+        'GET /api/v1/disputes/{disputeNo}',
       ].sort(),
     );
 

