@@ -109,8 +109,23 @@ const BillsQuery = Type.Object(
 const Bill = Type.Object({
   id: Type.String({ description: 'The ledger transfer id.' }),
   type: Type.Union(
-    ['opening_balance', 'trade_payment', 'trade_refund', 'transfer', 'other'].map((t) => Type.Literal(t)),
-    { description: 'By ledger transfer code: 1 opening_balance, 100 trade_payment, 101 trade_refund, 200 transfer.' },
+    [
+      'opening_balance',
+      'trade_payment',
+      'trade_refund',
+      'transfer',
+      'royalty',
+      'settlement',
+      'compensation',
+      'recovery',
+      'other',
+    ].map((t) => Type.Literal(t)),
+    {
+      description:
+        'By ledger transfer code: 1 opening_balance; 100 and 120 (escrow) trade_payment; 101 and 121 trade_refund; ' +
+        '124 royalty (a split); 125 settlement (released escrow money); 127 compensation (from the fund); ' +
+        '128 recovery (taken back for the fund); 200 transfer.',
+    },
   ),
   direction: Type.Union([Type.Literal('in'), Type.Literal('out')]),
   amount: Amount,

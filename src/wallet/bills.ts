@@ -4,18 +4,43 @@ import { formatAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
 import type { Ledger, Transfer } from '../ledger/index.ts';
 import { AccountCode, TransferCode } from '../members/index.ts';
-import { tradeTransferCodes } from '../trades/index.ts';
+import { EscrowTransferCode, tradeTransferCodes } from '../trades/index.ts';
 import { WalletError } from './errors.ts';
 import { WalletTransferCode } from './ledger-codes.ts';
 
 /** What a bill entry is, by the ledger transfer's code. */
-export type BillType = 'opening_balance' | 'trade_payment' | 'trade_refund' | 'transfer' | 'other';
+export type BillType =
+  | 'opening_balance'
+  | 'trade_payment'
+  | 'trade_refund'
+  | 'transfer'
+  | 'royalty'
+  | 'settlement'
+  | 'compensation'
+  | 'recovery'
+  | 'other';
 
 const billTypes = new Map<number, BillType>([
   [TransferCode.openingBalance, 'opening_balance'],
   [tradeTransferCodes.payment, 'trade_payment'],
   [tradeTransferCodes.refund, 'trade_refund'],
+  [EscrowTransferCode.payment, 'trade_payment'],
+  [EscrowTransferCode.refund, 'trade_refund'],
+  [EscrowTransferCode.royalty, 'royalty'],
+  [EscrowTransferCode.settlement, 'settlement'],
+  [EscrowTransferCode.compensation, 'compensation'],
+  [EscrowTransferCode.recoveryAtRuling, 'recovery'],
   [WalletTransferCode.userToUser, 'transfer'],
+]);
+
+/** Codes whose transfers carry their trade in user_data_128. */
+const tradeCodes: ReadonlySet<number> = new Set([
+  ...Object.values(tradeTransferCodes),
+  EscrowTransferCode.payment,
+  EscrowTransferCode.refund,
+  EscrowTransferCode.royalty,
+  EscrowTransferCode.compensation,
+  EscrowTransferCode.recoveryAtRuling,
 ]);
 
 /** One movement of a wallet, as its owner sees it. */
@@ -90,7 +115,6 @@ async function describe(
   transfers: readonly Transfer[],
 ): Promise<BillEntry[]> {
   const other = (t: Transfer) => (t.creditAccountId === owner.walletAccountId ? t.debitAccountId : t.creditAccountId);
-  const tradeCodes: ReadonlySet<number> = new Set(Object.values(tradeTransferCodes));
   const [accounts, tradeNos, memos] = await Promise.all([
     sources.ledger.lookupAccounts([...new Set(transfers.map(other))]),
     sources.tradeRefs.tradeNos(owner.userId, [

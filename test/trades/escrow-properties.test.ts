@@ -721,3 +721,191 @@ describe('escrow trades under random interleavings', () => {
     );
   }, 180_000);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Races on one trade
+
+/** Runs these at once; a refusal is a TradeError (its code is kept), anything else fails. */
+async function race<T>(...work: (() => Promise<T>)[]): Promise<{ ok: T[]; refused: string[] }> {
+  const results = await Promise.allSettled(work.map((f) => f()));
+  const ok: T[] = [];
+  const refused: string[] = [];
+  for (const r of results) {
+    if (r.status === 'fulfilled') ok.push(r.value);
+    else if (r.reason instanceof TradeError) refused.push(r.reason.code);
+    else throw r.reason;
+  }
+  return { ok, refused };
+}
+
+async function raceWorld(options: { feeBps?: number; confirmDays?: number } = {}): Promise<World> {
+  return newWorld(platform(), { feeBps: options.feeBps ?? 100, confirmDays: options.confirmDays ?? 10 });
+}
+
+async function shippedTrade(w: World, fen: number, buyer = 0): Promise<string> {
+  return createTrade(w, buyer, fen, 'shipped');
+}
+
+const buyerOf = (w: World, tradeNo: string): Actor => {
+  const b = w.buyers[w.trades.find((t) => t.tradeNo === tradeNo)?.buyer ?? -1];
+  if (!b) throw new Error(`no buyer for ${tradeNo}`);
+  return b.actor;
+};
+
+describe('escrow trades under concurrency', () => {
+  it('a confirmation, a merchant refund, a refund request and the auto-confirm race on one trade', async () => {
+    const w = await raceWorld({ confirmDays: 2 });
+    const p = w.p;
+    const trades: string[] = [];
+    for (let i = 0; i < 6; i++) trades.push(await shippedTrade(w, 10_000 + i * 777, i % BUYERS));
+    clock.advanceMs(3 * day);
+    for (const [i, tradeNo] of trades.entries()) {
+      const actor = buyerOf(w, tradeNo);
+      // Vary who starts first.
+      const work = [
+        () => p.escrow.confirmReceipt(actor, { tradeNo }),
+        () => p.trades.refund(w.shop.appId, { tradeNo }, { refundAmount: '30.00', outRequestNo: 'race' }),
+        () => p.afterSale.requestRefund(actor, { tradeNo }, { amount: '20.00', reason: 'race' }),
+        () => p.escrow.sweep(),
+      ];
+      await race<unknown>(...work.slice(i % 4), ...work.slice(0, i % 4));
+      const t = await tradeRow(p, tradeNo);
+      expect(['TRADE_FINISHED', 'WAIT_BUYER_CONFIRM_GOODS']).toContain(t.status);
+      if (t.status === 'TRADE_FINISHED')
+        expect(t.fee_fen).toBe(((t.total_fen - t.refunded_fen) * BigInt(t.fee_bps) + 5000n) / 10000n);
+      await checkBooks(w);
+    }
+    await wrapUp(w);
+  });
+
+  it('the same confirmation five times at once releases once', async () => {
+    const w = await raceWorld({ feeBps: 333 });
+    const p = w.p;
+    const tradeNo = await shippedTrade(w, 12_345);
+    const actor = buyerOf(w, tradeNo);
+    const { ok, refused } = await race(
+      ...Array.from({ length: 5 }, () => () => p.escrow.confirmReceipt(actor, { tradeNo })),
+    );
+    expect(refused).toEqual([]);
+    expect(ok.map((v) => v.status)).toEqual(Array(5).fill('TRADE_FINISHED'));
+    // 12_345 less 3.33% (411.0885 → 411 fen).
+    expect(await balanceOf(p, unsettledAccountOf(w.shop.sellerId))).toBe(12_345n - 411n);
+    await checkBooks(w);
+    await wrapUp(w);
+  });
+
+  it('concurrent rulings on one dispute: one ruling stands, money moves once', async () => {
+    const w = await raceWorld();
+    const p = w.p;
+    // Before release: the escrow pays.
+    const tradeNo = await shippedTrade(w, 8_000);
+    const actor = buyerOf(w, tradeNo);
+    const c = await p.afterSale.requestRefund(actor, { tradeNo }, { amount: '80.00', reason: 'broken' });
+    await p.afterSale.refuse(w.shop.seller, c.caseNo, 'was fine');
+    const d = await p.afterSale.openDispute(actor, { tradeNo }, { reason: 'broken' });
+    const rule = (decision: 'BUYER' | 'SELLER', awardAmount?: string) => () =>
+      p.afterSale.rule(w.shop.operator, d.disputeNo, { decision, awardAmount });
+    const first = await race(rule('BUYER'), rule('SELLER'), rule('BUYER', '50.00'), rule('SELLER'), rule('BUYER'));
+    expect(first.ok).toHaveLength(1);
+    expect(first.refused).toEqual(Array(4).fill('DISPUTE_CLOSED'));
+    await checkBooks(w);
+
+    // After release: the fund pays, and takes back from the seller's wallet.
+    const sold = await shippedTrade(w, 20_000, 1);
+    const buyer = buyerOf(w, sold);
+    await p.escrow.confirmReceipt(buyer, { tradeNo: sold });
+    await p.settlements.run();
+    const late = await p.afterSale.openDispute(buyer, { tradeNo: sold }, { claimAmount: '150.00', reason: 'fake' });
+    const second = await race(
+      ...Array.from(
+        { length: 4 },
+        () => () => p.afterSale.rule(w.shop.operator, late.disputeNo, { decision: 'BUYER' }),
+      ),
+    );
+    expect(second.ok).toHaveLength(1);
+    expect(second.ok[0]?.paidFrom).toBe('fund');
+    expect(second.refused).toEqual(Array(3).fill('DISPUTE_CLOSED'));
+    await checkBooks(w);
+    await wrapUp(w);
+  });
+
+  it('concurrent settlement runs pay every trade once', async () => {
+    const w = await raceWorld({ feeBps: 60 });
+    const p = w.p;
+    for (let i = 0; i < 5; i++) {
+      const tradeNo = await shippedTrade(w, 3_000 + i, i % BUYERS);
+      await p.escrow.confirmReceipt(buyerOf(w, tradeNo), { tradeNo });
+    }
+    const { ok } = await race(...Array.from({ length: 4 }, () => () => p.settlements.run()));
+    const mine = ok.flat().filter((s) => s.sellerId === w.shop.sellerId);
+    const items = await p.db.query<{ trade_no: string; n: bigint }>(
+      `select trade_no, count(*)::int8 as n from settlement_items
+       where trade_no = any($1::text[]) group by trade_no`,
+      [w.trades.map((t) => t.tradeNo)],
+    );
+    expect(items).toHaveLength(5);
+    for (const i of items) expect(i.n, `trade ${i.trade_no} in one settlement`).toBe(1n);
+    const paid = sum(mine.map((s) => BigInt(Math.round(Number(s.payoutAmount) * 100))));
+    expect(await balanceOf(p, w.sellerWallet)).toBe(paid);
+    await checkBooks(w);
+    await wrapUp(w);
+  });
+
+  it('concurrent splits: one out_request_no splits once; different ones stay within the trade', async () => {
+    const w = await raceWorld();
+    const p = w.p;
+    const tradeNo = await shippedTrade(w, 10_000);
+    await p.escrow.confirmReceipt(buyerOf(w, tradeNo), { tradeNo });
+    const [r1, r2] = w.receivers;
+    if (!r1 || !r2) throw new Error('receivers');
+    const split =
+      (outRequestNo: string, parameters: { transIn: string; amountPercentage?: string; amount?: string }[]) => () =>
+        p.royalties.settle(w.shop.appId, { tradeNo }, { outRequestNo, parameters });
+    const same = await race(
+      ...Array.from({ length: 5 }, () =>
+        split('same', [
+          { transIn: r1.userId, amountPercentage: '20' },
+          { transIn: r2.userId, amountPercentage: '10' },
+        ]),
+      ),
+    );
+    // A split that lost the race may still be PROCESSING when it answers; the money moved once.
+    expect(same.refused).toEqual([]);
+    expect(await balanceOf(p, r1.wallet)).toBe(1_980n);
+    expect(await balanceOf(p, r2.wallet)).toBe(990n);
+    // 99.00 − 29.70 = 69.30 left: of four 25.00 splits at most two fit.
+    const many = await race(
+      ...['a', 'b', 'c', 'd'].map((n) => split(`other-${n}`, [{ transIn: r2.userId, amount: '25.00' }])),
+    );
+    expect(many.ok).toHaveLength(2);
+    expect(many.refused.every((code) => code === 'ALLOC_AMOUNT_VALIDATE_ERROR')).toBe(true);
+    await checkBooks(w);
+    await wrapUp(w);
+  });
+
+  it('concurrent refunds and refund requests never exceed the trade; one case opens', async () => {
+    const w = await raceWorld();
+    const p = w.p;
+    const tradeNo = await shippedTrade(w, 10_000);
+    const actor = buyerOf(w, tradeNo);
+    const refunds = await race<unknown>(
+      ...['a', 'b', 'c', 'd', 'e'].map(
+        (n) => () => p.trades.refund(w.shop.appId, { tradeNo }, { refundAmount: '30.00', outRequestNo: n }),
+      ),
+      ...Array.from(
+        { length: 4 },
+        () => () => p.afterSale.requestRefund(actor, { tradeNo }, { amount: '5.00', reason: 'late' }),
+      ),
+    );
+    const t = await tradeRow(p, tradeNo);
+    expect(t.refunded_fen).toBeLessThanOrEqual(t.total_fen);
+    const [cases] = await p.db.query<{ n: bigint }>(
+      'select count(*)::int8 as n from refund_cases where trade_no = $1',
+      [tradeNo],
+    );
+    expect(cases?.n).toBe(1n);
+    expect(refunds.refused.filter((code) => code === 'CASE_ALREADY_OPEN')).toHaveLength(3);
+    await checkBooks(w);
+    await wrapUp(w);
+  });
+});
