@@ -4,6 +4,7 @@ export { ledgerMigrations } from './migrations/index.ts';
 export {
   type CreateAccountResult,
   type CreateTransferResult,
+  chainCommitted,
   createAccountResults,
   createTransferResults,
 } from './results.ts';

@@ -105,3 +105,16 @@ export const createTransferResults = [
   'exceeds_debits',
 ] as const;
 export type CreateTransferResult = (typeof createTransferResults)[number];
+
+/**
+ * Whether a linked chain of transfers is committed, judged from its results: applied now (every
+ * event `ok`), or applied before and submitted again (an event answered `exists`, the others
+ * `exists` or `linked_event_failed`: as in TigerBeetle, a replayed chain fails on its first
+ * existing event, and since a chain commits whole, all of it exists). Only for a chain submitted
+ * again exactly as before, with the same ids.
+ */
+export function chainCommitted(results: readonly CreateTransferResult[]): boolean {
+  if (results.length === 0) return false;
+  if (results.every((r) => r === 'ok')) return true;
+  return results.includes('exists') && results.every((r) => r === 'exists' || r === 'linked_event_failed');
+}

@@ -3,7 +3,7 @@ import type { Db, Queryable } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { beijingTime, dateFromNs } from '../core/time.ts';
 import type { Ledger, TransferInput } from '../ledger/index.ts';
-import { TransferFlags } from '../ledger/index.ts';
+import { chainCommitted, TransferFlags } from '../ledger/index.ts';
 import { cnyLedger } from '../members/index.ts';
 import { TradeError } from './errors.ts';
 import { EscrowTransferCode, ensureUnsettledAccount, escrowAccounts, unsettledAccountOf } from './escrow-books.ts';
@@ -163,7 +163,8 @@ export class Escrow {
         this.#sellersWithAccounts.add(t.seller_id);
       }
     }
-    const transfers: TransferInput[] = [];
+    // One chain per trade (one or two legs); a submission never splits a chain.
+    const chains: TransferInput[][] = [];
     for (const t of trades) {
       const net = t.total_fen - t.refunded_fen - t.fee_fen;
       const legs: TransferInput[] = [];
@@ -191,15 +192,24 @@ export class Escrow {
       legs.forEach((leg, i) => {
         if (i < legs.length - 1) leg.flags = TransferFlags.linked;
       });
-      transfers.push(...legs);
+      chains.push(legs);
     }
-    for (let i = 0; i < transfers.length; i += limits.submissionEventsMax) {
-      // A chain is two events; a submission boundary never falls inside one (the max is even).
-      const chunk = transfers.slice(i, i + limits.submissionEventsMax);
-      const results = await this.ledger.createTransfers(chunk);
-      results.forEach((r, j) => {
-        if (r !== 'ok' && r !== 'exists') throw new Error(`invariant: release ${chunk[j]?.id}: ${r}`);
-      });
+    for (let i = 0; i < chains.length; ) {
+      const submission: TransferInput[][] = [];
+      let events = 0;
+      while (i < chains.length && events + (chains[i]?.length ?? 0) <= limits.submissionEventsMax) {
+        const chain = chains[i++] as TransferInput[];
+        submission.push(chain);
+        events += chain.length;
+      }
+      const results = await this.ledger.createTransfers(submission.flat());
+      let at = 0;
+      for (const chain of submission) {
+        const outcome = results.slice(at, at + chain.length);
+        at += chain.length;
+        // Retried after a crash or raced by a second releaser: the chain exists, which is the point.
+        if (!chainCommitted(outcome)) throw new Error(`invariant: release ${chain[0]?.id}: ${outcome.join(', ')}`);
+      }
     }
     const now = this.#now();
     const finished = trades.map((t) =>

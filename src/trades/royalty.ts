@@ -4,7 +4,7 @@ import { u128FromUuid } from '../core/ids.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
-import { type Ledger, TransferFlags, type TransferInput } from '../ledger/index.ts';
+import { chainCommitted, type Ledger, TransferFlags, type TransferInput } from '../ledger/index.ts';
 import { cnyLedger } from '../members/index.ts';
 import { TradeError } from './errors.ts';
 import { EscrowTransferCode, unsettledAccountOf } from './escrow-books.ts';
@@ -179,7 +179,7 @@ export class Royalties {
       code: EscrowTransferCode.royalty,
     }));
     const results = await this.ledger.createTransfers(transfers);
-    const moved = results.every((r) => r === 'ok' || r === 'exists');
+    const moved = chainCommitted(results);
     const done = await this.db.transaction(async (tx) => {
       const [locked] = await tx.query<RoyaltyRow>(
         'select * from royalties where trade_no = $1 and out_request_no = $2 for update',

@@ -4,7 +4,7 @@ import type { Db, Queryable } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, minFen } from '../core/money.ts';
 import { beijingTime, dateFromNs } from '../core/time.ts';
-import { type Ledger, TransferFlags, type TransferInput } from '../ledger/index.ts';
+import { chainCommitted, type Ledger, TransferFlags, type TransferInput } from '../ledger/index.ts';
 import { cnyLedger } from '../members/index.ts';
 import { TradeError } from './errors.ts';
 import { EscrowTransferCode, escrowAccounts, unsettledAccountOf } from './escrow-books.ts';
@@ -224,8 +224,7 @@ export class Settlements {
     });
     if (legs.length > 0) {
       const results = await this.ledger.createTransfers(legs);
-      for (const r of results)
-        if (r !== 'ok' && r !== 'exists') throw new Error(`invariant: settlement ${s.settlement_no}: ${r}`);
+      if (!chainCommitted(results)) throw new Error(`invariant: settlement ${s.settlement_no}: ${results.join(', ')}`);
     }
     const [done] = await this.db.query<SettlementRow>(
       `update settlements set status = 'SETTLED', settled_at = coalesce(settled_at, $2)

@@ -9,6 +9,7 @@ import {
   type Account,
   type AccountInput,
   AccountFlags as AF,
+  chainCommitted,
   TransferFlags as TF,
   type TransferInput,
 } from '../../src/ledger/index.ts';
@@ -152,6 +153,25 @@ describe('two-phase transfers', () => {
 });
 
 describe('linked chains', () => {
+  it('tells a replayed chain (committed before) from a failed one', async () => {
+    const [funding, wallet, shop] = (await accounts(0, AF.debitsMustNotExceedCredits, 0)) as [bigint, bigint, bigint];
+    const chain = [transfer(funding, wallet, 10n, { flags: TF.linked }), transfer(wallet, shop, 4n)];
+    const first = await ledger().createTransfers(chain);
+    expect(chainCommitted(first)).toBe(true);
+    // Submitted again, twice at once: it fails on its first existing leg, and is committed.
+    const [again, racing] = await Promise.all([ledger().createTransfers(chain), ledger().createTransfers(chain)]);
+    expect(again).toEqual(['exists', 'linked_event_failed']);
+    expect(chainCommitted(again)).toBe(true);
+    expect(chainCommitted(racing ?? [])).toBe(true);
+    expect(await balances(shop)).toEqual([0n, 0n, 0n, 4n]);
+    // A chain that fails for a reason of its own is not committed.
+    const broken = await ledger().createTransfers([
+      transfer(funding, wallet, 1n, { flags: TF.linked }),
+      transfer(wallet, shop, 100n),
+    ]);
+    expect(chainCommitted(broken)).toBe(false);
+  });
+
   it('rolls back every leg of a chain when one leg fails, balances included', async () => {
     // Proves: all-or-nothing; earlier legs report linked_event_failed and moved nothing.
     const [funding, wallet, shop] = (await accounts(0, AF.debitsMustNotExceedCredits, 0)) as [bigint, bigint, bigint];
