@@ -310,7 +310,19 @@ async function exec(w: World, c: Cmd): Promise<'done' | 'skip'> {
     return 'done';
   }
   if (c.k === 'together') {
-    const results = await Promise.allSettled(c.cmds.map((x) => exec(w, x)));
+    const picked = await Promise.all(c.cmds.map((x) => (x.k === 'next' ? choose(w, x) : x)));
+    // Known bugs 1 and 3 are reached by races too: two requests, a request racing a refusal, an
+    // agreement racing a dispute.
+    const has = (k: Cmd['k']) => picked.some((x) => x.k === k);
+    const chosen = avoidKnownBugs
+      ? picked.filter(
+          (x, i) =>
+            !(x.k === 'agree' && has('dispute')) &&
+            !(x.k === 'request' && (has('refuse') || picked.findIndex((y) => y.k === 'request') !== i)),
+        )
+      : picked;
+    const results = await Promise.allSettled(chosen.map((x) => exec(w, x)));
+    w.log.push(`  at once: ${chosen.map((x, i) => `${describeCmd(x)} → ${outcomeOf(results[i])}`).join('; ')}`);
     for (const r of results) if (r.status === 'rejected') refusal(r.reason);
     return 'done';
   }
@@ -395,6 +407,11 @@ async function exec(w: World, c: Cmd): Promise<'done' | 'skip'> {
       return 'done';
     }
   }
+}
+
+function outcomeOf(r: PromiseSettledResult<string> | undefined): string {
+  if (r?.status === 'fulfilled') return r.value;
+  return r?.reason instanceof TradeError ? `refused ${r.reason.code}` : `THREW ${String(r?.reason)}`;
 }
 
 /** Picks, by `r`, one of the moves the parties of the trade could make in its present state. */
@@ -788,6 +805,7 @@ describe('escrow trades under concurrency', () => {
     );
     expect(refused).toEqual([]);
     expect(ok.map((v) => v.status)).toEqual(Array(5).fill('TRADE_FINISHED'));
+    expect((await tradeRow(p, tradeNo)).status).toBe('TRADE_FINISHED');
     // 12_345 less 3.33% (411.0885 → 411 fen).
     expect(await balanceOf(p, unsettledAccountOf(w.shop.sellerId))).toBe(12_345n - 411n);
     await checkBooks(w);
@@ -869,8 +887,8 @@ describe('escrow trades under concurrency', () => {
         ]),
       ),
     );
-    // A split that lost the race may still be PROCESSING when it answers; the money moved once.
     expect(same.refused).toEqual([]);
+    expect(same.ok.map((v) => v.status)).toEqual(Array(5).fill('SUCCESS'));
     expect(await balanceOf(p, r1.wallet)).toBe(1_980n);
     expect(await balanceOf(p, r2.wallet)).toBe(990n);
     // 99.00 − 29.70 = 69.30 left: of four 25.00 splits at most two fit.
@@ -907,5 +925,124 @@ describe('escrow trades under concurrency', () => {
     expect(refunds.refused.filter((code) => code === 'CASE_ALREADY_OPEN')).toHaveLength(3);
     await checkBooks(w);
     await wrapUp(w);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Known bugs the properties found. Each test states the behaviour that should hold and fails
+// today (`it.fails`); when a fix lands, the test reports so: turn it into a plain `it`, and drop
+// its avoidance from the random runs (`avoidKnownBugs`).
+
+describe('known bugs (expected to fail until fixed)', () => {
+  // Also: two refund requests at once before shipment (the first is REFUNDING, which does not
+  // raise case_open while its refund is paid outside the transaction) hit the same raw violation.
+  it.fails('1: a second refund request while a refused case is not over answers CASE_ALREADY_OPEN', async () => {
+    const w = await raceWorld();
+    const p = w.p;
+    const tradeNo = await shippedTrade(w, 1_000);
+    const actor = buyerOf(w, tradeNo);
+    const c = await p.afterSale.requestRefund(actor, { tradeNo }, { amount: '5.00', reason: 'x' });
+    await p.afterSale.refuse(w.shop.seller, c.caseNo, 'no');
+    // Today: a raw unique violation of refund_cases_one_open (SQLSTATE 23505), not a TradeError.
+    const error = await p.afterSale.requestRefund(actor, { tradeNo }, { amount: '5.00', reason: 'again' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(TradeError);
+  });
+
+  it.fails('2: a ruling for the buyer while the goods are on their way back finishes', async () => {
+    const w = await raceWorld();
+    const p = w.p;
+    const tradeNo = await shippedTrade(w, 2_000);
+    const actor = buyerOf(w, tradeNo);
+    const c = await p.afterSale.requestRefund(actor, { tradeNo }, { amount: '8.00', reason: 'x', needReturn: true });
+    const d = await p.afterSale.openDispute(actor, { tradeNo }, { reason: 'y' });
+    await p.afterSale.agree(w.shop.seller, c.caseNo); // WAIT_BUYER_RETURN_GOODS, the dispute still open
+    // Today: the award is refunded, then `invariant: refund case cannot go from
+    // WAIT_BUYER_RETURN_GOODS to REFUNDING`; the dispute stays RULING and the trade never releases.
+    const ruled = await p.afterSale.rule(w.shop.operator, d.disputeNo, { decision: 'BUYER' });
+    expect(ruled.status).toBe('RULED_FOR_BUYER');
+  });
+
+  it.fails('3: a ruling for less than the case the seller already paid does not stay RULING', async () => {
+    const w = await raceWorld();
+    const p = w.p;
+    const tradeNo = await shippedTrade(w, 2_000);
+    const actor = buyerOf(w, tradeNo);
+    const c = await p.afterSale.requestRefund(actor, { tradeNo }, { amount: '8.00', reason: 'x' });
+    const d = await p.afterSale.openDispute(actor, { tradeNo }, { reason: 'y' });
+    await p.afterSale.agree(w.shop.seller, c.caseNo); // pays the case: 8.00 refunded
+    // Today: RULING, then the award's refund under `case-<case_no>` with 3.00 ≠ 8.00 answers
+    // CONTEXT_INCONSISTENT; every sweep retries and fails; case_open stays up, the trade never releases.
+    await p.afterSale.rule(w.shop.operator, d.disputeNo, { decision: 'BUYER', awardAmount: '3.00' }).catch(refusal);
+    clock.advanceMs(20 * day);
+    await p.afterSale.sweep();
+    await p.escrow.sweep();
+    expect((await p.afterSale.getDispute(w.shop.operator, d.disputeNo)).status).not.toBe('RULING');
+    expect((await tradeRow(p, tradeNo)).status).toBe('TRADE_FINISHED');
+  });
+
+  it.fails('4: a ruling for the seller does not release a trade whose returned goods await the seller', async () => {
+    const w = await raceWorld();
+    const p = w.p;
+    const tradeNo = await shippedTrade(w, 2_000);
+    const actor = buyerOf(w, tradeNo);
+    const c = await p.afterSale.requestRefund(actor, { tradeNo }, { amount: '8.00', reason: 'x', needReturn: true });
+    const d = await p.afterSale.openDispute(actor, { tradeNo }, { reason: 'y' });
+    await p.afterSale.agree(w.shop.seller, c.caseNo);
+    await p.afterSale.returnGoods(actor, c.caseNo, { company: 'YTO', trackingNo: 'Y1' });
+    // The case cannot close from WAIT_SELLER_CONFIRM_GOODS, yet the ruling drops the case flag.
+    await p.afterSale.rule(w.shop.operator, d.disputeNo, { decision: 'SELLER' });
+    expect((await tradeRow(p, tradeNo)).case_open).toBe(true);
+    clock.advanceMs(11 * day);
+    await p.escrow.sweep();
+    // Today: released to the seller; receiving the goods then answers TRADE_HAS_FINISHED and the
+    // buyer, goods returned, gets nothing.
+    expect((await p.afterSale.receiveReturn(w.shop.seller, c.caseNo)).status).toBe('REFUND_SUCCESS');
+  });
+});
+
+describe('replays after a crash move money once and record it', () => {
+  it('a release left RELEASING (crash after the ledger) is finished by the sweep', async () => {
+    const w = await raceWorld({ feeBps: 100 });
+    const p = w.p;
+    const tradeNo = await shippedTrade(w, 10_000);
+    await p.escrow.confirmReceipt(buyerOf(w, tradeNo), { tradeNo });
+    // As if the process died between the ledger and the last statement of the release.
+    await p.db.query(`update trades set status = 'RELEASING' where trade_no = $1`, [tradeNo]);
+    clock.advanceMs(120_000);
+    // The replayed chain answers [exists, linked_event_failed]: committed (fixed in 7f9824f).
+    await p.escrow.sweep();
+    expect((await tradeRow(p, tradeNo)).status).toBe('TRADE_FINISHED');
+  });
+
+  it('a split left PROCESSING (crash after the ledger) is recorded SUCCESS by the sweep', async () => {
+    const w = await raceWorld({ feeBps: 100 });
+    const p = w.p;
+    const tradeNo = await shippedTrade(w, 10_000);
+    await p.escrow.confirmReceipt(buyerOf(w, tradeNo), { tradeNo });
+    const [r1, r2] = w.receivers;
+    if (!r1 || !r2) throw new Error('receivers');
+    await p.royalties.settle(
+      w.shop.appId,
+      { tradeNo },
+      {
+        outRequestNo: 's1',
+        parameters: [
+          { transIn: r1.userId, amountPercentage: '20' },
+          { transIn: r2.userId, amountPercentage: '10' },
+        ],
+      },
+    );
+    // As if the process died between the ledger and the record of the split.
+    await p.db.query(`update royalties set status = 'PROCESSING' where trade_no = $1`, [tradeNo]);
+    await p.db.query('update trades set royalty_fen = 0, royalty_reserved_fen = 2970 where trade_no = $1', [tradeNo]);
+    clock.advanceMs(120_000);
+    await p.royalties.sweep();
+    // Before 7f9824f the replay was recorded FAILED with royalty_fen 0 while the receivers held 29.70.
+    const [row] = await p.db.query<{ status: string }>('select status from royalties where trade_no = $1', [tradeNo]);
+    expect(row?.status).toBe('SUCCESS');
+    expect((await tradeRow(p, tradeNo)).royalty_fen).toBe(2_970n);
   });
 });
