@@ -142,7 +142,9 @@ export class AfterSale {
       const trade = await tradeFor(tx, actor, key, true);
       requireActor(actor, trade, 'buyer');
       if (!trade.escrow || !inEscrow.includes(trade.status)) throw new TradeError('TRADE_STATUS_ERROR');
-      if (trade.case_open) throw new TradeError('CASE_ALREADY_OPEN');
+      // Any case not over counts (a refused one, one being paid), as the one-open-case index does.
+      if (trade.case_open || (await this.#unfinishedCase(tx, trade.trade_no)))
+        throw new TradeError('CASE_ALREADY_OPEN');
       if (refundable(trade) < amount) throw new TradeError('REFUND_AMT_NOT_EQUAL_TOTAL');
       const beforeShipment = trade.status === 'WAIT_SELLER_SEND_GOODS';
       const status: CaseStatus = beforeShipment ? 'REFUNDING' : 'WAIT_SELLER_AGREE';
@@ -253,6 +255,9 @@ export class AfterSale {
       const trade = await this.#tradeOf(tx, actor, c.trade_no, true);
       requireActor(actor, trade, party);
       const locked = await this.#case(tx, caseNo, true);
+      // A dispute freezes its case: the ruling decides how it ends.
+      if (await this.#openDispute(tx, trade.trade_no))
+        throw new TradeError('CASE_STATUS_ERROR', 'a dispute is open; the platform rules on the case');
       const to = next(locked);
       if (!to) throw new TradeError('CASE_STATUS_ERROR', `the case is ${locked.status}`);
       const moved = await this.#caseTo(tx, trade, locked, to, actorName(actor), sets);
@@ -614,6 +619,14 @@ export class AfterSale {
       [tradeNo],
     );
     return row?.sum ?? 0n;
+  }
+
+  async #unfinishedCase(q: Queryable, tradeNo: string): Promise<boolean> {
+    const rows = await q.query(
+      `select 1 from refund_cases where trade_no = $1 and status not in ('REFUND_SUCCESS', 'REFUND_CLOSED')`,
+      [tradeNo],
+    );
+    return rows.length > 0;
   }
 
   async #openDispute(q: Queryable, tradeNo: string): Promise<boolean> {

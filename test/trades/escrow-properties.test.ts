@@ -42,12 +42,6 @@ const clock = new ManualClock();
 const platform = usePlatform({ clock });
 
 const TRADES = 3;
-/**
- * The known bugs (see the `known bugs` tests below) are avoided by the random runs, which would
- * otherwise stop at them every time: no second refund request while a refused case is not over,
- * no seller agreeing to a case while its dispute is open. ESCROW_PROPERTY_KNOWN_BUGS=1 lifts it.
- */
-const avoidKnownBugs = !process.env.ESCROW_PROPERTY_KNOWN_BUGS;
 const BUYERS = 2;
 const inEscrow = ['WAIT_SELLER_SEND_GOODS', 'WAIT_BUYER_CONFIRM_GOODS'];
 const activeCase = ['WAIT_SELLER_AGREE', 'WAIT_BUYER_RETURN_GOODS', 'WAIT_SELLER_CONFIRM_GOODS', 'REFUNDING'];
@@ -311,16 +305,7 @@ async function exec(w: World, c: Cmd): Promise<'done' | 'skip'> {
   }
   if (c.k === 'together') {
     const picked = await Promise.all(c.cmds.map((x) => (x.k === 'next' ? choose(w, x) : x)));
-    // Known bugs 1 and 3 are reached by races too: two requests, a request racing a refusal, an
-    // agreement racing a dispute.
-    const has = (k: Cmd['k']) => picked.some((x) => x.k === k);
-    const chosen = avoidKnownBugs
-      ? picked.filter(
-          (x, i) =>
-            !(x.k === 'agree' && has('dispute')) &&
-            !(x.k === 'request' && (has('refuse') || picked.findIndex((y) => y.k === 'request') !== i)),
-        )
-      : picked;
+    const chosen = picked;
     const results = await Promise.allSettled(chosen.map((x) => exec(w, x)));
     w.log.push(`  at once: ${chosen.map((x, i) => `${describeCmd(x)} → ${outcomeOf(results[i])}`).join('; ')}`);
     for (const r of results) if (r.status === 'rejected') refusal(r.reason);
@@ -343,7 +328,6 @@ async function exec(w: World, c: Cmd): Promise<'done' | 'skip'> {
       return 'done';
     case 'request': {
       const row = await tradeRow(p, tradeNo);
-      if (avoidKnownBugs && !row.case_open && (await caseOf(p, tradeNo, true))) return 'skip';
       const amount = share(row.total_fen - row.refunded_fen, c.pct);
       await p.afterSale.requestRefund(
         buyer.actor,
@@ -396,7 +380,6 @@ async function exec(w: World, c: Cmd): Promise<'done' | 'skip'> {
     default: {
       const caseNo = await caseOf(p, tradeNo);
       if (!caseNo) return 'skip';
-      if (c.k === 'agree' && avoidKnownBugs && (await disputeOf(p, tradeNo, true))) return 'skip';
       if (c.k === 'agree') await p.afterSale.agree(shop.seller, caseNo);
       else if (c.k === 'refuse') await p.afterSale.refuse(shop.seller, caseNo, 'it was fine');
       else if (c.k === 'returnGoods')
@@ -929,77 +912,66 @@ describe('escrow trades under concurrency', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Known bugs the properties found. Each test states the behaviour that should hold and fails
-// today (`it.fails`); when a fix lands, the test reports so: turn it into a plain `it`, and drop
-// its avoidance from the random runs (`avoidKnownBugs`).
+// Rules the properties found missing (fixed since): one unfinished case per trade, answered as
+// CASE_ALREADY_OPEN; a dispute freezes its case, so the ruling alone decides how it ends.
 
-describe('known bugs (expected to fail until fixed)', () => {
-  // Also: two refund requests at once before shipment (the first is REFUNDING, which does not
-  // raise case_open while its refund is paid outside the transaction) hit the same raw violation.
-  it.fails('1: a second refund request while a refused case is not over answers CASE_ALREADY_OPEN', async () => {
+describe('after-sale rules the random runs found', () => {
+  it('a second refund request while a refused case is not over answers CASE_ALREADY_OPEN', async () => {
     const w = await raceWorld();
     const p = w.p;
     const tradeNo = await shippedTrade(w, 1_000);
     const actor = buyerOf(w, tradeNo);
     const c = await p.afterSale.requestRefund(actor, { tradeNo }, { amount: '5.00', reason: 'x' });
     await p.afterSale.refuse(w.shop.seller, c.caseNo, 'no');
-    // Today: a raw unique violation of refund_cases_one_open (SQLSTATE 23505), not a TradeError.
     const error = await p.afterSale.requestRefund(actor, { tradeNo }, { amount: '5.00', reason: 'again' }).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(TradeError);
+    expect((error as TradeError).code).toBe('CASE_ALREADY_OPEN');
   });
 
-  it.fails('2: a ruling for the buyer while the goods are on their way back finishes', async () => {
+  it('while a dispute is open its case is frozen; a ruling for the buyer (for less) pays and ends both', async () => {
     const w = await raceWorld();
     const p = w.p;
     const tradeNo = await shippedTrade(w, 2_000);
     const actor = buyerOf(w, tradeNo);
     const c = await p.afterSale.requestRefund(actor, { tradeNo }, { amount: '8.00', reason: 'x', needReturn: true });
     const d = await p.afterSale.openDispute(actor, { tradeNo }, { reason: 'y' });
-    await p.afterSale.agree(w.shop.seller, c.caseNo); // WAIT_BUYER_RETURN_GOODS, the dispute still open
-    // Today: the award is refunded, then `invariant: refund case cannot go from
-    // WAIT_BUYER_RETURN_GOODS to REFUNDING`; the dispute stays RULING and the trade never releases.
-    const ruled = await p.afterSale.rule(w.shop.operator, d.disputeNo, { decision: 'BUYER' });
+    for (const move of [
+      () => p.afterSale.agree(w.shop.seller, c.caseNo),
+      () => p.afterSale.refuse(w.shop.seller, c.caseNo, 'no'),
+      () => p.afterSale.withdraw(actor, c.caseNo),
+    ]) {
+      const error = await move().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((error as TradeError).code).toBe('CASE_STATUS_ERROR');
+    }
+    const ruled = await p.afterSale.rule(w.shop.operator, d.disputeNo, { decision: 'BUYER', awardAmount: '3.00' });
     expect(ruled.status).toBe('RULED_FOR_BUYER');
-  });
-
-  it.fails('3: a ruling for less than the case the seller already paid does not stay RULING', async () => {
-    const w = await raceWorld();
-    const p = w.p;
-    const tradeNo = await shippedTrade(w, 2_000);
-    const actor = buyerOf(w, tradeNo);
-    const c = await p.afterSale.requestRefund(actor, { tradeNo }, { amount: '8.00', reason: 'x' });
-    const d = await p.afterSale.openDispute(actor, { tradeNo }, { reason: 'y' });
-    await p.afterSale.agree(w.shop.seller, c.caseNo); // pays the case: 8.00 refunded
-    // Today: RULING, then the award's refund under `case-<case_no>` with 3.00 ≠ 8.00 answers
-    // CONTEXT_INCONSISTENT; every sweep retries and fails; case_open stays up, the trade never releases.
-    await p.afterSale.rule(w.shop.operator, d.disputeNo, { decision: 'BUYER', awardAmount: '3.00' }).catch(refusal);
+    expect((await p.afterSale.getCase(actor, c.caseNo)).status).toBe('REFUND_SUCCESS');
+    expect((await tradeRow(p, tradeNo)).refunded_fen).toBe(300n);
     clock.advanceMs(20 * day);
     await p.afterSale.sweep();
     await p.escrow.sweep();
-    expect((await p.afterSale.getDispute(w.shop.operator, d.disputeNo)).status).not.toBe('RULING');
     expect((await tradeRow(p, tradeNo)).status).toBe('TRADE_FINISHED');
   });
 
-  it.fails('4: a ruling for the seller does not release a trade whose returned goods await the seller', async () => {
+  it('a ruling for the seller closes the frozen case; the trade releases after the grace period', async () => {
     const w = await raceWorld();
     const p = w.p;
     const tradeNo = await shippedTrade(w, 2_000);
     const actor = buyerOf(w, tradeNo);
     const c = await p.afterSale.requestRefund(actor, { tradeNo }, { amount: '8.00', reason: 'x', needReturn: true });
     const d = await p.afterSale.openDispute(actor, { tradeNo }, { reason: 'y' });
-    await p.afterSale.agree(w.shop.seller, c.caseNo);
-    await p.afterSale.returnGoods(actor, c.caseNo, { company: 'YTO', trackingNo: 'Y1' });
-    // The case cannot close from WAIT_SELLER_CONFIRM_GOODS, yet the ruling drops the case flag.
     await p.afterSale.rule(w.shop.operator, d.disputeNo, { decision: 'SELLER' });
-    expect((await tradeRow(p, tradeNo)).case_open).toBe(true);
-    clock.advanceMs(11 * day);
+    expect((await p.afterSale.getCase(actor, c.caseNo)).status).toBe('REFUND_CLOSED');
+    expect((await tradeRow(p, tradeNo)).case_open).toBe(false);
+    clock.advanceMs(20 * day);
     await p.escrow.sweep();
-    // Today: released to the seller; receiving the goods then answers TRADE_HAS_FINISHED and the
-    // buyer, goods returned, gets nothing.
-    expect((await p.afterSale.receiveReturn(w.shop.seller, c.caseNo)).status).toBe('REFUND_SUCCESS');
+    expect((await tradeRow(p, tradeNo)).status).toBe('TRADE_FINISHED');
   });
 });
 
