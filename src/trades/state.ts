@@ -23,7 +23,8 @@
  *   RELEASING --> TRADE_FINISHED: released to the seller, less the fee
  * ```
  *
- * Refund cases (a buyer's refund request on a shipped escrow trade):
+ * Refund cases (a buyer's refund request on an escrow trade; at most one unfinished per trade;
+ * while a dispute is open on the trade, only its ruling moves the case):
  *
  * ```mermaid
  * stateDiagram-v2
