@@ -49,8 +49,10 @@ export const limits = {
   escrowFeeBpsDefault: 60,
   /** Trades one release round claims and releases in one ledger submission (two transfers each). */
   escrowReleaseBatchMax: 2000,
-  /** Contracts (app → escrow terms) one process remembers, and for how long. */
+  /** How long one process trusts its copy of an app's escrow contract (another may change it). */
   escrowContractCacheMs: 5_000,
+  /** Apps whose escrow contract one process remembers. */
+  escrowContractCacheMax: 10_000,
   /** The compensation fund's first capital, moved from platform funding when it is created (fen). */
   compensationFundCapitalFen: 100_000_000,
   /** How often the settlement job merges each seller's released money into one payout. */

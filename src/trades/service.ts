@@ -85,7 +85,7 @@ export class Trades {
     const hit = this.#contracts.get(appId);
     if (hit && performance.now() - hit.readAtMs < limits.escrowContractCacheMs) return hit.contract;
     const contract = (await contractOf(this.db, appId)) ?? defaultContract;
-    if (this.#contracts.size >= limits.gatewayAppCacheMax) this.#contracts.clear();
+    if (this.#contracts.size >= limits.escrowContractCacheMax) this.#contracts.clear();
     this.#contracts.set(appId, { contract, readAtMs: performance.now() });
     return contract;
   }
