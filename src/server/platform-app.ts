@@ -11,6 +11,7 @@ import { registerApi } from './api.ts';
 import { buildApp } from './app.ts';
 import { registerBills } from './bills.ts';
 import { registerCashier } from './cashier.ts';
+import { registerChannelsApi } from './channels-api.ts';
 import type { Metrics } from './metrics.ts';
 
 const appCacheOptions = { max: limits.gatewayAppCacheMax, ttlMs: limits.gatewayAppCacheMs };
@@ -21,6 +22,9 @@ export interface PlatformAppOptions {
   metrics?: Metrics;
   /** Where buyers reach this server (QR codes point there); known once it listens. */
   publicUrl: () => string;
+  /** Bearer tokens of the operators' and the regulator's APIs (`/ops/v1`, `/regulator/v1`); unset: closed. */
+  operatorToken?: string | undefined;
+  regulatorToken?: string | undefined;
 }
 
 /**
@@ -58,6 +62,16 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
   await registerCashier(app, { trades, members, signReturn: (params) => signNotification(params, key.privateKey) });
   await registerBills(app, platform);
   await registerApi(app, { wallet: platform.wallet });
+  // Banks call back and send browsers to where this server listens.
+  platform.channels.publicUrl = options.publicUrl;
+  await registerChannelsApi(app, {
+    channels: platform.channels,
+    wallet: platform.wallet,
+    reconciler: platform.reconciler,
+    reserves: platform.reserves,
+    operatorToken: options.operatorToken ?? process.env.PAYBAO_OPERATOR_TOKEN,
+    regulatorToken: options.regulatorToken ?? process.env.PAYBAO_REGULATOR_TOKEN,
+  });
   return app;
 }
 
