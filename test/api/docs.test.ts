@@ -43,6 +43,14 @@ describe('/docs', () => {
         'POST /api/v1/transfers',
         'POST /api/v1/payment-codes',
         'GET /api/v1/trades/{tradeNo}',
+        // The channels (src/server/channels-api.ts).
+        'GET /api/v1/banks',
+        'GET /api/v1/cards',
+        'POST /api/v1/cards',
+        'POST /api/v1/cards/{cardId}/confirm',
+        'POST /api/v1/topups',
+        'POST /api/v1/withdrawals',
+        'GET /api/v1/channel-orders/{orderNo}',
       ].sort(),
     );
 
