@@ -4,6 +4,7 @@ import { loadConfig } from '../config.ts';
 import { appsCommand } from './apps.ts';
 import { bankSimCommand } from './bank-sim.ts';
 import { benchCommand } from './bench.ts';
+import { reconcileCommand, reportCommand } from './channels.ts';
 import { ledgerCommand } from './ledger.ts';
 import { migrateCommand } from './migrate.ts';
 import { smsCommand } from './sms.ts';
@@ -22,7 +23,9 @@ const program = new Command('paybao')
   .addCommand(appsCommand())
   .addCommand(smsCommand())
   .addCommand(bankSimCommand())
-  .addCommand(benchCommand());
+  .addCommand(benchCommand())
+  .addCommand(reconcileCommand())
+  .addCommand(reportCommand());
 
 try {
   await program.parseAsync(process.argv);
