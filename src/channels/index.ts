@@ -10,6 +10,7 @@ export {
 } from './adapter.ts';
 export type { CardView } from './cards.ts';
 export { type ChannelBankConfig, channelBanksFromEnv, defaultChannelBanks } from './config.ts';
+export { DailyChannelWork } from './daily.ts';
 export { ChannelError, type ChannelErrorCode, channelErrors, isChannelError } from './errors.ts';
 export { ChannelAccountCode, ChannelTransferCode } from './ledger-codes.ts';
 export { channelsMigrations } from './migrations.ts';

@@ -165,4 +165,6 @@ export const limits = {
   reconConcurrencyMax: 8,
   /** When the server's daily reconciliation runs: minutes after Beijing midnight, for the day before. */
   reconDailyAtMinute: 90,
+  /** How often the server checks whether the daily reconciliation and reserve report are due. */
+  channelDailyTickMs: 60_000,
 } as const;

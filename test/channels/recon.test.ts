@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { defaultChannelBanks, HttpBankAdapter } from '../../src/channels/index.ts';
+import { DailyChannelWork, defaultChannelBanks, HttpBankAdapter } from '../../src/channels/index.ts';
+import { ManualClock } from '../../src/core/clock.ts';
 import { beijingTime } from '../../src/core/time.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import { openPlatform } from '../../src/platform.ts';
@@ -123,6 +124,22 @@ describe('reconciliation', () => {
     expect(rate.lossCount).toBe(1);
     expect(rate.losses).toBe(amount.paybaoAmount);
     expect(await verifyLedger(platform.db)).toEqual([]);
+  });
+
+  it('runs the daily reconciliation and reserve report once, when due', async () => {
+    const { platform } = world();
+    const midnight = Date.parse(`${today()}T00:00:00Z`) - 8 * 3_600_000;
+    const clock = new ManualClock(midnight + 30 * 60_000);
+    const daily = new DailyChannelWork(platform.db, clock, platform.channels, platform.reconciler, platform.reserves);
+    expect(await daily.tick()).toEqual([]);
+    clock.advanceMs(2 * 3_600_000);
+    const runs = await daily.tick();
+    const yesterday = beijingTime(new Date(midnight - 1)).slice(0, 10);
+    expect(runs.map((r) => `${r.bank} ${r.date}`)).toEqual(['ICBC', 'CMB', 'ABC'].map((b) => `${b} ${yesterday}`));
+    expect(await daily.tick()).toEqual([]);
+    const reports = await platform.db.query<{ report: string }>('select report from reserve_reports');
+    expect(reports.length).toBe(1);
+    expect(JSON.parse(reports[0]?.report ?? '{}')).toMatchObject({ currency: 'CNY' });
   });
 
   it('runs as `paybao reconcile` and `paybao report loss-rate` from the command line', async () => {
