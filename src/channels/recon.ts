@@ -169,6 +169,9 @@ export class Reconciler {
     if (sameStatus(order, line.status)) return 'matched';
     const live = await this.#channels.adapter(bank).query(order.order_no);
     const truth = live.kind === 'ok' ? live.value.status : 'unanswered';
+    // A line still PROCESSING is a snapshot taken while the order was open; the bank's answer
+    // now, agreeing with Paybao, is the end of that order (an expired gateway page, say).
+    if (line.status === 'PROCESSING' && truth === order.status) return 'matched';
     const detail = `statement ${line.status}, Paybao ${order.status}, bank query ${truth}`;
     return this.#queue(bank, date, order.order_no, 'status_mismatch', order, line, detail);
   }

@@ -14,6 +14,7 @@ import {
   verifyBooks,
 } from '../../src/banksim/index.ts';
 import { type ChannelBankConfig, defaultChannelBanks } from '../../src/channels/index.ts';
+import type { Clock } from '../../src/core/clock.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import { openPlatform, type Platform } from '../../src/platform.ts';
 import { buildPlatformApp } from '../../src/server/platform-app.ts';
@@ -36,8 +37,15 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function startWorld(options: { sim?: BankSimConfig; requestTimeoutMs?: number } = {}): Promise<World> {
-  const sim = await startBankSim({ port: 0, config: options.sim ?? defaultConfig() });
+export interface WorldOptions {
+  sim?: BankSimConfig;
+  /** The simulator's clock (to expire unpaid gateway orders without waiting 30 minutes). */
+  simClock?: Clock;
+  requestTimeoutMs?: number;
+}
+
+export async function startWorld(options: WorldOptions = {}): Promise<World> {
+  const sim = await startBankSim({ port: 0, config: options.sim ?? defaultConfig(), clock: options.simClock });
   const banks: ChannelBankConfig[] = defaultChannelBanks(sim.url).map((b) => ({
     ...b,
     requestTimeoutMs: options.requestTimeoutMs ?? 3_000,
@@ -60,7 +68,7 @@ export async function startWorld(options: { sim?: BankSimConfig; requestTimeoutM
 }
 
 /** One world per test file; after every test the platform's ledger and the bank's books balance. */
-export function useWorld(options: { sim?: BankSimConfig; requestTimeoutMs?: number } = {}): () => World {
+export function useWorld(options: WorldOptions = {}): () => World {
   let world: World | undefined;
   beforeAll(async () => {
     world = await startWorld(options);
