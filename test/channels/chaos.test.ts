@@ -23,6 +23,8 @@ import { bankBalance, key, newUser, payOnPage, setFaults, smsCode, useWorld, typ
 const ops = Number(process.env.CHAOS_OPS || 600);
 const usersPerBank = 6;
 const concurrency = 8;
+/** Generous: the machine may be shared; a 10,000-operation run takes minutes. */
+const timeoutMs = 60_000 + ops * 150;
 const seed = 20261128;
 const faults = {
   seed,
@@ -101,145 +103,151 @@ async function settlement(w: World, bank: string): Promise<bigint> {
 }
 
 describe('chaos', () => {
-  it(`${ops} channel operations with timeouts, duplicate callbacks and bad statements end terminal, agreed and balanced`, async () => {
-    const w = world();
-    const { platform } = w;
-    const people = await actors(w);
-    const settlementsBefore = new Map<string, bigint>();
-    for (const bank of ['ICBC', 'CMB', 'ABC']) settlementsBefore.set(bank, await settlement(w, bank));
-    await setFaults(w, faults);
-    const random = mulberry32(seed);
-    const plan = Array.from({ length: ops }, (_, i) => {
-      const who = people[Math.floor(random() * people.length)] as Actor;
-      const r = random();
-      return { i, who, kind: r < 0.45 ? 'withhold' : r < 0.9 ? 'withdraw' : 'gateway', amount: amount(random) };
-    });
-    let next = 0;
-    const failures: unknown[] = [];
-    const worker = async () => {
-      while (next < plan.length) {
-        const step = plan[next++];
-        if (!step) break;
-        const { who } = step;
-        try {
-          if (step.kind === 'withhold') {
-            await platform.channels.topUpByCard(who.userId, {
-              cardId: who.cardId,
-              amount: step.amount,
-              idempotencyKey: key('c'),
-            });
-          } else if (step.kind === 'withdraw') {
-            await platform.channels.withdraw(who.userId, {
-              cardId: who.cardId,
-              amount: step.amount,
-              idempotencyKey: key('c'),
-            });
-          } else {
-            const order = await platform.channels.topUpByGateway(who.userId, {
-              bank: who.bank,
-              amount: step.amount,
-              idempotencyKey: key('c'),
-            });
-            // Most customers pay; some walk away (their orders expire at the bank).
-            if (order.payUrl && random() < 0.8) await payOnPage(order.payUrl, who.cardNo);
+  it(
+    `${ops} channel operations with timeouts, duplicate callbacks and bad statements end terminal, agreed and balanced`,
+    async () => {
+      const w = world();
+      const { platform } = w;
+      const people = await actors(w);
+      const settlementsBefore = new Map<string, bigint>();
+      for (const bank of ['ICBC', 'CMB', 'ABC']) settlementsBefore.set(bank, await settlement(w, bank));
+      await setFaults(w, faults);
+      const random = mulberry32(seed);
+      const plan = Array.from({ length: ops }, (_, i) => {
+        const who = people[Math.floor(random() * people.length)] as Actor;
+        const r = random();
+        return { i, who, kind: r < 0.45 ? 'withhold' : r < 0.9 ? 'withdraw' : 'gateway', amount: amount(random) };
+      });
+      let next = 0;
+      const failures: unknown[] = [];
+      const worker = async () => {
+        while (next < plan.length) {
+          const step = plan[next++];
+          if (!step) break;
+          const { who } = step;
+          try {
+            if (step.kind === 'withhold') {
+              await platform.channels.topUpByCard(who.userId, {
+                cardId: who.cardId,
+                amount: step.amount,
+                idempotencyKey: key('c'),
+              });
+            } else if (step.kind === 'withdraw') {
+              await platform.channels.withdraw(who.userId, {
+                cardId: who.cardId,
+                amount: step.amount,
+                idempotencyKey: key('c'),
+              });
+            } else {
+              const order = await platform.channels.topUpByGateway(who.userId, {
+                bank: who.bank,
+                amount: step.amount,
+                idempotencyKey: key('c'),
+              });
+              // Most customers pay; some walk away (their orders expire at the bank).
+              if (order.payUrl && random() < 0.8) await payOnPage(order.payUrl, who.cardNo);
+            }
+          } catch (error) {
+            failures.push(error);
           }
-        } catch (error) {
-          failures.push(error);
         }
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, worker));
-    // Business refusals (a short wallet) are fine; nothing else may throw.
-    expect(failures.filter((e) => (e as { code?: string }).code !== 'balance_not_enough')).toEqual([]);
+      };
+      await Promise.all(Array.from({ length: concurrency }, worker));
+      // Business refusals (a short wallet) are fine; nothing else may throw.
+      expect(failures.filter((e) => (e as { code?: string }).code !== 'balance_not_enough')).toEqual([]);
 
-    // The unpaid gateway orders expire at the bank; then the day is swept and reconciled.
-    simClock.advanceMs(31 * 60_000);
-    await platform.channels.sweep();
-    const date = beijingTime(new Date(Number(simClock.nowNs() / 1_000_000n) - 31 * 60_000)).slice(0, 10);
-    const summaries = [];
-    for (const bank of ['ICBC', 'CMB', 'ABC']) summaries.push(await platform.reconciler.run(bank, date));
-    // Whatever the faults kept open through reconciliation is asked again until the bank answers.
-    for (let round = 0; round < 20; round++) {
-      const open = await platform.db.query<{ order_no: string }>(
-        "select order_no from channel_orders where status in ('CREATED', 'IN_FLIGHT', 'UNKNOWN')",
-      );
-      if (open.length === 0) break;
-      // A gateway order first created by a resend waits its own 30 minutes for the customer.
+      // The unpaid gateway orders expire at the bank; then the day is swept and reconciled.
       simClock.advanceMs(31 * 60_000);
-      for (const { order_no } of open) await platform.channels.resolve(order_no, { waits: [20, 50] });
-    }
-    await setFaults(w, {});
+      await platform.channels.sweep();
+      const date = beijingTime(new Date(Number(simClock.nowNs() / 1_000_000n) - 31 * 60_000)).slice(0, 10);
+      const summaries = [];
+      for (const bank of ['ICBC', 'CMB', 'ABC']) summaries.push(await platform.reconciler.run(bank, date));
+      // Whatever the faults kept open through reconciliation is asked again until the bank answers.
+      for (let round = 0; round < 20; round++) {
+        const open = await platform.db.query<{ order_no: string }>(
+          "select order_no from channel_orders where status in ('CREATED', 'IN_FLIGHT', 'UNKNOWN')",
+        );
+        if (open.length === 0) break;
+        // A gateway order first created by a resend waits its own 30 minutes for the customer.
+        simClock.advanceMs(31 * 60_000);
+        for (const { order_no } of open) await platform.channels.resolve(order_no, { waits: [20, 50] });
+      }
+      await setFaults(w, {});
 
-    // Every order is terminal and agrees with the bank.
-    const orders = await platform.db.query<{
-      order_no: string;
-      bank: string;
-      kind: string;
-      status: string;
-      fail_code: string | null;
-      amount_fen: bigint;
-    }>('select order_no, bank, kind, status, fail_code, amount_fen from channel_orders');
-    expect(orders.length).toBeGreaterThan(ops * 0.9);
-    expect(orders.filter((o) => o.status !== 'SUCCESS' && o.status !== 'FAILED')).toEqual([]);
-    const disagreements: string[] = [];
-    let next2 = 0;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next2 < orders.length) {
-          const o = orders[next2++];
-          if (!o) break;
-          const answer = await platform.channels.adapter(o.bank).query(o.order_no);
-          const neverSent = o.fail_code === 'BALANCE_NOT_ENOUGH' || o.fail_code?.startsWith('BANK_REFUSED_');
-          if (answer.kind === 'refused' && neverSent) continue;
-          if (answer.kind !== 'ok') disagreements.push(`${o.order_no}: bank ${answer.kind}`);
-          else if (answer.value.status !== o.status || answer.value.amountFen !== o.amount_fen)
-            disagreements.push(`${o.order_no}: Paybao ${o.status}, bank ${answer.value.status}`);
-        }
-      }),
-    );
-    expect(disagreements).toEqual([]);
+      // Every order is terminal and agrees with the bank.
+      const orders = await platform.db.query<{
+        order_no: string;
+        bank: string;
+        kind: string;
+        status: string;
+        fail_code: string | null;
+        amount_fen: bigint;
+      }>('select order_no, bank, kind, status, fail_code, amount_fen from channel_orders');
+      expect(orders.length).toBeGreaterThan(ops * 0.9);
+      expect(orders.filter((o) => o.status !== 'SUCCESS' && o.status !== 'FAILED')).toEqual([]);
+      const disagreements: string[] = [];
+      let next2 = 0;
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next2 < orders.length) {
+            const o = orders[next2++];
+            if (!o) break;
+            const answer = await platform.channels.adapter(o.bank).query(o.order_no);
+            const neverSent = o.fail_code === 'BALANCE_NOT_ENOUGH' || o.fail_code?.startsWith('BANK_REFUSED_');
+            if (answer.kind === 'refused' && neverSent) continue;
+            if (answer.kind !== 'ok') disagreements.push(`${o.order_no}: bank ${answer.kind}`);
+            else if (answer.value.status !== o.status || answer.value.amountFen !== o.amount_fen)
+              disagreements.push(`${o.order_no}: Paybao ${o.status}, bank ${answer.value.status}`);
+          }
+        }),
+      );
+      expect(disagreements).toEqual([]);
 
-    // Per bank: ledger reserve = successful orders = what the bank's settlement account shows.
-    for (const bank of ['ICBC', 'CMB', 'ABC']) {
-      const mine = orders.filter((o) => o.bank === bank && o.status === 'SUCCESS');
-      const net = mine.reduce((sum, o) => sum + (o.kind === 'WITHDRAW' ? -o.amount_fen : o.amount_fen), 0n);
-      const [account] = await platform.ledger.lookupAccounts([reserveAccountId(bank)]);
-      expect(account ? account.debitsPosted - account.creditsPosted : 0n).toBe(net);
-      expect(account?.debitsPending ?? 0n).toBe(0n);
-      expect(account?.creditsPending ?? 0n).toBe(0n);
-      expect((await settlement(w, bank)) - (settlementsBefore.get(bank) ?? 0n)).toBe(net);
-    }
+      // Per bank: ledger reserve = successful orders = what the bank's settlement account shows.
+      for (const bank of ['ICBC', 'CMB', 'ABC']) {
+        const mine = orders.filter((o) => o.bank === bank && o.status === 'SUCCESS');
+        const net = mine.reduce((sum, o) => sum + (o.kind === 'WITHDRAW' ? -o.amount_fen : o.amount_fen), 0n);
+        const [account] = await platform.ledger.lookupAccounts([reserveAccountId(bank)]);
+        expect(account ? account.debitsPosted - account.creditsPosted : 0n).toBe(net);
+        expect(account?.debitsPending ?? 0n).toBe(0n);
+        expect(account?.creditsPending ?? 0n).toBe(0n);
+        expect((await settlement(w, bank)) - (settlementsBefore.get(bank) ?? 0n)).toBe(net);
+      }
 
-    // Every queued line is a statement fault (a line whose statement differs from the bank's truth).
-    const items = await platform.reconciler.items({ date, state: 'OPEN' });
-    const queued = summaries.reduce((sum, s) => sum + s.queued, 0);
-    expect(items.length).toBe(queued);
-    for (const item of items) {
-      const truth = await platform.channels.adapter(item.bank).query(item.orderNo);
-      if (truth.kind !== 'ok') throw new Error(`the bank does not know ${item.orderNo}`);
-      const bank = { status: truth.value.status, amount: formatAmount(truth.value.amountFen) };
-      // The line misstates the bank's own truth (or is missing), and Paybao agrees with the bank.
-      if (item.class === 'missing_at_bank') expect(item.bankStatus).toBeNull();
-      else if (item.class === 'amount_mismatch') expect(item.bankAmount).not.toBe(bank.amount);
-      else if (item.class === 'status_mismatch') expect(item.bankStatus).not.toBe(bank.status);
-      else throw new Error(`unexpected class ${item.class}: ${item.detail}`);
-      expect({ status: item.paybaoStatus, amount: item.paybaoAmount }).toEqual(bank);
-    }
-    const callbacks = await platform.db.query<{ n: bigint }>(
-      "select count(*)::bigint n from (select order_no from channel_callbacks where verdict = 'accepted' group by order_no having count(*) > 1) d",
-    );
-    console.log(
-      JSON.stringify({
-        ops,
-        orders: orders.length,
-        success: orders.filter((o) => o.status === 'SUCCESS').length,
-        settled: summaries.reduce((sum, s) => sum + s.settled, 0),
-        queued,
-        duplicateCallbacks: Number(callbacks[0]?.n ?? 0n),
-        unknownSeen: (
-          await platform.db.query("select distinct order_no from channel_order_transitions where to_status = 'UNKNOWN'")
-        ).length,
-      }),
-    );
-  });
+      // Every queued line is a statement fault (a line whose statement differs from the bank's truth).
+      const items = await platform.reconciler.items({ date, state: 'OPEN' });
+      const queued = summaries.reduce((sum, s) => sum + s.queued, 0);
+      expect(items.length).toBe(queued);
+      for (const item of items) {
+        const truth = await platform.channels.adapter(item.bank).query(item.orderNo);
+        if (truth.kind !== 'ok') throw new Error(`the bank does not know ${item.orderNo}`);
+        const bank = { status: truth.value.status, amount: formatAmount(truth.value.amountFen) };
+        // The line misstates the bank's own truth (or is missing), and Paybao agrees with the bank.
+        if (item.class === 'missing_at_bank') expect(item.bankStatus).toBeNull();
+        else if (item.class === 'amount_mismatch') expect(item.bankAmount).not.toBe(bank.amount);
+        else if (item.class === 'status_mismatch') expect(item.bankStatus).not.toBe(bank.status);
+        else throw new Error(`unexpected class ${item.class}: ${item.detail}`);
+        expect({ status: item.paybaoStatus, amount: item.paybaoAmount }).toEqual(bank);
+      }
+      const callbacks = await platform.db.query<{ n: bigint }>(
+        "select count(*)::bigint n from (select order_no from channel_callbacks where verdict = 'accepted' group by order_no having count(*) > 1) d",
+      );
+      console.log(
+        JSON.stringify({
+          ops,
+          orders: orders.length,
+          success: orders.filter((o) => o.status === 'SUCCESS').length,
+          settled: summaries.reduce((sum, s) => sum + s.settled, 0),
+          queued,
+          duplicateCallbacks: Number(callbacks[0]?.n ?? 0n),
+          unknownSeen: (
+            await platform.db.query(
+              "select distinct order_no from channel_order_transitions where to_status = 'UNKNOWN'",
+            )
+          ).length,
+        }),
+      );
+    },
+    timeoutMs,
+  );
 });
