@@ -23,9 +23,9 @@ const program = new Command('paybao')
   .addCommand(appsCommand())
   .addCommand(smsCommand())
   .addCommand(bankSimCommand())
-  .addCommand(benchCommand())
-  .addCommand(reconcileCommand())
-  .addCommand(reportCommand());
+  .addCommand(benchCommand());
+// The bank channels' commands (src/cli/channels.ts).
+program.addCommand(reconcileCommand()).addCommand(reportCommand());
 
 try {
   await program.parseAsync(process.argv);
