@@ -12,6 +12,7 @@ import { buildApp } from './app.ts';
 import { registerBills } from './bills.ts';
 import { registerCashier } from './cashier.ts';
 import { registerChannelsApi } from './channels-api.ts';
+import { registerCardCashier } from './channels-cashier.ts';
 import type { Metrics } from './metrics.ts';
 
 const appCacheOptions = { max: limits.gatewayAppCacheMax, ttlMs: limits.gatewayAppCacheMs };
@@ -60,6 +61,12 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
     },
   });
   await registerCashier(app, { trades, members, signReturn: (params) => signNotification(params, key.privateKey) });
+  await registerCardCashier(app, {
+    trades,
+    members,
+    channels: platform.channels,
+    signReturn: (params) => signNotification(params, key.privateKey),
+  });
   await registerBills(app, platform);
   await registerApi(app, { wallet: platform.wallet });
   // Banks call back and send browsers to where this server listens.
