@@ -6,12 +6,14 @@
  *
  * Runs Debian's `/usr/bin/chromium` through `playwright-core`.
  */
+
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { balance, newUser, useWorld, zhang } from './support.ts';
+import { balance, bindCard, li, newUser, useWorld, zhang } from './support.ts';
 
 const chromiumPath = '/usr/bin/chromium';
 const world = useWorld();
@@ -66,6 +68,39 @@ describe.skipIf(!existsSync(chromiumPath) && !process.env.CI)('a top-up on the b
     expect(await page.locator('#title').textContent()).toBe('Top-up successful');
     expect(await page.locator('#status').textContent()).toBe('SUCCESS');
     expect(await balance(world(), user.userId)).toBe(8_880n);
+    await page.close();
+  });
+
+  it('pays a trade at the cashier with a bound card and an SMS code when the balance is short', async () => {
+    const { base, platform } = world();
+    const user = await newUser(world(), 1_000n);
+    await bindCard(world(), user.userId, li);
+    const { publicKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    });
+    const { appId } = await platform.members.createApp({ name: 'Tea Shop', merchantPublicKeyPem: publicKey });
+    const trade = await platform.trades.create({
+      appId,
+      outTradeNo: `b-${Date.now()}`,
+      totalAmount: '30.00',
+      subject: 'Tea',
+    });
+
+    const page = await context.newPage();
+    await page.goto(`${base}/cashier/${trade.tradeNo}`);
+    await page.click('#pay-by-card');
+    await page.fill('#phone', user.phone);
+    await page.fill('#password', user.password);
+    await page.click('button[type=submit]');
+    await page.locator('#sms_code').waitFor();
+    const [message] = await platform.members.smsOutbox({ phone: user.phone, limit: 1 });
+    await page.fill('#sms_code', /(\d{6})/.exec(message?.text ?? '')?.[1] ?? '');
+    await page.click('button[type=submit]');
+    await page.locator('#done').waitFor();
+    expect((await platform.trades.byTradeNo(trade.tradeNo)).status).toBe('TRADE_SUCCESS');
+    expect(await balance(world(), user.userId)).toBe(0n);
     await page.close();
   });
 });
