@@ -15,10 +15,12 @@ create table channel_cards (
   name text not null,
   phone text not null,
   request_no text not null unique,
-  agreement_no text unique,
+  agreement_no text,
   status text not null check (status in ('PENDING', 'ACTIVE')),
   created_at timestamptz not null,
-  activated_at timestamptz
+  activated_at timestamptz,
+  -- Agreement numbers are the bank's: unique within a bank.
+  unique (bank, agreement_no)
 );
 create index channel_cards_user on channel_cards (user_id, created_at);
 

@@ -275,6 +275,10 @@ export class Channels {
       // the same order number; the bank answers the one order either way.
       return this.#afterRequest(row, await this.#request(row), actor);
     }
+    if (answer.kind === 'refused') {
+      // A refused query (a bad signature, a clock out of step) says nothing about the order.
+      return { row: await this.#unknown(row.order_no, actor, `query refused: ${answer.code}`), answered: false };
+    }
     return this.#afterRequest(row, answer, actor);
   }
 
@@ -284,7 +288,12 @@ export class Channels {
     actor: string,
   ): Promise<{ row: OrderRow; answered: boolean }> {
     if (answer.kind === 'ok') return { row: await this.apply(row.order_no, answer.value, actor), answered: true };
+    if (answer.kind === 'refused' && answer.code === 'ORDER_PARAMS_CONFLICT') {
+      // The bank holds an order of this number with other parameters: not ours to finish.
+      return { row: await this.#unknown(row.order_no, actor, answer.message), answered: false };
+    }
     if (answer.kind === 'refused') {
+      // A definite refusal: the bank did nothing with this order.
       return {
         row: await this.#fail(row.order_no, `BANK_REFUSED_${answer.code}`, actor, answer.message),
         answered: true,
