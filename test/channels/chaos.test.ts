@@ -240,6 +240,12 @@ describe('chaos', () => {
           success: orders.filter((o) => o.status === 'SUCCESS').length,
           settled: summaries.reduce((sum, s) => sum + s.settled, 0),
           queued,
+          byClass: Object.fromEntries(
+            ['missing_at_bank', 'amount_mismatch', 'status_mismatch'].map((c) => [
+              c,
+              items.filter((i) => i.class === c).length,
+            ]),
+          ),
           duplicateCallbacks: Number(callbacks[0]?.n ?? 0n),
           unknownSeen: (
             await platform.db.query(
