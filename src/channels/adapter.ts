@@ -20,6 +20,8 @@ export interface BankOrder {
   /** Why the bank failed it (`INSUFFICIENT_BALANCE` …); null unless FAILED. */
   failCode: string | null;
   bankSerial: string;
+  /** When the bank created it (Beijing, `YYYY-MM-DD HH:mm:ss`): the day whose statement lists it. */
+  createdAt?: string | undefined;
 }
 
 /**
@@ -140,6 +142,7 @@ function orderOf(json: unknown): BankOrder | null {
     status: o.status as BankOrderStatus,
     failCode: typeof o.fail_code === 'string' ? o.fail_code : null,
     bankSerial: typeof o.bank_serial === 'string' ? o.bank_serial : '',
+    createdAt: typeof o.created_at === 'string' ? o.created_at : undefined,
   };
 }
 

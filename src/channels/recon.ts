@@ -97,6 +97,17 @@ export class Reconciler {
       [bank, date, this.#now()],
     );
     if (!run) throw new Error('assertion: insert returning yields the row');
+    // The safe class first: every order of the day that Paybao does not know the end of is
+    // completed by asking the bank (a resend may only now bring an order to the bank), so the
+    // statement, fetched after, lists what the bank has.
+    let settled = 0;
+    const open = await this.#db.query<OrderRow>(
+      `select * from channel_orders where bank = $1 and business_date = $2 and status in ('CREATED', 'IN_FLIGHT', 'UNKNOWN')`,
+      [bank, date],
+    );
+    await inParallel(open, limits.reconConcurrencyMax, async (order) => {
+      if (isTerminal((await this.#resolve(order)).status)) settled++;
+    });
     const statement = await this.#channels.adapter(bank).fetchStatement(date);
     if (statement.kind !== 'ok')
       throw new ChannelError('bank_unavailable', {
@@ -109,7 +120,7 @@ export class Reconciler {
       date,
       lines: lines.length,
       matched: 0,
-      settled: 0,
+      settled,
       queued: 0,
       byClass: { missing_at_bank: 0, missing_at_paybao: 0, amount_mismatch: 0, status_mismatch: 0 },
     };
@@ -147,9 +158,17 @@ export class Reconciler {
     bank: string,
     date: string,
     line: StatementLine,
-    found: OrderRow | undefined,
+    ofTheDay: OrderRow | undefined,
     summary: ReconSummary,
   ): Promise<ReconClass> {
+    // An order of ours may sit on another day's statement (sent again after midnight, say).
+    const other = ofTheDay
+      ? undefined
+      : await this.#db.query<OrderRow>('select * from channel_orders where order_no = $1 and bank = $2', [
+          line.orderNo,
+          bank,
+        ]);
+    const found = ofTheDay ?? other?.[0];
     if (!found) {
       return this.#queue(
         bank,
@@ -180,6 +199,10 @@ export class Reconciler {
   async #missingAtBank(bank: string, date: string, found: OrderRow, summary: ReconSummary): Promise<ReconClass> {
     const order = await this.#settle(found, summary);
     const live = await this.#channels.adapter(bank).query(order.order_no);
+    if (live.kind === 'ok' && live.value.createdAt && !live.value.createdAt.startsWith(date)) {
+      // The bank has it on another day's statement (it reached the bank after midnight).
+      if (live.value.status === order.status && live.value.amountFen === order.amount_fen) return 'matched';
+    }
     const truth = live.kind === 'ok' ? `${live.value.status} ${formatAmount(live.value.amountFen)}` : `${live.kind}`;
     const detail = `not on the statement; Paybao ${order.status}, bank query ${truth}`;
     return this.#queue(bank, date, order.order_no, 'missing_at_bank', order, null, detail);
@@ -188,8 +211,13 @@ export class Reconciler {
   /** The safe class: an open order is completed by asking the bank (the confirmed path). */
   async #settle(order: OrderRow, summary: ReconSummary): Promise<OrderRow> {
     if (isTerminal(order.status)) return order;
-    const after = await this.#channels.resolve(order.order_no, { waits: limits.channelQueryBackoffMs.slice(0, 2) });
+    const after = await this.#resolve(order);
     if (isTerminal(after.status)) summary.settled++;
+    return after;
+  }
+
+  async #resolve(order: OrderRow): Promise<OrderRow> {
+    await this.#channels.resolve(order.order_no, { waits: limits.channelQueryBackoffMs.slice(0, 2) });
     const [row] = await this.#db.query<OrderRow>('select * from channel_orders where order_no = $1', [order.order_no]);
     return row ?? order;
   }
