@@ -8,7 +8,7 @@ import { type Ledger, TransferFlags } from '../ledger/index.ts';
 import { cnyLedger } from '../members/index.ts';
 import { derivedId } from '../trades/index.ts';
 import { type BankAdapter, type BankAnswer, type BankOrder, HttpBankAdapter } from './adapter.ts';
-import { type CardRow, Cards } from './cards.ts';
+import { Cards } from './cards.ts';
 import type { ChannelBankConfig } from './config.ts';
 import { ChannelError } from './errors.ts';
 import { ChannelAccountCode, ChannelTransferCode } from './ledger-codes.ts';
@@ -697,5 +697,3 @@ function assertMoved(result: string | undefined, alsoFine: readonly string[], wh
   if (result === 'ok' || result === 'exists' || (result !== undefined && alsoFine.includes(result))) return;
   throw new Error(`assertion: the ledger refused the ${what}: ${result}`);
 }
-
-export type { CardRow };
