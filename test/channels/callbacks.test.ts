@@ -97,8 +97,11 @@ describe('callbacks', () => {
     await setFaults(world(), {});
     const location = await payOnPage(order.payUrl ?? '', zhang.cardNo);
     expect(location).not.toBeNull();
-    await waitFor('the bank callback', async () =>
-      (await verdicts(order.orderNo)).includes('accepted') ? true : undefined,
+    await waitFor('the bank callback, applied', async () =>
+      (await verdicts(order.orderNo)).includes('accepted') &&
+      (await world().platform.channels.order(user.userId, order.orderNo)).status === 'SUCCESS'
+        ? true
+        : undefined,
     );
     expect(await balance(world(), user.userId)).toBe(6_660n);
     // Our own genuine callback for the same order: accepted (a duplicate), moves nothing more.
@@ -116,9 +119,11 @@ describe('callbacks', () => {
     await setFaults(world(), { duplicateCallbackRate: 1 });
     const { user, order } = await waitingOrder('12.34');
     await payOnPage(order.payUrl ?? '', zhang.cardNo);
+    // Both deliveries accepted, and the order settled (money moves before the status changes).
     await waitFor('both deliveries', async () => {
       const accepted = (await verdicts(order.orderNo)).filter((v) => v === 'accepted');
-      return accepted.length >= 2 ? true : undefined;
+      const { status } = await world().platform.channels.order(user.userId, order.orderNo);
+      return accepted.length >= 2 && status === 'SUCCESS' ? true : undefined;
     });
     expect(await balance(world(), user.userId)).toBe(1_234n);
     await setFaults(world(), {});

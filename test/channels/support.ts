@@ -60,8 +60,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     app,
     base,
     async close() {
-      await app.close();
+      // The bank first: no callback can arrive while the platform closes.
       await sim.close();
+      await app.close();
       await platform.close();
     },
   };
