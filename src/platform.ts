@@ -1,4 +1,13 @@
 import { createHmac, type KeyObject } from 'node:crypto';
+import {
+  type ChannelBankConfig,
+  type ChannelParties,
+  Channels,
+  channelBanksFromEnv,
+  channelsMigrations,
+  Reconciler,
+  ReserveReport,
+} from './channels/index.ts';
 import { cached } from './core/cache.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { type Db, type Migration, migrate, openDb } from './core/db/index.ts';
@@ -27,6 +36,7 @@ export const allMigrations: readonly Migration[] = [
   ...tradesMigrations,
   ...payoutsMigrations,
   ...walletMigrations,
+  ...channelsMigrations,
 ];
 
 export interface PlatformOptions {
@@ -38,6 +48,8 @@ export interface PlatformOptions {
   onBatch?: (stats: BatchStats) => void;
   /** Where SMS codes go; the development outbox (`paybao sms list`) when absent. */
   smsSender?: SmsSender;
+  /** The banks the channels reach; `channelBanksFromEnv()` (the simulator's banks) when absent. */
+  channelBanks?: readonly ChannelBankConfig[];
 }
 
 /** The composition root: storage, migrations and every module, wired once. */
@@ -64,6 +76,12 @@ export interface Platform {
   operators: Operators;
   /** The buyer's side of escrow trades, for the native API. */
   buyerEscrow: BuyerEscrow;
+  /** Bank channels: top-ups, card binding, withdrawals (src/channels). */
+  channels: Channels;
+  /** Bank statements against channel orders; the operator's queue; losses. */
+  reconciler: Reconciler;
+  /** Customer balances against the reserves at the banks (the regulator's view). */
+  reserves: ReserveReport;
   clock: Clock;
   /** Drains every in-flight batch, then closes storage. */
   close(): Promise<void>;
@@ -89,6 +107,11 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const bills = new TradeBills(db, clock, billLinkKeys(members));
   const payouts = new Payouts(db, ledger, payoutParties(members), clock);
   const wallet = new Wallet({ db, ledger, members, trades, tradeRefs: tradeRefs(db), clock });
+  const channels = new Channels(db, ledger, channelParties(members), clock, {
+    banks: options.channelBanks ?? channelBanksFromEnv(),
+  });
+  const reconciler = new Reconciler(db, ledger, channels, clock);
+  const reserves = new ReserveReport(db, ledger, channels, clock);
   return {
     db,
     ledger,
@@ -103,6 +126,9 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     settlements,
     operators,
     buyerEscrow: new BuyerEscrow(escrow, afterSale),
+    channels,
+    reconciler,
+    reserves,
     clock,
     async close() {
       await ledger.close();
@@ -153,6 +179,20 @@ function payoutParties(members: Members): PayoutParties {
         type === 'ALIPAY_USER_ID' ? members.getMember(identity) : members.findUserByPhone(identity),
       );
       return member ? { userId: member.userId, accountId: member.walletAccountId } : null;
+    },
+  };
+}
+
+/** Channels meet members here: a user's wallet account. */
+function channelParties(members: Members): ChannelParties {
+  return {
+    async walletOf(userId) {
+      try {
+        return (await members.getMember(userId)).walletAccountId;
+      } catch (error) {
+        if (isMembersError(error)) return null;
+        throw error;
+      }
     },
   };
 }

@@ -4,6 +4,7 @@ import { loadConfig } from '../config.ts';
 import { appsCommand } from './apps.ts';
 import { bankSimCommand } from './bank-sim.ts';
 import { benchCommand } from './bench.ts';
+import { reconcileCommand, reportCommand } from './channels.ts';
 import { operatorsCommand, settleCommand } from './escrow.ts';
 import { ledgerCommand } from './ledger.ts';
 import { migrateCommand } from './migrate.ts';
@@ -26,6 +27,8 @@ const program = new Command('paybao')
   .addCommand(benchCommand())
   .addCommand(settleCommand())
   .addCommand(operatorsCommand());
+// The bank channels' commands (src/cli/channels.ts).
+program.addCommand(reconcileCommand()).addCommand(reportCommand());
 
 try {
   await program.parseAsync(process.argv);

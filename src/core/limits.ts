@@ -169,4 +169,30 @@ export const limits = {
   bankSimHangMsDefault: 30_000,
   /** Messages `GET /admin/sms` returns at most. */
   bankSimSmsListMax: 1000,
+  /** Channels: how long one request to a bank may take before its outcome counts as unknown. */
+  channelRequestTimeoutMs: 10_000,
+  /** Delays between queries of an order whose outcome is unknown (then the sweep keeps trying). */
+  channelQueryBackoffMs: [200, 500, 1_000, 2_000, 5_000],
+  /** The longest wait between two sweeps' queries of one open order. */
+  channelQueryDelayMaxMs: 300_000,
+  /** How long a gateway top-up waits for the customer before the sweep first asks the bank. */
+  channelGatewayQueryDelayMs: 60_000,
+  /** How often the server's channel sweep runs, and how many open orders one sweep queries. */
+  channelSweepIntervalMs: 5_000,
+  channelSweepBatchMax: 200,
+  /** How far a bank callback's timestamp may be from the platform's clock, either way. */
+  channelCallbackSkewMs: 5 * 60_000,
+  /** The longest card number, name and Idempotency-Key a channel request may carry. */
+  channelCardNoLengthMax: 32,
+  channelNameLengthMax: 64,
+  /** The largest channel amount the platform accepts before any bank limit, in fen. */
+  channelAmountFenMax: 100_000_000_00,
+  /** Statement lines one reconciliation reads (a bank's day for one merchant account). */
+  reconLinesMax: 1_000_000,
+  /** Orders one reconciliation settles at once while it walks the statement. */
+  reconConcurrencyMax: 8,
+  /** When the server's daily reconciliation runs: minutes after Beijing midnight, for the day before. */
+  reconDailyAtMinute: 90,
+  /** How often the server checks whether the daily reconciliation and reserve report are due. */
+  channelDailyTickMs: 60_000,
 } as const;

@@ -9,5 +9,6 @@ export {
   createTransferResults,
 } from './results.ts';
 export { amountMax } from './state-machine.ts';
+export { type CodeTotals, totalsByCode } from './totals.ts';
 export * from './types.ts';
 export { type LedgerViolation, verifyLedger } from './verify.ts';

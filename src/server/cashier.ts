@@ -60,7 +60,8 @@ function payForm(t: TradeView, error?: string): string {
     <label for="phone">Phone</label><input id="phone" name="phone" inputmode="tel" autocomplete="username" required>
     <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
     ${error ? `<div class="error" role="alert">${escapeHtml(error)}</div>` : ''}
-    <button type="submit">Pay ¥${escapeHtml(t.totalAmount)} from balance</button></form>`,
+    <button type="submit">Pay ¥${escapeHtml(t.totalAmount)} from balance</button></form>
+    <p class="muted"><a id="pay-by-card" href="/cashier/${encodeURIComponent(t.tradeNo)}/card">Balance short? Pay with a bound bank card</a></p>`,
   );
 }
 
@@ -106,7 +107,7 @@ function done(t: TradeView): string {
 }
 
 /** The merchant's return_url with Alipay's return parameters, signed by the platform. */
-function returnLocation(t: TradeView, deps: CashierDeps): string {
+export function returnLocation(t: TradeView, deps: Pick<CashierDeps, 'signReturn'>): string {
   const params = deps.signReturn({
     charset: 'utf-8',
     out_trade_no: t.outTradeNo,

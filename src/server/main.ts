@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { DailyChannelWork } from '../channels/index.ts';
 import { type Config, platformStorageOf } from '../config.ts';
 import { limits } from '../core/limits.ts';
 import { openPlatform } from '../platform.ts';
@@ -54,9 +55,46 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const made = await platform.settlements.run();
     if (made.length > 0) logger.info({ settlements: made.length }, 'settled sellers');
   });
+  // Channels: open orders are asked about on their backoff; the daily reconciliation and reserve
+  // report run once their time has come (see DailyChannelWork).
+  let sweeping = false;
+  const channelSweep = setInterval(() => {
+    // A sweep waiting on slow banks may outlast the interval: never two at once.
+    if (sweeping) return;
+    sweeping = true;
+    platform.channels
+      .sweep()
+      .catch((error: unknown) => logger.error({ err: error }, 'channel sweep failed'))
+      .finally(() => {
+        sweeping = false;
+      });
+  }, limits.channelSweepIntervalMs);
+  const daily = new DailyChannelWork(
+    platform.db,
+    platform.clock,
+    platform.channels,
+    platform.reconciler,
+    platform.reserves,
+  );
+  let dailyRunning = false;
+  const channelDaily = setInterval(() => {
+    if (dailyRunning) return;
+    dailyRunning = true;
+    daily
+      .tick()
+      .then((runs) => {
+        for (const run of runs) logger.info({ reconciliation: run }, 'daily reconciliation done');
+      })
+      .catch((error: unknown) => logger.error({ err: error }, 'daily channel work failed'))
+      .finally(() => {
+        dailyRunning = false;
+      });
+  }, limits.channelDailyTickMs);
   return {
     url,
     async close() {
+      clearInterval(channelSweep);
+      clearInterval(channelDaily);
       // Order matters: once no request can arrive, every accepted ledger event is answered and
       // committed before storage closes, so nothing acknowledged is lost.
       await app.close();

@@ -11,6 +11,8 @@ import { registerApi } from './api.ts';
 import { buildApp } from './app.ts';
 import { registerBills } from './bills.ts';
 import { registerCashier } from './cashier.ts';
+import { registerChannelsApi } from './channels-api.ts';
+import { registerCardCashier } from './channels-cashier.ts';
 import { registerConsole } from './console.ts';
 import { escrowMethods } from './escrow-methods.ts';
 import type { Metrics } from './metrics.ts';
@@ -23,6 +25,9 @@ export interface PlatformAppOptions {
   metrics?: Metrics;
   /** Where buyers reach this server (QR codes point there); known once it listens. */
   publicUrl: () => string;
+  /** Bearer tokens of the operators' and the regulator's APIs (`/ops/v1`, `/regulator/v1`); unset: closed. */
+  operatorToken?: string | undefined;
+  regulatorToken?: string | undefined;
 }
 
 /**
@@ -58,9 +63,25 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
     },
   });
   await registerCashier(app, { trades, members, signReturn: (params) => signNotification(params, key.privateKey) });
+  await registerCardCashier(app, {
+    trades,
+    members,
+    channels: platform.channels,
+    signReturn: (params) => signNotification(params, key.privateKey),
+  });
   await registerBills(app, platform);
   await registerApi(app, { wallet: platform.wallet, buyerEscrow: platform.buyerEscrow });
   await registerConsole(app, platform);
+  // Banks call back and send browsers to where this server listens.
+  platform.channels.publicUrl = options.publicUrl;
+  await registerChannelsApi(app, {
+    channels: platform.channels,
+    wallet: platform.wallet,
+    reconciler: platform.reconciler,
+    reserves: platform.reserves,
+    operatorToken: options.operatorToken ?? process.env.PAYBAO_OPERATOR_TOKEN,
+    regulatorToken: options.regulatorToken ?? process.env.PAYBAO_REGULATOR_TOKEN,
+  });
   return app;
 }
 

@@ -50,6 +50,14 @@ describe('/docs', () => {
         'POST /api/v1/refund-cases/{caseNo}/withdraw',
         'POST /api/v1/trades/{tradeNo}/disputes',
         'GET /api/v1/disputes/{disputeNo}',
+        // The channels (src/server/channels-api.ts).
+        'GET /api/v1/banks',
+        'GET /api/v1/cards',
+        'POST /api/v1/cards',
+        'POST /api/v1/cards/{cardId}/confirm',
+        'POST /api/v1/topups',
+        'POST /api/v1/withdrawals',
+        'GET /api/v1/channel-orders/{orderNo}',
       ].sort(),
     );
 

@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../core/clock.ts';
+import type { Db } from '../core/db/index.ts';
+import { limits } from '../core/limits.ts';
+import { dateFromNs } from '../core/time.ts';
+import type { BankAdapter, BankAnswer } from './adapter.ts';
+import { ChannelError } from './errors.ts';
+
+export interface CardRow {
+  card_id: string;
+  user_id: string;
+  bank: string;
+  card_no: string;
+  name: string;
+  phone: string;
+  request_no: string;
+  agreement_no: string | null;
+  status: 'PENDING' | 'ACTIVE';
+  created_at: Date;
+  activated_at: Date | null;
+}
+
+/** A bound (or binding) card as its owner sees it: the number masked. */
+export interface CardView {
+  cardId: string;
+  bank: string;
+  /** The last four digits behind stars: `************0001`. */
+  cardNo: string;
+  status: 'PENDING' | 'ACTIVE';
+  createdAt: Date;
+}
+
+const cardNoPattern = /^[0-9]{12,19}$/;
+const phonePattern = /^1[0-9]{10}$/;
+
+/**
+ * Card binding ("Quick Pay"): the bank opens an agreement for card, name and phone and texts a
+ * code to that phone; the user types it back and the agreement is active. A bank's refusal
+ * (details do not match) writes nothing here.
+ */
+export class Cards {
+  readonly #db: Db;
+  readonly #clock: Clock;
+  readonly #adapter: (bank: string) => BankAdapter;
+  readonly #parties: { walletOf(userId: string): Promise<bigint | null> };
+
+  constructor(
+    db: Db,
+    clock: Clock,
+    adapter: (bank: string) => BankAdapter,
+    parties: { walletOf(userId: string): Promise<bigint | null> },
+  ) {
+    this.#db = db;
+    this.#clock = clock;
+    this.#adapter = adapter;
+    this.#parties = parties;
+  }
+
+  /** Asks the bank to bind the card; the card is PENDING until `confirm` with the SMS code. */
+  async bind(userId: string, input: { bank: string; cardNo: string; name: string; phone: string }): Promise<CardView> {
+    const adapter = this.#adapter(input.bank);
+    if (typeof input.cardNo !== 'string' || !cardNoPattern.test(input.cardNo))
+      throw new ChannelError('parameter_invalid', { param: 'card_no' });
+    if (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > limits.channelNameLengthMax)
+      throw new ChannelError('parameter_invalid', { param: 'name' });
+    if (typeof input.phone !== 'string' || !phonePattern.test(input.phone))
+      throw new ChannelError('parameter_invalid', { param: 'phone' });
+    if ((await this.#parties.walletOf(userId)) === null) throw new ChannelError('user_not_found');
+    const cardId = `CD${randomBytes(10).toString('hex').toUpperCase()}`;
+    const answer = await retried(() =>
+      adapter.requestAgreement({ requestNo: cardId, cardNo: input.cardNo, name: input.name, phone: input.phone }),
+    );
+    if (answer.kind === 'refused') throw new ChannelError('card_rejected', { detail: answer.message });
+    if (answer.kind === 'unknown') throw new ChannelError('bank_unavailable', { detail: answer.reason });
+    const [row] = await this.#db.query<CardRow>(
+      `insert into channel_cards (card_id, user_id, bank, card_no, name, phone, request_no, agreement_no, status, created_at)
+       values ($1, $2, $3, $4, $5, $6, $1, $7, 'PENDING', $8) returning *`,
+      [cardId, userId, input.bank, input.cardNo, input.name, input.phone, answer.value.agreementNo, this.#now()],
+    );
+    if (!row) throw new Error('assertion: insert returning yields the row');
+    return cardView(row);
+  }
+
+  /** Confirms a binding with the code the bank texted; answers the card, ACTIVE. */
+  async confirm(userId: string, cardId: string, smsCode: string): Promise<CardView> {
+    if (typeof smsCode !== 'string' || !/^[0-9]{6}$/.test(smsCode))
+      throw new ChannelError('sms_code_invalid', { param: 'sms_code' });
+    const card = await this.#own(userId, cardId);
+    if (card.status === 'ACTIVE') return cardView(card);
+    const answer = await retried(() => this.#adapter(card.bank).confirmAgreement(card.agreement_no ?? '', smsCode));
+    if (answer.kind === 'refused') {
+      if (answer.code === 'SMS_CODE_INVALID') throw new ChannelError('sms_code_invalid', { param: 'sms_code' });
+      throw new ChannelError('bank_refused', { detail: `${answer.code}: ${answer.message}` });
+    }
+    if (answer.kind === 'unknown') throw new ChannelError('bank_unavailable', { detail: answer.reason });
+    if (answer.value.status !== 'ACTIVE') throw new ChannelError('sms_code_invalid', { param: 'sms_code' });
+    const [row] = await this.#db.query<CardRow>(
+      `update channel_cards set status = 'ACTIVE', activated_at = coalesce(activated_at, $2) where card_id = $1 returning *`,
+      [card.card_id, this.#now()],
+    );
+    if (!row) throw new Error('assertion: the card being confirmed exists');
+    return cardView(row);
+  }
+
+  /** The user's cards, oldest first. */
+  async list(userId: string): Promise<CardView[]> {
+    const rows = await this.#db.query<CardRow>('select * from channel_cards where user_id = $1 order by created_at', [
+      userId,
+    ]);
+    return rows.map(cardView);
+  }
+
+  /** The user's card, which must be ACTIVE. */
+  async activeCard(userId: string, cardId: string): Promise<CardRow> {
+    const card = await this.#own(userId, cardId);
+    if (card.status !== 'ACTIVE') throw new ChannelError('card_not_active', { param: 'card_id' });
+    return card;
+  }
+
+  async byId(cardId: string): Promise<CardRow> {
+    const [row] = await this.#db.query<CardRow>('select * from channel_cards where card_id = $1', [cardId]);
+    if (!row) throw new Error(`invariant: card ${cardId} of a channel order exists`);
+    return row;
+  }
+
+  async #own(userId: string, cardId: string): Promise<CardRow> {
+    const [row] = await this.#db.query<CardRow>('select * from channel_cards where card_id = $1 and user_id = $2', [
+      typeof cardId === 'string' ? cardId : '',
+      userId,
+    ]);
+    if (!row) throw new ChannelError('card_not_found', { param: 'card_id' });
+    return row;
+  }
+
+  #now(): Date {
+    return dateFromNs(this.#clock.nowNs());
+  }
+}
+
+/**
+ * Binding calls are idempotent at the bank (the request number, the agreement): an unanswered
+ * one is simply asked again a few times, with backoff, before the user is told to retry.
+ */
+async function retried<T>(call: () => Promise<BankAnswer<T>>): Promise<BankAnswer<T>> {
+  let answer = await call();
+  for (const wait of limits.channelQueryBackoffMs.slice(0, 3)) {
+    if (answer.kind !== 'unknown') return answer;
+    await new Promise((r) => setTimeout(r, wait));
+    answer = await call();
+  }
+  return answer;
+}
+
+function cardView(row: CardRow): CardView {
+  return {
+    cardId: row.card_id,
+    bank: row.bank,
+    cardNo: `${'*'.repeat(Math.max(0, row.card_no.length - 4))}${row.card_no.slice(-4)}`,
+    status: row.status,
+    createdAt: row.created_at,
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * Unknown outcomes are resolved by asking the bank, never by guessing. A request the bank never
+ * answers — after the money moved, or before — leaves the order UNKNOWN with nothing moved in
+ * the ledger but a withdrawal's hold; `resolve` queries (and, when the bank has no such order,
+ * sends the same order number again) until the bank confirms, and the money then moves once.
+ */
+import { describe, expect, it } from 'vitest';
+import { balance, bankBalance, bindCard, key, li, newUser, setFaults, useWorld, wang } from './support.ts';
+
+const world = useWorld({ requestTimeoutMs: 800 });
+const drop = { timeoutMode: 'drop' };
+
+describe('unknown outcomes', () => {
+  it('a withdrawal whose answer is lost after the bank paid: held, then posted once after a query', async () => {
+    const { platform } = world();
+    const user = await newUser(world(), 100_000n);
+    const cardId = await bindCard(world(), user.userId, li);
+    const before = Number(await bankBalance(world(), 'ICBC', li.cardNo));
+    await setFaults(world(), { ...drop, timeoutAfterRate: 1 });
+    const order = await platform.channels.withdraw(user.userId, { cardId, amount: '250.00', idempotencyKey: key() });
+    expect(order.status).toBe('UNKNOWN');
+    // Held, not gone: the balance shows it unavailable; the bank already paid.
+    expect(await balance(world(), user.userId)).toBe(75_000n);
+    expect(Number(await bankBalance(world(), 'ICBC', li.cardNo))).toBeCloseTo(before + 250, 2);
+    await setFaults(world(), {});
+    const resolved = await platform.channels.resolve(order.orderNo, { waits: [10, 10] });
+    expect(resolved.status).toBe('SUCCESS');
+    expect(await balance(world(), user.userId)).toBe(75_000n);
+    const again = await platform.channels.resolve(order.orderNo);
+    expect(again.status).toBe('SUCCESS');
+    const [wallet] = await platform.db.query<{ n: bigint }>(
+      "select count(*)::bigint n from channel_order_transitions where order_no = $1 and to_status = 'SUCCESS'",
+      [order.orderNo],
+    );
+    expect(wallet?.n).toBe(1n);
+  });
+
+  it('a withdrawal lost before the bank saw it: the same order is sent again, paid once', async () => {
+    const { platform } = world();
+    const user = await newUser(world(), 100_000n);
+    const cardId = await bindCard(world(), user.userId, wang);
+    const before = Number(await bankBalance(world(), 'ICBC', wang.cardNo));
+    await setFaults(world(), { ...drop, timeoutBeforeRate: 1 });
+    const order = await platform.channels.withdraw(user.userId, { cardId, amount: '10.00', idempotencyKey: key() });
+    expect(order.status).toBe('UNKNOWN');
+    expect(Number(await bankBalance(world(), 'ICBC', wang.cardNo))).toBeCloseTo(before, 2);
+    await setFaults(world(), {});
+    expect((await platform.channels.resolve(order.orderNo, { waits: [10] })).status).toBe('SUCCESS');
+    expect(Number(await bankBalance(world(), 'ICBC', wang.cardNo))).toBeCloseTo(before + 10, 2);
+    expect(await balance(world(), user.userId)).toBe(99_000n);
+  });
+
+  it('a withholding lost after the money moved: credited once, only after the bank confirms', async () => {
+    const { platform } = world();
+    const user = await newUser(world());
+    const cardId = await bindCard(world(), user.userId, li);
+    await setFaults(world(), { ...drop, timeoutAfterRate: 1 });
+    const order = await platform.channels.topUpByCard(user.userId, { cardId, amount: '42.00', idempotencyKey: key() });
+    expect(order.status).toBe('UNKNOWN');
+    expect(await balance(world(), user.userId)).toBe(0n);
+    await setFaults(world(), {});
+    // The bank's query (reads are never faulted) confirms what its lost answer would have said.
+    expect((await platform.channels.resolve(order.orderNo, { waits: [10] })).status).toBe('SUCCESS');
+    expect(await balance(world(), user.userId)).toBe(4_200n);
+  });
+
+  it('the sweep finishes open orders whose query is due', async () => {
+    const { platform } = world();
+    const user = await newUser(world(), 50_000n);
+    const cardId = await bindCard(world(), user.userId, li);
+    await setFaults(world(), { ...drop, timeoutAfterRate: 1 });
+    // The bank's callback goes nowhere this time: only the sweep's query can finish the order.
+    const publicUrl = platform.channels.publicUrl;
+    platform.channels.publicUrl = () => 'http://127.0.0.1:9';
+    const order = await platform.channels.withdraw(user.userId, { cardId, amount: '1.00', idempotencyKey: key() });
+    platform.channels.publicUrl = publicUrl;
+    expect(order.status).toBe('UNKNOWN');
+    await setFaults(world(), {});
+    await new Promise((r) => setTimeout(r, 250));
+    expect(await platform.channels.sweep()).toBeGreaterThanOrEqual(1);
+    expect((await platform.channels.order(user.userId, order.orderNo)).status).toBe('SUCCESS');
+    expect(await balance(world(), user.userId)).toBe(49_900n);
+  });
+
+  it('a withdrawal the bank fails releases the hold', async () => {
+    const { platform } = world();
+    const user = await newUser(world(), 10_000n);
+    const cardId = await bindCard(world(), user.userId, li);
+    // Break the card's name at the bank's side: the payout fails NAME_MISMATCH.
+    await platform.db.query("update channel_cards set name = 'Not Li Si' where card_id = $1", [cardId]);
+    const order = await platform.channels.withdraw(user.userId, { cardId, amount: '10.00', idempotencyKey: key() });
+    expect(order).toMatchObject({ status: 'FAILED', failCode: 'NAME_MISMATCH' });
+    expect(await balance(world(), user.userId)).toBe(10_000n);
+  });
+});
