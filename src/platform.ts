@@ -110,6 +110,19 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const channels = new Channels(db, ledger, channelParties(members), clock, {
     banks: options.channelBanks ?? channelBanksFromEnv(),
   });
+  // Merged seller payouts leave for the seller's bank: one withdrawal per settlement, to the
+  // seller's first active card, idempotent by the settlement number; without a card they stay in
+  // the wallet.
+  settlements.payout = async (s) => {
+    const card = (await channels.cards.list(s.sellerId)).find((c) => c.status === 'ACTIVE');
+    if (!card) return null;
+    const order = await channels.withdraw(s.sellerId, {
+      cardId: card.cardId,
+      amount: s.payoutAmount,
+      idempotencyKey: `settlement-${s.settlementNo}`,
+    });
+    return order.orderNo;
+  };
   const reconciler = new Reconciler(db, ledger, channels, clock);
   const reserves = new ReserveReport(db, ledger, channels, clock);
   return {

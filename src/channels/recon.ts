@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
 import { uuidFromU128 } from '../core/ids.ts';
 import { limits } from '../core/limits.ts';
-import { formatAmount } from '../core/money.ts';
+import { formatAmount, perHundredThousand } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
 import { AccountFlags, type Ledger } from '../ledger/index.ts';
 import { cnyLedger } from '../members/index.ts';
@@ -371,7 +371,14 @@ export class Reconciler {
    * Losses over volume: every recorded loss against every channel order that succeeded (money in
    * and out), since the beginning. Alipay promised the banks less than 1 in 100,000.
    */
-  async lossRate(): Promise<{ losses: string; volume: string; lossCount: number; perHundredThousand: string }> {
+  async lossRate(): Promise<{
+    losses: string;
+    volume: string;
+    lossCount: number;
+    perHundredThousand: string;
+    lossFen: bigint;
+    volumeFen: bigint;
+  }> {
     const [l] = await this.#db.query<{ fen: bigint; n: bigint }>(
       'select coalesce(sum(amount_fen), 0)::bigint fen, count(*)::bigint n from channel_losses',
     );
@@ -380,14 +387,13 @@ export class Reconciler {
     );
     const losses = l?.fen ?? 0n;
     const volume = v?.fen ?? 0n;
-    // Per 100,000 with four decimals, in integers: no float ever holds the money.
-    const scaled = volume === 0n ? 0n : (losses * 100_000n * 10_000n) / volume;
-    const perHundredThousand = `${scaled / 10_000n}.${(scaled % 10_000n).toString().padStart(4, '0')}`;
     return {
       losses: formatAmount(losses),
       volume: formatAmount(volume),
       lossCount: Number(l?.n ?? 0n),
-      perHundredThousand,
+      perHundredThousand: perHundredThousand(losses, volume),
+      lossFen: losses,
+      volumeFen: volume,
     };
   }
 

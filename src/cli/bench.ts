@@ -69,6 +69,7 @@ export function benchCommand(): Command {
     .option('--payers <n>', 'concurrent payers during the baseline and the sweep', positiveInteger, 16)
     .option('--baseline-seconds <n>', 'seconds of payments alone before the sweep', positiveInteger, 10)
     .option('--no-verify', 'skip recomputing the books at the end')
+    .option('--pause-ratio <r>', "the sweep's rest after each round, times the round's time (server default 1)", Number)
     .action(
       async (options: {
         json: boolean;
@@ -77,6 +78,7 @@ export function benchCommand(): Command {
         payers: number;
         baselineSeconds: number;
         verify: boolean;
+        pauseRatio?: number;
       }) => {
         const config = loadConfig();
         const result = await benchEscrow({ ...options, databaseUrl: config.databaseUrl });

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
+import { formatAmount, perHundredThousand } from '../core/money.ts';
 import { beijingTime } from '../core/time.ts';
 import { withPlatform } from './open-platform.ts';
 
@@ -60,11 +61,22 @@ export function reportCommand(): Command {
   const report = new Command('report').description('reports: loss rate, reserve position');
   report
     .command('loss-rate')
-    .description('losses / volume of the bank channels (Alipay promised the banks under 1 in 100,000)')
+    .description(
+      'losses / volume: bank channels (written-off reconciliation items) and escrow (compensation not ' +
+        'recovered); Alipay promised the banks under 1 in 100,000',
+    )
     .action(async () => {
-      const rate = await withPlatform((p) => p.reconciler.lossRate());
-      console.log(`losses ${rate.losses} CNY in ${rate.lossCount} cases / volume ${rate.volume} CNY`);
-      console.log(`loss rate ${rate.perHundredThousand} per 100,000`);
+      const [channels, escrow] = await withPlatform((p) =>
+        Promise.all([p.reconciler.lossRate(), p.afterSale.losses()]),
+      );
+      const line = (name: string, loss: bigint, count: number, volume: bigint) =>
+        `${name.padEnd(9)} losses ${formatAmount(loss)} CNY in ${count} cases / volume ${formatAmount(volume)} CNY = ` +
+        `${perHundredThousand(loss, volume)} per 100,000`;
+      console.log(line('channels', channels.lossFen, channels.lossCount, channels.volumeFen));
+      console.log(line('escrow', escrow.lossFen, escrow.lossCount, escrow.volumeFen));
+      const loss = channels.lossFen + escrow.lossFen;
+      const volume = channels.volumeFen + escrow.volumeFen;
+      console.log(line('total', loss, channels.lossCount + escrow.lossCount, volume));
     });
   report
     .command('reserves')

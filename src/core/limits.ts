@@ -47,8 +47,10 @@ export const limits = {
   escrowDisputeWindowMs: 15 * 86_400_000,
   /** The platform fee of escrow trades without a contract, in basis points (0.6%). */
   escrowFeeBpsDefault: 60,
+  /** The auto-confirm sweep rests this many times as long as each round took, leaving the machine to payments. */
+  escrowSweepPauseRatio: 1,
   /** Trades one release round claims and releases in one ledger submission (two transfers each). */
-  escrowReleaseBatchMax: 2000,
+  escrowReleaseBatchMax: 1000,
   /** How long one process trusts its copy of an app's escrow contract (another may change it). */
   escrowContractCacheMs: 5_000,
   /** Apps whose escrow contract one process remembers. */

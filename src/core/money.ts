@@ -19,3 +19,9 @@ export function formatAmount(fen: bigint): string {
 
 /** The smaller of two amounts (Math.min takes numbers only). */
 export const minFen = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+
+/** losses / volume per 100,000, with four decimals ("0.4200"), in integers: no float holds money. */
+export function perHundredThousand(lossFen: bigint, volumeFen: bigint): string {
+  const scaled = volumeFen === 0n ? 0n : (lossFen * 100_000n * 10_000n) / volumeFen;
+  return `${scaled / 10_000n}.${(scaled % 10_000n).toString().padStart(4, '0')}`;
+}

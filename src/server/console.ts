@@ -141,6 +141,10 @@ export async function registerConsole(app: FastifyInstance, deps: ConsoleDeps): 
           return { app_id: request.params.appId, escrow_default, fee_bps, confirm_days };
         },
       );
+      typed.post('/recovery-claims/:disputeNo/write-off', { schema: { params: DisputeParams } }, async (request) => ({
+        dispute_no: request.params.disputeNo,
+        written_off_amount: await deps.afterSale.writeOffClaim(actor(request), request.params.disputeNo),
+      }));
       typed.post('/compensation-fund/capital', { schema: { body: CapitalBody } }, async (request) => {
         await deps.afterSale.addFundCapital(request.body.amount, request.body.reference);
         return { status: 'ok' };

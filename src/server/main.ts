@@ -46,8 +46,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     platform.payouts.sweep().catch((error: unknown) => logger.error({ err: error }, 'payout sweep failed'));
   }, limits.tradeSweepIntervalMs);
   const escrowSweep = repeat(limits.tradeSweepIntervalMs, logger, 'escrow sweep', async () => {
-    // Auto-confirms come in rounds of escrowReleaseBatchMax; keep going while rounds are full.
-    while ((await platform.escrow.sweep()).released >= limits.escrowReleaseBatchMax);
+    await platform.escrow.sweepAll();
     await platform.afterSale.sweep();
     await platform.royalties.sweep();
   });

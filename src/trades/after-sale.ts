@@ -573,6 +573,42 @@ export class AfterSale {
     if (r !== 'ok' && r !== 'exists') throw new TradeError('CONTEXT_INCONSISTENT', `fund capital: ${r}`);
   }
 
+  /**
+   * An operator gives up on what a recovery claim still owes (the seller is gone): the fund's
+   * money is lost, recorded as such and counted by the loss rate. Answers the amount written off
+   * (zero for a claim already settled or written off).
+   */
+  async writeOffClaim(actor: Actor, disputeNo: string): Promise<string> {
+    if (actor.kind !== 'operator') throw new TradeError('ACCESS_FORBIDDEN', 'only an operator writes off');
+    const [row] = await this.db.query<{ written: bigint }>(
+      `with claim as (
+         select dispute_no, amount_fen - recovered_fen - written_off_fen as left_fen
+         from recovery_claims where dispute_no = $1 for update
+       )
+       update recovery_claims r set written_off_fen = r.written_off_fen + claim.left_fen, written_off_at = $2
+       from claim where r.dispute_no = claim.dispute_no
+       returning claim.left_fen as written`,
+      [disputeNo, this.#now()],
+    );
+    if (!row) throw new TradeError('DISPUTE_NOT_EXIST', 'no recovery claim for this dispute');
+    await this.#logMove(this.db, `claim:${disputeNo}`, 'OWED', 'WRITTEN_OFF', actorName(actor));
+    return formatAmount(row.written);
+  }
+
+  /**
+   * Compensation the fund paid and will not get back (written-off claims), against the volume of
+   * escrow trades paid: the escrow side of the loss rate.
+   */
+  async losses(): Promise<{ lossFen: bigint; lossCount: number; volumeFen: bigint }> {
+    const [l] = await this.db.query<{ fen: bigint; n: bigint }>(
+      'select coalesce(sum(written_off_fen), 0)::int8 as fen, count(*)::int8 as n from recovery_claims where written_off_fen > 0',
+    );
+    const [v] = await this.db.query<{ fen: bigint }>(
+      'select coalesce(sum(total_fen), 0)::int8 as fen from trades where escrow and paid_at is not null',
+    );
+    return { lossFen: l?.fen ?? 0n, lossCount: Number(l?.n ?? 0n), volumeFen: v?.fen ?? 0n };
+  }
+
   /** Finishes rulings and case refunds a crash or an empty fund left in flight. */
   async sweep(): Promise<number> {
     const stale = new Date(this.#now().getTime() - limits.tradePayingStaleMs);

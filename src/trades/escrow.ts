@@ -259,6 +259,25 @@ export class Escrow {
     return { reminded, released: released + stale.length };
   }
 
+  /**
+   * Sweeps until no trade is due, pausing after each round for `pauseRatio` times as long as the
+   * round took, so that payments running meanwhile keep most of the machine: a release may wait
+   * seconds, a payment should not. Returns how many trades it released.
+   */
+  async sweepAll(options: { pauseRatio?: number; onRound?: (released: number) => void } = {}): Promise<number> {
+    const pauseRatio = options.pauseRatio ?? limits.escrowSweepPauseRatio;
+    let total = 0;
+    for (;;) {
+      const started = performance.now();
+      const { released } = await this.sweep();
+      total += released;
+      options.onRound?.(total);
+      if (released < limits.escrowReleaseBatchMax) return total;
+      const pauseMs = (performance.now() - started) * pauseRatio;
+      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  }
+
   /** Reminds buyers (through the merchant's notify URL) that their trades will confirm themselves. */
   async #remind(now: Date): Promise<number> {
     const rows = await this.db.query<TradeRow>(

@@ -235,4 +235,21 @@ create table settlement_recoveries (
 );
 `,
   },
+  {
+    id: '20261128-42-escrow-payouts-and-write-offs',
+    sql: `
+-- Where a settlement's payout went: a bank order (the seller's card) or 'wallet'; null until decided.
+alter table settlements add column payout_destination text;
+-- A recovery claim an operator gives up on: a loss, counted by the loss rate.
+alter table recovery_claims add column written_off_fen bigint not null default 0 check (written_off_fen >= 0);
+alter table recovery_claims add column written_off_at timestamptz;
+alter table recovery_claims add constraint recovery_claims_settled check (recovered_fen + written_off_fen <= amount_fen);
+drop index recovery_claims_open;
+create index recovery_claims_open on recovery_claims (seller_id, created_at)
+  where recovered_fen + written_off_fen < amount_fen;
+-- The reminder sweep reads only shipped trades not yet reminded (not every trade waiting).
+create index trades_to_remind on trades (confirm_due_at)
+  where status = 'WAIT_BUYER_CONFIRM_GOODS' and reminded_at is null;
+`,
+  },
 ];

@@ -21,6 +21,7 @@ interface SettlementRow {
   status: 'PROCESSING' | 'SETTLED';
   created_at: Date;
   settled_at: Date | null;
+  payout_destination: string | null;
 }
 
 interface ItemRow {
@@ -47,6 +48,8 @@ export interface SettlementView {
   status: SettlementRow['status'];
   createdAt: Date;
   settledAt: Date | null;
+  /** Where the payout went from the wallet: a bank order number, 'wallet' (stayed), or null (not yet). */
+  payoutDestination: string | null;
 }
 
 /** The statement of a settlement: every trade in it, and every recovery it collected. */
@@ -76,7 +79,17 @@ export interface SettlementStatement extends SettlementView {
  * ids derive from the settlement number; a last statement marks it SETTLED. A crash leaves a
  * PROCESSING settlement that the next run finishes with the same ids.
  */
+/**
+ * Where a settled payout goes next, once it is in the seller's wallet: the platform wires the
+ * bank channels here (a withdrawal to the seller's card, idempotent by the settlement number).
+ * Answers where it went (a bank order number), or null to leave it in the wallet.
+ */
+export type SettlementPayout = (settlement: SettlementView) => Promise<string | null>;
+
 export class Settlements {
+  /** Set by the platform once the bank channels exist; absent, payouts stay in the wallet. */
+  payout: SettlementPayout | undefined;
+
   constructor(
     private readonly db: Db,
     private readonly ledger: Ledger,
@@ -100,7 +113,30 @@ export class Settlements {
       if (s) made.push(settlementView(await this.#pay(s)));
       onProgress?.(i + 1, sellers.length);
     }
+    await this.#sendPayouts();
     return made;
+  }
+
+  /**
+   * Sends settled payouts on (to the sellers' banks) that have not gone yet, including those a
+   * crash or a refusing bank left behind; each settlement's destination is written once.
+   */
+  async #sendPayouts(): Promise<void> {
+    const payout = this.payout;
+    if (!payout) return;
+    const waiting = await this.db.query<SettlementRow>(
+      `select * from settlements where status = 'SETTLED' and payout_destination is null and payout_fen > 0
+       order by created_at limit $1`,
+      [limits.settlementSellersMax],
+    );
+    for (const s of waiting) {
+      const destination = await payout(settlementView(s)).catch(() => undefined);
+      if (destination === undefined) continue; // the bank refused or did not answer: next run
+      await this.db.query(
+        'update settlements set payout_destination = $2 where settlement_no = $1 and payout_destination is null',
+        [s.settlement_no, destination ?? 'wallet'],
+      );
+    }
   }
 
   async #claim(sellerId: string): Promise<SettlementRow | null> {
@@ -174,8 +210,9 @@ export class Settlements {
     available: bigint,
   ): Promise<{ disputeNo: string; amount: bigint }[]> {
     const claims = await tx.query<{ dispute_no: string; amount_fen: bigint; recovered_fen: bigint }>(
-      `select dispute_no, amount_fen, recovered_fen from recovery_claims
-       where seller_id = $1 and recovered_fen < amount_fen order by created_at, dispute_no for update`,
+      `select dispute_no, amount_fen - written_off_fen as amount_fen, recovered_fen from recovery_claims
+       where seller_id = $1 and recovered_fen + written_off_fen < amount_fen
+       order by created_at, dispute_no for update`,
       [sellerId],
     );
     const taken: { disputeNo: string; amount: bigint }[] = [];
@@ -295,5 +332,6 @@ function settlementView(s: SettlementRow): SettlementView {
     status: s.status,
     createdAt: s.created_at,
     settledAt: s.settled_at,
+    payoutDestination: s.payout_destination,
   };
 }

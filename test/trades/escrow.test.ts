@@ -240,6 +240,39 @@ describe('escrow lifecycle', () => {
     await rejects(p.afterSale.openDispute(next.actor, { tradeNo: t2 }, { reason: 'late' }), 'DISPUTE_WINDOW_OVER');
   });
 
+  it('an operator writes off a claim the seller will never repay: a loss, no longer collected', async () => {
+    const p = platform();
+    const gone = await marketplace(p, { feeBps: 0 });
+    const { userId, actor } = await gone.buyer('50.00');
+    const tradeNo = await gone.shippedTrade(userId, '50.00');
+    await p.escrow.confirmReceipt(actor, { tradeNo });
+    await p.settlements.run();
+    const other = await gone.buyer('0.00');
+    await p.payouts.transfer({
+      appId: gone.appId,
+      outBizNo: 'all-gone',
+      transAmount: '50.00',
+      productCode: 'TRANS_ACCOUNT_NO_PWD',
+      bizScene: 'DIRECT_TRANSFER',
+      payeeIdentity: other.userId,
+      payeeIdentityType: 'ALIPAY_USER_ID',
+    });
+    const d = await p.afterSale.openDispute(actor, { tradeNo }, { reason: 'empty box' });
+    await p.afterSale.rule(gone.operator, d.disputeNo, { decision: 'BUYER' });
+    const before = await p.afterSale.losses();
+    await rejects(p.afterSale.writeOffClaim(gone.seller, d.disputeNo), 'ACCESS_FORBIDDEN');
+    expect(await p.afterSale.writeOffClaim(gone.operator, d.disputeNo)).toBe('50.00');
+    expect(await p.afterSale.writeOffClaim(gone.operator, d.disputeNo)).toBe('0.00');
+    const after = await p.afterSale.losses();
+    expect(after.lossFen - before.lossFen).toBe(5000n);
+    // The seller's next income is its own again: nothing is taken for the written-off claim.
+    const next = await gone.buyer('20.00');
+    const t2 = await gone.shippedTrade(next.userId, '20.00');
+    await p.escrow.confirmReceipt(next.actor, { tradeNo: t2 });
+    const [s] = (await p.settlements.run()).filter((x) => x.sellerId === gone.sellerId);
+    expect([s?.recoveryAmount, s?.payoutAmount]).toEqual(['0.00', '20.00']);
+  });
+
   it('splits released proceeds among receivers; percentages take exactly the whole', async () => {
     const p = platform();
     const { userId, actor } = await shop.buyer('100.00');

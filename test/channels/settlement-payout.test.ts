@@ -1,0 +1,65 @@
+/**
+ * Merged seller payouts leave for the bank: the settlement job pays a seller's released escrow
+ * money into its wallet in one transfer, then on to the seller's bound card as one bank payout
+ * (a withdrawal order, idempotent by the settlement number); a seller without a card keeps it in
+ * the wallet.
+ */
+import { describe, expect, it } from 'vitest';
+import { keyPair } from '../gateway/support.ts';
+import { bankBalance, bindCard, li, newUser, useWorld } from './support.ts';
+
+const world = useWorld();
+
+describe('settlement payouts to the bank', () => {
+  it("sends a settlement to the seller's card as one payout; sellers without a card keep it in the wallet", async () => {
+    const { platform } = world();
+    const key = keyPair();
+    const shop = await platform.members.createApp({ name: 'Card shop', merchantPublicKeyPem: key.publicKeyPem });
+    const bare = await platform.members.createApp({ name: 'No card shop', merchantPublicKeyPem: key.publicKeyPem });
+    for (const app of [shop, bare])
+      await platform.trades.saveContract(app.appId, { escrowDefault: true, feeBps: 0, confirmPeriodMs: 86_400_000 });
+    await bindCard(world(), shop.sellerId, li);
+    const bankBefore = await bankBalance(world(), 'ICBC', li.cardNo);
+    const buyer = await newUser(world(), 100_000n);
+    for (const [app, amount] of [
+      [shop, '120.00'],
+      [shop, '30.00'],
+      [bare, '10.00'],
+    ] as const) {
+      const t = await platform.trades.create({
+        appId: app.appId,
+        outTradeNo: `o-${amount}`,
+        totalAmount: amount,
+        subject: 's',
+      });
+      await platform.trades.pay(app.appId, { tradeNo: t.tradeNo }, buyer.userId);
+      await platform.escrow.ship(
+        { kind: 'seller', appId: app.appId },
+        { tradeNo: t.tradeNo },
+        { company: 'SF', trackingNo: 'S1' },
+      );
+      await platform.escrow.confirmReceipt({ kind: 'buyer', userId: buyer.userId }, { tradeNo: t.tradeNo });
+    }
+    const made = await platform.settlements.run();
+    const mine = made.find((s) => s.sellerId === shop.sellerId);
+    expect(mine).toMatchObject({ payoutAmount: '150.00', tradeCount: 2 });
+    const [row] = await platform.db.query<{ payout_destination: string }>(
+      'select payout_destination from settlements where settlement_no = $1',
+      [mine?.settlementNo],
+    );
+    const order = await platform.channels.resolve(row?.payout_destination ?? '');
+    expect(order).toMatchObject({ kind: 'WITHDRAW', status: 'SUCCESS', amount: '150.00' });
+    expect(await platform.members.walletBalance(shop.sellerId)).toBe(0n);
+    expect(Number(await bankBalance(world(), 'ICBC', li.cardNo)) - Number(bankBefore)).toBe(150);
+    // The seller without a card keeps its payout in the wallet.
+    expect(await platform.members.walletBalance(bare.sellerId)).toBe(1_000n);
+    const [bareRow] = await platform.db.query<{ payout_destination: string }>(
+      'select payout_destination from settlements where seller_id = $1',
+      [bare.sellerId],
+    );
+    expect(bareRow?.payout_destination).toBe('wallet');
+    // Another run sends nothing twice.
+    await platform.settlements.run();
+    expect(Number(await bankBalance(world(), 'ICBC', li.cardNo)) - Number(bankBefore)).toBe(150);
+  });
+});
