@@ -371,7 +371,10 @@ function operatorRoutes(scope: FastifyInstance, deps: ChannelsApiDeps): void {
     },
     async (request) => deps.reconciler.resolve(request.params.id, request.body.action, request.body.note),
   );
-  typed.get('/loss-rate', async () => deps.reconciler.lossRate());
+  typed.get('/loss-rate', async () => {
+    const { losses, volume, lossCount, perHundredThousand } = await deps.reconciler.lossRate();
+    return { losses, volume, lossCount, perHundredThousand };
+  });
   typed.get('/reserves', async () => deps.reserves.position());
 }
 
