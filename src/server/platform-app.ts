@@ -16,6 +16,7 @@ import { registerCardCashier } from './channels-cashier.ts';
 import { registerConsole } from './console.ts';
 import { escrowMethods } from './escrow-methods.ts';
 import type { Metrics } from './metrics.ts';
+import { registerWalletPages } from './wallet-pages.ts';
 
 const appCacheOptions = { max: limits.gatewayAppCacheMax, ttlMs: limits.gatewayAppCacheMs };
 
@@ -69,6 +70,7 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
     channels: platform.channels,
     signReturn: (params) => signNotification(params, key.privateKey),
   });
+  await registerWalletPages(app, { members, wallet: platform.wallet, channels: platform.channels });
   await registerBills(app, platform);
   await registerApi(app, { wallet: platform.wallet, buyerEscrow: platform.buyerEscrow });
   await registerConsole(app, platform);
