@@ -5,6 +5,7 @@ import {
   Channels,
   channelBanksFromEnv,
   channelsMigrations,
+  isChannelError,
   Reconciler,
   ReserveReport,
 } from './channels/index.ts';
@@ -110,18 +111,33 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const channels = new Channels(db, ledger, channelParties(members), clock, {
     banks: options.channelBanks ?? channelBanksFromEnv(),
   });
-  // Merged seller payouts leave for the seller's bank: one withdrawal per settlement, to the
-  // seller's first active card, idempotent by the settlement number; without a card they stay in
-  // the wallet.
-  settlements.payout = async (s) => {
-    const card = (await channels.cards.list(s.sellerId)).find((c) => c.status === 'ACTIVE');
-    if (!card) return null;
-    const order = await channels.withdraw(s.sellerId, {
-      cardId: card.cardId,
-      amount: s.payoutAmount,
-      idempotencyKey: `settlement-${s.settlementNo}`,
+  // Merged seller payouts leave for the sellers' banks as batch payouts (one per bank), each to
+  // the seller's first active card, idempotent by the settlement number; a seller without a card,
+  // or one the bank's limits refuse, keeps the money in the wallet.
+  settlements.payout = async (settled) => {
+    const cards = await Promise.all(
+      settled.map(async (s) => (await channels.cards.list(s.sellerId)).find((c) => c.status === 'ACTIVE')),
+    );
+    const items = settled.flatMap((s, i) => {
+      const card = cards[i];
+      return card
+        ? [
+            {
+              userId: s.sellerId,
+              cardId: card.cardId,
+              amount: s.payoutAmount,
+              idempotencyKey: `settlement-${s.settlementNo}`,
+            },
+          ]
+        : [];
     });
-    return order.orderNo;
+    const sent = await channels.withdrawBatch(items);
+    let next = 0;
+    return settled.map((_s, i) => {
+      if (!cards[i]) return null;
+      const result = sent[next++];
+      return result && !isChannelError(result) ? result.orderNo : null;
+    });
   };
   const reconciler = new Reconciler(db, ledger, channels, clock);
   const reserves = new ReserveReport(db, ledger, channels, clock);

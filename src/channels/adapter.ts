@@ -102,6 +102,16 @@ export interface BankAdapter {
     amountFen: bigint;
     notifyUrl: string;
   }): Promise<BankAnswer<BankOrder>>;
+  /**
+   * Pays many cards in one request (the merged seller payouts); answers each item's order in
+   * request order. Optional: without it, payouts go one by one. A batch the bank did not answer
+   * is unknown for every item, and each is settled by its own query.
+   */
+  payoutBatch?(input: {
+    batchNo: string;
+    items: readonly { orderNo: string; cardNo: string; name: string; amountFen: bigint }[];
+    notifyUrl: string;
+  }): Promise<BankAnswer<BankOrder[]>>;
   /** The order as the bank has it now; `refused` with code ORDER_NOT_FOUND when it has none. */
   query(orderNo: string): Promise<BankAnswer<BankOrder>>;
   /** The order a callback reports, or null when its signature (or shape) does not verify. */
@@ -234,6 +244,30 @@ export class HttpBankAdapter implements BankAdapter {
         notify_url: input.notifyUrl,
       }),
     );
+  }
+
+  async payoutBatch(input: {
+    batchNo: string;
+    items: readonly { orderNo: string; cardNo: string; name: string; amountFen: bigint }[];
+    notifyUrl: string;
+  }): Promise<BankAnswer<BankOrder[]>> {
+    const answer = await this.#call('POST', 'payouts/batches', {
+      batch_no: input.batchNo,
+      items: input.items.map((item) => ({
+        order_no: item.orderNo,
+        card_no: item.cardNo,
+        name: item.name,
+        amount: formatAmount(item.amountFen),
+        notify_url: input.notifyUrl,
+      })),
+    });
+    if (answer.kind !== 'ok') return answer;
+    const items = (answer.value as { items?: unknown }).items;
+    if (!Array.isArray(items) || items.length !== input.items.length)
+      return { kind: 'unknown', reason: 'malformed batch answer' };
+    const orders = items.map(orderOf);
+    if (orders.some((o) => !o)) return { kind: 'unknown', reason: 'malformed batch answer' };
+    return { kind: 'ok', value: orders as BankOrder[] };
   }
 
   async query(orderNo: string): Promise<BankAnswer<BankOrder>> {

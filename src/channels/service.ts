@@ -8,7 +8,7 @@ import { type Ledger, TransferFlags } from '../ledger/index.ts';
 import { cnyLedger } from '../members/index.ts';
 import { derivedId } from '../trades/index.ts';
 import { type BankAdapter, type BankAnswer, type BankOrder, HttpBankAdapter } from './adapter.ts';
-import { Cards } from './cards.ts';
+import { type CardRow, Cards } from './cards.ts';
 import type { ChannelBankConfig } from './config.ts';
 import { ChannelError } from './errors.ts';
 import { ChannelAccountCode, ChannelTransferCode } from './ledger-codes.ts';
@@ -196,6 +196,99 @@ export class Channels {
     if (sent.status === 'FAILED' && sent.fail_code === 'BALANCE_NOT_ENOUGH')
       throw new ChannelError('balance_not_enough');
     return orderView(sent);
+  }
+
+  /**
+   * Many withdrawals at once (the merged seller payouts), each as `withdraw` would make it —
+   * limits, idempotency key, a hold on the wallet — but sent to each bank as one batch payout.
+   * Answers each item's order, or its refusal, in request order. An unanswered batch leaves its
+   * orders UNKNOWN, each settled by its own query (a resend, if the bank never saw it, goes alone).
+   */
+  async withdrawBatch(
+    items: readonly { userId: string; cardId: string; amount: string; idempotencyKey: string }[],
+  ): Promise<(ChannelOrderView | ChannelError)[]> {
+    const out: (ChannelOrderView | ChannelError)[] = new Array(items.length);
+    const claimed = new Map<string, { index: number; row: OrderRow; card: CardRow }[]>();
+    for (const [index, item] of items.entries()) {
+      try {
+        const amount = validAmount(item.amount);
+        validKey(item.idempotencyKey);
+        const hash = requestHash(['WITHDRAW', item.cardId, amount.toString()]);
+        const replay = await this.#replay(item.userId, item.idempotencyKey, hash);
+        if (replay) {
+          out[index] = replay;
+          continue;
+        }
+        const card = await this.cards.activeCard(item.userId, item.cardId);
+        const row = await this.#create(item.userId, [card.bank], {
+          kind: 'WITHDRAW',
+          amount,
+          key: item.idempotencyKey,
+          hash,
+          cardId: card.card_id,
+        });
+        const inFlight = await this.#claimForBatch(row);
+        if (inFlight.status !== 'IN_FLIGHT') {
+          out[index] = orderView(inFlight);
+          continue;
+        }
+        const group = claimed.get(row.bank) ?? [];
+        group.push({ index, row: inFlight, card });
+        claimed.set(row.bank, group);
+      } catch (error) {
+        if (!(error instanceof ChannelError)) throw error;
+        out[index] = error;
+      }
+    }
+    for (const [bank, group] of claimed) {
+      const adapter = this.adapter(bank);
+      for (let i = 0; i < group.length; i += limits.channelBatchItemsMax) {
+        const chunk = group.slice(i, i + limits.channelBatchItemsMax);
+        const answer = adapter.payoutBatch
+          ? await adapter.payoutBatch({
+              batchNo: `B${chunk[0]?.row.order_no}`,
+              items: chunk.map(({ row, card }) => ({
+                orderNo: row.order_no,
+                cardNo: card.card_no,
+                name: card.name,
+                amountFen: row.amount_fen,
+              })),
+              notifyUrl: `${this.publicUrl()}/channels/callbacks/${bank}`,
+            })
+          : undefined;
+        for (const [j, { index, row }] of chunk.entries()) {
+          const itemAnswer: BankAnswer<BankOrder & { payUrl?: string }> =
+            answer === undefined
+              ? await this.#request(row)
+              : answer.kind === 'ok'
+                ? { kind: 'ok', value: answer.value[j] as BankOrder }
+                : answer;
+          out[index] = orderView((await this.#afterRequest(row, itemAnswer, 'settlement')).row);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Holds a withdrawal's amount and claims it IN_FLIGHT for a batch (a short wallet fails it). */
+  async #claimForBatch(row: OrderRow): Promise<OrderRow> {
+    const at = this.#now();
+    if (!(await this.#hold(row))) {
+      const sets = { fail_code: 'BALANCE_NOT_ENOUGH', finished_at: at, next_query_at: null };
+      const failed = await this.#db.transaction((tx) =>
+        transition(tx, row.order_no, ['CREATED'], 'FAILED', { actor: 'settlement', reason: 'hold refused', at, sets }),
+      );
+      return failed ?? this.#mustFind(row.order_no);
+    }
+    const claimed = await this.#db.transaction((tx) =>
+      transition(tx, row.order_no, ['CREATED'], 'IN_FLIGHT', {
+        actor: 'settlement',
+        reason: 'sending to the bank in a batch',
+        at,
+        sets: { next_query_at: new Date(at.getTime() + limits.channelRequestTimeoutMs * 2) },
+      }),
+    );
+    return claimed ?? this.#mustFind(row.order_no);
   }
 
   /** One of the user's channel orders. */

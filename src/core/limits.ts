@@ -149,6 +149,8 @@ export const limits = {
   bankSimAmountFenMax: 1_000_000_000_00,
   /** Items one batch payout may carry. */
   bankSimBatchItemsMax: 1000,
+  /** Payouts one batch request of the platform carries (the simulator takes up to 1,000). */
+  channelBatchItemsMax: 500,
   /** The longest order, batch and request number, in characters. */
   bankSimOrderNoLengthMax: 64,
   /** How far a signed request's timestamp may be from the simulator's clock, either way. */

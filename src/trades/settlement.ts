@@ -80,11 +80,12 @@ export interface SettlementStatement extends SettlementView {
  * PROCESSING settlement that the next run finishes with the same ids.
  */
 /**
- * Where a settled payout goes next, once it is in the seller's wallet: the platform wires the
- * bank channels here (a withdrawal to the seller's card, idempotent by the settlement number).
- * Answers where it went (a bank order number), or null to leave it in the wallet.
+ * Where settled payouts go next, once they are in the sellers' wallets: the platform wires the
+ * bank channels here (one batch payout per bank to the sellers' cards, idempotent by settlement
+ * number). Answers, per settlement, where it went (a bank order number), null to leave it in the
+ * wallet, or undefined to try again on the next run.
  */
-export type SettlementPayout = (settlement: SettlementView) => Promise<string | null>;
+export type SettlementPayout = (settlements: readonly SettlementView[]) => Promise<(string | null | undefined)[]>;
 
 export class Settlements {
   /** Set by the platform once the bank channels exist; absent, payouts stay in the wallet. */
@@ -129,9 +130,11 @@ export class Settlements {
        order by created_at limit $1`,
       [limits.settlementSellersMax],
     );
-    for (const s of waiting) {
-      const destination = await payout(settlementView(s)).catch(() => undefined);
-      if (destination === undefined) continue; // the bank refused or did not answer: next run
+    if (waiting.length === 0) return;
+    const destinations = await payout(waiting.map(settlementView));
+    for (const [i, s] of waiting.entries()) {
+      const destination = destinations[i];
+      if (destination === undefined) continue; // not sent this time: the next run tries again
       await this.db.query(
         'update settlements set payout_destination = $2 where settlement_no = $1 and payout_destination is null',
         [s.settlement_no, destination ?? 'wallet'],

@@ -1,8 +1,8 @@
 /**
  * Merged seller payouts leave for the bank: the settlement job pays a seller's released escrow
- * money into its wallet in one transfer, then on to the seller's bound card as one bank payout
- * (a withdrawal order, idempotent by the settlement number); a seller without a card keeps it in
- * the wallet.
+ * money into its wallet in one transfer, then on to the seller's bound card in the bank's batch
+ * payout (a withdrawal order per seller, idempotent by the settlement number); a seller without a
+ * card keeps it in the wallet.
  */
 import { describe, expect, it } from 'vitest';
 import { keyPair } from '../gateway/support.ts';
@@ -49,6 +49,12 @@ describe('settlement payouts to the bank', () => {
     );
     const order = await platform.channels.resolve(row?.payout_destination ?? '');
     expect(order).toMatchObject({ kind: 'WITHDRAW', status: 'SUCCESS', amount: '150.00' });
+    // It left as a bank batch payout.
+    const [atBank] = await world().sim.db.query<{ batch_no: string | null; kind: string }>(
+      'select batch_no, kind from banksim_orders where order_no = $1',
+      [order.orderNo],
+    );
+    expect(atBank).toMatchObject({ kind: 'PAYOUT', batch_no: expect.stringMatching(/^B/) });
     expect(await platform.members.walletBalance(shop.sellerId)).toBe(0n);
     expect(Number(await bankBalance(world(), 'ICBC', li.cardNo)) - Number(bankBefore)).toBe(150);
     // The seller without a card keeps its payout in the wallet.

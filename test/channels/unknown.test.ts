@@ -5,12 +5,40 @@
  * sends the same order number again) until the bank confirms, and the money then moves once.
  */
 import { describe, expect, it } from 'vitest';
-import { balance, bankBalance, bindCard, key, li, newUser, setFaults, useWorld, wang } from './support.ts';
+import { balance, bankBalance, bindCard, key, li, newUser, setFaults, useWorld, wang, zhang } from './support.ts';
 
 const world = useWorld({ requestTimeoutMs: 800 });
 const drop = { timeoutMode: 'drop' };
 
 describe('unknown outcomes', () => {
+  it('a batch payout whose answer is lost after the bank paid: every item held, then posted by its query', async () => {
+    const { platform } = world();
+    const users = [await newUser(world(), 10_000n), await newUser(world(), 10_000n), await newUser(world(), 100n)];
+    const cards = [
+      await bindCard(world(), users[0]?.userId ?? '', zhang),
+      await bindCard(world(), users[1]?.userId ?? '', wang),
+    ];
+    const poorCard = await bindCard(world(), users[2]?.userId ?? '', li);
+    const before = Number(await bankBalance(world(), 'ICBC', zhang.cardNo));
+    await setFaults(world(), { ...drop, timeoutAfterRate: 1 });
+    const sent = await platform.channels.withdrawBatch([
+      { userId: users[0]?.userId ?? '', cardId: cards[0] ?? '', amount: '40.00', idempotencyKey: key() },
+      { userId: users[1]?.userId ?? '', cardId: cards[1] ?? '', amount: '60.00', idempotencyKey: key() },
+      // Short of money: failed at once, never sent.
+      { userId: users[2]?.userId ?? '', cardId: poorCard, amount: '5.00', idempotencyKey: key() },
+    ]);
+    expect(sent.map((o) => (o instanceof Error ? o.message : o.status))).toEqual(['UNKNOWN', 'UNKNOWN', 'FAILED']);
+    expect(await balance(world(), users[0]?.userId ?? '')).toBe(6_000n);
+    await setFaults(world(), {});
+    for (const o of sent.slice(0, 2)) {
+      if (!('orderNo' in o)) throw new Error('an order');
+      expect((await platform.channels.resolve(o.orderNo, { waits: [10, 10] })).status).toBe('SUCCESS');
+    }
+    expect(Number(await bankBalance(world(), 'ICBC', zhang.cardNo))).toBeCloseTo(before + 40, 2);
+    expect(await balance(world(), users[0]?.userId ?? '')).toBe(6_000n);
+    expect(await balance(world(), users[2]?.userId ?? '')).toBe(100n);
+  });
+
   it('a withdrawal whose answer is lost after the bank paid: held, then posted once after a query', async () => {
     const { platform } = world();
     const user = await newUser(world(), 100_000n);
