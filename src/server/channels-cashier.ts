@@ -13,6 +13,7 @@ import { formatAmount, parseAmount } from '../core/money.ts';
 import { isMembersError, type Members } from '../members/index.ts';
 import { TradeError, type Trades, type TradeView } from '../trades/index.ts';
 import { returnLocation } from './cashier.ts';
+import { escapeHtml } from './html.ts';
 
 export interface CardCashierDeps {
   trades: Trades;
@@ -20,9 +21,6 @@ export interface CardCashierDeps {
   channels: Channels;
   signReturn(params: Record<string, string>): Record<string, string>;
 }
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 function page(title: string, t: TradeView, inner: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

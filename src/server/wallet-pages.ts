@@ -14,6 +14,7 @@ import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import type { Members, User } from '../members/index.ts';
 import { isWalletError, type Wallet } from '../wallet/index.ts';
+import { escapeHtml, page } from './html.ts';
 
 export interface WalletPagesDeps {
   members: Members;
@@ -26,43 +27,7 @@ const path = '/wallet/withdraw';
 /** How long to ask the bank about a payout that is not confirmed yet before showing it as it stands. */
 const resolveWaitsMs = [200, 500, 1_000];
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
-
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · Paybao</title>
-<style>
-  :root { --blue: #1677ff; --ink: #1f2329; --muted: #646a73; --line: #e5e6eb; }
-  * { box-sizing: border-box; }
-  body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "PingFang SC", "Noto Sans CJK SC", sans-serif;
-         color: var(--ink); background: linear-gradient(180deg, #eaf2ff 0, #f5f7fa 240px); min-height: 100vh; }
-  header { padding: 20px 24px; font-weight: 700; font-size: 20px; color: var(--blue); letter-spacing: .5px; }
-  main { max-width: 420px; margin: 24px auto; padding: 0 16px; }
-  .card { background: #fff; border-radius: 14px; box-shadow: 0 6px 24px rgba(22,119,255,.08); padding: 28px; }
-  .amount { font-size: 40px; font-weight: 700; margin: 4px 0 2px; }
-  .amount small { font-size: 20px; margin-right: 4px; }
-  .muted { color: var(--muted); font-size: 13px; }
-  dl { display: grid; grid-template-columns: auto 1fr; gap: 6px 16px; margin: 20px 0; padding: 16px 0;
-       border-top: 1px solid var(--line); border-bottom: 1px solid var(--line); font-size: 14px; }
-  dt { color: var(--muted); } dd { margin: 0; text-align: right; word-break: break-all; }
-  label { display: block; font-size: 13px; color: var(--muted); margin: 14px 0 6px; }
-  input, select, button { font-family: inherit; }
-  input, select { width: 100%; padding: 12px 14px; border: 1px solid var(--line); border-radius: 10px; font-size: 16px;
-                  background: #fff; }
-  input:focus, select:focus { outline: 2px solid rgba(22,119,255,.25); border-color: var(--blue); }
-  button { width: 100%; margin-top: 22px; padding: 13px; border: 0; border-radius: 10px; background: var(--blue);
-           color: #fff; font-size: 17px; font-weight: 600; cursor: pointer; }
-  button.link { width: auto; margin: 0; padding: 0; background: none; color: var(--blue); font-size: 13px; font-weight: 400; }
-  .error { background: #fff1f0; color: #cf1322; border-radius: 8px; padding: 10px 12px; margin-top: 16px; font-size: 14px; }
-  .result { text-align: center; } .result .icon { font-size: 48px; }
-  .SUCCESS .icon { color: #00b42a; } .FAILED .icon { color: #cf1322; } .pending .icon { color: #ff7d00; }
-  a { color: var(--blue); }
-  .foot { display: flex; justify-content: space-between; align-items: center; margin-top: 18px; }
-</style></head>
-<body><header>Paybao 钱包 · Wallet</header><main>${body}</main></body></html>`;
-}
+const walletPage = (title: string, body: string) => page('Paybao 钱包 · Wallet', title, body);
 
 const alert = (error?: string) => (error ? `<div class="error" role="alert">${escapeHtml(error)}</div>` : '');
 
@@ -203,7 +168,7 @@ export async function registerWalletPages(app: FastifyInstance, deps: WalletPage
 
   async function formPage(user: User, input: Parameters<typeof withdrawForm>[3] = {}): Promise<string> {
     const [balance, cards] = await Promise.all([members.walletBalance(user.userId), activeCards(user.userId)]);
-    return page('Withdraw', withdrawForm(user, balance, cards, input));
+    return walletPage('Withdraw', withdrawForm(user, balance, cards, input));
   }
 
   await app.register(async (scope) => {
@@ -211,7 +176,7 @@ export async function registerWalletPages(app: FastifyInstance, deps: WalletPage
     scope.get(path, async (request, reply) => {
       reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
       const user = await currentUser(request);
-      if (!user) return page('Log in', loginForm());
+      if (!user) return walletPage('Log in', loginForm());
       return formPage(user);
     });
 
@@ -226,7 +191,9 @@ export async function registerWalletPages(app: FastifyInstance, deps: WalletPage
           return reply.redirect(path, 303);
         } catch (error) {
           if (!isWalletError(error)) throw error;
-          return reply.code(401).send(page('Log in', loginForm('手机号或密码错误 · Wrong phone or password.', phone)));
+          return reply
+            .code(401)
+            .send(walletPage('Log in', loginForm('手机号或密码错误 · Wrong phone or password.', phone)));
         }
       }
       if (body.step === 'logout') {
@@ -237,7 +204,7 @@ export async function registerWalletPages(app: FastifyInstance, deps: WalletPage
       }
 
       const user = await currentUser(request);
-      if (!user) return reply.code(401).send(page('Log in', loginForm('请先登录 · Please log in first.')));
+      if (!user) return reply.code(401).send(walletPage('Log in', loginForm('请先登录 · Please log in first.')));
       const amountText = (body.amount ?? '').trim();
       const cardId = body.card_id ?? '';
       const input = { amount: amountText, cardId };
@@ -258,7 +225,7 @@ export async function registerWalletPages(app: FastifyInstance, deps: WalletPage
           members.walletBalance(user.userId),
           channels.cards.list(user.userId),
         ]);
-        return page('Withdrawal', resultCard(order, cards, balance));
+        return walletPage('Withdrawal', resultCard(order, cards, balance));
       } catch (error) {
         if (!isChannelError(error)) throw error;
         const message = channelMessages[error.code] ?? error.message;

@@ -1,0 +1,41 @@
+/** The server-rendered pages' one look (cashier, wallet): HTML escaping and the page shell. */
+
+export const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+/** A whole page: the shared styles, a header naming the place, and the body in a narrow column. */
+export function page(place: string, title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Paybao</title>
+<style>
+  :root { --blue: #1677ff; --ink: #1f2329; --muted: #646a73; --line: #e5e6eb; }
+  * { box-sizing: border-box; }
+  body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "PingFang SC", "Noto Sans CJK SC", sans-serif;
+         color: var(--ink); background: linear-gradient(180deg, #eaf2ff 0, #f5f7fa 240px); min-height: 100vh; }
+  header { padding: 20px 24px; font-weight: 700; font-size: 20px; color: var(--blue); letter-spacing: .5px; }
+  main { max-width: 420px; margin: 24px auto; padding: 0 16px; }
+  .card { background: #fff; border-radius: 14px; box-shadow: 0 6px 24px rgba(22,119,255,.08); padding: 28px; }
+  .amount { font-size: 40px; font-weight: 700; margin: 4px 0 2px; }
+  .amount small { font-size: 20px; margin-right: 4px; }
+  .muted { color: var(--muted); font-size: 13px; }
+  dl { display: grid; grid-template-columns: auto 1fr; gap: 6px 16px; margin: 20px 0; padding: 16px 0;
+       border-top: 1px solid var(--line); border-bottom: 1px solid var(--line); font-size: 14px; }
+  dt { color: var(--muted); } dd { margin: 0; text-align: right; word-break: break-all; }
+  label { display: block; font-size: 13px; color: var(--muted); margin: 14px 0 6px; }
+  input, select, button { font-family: inherit; }
+  input, select { width: 100%; padding: 12px 14px; border: 1px solid var(--line); border-radius: 10px; font-size: 16px;
+                  background: #fff; }
+  input:focus, select:focus { outline: 2px solid rgba(22,119,255,.25); border-color: var(--blue); }
+  button { width: 100%; margin-top: 22px; padding: 13px; border: 0; border-radius: 10px; background: var(--blue);
+           color: #fff; font-size: 17px; font-weight: 600; cursor: pointer; }
+  button.link { width: auto; margin: 0; padding: 0; background: none; color: var(--blue); font-size: 13px; font-weight: 400; }
+  .error { background: #fff1f0; color: #cf1322; border-radius: 8px; padding: 10px 12px; margin-top: 16px; font-size: 14px; }
+  .done { text-align: center; } .done .tick { font-size: 48px; color: #00b42a; }
+  .result { text-align: center; } .result .icon { font-size: 48px; }
+  .SUCCESS .icon { color: #00b42a; } .FAILED .icon { color: #cf1322; } .pending .icon { color: #ff7d00; }
+  a { color: var(--blue); }
+  .foot { display: flex; justify-content: space-between; align-items: center; margin-top: 18px; }
+</style></head>
+<body><header>${escapeHtml(place)}</header><main>${body}</main></body></html>`;
+}
