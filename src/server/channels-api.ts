@@ -25,6 +25,7 @@ import {
   type ReserveReport,
 } from '../channels/index.ts';
 import { limits } from '../core/limits.ts';
+import type { Operators } from '../members/index.ts';
 import { isWalletError, type Wallet } from '../wallet/index.ts';
 
 export interface ChannelsApiDeps {
@@ -34,6 +35,8 @@ export interface ChannelsApiDeps {
   reserves: ReserveReport;
   /** Bearer tokens of operators and of the regulator; a route whose token is unset refuses everyone. */
   operatorToken?: string | undefined;
+  /** Console operators (`paybao operators create`): their tokens open `/ops/v1` too. */
+  operators?: Operators | undefined;
   regulatorToken?: string | undefined;
 }
 
@@ -305,14 +308,15 @@ function page(title: string, body: string): string {
 }
 
 /** A bearer token compared in constant time (hashes first, so lengths do not leak). */
-function tokenGuard(expected: string | undefined) {
+function tokenGuard(expected: string | undefined, operators?: Operators) {
   const want = expected ? createHash('sha256').update(expected).digest() : undefined;
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const match = /^Bearer ([^\s]+)$/i.exec(request.headers.authorization ?? '');
     const got = createHash('sha256')
       .update(match?.[1] ?? '')
       .digest();
-    if (!want || !match || !timingSafeEqual(got, want)) {
+    const byToken = want !== undefined && match !== null && timingSafeEqual(got, want);
+    if (!byToken && !(operators && match && (await operators.authenticate(match[1])))) {
       return reply.code(401).send({
         type: 'authentication_error',
         code: 'credentials_invalid',
@@ -325,7 +329,7 @@ function tokenGuard(expected: string | undefined) {
 
 /** Operators: reconciliation runs, the queue (JSON or CSV), resolutions, the loss rate. */
 function operatorRoutes(scope: FastifyInstance, deps: ChannelsApiDeps): void {
-  scope.addHook('onRequest', tokenGuard(deps.operatorToken));
+  scope.addHook('onRequest', tokenGuard(deps.operatorToken, deps.operators));
   const typed = scope.withTypeProvider<TypeBoxTypeProvider>();
   const Day = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' });
   typed.post(

@@ -82,6 +82,7 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
     reconciler: platform.reconciler,
     reserves: platform.reserves,
     operatorToken: options.operatorToken ?? process.env.PAYBAO_OPERATOR_TOKEN,
+    operators: platform.operators,
     regulatorToken: options.regulatorToken ?? process.env.PAYBAO_REGULATOR_TOKEN,
   });
   return app;

@@ -105,6 +105,9 @@ describe('reconciliation', () => {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     expect((await call('/reconciliation-items', undefined, 'wrong')).status).toBe(401);
+    // A console operator's own token opens the operators' API too.
+    const consoleOperator = await platform.operators.create('reconciler');
+    expect((await call('/reconciliation-items', undefined, consoleOperator.token)).status).toBe(200);
     const csv = await call('/reconciliation-items?format=csv&state=OPEN');
     expect(csv.headers.get('content-type')).toContain('text/csv');
     expect((await csv.text()).split('\n').length).toBeGreaterThan(2);
