@@ -6,32 +6,21 @@
  *
  * Runs Debian's `/usr/bin/chromium` through `playwright-core` (CI installs it; see .ci/run).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlipaySdk } from 'alipay-sdk';
 import type { FastifyInstance } from 'fastify';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import type { Platform } from '../../src/platform.ts';
 import { buildPlatformApp } from '../../src/server/platform-app.ts';
 import { keyPair, listen } from '../gateway/support.ts';
+import { browserMissing, launchBrowser } from '../support/browser.ts';
 import { engine, freshPlatform } from '../support/engine.ts';
 
-const chromiumPath = '/usr/bin/chromium';
-const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const phone = '13912345678';
 const password = 'browser pays 1';
 const openingFen = 50_000n;
@@ -43,7 +32,7 @@ let platform: Platform;
 let paybao: FastifyInstance;
 let merchant: Server;
 let context: BrowserContext;
-let userDataDir = '';
+let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 let base = '';
 let merchantBase = '';
 let sdk: AlipaySdk;
@@ -52,7 +41,7 @@ let sellerId = '';
 const returns: Array<{ params: Record<string, string>; verified: boolean }> = [];
 const outTradeNo = `browser-${Date.now()}`;
 
-describe.skipIf(!existsSync(chromiumPath) && !process.env.CI)('the cashier in a real browser', () => {
+describe.skipIf(browserMissing)('the cashier in a real browser', () => {
   beforeAll(async () => {
     platform = await freshPlatform();
     const keys = keyPair();
@@ -101,18 +90,12 @@ describe.skipIf(!existsSync(chromiumPath) && !process.env.CI)('the cashier in a 
     await new Promise<void>((resolve) => merchant.listen(0, '127.0.0.1', resolve));
     merchantBase = `http://127.0.0.1:${(merchant.address() as AddressInfo).port}`;
 
-    userDataDir = mkdtempSync(join(tmpdir(), 'paybao-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: chromiumPath,
-      args: chromiumArgs,
-      headless: true,
-      viewport: { width: 480, height: 860 },
-    });
+    browser = await launchBrowser();
+    context = browser.context;
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
     await new Promise((resolve) => merchant?.close(resolve));
     await paybao?.close();
     if (platform) {

@@ -8,32 +8,23 @@
  */
 
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserMissing, launchBrowser } from '../support/browser.ts';
 import { balance, bindCard, li, newUser, useWorld, zhang } from './support.ts';
 
-const chromiumPath = '/usr/bin/chromium';
 const world = useWorld();
 let context: BrowserContext;
-let userDataDir = '';
+let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 
-describe.skipIf(!existsSync(chromiumPath) && !process.env.CI)('a top-up on the bank page in a real browser', () => {
+describe.skipIf(browserMissing)('a top-up on the bank page in a real browser', () => {
   beforeAll(async () => {
-    userDataDir = mkdtempSync(join(tmpdir(), 'paybao-bank-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: chromiumPath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-      headless: true,
-      viewport: { width: 480, height: 860 },
-    });
+    browser = await launchBrowser();
+    context = browser.context;
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
   });
 
   it('pays on the bank page and comes back to a confirmed top-up', async () => {

@@ -8,18 +8,15 @@
  * Runs Debian's `/usr/bin/chromium` through `playwright-core`.
  */
 
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAmount } from '../../src/core/money.ts';
+import { browserMissing, launchBrowser } from '../support/browser.ts';
 import { balance, bankBalance, bindCard, newUser, useWorld, zhang } from './support.ts';
 
-const chromiumPath = '/usr/bin/chromium';
 const world = useWorld();
 let context: BrowserContext;
-let userDataDir = '';
+let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 
 /** Zhang's ICBC account at the bank, in fen. */
 async function zhangAtBank(): Promise<bigint> {
@@ -29,89 +26,80 @@ async function zhangAtBank(): Promise<bigint> {
   return fen;
 }
 
-describe.skipIf(!existsSync(chromiumPath) && !process.env.CI)(
-  'a withdrawal on the wallet page in a real browser',
-  () => {
-    beforeAll(async () => {
-      userDataDir = mkdtempSync(join(tmpdir(), 'paybao-wallet-chromium-'));
-      context = await chromium.launchPersistentContext(userDataDir, {
-        executablePath: chromiumPath,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-        headless: true,
-        viewport: { width: 480, height: 860 },
-      });
-    });
+describe.skipIf(browserMissing)('a withdrawal on the wallet page in a real browser', () => {
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    context = browser.context;
+  });
 
-    afterAll(async () => {
-      await context?.close();
-      if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-    });
+  afterAll(async () => {
+    await browser?.close();
+  });
 
-    it('logs in, withdraws to a bound card once, and refuses more than the balance', async () => {
-      const { base, platform } = world();
-      const user = await newUser(world(), 10_000n);
-      const cardId = await bindCard(world(), user.userId, zhang);
-      const bankBefore = await zhangAtBank();
+  it('logs in, withdraws to a bound card once, and refuses more than the balance', async () => {
+    const { base, platform } = world();
+    const user = await newUser(world(), 10_000n);
+    const cardId = await bindCard(world(), user.userId, zhang);
+    const bankBefore = await zhangAtBank();
 
-      const page = await context.newPage();
-      await page.goto(`${base}/wallet/withdraw`);
-      await page.fill('#phone', user.phone);
-      await page.fill('#password', 'wrong-password');
-      await page.click('button[type=submit]');
-      expect(await page.locator('[role=alert]').textContent()).toContain('Wrong phone or password');
+    const page = await context.newPage();
+    await page.goto(`${base}/wallet/withdraw`);
+    await page.fill('#phone', user.phone);
+    await page.fill('#password', 'wrong-password');
+    await page.click('button[type=submit]');
+    expect(await page.locator('[role=alert]').textContent()).toContain('Wrong phone or password');
 
-      await page.fill('#password', user.password);
-      await page.click('button[type=submit]');
-      await page.locator('#amount').waitFor();
-      expect(await page.locator('#balance').textContent()).toBe('100.00');
-      expect(await page.locator('#card_id').inputValue()).toBe(cardId);
-      expect(await page.locator('#card_id option').textContent()).toBe('ICBC •••• 0001');
-      const cookies = await context.cookies(`${base}/wallet/withdraw`);
-      expect(cookies.find((c) => c.name === 'paybao_wallet')?.httpOnly).toBe(true);
+    await page.fill('#password', user.password);
+    await page.click('button[type=submit]');
+    await page.locator('#amount').waitFor();
+    expect(await page.locator('#balance').textContent()).toBe('100.00');
+    expect(await page.locator('#card_id').inputValue()).toBe(cardId);
+    expect(await page.locator('#card_id option').textContent()).toBe('ICBC •••• 0001');
+    const cookies = await context.cookies(`${base}/wallet/withdraw`);
+    expect(cookies.find((c) => c.name === 'paybao_wallet')?.httpOnly).toBe(true);
 
-      await page.fill('#amount', '12.34');
-      await page.screenshot({ path: '/tmp/withdraw-form.png', fullPage: true });
-      await page.click('button[type=submit]');
-      await page.locator('#status').waitFor();
-      expect(await page.locator('#status').textContent()).toBe('SUCCESS');
-      expect(await page.locator('#balance').textContent()).toBe('87.66');
-      const orderNo = await page.locator('#order-no').textContent();
-      await page.screenshot({ path: '/tmp/withdraw.png', fullPage: true });
-      expect(await balance(world(), user.userId)).toBe(8_766n);
-      expect(await zhangAtBank()).toBe(bankBefore + 1_234n);
+    await page.fill('#amount', '12.34');
+    await page.screenshot({ path: '/tmp/withdraw-form.png', fullPage: true });
+    await page.click('button[type=submit]');
+    await page.locator('#status').waitFor();
+    expect(await page.locator('#status').textContent()).toBe('SUCCESS');
+    expect(await page.locator('#balance').textContent()).toBe('87.66');
+    const orderNo = await page.locator('#order-no').textContent();
+    await page.screenshot({ path: '/tmp/withdraw.png', fullPage: true });
+    expect(await balance(world(), user.userId)).toBe(8_766n);
+    expect(await zhangAtBank()).toBe(bankBefore + 1_234n);
 
-      // A reload of the result submits the same form (same idempotency key) again: same order, no money.
-      const resubmitted = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/wallet/withdraw'));
-      await page.reload();
-      await resubmitted;
-      await page.locator('#status').waitFor();
-      expect(await page.locator('#order-no').textContent()).toBe(orderNo);
-      expect(await page.locator('#status').textContent()).toBe('SUCCESS');
-      expect(await balance(world(), user.userId)).toBe(8_766n);
-      expect(await zhangAtBank()).toBe(bankBefore + 1_234n);
-      const orders = await platform.db.query<{ n: string }>(
-        `select count(*)::text as n from channel_orders where user_id = $1 and kind = 'WITHDRAW'`,
-        [user.userId],
-      );
-      expect(orders[0]?.n).toBe('1');
+    // A reload of the result submits the same form (same idempotency key) again: same order, no money.
+    const resubmitted = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/wallet/withdraw'));
+    await page.reload();
+    await resubmitted;
+    await page.locator('#status').waitFor();
+    expect(await page.locator('#order-no').textContent()).toBe(orderNo);
+    expect(await page.locator('#status').textContent()).toBe('SUCCESS');
+    expect(await balance(world(), user.userId)).toBe(8_766n);
+    expect(await zhangAtBank()).toBe(bankBefore + 1_234n);
+    const orders = await platform.db.query<{ n: string }>(
+      `select count(*)::text as n from channel_orders where user_id = $1 and kind = 'WITHDRAW'`,
+      [user.userId],
+    );
+    expect(orders[0]?.n).toBe('1');
 
-      // More than the balance: a clear message on the form, nothing moves.
-      await page.click('#again');
-      await page.fill('#amount', '500.00');
-      await page.click('button[type=submit]');
-      expect(await page.locator('[role=alert]').textContent()).toContain('balance is not enough');
-      expect(await page.locator('#balance').textContent()).toBe('87.66');
-      // A malformed amount too.
-      await page.fill('#amount', '1.234');
-      await page.click('button[type=submit]');
-      expect(await page.locator('[role=alert]').textContent()).toContain('at most 2 decimals');
-      expect(await balance(world(), user.userId)).toBe(8_766n);
-      expect(await zhangAtBank()).toBe(bankBefore + 1_234n);
+    // More than the balance: a clear message on the form, nothing moves.
+    await page.click('#again');
+    await page.fill('#amount', '500.00');
+    await page.click('button[type=submit]');
+    expect(await page.locator('[role=alert]').textContent()).toContain('balance is not enough');
+    expect(await page.locator('#balance').textContent()).toBe('87.66');
+    // A malformed amount too.
+    await page.fill('#amount', '1.234');
+    await page.click('button[type=submit]');
+    expect(await page.locator('[role=alert]').textContent()).toContain('at most 2 decimals');
+    expect(await balance(world(), user.userId)).toBe(8_766n);
+    expect(await zhangAtBank()).toBe(bankBefore + 1_234n);
 
-      // Logged out, the page asks for the password again.
-      await page.click('#logout');
-      await page.locator('#password').waitFor();
-      await page.close();
-    });
-  },
-);
+    // Logged out, the page asks for the password again.
+    await page.click('#logout');
+    await page.locator('#password').waitFor();
+    await page.close();
+  });
+});

@@ -4,8 +4,6 @@
  * the native API, the operator with the console API. Notifications of every step pass the SDK's
  * signature checks; wrong actors and another app get clean errors.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { AlipaySdk } from 'alipay-sdk';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,14 +13,14 @@ import type { Platform } from '../../src/platform.ts';
 import { buildPlatformApp, notificationChannel } from '../../src/server/platform-app.ts';
 import { NotificationDispatcher } from '../../src/trades/index.ts';
 import { freshPlatform } from '../support/engine.ts';
-import { keyPair, listen } from './support.ts';
+import { keyPair, listen, startNotifySink } from './support.ts';
 
 const clock = new ManualClock(Date.now());
 let platform: Platform;
 let app: FastifyInstance;
 let base = '';
-let notifyServer: Server;
-const notifications: Array<Record<string, string>> = [];
+let notifySink: Awaited<ReturnType<typeof startNotifySink>>;
+const notifications = () => notifySink.received;
 let shop: { appId: string; sellerId: string; sdk: AlipaySdk };
 let other: { appId: string; sdk: AlipaySdk };
 let operatorToken = '';
@@ -90,18 +88,8 @@ async function console_(method: string, path: string, body?: unknown, token = op
 }
 
 beforeAll(async () => {
-  notifyServer = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => {
-      body += c;
-    });
-    req.on('end', () => {
-      notifications.push(Object.fromEntries(new URLSearchParams(body)));
-      res.end('success');
-    });
-  });
-  await new Promise<void>((resolve) => notifyServer.listen(0, '127.0.0.1', resolve));
-  const notifyUrl = `http://127.0.0.1:${(notifyServer.address() as AddressInfo).port}/notify`;
+  notifySink = await startNotifySink();
+  const notifyUrl = notifySink.url;
   platform = await freshPlatform({ clock });
   app = await buildPlatformApp({ platform, publicUrl: () => base });
   base = await listen(app);
@@ -120,7 +108,7 @@ afterAll(async () => {
   await app.close();
   expect(await verifyLedger(platform.db)).toEqual([]);
   await platform.close();
-  await new Promise((resolve) => notifyServer.close(resolve));
+  await notifySink?.close();
 });
 
 describe('an escrow marketplace over HTTP', () => {
@@ -309,16 +297,16 @@ describe('an escrow marketplace over HTTP', () => {
       notificationChannel(platform, key.privateKey),
     );
     while ((await dispatcher.dispatchDue()) > 0) {}
-    const kinds = new Set(notifications.map((x) => `${x.notify_type}:${x.trade_status}`));
+    const kinds = new Set(notifications().map((x) => `${x.notify_type}:${x.trade_status}`));
     for (const status of ['WAIT_SELLER_SEND_GOODS', 'WAIT_BUYER_CONFIRM_GOODS', 'TRADE_FINISHED'])
       expect(kinds).toContain(`trade_status_sync:${status}`);
-    expect(notifications.some((x) => x.notify_type === 'refund_case_sync' && x.case_status === 'REFUND_SUCCESS')).toBe(
-      true,
-    );
-    expect(notifications.some((x) => x.notify_type === 'dispute_sync' && x.dispute_status === 'RULED_FOR_BUYER')).toBe(
-      true,
-    );
-    for (const form of notifications) {
+    expect(
+      notifications().some((x) => x.notify_type === 'refund_case_sync' && x.case_status === 'REFUND_SUCCESS'),
+    ).toBe(true);
+    expect(
+      notifications().some((x) => x.notify_type === 'dispute_sync' && x.dispute_status === 'RULED_FOR_BUYER'),
+    ).toBe(true);
+    for (const form of notifications()) {
       expect(shop.sdk.checkNotifySignV2({ ...form })).toBe(true);
       expect(shop.sdk.checkNotifySign({ ...form })).toBe(true);
     }

@@ -3,6 +3,7 @@
  * key pairs for the platform and two merchant apps.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AlipaySdk, type AlipaySdkConfig } from 'alipay-sdk';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -101,4 +102,29 @@ export function sdkFor(
     endpoint: base,
     ...config,
   });
+}
+
+/** A merchant's notify endpoint: answers `success` to every form and keeps what it got. */
+export async function startNotifySink(): Promise<{
+  url: string;
+  received: Array<Record<string, string>>;
+  close(): Promise<void>;
+}> {
+  const received: Array<Record<string, string>> = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      received.push(Object.fromEntries(new URLSearchParams(body)));
+      res.end('success');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/notify`,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -4,8 +4,6 @@
  * cancel, over the legacy protocol with response signatures checked, and over v3; the async
  * notifications pass the SDK's checks; page.pay lands on the cashier and returns signed.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { AlipaySdk } from 'alipay-sdk';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,14 +12,14 @@ import type { Platform } from '../../src/platform.ts';
 import { buildPlatformApp, notificationChannel } from '../../src/server/platform-app.ts';
 import { NotificationDispatcher } from '../../src/trades/index.ts';
 import { freshPlatform } from '../support/engine.ts';
-import { keyPair, listen } from './support.ts';
+import { keyPair, listen, startNotifySink } from './support.ts';
 
 let platform: Platform;
 let app: FastifyInstance;
 let base = '';
 let sdk: AlipaySdk;
-let notifyServer: Server;
-const notifications: Array<Record<string, string>> = [];
+let notifySink: Awaited<ReturnType<typeof startNotifySink>>;
+const notifications = () => notifySink.received;
 const phone = '13800138000';
 const password = 'correct horse 1';
 let buyerId = '';
@@ -29,18 +27,8 @@ let n = 0;
 const outTradeNo = () => `e2e-${Date.now()}-${++n}`;
 
 beforeAll(async () => {
-  notifyServer = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => {
-      body += c;
-    });
-    req.on('end', () => {
-      notifications.push(Object.fromEntries(new URLSearchParams(body)));
-      res.end('success');
-    });
-  });
-  await new Promise<void>((resolve) => notifyServer.listen(0, '127.0.0.1', resolve));
-  const notifyUrl = `http://127.0.0.1:${(notifyServer.address() as AddressInfo).port}/notify`;
+  notifySink = await startNotifySink();
+  const notifyUrl = notifySink.url;
 
   platform = await freshPlatform();
   const merchant = keyPair();
@@ -65,7 +53,7 @@ afterAll(async () => {
   await app.close();
   expect(await verifyLedger(platform.db)).toEqual([]);
   await platform.close();
-  await new Promise((resolve) => notifyServer.close(resolve));
+  await notifySink?.close();
 });
 
 describe('alipay-sdk against Paybao', () => {
@@ -164,14 +152,14 @@ describe('alipay-sdk against Paybao', () => {
       notificationChannel(platform, key.privateKey),
     );
     while ((await dispatcher.dispatchDue()) > 0) {}
-    const success = notifications.find((x) => x.trade_status === 'TRADE_SUCCESS');
+    const success = notifications().find((x) => x.trade_status === 'TRADE_SUCCESS');
     expect(success).toMatchObject({ notify_type: 'trade_status_sync', buyer_id: buyerId, total_amount: '88.88' });
-    for (const form of notifications) {
+    for (const form of notifications()) {
       expect(sdk.checkNotifySignV2({ ...form })).toBe(true);
       expect(sdk.checkNotifySign({ ...form })).toBe(true);
     }
-    expect(notifications.some((x) => x.refund_fee === '8.88')).toBe(true);
-    expect(notifications.some((x) => x.trade_status === 'TRADE_CLOSED')).toBe(true);
+    expect(notifications().some((x) => x.refund_fee === '8.88')).toBe(true);
+    expect(notifications().some((x) => x.trade_status === 'TRADE_CLOSED')).toBe(true);
   });
 
   it('takes a page.pay form to the cashier, pays there, and returns signed to return_url', async () => {
