@@ -11,7 +11,7 @@ import { TradeError } from './errors.ts';
 import { type Actor, actorName, requireActor, tradeFor } from './escrow.ts';
 import { EscrowTransferCode, escrowAccounts } from './escrow-books.ts';
 import { derivedId } from './ids.ts';
-import { refundable, type Trades } from './service.ts';
+import { refundable, reserveRefund, type Trades } from './service.ts';
 import {
   assertCaseTransition,
   assertDisputeTransition,
@@ -427,8 +427,10 @@ export class AfterSale {
       if (trade.status !== 'TRADE_FINISHED' && !inEscrow.includes(trade.status))
         throw new TradeError('TRADE_STATUS_ERROR', `the trade is ${trade.status}`);
       const paidFrom = trade.status === 'TRADE_FINISHED' ? 'fund' : 'escrow';
-      if (paidFrom === 'escrow' && award > refundable(trade))
-        throw new TradeError('REFUND_AMT_NOT_EQUAL_TOTAL', 'the award exceeds what is left in escrow');
+      // From escrow, the award is reserved now, under the trade's lock: a merchant refund racing
+      // the ruling cannot take the money the award needs.
+      if (paidFrom === 'escrow')
+        await reserveRefund(tx, trade, awardRequestNo(locked), award, `dispute ${locked.dispute_no}`, this.#now());
       return this.#disputeTo(tx, trade, locked, 'RULING', actorName(actor), {
         ...sets,
         award_fen: award.toString(),
@@ -462,11 +464,10 @@ export class AfterSale {
   async #payAward(d: DisputeRow): Promise<DisputeRow> {
     if (d.award_fen === null) throw new Error('invariant: a ruling has an award');
     if (d.paid_from === 'escrow') {
-      const outRequestNo = d.case_no ? `case-${d.case_no}` : `dispute-${d.dispute_no}`;
       await this.trades.refund(
         d.app_id,
         { tradeNo: d.trade_no },
-        { refundAmount: formatAmount(d.award_fen), outRequestNo, reason: `dispute ${d.dispute_no}` },
+        { refundAmount: formatAmount(d.award_fen), outRequestNo: awardRequestNo(d), reason: `dispute ${d.dispute_no}` },
       );
     } else {
       await this.#compensate(d, d.award_fen);
@@ -769,6 +770,11 @@ export class AfterSale {
   #now(): Date {
     return dateFromNs(this.clock.nowNs());
   }
+}
+
+/** The refund request number of a dispute's award from escrow: its case's, or its own. */
+function awardRequestNo(d: DisputeRow): string {
+  return d.case_no ? `case-${d.case_no}` : `dispute-${d.dispute_no}`;
 }
 
 function parseRefundAmount(text: string): bigint {

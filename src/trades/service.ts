@@ -366,16 +366,7 @@ export class Trades {
       if (trade.status === 'TRADE_FINISHED') throw new TradeError('TRADE_HAS_FINISHED');
       if (trade.status !== 'TRADE_SUCCESS' && !inEscrow.includes(trade.status))
         throw new TradeError('TRADE_STATUS_ERROR');
-      if (refundable(trade) < amount) throw new TradeError('REFUND_AMT_NOT_EQUAL_TOTAL');
-      await tx.query(
-        `insert into trade_refunds (trade_no, out_request_no, refund_fen, reason, status, created_at)
-         values ($1, $2, $3, $4, 'PROCESSING', $5)`,
-        [trade.trade_no, outRequestNo, amount.toString(), request.reason ?? null, this.#now()],
-      );
-      await tx.query('update trades set refund_reserved_fen = refund_reserved_fen + $2 where trade_no = $1', [
-        trade.trade_no,
-        amount.toString(),
-      ]);
+      await reserveRefund(tx, trade, outRequestNo, amount, request.reason ?? null, this.#now());
       return { trade, outRequestNo, replay: null };
     });
     if (claim.replay === 'FINISHED') throw new TradeError('TRADE_HAS_FINISHED');
@@ -511,6 +502,31 @@ export class Trades {
   #now(): Date {
     return dateFromNs(this.clock.nowNs());
   }
+}
+
+/**
+ * Claims a refund in the caller's transaction, on a trade read under its row lock: a PROCESSING
+ * row and the amount reserved against the trade's budget. `Trades.refund` with the same
+ * out_request_no and amount then moves the money (and a retry moves it once).
+ */
+export async function reserveRefund(
+  tx: Queryable,
+  trade: TradeRow,
+  outRequestNo: string,
+  amount: bigint,
+  reason: string | null,
+  now: Date,
+): Promise<void> {
+  if (refundable(trade) < amount) throw new TradeError('REFUND_AMT_NOT_EQUAL_TOTAL');
+  await tx.query(
+    `insert into trade_refunds (trade_no, out_request_no, refund_fen, reason, status, created_at)
+     values ($1, $2, $3, $4, 'PROCESSING', $5)`,
+    [trade.trade_no, outRequestNo, amount.toString(), reason, now],
+  );
+  await tx.query('update trades set refund_reserved_fen = refund_reserved_fen + $2 where trade_no = $1', [
+    trade.trade_no,
+    amount.toString(),
+  ]);
 }
 
 /** What is left to refund (or split) of a trade: what was paid, less what has gone or is going. */
