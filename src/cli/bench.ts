@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config.ts';
 import { benchEscrow } from './bench/escrow.ts';
 import { benchGateway } from './bench/gateway.ts';
@@ -41,6 +41,11 @@ export function benchCommand(): Command {
     .option('--buyers <n>', 'buyers paying, round robin', positiveInteger, 200)
     .option('--clients <n>', 'concurrent clients, one trade in flight each', positiveInteger, 64)
     .option('--in-process', 'serve from this process instead of a child `paybao start`', false)
+    .addOption(
+      new Option('--sign <when>', 'clients sign ahead of the timed run, live as they send, or both runs')
+        .choices(['ahead', 'live', 'both'])
+        .default('both'),
+    )
     .option('--server-cpu-prof <dir>', 'write a CPU profile of the server process into this directory')
     .action(
       async (options: {
@@ -49,6 +54,7 @@ export function benchCommand(): Command {
         buyers: number;
         clients: number;
         inProcess: boolean;
+        sign: 'ahead' | 'live' | 'both';
         serverCpuProf?: string;
       }) => {
         const config = loadConfig();

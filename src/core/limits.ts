@@ -13,6 +13,12 @@ export const limits = {
   batchesInFlightMax: 2,
   /** Submissions queued behind the batch in flight before callers are refused. */
   queueEventsMax: 1_000_000,
+  /** Trade writes (inserts, claims, payments recorded) one grouped statement carries. */
+  tradeWriteBatchMax: 1000,
+  /** Trade writes of one kind queued behind the statement in flight before callers are refused. */
+  tradeWriteQueueMax: 100_000,
+  /** Payment codes one grouped redemption statement spends. */
+  paymentCodeBatchMax: 1000,
   /** Pending transfers voided by one expiry sweep batch. */
   expiryBatchMax: 4096,
   /** How often the background sweep looks for expired pending transfers. */

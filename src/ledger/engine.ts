@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { Batcher } from '../core/batcher.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
 import { u128Max } from '../core/ids.ts';
 import { limits } from '../core/limits.ts';
-import { Batcher } from './batcher.ts';
 import type { CreateAccountResult, CreateTransferResult } from './results.ts';
 import { type AccountState, StateMachine } from './state-machine.ts';
 import * as store from './store.ts';

@@ -1,4 +1,5 @@
 import { createHash, type KeyObject, randomInt, timingSafeEqual } from 'node:crypto';
+import { Batcher, firstPerKey } from '../core/batcher.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
 import { id, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
@@ -104,6 +105,8 @@ export class Members {
   readonly #sms: SmsSender;
   readonly #wallets: Wallets;
   readonly #keys: PlatformKeyStore;
+  /** Payment codes being spent, grouped across concurrent payments (see `#redeem`). */
+  readonly #redemptions: Batcher<{ code: string; atNs: bigint }, string | null>;
 
   constructor(db: Db, ledger: Ledger, options: MembersOptions = {}) {
     this.#db = db;
@@ -111,6 +114,23 @@ export class Members {
     this.#sms = options.smsSender ?? new OutboxSmsSender(db, this.#clock);
     this.#wallets = new Wallets(db, ledger);
     this.#keys = new PlatformKeyStore(db, this.#clock);
+    this.#redemptions = new Batcher(
+      (items) =>
+        firstPerKey(
+          items,
+          (i) => i.code,
+          (unique) => this.#redeem(unique),
+        ),
+      {
+        waitMs: 0,
+        maxInFlight: 1,
+        batchEventsMax: limits.paymentCodeBatchMax,
+        submissionEventsMax: 1,
+        queueEventsMax: limits.tradeWriteQueueMax,
+        isolateFailures: true,
+        name: 'payment codes',
+      },
+    );
   }
 
   /**
@@ -378,19 +398,30 @@ export class Members {
    */
   async redeemPaymentCode(code: string): Promise<string> {
     if (!paymentCodePattern.test(code)) throw new MembersError('payment_code_invalid');
-    const now = this.#clock.nowNs().toString();
-    const [spent] = await this.#db.query<{ user_id: string }>(
-      `update members_payment_codes set redeemed_at_ns = $2
-       where code = $1 and redeemed_at_ns is null and expires_at_ns > $2 returning user_id`,
-      [code, now],
-    );
-    if (spent) return spent.user_id;
+    const spent = await this.#redemptions.submit({ code, atNs: this.#clock.nowNs() });
+    if (spent) return spent;
     const [row] = await this.#db.query<{ redeemed_at_ns: bigint | null }>(
       'select redeemed_at_ns from members_payment_codes where code = $1',
       [code],
     );
     if (!row) throw new MembersError('payment_code_not_found');
     throw new MembersError(row.redeemed_at_ns === null ? 'payment_code_expired' : 'payment_code_used');
+  }
+
+  /**
+   * Spends payment codes of concurrent payments in one statement: each answers its user's id, or
+   * null when the code is unknown, spent or expired (a code twice in one batch: the first spends it).
+   */
+  async #redeem(items: readonly { code: string; atNs: bigint }[]): Promise<(string | null)[]> {
+    const rows = await this.#db.query<{ code: string; user_id: string }>(
+      `update members_payment_codes c set redeemed_at_ns = i.at_ns
+       from unnest($1::text[], $2::bigint[]) as i(code, at_ns)
+       where c.code = i.code and c.redeemed_at_ns is null and c.expires_at_ns > i.at_ns
+       returning c.code, c.user_id`,
+      [items.map((i) => i.code), items.map((i) => i.atNs.toString())],
+    );
+    const byCode = new Map(rows.map((r) => [r.code, r.user_id]));
+    return items.map((i) => byCode.get(i.code) ?? null);
   }
 
   async #checkCode(tx: Queryable, phone: string, code: string): Promise<CodeCheck> {

@@ -12,6 +12,7 @@ import { EscrowTransferCode, ensureEscrowAccounts, escrowAccounts } from './escr
 import { derivedId, newTradeNo } from './ids.ts';
 import { inEscrow } from './state.ts';
 import { type TradeKey, type TradeRow, TradeStore, type TradeView, view } from './store.ts';
+import { TradeWrites } from './write-batches.ts';
 
 /** Transfer codes of the trades module (members owns the codes below 100). */
 export const tradeTransferCodes = { payment: 100, refund: 101 } as const;
@@ -67,6 +68,8 @@ const outTradeNoPattern = /^[A-Za-z0-9_\-.]{1,64}$/;
  */
 export class Trades {
   private readonly store: TradeStore;
+  /** The payment path's statements, grouped across concurrent payments. */
+  readonly #writes: TradeWrites;
   /** Contracts read in the last `limits.escrowContractCacheMs` (a write here forgets its app's). */
   readonly #contracts = new Map<string, { contract: EscrowContract; readAtMs: number }>();
   #escrowAccounts: Promise<void> | undefined;
@@ -78,6 +81,7 @@ export class Trades {
     private readonly clock: Clock,
   ) {
     this.store = new TradeStore(clock);
+    this.#writes = new TradeWrites(db);
   }
 
   /** An app's escrow terms: its contract, or the defaults. */
@@ -134,42 +138,26 @@ export class Trades {
     const contract = await this.contract(input.appId);
     const escrow = input.escrow ?? contract.escrowDefault;
     const confirmPeriodMs = input.confirmTimeout ? confirmPeriod(input.confirmTimeout) : contract.confirmPeriodMs;
-    const rows = await this.db.query<TradeRow>(
-      `with created as (
-         insert into trades (trade_no, app_id, out_trade_no, subject, total_fen, status, seller_id, seller_account,
-           product_code, expires_at, created_at, return_url, buyer_id, buyer_account, paying_at,
-           escrow, fee_bps, confirm_period_ms)
-         values ($1, $2, $3, $4, $5, $12, $6, $7, $8, $9, $10, $11, $13, $14, $15, $17, $18, $19)
-         on conflict (app_id, out_trade_no) do nothing
-         returning *
-       ), logged as (
-         insert into trade_transitions (trade_no, from_status, to_status, actor, at)
-         select trade_no, 'WAIT_BUYER_PAY', status, $16, $10 from created where status <> 'WAIT_BUYER_PAY'
-       )
-       select * from created`,
-      [
-        newTradeNo(now),
-        input.appId,
-        input.outTradeNo,
-        input.subject,
-        total.toString(),
-        seller.sellerId,
-        uuidFromU128(seller.accountId),
-        input.productCode ?? null,
-        expiresAt,
-        now,
-        input.returnUrl ?? null,
-        claim?.status ?? 'WAIT_BUYER_PAY',
-        claim?.buyerId ?? null,
-        claim?.buyerAccount ?? null,
-        claim ? now : null,
-        claim?.actor ?? null,
-        escrow,
-        escrow ? contract.feeBps : 0,
-        escrow ? confirmPeriodMs : 0,
-      ],
-    );
-    return rows[0] ?? null;
+    return this.#writes.insert({
+      tradeNo: newTradeNo(now),
+      appId: input.appId,
+      outTradeNo: input.outTradeNo,
+      subject: input.subject,
+      totalFen: total,
+      status: claim?.status ?? 'WAIT_BUYER_PAY',
+      sellerId: seller.sellerId,
+      sellerAccount: uuidFromU128(seller.accountId),
+      productCode: input.productCode ?? null,
+      expiresAt,
+      createdAt: now,
+      returnUrl: input.returnUrl ?? null,
+      buyerId: claim?.buyerId ?? null,
+      buyerAccount: claim?.buyerAccount ?? null,
+      actor: claim?.actor ?? null,
+      escrow,
+      feeBps: escrow ? contract.feeBps : 0,
+      confirmPeriodMs: escrow ? confirmPeriodMs : 0,
+    });
   }
 
   /** A trade by Paybao's number alone (the cashier page, which the buyer reaches by a link). */
@@ -239,31 +227,16 @@ export class Trades {
     input: CreateTradeInput,
     claim: { buyerId: string; buyerAccount: string; actor: string },
   ): Promise<TradeRow | null> {
-    const total = parseTradeAmount(input.totalAmount);
-    const now = this.#now();
-    const [row] = await this.db.query<TradeRow>(
-      `with claimed as (
-         update trades set status = 'PAYING', buyer_id = $5, buyer_account = $6, paying_at = $7
-         where app_id = $1 and out_trade_no = $2 and total_fen = $3 and subject = $4
-           and status = 'WAIT_BUYER_PAY' and expires_at > $7
-         returning *
-       ), logged as (
-         insert into trade_transitions (trade_no, from_status, to_status, actor, at)
-         select trade_no, 'WAIT_BUYER_PAY', 'PAYING', $8, $7 from claimed
-       )
-       select * from claimed`,
-      [
-        input.appId,
-        input.outTradeNo,
-        total.toString(),
-        input.subject,
-        claim.buyerId,
-        claim.buyerAccount,
-        now,
-        claim.actor,
-      ],
-    );
-    return row ?? null;
+    return this.#writes.claim({
+      appId: input.appId,
+      outTradeNo: input.outTradeNo,
+      totalFen: parseTradeAmount(input.totalAmount),
+      subject: input.subject,
+      buyerId: claim.buyerId,
+      buyerAccount: claim.buyerAccount,
+      actor: claim.actor,
+      at: this.#now(),
+    });
   }
 
   /**
@@ -286,14 +259,12 @@ export class Trades {
     ]);
     const paid = result === 'ok' || result === 'exists';
     const settled = paid
-      ? await this.store.transition(
-          this.db,
+      ? await this.#writes.recordPaid({
           trade,
-          trade.escrow ? 'WAIT_SELLER_SEND_GOODS' : 'TRADE_SUCCESS',
-          'ledger',
-          { paid_at: this.#now() },
-          {},
-        )
+          to: trade.escrow ? 'WAIT_SELLER_SEND_GOODS' : 'TRADE_SUCCESS',
+          actor: 'ledger',
+          at: this.#now(),
+        })
       : await this.store.transition(this.db, trade, 'WAIT_BUYER_PAY', 'ledger', {
           buyer_id: null,
           buyer_account: null,

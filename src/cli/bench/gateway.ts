@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { sign as asyncSign, createPrivateKey, createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +24,11 @@ export interface GatewayBenchOptions {
   clients: number;
   /** Run the server inside this process instead of a child `paybao start` (shares the event loop). */
   inProcess: boolean;
+  /**
+   * When the clients sign: `ahead` (every request signed before the timed run, as if the merchants
+   * ran on other machines), `live` (as they send, on this machine's cores), or `both` (two timed runs).
+   */
+  sign: 'ahead' | 'live' | 'both';
   /** Write a CPU profile of the server process (`node --cpu-prof`) into this directory. */
   serverCpuProf?: string | undefined;
   databaseUrl?: string | undefined;
@@ -32,18 +36,32 @@ export interface GatewayBenchOptions {
   rsaSeconds?: number;
 }
 
-export interface GatewayBenchResult {
+/** One timed run of `trades` paid trades. */
+interface PhaseResult {
+  paid_tps: number;
+  /** Latency of one paid trade: create + pay, as the client sees it. */
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  /** CPU seconds spent during the run by the server process, the load generator, and the whole machine. */
+  server_cpu_s: number;
+  client_cpu_s: number;
+  /** Everything: server, load generator, the database, the kernel. */
+  machine_cpu_s: number;
+  wall_s: number;
+}
+
+export interface GatewayBenchResult extends PhaseResult {
   engine: string;
   server: 'child-process' | 'in-process';
   paid_trades: number;
   clients: number;
   buyers: number;
-  paid_tps: number;
+  /** Which run the headline figures are from: requests signed ahead or live. */
+  signed: 'ahead' | 'live';
   requests_per_s: number;
-  /** Latency of one paid trade: create + pay, as the client sees it. */
-  p50_ms: number;
-  p99_ms: number;
-  max_ms: number;
+  /** The live-signing run's figures when both ran (`live_paid_tps`, …). */
+  [live: `live_${string}`]: number;
   /** RSA-2048 SHA256 signatures per second on one thread (node:crypto, synchronous). */
   rsa_sign_per_s: number;
   /** The same on every core at once (node:crypto async, libuv thread pool). */
@@ -52,12 +70,8 @@ export interface GatewayBenchResult {
   cores: number;
   /** Paid trades/s that RSA alone allows when all cores do nothing but the 2 platform signatures per trade. */
   rsa_bound_server_only_tps: number;
-  /** The same when the merchant's 2 request signatures run on this machine too (as in this bench). */
+  /** The same when the merchant's 2 request signatures run on this machine too (the live run). */
   rsa_bound_with_client_tps: number;
-  /** CPU seconds spent by the server process and by the load generator during the timed run. */
-  server_cpu_s: number;
-  client_cpu_s: number;
-  wall_s: number;
   response_signatures_checked: number;
   synchronous_commit: string;
   fsync: string;
@@ -100,7 +114,8 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
 
     // Buyers, funded for every trade they will pay, and one payment code per trade.
     const warmup = Math.min(500, Math.max(50, Math.floor(options.trades / 20)));
-    const total = warmup + options.trades;
+    const phases = options.sign === 'both' ? 2 : 1;
+    const total = warmup + phases * options.trades;
     const perBuyer = BigInt(Math.ceil(total / options.buyers));
     let started = performance.now();
     const buyerIds = await pool(options.buyers, 32, async (i) => {
@@ -132,34 +147,64 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
 
     const client = new LeanClient(server.url, app.appId, merchant.privateKey, platformPublicKey);
     const runId = Date.now().toString(36);
-    const trade = async (i: number): Promise<number> => {
-      const outTradeNo = `b${runId}-${i}`;
-      const t0 = performance.now();
-      const created = await client.call('alipay.trade.create', {
-        out_trade_no: outTradeNo,
-        total_amount: amount,
-        subject,
-      });
+    const createBiz = (i: number) => ({ out_trade_no: `b${runId}-${i}`, total_amount: amount, subject });
+    const payBiz = (i: number) => ({ ...createBiz(i), scene: 'bar_code', auth_code: codes[i] as string });
+    const pair = (created: Answer, paid: Answer) => {
       if (created.code !== '10000') throw new Error(`trade.create failed: ${JSON.stringify(created)}`);
-      const paid = await client.call('alipay.trade.pay', {
-        out_trade_no: outTradeNo,
-        scene: 'bar_code',
-        auth_code: codes[i] as string,
-        total_amount: amount,
-        subject,
-      });
       if (paid.code !== '10000' || paid.trade_no !== created.trade_no) {
         throw new Error(`trade.pay failed: ${JSON.stringify(paid)}`);
       }
+    };
+    // Signing as it sends, as a merchant's SDK does.
+    const live = async (i: number): Promise<number> => {
+      const t0 = performance.now();
+      const created = await client.call('alipay.trade.create', createBiz(i));
+      pair(created, await client.call('alipay.trade.pay', payBiz(i)));
       return performance.now() - t0;
     };
+    await runLoad(warmup, options.clients, live, 'warm-up', log);
 
-    await runLoad(warmup, options.clients, (n) => trade(n), 'warm-up', log);
-    const cpuBefore = process.cpuUsage();
-    const serverCpuBefore = server.cpuSeconds();
-    const run = await runLoad(options.trades, options.clients, (n) => trade(warmup + n), 'trades', log);
-    const clientCpu = process.cpuUsage(cpuBefore);
-    const serverCpu = server.cpuSeconds() - serverCpuBefore;
+    const measure = async (name: string, first: number, trade: (i: number) => Promise<number>) => {
+      const cpuBefore = process.cpuUsage();
+      const serverCpuBefore = (server as Server).cpuSeconds();
+      const machineBefore = machineCpuSeconds();
+      const run = await runLoad(options.trades, options.clients, (n) => trade(first + n), name, log);
+      const clientCpu = process.cpuUsage(cpuBefore);
+      const sorted = [...run.latenciesMs].sort((x, y) => x - y);
+      return {
+        paid_tps: Math.round(options.trades / run.seconds),
+        p50_ms: round1(quantile(sorted, 0.5)),
+        p99_ms: round1(quantile(sorted, 0.99)),
+        max_ms: round1(sorted[sorted.length - 1] ?? 0),
+        server_cpu_s: round1(options.inProcess ? 0 : (server as Server).cpuSeconds() - serverCpuBefore),
+        client_cpu_s: round1((clientCpu.user + clientCpu.system) / 1e6),
+        machine_cpu_s: round1(machineCpuSeconds() - machineBefore),
+        wall_s: round1(run.seconds),
+      };
+    };
+
+    // Signed ahead: every request of the run signed before the clock starts (each within the
+    // gateway's timestamp window), so the machine's cores serve only the platform.
+    let ahead: PhaseResult | undefined;
+    let next = warmup;
+    if (options.sign !== 'live') {
+      const first = next;
+      started = performance.now();
+      const prepared = Array.from({ length: options.trades }, (_, n) => ({
+        create: client.prepare('alipay.trade.create', createBiz(first + n)),
+        pay: client.prepare('alipay.trade.pay', payBiz(first + n)),
+      }));
+      log(`signed ${options.trades * 2} requests ahead in ${seconds(started).toFixed(1)} s`);
+      ahead = await measure('ahead', first, async (i) => {
+        const request = prepared[i - first] as { create: Prepared; pay: Prepared };
+        const t0 = performance.now();
+        const created = await client.send(request.create);
+        pair(created, await client.send(request.pay));
+        return performance.now() - t0;
+      });
+      next += options.trades;
+    }
+    const liveResult = options.sign !== 'ahead' ? await measure('live', next, live) : undefined;
     const codeAgeS = seconds(codesAt);
     if (codeAgeS * 1000 > 120_000) log(`warning: the run outlasted the payment codes' TTL (${codeAgeS.toFixed(0)} s)`);
 
@@ -169,29 +214,23 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
     platform ??= await openPlatform(platformOptions);
     await checkBooks(platform, app.sellerId, buyerIds, perBuyer, total, log);
 
-    const sorted = [...run.latenciesMs].sort((a, b) => a - b);
-    const paidTps = options.trades / run.seconds;
-    const clientCpuS = (clientCpu.user + clientCpu.system) / 1e6;
+    const headline = (ahead ?? liveResult) as PhaseResult;
     return {
       engine: platform.db.engine,
       server: options.inProcess ? 'in-process' : 'child-process',
       paid_trades: options.trades,
       clients: options.clients,
       buyers: options.buyers,
-      paid_tps: Math.round(paidTps),
-      requests_per_s: Math.round(paidTps * 2),
-      p50_ms: round1(quantile(sorted, 0.5)),
-      p99_ms: round1(quantile(sorted, 0.99)),
-      max_ms: round1(sorted[sorted.length - 1] ?? 0),
+      signed: ahead ? 'ahead' : 'live',
+      ...headline,
+      requests_per_s: headline.paid_tps * 2,
+      ...(ahead && liveResult ? prefixed('live_', liveResult) : {}),
       rsa_sign_per_s: rsa.signPerS,
       rsa_sign_all_cores_per_s: rsaAllCores,
       rsa_verify_per_s: rsa.verifyPerS,
       cores,
       rsa_bound_server_only_tps: Math.round(rsaAllCores / 2),
       rsa_bound_with_client_tps: Math.round(rsaAllCores / 4),
-      server_cpu_s: round1(options.inProcess ? 0 : serverCpu),
-      client_cpu_s: round1(clientCpuS),
-      wall_s: round1(run.seconds),
       response_signatures_checked: client.checked,
       ...durability,
     };
@@ -253,12 +292,16 @@ type Answer = Record<string, unknown> & { code?: string; trade_no?: string };
 
 /**
  * What a merchant's SDK does for one legacy call, without the SDK's own overhead: sign the
- * parameters (RSA2, `signLegacyRequest`), POST the form over a kept-alive connection, parse the
- * `<method>_response`, and check the platform's signature on every `checkEvery`-th response.
+ * parameters (RSA2, `signLegacyRequest`), POST the form on a kept-alive connection (raw HTTP/1.1
+ * on a socket, as a load generator such as wrk does), parse the `<method>_response`, and check
+ * the platform's signature on every `checkEvery`-th response. A request can be signed when it is
+ * sent (`call`) or earlier (`prepare`, then `send`): signing ahead keeps the merchants' RSA work
+ * out of the timed window, as if they ran on their own machines.
  */
 class LeanClient {
   readonly #url: URL;
-  readonly #agent = new Agent({ keepAlive: true, maxSockets: 4096 });
+  readonly #idle: Connection[] = [];
+  readonly #all: Connection[] = [];
   #timestamp = '';
   #timestampAt = 0;
   #calls = 0;
@@ -285,7 +328,8 @@ class LeanClient {
     return this.#timestamp;
   }
 
-  async call(method: string, bizContent: Record<string, string>): Promise<Answer> {
+  /** One signed request, as the bytes that go on the wire. */
+  prepare(method: string, bizContent: Record<string, string>): Prepared {
     const params = signLegacyRequest(
       {
         app_id: this.appId,
@@ -299,8 +343,22 @@ class LeanClient {
       },
       this.privateKey,
     );
-    const body = await this.#post(new URLSearchParams(params).toString());
-    const key = legacyResponseKey(method);
+    const form = Buffer.from(new URLSearchParams(params).toString());
+    const head =
+      `POST ${this.#url.pathname} HTTP/1.1\r\nHost: ${this.#url.host}\r\n` +
+      `Content-Type: application/x-www-form-urlencoded;charset=utf-8\r\nContent-Length: ${form.length}\r\n\r\n`;
+    return { method, bytes: Buffer.concat([Buffer.from(head), form]) };
+  }
+
+  call(method: string, bizContent: Record<string, string>): Promise<Answer> {
+    return this.send(this.prepare(method, bizContent));
+  }
+
+  async send(request: Prepared): Promise<Answer> {
+    const connection = this.#idle.pop() ?? (await this.#connect());
+    const body = await connection.exchange(request.bytes);
+    this.#idle.push(connection);
+    const key = legacyResponseKey(request.method);
     const parsed = JSON.parse(body) as Record<string, unknown>;
     const answer = parsed[key] as Answer | undefined;
     if (!answer) throw new Error(`no ${key} in ${body}`);
@@ -315,36 +373,77 @@ class LeanClient {
     return answer;
   }
 
-  #post(form: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        this.#url,
-        {
-          method: 'POST',
-          agent: this.#agent,
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded;charset=utf-8',
-            'content-length': Buffer.byteLength(form),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}: ${text}`));
-            else resolve(text);
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(form);
-    });
+  async #connect(): Promise<Connection> {
+    const connection = await Connection.open(this.#url);
+    this.#all.push(connection);
+    return connection;
   }
 
   close(): void {
-    this.#agent.destroy();
+    for (const connection of this.#all) connection.close();
+  }
+}
+
+interface Prepared {
+  method: string;
+  bytes: Buffer;
+}
+
+/** One kept-alive HTTP/1.1 connection, one exchange at a time; answers need a Content-Length. */
+class Connection {
+  #buffer: Buffer = Buffer.alloc(0);
+  #waiting: { resolve: (body: string) => void; reject: (e: Error) => void } | undefined;
+
+  private constructor(private readonly socket: Socket) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+      this.#parse();
+    });
+    const fail = (error: Error) => {
+      this.#waiting?.reject(error);
+      this.#waiting = undefined;
+    };
+    socket.on('error', fail);
+    socket.on('close', () => fail(new Error('the server closed the connection')));
+  }
+
+  static open(url: URL): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => resolve(new Connection(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  exchange(request: Buffer): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+      this.socket.write(request);
+    });
+  }
+
+  #parse(): void {
+    const headEnd = this.#buffer.indexOf('\r\n\r\n');
+    if (headEnd < 0 || !this.#waiting) return;
+    const head = this.#buffer.subarray(0, headEnd).toString('latin1');
+    const length = /\r\ncontent-length: *(\d+)/i.exec(head)?.[1];
+    const waiting = this.#waiting;
+    if (length === undefined) {
+      this.#waiting = undefined;
+      waiting.reject(new Error(`an answer without Content-Length: ${head}`));
+      return;
+    }
+    const end = headEnd + 4 + Number(length);
+    if (this.#buffer.length < end) return;
+    const body = this.#buffer.subarray(headEnd + 4, end).toString('utf8');
+    this.#buffer = this.#buffer.subarray(end);
+    this.#waiting = undefined;
+    if (!head.startsWith('HTTP/1.1 200')) waiting.reject(new Error(`${head.split('\r\n')[0]}: ${body}`));
+    else waiting.resolve(body);
+  }
+
+  close(): void {
+    this.socket.destroy();
   }
 }
 
@@ -502,6 +601,21 @@ async function pool<T>(n: number, concurrency: number, make: (i: number) => Prom
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
   return out;
+}
+
+/** CPU seconds every core of this machine has been busy since boot (Linux /proc/stat; 0 elsewhere). */
+function machineCpuSeconds(): number {
+  try {
+    const [cpu] = readFileSync('/proc/stat', 'utf8').split('\n');
+    const [user, nice, system, , , irq, softirq, steal] = (cpu ?? '').split(/ +/).slice(1).map(Number);
+    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+function prefixed<T extends object>(prefix: string, value: T): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [`${prefix}${k}`, v]));
 }
 
 const seconds = (since: number) => (performance.now() - since) / 1000;
