@@ -84,7 +84,9 @@ export const limits = {
   /** How long one notification POST may take. */
   notifyTimeoutMs: 5_000,
   /** Notifications one dispatch round claims. */
-  notifyBatchMax: 100,
+  notifyBatchMax: 500,
+  /** Notification POSTs one dispatcher has in flight at once. */
+  notifyConcurrencyMax: 32,
   /** How often the dispatcher looks for due notifications. */
   notifyPollIntervalMs: 1_000,
   /** Sellers and buyers (app → seller wallet, member → wallet) one process remembers. */

@@ -31,6 +31,7 @@ export {
   type SignType,
   signLegacyRequest,
   signNotification,
+  signNotificationAsync,
   verifyLegacyRequest,
   verifyNotification,
 } from './sign.ts';

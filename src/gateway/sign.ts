@@ -147,13 +147,33 @@ export function signNotification(
   privateKey: PrivateKeyInput,
   signType: SignType = 'RSA2',
 ): Record<string, string> {
+  const { form, content } = notificationForm(params, signType);
+  form.sign = rsaSign(content, privateKey, signType);
+  return form;
+}
+
+/** `signNotification` with the RSA work on the thread pool (`rsaSignAsync`): the same form. */
+export async function signNotificationAsync(
+  params: Readonly<Record<string, string>>,
+  privateKey: PrivateKeyInput,
+  signType: SignType = 'RSA2',
+): Promise<Record<string, string>> {
+  const { form, content } = notificationForm(params, signType);
+  form.sign = await rsaSignAsync(content, privateKey, signType);
+  return form;
+}
+
+/** A notification's form without empty values, with `sign_type`, and the string its `sign` signs. */
+function notificationForm(
+  params: Readonly<Record<string, string>>,
+  signType: SignType,
+): { form: Record<string, string>; content: string } {
   const form: Record<string, string> = {};
   for (const [key, value] of Object.entries(params)) {
     if (value !== '' && key !== 'sign' && key !== 'sign_type') form[key] = value;
   }
   form.sign_type = signType;
-  form.sign = rsaSign(legacySignContent(form, { exclude: ['sign_type'] }), privateKey, signType);
-  return form;
+  return { form, content: legacySignContent(form, { exclude: ['sign_type'] }) };
 }
 
 /** Whether a notification form verifies (the merchant's side of `signNotification`). */

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { cached } from '../core/cache.ts';
 import { limits } from '../core/limits.ts';
-import { signNotification } from '../gateway/index.ts';
+import { signNotification, signNotificationAsync } from '../gateway/index.ts';
 import { isMembersError } from '../members/index.ts';
 import type { Platform } from '../platform.ts';
 import type { NotificationChannel } from '../trades/index.ts';
@@ -92,6 +92,6 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
 export function notificationChannel(platform: Platform, privateKey: KeyObject): NotificationChannel {
   return {
     notifyUrlOf: async (appId) => (await platform.members.getApp(appId).catch(() => null))?.notifyUrl ?? null,
-    sign: (form) => signNotification({ charset: 'utf-8', version: '1.0', ...form }, privateKey),
+    sign: (form) => signNotificationAsync({ charset: 'utf-8', version: '1.0', ...form }, privateKey),
   };
 }

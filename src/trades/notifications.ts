@@ -8,7 +8,7 @@ export interface NotificationChannel {
   /** The app's notify URL; null when it has none (the notification is dropped as delivered). */
   notifyUrlOf(appId: string): Promise<string | null>;
   /** Adds `sign` (and `sign_type`, …) to the form, with the platform's key, as Alipay signs. */
-  sign(form: Record<string, string>): Record<string, string>;
+  sign(form: Record<string, string>): Record<string, string> | Promise<Record<string, string>>;
   /** Delivers one form; resolves with the response body. Defaults to an HTTP POST. */
   post?(url: string, form: Record<string, string>): Promise<string>;
 }
@@ -20,11 +20,21 @@ interface Due {
   attempts: number;
 }
 
+/** What one attempt came to, as written back to the outbox. */
+interface Outcome {
+  id: bigint;
+  attempts: number;
+  deliveredAt: Date | null;
+  nextAttemptAt: Date | 'infinity';
+}
+
 /**
  * Delivers the trade notifications of the outbox: a signed form POST to the app's notify URL,
  * retried at 4m, 10m, 10m, 1h, 2h, 6h and 15h until the merchant answers exactly `success`.
  * A round claims due rows by pushing their next attempt past the timeout (so two processes never
- * post the same row at once), posts outside any transaction, then records the outcome.
+ * post the same row at once), posts outside any transaction, up to `notifyConcurrencyMax` at
+ * once, then records every outcome in one statement. A full round is followed at once by the
+ * next, so that the outbox keeps up with payments.
  */
 export class NotificationDispatcher {
   #timer: NodeJS.Timeout | undefined;
@@ -37,6 +47,10 @@ export class NotificationDispatcher {
 
   /** One round; returns how many notifications were delivered. */
   async dispatchDue(): Promise<number> {
+    return (await this.#round()).delivered;
+  }
+
+  async #round(): Promise<{ claimed: number; delivered: number }> {
     const now = this.#now();
     const claimed = await this.db.transaction(async (tx) => {
       const rows = await tx.query<Due>(
@@ -53,21 +67,51 @@ export class NotificationDispatcher {
       }
       return rows;
     });
-    let delivered = 0;
-    for (const row of claimed) if (await this.#deliver(row)) delivered++;
-    return delivered;
+    if (claimed.length === 0) return { claimed: 0, delivered: 0 };
+    // One lookup per app and round, however many of its notifications are due.
+    const urls = new Map<string, Promise<string | null>>();
+    const urlOf = (appId: string) => {
+      const known = urls.get(appId);
+      if (known) return known;
+      const url = this.channel.notifyUrlOf(appId);
+      urls.set(appId, url);
+      return url;
+    };
+    const outcomes: Outcome[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < claimed.length) {
+        const row = claimed[next++] as Due;
+        outcomes.push(await this.#attempt(row, await urlOf(row.app_id)));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(limits.notifyConcurrencyMax, claimed.length) }, worker));
+    await this.db.query(
+      `update trade_notifications n set attempts = o.attempts, delivered_at = o.delivered_at,
+         next_attempt_at = o.next_attempt_at
+       from unnest($1::int8[], $2::int[], $3::timestamptz[], $4::timestamptz[])
+         as o(id, attempts, delivered_at, next_attempt_at)
+       where n.id = o.id`,
+      [
+        outcomes.map((o) => o.id.toString()),
+        outcomes.map((o) => o.attempts),
+        outcomes.map((o) => o.deliveredAt?.toISOString() ?? null),
+        outcomes.map((o) => (o.nextAttemptAt === 'infinity' ? 'infinity' : o.nextAttemptAt.toISOString())),
+      ],
+    );
+    return { claimed: claimed.length, delivered: outcomes.filter((o) => o.deliveredAt !== null).length };
   }
 
-  async #deliver(row: Due): Promise<boolean> {
-    const url = await this.channel.notifyUrlOf(row.app_id);
+  /** Posts one notification (none when the app has no notify URL: dropped as delivered). */
+  async #attempt(row: Due, url: string | null): Promise<Outcome> {
     let ok = url === null;
     if (url) {
-      const form = this.channel.sign({
-        ...row.payload,
-        notify_id: `${row.id}`,
-        notify_time: beijingTime(this.#now()),
-      });
       try {
+        const form = await this.channel.sign({
+          ...row.payload,
+          notify_id: `${row.id}`,
+          notify_time: beijingTime(this.#now()),
+        });
         const body = await (this.channel.post ?? postForm)(url, form);
         ok = body.trim() === 'success';
       } catch {
@@ -76,24 +120,21 @@ export class NotificationDispatcher {
     }
     const attempts = row.attempts + 1;
     const delay = limits.notifyRetryDelaysMs[attempts - 1];
-    await this.db.query(
-      `update trade_notifications set attempts = $2, delivered_at = $3, next_attempt_at = $4 where id = $1`,
-      [
-        row.id.toString(),
-        attempts,
-        ok ? this.#now() : null,
-        // After the last retry the row stays undelivered with no next attempt: an operator's to see.
-        ok || delay === undefined ? 'infinity' : new Date(this.#now().getTime() + delay),
-      ],
-    );
-    return ok;
+    return {
+      id: row.id,
+      attempts,
+      deliveredAt: ok ? this.#now() : null,
+      // After the last retry the row stays undelivered with no next attempt: an operator's to see.
+      nextAttemptAt: ok || delay === undefined ? 'infinity' : new Date(this.#now().getTime() + delay),
+    };
   }
 
   start(intervalMs: number = limits.notifyPollIntervalMs): void {
     if (this.#timer) return;
     const tick = async () => {
-      await this.dispatchDue().catch(() => {});
-      if (this.#timer) this.#timer = setTimeout(tick, intervalMs);
+      const round = await this.#round().catch(() => ({ claimed: 0 }));
+      // A full round means more are due: go on at once.
+      if (this.#timer) this.#timer = setTimeout(tick, round.claimed === limits.notifyBatchMax ? 0 : intervalMs);
     };
     this.#timer = setTimeout(tick, intervalMs);
   }
