@@ -119,6 +119,64 @@ describe('trades', () => {
     expect((await trades.query(app, { tradeNo: t.tradeNo })).status).toBe('TRADE_SUCCESS');
   });
 
+  it('answers many payments at once each with its own trade, recording every step once', async () => {
+    // Concurrent payments share statements (TradeWrites); each must still be its own.
+    const buyer = await wallet('buyer-many', 100_000n);
+    const seller = wallets.get(`seller:${app}`) as bigint;
+    const sellerBefore = await balance(seller);
+    const nos = Array.from({ length: 30 }, () => outTradeNo());
+    const created = await Promise.all(
+      nos.map((no, i) => trades.create({ appId: app, outTradeNo: no, totalAmount: `${i + 1}.00`, subject: `s${i}` })),
+    );
+    // Every other trade paid twice at once, and ten more created and paid in one call.
+    const extra = Array.from({ length: 10 }, () => outTradeNo());
+    const outcomes = await Promise.allSettled([
+      ...created.flatMap((t, i) =>
+        Array.from({ length: i % 2 === 0 ? 2 : 1 }, () => trades.pay(app, { outTradeNo: t.outTradeNo }, 'buyer-many')),
+      ),
+      ...extra.map((no) =>
+        trades.createAndPay({ appId: app, outTradeNo: no, totalAmount: '1.00', subject: 'extra' }, 'buyer-many'),
+      ),
+    ]);
+    const paid = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+    expect(paid).toHaveLength(40);
+    expect(new Set(paid.map((t) => t.tradeNo)).size).toBe(40);
+    for (const [i, t] of created.entries()) {
+      const mine = paid.find((p) => p.tradeNo === t.tradeNo);
+      expect(mine).toMatchObject({ status: 'TRADE_SUCCESS', totalAmount: `${i + 1}.00`, subject: `s${i}` });
+    }
+    const spent = 465_00n + 10_00n; // 1 + 2 + … + 30 yuan, and ten of 1 yuan
+    expect(await balance(buyer)).toBe(100_000n - spent);
+    expect(await balance(seller)).toBe(sellerBefore + spent);
+    const tradeNos = paid.map((t) => t.tradeNo);
+    const steps = await platform.db.query<{ trade_no: string; n: string }>(
+      `select trade_no, count(*)::text as n from trade_transitions where trade_no = any($1::text[]) group by trade_no`,
+      [tradeNos],
+    );
+    expect(steps.map((s) => s.n)).toEqual(tradeNos.map(() => '2')); // → PAYING, → TRADE_SUCCESS
+    const notes = await platform.db.query<{ n: string }>(
+      'select count(*)::text as n from trade_notifications where trade_no = any($1::text[])',
+      [tradeNos],
+    );
+    expect(notes[0]?.n).toBe('40');
+  });
+
+  it('creates one trade when the same out_trade_no arrives several times at once', async () => {
+    const no = outTradeNo();
+    const same = { appId: app, outTradeNo: no, totalAmount: '7.00', subject: 'same' };
+    const outcomes = await Promise.allSettled([
+      ...Array.from({ length: 5 }, () => trades.create(same)),
+      trades.create({ ...same, totalAmount: '7.01' }),
+    ]);
+    const made = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+    const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as TradeError] : []));
+    if (made.length === 6) throw new Error('the other terms were accepted');
+    expect(new Set(made.map((t) => t.tradeNo)).size).toBe(1);
+    // The other terms are refused, unless they came first, in which case the five are.
+    expect(refused.every((e) => e.code === 'CONTEXT_INCONSISTENT')).toBe(true);
+    expect([1, 5]).toContain(refused.length);
+  });
+
   it('refuses a payment the balance cannot cover and leaves the trade waiting', async () => {
     const buyer = await wallet('buyer-3', 500n);
     const t = await trades.create({ appId: app, outTradeNo: outTradeNo(), totalAmount: '5.01', subject: 'x' });
