@@ -136,7 +136,7 @@ export class NotificationDispatcher {
       // A full round means more are due: go on at once.
       if (this.#timer) this.#timer = setTimeout(tick, round.claimed === limits.notifyBatchMax ? 0 : intervalMs);
     };
-    this.#timer = setTimeout(tick, intervalMs);
+    this.#timer = setTimeout(tick, 0); // what is due already goes at once
   }
 
   stop(): void {

@@ -94,3 +94,53 @@ it('posts a signed TRADE_SUCCESS form and retries at 4 and 10 minutes until `suc
   expect(row?.attempts).toBe(3);
   expect(row?.delivered_at).not.toBeNull();
 });
+
+it('keeps up with a backlog: full rounds follow each other at once, posts run side by side', async () => {
+  // 1,200 notifications due at once (more than two rounds' worth), and a poll interval far longer
+  // than the test: only rounds that follow full rounds at once can deliver them all in time.
+  const backlog = 1_200;
+  await platform.db.query(
+    `insert into trade_notifications (app_id, trade_no, event, payload, created_at, next_attempt_at)
+     select '2021000000000009', 'backlog-' || n, 'TRADE_SUCCESS', jsonb_build_object('trade_no', 'backlog-' || n), $1, $1
+     from generate_series(1, $2::int) as n`,
+    [new Date(Number(clock.nowNs() / 1_000_000n)), backlog],
+  );
+  let inFlight = 0;
+  let mostInFlight = 0;
+  const posted = new Set<string>();
+  let lookups = 0;
+  const dispatcher = new NotificationDispatcher(platform.db, clock, {
+    notifyUrlOf: async () => {
+      lookups++;
+      return 'http://merchant.invalid/notify';
+    },
+    sign: async (form) => ({ ...form, sign: 'signed' }),
+    post: async (_url, form) => {
+      inFlight++;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      inFlight--;
+      posted.add(form.trade_no as string);
+      return 'success';
+    },
+  });
+  const undelivered = async () => {
+    const [row] = await platform.db.query<{ n: string }>(
+      "select count(*)::text as n from trade_notifications where trade_no like 'backlog-%' and delivered_at is null",
+    );
+    return Number(row?.n);
+  };
+  dispatcher.start(60_000);
+  try {
+    const deadline = Date.now() + 20_000;
+    while ((posted.size < backlog || (await undelivered()) > 0) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    dispatcher.stop();
+  }
+  expect(posted.size).toBe(backlog);
+  expect(await undelivered()).toBe(0);
+  expect(mostInFlight).toBeGreaterThan(1);
+  expect(lookups).toBeLessThanOrEqual(Math.ceil(backlog / 500) + 1); // one lookup per app and round
+});
