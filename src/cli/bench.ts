@@ -46,6 +46,7 @@ export function benchCommand(): Command {
         .choices(['ahead', 'live', 'both'])
         .default('both'),
     )
+    .option('--notify', "give the app a notify URL and wait until every paid trade's notification arrived", false)
     .option('--server-cpu-prof <dir>', 'write a CPU profile of the server process into this directory')
     .action(
       async (options: {
@@ -55,6 +56,7 @@ export function benchCommand(): Command {
         clients: number;
         inProcess: boolean;
         sign: 'ahead' | 'live' | 'both';
+        notify: boolean;
         serverCpuProf?: string;
       }) => {
         const config = loadConfig();

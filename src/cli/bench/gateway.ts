@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { sign as asyncSign, createPrivateKey, createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server as HttpServer } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import type { FastifyInstance } from 'fastify';
-import { legacyResponseKey, rsaVerify, signLegacyRequest } from '../../gateway/index.ts';
+import { legacyResponseKey, rsaVerify, signLegacyRequest, verifyNotification } from '../../gateway/index.ts';
 import { verifyLedger } from '../../ledger/index.ts';
 import { openPlatform, type Platform } from '../../platform.ts';
 import { buildPlatformApp } from '../../server/index.ts';
@@ -29,6 +30,11 @@ export interface GatewayBenchOptions {
    * ran on other machines), `live` (as they send, on this machine's cores), or `both` (two timed runs).
    */
   sign: 'ahead' | 'live' | 'both';
+  /**
+   * Give the app a notify URL (a sink in this process answering `success`), so that every paid
+   * trade also costs a signed notification, and wait at the end until every one has arrived.
+   */
+  notify?: boolean;
   /** Write a CPU profile of the server process (`node --cpu-prof`) into this directory. */
   serverCpuProf?: string | undefined;
   databaseUrl?: string | undefined;
@@ -73,6 +79,11 @@ export interface GatewayBenchResult extends PhaseResult {
   /** The same when the merchant's 2 request signatures run on this machine too (the live run). */
   rsa_bound_with_client_tps: number;
   response_signatures_checked: number;
+  /** With `--notify`: TRADE_SUCCESS notifications received, how many were verified, and how long
+   * after the last paid trade the last one arrived. */
+  notifications_received?: number;
+  notification_signatures_checked?: number;
+  notify_drain_s?: number;
   synchronous_commit: string;
   fsync: string;
 }
@@ -102,6 +113,7 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
   const platformOptions = { databaseUrl: options.databaseUrl, databaseSchema: schema, dataDir };
   let platform: Platform | undefined = await openPlatform(platformOptions);
   let server: Server | undefined;
+  let sink: NotifySink | undefined;
   try {
     const durability = await readDurability(platform.db);
     log(`engine ${platform.db.engine}; synchronous_commit=${durability.synchronous_commit} fsync=${durability.fsync}`);
@@ -109,8 +121,10 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
     // The merchant: a fresh key pair and an app.
     const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const merchantPublicKeyPem = merchant.publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    const app = await platform.members.createApp({ name: 'Bench Shop', merchantPublicKeyPem });
-    const platformPublicKey = app.alipayPublicKey;
+    const platformKey = (await platform.members.platformKeys()).active;
+    const platformPublicKey = platformKey.publicKeyPem;
+    sink = options.notify ? await NotifySink.start(platformPublicKey) : undefined;
+    const app = await platform.members.createApp({ name: 'Bench Shop', merchantPublicKeyPem, notifyUrl: sink?.url });
 
     // Buyers, funded for every trade they will pay, and one payment code per trade.
     const warmup = Math.min(500, Math.max(50, Math.floor(options.trades / 20)));
@@ -207,6 +221,7 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
     const liveResult = options.sign !== 'ahead' ? await measure('live', next, live) : undefined;
     const codeAgeS = seconds(codesAt);
     if (codeAgeS * 1000 > 120_000) log(`warning: the run outlasted the payment codes' TTL (${codeAgeS.toFixed(0)} s)`);
+    const drainS = sink ? await sink.drained(total, log) : undefined;
 
     client.close();
     await server.close();
@@ -232,9 +247,17 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
       rsa_bound_server_only_tps: Math.round(rsaAllCores / 2),
       rsa_bound_with_client_tps: Math.round(rsaAllCores / 4),
       response_signatures_checked: client.checked,
+      ...(sink
+        ? {
+            notifications_received: sink.received.size,
+            notification_signatures_checked: sink.checked,
+            notify_drain_s: drainS,
+          }
+        : {}),
       ...durability,
     };
   } finally {
+    sink?.close();
     await server?.close().catch(() => {});
     await platform?.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -481,6 +504,65 @@ async function runLoad(
   const s = seconds(started);
   log(`${name}: ${total} paid trades in ${s.toFixed(1)} s = ${Math.round(total / s)}/s`);
   return { seconds: s, latenciesMs };
+}
+
+// ---- the merchant's notify URL ----
+
+/** The merchant's notify endpoint: answers `success`, verifies every `checkEvery`-th signature. */
+class NotifySink {
+  readonly received = new Set<string>();
+  checked = 0;
+  #lastAtMs = 0;
+
+  private constructor(
+    private readonly server: HttpServer,
+    readonly url: string,
+    private readonly platformPublicKey: string,
+    private readonly checkEvery = 50,
+  ) {
+    server.on('request', (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+        if (form.trade_status === 'TRADE_SUCCESS' && form.trade_no) this.received.add(form.trade_no);
+        this.#lastAtMs = performance.now();
+        let ok = true;
+        if (this.received.size % this.checkEvery === 0) {
+          ok = verifyNotification(form, this.platformPublicKey);
+          if (ok) this.checked++;
+        }
+        res.end(ok ? 'success' : 'fail');
+        if (!ok) process.stderr.write(`a notification does not verify: ${JSON.stringify(form)}\n`);
+      });
+    });
+  }
+
+  static async start(platformPublicKey: string): Promise<NotifySink> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return new NotifySink(server, `http://127.0.0.1:${port}/notify`, platformPublicKey);
+  }
+
+  /** Waits until `total` trades have been notified; answers how long it took after now. */
+  async drained(total: number, log: (s: string) => void): Promise<number> {
+    const from = performance.now();
+    const deadline = from + 120_000;
+    while (this.received.size < total && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    if (this.received.size < total) {
+      throw new Error(`only ${this.received.size} of ${total} TRADE_SUCCESS notifications arrived in 120 s`);
+    }
+    const s = Math.max(0, (this.#lastAtMs - from) / 1000);
+    log(`notifications: all ${total} arrived, the last ${s.toFixed(1)} s after the last paid trade`);
+    return round1(s);
+  }
+
+  close(): void {
+    this.server.close();
+  }
 }
 
 // ---- the server ----
