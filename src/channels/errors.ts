@@ -3,6 +3,8 @@
  * withdrawal, with its `type`, HTTP status and message. A refusal writes nothing (or replays a
  * stored outcome). The native API answers `{type, code, message, param}` from it.
  */
+import { CatalogError } from '../core/catalog-error.ts';
+
 export const channelErrors = {
   parameter_invalid: { type: 'invalid_request_error', status: 400, message: 'a parameter is malformed' },
   amount_invalid: {
@@ -57,19 +59,11 @@ export const channelErrors = {
 export type ChannelErrorCode = keyof typeof channelErrors;
 
 /** An operating error of the channels: nothing was written, or a stored outcome is replayed. */
-export class ChannelError extends Error {
-  readonly code: ChannelErrorCode;
-  readonly type: string;
-  readonly status: number;
-  readonly param: string | null;
+export class ChannelError extends CatalogError<typeof channelErrors> {
+  declare readonly code: ChannelErrorCode;
   constructor(code: ChannelErrorCode, options: { param?: string | undefined; detail?: string | undefined } = {}) {
-    const entry = channelErrors[code];
-    super(options.detail ? `${entry.message}: ${options.detail}` : entry.message);
+    super(channelErrors, code, options);
     this.name = 'ChannelError';
-    this.code = code;
-    this.type = entry.type;
-    this.status = entry.status;
-    this.param = options.param ?? null;
   }
 }
 

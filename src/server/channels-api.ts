@@ -24,9 +24,10 @@ import {
   type Reconciler,
   type ReserveReport,
 } from '../channels/index.ts';
+import { CatalogError } from '../core/catalog-error.ts';
 import { limits } from '../core/limits.ts';
 import type { Operators } from '../members/index.ts';
-import { isWalletError, type Wallet } from '../wallet/index.ts';
+import type { Wallet } from '../wallet/index.ts';
 
 export interface ChannelsApiDeps {
   channels: Channels;
@@ -130,7 +131,7 @@ function cardJson(c: CardView): Static<typeof Card> {
 }
 
 function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (isChannelError(error) || isWalletError(error)) {
+  if (error instanceof CatalogError) {
     return reply
       .code(error.status)
       .send({ type: error.type, code: error.code, message: error.message, param: error.param });

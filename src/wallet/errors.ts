@@ -1,11 +1,12 @@
-import { limits } from '../core/limits.ts';
-
 /**
  * The native API's one error catalog: every operating error a wallet call can answer, with its
  * `type` (the family a client switches on), HTTP status and message, documented once. The HTTP
  * layer answers `{type, code, message, param}` from it and nothing else; errors of the members
  * module are translated into these codes here, never passed through. Codes are never renamed.
  */
+import { CatalogError } from '../core/catalog-error.ts';
+import { limits } from '../core/limits.ts';
+
 export const walletErrors = {
   // Input the schema cannot judge alone; the schema's own refusals are `parameter_*` too.
   parameter_invalid: { type: 'invalid_request_error', status: 400, message: 'a parameter is malformed' },
@@ -87,20 +88,12 @@ export type WalletErrorCode = keyof typeof walletErrors;
 export type WalletErrorType = (typeof walletErrors)[WalletErrorCode]['type'];
 
 /** An operating error of the wallet: nothing was written (or a stored outcome is replayed). */
-export class WalletError extends Error {
-  readonly code: WalletErrorCode;
-  readonly type: WalletErrorType;
-  readonly status: number;
-  /** The request parameter at fault, when there is one (`amount`, `Idempotency-Key` …). */
-  readonly param: string | null;
+export class WalletError extends CatalogError<typeof walletErrors> {
+  declare readonly code: WalletErrorCode;
+  declare readonly type: WalletErrorType;
   constructor(code: WalletErrorCode, options: { param?: string | undefined; detail?: string | undefined } = {}) {
-    const entry = walletErrors[code];
-    super(options.detail ? `${entry.message}: ${options.detail}` : entry.message);
+    super(walletErrors, code, options);
     this.name = 'WalletError';
-    this.code = code;
-    this.type = entry.type;
-    this.status = entry.status;
-    this.param = options.param ?? null;
   }
 }
 
