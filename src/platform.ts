@@ -14,6 +14,7 @@ import { type Clock, systemClock } from './core/clock.ts';
 import { type Db, type Migration, migrate, openDb } from './core/db/index.ts';
 import { u128FromUuid, uuidFromU128 } from './core/ids.ts';
 import { limits } from './core/limits.ts';
+import { gatewayMigrations } from './gateway/index.ts';
 import { type BatchStats, Ledger, ledgerMigrations } from './ledger/index.ts';
 import { isMembersError, Members, membersMigrations, Operators, type SmsSender } from './members/index.ts';
 import { type PayoutParties, Payouts, payoutsMigrations } from './payouts/index.ts';
@@ -38,6 +39,7 @@ export const allMigrations: readonly Migration[] = [
   ...payoutsMigrations,
   ...walletMigrations,
   ...channelsMigrations,
+  ...gatewayMigrations,
 ];
 
 export interface PlatformOptions {

@@ -103,6 +103,8 @@ export const limits = {
   gatewayAppCacheMs: 5_000,
   /** Bytes of one gateway request body (form or JSON); larger requests get a clean error. */
   gatewayBodyBytesMax: 1_048_576,
+  /** Expired v3 nonces one sweep of the shared nonce table deletes. */
+  gatewayNonceSweepMax: 10_000,
   /** v3 nonces one process remembers to refuse replays (each kept for two skew windows at most). */
   gatewayNoncesMax: 1_000_000,
   /** How long an SMS login code stays valid after it is sent. */

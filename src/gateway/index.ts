@@ -20,7 +20,7 @@ export {
   type V3Request,
   v3MethodOf,
 } from './gateway.ts';
-export { MemoryNonceStore, type NonceClaim, type NonceStore } from './nonces.ts';
+export { DbNonceStore, gatewayMigrations, MemoryNonceStore, type NonceClaim, type NonceStore } from './nonces.ts';
 export {
   isSignType,
   legacyResponseBody,

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { cached } from '../core/cache.ts';
 import { limits } from '../core/limits.ts';
-import { signNotification, signNotificationAsync } from '../gateway/index.ts';
+import { DbNonceStore, signNotification, signNotificationAsync } from '../gateway/index.ts';
 import { isMembersError } from '../members/index.ts';
 import type { Platform } from '../platform.ts';
 import type { NotificationChannel } from '../trades/index.ts';
@@ -56,6 +56,8 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
           throw error;
         }
       }, appCacheOptions),
+      // Shared by every server process on the database, and kept across restarts.
+      nonces: new DbNonceStore(platform.db),
       platformKeys: {
         privateKeyPem: key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
         publicKeyPem: key.publicKeyPem,
