@@ -63,8 +63,10 @@ const batchOptions = {
  * The payment path's three trade statements, grouped across concurrent callers (group commit, as
  * the ledger does): while one statement of a kind runs, the next gathers, and every caller gets
  * its own answer, as if it had run alone. Each statement still records its transitions (and
- * notifications) with the change. Two requests for the same trade never share a statement: the
- * later one answers as if it lost the race (null), which is what running alone would answer.
+ * notifications) with the change. Two claims or two records of one trade never share a statement:
+ * the later one answers as if it lost the race (null), which is what running alone would answer.
+ * Two inserts of one out_trade_no may: `on conflict do nothing` lets one in and answers the other
+ * null, as alone.
  */
 export class TradeWrites {
   readonly #inserts: Batcher<NewTrade, TradeRow | null>;
