@@ -85,6 +85,8 @@ export const limits = {
   notifyTimeoutMs: 5_000,
   /** Notifications one dispatch round claims. */
   notifyBatchMax: 500,
+  /** The most of a merchant's answer to a notification that is read (it should say `success`). */
+  notifyAnswerBytesMax: 1024,
   /** Notification POSTs one dispatcher has in flight at once. */
   notifyConcurrencyMax: 32,
   /** How often the dispatcher looks for due notifications. */

@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
@@ -149,12 +151,52 @@ export class NotificationDispatcher {
   }
 }
 
-async function postForm(url: string, form: Record<string, string>): Promise<string> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' },
-    body: new URLSearchParams(form).toString(),
-    signal: AbortSignal.timeout(limits.notifyTimeoutMs),
+/** Kept-alive connections to the merchants' notify URLs, shared by every round. */
+const agents = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new HttpsAgent({ keepAlive: true }) };
+
+/**
+ * POSTs a form and resolves with the response body (any status); rejects on a bad URL, a network
+ * error, or when the whole exchange outlasts `notifyTimeoutMs` (the claim on the row lasts twice
+ * that, so no other round posts it meanwhile).
+ */
+function postForm(url: string, form: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const agent = agents[target.protocol as keyof typeof agents];
+    if (!agent) return reject(new Error(`not an http(s) URL: ${url}`));
+    const body = new URLSearchParams(form).toString();
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(target, {
+      method: 'POST',
+      agent,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded;charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+      },
+    });
+    const deadline = setTimeout(
+      () => req.destroy(new Error('the notify URL did not answer in time')),
+      limits.notifyTimeoutMs,
+    );
+    const fail = (error: Error) => {
+      clearTimeout(deadline);
+      reject(error);
+    };
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        // A merchant's answer is `success`; a page of HTML is a failure, not something to keep.
+        if (size <= limits.notifyAnswerBytesMax) chunks.push(chunk);
+      });
+      res.on('end', () => {
+        clearTimeout(deadline);
+        resolve(Buffer.concat(chunks).toString('utf8'));
+      });
+      res.on('error', fail);
+    });
+    req.on('error', fail);
+    req.end(body);
   });
-  return response.text();
 }

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import { id } from '../../src/core/ids.ts';
+import { limits } from '../../src/core/limits.ts';
 import { AccountFlags } from '../../src/ledger/index.ts';
 import { cnyLedger } from '../../src/members/index.ts';
 import type { Platform } from '../../src/platform.ts';
@@ -144,3 +145,35 @@ it('keeps up with a backlog: full rounds follow each other at once, posts run si
   expect(mostInFlight).toBeGreaterThan(1);
   expect(lookups).toBeLessThanOrEqual(Math.ceil(backlog / 500) + 1); // one lookup per app and round
 });
+
+it('gives up on a notify URL that never answers after notifyTimeoutMs, and retries it later', async () => {
+  const silent = createServer(() => {}); // takes the request, never answers
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/notify`;
+  try {
+    const [row] = await platform.db.query<{ id: bigint }>(
+      `insert into trade_notifications (app_id, trade_no, event, payload, created_at, next_attempt_at)
+       values ('2021000000000010', 'silent-1', 'TRADE_SUCCESS', '{"trade_no":"silent-1"}', $1, $1) returning id`,
+      [new Date(Number(clock.nowNs() / 1_000_000n))],
+    );
+    const dispatcher = new NotificationDispatcher(platform.db, clock, {
+      notifyUrlOf: async (appId) => (appId === '2021000000000010' ? silentUrl : null),
+      sign: (form) => ({ ...form, sign: 'signed' }),
+    });
+    const started = performance.now();
+    expect(await dispatcher.dispatchDue()).toBe(0);
+    const tookMs = performance.now() - started;
+    expect(tookMs).toBeGreaterThanOrEqual(limits.notifyTimeoutMs - 100);
+    expect(tookMs).toBeLessThan(limits.notifyTimeoutMs + 3_000);
+    const [after] = await platform.db.query<{ attempts: number; delivered_at: Date | null; next_attempt_at: Date }>(
+      'select attempts, delivered_at, next_attempt_at from trade_notifications where id = $1',
+      [row?.id.toString()],
+    );
+    expect(after).toMatchObject({ attempts: 1, delivered_at: null });
+    const nowMs = Number(clock.nowNs() / 1_000_000n);
+    expect(after?.next_attempt_at.getTime()).toBe(nowMs + (limits.notifyRetryDelaysMs[0] as number));
+  } finally {
+    silent.closeAllConnections();
+    await new Promise((resolve) => silent.close(resolve));
+  }
+}, 15_000);
