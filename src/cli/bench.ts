@@ -1,13 +1,22 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config.ts';
-import { benchEscrow } from './bench/escrow.ts';
-import { benchGateway } from './bench/gateway.ts';
-import { benchLedger } from './bench/ledger.ts';
+import { benchEscrow, type EscrowBenchOptions } from './bench/escrow.ts';
+import { benchGateway, type GatewayBenchOptions } from './bench/gateway.ts';
+import { benchLedger, type LedgerBenchOptions } from './bench/ledger.ts';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
   return n;
+}
+
+/** Prints a benchmark's answer: one JSON object, or a report of one line per figure. */
+function report(result: object, json: boolean): void {
+  if (json) {
+    console.log(JSON.stringify(result));
+    return;
+  }
+  for (const [key, value] of Object.entries(result)) console.log(`${key.padEnd(28)} ${value}`);
 }
 
 /** `paybao bench ...`: benchmarks that print ratios against a baseline measured in the same run. */
@@ -19,14 +28,10 @@ export function benchCommand(): Command {
     .option('--json', 'print one JSON object instead of a report', false)
     .option('--accounts <n>', 'accounts to create', positiveInteger, 100_000)
     .option('--transfers <n>', 'transfers per workload', positiveInteger, 1_000_000)
-    .action(async (options: { json: boolean; accounts: number; transfers: number }) => {
+    .action(async (options: Omit<LedgerBenchOptions, 'databaseUrl'>) => {
       const config = loadConfig();
       const result = await benchLedger({ ...options, databaseUrl: config.databaseUrl });
-      if (options.json) {
-        console.log(JSON.stringify(result));
-        return;
-      }
-      for (const [key, value] of Object.entries(result)) console.log(`${key.padEnd(24)} ${value}`);
+      report(result, options.json);
     });
   bench
     .command('gateway')
@@ -48,26 +53,11 @@ export function benchCommand(): Command {
     )
     .option('--notify', "give the app a notify URL and wait until every paid trade's notification arrived", false)
     .option('--server-cpu-prof <dir>', 'write a CPU profile of the server process into this directory')
-    .action(
-      async (options: {
-        json: boolean;
-        trades: number;
-        buyers: number;
-        clients: number;
-        inProcess: boolean;
-        sign: 'ahead' | 'live' | 'both';
-        notify: boolean;
-        serverCpuProf?: string;
-      }) => {
-        const config = loadConfig();
-        const result = await benchGateway({ ...options, databaseUrl: config.databaseUrl });
-        if (options.json) {
-          console.log(JSON.stringify(result));
-          return;
-        }
-        for (const [key, value] of Object.entries(result)) console.log(`${key.padEnd(28)} ${value}`);
-      },
-    );
+    .action(async (options: Omit<GatewayBenchOptions, 'databaseUrl'>) => {
+      const config = loadConfig();
+      const result = await benchGateway({ ...options, databaseUrl: config.databaseUrl });
+      report(result, options.json);
+    });
   bench
     .command('escrow')
     .description('the auto-confirm sweep releasing escrow trades, and payment latency while it runs')
@@ -78,24 +68,10 @@ export function benchCommand(): Command {
     .option('--baseline-seconds <n>', 'seconds of payments alone before the sweep', positiveInteger, 10)
     .option('--no-verify', 'skip recomputing the books at the end')
     .option('--pause-ratio <r>', "the sweep's rest after each round, times the round's time (server default 1)", Number)
-    .action(
-      async (options: {
-        json: boolean;
-        trades: number;
-        sellers: number;
-        payers: number;
-        baselineSeconds: number;
-        verify: boolean;
-        pauseRatio?: number;
-      }) => {
-        const config = loadConfig();
-        const result = await benchEscrow({ ...options, databaseUrl: config.databaseUrl });
-        if (options.json) {
-          console.log(JSON.stringify(result));
-          return;
-        }
-        for (const [key, value] of Object.entries(result)) console.log(`${key.padEnd(28)} ${value}`);
-      },
-    );
+    .action(async (options: Omit<EscrowBenchOptions, 'databaseUrl'>) => {
+      const config = loadConfig();
+      const result = await benchEscrow({ ...options, databaseUrl: config.databaseUrl });
+      report(result, options.json);
+    });
   return bench;
 }

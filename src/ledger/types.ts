@@ -143,3 +143,14 @@ export interface AccountBalance {
   creditsPending: bigint;
   creditsPosted: bigint;
 }
+
+/**
+ * Makes `transfers` one linked chain (all succeed or all fail): every event but the last gets
+ * `linked`, on top of its own flags. Answers the same array.
+ */
+export function linkChain<T extends { flags?: number | undefined }>(transfers: T[]): T[] {
+  for (const [i, transfer] of transfers.entries()) {
+    if (i < transfers.length - 1) transfer.flags = (transfer.flags ?? 0) | TransferFlags.linked;
+  }
+  return transfers;
+}

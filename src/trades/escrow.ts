@@ -3,7 +3,7 @@ import type { Db, Queryable } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { beijingTime, dateFromNs } from '../core/time.ts';
 import type { Ledger, TransferInput } from '../ledger/index.ts';
-import { chainCommitted, TransferFlags } from '../ledger/index.ts';
+import { chainCommitted, linkChain } from '../ledger/index.ts';
 import { cnyLedger } from '../members/index.ts';
 import { TradeError } from './errors.ts';
 import { EscrowTransferCode, ensureUnsettledAccount, escrowAccounts, unsettledAccountOf } from './escrow-books.ts';
@@ -189,10 +189,7 @@ export class Escrow {
           ledger: cnyLedger,
           code: EscrowTransferCode.fee,
         });
-      legs.forEach((leg, i) => {
-        if (i < legs.length - 1) leg.flags = TransferFlags.linked;
-      });
-      chains.push(legs);
+      chains.push(linkChain(legs));
     }
     for (let i = 0; i < chains.length; ) {
       const submission: TransferInput[][] = [];

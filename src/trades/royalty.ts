@@ -4,7 +4,7 @@ import { u128FromUuid } from '../core/ids.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
-import { chainCommitted, type Ledger, TransferFlags, type TransferInput } from '../ledger/index.ts';
+import { chainCommitted, type Ledger, linkChain, type TransferInput } from '../ledger/index.ts';
 import { cnyLedger } from '../members/index.ts';
 import { TradeError } from './errors.ts';
 import { EscrowTransferCode, unsettledAccountOf } from './escrow-books.ts';
@@ -168,16 +168,19 @@ export class Royalties {
   async #move(trade: TradeRow, row: RoyaltyRow, receiverAccounts: readonly bigint[]): Promise<RoyaltyRow> {
     const source =
       row.source === 'unsettled' ? unsettledAccountOf(trade.seller_id) : u128FromUuid(trade.seller_account);
-    const transfers: TransferInput[] = row.parts.map((p, i) => ({
-      id: derivedId('escrow.royalty', `${trade.trade_no}/${row.out_request_no}/${i}`),
-      debitAccountId: source,
-      creditAccountId: receiverAccounts[i] ?? 0n,
-      amount: BigInt(p.amount_fen),
-      flags: i < row.parts.length - 1 ? TransferFlags.linked : 0,
-      userData128: derivedId('trade', trade.trade_no),
-      ledger: cnyLedger,
-      code: EscrowTransferCode.royalty,
-    }));
+    const transfers = linkChain(
+      row.parts.map(
+        (p, i): TransferInput => ({
+          id: derivedId('escrow.royalty', `${trade.trade_no}/${row.out_request_no}/${i}`),
+          debitAccountId: source,
+          creditAccountId: receiverAccounts[i] ?? 0n,
+          amount: BigInt(p.amount_fen),
+          userData128: derivedId('trade', trade.trade_no),
+          ledger: cnyLedger,
+          code: EscrowTransferCode.royalty,
+        }),
+      ),
+    );
     const results = await this.ledger.createTransfers(transfers);
     const moved = chainCommitted(results);
     const done = await this.db.transaction(async (tx) => {

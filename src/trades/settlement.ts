@@ -4,7 +4,7 @@ import type { Db, Queryable } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, minFen } from '../core/money.ts';
 import { beijingTime, dateFromNs } from '../core/time.ts';
-import { chainCommitted, type Ledger, TransferFlags, type TransferInput } from '../ledger/index.ts';
+import { chainCommitted, type Ledger, linkChain, type TransferInput } from '../ledger/index.ts';
 import { cnyLedger } from '../members/index.ts';
 import { TradeError } from './errors.ts';
 import { EscrowTransferCode, escrowAccounts, unsettledAccountOf } from './escrow-books.ts';
@@ -259,9 +259,7 @@ export class Settlements {
         ledger: cnyLedger,
         code: EscrowTransferCode.settlement,
       });
-    legs.forEach((leg, i) => {
-      if (i < legs.length - 1) leg.flags = TransferFlags.linked;
-    });
+    linkChain(legs);
     if (legs.length > 0) {
       const results = await this.ledger.createTransfers(legs);
       if (!chainCommitted(results)) throw new Error(`invariant: settlement ${s.settlement_no}: ${results.join(', ')}`);
