@@ -24,4 +24,6 @@ it('pays trades signed ahead and live, delivers every notification, and reports 
   expect(result.p99_ms).toBeGreaterThanOrEqual(result.p50_ms);
   expect(result.rsa_sign_per_s).toBeGreaterThan(0);
   expect(result.machine_cpu_s).toBeGreaterThan(0);
+  expect(result.machine_cpu_ms_per_trade).toBeCloseTo((result.machine_cpu_s * 1000) / 60, -1);
+  expect(result.rsa_cpu_ms_per_trade).toBeGreaterThan(0);
 }, 120_000);

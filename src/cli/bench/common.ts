@@ -21,3 +21,4 @@ export function quantile(sorted: readonly number[], q: number): number {
 }
 
 export const round1 = (n: number) => Math.round(n * 10) / 10;
+export const round2 = (n: number) => Math.round(n * 100) / 100;

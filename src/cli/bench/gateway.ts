@@ -12,7 +12,7 @@ import { legacyResponseKey, rsaVerify, signLegacyRequest, verifyNotification } f
 import { verifyLedger } from '../../ledger/index.ts';
 import { openPlatform, type Platform } from '../../platform.ts';
 import { buildPlatformApp } from '../../server/index.ts';
-import { dropSchema, quantile, readDurability, round1 } from './common.ts';
+import { dropSchema, quantile, readDurability, round1, round2 } from './common.ts';
 
 /** Options of `paybao bench gateway`. */
 export interface GatewayBenchOptions {
@@ -54,6 +54,8 @@ interface PhaseResult {
   client_cpu_s: number;
   /** Everything: server, load generator, the database, the kernel. */
   machine_cpu_s: number;
+  /** `machine_cpu_s` per paid trade, in core-milliseconds: what one paid trade costs this machine. */
+  machine_cpu_ms_per_trade: number;
   wall_s: number;
 }
 
@@ -74,6 +76,8 @@ export interface GatewayBenchResult extends PhaseResult {
   rsa_sign_all_cores_per_s: number;
   rsa_verify_per_s: number;
   cores: number;
+  /** Core-milliseconds of the 2 platform signatures of one paid trade (from the all-cores rate). */
+  rsa_cpu_ms_per_trade: number;
   /** Paid trades/s that RSA alone allows when all cores do nothing but the 2 platform signatures per trade. */
   rsa_bound_server_only_tps: number;
   /** The same when the merchant's 2 request signatures run on this machine too (the live run). */
@@ -184,6 +188,7 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
       const machineBefore = machineCpuSeconds();
       const run = await runLoad(options.trades, options.clients, (n) => trade(first + n), name, log);
       const clientCpu = process.cpuUsage(cpuBefore);
+      const machineCpu = machineCpuSeconds() - machineBefore;
       const sorted = [...run.latenciesMs].sort((x, y) => x - y);
       return {
         paid_tps: Math.round(options.trades / run.seconds),
@@ -192,7 +197,8 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
         max_ms: round1(sorted[sorted.length - 1] ?? 0),
         server_cpu_s: round1(options.inProcess ? 0 : (server as Server).cpuSeconds() - serverCpuBefore),
         client_cpu_s: round1((clientCpu.user + clientCpu.system) / 1e6),
-        machine_cpu_s: round1(machineCpuSeconds() - machineBefore),
+        machine_cpu_s: round1(machineCpu),
+        machine_cpu_ms_per_trade: round2((machineCpu * 1000) / options.trades),
         wall_s: round1(run.seconds),
       };
     };
@@ -244,6 +250,7 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
       rsa_sign_all_cores_per_s: rsaAllCores,
       rsa_verify_per_s: rsa.verifyPerS,
       cores,
+      rsa_cpu_ms_per_trade: round2((2 * cores * 1000) / rsaAllCores),
       rsa_bound_server_only_tps: Math.round(rsaAllCores / 2),
       rsa_bound_with_client_tps: Math.round(rsaAllCores / 4),
       response_signatures_checked: client.checked,
