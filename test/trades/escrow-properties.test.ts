@@ -752,6 +752,16 @@ const buyerOf = (w: World, tradeNo: string): Actor => {
   return b.actor;
 };
 
+/** A fresh world with one shipped trade of `fen` (buyer 0's): the setup of most races below. */
+async function worldWithShippedTrade(
+  fen: number,
+  options: { feeBps?: number; confirmDays?: number } = {},
+): Promise<{ w: World; p: Platform; tradeNo: string; actor: Actor }> {
+  const w = await raceWorld(options);
+  const tradeNo = await shippedTrade(w, fen);
+  return { w, p: w.p, tradeNo, actor: buyerOf(w, tradeNo) };
+}
+
 describe('escrow trades under concurrency', () => {
   it('a confirmation, a merchant refund, a refund request and the auto-confirm race on one trade', async () => {
     const w = await raceWorld({ confirmDays: 2 });
@@ -779,10 +789,7 @@ describe('escrow trades under concurrency', () => {
   });
 
   it('the same confirmation five times at once releases once', async () => {
-    const w = await raceWorld({ feeBps: 333 });
-    const p = w.p;
-    const tradeNo = await shippedTrade(w, 12_345);
-    const actor = buyerOf(w, tradeNo);
+    const { w, p, tradeNo, actor } = await worldWithShippedTrade(12_345, { feeBps: 333 });
     const { ok, refused } = await race(
       ...Array.from({ length: 5 }, () => () => p.escrow.confirmReceipt(actor, { tradeNo })),
     );
@@ -853,10 +860,8 @@ describe('escrow trades under concurrency', () => {
   });
 
   it('concurrent splits: one out_request_no splits once; different ones stay within the trade', async () => {
-    const w = await raceWorld();
-    const p = w.p;
-    const tradeNo = await shippedTrade(w, 10_000);
-    await p.escrow.confirmReceipt(buyerOf(w, tradeNo), { tradeNo });
+    const { w, p, tradeNo, actor } = await worldWithShippedTrade(10_000);
+    await p.escrow.confirmReceipt(actor, { tradeNo });
     const [r1, r2] = w.receivers;
     if (!r1 || !r2) throw new Error('receivers');
     const split =
@@ -885,10 +890,7 @@ describe('escrow trades under concurrency', () => {
   });
 
   it('concurrent refunds and refund requests never exceed the trade; one case opens', async () => {
-    const w = await raceWorld();
-    const p = w.p;
-    const tradeNo = await shippedTrade(w, 10_000);
-    const actor = buyerOf(w, tradeNo);
+    const { w, p, tradeNo, actor } = await worldWithShippedTrade(10_000);
     const refunds = await race<unknown>(
       ...['a', 'b', 'c', 'd', 'e'].map(
         (n) => () => p.trades.refund(w.shop.appId, { tradeNo }, { refundAmount: '30.00', outRequestNo: n }),
@@ -917,10 +919,7 @@ describe('escrow trades under concurrency', () => {
 
 describe('after-sale rules the random runs found', () => {
   it('a second refund request while a refused case is not over answers CASE_ALREADY_OPEN', async () => {
-    const w = await raceWorld();
-    const p = w.p;
-    const tradeNo = await shippedTrade(w, 1_000);
-    const actor = buyerOf(w, tradeNo);
+    const { w, p, tradeNo, actor } = await worldWithShippedTrade(1_000);
     const c = await p.afterSale.requestRefund(actor, { tradeNo }, { amount: '5.00', reason: 'x' });
     await p.afterSale.refuse(w.shop.seller, c.caseNo, 'no');
     const error = await p.afterSale.requestRefund(actor, { tradeNo }, { amount: '5.00', reason: 'again' }).then(
@@ -932,10 +931,7 @@ describe('after-sale rules the random runs found', () => {
   });
 
   it('while a dispute is open its case is frozen; a ruling for the buyer (for less) pays and ends both', async () => {
-    const w = await raceWorld();
-    const p = w.p;
-    const tradeNo = await shippedTrade(w, 2_000);
-    const actor = buyerOf(w, tradeNo);
+    const { w, p, tradeNo, actor } = await worldWithShippedTrade(2_000);
     const c = await p.afterSale.requestRefund(actor, { tradeNo }, { amount: '8.00', reason: 'x', needReturn: true });
     const d = await p.afterSale.openDispute(actor, { tradeNo }, { reason: 'y' });
     for (const move of [
@@ -960,10 +956,7 @@ describe('after-sale rules the random runs found', () => {
   });
 
   it('a ruling for the seller closes the frozen case; the trade releases after the grace period', async () => {
-    const w = await raceWorld();
-    const p = w.p;
-    const tradeNo = await shippedTrade(w, 2_000);
-    const actor = buyerOf(w, tradeNo);
+    const { w, p, tradeNo, actor } = await worldWithShippedTrade(2_000);
     const c = await p.afterSale.requestRefund(actor, { tradeNo }, { amount: '8.00', reason: 'x', needReturn: true });
     const d = await p.afterSale.openDispute(actor, { tradeNo }, { reason: 'y' });
     await p.afterSale.rule(w.shop.operator, d.disputeNo, { decision: 'SELLER' });
@@ -977,10 +970,8 @@ describe('after-sale rules the random runs found', () => {
 
 describe('replays after a crash move money once and record it', () => {
   it('a release left RELEASING (crash after the ledger) is finished by the sweep', async () => {
-    const w = await raceWorld({ feeBps: 100 });
-    const p = w.p;
-    const tradeNo = await shippedTrade(w, 10_000);
-    await p.escrow.confirmReceipt(buyerOf(w, tradeNo), { tradeNo });
+    const { p, tradeNo, actor } = await worldWithShippedTrade(10_000, { feeBps: 100 });
+    await p.escrow.confirmReceipt(actor, { tradeNo });
     // As if the process died between the ledger and the last statement of the release.
     await p.db.query(`update trades set status = 'RELEASING' where trade_no = $1`, [tradeNo]);
     clock.advanceMs(120_000);
@@ -990,10 +981,8 @@ describe('replays after a crash move money once and record it', () => {
   });
 
   it('a split left PROCESSING (crash after the ledger) is recorded SUCCESS by the sweep', async () => {
-    const w = await raceWorld({ feeBps: 100 });
-    const p = w.p;
-    const tradeNo = await shippedTrade(w, 10_000);
-    await p.escrow.confirmReceipt(buyerOf(w, tradeNo), { tradeNo });
+    const { w, p, tradeNo, actor } = await worldWithShippedTrade(10_000, { feeBps: 100 });
+    await p.escrow.confirmReceipt(actor, { tradeNo });
     const [r1, r2] = w.receivers;
     if (!r1 || !r2) throw new Error('receivers');
     await p.royalties.settle(
