@@ -41,14 +41,17 @@ export interface PlatformGateway {
 /** Methods Alipay's v3 serves with GET and the query string. */
 const v3Gets = new Set(['alipay.fund.trans.common.query', 'alipay.data.dataservice.bill.downloadurl.query']);
 
-export async function startPlatformGateway(options: { clock?: Clock } = {}): Promise<PlatformGateway> {
+/** `notifyUrl`: app A's notify URL (B has none). */
+export async function startPlatformGateway(
+  options: { clock?: Clock; notifyUrl?: string } = {},
+): Promise<PlatformGateway> {
   const platform = await freshPlatform({ clock: options.clock });
   let base = '';
   const app = await buildPlatformApp({ platform, publicUrl: () => base });
   base = await listen(app);
-  const merchant = async (name: string): Promise<Merchant> => {
+  const merchant = async (name: string, notifyUrl?: string): Promise<Merchant> => {
     const keys = keyPair();
-    const created = await platform.members.createApp({ name, merchantPublicKeyPem: keys.publicKeyPem });
+    const created = await platform.members.createApp({ name, merchantPublicKeyPem: keys.publicKeyPem, notifyUrl });
     const sdk = new AlipaySdk({
       appId: created.appId,
       privateKey: keys.privateKeyPem,
@@ -59,7 +62,7 @@ export async function startPlatformGateway(options: { clock?: Clock } = {}): Pro
     });
     return { appId: created.appId, sellerId: created.sellerId, sdk, call: (p, m, biz) => call(sdk, p, m, biz) };
   };
-  const a = await merchant('Shop A');
+  const a = await merchant('Shop A', options.notifyUrl);
   const b = await merchant('Shop B');
   return {
     platform,
