@@ -370,7 +370,8 @@ function refundCaseView(c: RefundCaseView): Static<typeof RefundCase> {
   };
 }
 
-function disputeView(d: DisputeView): Static<typeof Dispute> {
+/** A dispute as its buyer sees it (the console adds the operator's fields). */
+export function disputeView(d: DisputeView): Static<typeof Dispute> {
   return {
     dispute_no: d.disputeNo,
     trade_no: d.tradeNo,

@@ -8,6 +8,7 @@ import { Type, type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fasti
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Operator, Operators } from '../members/index.ts';
 import { type AfterSale, type DisputeView, type Settlements, TradeError, type Trades } from '../trades/index.ts';
+import { disputeView } from './api.ts';
 
 export interface ConsoleDeps {
   operators: Operators;
@@ -60,23 +61,14 @@ function statusOf(error: TradeError): number {
   return 400;
 }
 
+/** A dispute as the buyer sees it, with the parties and the ruling's author. */
 function disputeJson(d: DisputeView) {
   return {
-    dispute_no: d.disputeNo,
-    trade_no: d.tradeNo,
-    case_no: d.caseNo,
+    ...disputeView(d),
     buyer_id: d.buyerId,
     seller_id: d.sellerId,
-    status: d.status,
-    claim_amount: d.claimAmount,
-    reason: d.reason,
-    evidence: d.evidence,
-    award_amount: d.awardAmount,
-    paid_from: d.paidFrom,
     ruled_by: d.ruledBy,
     ruling_note: d.rulingNote,
-    created_at: d.createdAt.toISOString(),
-    ruled_at: d.ruledAt?.toISOString() ?? null,
   };
 }
 
