@@ -51,6 +51,12 @@ export const limits = {
   escrowResumeGraceMs: 3 * 86_400_000,
   /** How long after release a buyer may still open a dispute. */
   escrowDisputeWindowMs: 15 * 86_400_000,
+  /** A refund case left unanswered this long moves as the silent party's answer would let it:
+   * the seller's answer to a request (then the refund is agreed), the buyer's return of the goods
+   * (then the request is closed), the seller's receipt of them (then the refund is paid). */
+  refundCaseSellerAnswerMs: 5 * 86_400_000,
+  refundCaseBuyerReturnMs: 7 * 86_400_000,
+  refundCaseSellerReceiveMs: 10 * 86_400_000,
   /** The platform fee of escrow trades without a contract, in basis points (0.6%). */
   escrowFeeBpsDefault: 60,
   /** The auto-confirm sweep rests this many times as long as each round took, leaving the machine to payments. */

@@ -226,6 +226,13 @@ const RefundCase = Type.Object({
   refuse_reason: Nullable(Type.String()),
   return_logistics_company: Nullable(Type.String()),
   return_logistics_no: Nullable(Type.String()),
+  due_at: Nullable(
+    Type.String({
+      format: 'date-time',
+      description:
+        'When the case moves without the party it waits on: a silent seller agrees (5 days), a buyer who does not send the goods back gives up (7 days), a silent seller refunds the returned goods (10 days)',
+    }),
+  ),
   created_at: Time,
   updated_at: Time,
 });
@@ -365,6 +372,7 @@ function refundCaseView(c: RefundCaseView): Static<typeof RefundCase> {
     refuse_reason: c.refuseReason,
     return_logistics_company: c.returnLogisticsCompany,
     return_logistics_no: c.returnLogisticsNo,
+    due_at: c.dueAt?.toISOString() ?? null,
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
   };

@@ -46,6 +46,7 @@ function caseFields(c: RefundCaseView): Record<string, unknown> {
     refuse_reason: c.refuseReason ?? undefined,
     return_logistics_company: c.returnLogisticsCompany ?? undefined,
     return_logistics_no: c.returnLogisticsNo ?? undefined,
+    gmt_due: c.dueAt ? time(c.dueAt) : undefined,
     gmt_create: time(c.createdAt),
     gmt_modified: time(c.updatedAt),
   };

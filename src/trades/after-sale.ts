@@ -16,6 +16,7 @@ import {
   assertCaseTransition,
   assertDisputeTransition,
   type CaseStatus,
+  caseDeadline,
   caseMayMove,
   type DisputeStatus,
   disputeMayMove,
@@ -35,6 +36,8 @@ interface CaseRow {
   refuse_reason: string | null;
   return_company: string | null;
   return_no: string | null;
+  /** When the case moves without the party it waits on (`caseDeadline`); null when it waits on nobody. */
+  due_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -68,6 +71,8 @@ export interface RefundCaseView {
   refuseReason: string | null;
   returnLogisticsCompany: string | null;
   returnLogisticsNo: string | null;
+  /** When the case moves without the party it waits on: the seller agrees, the buyer gives up, … */
+  dueAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -98,6 +103,9 @@ export interface AfterSaleParties {
 }
 
 const textMax = 512;
+
+/** A dispute not yet ruled (SQL list): while one is open on a trade, its case is frozen. */
+const openDisputeStatuses = `('WAIT_SELLER_EVIDENCE', 'WAIT_RULING', 'RULING')`;
 
 /**
  * After-sale on escrow trades: refund cases (before shipment a refund is immediate; after it the
@@ -148,11 +156,12 @@ export class AfterSale {
       if (refundable(trade) < amount) throw new TradeError('REFUND_AMT_NOT_EQUAL_TOTAL');
       const beforeShipment = trade.status === 'WAIT_SELLER_SEND_GOODS';
       const status: CaseStatus = beforeShipment ? 'REFUNDING' : 'WAIT_SELLER_AGREE';
+      const needReturn = !beforeShipment && request.needReturn === true;
       const now = this.#now();
       const [row] = await tx.query<CaseRow>(
         `insert into refund_cases (case_no, trade_no, app_id, buyer_id, refund_fen, reason, need_return, status,
-           created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) returning *`,
+           due_at, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9) returning *`,
         [
           newNumber('RC', now),
           trade.trade_no,
@@ -160,9 +169,10 @@ export class AfterSale {
           trade.buyer_id,
           amount.toString(),
           reason,
-          !beforeShipment && request.needReturn === true,
+          needReturn,
           status,
           now,
+          dueAt(status, needReturn, now),
         ],
       );
       if (!row) throw new Error('invariant: insert returns its row');
@@ -221,11 +231,14 @@ export class AfterSale {
     return caseView(await this.#payCase(moved));
   }
 
-  /** The buyer withdraws the request; the auto-confirm resumes. */
+  /**
+   * The buyer withdraws the request while it waits on someone; the auto-confirm resumes. A case
+   * being paid (REFUNDING) cannot be withdrawn: its refund is under way and decides how it ends.
+   */
   async withdraw(actor: Actor, caseNo: string): Promise<RefundCaseView> {
     return caseView(
       await this.#moveCase(actor, caseNo, 'buyer', (c) =>
-        caseMayMove(c.status, 'REFUND_CLOSED') ? 'REFUND_CLOSED' : undefined,
+        c.status !== 'REFUNDING' && caseMayMove(c.status, 'REFUND_CLOSED') ? 'REFUND_CLOSED' : undefined,
       ),
     );
   }
@@ -276,10 +289,11 @@ export class AfterSale {
   ): Promise<CaseRow> {
     assertCaseTransition(c.status, to);
     const columns = Object.keys(sets);
+    const now = this.#now();
     const [moved] = await tx.query<CaseRow>(
-      `update refund_cases set status = $2, updated_at = $3${columns.map((k, i) => `, ${k} = $${i + 4}`).join('')}
+      `update refund_cases set status = $2, updated_at = $3, due_at = $4${columns.map((k, i) => `, ${k} = $${i + 5}`).join('')}
        where case_no = $1 returning *`,
-      [c.case_no, to, this.#now(), ...columns.map((k) => sets[k])],
+      [c.case_no, to, now, dueAt(to, c.need_return, now), ...columns.map((k) => sets[k])],
     );
     if (!moved) throw new Error('invariant: a locked case moves');
     await this.#logMove(tx, c.case_no, c.status, to, actor);
@@ -610,14 +624,17 @@ export class AfterSale {
     return { lossFen: l?.fen ?? 0n, lossCount: Number(l?.n ?? 0n), volumeFen: v?.fen ?? 0n };
   }
 
-  /** Finishes rulings and case refunds a crash or an empty fund left in flight. */
+  /**
+   * Moves the cases whose awaited party let the deadline pass, and finishes rulings and case
+   * refunds a crash or an empty fund left in flight. Answers how many it moved or finished.
+   */
   async sweep(): Promise<number> {
+    let done = await this.#expireCases();
     const stale = new Date(this.#now().getTime() - limits.tradePayingStaleMs);
     const rulings = await this.db.query<DisputeRow>(
       'select * from disputes where status = $1 and ruled_at <= $2 limit $3',
       ['RULING', stale, limits.tradeSweepBatchMax],
     );
-    let done = 0;
     for (const d of rulings) {
       if (
         await this.#payAward(d).then(
@@ -649,6 +666,37 @@ export class AfterSale {
     return done;
   }
 
+  /**
+   * Moves each case past its deadline as `caseDeadline` says (a frozen case, under a dispute,
+   * waits for the ruling instead), under its trade's row lock, then pays it when it is now
+   * REFUNDING; a refund that fails for want of money is left REFUNDING for the sweep's next round.
+   */
+  async #expireCases(): Promise<number> {
+    const now = this.#now();
+    const due = await this.db.query<CaseRow>(
+      `select c.* from refund_cases c where c.due_at <= $1
+         and not exists (select 1 from disputes d where d.trade_no = c.trade_no and d.status in ${openDisputeStatuses})
+       order by c.due_at limit $2`,
+      [now, limits.tradeSweepBatchMax],
+    );
+    let moved = 0;
+    for (const c of due) {
+      const expired = await this.db.transaction(async (tx) => {
+        const trade = await this.#tradeOf(tx, { kind: 'system', name: 'deadline' }, c.trade_no, true);
+        const locked = await this.#case(tx, c.case_no, true);
+        const deadline = caseDeadline(locked.status, locked.need_return);
+        // Answered meanwhile, or frozen by a dispute opened since the select.
+        if (!deadline || !locked.due_at || locked.due_at > now || (await this.#openDispute(tx, trade.trade_no)))
+          return null;
+        return this.#caseTo(tx, trade, locked, deadline.to, 'deadline');
+      });
+      if (!expired) continue;
+      moved++;
+      if (expired.status === 'REFUNDING') await this.#payCase(expired).catch(() => undefined);
+    }
+    return moved;
+  }
+
   async #awardedAfterRelease(q: Queryable, tradeNo: string): Promise<bigint> {
     const [row] = await q.query<{ sum: bigint | null }>(
       `select sum(award_fen)::int8 as sum from disputes where trade_no = $1 and paid_from = 'fund'
@@ -667,10 +715,9 @@ export class AfterSale {
   }
 
   async #openDispute(q: Queryable, tradeNo: string): Promise<boolean> {
-    const rows = await q.query(
-      `select 1 from disputes where trade_no = $1 and status in ('WAIT_SELLER_EVIDENCE', 'WAIT_RULING', 'RULING')`,
-      [tradeNo],
-    );
+    const rows = await q.query(`select 1 from disputes where trade_no = $1 and status in ${openDisputeStatuses}`, [
+      tradeNo,
+    ]);
     return rows.length > 0;
   }
 
@@ -794,6 +841,12 @@ function newNumber(prefix: string, now: Date): string {
   return `${prefix}${date}${randomInt(1e6).toString().padStart(6, '0')}${randomInt(1e6).toString().padStart(6, '0')}`;
 }
 
+/** When a case entering `status` moves without its awaited party; null when it awaits nobody. */
+function dueAt(status: CaseStatus, needReturn: boolean, now: Date): Date | null {
+  const deadline = caseDeadline(status, needReturn);
+  return deadline ? new Date(now.getTime() + deadline.afterMs) : null;
+}
+
 function caseView(c: CaseRow): RefundCaseView {
   return {
     caseNo: c.case_no,
@@ -805,6 +858,7 @@ function caseView(c: CaseRow): RefundCaseView {
     refuseReason: c.refuse_reason,
     returnLogisticsCompany: c.return_company,
     returnLogisticsNo: c.return_no,
+    dueAt: c.due_at,
     createdAt: c.created_at,
     updatedAt: c.updated_at,
   };

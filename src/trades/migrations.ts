@@ -252,4 +252,17 @@ create index trades_to_remind on trades (confirm_due_at)
   where status = 'WAIT_BUYER_CONFIRM_GOODS' and reminded_at is null;
 `,
   },
+  {
+    id: '20261129-43-refund-case-deadlines',
+    sql: `
+-- When a waiting refund case moves without its silent party (null once nobody is awaited).
+alter table refund_cases add column due_at timestamptz;
+create index refund_cases_due on refund_cases (due_at) where due_at is not null;
+update refund_cases set due_at = updated_at + case status
+    when 'WAIT_SELLER_AGREE' then interval '5 days'
+    when 'WAIT_BUYER_RETURN_GOODS' then interval '7 days'
+    when 'WAIT_SELLER_CONFIRM_GOODS' then interval '10 days' end
+  where status in ('WAIT_SELLER_AGREE', 'WAIT_BUYER_RETURN_GOODS', 'WAIT_SELLER_CONFIRM_GOODS');
+`,
+  },
 ];

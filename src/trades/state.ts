@@ -30,13 +30,13 @@
  * stateDiagram-v2
  *   [*] --> WAIT_SELLER_AGREE: buyer asks (after shipment)
  *   [*] --> REFUNDING: buyer asks before shipment
- *   WAIT_SELLER_AGREE --> REFUNDING: seller agrees (no return) / ruling for the buyer
- *   WAIT_SELLER_AGREE --> WAIT_BUYER_RETURN_GOODS: seller agrees, goods to come back
+ *   WAIT_SELLER_AGREE --> REFUNDING: seller agrees (no return) / ruling for the buyer / seller silent 5 days
+ *   WAIT_SELLER_AGREE --> WAIT_BUYER_RETURN_GOODS: seller agrees (or is silent 5 days), goods to come back
  *   WAIT_SELLER_AGREE --> SELLER_REFUSE_BUYER: seller refuses
  *   WAIT_SELLER_AGREE --> REFUND_CLOSED: buyer withdraws
  *   WAIT_BUYER_RETURN_GOODS --> WAIT_SELLER_CONFIRM_GOODS: buyer ships back
- *   WAIT_BUYER_RETURN_GOODS --> REFUND_CLOSED: buyer withdraws
- *   WAIT_SELLER_CONFIRM_GOODS --> REFUNDING: seller confirms arrival
+ *   WAIT_BUYER_RETURN_GOODS --> REFUND_CLOSED: buyer withdraws / does not ship back in 7 days
+ *   WAIT_SELLER_CONFIRM_GOODS --> REFUNDING: seller confirms arrival / is silent 10 days
  *   SELLER_REFUSE_BUYER --> REFUNDING: ruling for the buyer
  *   SELLER_REFUSE_BUYER --> REFUND_CLOSED: buyer withdraws / ruling for the seller
  *   WAIT_SELLER_AGREE --> REFUND_CLOSED: ruling for the seller
@@ -57,6 +57,8 @@
  *   WAIT_RULING --> RULED_FOR_SELLER: operator rules for the seller
  * ```
  */
+import { limits } from '../core/limits.ts';
+
 export type TradeStatus =
   | 'WAIT_BUYER_PAY'
   | 'PAYING'
@@ -119,6 +121,24 @@ export function assertCaseTransition(from: CaseStatus, to: CaseStatus): void {
 /** Whether a case in this status may move to `to` (a user asking for a move the diagram forbids). */
 export function caseMayMove(from: CaseStatus, to: CaseStatus): boolean {
   return caseAllowed[from].includes(to);
+}
+
+/**
+ * The deadline of a case that waits on one party: how long that party has, and where the case
+ * goes when the time is up without an answer (as Taobao's rules: a silent seller agrees, a
+ * buyer who does not send the goods back gives up the request). None when nobody is awaited.
+ */
+export function caseDeadline(status: CaseStatus, needReturn: boolean): { afterMs: number; to: CaseStatus } | null {
+  switch (status) {
+    case 'WAIT_SELLER_AGREE':
+      return { afterMs: limits.refundCaseSellerAnswerMs, to: needReturn ? 'WAIT_BUYER_RETURN_GOODS' : 'REFUNDING' };
+    case 'WAIT_BUYER_RETURN_GOODS':
+      return { afterMs: limits.refundCaseBuyerReturnMs, to: 'REFUND_CLOSED' };
+    case 'WAIT_SELLER_CONFIRM_GOODS':
+      return { afterMs: limits.refundCaseSellerReceiveMs, to: 'REFUNDING' };
+    default:
+      return null;
+  }
 }
 
 export const caseTerminal: readonly CaseStatus[] = ['REFUND_SUCCESS', 'REFUND_CLOSED'];

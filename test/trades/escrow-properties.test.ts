@@ -889,6 +889,28 @@ describe('escrow trades under concurrency', () => {
     await wrapUp(w);
   });
 
+  it("a case's deadline, the seller's answer and the buyer's withdrawal race: one of them moves it", async () => {
+    const { w, p, tradeNo, actor } = await worldWithShippedTrade(10_000);
+    const before = await balanceOf(p, w.buyers[0]?.wallet ?? 0n);
+    const c = await p.afterSale.requestRefund(actor, { tradeNo }, { amount: '40.00', reason: 'late' });
+    clock.advanceMs(6 * day);
+    const { ok, refused } = await race<unknown>(
+      () => p.afterSale.sweep(),
+      () => p.afterSale.agree(w.shop.seller, c.caseNo),
+      () => p.afterSale.withdraw(actor, c.caseNo),
+      () => p.afterSale.sweep(),
+    );
+    expect(ok.length + refused.length).toBe(4);
+    expect(refused.every((code) => code === 'CASE_STATUS_ERROR')).toBe(true);
+    const after = await p.afterSale.getCase(actor, c.caseNo);
+    expect(['REFUND_SUCCESS', 'REFUND_CLOSED']).toContain(after.status);
+    const paid = after.status === 'REFUND_SUCCESS' ? 4_000n : 0n;
+    expect(await balanceOf(p, w.buyers[0]?.wallet ?? 0n)).toBe(before + paid);
+    expect((await tradeRow(p, tradeNo)).refunded_fen).toBe(paid);
+    await checkBooks(w);
+    await wrapUp(w);
+  });
+
   it('concurrent refunds and refund requests never exceed the trade; one case opens', async () => {
     const { w, p, tradeNo, actor } = await worldWithShippedTrade(10_000);
     const refunds = await race<unknown>(

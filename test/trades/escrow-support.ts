@@ -102,5 +102,5 @@ export async function rejects(promise: Promise<unknown>, code: string): Promise<
 export const day = 86_400_000;
 
 export function advanceDays(clock: ManualClock, days: number): void {
-  clock.advanceMs(days * day);
+  clock.advanceMs(Math.round(days * day));
 }

@@ -379,6 +379,110 @@ describe('escrow lifecycle', () => {
   });
 });
 
+describe('refund case deadlines: a silent party lets the case move', () => {
+  const day = 86_400_000;
+  const nowMs = () => Number(clock.nowNs() / 1_000_000n);
+  async function caseMoves(caseNo: string): Promise<string[]> {
+    const rows = await platform().db.query<{ from_status: string; to_status: string; actor: string }>(
+      'select from_status, to_status, actor from after_sale_transitions where subject = $1 order by at, to_status',
+      [caseNo],
+    );
+    return rows.map((r) => `${r.from_status ?? ''}>${r.to_status} by ${r.actor}`);
+  }
+
+  it('a seller silent for 5 days agrees: the refund is paid, the rest releases after the grace period', async () => {
+    const p = platform();
+    const { userId, actor } = await shop.buyer('100.00');
+    const tradeNo = await shop.shippedTrade(userId, '50.00');
+    const asked = nowMs();
+    const c = await p.afterSale.requestRefund(actor, { tradeNo }, { amount: '20.00', reason: 'scratched' });
+    expect(c.dueAt?.getTime()).toBe(asked + 5 * day);
+    advanceDays(clock, 4.9);
+    await p.afterSale.sweep();
+    expect((await p.afterSale.getCase(actor, c.caseNo)).status).toBe('WAIT_SELLER_AGREE');
+    advanceDays(clock, 0.2);
+    expect(await p.afterSale.sweep()).toBeGreaterThanOrEqual(1);
+    const done = await p.afterSale.getCase(actor, c.caseNo);
+    expect(done).toMatchObject({ status: 'REFUND_SUCCESS', dueAt: null });
+    expect(await shop.balance(userId)).toBe('70.00');
+    expect(await caseMoves(c.caseNo)).toEqual([
+      expect.stringMatching(/^>WAIT_SELLER_AGREE by buyer:/),
+      'WAIT_SELLER_AGREE>REFUNDING by deadline',
+      'REFUNDING>REFUND_SUCCESS by refund',
+    ]);
+    expect((await p.trades.byTradeNo(tradeNo)).escrow?.caseOpen).toBe(false);
+    advanceDays(clock, 11);
+    await p.escrow.sweep();
+    const released = await p.trades.byTradeNo(tradeNo);
+    expect(released).toMatchObject({ status: 'TRADE_FINISHED', refundedAmount: '20.00' });
+    // A second sweep finds nothing more to do.
+    expect(await p.afterSale.sweep()).toBe(0);
+  });
+
+  it('goods to come back: a silent seller agrees, a buyer who does not send them in 7 days gives up', async () => {
+    const p = platform();
+    const { userId, actor } = await shop.buyer('100.00');
+    const tradeNo = await shop.shippedTrade(userId, '30.00');
+    const c = await p.afterSale.requestRefund(
+      actor,
+      { tradeNo },
+      { amount: '30.00', reason: 'wrong size', needReturn: true },
+    );
+    advanceDays(clock, 5.1);
+    await p.afterSale.sweep();
+    const agreed = await p.afterSale.getCase(actor, c.caseNo);
+    expect(agreed.status).toBe('WAIT_BUYER_RETURN_GOODS');
+    expect(agreed.dueAt?.getTime()).toBe(nowMs() + 7 * day);
+    advanceDays(clock, 7.1);
+    await p.afterSale.sweep();
+    expect(await p.afterSale.getCase(actor, c.caseNo)).toMatchObject({ status: 'REFUND_CLOSED', dueAt: null });
+    expect(await shop.balance(userId)).toBe('70.00');
+    expect((await p.trades.byTradeNo(tradeNo)).escrow?.caseOpen).toBe(false);
+  });
+
+  it('returned goods a seller does not confirm in 10 days are refunded', async () => {
+    const p = platform();
+    const { userId, actor } = await shop.buyer('100.00');
+    const tradeNo = await shop.shippedTrade(userId, '30.00');
+    const c = await p.afterSale.requestRefund(
+      actor,
+      { tradeNo },
+      { amount: '30.00', reason: 'wrong size', needReturn: true },
+    );
+    await p.afterSale.agree(shop.seller, c.caseNo);
+    const sent = await p.afterSale.returnGoods(actor, c.caseNo, { company: 'SF', trackingNo: 'SF9' });
+    expect(sent.dueAt?.getTime()).toBe(nowMs() + 10 * day);
+    advanceDays(clock, 9.9);
+    await p.afterSale.sweep();
+    expect((await p.afterSale.getCase(actor, c.caseNo)).status).toBe('WAIT_SELLER_CONFIRM_GOODS');
+    advanceDays(clock, 0.2);
+    await p.afterSale.sweep();
+    expect((await p.afterSale.getCase(actor, c.caseNo)).status).toBe('REFUND_SUCCESS');
+    expect(await shop.balance(userId)).toBe('100.00');
+    expect((await p.trades.byTradeNo(tradeNo)).status).toBe('TRADE_CLOSED');
+  });
+
+  it('a refused case waits on nobody; a dispute freezes a waiting case past its deadline until the ruling', async () => {
+    const p = platform();
+    const { userId, actor } = await shop.buyer('100.00');
+    const refusedTrade = await shop.shippedTrade(userId, '10.00');
+    const r = await p.afterSale.requestRefund(actor, { tradeNo: refusedTrade }, { amount: '10.00', reason: 'x' });
+    expect((await p.afterSale.refuse(shop.seller, r.caseNo, 'no')).dueAt).toBeNull();
+
+    const tradeNo = await shop.shippedTrade(userId, '40.00');
+    const c = await p.afterSale.requestRefund(actor, { tradeNo }, { amount: '40.00', reason: 'never came' });
+    const d = await p.afterSale.openDispute(actor, { tradeNo }, { reason: 'never came' });
+    advanceDays(clock, 6);
+    await p.afterSale.sweep();
+    expect((await p.afterSale.getCase(actor, c.caseNo)).status).toBe('WAIT_SELLER_AGREE');
+    expect(await shop.balance(userId)).toBe('50.00');
+    await p.afterSale.rule(shop.operator, d.disputeNo, { decision: 'SELLER' });
+    expect(await p.afterSale.getCase(actor, c.caseNo)).toMatchObject({ status: 'REFUND_CLOSED', dueAt: null });
+    await p.afterSale.sweep();
+    expect(await shop.balance(userId)).toBe('50.00');
+  });
+});
+
 describe('splitByShares', () => {
   it('sums to the whole and stays within a fen of each exact share', () => {
     for (const [whole, shares] of [
