@@ -10,8 +10,9 @@ import type { Channels } from './service.ts';
  * The daily work of the channels, due once `limits.reconDailyAtMinute` minutes past Beijing
  * midnight: each bank's statement of the day before is reconciled, and the reserve position is
  * kept as that day's report. `tick()` is safe to call as often as one likes (the server calls it
- * every minute): it does only what the database says is not done yet, so a restart or a second
- * process does not repeat a day, and a day missed while the server was down is caught up.
+ * every minute, in every process): it does only what the database says is not done yet, each
+ * piece by the one process that claimed it (`daily_work`), so a restart or a second process does
+ * not repeat a day, and a day missed while the server was down is caught up.
  */
 export class DailyChannelWork {
   constructor(
@@ -31,16 +32,52 @@ export class DailyChannelWork {
     const yesterday = beijingTime(new Date(midnightMs - 1)).slice(0, 10);
     const ran: ReconSummary[] = [];
     for (const bank of this.channels.banks()) {
+      // An operator's `paybao reconcile` of the day counts as done too.
       const [done] = await this.db.query(
         'select 1 from recon_runs where bank = $1 and business_date = $2 and finished_at is not null limit 1',
         [bank.code, yesterday],
       );
-      if (!done) ran.push(await this.reconciler.run(bank.code, yesterday));
+      if (done) continue;
+      const summary = await this.#once(`recon:${bank.code}`, yesterday, () =>
+        this.reconciler.run(bank.code, yesterday),
+      );
+      if (summary) ran.push(summary);
     }
     const [reported] = await this.db.query('select 1 from reserve_reports where taken_at >= $1 limit 1', [
       new Date(midnightMs),
     ]);
-    if (!reported) await this.reserves.snapshot();
+    if (!reported) await this.#once('reserve-report', today, () => this.reserves.snapshot());
     return ran;
+  }
+
+  /**
+   * Runs `work` if this process claims (job, day): no other claimed it, or its claim went stale.
+   * Done, the claim is marked so; failed, it is given up, so that the next tick tries again.
+   */
+  async #once<T>(job: string, day: string, work: () => Promise<T>): Promise<T | undefined> {
+    const now = dateFromNs(this.clock.nowNs());
+    const claimed = await this.db.query(
+      `insert into daily_work (job, day, claimed_at) values ($1, $2, $3)
+       on conflict (job, day) do update set claimed_at = excluded.claimed_at
+         where daily_work.done_at is null and daily_work.claimed_at < $4
+       returning 1`,
+      [job, day, now, new Date(now.getTime() - limits.dailyWorkStaleMs)],
+    );
+    if (claimed.length === 0) return undefined;
+    try {
+      const result = await work();
+      await this.db.query('update daily_work set done_at = $3 where job = $1 and day = $2', [
+        job,
+        day,
+        dateFromNs(this.clock.nowNs()),
+      ]);
+      return result;
+    } catch (error) {
+      await this.db.query(
+        'delete from daily_work where job = $1 and day = $2 and claimed_at = $3 and done_at is null',
+        [job, day, now],
+      );
+      throw error;
+    }
   }
 }

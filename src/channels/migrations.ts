@@ -132,4 +132,18 @@ create table reserve_reports (
 );
 `,
   },
+  {
+    id: '20261129-52-daily-work-claims',
+    sql: `
+-- Which process does a day's channel work (a bank's reconciliation, the reserve report): the
+-- first to insert the row; a claim left unfinished past limits.dailyWorkStaleMs is taken over.
+create table daily_work (
+  job text not null,
+  day text not null,
+  claimed_at timestamptz not null,
+  done_at timestamptz,
+  primary key (job, day)
+);
+`,
+  },
 ];

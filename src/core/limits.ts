@@ -213,6 +213,9 @@ export const limits = {
   reconLinesMax: 1_000_000,
   /** Orders one reconciliation settles at once while it walks the statement. */
   reconConcurrencyMax: 8,
+  /** A process that claimed a day's channel work and has not finished it this long is taken to be
+   * gone: another process takes the work over. */
+  dailyWorkStaleMs: 3_600_000,
   /** When the server's daily reconciliation runs: minutes after Beijing midnight, for the day before. */
   reconDailyAtMinute: 90,
   /** How often the server checks whether the daily reconciliation and reserve report are due. */

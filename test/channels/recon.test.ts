@@ -145,6 +145,42 @@ describe('reconciliation', () => {
     expect(JSON.parse(reports[0]?.report ?? '{}')).toMatchObject({ currency: 'CNY' });
   });
 
+  it('two processes ticking at once do a day once; a claim left by a process that died is taken over', async () => {
+    const { platform } = world();
+    // Two days ahead, so the day is one no other test reconciled.
+    const midnight = Date.parse(`${today()}T00:00:00Z`) - 8 * 3_600_000 + 2 * 86_400_000;
+    const day = beijingTime(new Date(midnight - 1)).slice(0, 10);
+    const clock = new ManualClock(midnight + 3 * 3_600_000);
+    const processes = [1, 2].map(
+      () => new DailyChannelWork(platform.db, clock, platform.channels, platform.reconciler, platform.reserves),
+    );
+    // A process that claimed CMB's day 2 hours ago and died; another that claimed ABC's a minute ago.
+    await platform.db.query(
+      `insert into daily_work (job, day, claimed_at) values ('recon:CMB', $1, $2), ('recon:ABC', $1, $3)`,
+      [day, new Date(midnight + 3_600_000), new Date(midnight + 3 * 3_600_000 - 60_000)],
+    );
+    const reportCount = async () =>
+      (await platform.db.query<{ n: bigint }>('select count(*)::int8 as n from reserve_reports'))[0]?.n ?? 0n;
+    const reportsBefore = await reportCount();
+    const [first, second] = await Promise.all(processes.map((p) => p.tick()));
+    const banks = [...(first ?? []), ...(second ?? [])].map((r) => r.bank).sort();
+    expect(banks).toEqual(['CMB', 'ICBC']);
+    const runs = await platform.db.query<{ bank: string; n: bigint }>(
+      'select bank, count(*)::int8 as n from recon_runs where business_date = $1 group by bank order by bank',
+      [day],
+    );
+    expect(runs).toEqual([
+      { bank: 'CMB', n: 1n },
+      { bank: 'ICBC', n: 1n },
+    ]);
+    // One reserve report between them (the reserves stamp it with the platform's own clock).
+    expect(await reportCount()).toBe(reportsBefore + 1n);
+    // An hour later ABC's claim is stale too: the next tick does it, and then nothing is left.
+    clock.advanceMs(3_600_000);
+    expect((await processes[0]?.tick())?.map((r) => r.bank)).toEqual(['ABC']);
+    expect(await Promise.all(processes.map((p) => p.tick()))).toEqual([[], []]);
+  });
+
   it('runs as `paybao reconcile` and `paybao report loss-rate` from the command line', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'paybao-recon-'));
     const schema = freshSchema();
