@@ -93,6 +93,10 @@ export const limits = {
   notifyBatchMax: 500,
   /** The most of a merchant's answer to a notification that is read (it should say `success`). */
   notifyAnswerBytesMax: 1024,
+  /** Times a notification is sent again at once when a kept-alive connection turns out closed
+   * by the merchant's server before any answer (each time on another connection, if the pool has
+   * more stale ones). */
+  notifyStaleConnectionRetriesMax: 3,
   /** Notification POSTs one dispatcher has in flight at once. */
   notifyConcurrencyMax: 32,
   /** How often the dispatcher looks for due notifications. */
