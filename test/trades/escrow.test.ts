@@ -390,13 +390,23 @@ describe('refund case deadlines: a silent party lets the case move', () => {
     return rows.map((r) => `${r.from_status ?? ''}>${r.to_status} by ${r.actor}`);
   }
 
-  it('a seller silent for 5 days agrees: the refund is paid, the rest releases after the grace period', async () => {
+  /** A buyer with 100.00, a shipped trade of `total`, and the buyer's refund request of `refund` on it. */
+  async function requested(total: string, refund: string, needReturn = false) {
     const p = platform();
     const { userId, actor } = await shop.buyer('100.00');
-    const tradeNo = await shop.shippedTrade(userId, '50.00');
-    const asked = nowMs();
-    const c = await p.afterSale.requestRefund(actor, { tradeNo }, { amount: '20.00', reason: 'scratched' });
-    expect(c.dueAt?.getTime()).toBe(asked + 5 * day);
+    const tradeNo = await shop.shippedTrade(userId, total);
+    const askedMs = nowMs();
+    const c = await p.afterSale.requestRefund(
+      actor,
+      { tradeNo },
+      { amount: refund, reason: 'not as described', needReturn },
+    );
+    return { p, userId, actor, tradeNo, c, askedMs };
+  }
+
+  it('a seller silent for 5 days agrees: the refund is paid, the rest releases after the grace period', async () => {
+    const { p, userId, actor, tradeNo, c, askedMs } = await requested('50.00', '20.00');
+    expect(c.dueAt?.getTime()).toBe(askedMs + 5 * day);
     advanceDays(clock, 4.9);
     await p.afterSale.sweep();
     expect((await p.afterSale.getCase(actor, c.caseNo)).status).toBe('WAIT_SELLER_AGREE');
@@ -420,14 +430,7 @@ describe('refund case deadlines: a silent party lets the case move', () => {
   });
 
   it('goods to come back: a silent seller agrees, a buyer who does not send them in 7 days gives up', async () => {
-    const p = platform();
-    const { userId, actor } = await shop.buyer('100.00');
-    const tradeNo = await shop.shippedTrade(userId, '30.00');
-    const c = await p.afterSale.requestRefund(
-      actor,
-      { tradeNo },
-      { amount: '30.00', reason: 'wrong size', needReturn: true },
-    );
+    const { p, userId, actor, tradeNo, c } = await requested('30.00', '30.00', true);
     advanceDays(clock, 5.1);
     await p.afterSale.sweep();
     const agreed = await p.afterSale.getCase(actor, c.caseNo);
@@ -441,14 +444,7 @@ describe('refund case deadlines: a silent party lets the case move', () => {
   });
 
   it('returned goods a seller does not confirm in 10 days are refunded', async () => {
-    const p = platform();
-    const { userId, actor } = await shop.buyer('100.00');
-    const tradeNo = await shop.shippedTrade(userId, '30.00');
-    const c = await p.afterSale.requestRefund(
-      actor,
-      { tradeNo },
-      { amount: '30.00', reason: 'wrong size', needReturn: true },
-    );
+    const { p, userId, actor, tradeNo, c } = await requested('30.00', '30.00', true);
     await p.afterSale.agree(shop.seller, c.caseNo);
     const sent = await p.afterSale.returnGoods(actor, c.caseNo, { company: 'SF', trackingNo: 'SF9' });
     expect(sent.dueAt?.getTime()).toBe(nowMs() + 10 * day);
