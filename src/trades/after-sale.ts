@@ -681,15 +681,18 @@ export class AfterSale {
     );
     let moved = 0;
     for (const c of due) {
-      const expired = await this.db.transaction(async (tx) => {
-        const trade = await this.#tradeOf(tx, { kind: 'system', name: 'deadline' }, c.trade_no, true);
-        const locked = await this.#case(tx, c.case_no, true);
-        const deadline = caseDeadline(locked.status, locked.need_return);
-        // Answered meanwhile, or frozen by a dispute opened since the select.
-        if (!deadline || !locked.due_at || locked.due_at > now || (await this.#openDispute(tx, trade.trade_no)))
-          return null;
-        return this.#caseTo(tx, trade, locked, deadline.to, 'deadline');
-      });
+      // One case failing (it is retried next round) does not hold up the others.
+      const expired = await this.db
+        .transaction(async (tx) => {
+          const trade = await this.#tradeOf(tx, { kind: 'system', name: 'deadline' }, c.trade_no, true);
+          const locked = await this.#case(tx, c.case_no, true);
+          const deadline = caseDeadline(locked.status, locked.need_return);
+          // Answered meanwhile, or frozen by a dispute opened since the select.
+          if (!deadline || !locked.due_at || locked.due_at > now || (await this.#openDispute(tx, trade.trade_no)))
+            return null;
+          return this.#caseTo(tx, trade, locked, deadline.to, 'deadline');
+        })
+        .catch(() => null);
       if (!expired) continue;
       moved++;
       if (expired.status === 'REFUNDING') await this.#payCase(expired).catch(() => undefined);
