@@ -180,7 +180,9 @@ describe('an escrow marketplace over HTTP', () => {
       reason: 'one chair is broken',
       need_return: true,
     });
-    expect(asked).toMatchObject({ status: 201, body: { status: 'WAIT_SELLER_AGREE' } });
+    // The seller has 5 days to answer.
+    expect(asked).toMatchObject({ status: 201, body: { status: 'WAIT_SELLER_AGREE', due_at: expect.any(String) } });
+    expect(Date.parse(String(asked.body.due_at)) - Date.parse(String(asked.body.created_at))).toBe(5 * 86_400_000);
     const caseNo = String(asked.body.case_no);
     expect(await buyer.api('POST', `/trades/${tradeNo}/confirm-receipt`)).toMatchObject({
       status: 409,
@@ -188,6 +190,7 @@ describe('an escrow marketplace over HTTP', () => {
     });
     expect(await v3(shop.sdk, 'paybao.trade.refund.agree', { case_no: caseNo })).toMatchObject({
       case_status: 'WAIT_BUYER_RETURN_GOODS',
+      gmt_due: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/),
     });
     expect(
       await buyer.api('POST', `/refund-cases/${caseNo}/return`, { logistics_company: 'SF', logistics_no: 'SF9' }),
