@@ -34,6 +34,8 @@ export interface World {
   app: FastifyInstance;
   /** Where the platform listens. */
   base: string;
+  /** How to open another platform on the same database and banks (a second server process). */
+  platformOptions: Parameters<typeof openPlatform>[0];
   close(): Promise<void>;
 }
 
@@ -50,7 +52,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     ...b,
     requestTimeoutMs: options.requestTimeoutMs ?? 3_000,
   }));
-  const platform = await openPlatform({ databaseUrl, databaseSchema: freshSchema(), channelBanks: banks });
+  const platformOptions = { databaseUrl, databaseSchema: freshSchema(), channelBanks: banks };
+  const platform = await openPlatform(platformOptions);
   let base = '';
   const app = await buildPlatformApp({ platform, publicUrl: () => base, operatorToken, regulatorToken });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -59,6 +62,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     platform,
     app,
     base,
+    platformOptions,
     async close() {
       // The bank first: no callback can arrive while the platform closes.
       await sim.close();

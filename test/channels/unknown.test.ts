@@ -5,6 +5,8 @@
  * sends the same order number again) until the bank confirms, and the money then moves once.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { openPlatform } from '../../src/platform.ts';
+import { engine } from '../support/engine.ts';
 import { balance, bankBalance, bindCard, key, li, newUser, setFaults, useWorld, wang, zhang } from './support.ts';
 
 const world = useWorld({ requestTimeoutMs: 800 });
@@ -118,6 +120,48 @@ describe('unknown outcomes', () => {
     expect(await platform.channels.sweep()).toBeGreaterThanOrEqual(1);
     expect((await platform.channels.order(user.userId, order.orderNo)).status).toBe('SUCCESS');
     expect(await balance(world(), user.userId)).toBe(49_900n);
+  });
+
+  it.skipIf(engine !== 'postgres')('two processes sweeping the same open orders at once finish each once', async () => {
+    const { platform } = world();
+    // A second server process: its own pool, ledger cache and bank clients, on the same database.
+    const other = await openPlatform(world().platformOptions);
+    const publicUrl = platform.channels.publicUrl;
+    try {
+      const user = await newUser(world(), 50_000n);
+      const cardId = await bindCard(world(), user.userId, li);
+      await setFaults(world(), { ...drop, timeoutAfterRate: 1 });
+      // The bank's callbacks go nowhere: only the sweeps' queries can finish the orders.
+      platform.channels.publicUrl = () => 'http://127.0.0.1:9';
+      const orders: string[] = [];
+      for (const amount of ['1.00', '2.00', '3.00']) {
+        const request = { cardId, amount, idempotencyKey: key() };
+        for (const order of [
+          await platform.channels.withdraw(user.userId, request),
+          await platform.channels.topUpByCard(user.userId, { ...request, idempotencyKey: key() }),
+        ]) {
+          expect(order.status).toBe('UNKNOWN');
+          orders.push(order.orderNo);
+        }
+      }
+      platform.channels.publicUrl = publicUrl;
+      await setFaults(world(), {});
+      await new Promise((r) => setTimeout(r, 250));
+      await Promise.all([platform, other, platform, other].map((p) => p.channels.sweep()));
+      for (const orderNo of orders)
+        expect((await platform.channels.order(user.userId, orderNo)).status).toBe('SUCCESS');
+      const ends = await platform.db.query<{ order_no: string; n: bigint }>(
+        `select order_no, count(*)::int8 as n from channel_order_transitions
+         where order_no = any($1::text[]) and to_status = 'SUCCESS' group by order_no`,
+        [orders],
+      );
+      expect(ends.map((e) => e.n)).toEqual(Array(orders.length).fill(1n));
+      // Three withdrawals and three top-ups of the same amounts: the wallet is where it began.
+      expect(await balance(world(), user.userId)).toBe(50_000n);
+    } finally {
+      platform.channels.publicUrl = publicUrl;
+      await other.close();
+    }
   });
 
   it('a withdrawal the bank fails releases the hold', async () => {
