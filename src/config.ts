@@ -12,6 +12,8 @@ export interface Config {
   logLevel: string;
   /** How often the settlement job merges sellers' released money into payouts (default daily). */
   settlementIntervalMs: number;
+  /** `PAYBAO_KEY_PASSPHRASE`: the platform's private keys are stored encrypted under it. */
+  keyPassphrase: string | undefined;
 }
 
 /** Reads the configuration; a malformed setting is an error that names it, never a silent default. */
@@ -27,7 +29,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: env.PAYBAO_DATA_DIR ?? './data',
     logLevel: env.LOG_LEVEL ?? 'info',
     settlementIntervalMs: positiveMs(env, 'PAYBAO_SETTLEMENT_INTERVAL_MS', limits.settlementIntervalMs),
+    keyPassphrase: passphrase(env, 'PAYBAO_KEY_PASSPHRASE'),
   };
+}
+
+/** A secret that protects keys: unset, or at least `keyPassphraseMin` characters. */
+function passphrase(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  if (text.length < limits.keyPassphraseMin)
+    throw new Error(`${name} must be at least ${limits.keyPassphraseMin} characters long`);
+  return text;
 }
 
 function positiveMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -53,12 +65,13 @@ export function storageOf(config: Config): {
   };
 }
 
-/** The same, in the shape openPlatform takes. */
+/** The same, in the shape openPlatform takes, with the passphrase of the platform's keys. */
 export function platformStorageOf(config: Config): {
   databaseUrl: string | undefined;
   databaseSchema: string | undefined;
   dataDir: string | undefined;
+  keyPassphrase: string | undefined;
 } {
   const { databaseUrl, schema, dataDir } = storageOf(config);
-  return { databaseUrl, databaseSchema: schema, dataDir };
+  return { databaseUrl, databaseSchema: schema, dataDir, keyPassphrase: config.keyPassphrase };
 }

@@ -53,6 +53,8 @@ export interface PlatformOptions {
   smsSender?: SmsSender;
   /** The banks the channels reach; `channelBanksFromEnv()` (the simulator's banks) when absent. */
   channelBanks?: readonly ChannelBankConfig[];
+  /** The platform's private keys are stored encrypted under it; in clear when absent (development). */
+  keyPassphrase?: string | undefined;
 }
 
 /** The composition root: storage, migrations and every module, wired once. */
@@ -99,7 +101,11 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   await migrate(db, allMigrations);
   const clock = options.clock ?? systemClock;
   const ledger = new Ledger(db, { clock, onBatch: options.onBatch });
-  const members = new Members(db, ledger, { clock, smsSender: options.smsSender });
+  const members = new Members(db, ledger, {
+    clock,
+    smsSender: options.smsSender,
+    keyPassphrase: options.keyPassphrase,
+  });
   const parties = tradeParties(members);
   const trades = new Trades(db, ledger, parties, clock);
   const escrow = new Escrow(db, ledger, clock);

@@ -142,6 +142,8 @@ export const limits = {
   rsaKeyBitsMin: 2048,
   /** How long a process trusts its copy of the platform key pair (another may rotate it). */
   platformKeysCacheMs: 5_000,
+  /** The shortest `PAYBAO_KEY_PASSPHRASE` accepted. */
+  keyPassphraseMin: 16,
   /** How long a native API session token (`POST /api/v1/sessions`) lives after login. */
   sessionTtlMs: 24 * 3_600_000,
   /** Live sessions one user may hold; logging in again retires the oldest beyond this. */

@@ -18,6 +18,8 @@ export interface MembersOptions {
   clock?: Clock | undefined;
   /** Where SMS codes go; the development outbox when absent. */
   smsSender?: SmsSender | undefined;
+  /** The platform's private keys are stored encrypted under it (`PAYBAO_KEY_PASSPHRASE`); in clear when absent. */
+  keyPassphrase?: string | undefined;
 }
 
 /** A member: a user (phone, password) or a merchant (name, apps). Both hold a CNY wallet. */
@@ -113,7 +115,7 @@ export class Members {
     this.#clock = options.clock ?? systemClock;
     this.#sms = options.smsSender ?? new OutboxSmsSender(db, this.#clock);
     this.#wallets = new Wallets(db, ledger);
-    this.#keys = new PlatformKeyStore(db, this.#clock);
+    this.#keys = new PlatformKeyStore(db, this.#clock, options.keyPassphrase);
     this.#redemptions = new Batcher(
       (items) =>
         firstPerKey(

@@ -31,18 +31,40 @@ interface KeyRow {
   retired_at_ns: bigint | null;
 }
 
-function generate(): Promise<{ publicKeyPem: string; privateKeyPem: string }> {
+/**
+ * A fresh RSA-2048 pair. With a passphrase the private key is PKCS#8 encrypted under it
+ * (OpenSSL's PBES2: PBKDF2-HMAC-SHA256 and AES-256-CBC), so the database never holds it in clear.
+ */
+function generate(passphrase: string | undefined): Promise<{ publicKeyPem: string; privateKeyPem: string }> {
   return new Promise((resolve, reject) => {
     generateKeyPair(
       'rsa',
       {
         modulusLength: 2048,
         publicKeyEncoding: { type: 'spki', format: 'pem' },
-        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+        privateKeyEncoding: passphrase
+          ? { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }
+          : { type: 'pkcs8', format: 'pem' },
       },
       (error, publicKeyPem, privateKeyPem) => (error ? reject(error) : resolve({ publicKeyPem, privateKeyPem })),
     );
   });
+}
+
+const encryptedPem = '-----BEGIN ENCRYPTED PRIVATE KEY-----';
+
+/** Reads a stored private key; one encrypted under another passphrase, or with none given, is a startup error. */
+function readPrivateKey(row: KeyRow, passphrase: string | undefined): KeyObject {
+  const encrypted = row.private_key_pem.startsWith(encryptedPem);
+  if (encrypted && !passphrase)
+    throw new Error(
+      "the platform's private keys are encrypted: set PAYBAO_KEY_PASSPHRASE to the passphrase they were stored with",
+    );
+  try {
+    return createPrivateKey(encrypted ? { key: row.private_key_pem, format: 'pem', passphrase } : row.private_key_pem);
+  } catch {
+    throw new Error(`PAYBAO_KEY_PASSPHRASE does not decrypt the platform's private key ${row.id}`);
+  }
 }
 
 const insertKey = `insert into members_platform_keys (id, public_key_pem, private_key_pem, status, created_at_ns)
@@ -56,10 +78,19 @@ const insertKey = `insert into members_platform_keys (id, public_key_pem, privat
 export class PlatformKeyStore {
   readonly #db: Db;
   readonly #clock: Clock;
+  readonly #passphrase: string | undefined;
   #cached: { keys: PlatformKeys; atMs: number } | undefined;
-  constructor(db: Db, clock: Clock) {
+  /** Private keys already read, by row id and stored text: a reload does not decrypt them again. */
+  readonly #parsed = new Map<string, { pem: string; key: KeyObject }>();
+
+  /**
+   * `passphrase`: private keys are stored encrypted under it, and any stored in clear (before a
+   * passphrase was set) are encrypted in place on the first load.
+   */
+  constructor(db: Db, clock: Clock, passphrase?: string) {
     this.#db = db;
     this.#clock = clock;
+    this.#passphrase = passphrase;
   }
 
   async keys(): Promise<PlatformKeys> {
@@ -67,7 +98,7 @@ export class PlatformKeyStore {
     if (cached && Date.now() - cached.atMs < limits.platformKeysCacheMs) return cached.keys;
     let keys = await this.#load();
     if (!keys) {
-      const pair = await generate();
+      const pair = await generate(this.#passphrase);
       await this.#db.query(insertKey, [
         uuidFromU128(id()),
         pair.publicKeyPem,
@@ -83,7 +114,7 @@ export class PlatformKeyStore {
 
   /** Retires the active key and makes a fresh one active, in one transaction. */
   async rotate(): Promise<PlatformKeys> {
-    const pair = await generate();
+    const pair = await generate(this.#passphrase);
     await this.#db.transaction(async (tx) => {
       const now = this.#clock.nowNs().toString();
       await tx.query(
@@ -100,17 +131,37 @@ export class PlatformKeyStore {
     const rows = await this.#db.query<KeyRow>(
       'select * from members_platform_keys order by created_at_ns desc, id desc',
     );
-    const all = rows.map(
-      (r): PlatformKey => ({
+    const all: PlatformKey[] = [];
+    for (const r of rows) {
+      const privateKey = this.#privateKey(r);
+      if (this.#passphrase && !r.private_key_pem.startsWith(encryptedPem)) await this.#seal(r, privateKey);
+      all.push({
         keyId: u128FromUuid(r.id),
         publicKeyPem: r.public_key_pem,
-        privateKey: createPrivateKey(r.private_key_pem),
+        privateKey,
         status: r.status,
         createdAtNs: r.created_at_ns,
         retiredAtNs: r.retired_at_ns ?? undefined,
-      }),
-    );
+      });
+    }
     const active = all.find((k) => k.status === 'active');
     return active && { active, retired: all.filter((k) => k.status === 'retired') };
+  }
+
+  #privateKey(row: KeyRow): KeyObject {
+    const known = this.#parsed.get(row.id);
+    if (known?.pem === row.private_key_pem) return known.key;
+    const key = readPrivateKey(row, this.#passphrase);
+    this.#parsed.set(row.id, { pem: row.private_key_pem, key });
+    return key;
+  }
+
+  /** Encrypts a key stored in clear under the passphrase (compare-and-set: one process does it). */
+  async #seal(row: KeyRow, key: KeyObject): Promise<void> {
+    const sealed = key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: this.#passphrase });
+    await this.#db.query(
+      'update members_platform_keys set private_key_pem = $2 where id = $1 and private_key_pem = $3',
+      [row.id, sealed.toString(), row.private_key_pem],
+    );
   }
 }

@@ -21,6 +21,8 @@ export function createLogger(config: Config): Logger {
 /** Opens the platform on the configured engine, starts its background work, and listens. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const metrics = createMetrics();
+  if (!config.keyPassphrase)
+    logger.warn("PAYBAO_KEY_PASSPHRASE is not set: the platform's private keys are stored unencrypted in the database");
   const platform = await openPlatform({
     ...platformStorageOf(config),
     onBatch: metrics.observeBatch,
