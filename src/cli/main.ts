@@ -6,6 +6,7 @@ import { bankSimCommand } from './bank-sim.ts';
 import { benchCommand } from './bench.ts';
 import { reconcileCommand, reportCommand } from './channels.ts';
 import { operatorsCommand, settleCommand } from './escrow.ts';
+import { keysCommand } from './keys.ts';
 import { ledgerCommand } from './ledger.ts';
 import { migrateCommand } from './migrate.ts';
 import { smsCommand } from './sms.ts';
@@ -22,6 +23,7 @@ const program = new Command('paybao')
   .addCommand(ledgerCommand())
   .addCommand(usersCommand())
   .addCommand(appsCommand())
+  .addCommand(keysCommand())
   .addCommand(smsCommand())
   .addCommand(bankSimCommand())
   .addCommand(benchCommand())

@@ -92,4 +92,38 @@ describe('paybao users and apps', () => {
     const verified = await run('ledger', 'verify');
     expect(JSON.parse(verified.stdout)).toEqual({ ok: true, engine, violations: [] });
   });
+
+  it('lists the platform keys and rotates them; a new app gets the key in use', async () => {
+    const list = async () =>
+      (await run('keys', 'list')).stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+    const before = await list();
+    expect(before[0]).toMatchObject({
+      status: 'active',
+      retired_at: null,
+      alipay_public_key: expect.stringContaining('-----BEGIN PUBLIC KEY-----'),
+    });
+    const rotated = await run('keys', 'rotate');
+    expect(rotated.stderr).toMatch(/alipay_public_key/);
+    const fresh = JSON.parse(rotated.stdout);
+    expect(fresh).toMatchObject({ status: 'active' });
+    expect(fresh.alipay_public_key).not.toBe(before[0].alipay_public_key);
+    const after = await list();
+    expect(after.map((k) => k.status)).toEqual(['active', ...before.map(() => 'retired')]);
+    expect(after[0].alipay_public_key).toBe(fresh.alipay_public_key);
+    expect(after[1]).toMatchObject({ alipay_public_key: before[0].alipay_public_key, retired_at: expect.any(String) });
+    // A new app is given the key in use.
+    const keyFile = join(dir, 'merchant-2.pem');
+    writeFileSync(
+      keyFile,
+      generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }),
+    );
+    const app = JSON.parse(
+      (await run('apps', 'create', '--name', 'Second shop', '--merchant-public-key-file', keyFile)).stdout,
+    );
+    expect(app.alipay_public_key).toBe(fresh.alipay_public_key);
+    expect(await fails('keys', 'list', '--nope')).toMatch(/unknown option/);
+  });
 });

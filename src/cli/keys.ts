@@ -1,0 +1,40 @@
+import { Command } from 'commander';
+import type { PlatformKey } from '../members/index.ts';
+import { withPlatform } from './open-platform.ts';
+
+const keyJson = (k: PlatformKey) => ({
+  status: k.status,
+  created_at: new Date(Number(k.createdAtNs / 1_000_000n)).toISOString(),
+  retired_at: k.retiredAtNs === undefined ? null : new Date(Number(k.retiredAtNs / 1_000_000n)).toISOString(),
+  alipay_public_key: k.publicKeyPem,
+});
+
+/**
+ * `paybao keys ...`: the platform's RSA key pairs, which sign every gateway response and
+ * notification (merchants verify them with `alipay_public_key`).
+ */
+export function keysCommand(): Command {
+  const keys = new Command('keys').description("the platform's signing keys");
+  keys
+    .command('list')
+    .description('print the active key and the retired ones, newest first, one JSON object per line')
+    .action(async () => {
+      const all = await withPlatform((p) => p.members.platformKeys());
+      for (const k of [all.active, ...all.retired]) console.log(JSON.stringify(keyJson(k)));
+    });
+  keys
+    .command('rotate')
+    .description(
+      'retire the active key and sign with a fresh one from now on (every server within seconds); ' +
+        'prints the new key: merchants must configure its alipay_public_key to verify what Paybao signs',
+    )
+    .action(async () => {
+      const rotated = await withPlatform((p) => p.members.rotatePlatformKeys());
+      console.log(JSON.stringify(keyJson(rotated.active)));
+      console.error(
+        'paybao: responses and notifications are signed with the new key from now on; ' +
+          'every merchant must set its alipay_public_key to the one above',
+      );
+    });
+  return keys;
+}
