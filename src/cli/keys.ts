@@ -25,15 +25,15 @@ export function keysCommand(): Command {
   keys
     .command('rotate')
     .description(
-      'retire the active key and sign with a fresh one from now on (every server within seconds); ' +
-        'prints the new key: merchants must configure its alipay_public_key to verify what Paybao signs',
+      'retire the active key and make a fresh one active; servers sign with it from their next start. ' +
+        'Prints the new key: merchants must configure its alipay_public_key to verify what Paybao signs',
     )
     .action(async () => {
       const rotated = await withPlatform((p) => p.members.rotatePlatformKeys());
       console.log(JSON.stringify(keyJson(rotated.active)));
       console.error(
-        'paybao: responses and notifications are signed with the new key from now on; ' +
-          'every merchant must set its alipay_public_key to the one above',
+        'paybao: servers sign responses and notifications with the new key once restarted; ' +
+          'every merchant must then set its alipay_public_key to the one above',
       );
     });
   return keys;

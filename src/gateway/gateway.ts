@@ -117,7 +117,7 @@ export class Gateway {
 
   constructor(options: GatewayOptions) {
     this.#options = options;
-    this.#privateKey = privateKeyObject(options.platformKeys.privateKeyPem);
+    this.#privateKey = privateKeyObject(options.platformKeys.privateKey);
     this.#nonces = options.nonces ?? new MemoryNonceStore();
     this.#clock = options.clock ?? systemClock;
     this.#legacyOffsetMs = (options.legacyUtcOffsetMinutes ?? -new Date().getTimezoneOffset()) * 60_000;

@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import type { NonceStore } from './nonces.ts';
-import type { PublicKeyInput } from './sign.ts';
+import type { PrivateKeyInput, PublicKeyInput } from './sign.ts';
 
 /** What a method receives once the gateway has authenticated the request. */
 export interface GatewayContext {
@@ -55,7 +55,8 @@ export type AppResolver = (appId: string) => Promise<{ merchantPublicKey: Public
 
 /** The platform's key pair: it signs every response and notification ("alipay public key"). */
 export interface PlatformKeys {
-  readonly privateKeyPem: string;
+  /** A PEM, or (faster, and never written out in clear) a parsed KeyObject. */
+  readonly privateKey: PrivateKeyInput;
   readonly publicKeyPem: string;
 }
 

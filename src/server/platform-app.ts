@@ -59,7 +59,7 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
       // Shared by every server process on the database, and kept across restarts.
       nonces: new DbNonceStore(platform.db),
       platformKeys: {
-        privateKeyPem: key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        privateKey: key.privateKey,
         publicKeyPem: key.publicKeyPem,
       },
       methods: { ...tradeMethods({ ...platform, publicUrl: options.publicUrl }), ...escrowMethods(platform) },

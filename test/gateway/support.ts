@@ -69,7 +69,7 @@ export function gatewayOptions(
 ): GatewayOptions {
   return {
     resolveApp: async (id) => (id === appId ? { merchantPublicKey: merchant.publicKeyPem } : null),
-    platformKeys: platform,
+    platformKeys: { privateKey: platform.privateKeyPem, publicKeyPem: platform.publicKeyPem },
     methods: stubMethods,
     onMethodError: () => {},
     ...extra,
