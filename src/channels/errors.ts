@@ -53,6 +53,11 @@ export const channelErrors = {
     status: 503,
     message: 'the bank did not answer; nothing was charged, try again later',
   },
+  statement_unavailable: {
+    type: 'api_error',
+    status: 503,
+    message: "the bank did not deliver the day's statement, so nothing was reconciled; try again later",
+  },
   bank_refused: { type: 'api_error', status: 502, message: 'the bank refused the request' },
 } as const satisfies Record<string, { type: string; status: number; message: string }>;
 

@@ -11,6 +11,7 @@ export {
 export type { CardView } from './cards.ts';
 export { type ChannelBankConfig, channelBanksFromEnv, defaultChannelBanks } from './config.ts';
 export { DailyChannelWork } from './daily.ts';
+export { DemoDeposits, demoDepositId, demoReserveAccountId } from './demo-deposit.ts';
 export { ChannelError, type ChannelErrorCode, channelErrors, isChannelError } from './errors.ts';
 export { ChannelAccountCode, ChannelTransferCode } from './ledger-codes.ts';
 export { channelsMigrations } from './migrations.ts';

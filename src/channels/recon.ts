@@ -3,7 +3,7 @@ import type { Db } from '../core/db/index.ts';
 import { uuidFromU128 } from '../core/ids.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, perHundredThousand } from '../core/money.ts';
-import { dateFromNs } from '../core/time.ts';
+import { dateFromNs, isCalendarDate } from '../core/time.ts';
 import { AccountFlags, type Ledger } from '../ledger/index.ts';
 import { cnyLedger } from '../members/index.ts';
 import { csvField, derivedId } from '../trades/index.ts';
@@ -60,7 +60,6 @@ interface ItemRow {
   resolution: string | null;
 }
 
-const datePattern = /^\d{4}-\d{2}-\d{2}$/;
 /** The channel losses account, one for the platform (code 21). */
 export const lossAccountId = derivedId('channels.account', 'losses');
 
@@ -90,8 +89,8 @@ export class Reconciler {
   /** Reconciles `bank` for the Beijing day `date`; `onProgress(done, total)` as lines are read. */
   async run(bank: string, date: string, onProgress?: (done: number, total: number) => void): Promise<ReconSummary> {
     this.#channels.adapter(bank);
-    if (!datePattern.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`)))
-      throw new ChannelError('parameter_invalid', { param: 'date' });
+    if (!isCalendarDate(date))
+      throw new ChannelError('parameter_invalid', { param: 'date', detail: 'expected a calendar day as YYYY-MM-DD' });
     const [run] = await this.#db.query<{ id: string }>(
       'insert into recon_runs (bank, business_date, started_at) values ($1, $2, $3) returning id::text',
       [bank, date, this.#now()],
@@ -110,7 +109,7 @@ export class Reconciler {
     });
     const statement = await this.#channels.adapter(bank).fetchStatement(date);
     if (statement.kind !== 'ok')
-      throw new ChannelError('bank_unavailable', {
+      throw new ChannelError('statement_unavailable', {
         detail: statement.kind === 'refused' ? statement.message : statement.reason,
       });
     const lines = statement.value.filter((l) => l.kind !== undefined).slice(0, limits.reconLinesMax);

@@ -4,6 +4,7 @@ import { formatAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
 import { type Ledger, totalsByCode } from '../ledger/index.ts';
 import { AccountCode, cnyLedger } from '../members/index.ts';
+import { demoReserveAccountId } from './demo-deposit.ts';
 import { type Channels, reserveAccountId } from './service.ts';
 
 /** The reserve position: customer money against the platform's money at its banks. */
@@ -16,7 +17,12 @@ export interface ReservePosition {
   withdrawalsInFlight: string;
   /** Per bank: the reserve account's balance (debits − credits, posted) and what is held against it. */
   banks: { bank: string; reserve: string; pendingOut: string }[];
-  /** The sum of the banks' reserves. */
+  /**
+   * The demo reserve's balance: demo money (`paybao users create --balance`), held at no bank.
+   * Counted in `reserves`, as it backs the demo balances it created; "0.00" on a platform with none.
+   */
+  demoReserve: string;
+  /** The sum of the banks' reserves and the demo reserve. */
   reserves: string;
   /** reserves − customer balances: at or above zero when the customers are covered. */
   surplus: string;
@@ -54,13 +60,15 @@ export class ReserveReport {
     const banks = this.#channels.banks().map((b) => b.code);
     // Looked up, never created: the regulator's view writes nothing (a bank never used has none).
     const accounts = banks.map(reserveAccountId);
-    const found = await this.#ledger.lookupAccounts(accounts);
+    const found = await this.#ledger.lookupAccounts([...accounts, demoReserveAccountId]);
     const perBank = banks.map((bank, i) => {
       const account = found.find((a) => a.id === accounts[i]);
       const reserve = account ? account.debitsPosted - account.creditsPosted : 0n;
       return { bank, reserveFen: reserve, pendingFen: account?.creditsPending ?? 0n };
     });
-    const reserves = perBank.reduce((sum, b) => sum + b.reserveFen, 0n);
+    const demo = found.find((a) => a.id === demoReserveAccountId);
+    const demoFen = demo ? demo.debitsPosted - demo.creditsPosted : 0n;
+    const reserves = perBank.reduce((sum, b) => sum + b.reserveFen, demoFen);
     const surplus = reserves - customer;
     const percent = customer <= 0n ? 10_000n : (reserves * 10_000n) / customer;
     return {
@@ -73,6 +81,7 @@ export class ReserveReport {
         reserve: formatAmount(b.reserveFen),
         pendingOut: formatAmount(b.pendingFen),
       })),
+      demoReserve: formatAmount(demoFen),
       reserves: formatAmount(reserves),
       surplus: formatAmount(surplus),
       covered: surplus >= 0n,

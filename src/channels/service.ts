@@ -10,6 +10,7 @@ import { derivedId } from '../trades/index.ts';
 import { type BankAdapter, type BankAnswer, type BankOrder, HttpBankAdapter } from './adapter.ts';
 import { type CardRow, Cards } from './cards.ts';
 import type { ChannelBankConfig } from './config.ts';
+import { DemoDeposits } from './demo-deposit.ts';
 import { ChannelError } from './errors.ts';
 import { ChannelAccountCode, ChannelTransferCode } from './ledger-codes.ts';
 import {
@@ -78,6 +79,8 @@ export class Channels {
   readonly #onRejected: ChannelsOptions['onRejectedCallback'];
   readonly #reserves = new Map<string, Promise<bigint>>();
   readonly cards: Cards;
+  /** Demo money from the demo reserve, no bank involved (`paybao users create --balance`). */
+  readonly demo: DemoDeposits;
   /** Where the bank reaches the platform; the server sets it once it listens. */
   publicUrl: () => string;
 
@@ -92,6 +95,7 @@ export class Channels {
     this.#onRejected = options.onRejectedCallback;
     this.publicUrl = options.publicUrl ?? (() => 'http://127.0.0.1:8080');
     this.cards = new Cards(db, clock, (bank) => this.adapter(bank), parties);
+    this.demo = new DemoDeposits(ledger, parties);
   }
 
   /** The configured banks, in routing order. */

@@ -2,12 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { formatAmount, perHundredThousand } from '../core/money.ts';
-import { beijingTime } from '../core/time.ts';
+import { beijingTime, isCalendarDate } from '../core/time.ts';
 import { withPlatform } from './open-platform.ts';
 
 function day(value: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)))
-    throw new InvalidArgumentError('expected a date as YYYY-MM-DD (Beijing)');
+  if (!isCalendarDate(value)) throw new InvalidArgumentError('expected a calendar day as YYYY-MM-DD (Beijing)');
   return value;
 }
 
@@ -27,7 +26,8 @@ export function reconcileCommand(): Command {
     .requiredOption('--bank <code>', 'the bank (ICBC, CMB, ABC …)')
     .option('--date <YYYY-MM-DD>', 'the Beijing day (yesterday by default)', day)
     .option('--out <file>', 'where the CSV of queued lines goes')
-    .action(async (options: { bank: string; date?: string; out?: string }) => {
+    .option('--json', 'the summary as JSON on stdout, and no progress bar (the summary is JSON either way)')
+    .action(async (options: { bank: string; date?: string; out?: string; json?: boolean }) => {
       const date = options.date ?? yesterday();
       await withPlatform(async (platform) => {
         const bar = new SingleBar({
@@ -38,6 +38,7 @@ export function reconcileCommand(): Command {
         let started = false;
         const summary = await platform.reconciler
           .run(options.bank, date, (done, total) => {
+            if (options.json) return;
             if (!started) {
               bar.start(total, 0);
               started = true;
@@ -50,10 +51,20 @@ export function reconcileCommand(): Command {
         const items = await platform.reconciler.items({ bank: options.bank, date, state: 'OPEN' });
         const out = options.out ?? `recon-${options.bank}-${date}.csv`;
         writeFileSync(out, platform.reconciler.csv(items));
-        console.log(JSON.stringify({ ...summary, report: out }, null, 2));
+        console.log(JSON.stringify({ ...summary, report: out }, null, options.json ? undefined : 2));
         if (summary.queued > 0) process.exitCode = 1;
       });
     });
+}
+
+/** One part of the loss rate, with the field names of `GET /ops/v1/loss-rate`. */
+function lossPart(lossFen: bigint, lossCount: number, volumeFen: bigint) {
+  return {
+    losses: formatAmount(lossFen),
+    volume: formatAmount(volumeFen),
+    lossCount,
+    perHundredThousand: perHundredThousand(lossFen, volumeFen),
+  };
 }
 
 /** `paybao report loss-rate | reserves`: the channels' reports. */
@@ -65,26 +76,39 @@ export function reportCommand(): Command {
       'losses / volume: bank channels (written-off reconciliation items) and escrow (compensation not ' +
         'recovered); Alipay promised the banks under 1 in 100,000',
     )
-    .action(async () => {
+    .option('--json', 'one JSON object: per part its losses, volume, lossCount and perHundredThousand')
+    .action(async (options: { json?: boolean }) => {
       const [channels, escrow] = await withPlatform((p) =>
         Promise.all([p.reconciler.lossRate(), p.afterSale.losses()]),
       );
-      const line = (name: string, loss: bigint, count: number, volume: bigint) =>
-        `${name.padEnd(9)} losses ${formatAmount(loss)} CNY in ${count} cases / volume ${formatAmount(volume)} CNY = ` +
-        `${perHundredThousand(loss, volume)} per 100,000`;
-      console.log(line('channels', channels.lossFen, channels.lossCount, channels.volumeFen));
-      console.log(line('escrow', escrow.lossFen, escrow.lossCount, escrow.volumeFen));
-      const loss = channels.lossFen + escrow.lossFen;
-      const volume = channels.volumeFen + escrow.volumeFen;
-      console.log(line('total', loss, channels.lossCount + escrow.lossCount, volume));
+      const parts = {
+        channels: lossPart(channels.lossFen, channels.lossCount, channels.volumeFen),
+        escrow: lossPart(escrow.lossFen, escrow.lossCount, escrow.volumeFen),
+        total: lossPart(
+          channels.lossFen + escrow.lossFen,
+          channels.lossCount + escrow.lossCount,
+          channels.volumeFen + escrow.volumeFen,
+        ),
+      };
+      if (options.json) {
+        console.log(JSON.stringify({ currency: 'CNY', ...parts }));
+        return;
+      }
+      for (const [name, part] of Object.entries(parts)) {
+        console.log(
+          `${name.padEnd(9)} losses ${part.losses} CNY in ${part.lossCount} cases / volume ${part.volume} CNY = ` +
+            `${part.perHundredThousand} per 100,000`,
+        );
+      }
     });
   report
     .command('reserves')
     .description('customer balances against the reserves at the banks, now (and kept as a daily report with --save)')
     .option('--save', 'keep it in reserve_reports')
-    .action(async (options: { save?: boolean }) => {
+    .option('--json', 'compact JSON on one line (indented JSON otherwise)')
+    .action(async (options: { save?: boolean; json?: boolean }) => {
       const position = await withPlatform((p) => (options.save ? p.reserves.snapshot() : p.reserves.position()));
-      console.log(JSON.stringify(position, null, 2));
+      console.log(JSON.stringify(position, null, options.json ? undefined : 2));
       if (!position.covered) process.exitCode = 1;
     });
   return report;

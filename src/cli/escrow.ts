@@ -15,7 +15,8 @@ function integerIn(min: number, max: number) {
 export function settleCommand(): Command {
   return new Command('settle')
     .description("merge each seller's released escrow money into one payout to its wallet, with a statement")
-    .action(async () => {
+    .option('--json', 'one JSON array of the settlements instead of one object per line')
+    .action(async (options: { json?: boolean }) => {
       const made = await withPlatform(async (p) => {
         const bar = new SingleBar({ format: 'settle [{bar}] {value}/{total} sellers', stream: process.stderr });
         let started = false;
@@ -29,18 +30,16 @@ export function settleCommand(): Command {
         if (started) bar.stop();
         return result;
       });
-      for (const s of made) {
-        console.log(
-          JSON.stringify({
-            settlement_no: s.settlementNo,
-            seller_id: s.sellerId,
-            trade_count: s.tradeCount,
-            gross_amount: s.grossAmount,
-            recovery_amount: s.recoveryAmount,
-            payout_amount: s.payoutAmount,
-          }),
-        );
-      }
+      const rows = made.map((s) => ({
+        settlement_no: s.settlementNo,
+        seller_id: s.sellerId,
+        trade_count: s.tradeCount,
+        gross_amount: s.grossAmount,
+        recovery_amount: s.recoveryAmount,
+        payout_amount: s.payoutAmount,
+      }));
+      if (options.json) console.log(JSON.stringify(rows));
+      else for (const row of rows) console.log(JSON.stringify(row));
       if (made.length === 0) console.error('nothing to settle');
     });
 }

@@ -18,9 +18,12 @@ export function keysCommand(): Command {
   keys
     .command('list')
     .description('print the active key and the retired ones, newest first, one JSON object per line')
-    .action(async () => {
+    .option('--json', 'one JSON array instead of one object per line')
+    .action(async (options: { json?: boolean }) => {
       const all = await withPlatform((p) => p.members.platformKeys());
-      for (const k of [all.active, ...all.retired]) console.log(JSON.stringify(keyJson(k)));
+      const rows = [all.active, ...all.retired].map(keyJson);
+      if (options.json) console.log(JSON.stringify(rows));
+      else for (const k of rows) console.log(JSON.stringify(k));
     });
   keys
     .command('rotate')

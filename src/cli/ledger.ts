@@ -8,14 +8,21 @@ export function ledgerCommand(): Command {
   ledger
     .command('verify')
     .description('check every ledger invariant from scratch; prints JSON, exits 1 on violations')
-    .action(async () => {
+    .option('--json', 'compact JSON on one line (indented JSON otherwise)')
+    .action(async (options: { json?: boolean }) => {
       await withDb(async (db) => {
         const violations = await verifyLedger(db).catch((error: unknown) => {
           // 42P01, undefined_table: an empty database, or the wrong PAYBAO_DATA_DIR or DATABASE_URL.
           if ((error as { code?: unknown }).code !== '42P01') throw error;
           throw new Error('no ledger in this database: run `paybao migrate` or `paybao start` first', { cause: error });
         });
-        console.log(JSON.stringify({ ok: violations.length === 0, engine: db.engine, violations }, null, 2));
+        console.log(
+          JSON.stringify(
+            { ok: violations.length === 0, engine: db.engine, violations },
+            null,
+            options.json ? undefined : 2,
+          ),
+        );
         if (violations.length > 0) process.exitCode = 1;
       });
     });

@@ -18,12 +18,19 @@ export function smsCommand(): Command {
     .description('print the messages "sent", newest first: time, phone, text')
     .option('--phone <phone>', 'only messages to this phone')
     .option('--limit <n>', 'at most this many messages', count, 20)
-    .action(async (options: { phone?: string; limit: number }) => {
-      const messages = await withPlatform((p) => p.members.smsOutbox(options));
-      for (const m of messages) {
-        const at = new Date(Number(m.createdAtNs / 1_000_000n)).toISOString();
-        console.log(`${at}  ${m.phone}  ${m.text}`);
-      }
+    .option('--json', 'a JSON array of {"at","phone","text"}')
+    .action(async (options: { phone?: string; limit: number; json?: boolean }) => {
+      const messages = await withPlatform((p) => p.members.smsOutbox({ phone: options.phone, limit: options.limit }));
+      const rows = messages.map((m) => ({
+        at: new Date(Number(m.createdAtNs / 1_000_000n)).toISOString(),
+        phone: m.phone,
+        text: m.text,
+      }));
+      if (options.json) console.log(JSON.stringify(rows));
+      else for (const m of rows) console.log(`${m.at}  ${m.phone}  ${m.text}`);
+      // On stderr, so that stdout stays the list (empty) for scripts, while a person is told why.
+      if (rows.length === 0)
+        console.error(`paybao: the SMS outbox is empty${options.phone === undefined ? '' : ` for ${options.phone}`}`);
     });
   return sms;
 }
