@@ -57,7 +57,9 @@ async function closedPort(): Promise<number> {
 
 const json = (text: string) => JSON.parse(text) as Record<string, unknown>;
 
-describe('the first hour with the paybao CLI', { timeout: 300_000 }, () => {
+// The timeout only guards against a hang: each command opens the database, which takes what it
+// takes on a busy machine.
+describe('the first hour with the paybao CLI', { timeout: 600_000 }, () => {
   it('demo users with --balance leave a covered platform whose ledger verifies', async () => {
     const users = [
       ['13800138000', '100.00'],
