@@ -14,6 +14,12 @@ export interface Config {
   settlementIntervalMs: number;
   /** `PAYBAO_KEY_PASSPHRASE`: the platform's private keys are stored encrypted under it. */
   keyPassphrase: string | undefined;
+  /**
+   * `PAYBAO_PUBLIC_URL`: the platform's public base URL (scheme, host, port), as browsers and
+   * banks reach it; unset, the server's own address. The pages accept state-changing requests
+   * only from its origin, and their cookies are Secure when it is https.
+   */
+  publicUrl: string | undefined;
 }
 
 /** Reads the configuration; a malformed setting is an error that names it, never a silent default. */
@@ -30,6 +36,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? 'info',
     settlementIntervalMs: positiveMs(env, 'PAYBAO_SETTLEMENT_INTERVAL_MS', limits.settlementIntervalMs),
     keyPassphrase: passphrase(env, 'PAYBAO_KEY_PASSPHRASE'),
+    publicUrl: baseUrl(env, 'PAYBAO_PUBLIC_URL'),
   };
 }
 
@@ -40,6 +47,22 @@ function passphrase(env: NodeJS.ProcessEnv, name: string): string | undefined {
   if (text.length < limits.keyPassphraseMin)
     throw new Error(`${name} must be at least ${limits.keyPassphraseMin} characters long`);
   return text;
+}
+
+/** An http(s) base URL with no path beyond `/`, no query and no credentials, without its trailing slash. */
+function baseUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`${name} must be an http or https URL such as https://pay.example.com, not "${text}"`);
+  }
+  const plain = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !plain)
+    throw new Error(`${name} must be an http or https URL with no path, query or credentials, not "${text}"`);
+  return url.origin;
 }
 
 function positiveMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

@@ -28,7 +28,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     onBatch: metrics.observeBatch,
   });
   let url = '';
-  const app = await buildPlatformApp({ platform, logger, metrics, publicUrl: () => url });
+  const app = await buildPlatformApp({
+    platform,
+    logger,
+    metrics,
+    publicUrl: () => config.publicUrl ?? url,
+    configuredPublicUrl: config.publicUrl,
+  });
   try {
     url = await app.listen({ port: config.port, host: config.host });
   } catch (error) {
