@@ -143,6 +143,8 @@ export const limits = {
    */
   loginRequestsPerAddressMax: 60,
   loginRequestWindowMs: 60_000,
+  /** How long a browser keeps to https once told (HSTS, sent only under an https public URL). */
+  hstsMaxAgeS: 365 * 86_400,
   /** Messages `paybao sms list` prints at most. */
   smsListMax: 1000,
   /** How long a payment code shown at a till stays valid (Alipay refreshes its codes every minute). */

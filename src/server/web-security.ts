@@ -89,7 +89,7 @@ export function helmetOptions(security: WebSecurityOptions): FastifyHelmetOption
     contentSecurityPolicy: { useDefaults: false, directives: pageDirectives(security) },
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'same-origin' },
-    hsts: isHttps(security) ? { maxAge: 365 * 86_400, includeSubDomains: false } : false,
+    hsts: isHttps(security) ? { maxAge: limits.hstsMaxAgeS, includeSubDomains: false } : false,
   };
 }
 

@@ -335,6 +335,29 @@ describe('the wrong-password throttle', () => {
     expect(await status(tradeNo)).toBe('TRADE_SUCCESS');
   });
 
+  it('refuses a throttled phone on the card cashier and the wallet page too, with the reason on the form', async () => {
+    const user = await newUser();
+    for (let i = 0; i < limits.loginFailuresPerPhoneMax; i++) {
+      expect((await login({ phone: user.phone, password: `wrong-${i}` })).statusCode).toBe(401);
+    }
+    const client = new Client(() => app, { host }, '198.51.100.5');
+    const tradeNo = await newTrade();
+    await client.get(`/cashier/${tradeNo}/card`);
+    const card = await client.post(`/cashier/${tradeNo}/card`, {
+      step: 'login',
+      phone: user.phone,
+      password: user.password,
+    });
+    expect(card.statusCode).toBe(429);
+    expect(card.body).toContain('too many wrong passwords');
+    await client.get('/wallet/withdraw');
+    const wallet = await client.post('/wallet/withdraw', { step: 'login', phone: user.phone, password: user.password });
+    expect(wallet.statusCode).toBe(429);
+    expect(wallet.body).toContain('too many wrong passwords');
+    expect(wallet.cookies.some((c: { name: string }) => c.name === 'paybao_wallet')).toBe(false);
+    clock.advanceMs(limits.loginFailureWindowMs);
+  });
+
   it('refuses an address that tried too many phones, whatever phone it tries next', async () => {
     const address = '198.51.100.3';
     for (let i = 0; i < limits.loginFailuresPerAddressMax; i++) {
