@@ -10,16 +10,16 @@ export interface Config {
   databaseSchema: string | undefined;
   dataDir: string;
   logLevel: string;
+  /**
+   * `PAYBAO_PUBLIC_URL` as the operator set it (its origin), or undefined when unset: the pages
+   * then take form posts only from this origin, and their cookies are Secure when it is https.
+   * Unset, they trust the Host each request came to (see src/server/web-security.ts).
+   */
+  configuredPublicUrl: string | undefined;
   /** How often the settlement job merges sellers' released money into payouts (default daily). */
   settlementIntervalMs: number;
   /** `PAYBAO_KEY_PASSPHRASE`: the platform's private keys are stored encrypted under it. */
   keyPassphrase: string | undefined;
-  /**
-   * `PAYBAO_PUBLIC_URL`: the platform's public base URL (scheme, host, port), as browsers and
-   * banks reach it; unset, the server's own address. The pages accept state-changing requests
-   * only from its origin, and their cookies are Secure when it is https.
-   */
-  publicUrl: string | undefined;
 }
 
 /** Reads the configuration; a malformed setting is an error that names it, never a silent default. */
@@ -34,9 +34,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseSchema: env.PAYBAO_DB_SCHEMA || undefined,
     dataDir: env.PAYBAO_DATA_DIR ?? './data',
     logLevel: env.LOG_LEVEL ?? 'info',
+    configuredPublicUrl: configuredOrigin(env, 'PAYBAO_PUBLIC_URL'),
     settlementIntervalMs: positiveMs(env, 'PAYBAO_SETTLEMENT_INTERVAL_MS', limits.settlementIntervalMs),
     keyPassphrase: passphrase(env, 'PAYBAO_KEY_PASSPHRASE'),
-    publicUrl: baseUrl(env, 'PAYBAO_PUBLIC_URL'),
   };
 }
 
@@ -49,8 +49,8 @@ function passphrase(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return text;
 }
 
-/** An http(s) base URL with no path beyond `/`, no query and no credentials, without its trailing slash. */
-function baseUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
+/** The origin of an http(s) URL setting (a path is allowed; a query, fragment or credentials are not). */
+function configuredOrigin(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const text = env[name];
   if (text === undefined || text === '') return undefined;
   let url: URL;
@@ -59,9 +59,9 @@ function baseUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
   } catch {
     throw new Error(`${name} must be an http or https URL such as https://pay.example.com, not "${text}"`);
   }
-  const plain = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+  const plain = !url.search && !url.hash && !url.username && !url.password;
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !plain)
-    throw new Error(`${name} must be an http or https URL with no path, query or credentials, not "${text}"`);
+    throw new Error(`${name} must be an http or https URL without query, fragment or credentials, not "${text}"`);
   return url.origin;
 }
 

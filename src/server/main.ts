@@ -32,8 +32,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     platform,
     logger,
     metrics,
-    publicUrl: () => config.publicUrl ?? url,
-    configuredPublicUrl: config.publicUrl,
+    publicUrl: () => url,
+    // The pages trust only this origin when PAYBAO_PUBLIC_URL is set (web-security.ts).
+    configuredPublicUrl: config.configuredPublicUrl,
   });
   try {
     url = await app.listen({ port: config.port, host: config.host });

@@ -10,6 +10,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import { limits } from '../../src/core/limits.ts';
 import { Members } from '../../src/members/index.ts';
@@ -439,5 +440,25 @@ describe('the login rate limit per address (@fastify/rate-limit)', () => {
     expect(refused.statusCode).toBe(429);
     expect(refused.headers['content-type']).toMatch(/^text\/html/);
     expect(refused.body).toContain('Too many attempts');
+  });
+});
+
+describe('the PAYBAO_PUBLIC_URL setting', () => {
+  it('is the origin of the URL given, absent when unset, and refused with its name when malformed', () => {
+    expect(loadConfig({}).configuredPublicUrl).toBeUndefined();
+    expect(loadConfig({ PAYBAO_PUBLIC_URL: 'https://pay.example.com/' }).configuredPublicUrl).toBe(
+      'https://pay.example.com',
+    );
+    expect(loadConfig({ PAYBAO_PUBLIC_URL: 'http://10.0.0.5:8080/paybao' }).configuredPublicUrl).toBe(
+      'http://10.0.0.5:8080',
+    );
+    for (const bad of [
+      'pay.example.com',
+      'ftp://pay.example.com',
+      'https://pay.example.com/?a=1',
+      'https://u:p@x.cn',
+    ]) {
+      expect(() => loadConfig({ PAYBAO_PUBLIC_URL: bad }), bad).toThrow(/PAYBAO_PUBLIC_URL/);
+    }
   });
 });
