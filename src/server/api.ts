@@ -689,15 +689,15 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       api.setValidatorCompiler(TypeBoxValidatorCompiler);
       api.addSchema(ApiError);
       api.setErrorHandler(errorHandler);
+      api.setNotFoundHandler((_request, reply) => sendError(reply, catalog('route_not_found')));
+      api.addHook('onRoute', (route) => {
+        route.bodyLimit = limits.apiBodyBytesMax;
+      });
       // Password logins and SMS codes per client address and process (before the body is read).
       await api.register(rateLimit, {
         global: false,
         keyGenerator: clientAddress,
         errorResponseBuilder: () => new WalletError('too_many_requests'),
-      });
-      api.setNotFoundHandler((_request, reply) => sendError(reply, catalog('route_not_found')));
-      api.addHook('onRoute', (route) => {
-        route.bodyLimit = limits.apiBodyBytesMax;
       });
       publicRoutes(api, deps);
       await api.register(async (authed) => authenticatedRoutes(authed, deps));

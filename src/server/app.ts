@@ -37,8 +37,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const metrics = options.metrics ?? createMetrics();
   const app = options.logger ? Fastify({ loggerInstance: options.logger }) : Fastify({ logger: false });
   const startedMs = performance.now();
-  // First, so that every route, the framework's own answers included, carries the headers.
-  app.register(helmet, helmetOptions(options.security ?? {}));
 
   app.get('/health', { schema: { response: { 200: healthSchema, 503: healthSchema } } }, async (request, reply) => {
     const body = { engine: platform.db.engine, uptime_s: Math.floor((performance.now() - startedMs) / 1000) };
@@ -50,6 +48,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     }
     return { status: 'ok', ...body };
   });
+
+  // On the root, so that every route, the framework's own answers included, carries the headers.
+  app.register(helmet, helmetOptions(options.security ?? {}));
 
   app.get('/metrics', async (_request, reply) => {
     reply.type(metrics.registry.contentType);
