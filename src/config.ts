@@ -10,6 +10,12 @@ export interface Config {
   databaseSchema: string | undefined;
   dataDir: string;
   logLevel: string;
+  /**
+   * `PAYBAO_PUBLIC_URL` as the operator set it (its origin), or undefined when unset: the pages
+   * then take form posts only from this origin, and their cookies are Secure when it is https.
+   * Unset, they trust the Host each request came to (see src/server/web-security.ts).
+   */
+  configuredPublicUrl: string | undefined;
   /** How often the settlement job merges sellers' released money into payouts (default daily). */
   settlementIntervalMs: number;
   /** `PAYBAO_KEY_PASSPHRASE`: the platform's private keys are stored encrypted under it. */
@@ -28,6 +34,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseSchema: env.PAYBAO_DB_SCHEMA || undefined,
     dataDir: env.PAYBAO_DATA_DIR ?? './data',
     logLevel: env.LOG_LEVEL ?? 'info',
+    configuredPublicUrl: configuredOrigin(env, 'PAYBAO_PUBLIC_URL'),
     settlementIntervalMs: positiveMs(env, 'PAYBAO_SETTLEMENT_INTERVAL_MS', limits.settlementIntervalMs),
     keyPassphrase: passphrase(env, 'PAYBAO_KEY_PASSPHRASE'),
   };
@@ -40,6 +47,22 @@ function passphrase(env: NodeJS.ProcessEnv, name: string): string | undefined {
   if (text.length < limits.keyPassphraseMin)
     throw new Error(`${name} must be at least ${limits.keyPassphraseMin} characters long`);
   return text;
+}
+
+/** The origin of an http(s) URL setting (a path is allowed; a query, fragment or credentials are not). */
+function configuredOrigin(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`${name} must be an http or https URL such as https://pay.example.com, not "${text}"`);
+  }
+  const plain = !url.search && !url.hash && !url.username && !url.password;
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !plain)
+    throw new Error(`${name} must be an http or https URL without query, fragment or credentials, not "${text}"`);
+  return url.origin;
 }
 
 function positiveMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

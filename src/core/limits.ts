@@ -125,6 +125,26 @@ export const limits = {
   smsCodeAttemptsMax: 5,
   /** How soon the same phone may ask for another SMS code. */
   smsCodeResendIntervalMs: 60_000,
+  /**
+   * Wrong passwords one phone takes in a window; from the next attempt on, its password logins
+   * are refused (without checking the password) until the window ends. Counted in the database,
+   * so every process on it refuses alike.
+   */
+  loginFailuresPerPhoneMax: 5,
+  /** Wrong passwords one client address (an IPv6 /64) sends in a window, over all phones: higher
+   * than a phone's, as an office or a carrier's NAT puts many people behind one address. */
+  loginFailuresPerAddressMax: 20,
+  /** The window of both counts, from the first wrong password in it. */
+  loginFailureWindowMs: 15 * 60_000,
+  /**
+   * Password logins and SMS-code requests one client address may make to one process in a window,
+   * right or wrong, before any password is checked: bounds the scrypt work and the text messages
+   * one address can cause (per process, as the CPU it protects is).
+   */
+  loginRequestsPerAddressMax: 60,
+  loginRequestWindowMs: 60_000,
+  /** How long a browser keeps to https once told (HSTS, sent only under an https public URL). */
+  hstsMaxAgeS: 365 * 86_400,
   /** Messages `paybao sms list` prints at most. */
   smsListMax: 1000,
   /** How long a payment code shown at a till stays valid (Alipay refreshes its codes every minute). */

@@ -17,6 +17,10 @@ export const membersErrors = {
   },
   amount_invalid: { status: 400, message: 'amount must be a whole number of fen from 0 up to the ledger maximum' },
   login_failed: { status: 401, message: 'wrong phone or password' },
+  login_throttled: {
+    status: 429,
+    message: 'too many wrong passwords for this phone or from this address; password login is paused',
+  },
   sms_code_too_frequent: {
     status: 429,
     message: 'an SMS code was sent to this phone moments ago; wait before asking again',
@@ -51,6 +55,8 @@ export type MembersErrorCode = keyof typeof membersErrors;
 export class MembersError extends Error {
   readonly code: MembersErrorCode;
   readonly status: number;
+  /** `login_throttled`: how long until password logins are taken again. */
+  retryAfterMs: number | undefined;
   constructor(code: MembersErrorCode, detail?: string) {
     const entry = membersErrors[code];
     super(detail ? `${entry.message}: ${detail}` : entry.message);

@@ -7,6 +7,7 @@ import { limits } from '../core/limits.ts';
 import { amountMax, type Ledger } from '../ledger/index.ts';
 import { MembersError, type MembersErrorCode } from './errors.ts';
 import { newAppId, newPaymentCodeText, newUserId, paymentCodePattern } from './external-ids.ts';
+import { LoginThrottle } from './login-throttle.ts';
 import { parseMerchantPublicKey } from './merchant-key.ts';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
 import { maskPhone, normalizePhone } from './phone.ts';
@@ -107,6 +108,7 @@ export class Members {
   readonly #sms: SmsSender;
   readonly #wallets: Wallets;
   readonly #keys: PlatformKeyStore;
+  readonly #throttle: LoginThrottle;
   /** Payment codes being spent, grouped across concurrent payments (see `#redeem`). */
   readonly #redemptions: Batcher<{ code: string; atNs: bigint }, string | null>;
 
@@ -116,6 +118,7 @@ export class Members {
     this.#sms = options.smsSender ?? new OutboxSmsSender(db, this.#clock);
     this.#wallets = new Wallets(db, ledger);
     this.#keys = new PlatformKeyStore(db, this.#clock, options.keyPassphrase);
+    this.#throttle = new LoginThrottle(db, this.#clock);
     this.#redemptions = new Batcher(
       (items) =>
         firstPerKey(
@@ -227,14 +230,31 @@ export class Members {
 
   /**
    * Password login. Throws `login_failed` alike for an unknown phone and a wrong password, and
-   * takes as long for both, so that it does not tell which phones are registered.
+   * takes as long for both, so that it does not tell which phones are registered. Throws
+   * `login_throttled` (with `retryAfterMs`), without checking the password, once the phone or
+   * the client address has had `loginFailuresPerPhoneMax` / `loginFailuresPerAddressMax` wrong
+   * passwords in the window (see login-throttle.ts).
    */
-  async loginWithPassword(phone: string, password: string): Promise<User> {
+  async loginWithPassword(
+    phone: string,
+    password: string,
+    options: { clientAddress?: string | undefined } = {},
+  ): Promise<User> {
     const normalized = normalizePhone(phone);
+    const verdict = await this.#throttle.begin({ phone: normalized, clientAddress: options.clientAddress });
+    if (!verdict.allowed) {
+      const error = new MembersError('login_throttled', `try again in ${minutesText(verdict.retryAfterMs)}`);
+      error.retryAfterMs = verdict.retryAfterMs;
+      throw error;
+    }
     const row = normalized === undefined ? undefined : await this.#rowByPhone(normalized);
     const stored = row?.password_hash ?? (await decoyHash());
     const matches = await verifyPassword(password, stored);
-    if (!row || !matches) throw new MembersError('login_failed');
+    if (!row || !matches) {
+      await this.#throttle.failed();
+      throw new MembersError('login_failed');
+    }
+    await this.#throttle.succeeded(verdict.keys);
     return toMember(row) as User;
   }
 
@@ -499,6 +519,12 @@ function codeHash(codeId: string, code: string): string {
 }
 
 const msToNs = (ms: number): bigint => BigInt(ms) * 1_000_000n;
+
+/** "14 minutes", "1 minute": a wait as people read it, rounded up. */
+function minutesText(ms: number): string {
+  const minutes = Math.max(1, Math.ceil(ms / 60_000));
+  return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+}
 
 /** Draws ids until `claim` stores one; `externalIdAttemptsMax` collisions in a row is a bug. */
 async function retryIds(draw: () => string, claim: (candidate: string) => Promise<boolean>): Promise<string> {

@@ -5,6 +5,7 @@
  * `{type, code, message, param}` from the wallet's one catalog (`src/wallet/errors.ts`), so bad
  * input gets a 4xx in that shape and never a 500. The routes are thin: the `Wallet` decides.
  */
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import {
@@ -33,6 +34,7 @@ import {
   type WalletErrorCode,
   walletErrors,
 } from '../wallet/index.ts';
+import { clientAddress, docsPolicy, loginRateLimit } from './web-security.ts';
 
 export interface ApiDeps {
   wallet: Wallet;
@@ -405,6 +407,7 @@ function publicRoutes(api: FastifyInstance, { wallet }: ApiDeps): void {
   typed.post(
     '/sessions',
     {
+      config: { rateLimit: loginRateLimit },
       schema: {
         summary: 'Log in with phone and password, or phone and SMS code',
         tags: ['sessions'],
@@ -414,7 +417,14 @@ function publicRoutes(api: FastifyInstance, { wallet }: ApiDeps): void {
     },
     async (request, reply) => {
       const { phone, password, sms_code: smsCode } = request.body;
-      const session = await wallet.login({ phone, password, smsCode });
+      const session = await wallet
+        .login({ phone, password, smsCode, clientAddress: clientAddress(request) })
+        .catch((error: unknown) => {
+          // The client learns when to try again, as the rate limit's refusals tell it.
+          if (isWalletError(error, 'login_throttled') && error.retryAfterMs !== undefined)
+            reply.header('retry-after', Math.ceil(error.retryAfterMs / 1000));
+          throw error;
+        });
       return reply.code(201).send({
         token: session.token,
         token_type: 'Bearer' as const,
@@ -426,6 +436,7 @@ function publicRoutes(api: FastifyInstance, { wallet }: ApiDeps): void {
   typed.post(
     '/sms-codes',
     {
+      config: { rateLimit: loginRateLimit },
       schema: {
         summary: 'Send a login code to a registered phone (an unregistered one gets nothing, silently)',
         tags: ['sessions'],
@@ -671,7 +682,8 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       url,
     }),
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Swagger UI runs scripts and inline styles that the pages' policy forbids: its own policy.
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: docsPolicy() });
   await app.register(
     async (api) => {
       api.setValidatorCompiler(TypeBoxValidatorCompiler);
@@ -680,6 +692,12 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       api.setNotFoundHandler((_request, reply) => sendError(reply, catalog('route_not_found')));
       api.addHook('onRoute', (route) => {
         route.bodyLimit = limits.apiBodyBytesMax;
+      });
+      // Password logins and SMS codes per client address and process (before the body is read).
+      await api.register(rateLimit, {
+        global: false,
+        keyGenerator: clientAddress,
+        errorResponseBuilder: () => new WalletError('too_many_requests'),
       });
       publicRoutes(api, deps);
       await api.register(async (authed) => authenticatedRoutes(authed, deps));

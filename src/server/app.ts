@@ -1,8 +1,10 @@
+import helmet from '@fastify/helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { GatewayOptions } from '../gateway/index.ts';
 import type { Platform } from '../platform.ts';
 import { registerGateway } from './gateway.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { helmetOptions, type WebSecurityOptions } from './web-security.ts';
 
 export interface AppOptions {
   platform: Platform;
@@ -15,6 +17,8 @@ export interface AppOptions {
   metrics?: Metrics;
   /** Mounts the Alipay-compatible open gateway (`/gateway.do`, `/v3/alipay/*`) when given. */
   gateway?: GatewayOptions;
+  /** Where the platform is reached: the security headers (HSTS under https) follow it. */
+  security?: WebSecurityOptions | undefined;
 }
 
 const healthSchema = {
@@ -44,6 +48,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     }
     return { status: 'ok', ...body };
   });
+
+  // On the root, so that every route, the framework's own answers included, carries the headers.
+  app.register(helmet, helmetOptions(options.security ?? {}));
 
   app.get('/metrics', async (_request, reply) => {
     reply.type(metrics.registry.contentType);

@@ -1,9 +1,10 @@
 import formbody from '@fastify/formbody';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { beijingTime } from '../core/time.ts';
 import { isMembersError, type Members } from '../members/index.ts';
 import { TradeError, type Trades, type TradeView } from '../trades/index.ts';
 import { escapeHtml, page } from './html.ts';
+import { clientAddress, csrfField, loginRateLimit, pagePolicy, type WebSecurityOptions } from './web-security.ts';
 
 /** What the cashier page needs. */
 export interface CashierDeps {
@@ -11,6 +12,8 @@ export interface CashierDeps {
   members: Members;
   /** Signs the return_url parameters with the platform key, as Alipay signs them. */
   signReturn(params: Record<string, string>): Record<string, string>;
+  /** Where the platform is reached (the pages' policy and cookies follow it). */
+  security: WebSecurityOptions;
 }
 
 const cashierPage = (title: string, body: string) => page('Paybao 收银台 · Cashier', title, body);
@@ -23,10 +26,10 @@ function tradeCard(t: TradeView, inner: string): string {
   <dt>Status</dt><dd id="status">${escapeHtml(t.status)}</dd></dl>${inner}</div>`;
 }
 
-function payForm(t: TradeView, error?: string): string {
+function payForm(t: TradeView, csrf: string, error?: string): string {
   return tradeCard(
     t,
-    `<form method="post" action="/cashier/${encodeURIComponent(t.tradeNo)}">
+    `<form method="post" action="/cashier/${encodeURIComponent(t.tradeNo)}">${csrf}
     <label for="phone">Phone</label><input id="phone" name="phone" inputmode="tel" autocomplete="username" required>
     <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
     ${error ? `<div class="error" role="alert">${escapeHtml(error)}</div>` : ''}
@@ -48,28 +51,56 @@ export async function registerCashier(app: FastifyInstance, deps: CashierDeps): 
       const trade = await deps.trades.byTradeNo(request.params.tradeNo).catch(() => null);
       if (!trade) return reply.code(404).send(cashierPage('Not found', '<div class="card">No such trade.</div>'));
       if (trade.status !== 'WAIT_BUYER_PAY') return cashierPage('Paid', done(trade));
-      return cashierPage('Pay', payForm(trade));
+      allowReturn(reply, trade, deps.security);
+      return cashierPage('Pay', payForm(trade, csrfField(reply)));
     });
     scope.post<{ Params: { tradeNo: string }; Body: { phone?: string; password?: string } }>(
       '/cashier/:tradeNo',
-      async (request, reply) => {
-        reply.type('text/html; charset=utf-8');
-        const trade = await deps.trades.byTradeNo(request.params.tradeNo).catch(() => null);
-        if (!trade) return reply.code(404).send(cashierPage('Not found', '<div class="card">No such trade.</div>'));
-        try {
-          const user = await deps.members.loginWithPassword(request.body?.phone ?? '', request.body?.password ?? '');
-          const paid = await deps.trades.pay(trade.appId, { tradeNo: trade.tradeNo }, user.userId);
-          if (paid.returnUrl) return reply.redirect(returnLocation(paid, deps), 302);
-          return cashierPage('Paid', done(paid));
-        } catch (error) {
-          if (error instanceof TradeError || isMembersError(error)) {
-            return reply.code(400).send(cashierPage('Pay', payForm(trade, (error as Error).message)));
-          }
-          throw error;
-        }
-      },
+      { config: { rateLimit: loginRateLimit } },
+      (request, reply) => pay(deps, request, reply),
     );
   });
+}
+
+/** The buyer's login and payment from the wallet; a refusal renders the form again with its reason. */
+async function pay(
+  deps: CashierDeps,
+  request: FastifyRequest<{ Params: { tradeNo: string }; Body: { phone?: string; password?: string } }>,
+  reply: FastifyReply,
+): Promise<FastifyReply | string> {
+  reply.type('text/html; charset=utf-8');
+  const trade = await deps.trades.byTradeNo(request.params.tradeNo).catch(() => null);
+  if (!trade) return reply.code(404).send(cashierPage('Not found', '<div class="card">No such trade.</div>'));
+  allowReturn(reply, trade, deps.security);
+  try {
+    const user = await deps.members.loginWithPassword(request.body?.phone ?? '', request.body?.password ?? '', {
+      clientAddress: clientAddress(request),
+    });
+    const paid = await deps.trades.pay(trade.appId, { tradeNo: trade.tradeNo }, user.userId);
+    if (paid.returnUrl) return reply.redirect(returnLocation(paid, deps), 302);
+    return cashierPage('Paid', done(paid));
+  } catch (error) {
+    if (error instanceof TradeError || isMembersError(error)) {
+      const status = isMembersError(error, 'login_throttled') ? 429 : 400;
+      return reply.code(status).send(cashierPage('Pay', payForm(trade, csrfField(reply), (error as Error).message)));
+    }
+    throw error;
+  }
+}
+
+/**
+ * The page that holds the pay form may send the browser on to the trade's return_url: the
+ * policy's form-action names its origin, or Chrome would block the redirect after the post.
+ */
+export function allowReturn(reply: FastifyReply, trade: TradeView, security: WebSecurityOptions): void {
+  if (!trade.returnUrl) return;
+  let origin: string;
+  try {
+    origin = new URL(trade.returnUrl).origin;
+  } catch {
+    return;
+  }
+  if (origin !== 'null') reply.header('content-security-policy', pagePolicy(security, [origin]));
 }
 
 function done(t: TradeView): string {

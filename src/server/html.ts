@@ -1,15 +1,15 @@
-/** The server-rendered pages' one look (cashier, wallet): HTML escaping and the page shell. */
+/**
+ * The server-rendered pages' one look (cashier, wallet): HTML escaping, the page shell, and its
+ * stylesheet, served as a file of its own so that the pages' Content-Security-Policy can forbid
+ * inline styles and scripts (see web-security.ts).
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
 
 export const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
-/** A whole page: the shared styles, a header naming the place, and the body in a narrow column. */
-export function page(place: string, title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · Paybao</title>
-<style>
-  :root { --blue: #1677ff; --ink: #1f2329; --muted: #646a73; --line: #e5e6eb; }
+const stylesheet = `  :root { --blue: #1677ff; --ink: #1f2329; --muted: #646a73; --line: #e5e6eb; }
   * { box-sizing: border-box; }
   body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "PingFang SC", "Noto Sans CJK SC", sans-serif;
          color: var(--ink); background: linear-gradient(180deg, #eaf2ff 0, #f5f7fa 240px); min-height: 100vh; }
@@ -36,6 +36,27 @@ export function page(place: string, title: string, body: string): string {
   .SUCCESS .icon { color: #00b42a; } .FAILED .icon { color: #cf1322; } .pending .icon { color: #ff7d00; }
   a { color: var(--blue); }
   .foot { display: flex; justify-content: space-between; align-items: center; margin-top: 18px; }
-</style></head>
+  .center { text-align: center; }
+`;
+
+/** The stylesheet's address names its content, so that it can be cached for good. */
+export const stylesheetPath = `/assets/pages-${createHash('sha256').update(stylesheet).digest('hex').slice(0, 12)}.css`;
+
+/** Serves the pages' stylesheet. */
+export function registerPageAssets(app: FastifyInstance): void {
+  app.get(stylesheetPath, async (_request, reply) =>
+    reply
+      .type('text/css; charset=utf-8')
+      .header('cache-control', 'public, max-age=31536000, immutable')
+      .send(stylesheet),
+  );
+}
+
+/** A whole page: the shared stylesheet, a header naming the place, and the body in a narrow column. */
+export function page(place: string, title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Paybao</title>
+<link rel="stylesheet" href="${stylesheetPath}"></head>
 <body><header>${escapeHtml(place)}</header><main>${body}</main></body></html>`;
 }

@@ -28,7 +28,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     onBatch: metrics.observeBatch,
   });
   let url = '';
-  const app = await buildPlatformApp({ platform, logger, metrics, publicUrl: () => url });
+  const app = await buildPlatformApp({
+    platform,
+    logger,
+    metrics,
+    publicUrl: () => url,
+    // The pages trust only this origin when PAYBAO_PUBLIC_URL is set (web-security.ts).
+    configuredPublicUrl: config.configuredPublicUrl,
+  });
   try {
     url = await app.listen({ port: config.port, host: config.host });
   } catch (error) {

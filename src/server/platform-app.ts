@@ -15,8 +15,10 @@ import { registerChannelsApi } from './channels-api.ts';
 import { registerCardCashier } from './channels-cashier.ts';
 import { registerConsole } from './console.ts';
 import { escrowMethods } from './escrow-methods.ts';
+import { registerPageAssets } from './html.ts';
 import type { Metrics } from './metrics.ts';
 import { registerWalletPages } from './wallet-pages.ts';
+import { registerPageGuard, type WebSecurityOptions } from './web-security.ts';
 
 const appCacheOptions = { max: limits.gatewayAppCacheMax, ttlMs: limits.gatewayAppCacheMs };
 
@@ -29,6 +31,12 @@ export interface PlatformAppOptions {
   /** Bearer tokens of the operators' and the regulator's APIs (`/ops/v1`, `/regulator/v1`); unset: closed. */
   operatorToken?: string | undefined;
   regulatorToken?: string | undefined;
+  /**
+   * The platform's public base URL when one is configured (`PAYBAO_PUBLIC_URL`): the pages then
+   * take state-changing requests only from its origin, and mark cookies Secure when it is https.
+   * Unset, the request's own Host is the platform's origin (see web-security.ts).
+   */
+  configuredPublicUrl?: string | undefined;
 }
 
 /**
@@ -40,7 +48,9 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
   const { platform } = options;
   const { members, trades } = platform;
   const key = (await members.platformKeys()).active;
+  const security: WebSecurityOptions = { publicUrl: options.configuredPublicUrl };
   const app = buildApp({
+    security,
     platform,
     logger: options.logger,
     metrics: options.metrics,
@@ -65,14 +75,15 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
       methods: { ...tradeMethods({ ...platform, publicUrl: options.publicUrl }), ...escrowMethods(platform) },
     },
   });
-  await registerCashier(app, { trades, members, signReturn: (params) => signNotification(params, key.privateKey) });
-  await registerCardCashier(app, {
-    trades,
-    members,
-    channels: platform.channels,
-    signReturn: (params) => signNotification(params, key.privateKey),
+  // The pages share one guard: cookies, the Origin check, CSRF tokens and the login rate limit.
+  await app.register(async (pages) => {
+    await registerPageGuard(pages, security);
+    registerPageAssets(pages);
+    const signReturn = (params: Record<string, string>) => signNotification(params, key.privateKey);
+    await registerCashier(pages, { trades, members, signReturn, security });
+    await registerCardCashier(pages, { trades, members, channels: platform.channels, signReturn, security });
+    await registerWalletPages(pages, { members, wallet: platform.wallet, channels: platform.channels, security });
   });
-  await registerWalletPages(app, { members, wallet: platform.wallet, channels: platform.channels });
   await registerBills(app, platform);
   await registerApi(app, { wallet: platform.wallet, buyerEscrow: platform.buyerEscrow });
   await registerConsole(app, platform);

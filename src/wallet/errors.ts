@@ -66,6 +66,16 @@ export const walletErrors = {
     status: 401,
     message: 'send a live session token as `Authorization: Bearer <token>` (POST /api/v1/sessions)',
   },
+  login_throttled: {
+    type: 'rate_limit_error',
+    status: 429,
+    message: 'too many wrong passwords for this phone or from this address; password login is paused',
+  },
+  too_many_requests: {
+    type: 'rate_limit_error',
+    status: 429,
+    message: 'too many login or SMS-code requests from this address; wait and retry',
+  },
   sms_code_too_frequent: {
     type: 'rate_limit_error',
     status: 429,
@@ -91,6 +101,8 @@ export type WalletErrorType = (typeof walletErrors)[WalletErrorCode]['type'];
 export class WalletError extends CatalogError<typeof walletErrors> {
   declare readonly code: WalletErrorCode;
   declare readonly type: WalletErrorType;
+  /** `login_throttled`: how long until password logins are taken again (the Retry-After). */
+  retryAfterMs: number | undefined;
   constructor(code: WalletErrorCode, options: { param?: string | undefined; detail?: string | undefined } = {}) {
     super(walletErrors, code, options);
     this.name = 'WalletError';

@@ -24,6 +24,8 @@ export interface LoginInput {
   phone: string;
   password?: string | undefined;
   smsCode?: string | undefined;
+  /** Where the request came from, as the HTTP edge groups addresses: password logins are throttled by it too. */
+  clientAddress?: string | undefined;
 }
 
 /**
@@ -42,7 +44,10 @@ export class Wallet {
     this.#transfers = new Transfers(deps.db, deps.ledger, deps.members, deps.clock);
   }
 
-  /** Logs in and opens a session. Throws `parameter_missing`, `parameter_invalid`, `login_failed`. */
+  /**
+   * Logs in and opens a session. Throws `parameter_missing`, `parameter_invalid`, `login_failed`,
+   * `login_throttled` (with `retryAfterMs`).
+   */
   async login(input: LoginInput): Promise<NewSession> {
     const { members } = this.#deps;
     if ((input.password === undefined) === (input.smsCode === undefined)) {
@@ -55,11 +60,17 @@ export class Wallet {
     try {
       if (input.password !== undefined) {
         if ([...input.password].length > limits.passwordLengthMax) throw new WalletError('login_failed');
-        user = await members.loginWithPassword(input.phone, input.password);
+        user = await members.loginWithPassword(input.phone, input.password, { clientAddress: input.clientAddress });
       } else {
         user = await members.loginWithSmsCode(input.phone, input.smsCode ?? '');
       }
     } catch (error) {
+      if (isMembersError(error, 'login_throttled')) {
+        const minutes = Math.max(1, Math.ceil((error.retryAfterMs ?? 0) / 60_000));
+        const throttled = new WalletError('login_throttled', { detail: `try again in ${minutes} min` });
+        throttled.retryAfterMs = error.retryAfterMs;
+        throw throttled;
+      }
       if (isMembersError(error, 'login_failed') || isMembersError(error, 'sms_code_invalid')) {
         throw new WalletError('login_failed');
       }

@@ -6,6 +6,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { PageSession } from '../support/page-session.ts';
 import { balance, bankBalance, bindCard, li, newUser, useWorld } from './support.ts';
 
 const world = useWorld();
@@ -27,13 +28,11 @@ async function tradeFor(amount: string): Promise<{ tradeNo: string; appId: strin
   return { tradeNo: trade.tradeNo, appId };
 }
 
+// The buyer's browser: its cookies and the CSRF token of the form it was shown last.
+let browser = new PageSession();
+
 async function post(tradeNo: string, form: Record<string, string>): Promise<Response> {
-  return fetch(`${world().base}/cashier/${tradeNo}/card`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(form).toString(),
-    redirect: 'manual',
-  });
+  return browser.post(`${world().base}/cashier/${tradeNo}/card`, form);
 }
 
 async function lastCode(phone: string): Promise<string> {
@@ -51,7 +50,8 @@ describe('the cashier pays by bound card', () => {
     const cardBefore = Number(await bankBalance(world(), 'ICBC', li.cardNo));
     const { tradeNo } = await tradeFor('150.00');
 
-    const cashier = await (await fetch(`${world().base}/cashier/${tradeNo}`)).text();
+    browser = new PageSession();
+    const cashier = await (await browser.get(`${world().base}/cashier/${tradeNo}`)).text();
     expect(cashier).toContain(`/cashier/${tradeNo}/card`);
     const login = await post(tradeNo, { step: 'login', phone: user.phone, password: user.password });
     expect(login.status).toBe(200);

@@ -12,6 +12,7 @@ import type { Platform } from '../../src/platform.ts';
 import { buildPlatformApp, notificationChannel } from '../../src/server/platform-app.ts';
 import { NotificationDispatcher } from '../../src/trades/index.ts';
 import { freshPlatform } from '../support/engine.ts';
+import { PageSession } from '../support/page-session.ts';
 import { keyPair, listen, startNotifySink } from './support.ts';
 
 let platform: Platform;
@@ -179,13 +180,10 @@ describe('alipay-sdk against Paybao', () => {
     });
     expect(landed.status).toBe(302);
     const cashier = new URL(landed.headers.get('location') ?? '', base);
-    const pageHtml = await (await fetch(cashier)).text();
+    const browser = new PageSession();
+    const pageHtml = await (await browser.get(cashier)).text();
     expect(pageHtml).toContain('5.00');
-    const paid = await fetch(cashier, {
-      method: 'POST',
-      body: new URLSearchParams({ phone, password }),
-      redirect: 'manual',
-    });
+    const paid = await browser.post(cashier, { phone, password });
     expect(paid.status).toBe(302);
     const back = new URL(paid.headers.get('location') ?? '');
     expect(back.origin + back.pathname).toBe('https://merchant.example/return');

@@ -7,4 +7,5 @@ const file = (name: string) => readFileSync(new URL(name, import.meta.url), 'utf
 export const membersMigrations: Migration[] = [
   { id: '20261126-02-members', sql: file('./001_members.sql') },
   { id: '20261128-41-operators', sql: file('./002_operators.sql') },
+  { id: '20261204-11-login-throttle', sql: file('./003_login_throttle.sql') },
 ];

@@ -1,0 +1,209 @@
+/**
+ * The web security of the server-rendered pages (cashier, card cashier, wallet), from the Fastify
+ * ecosystem's plugins rather than hand code:
+ *
+ * - `@fastify/helmet` on every response: a Content-Security-Policy that allows only the pages' own
+ *   stylesheet and no script at all, `frame-ancestors 'none'` and `X-Frame-Options: DENY` (no page
+ *   renders inside another site's frame), `nosniff`, `Referrer-Policy: same-origin` (no trade
+ *   number leaks to a merchant or bank in a Referer, while same-origin form posts still carry
+ *   their Origin, which `no-referrer` would blank to `null`), HSTS when the public URL is https.
+ * - `@fastify/cookie` parses and sets cookies: HttpOnly, SameSite, and Secure when the public URL
+ *   is https.
+ * - `@fastify/csrf-protection`: every page form carries a token bound to a secret in an HttpOnly
+ *   cookie; a state-changing request without a valid one is refused.
+ * - An Origin check before that: a state-changing request whose `Origin` (or, without one, whose
+ *   `Referer`) is not the platform's own is refused before its body is read.
+ * - `@fastify/rate-limit`: password logins and SMS codes per client address and process (the
+ *   wrong-password throttle itself is the members module's, in the database).
+ *
+ * The platform's own origin is the public URL's (`PAYBAO_PUBLIC_URL`) when one is configured;
+ * without one it is whatever `Host` the request came to, since the server cannot know a name it
+ * was not told (a browser cannot forge the Host of its own request, so a foreign page still fails
+ * the check).
+ */
+import cookie from '@fastify/cookie';
+import csrf from '@fastify/csrf-protection';
+import type { FastifyHelmetOptions } from '@fastify/helmet';
+import rateLimit, { normalizeIP } from '@fastify/rate-limit';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { limits } from '../core/limits.ts';
+import { escapeHtml, page } from './html.ts';
+
+/** What the pages need to know about where the platform is reached. */
+export interface WebSecurityOptions {
+  /**
+   * The platform's public base URL (`PAYBAO_PUBLIC_URL`) when one is configured: then only its
+   * origin is the platform's own, and cookies are Secure when it is https. Absent: the request's
+   * `Host` is the platform's own, and cookies are not Secure (plain http in development).
+   */
+  publicUrl?: string | undefined;
+}
+
+const isHttps = (security: WebSecurityOptions) => security.publicUrl?.startsWith('https://') === true;
+
+/** The pages' policy: their own stylesheet, no script, no frame, forms only to `formTargets`. */
+export function pageDirectives(
+  security: WebSecurityOptions,
+  formTargets: readonly string[] = [],
+): Record<string, string[]> {
+  const directives: Record<string, string[]> = {
+    'default-src': ["'none'"],
+    'style-src': ["'self'"],
+    'img-src': ["'self'", 'data:'],
+    'base-uri': ["'none'"],
+    // Chrome applies form-action to the redirect a form post answers: the cashier's redirect to
+    // the merchant's return_url must be allowed by the page that holds the form.
+    'form-action': ["'self'", ...formTargets],
+    'frame-ancestors': ["'none'"],
+  };
+  if (isHttps(security)) directives['upgrade-insecure-requests'] = [];
+  return directives;
+}
+
+/** The same policy as a header value, for a page that allows a form target of its own. */
+export function pagePolicy(security: WebSecurityOptions, formTargets: readonly string[]): string {
+  return Object.entries(pageDirectives(security, formTargets))
+    .map(([name, values]) => [name, ...values].join(' '))
+    .join('; ');
+}
+
+/** Swagger UI (`/docs`) runs its own scripts and sets inline styles: its own, looser policy. */
+export function docsPolicy(): Record<string, string> {
+  return {
+    'default-src': "'self'",
+    'script-src': "'self'",
+    'style-src': "'self' 'unsafe-inline'",
+    'img-src': "'self' data:",
+    'connect-src': "'self'",
+    'object-src': "'none'",
+    'base-uri': "'self'",
+    'form-action': "'self'",
+    'frame-ancestors': "'none'",
+  };
+}
+
+/** `@fastify/helmet`'s options: registered on the root, so every response carries them. */
+export function helmetOptions(security: WebSecurityOptions): FastifyHelmetOptions {
+  return {
+    global: true,
+    contentSecurityPolicy: { useDefaults: false, directives: pageDirectives(security) },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'same-origin' },
+    hsts: isHttps(security) ? { maxAge: limits.hstsMaxAgeS, includeSubDomains: false } : false,
+  };
+}
+
+/** The cookie attributes every page cookie has; `Secure` when the public URL is https. */
+export function cookieFlags(security: WebSecurityOptions): { httpOnly: true; secure: boolean } {
+  return { httpOnly: true, secure: isHttps(security) };
+}
+
+/** The client's address as the throttles count it: IPv4 as is, IPv6 by its /64. */
+export function clientAddress(request: FastifyRequest): string {
+  return normalizeIP(request.ip, 64);
+}
+
+/** A refusal the page guard answers with an HTML page of its own. */
+class PageRefusal extends Error {
+  readonly statusCode: number;
+  readonly code = 'PAYBAO_PAGE_REFUSED';
+  constructor(statusCode: number, message: string) {
+    super(message);
+    this.statusCode = statusCode;
+  }
+}
+
+const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The origin of a header value, or null when it is not a URL (an opaque `Origin: null`). */
+function originOf(text: string): string | null {
+  try {
+    const origin = new URL(text).origin;
+    return origin === 'null' ? null : origin;
+  } catch {
+    return null;
+  }
+}
+
+/** True when the request's Origin (or Referer) is the platform's own, or when it names none. */
+export function sameOrigin(request: FastifyRequest, security: WebSecurityOptions): boolean {
+  const header = request.headers.origin ?? request.headers.referer;
+  // Browsers send Origin with every form post; a request with neither header is no browser's
+  // cross-site request, and it still needs the CSRF token.
+  if (header === undefined) return true;
+  const origin = originOf(header);
+  if (origin === null) return false;
+  if (security.publicUrl !== undefined) return origin === new URL(security.publicUrl).origin;
+  return new URL(origin).host === request.host;
+}
+
+const refusalText: Record<string, string> = {
+  FST_CSRF_MISSING_SECRET: '页面已过期 · This form has expired. Reload the page and try again.',
+  FST_CSRF_INVALID_TOKEN: '页面已过期 · This form has expired or did not come from its page. Reload it and try again.',
+};
+
+/** The HTML answer to a refusal of the guard (the origin, the CSRF token, the request rate). */
+function refusalPage(request: FastifyRequest, reply: FastifyReply, status: number, message: string): FastifyReply {
+  const path = request.url.split('?')[0] ?? '/';
+  const body = `<div class="card"><h2>请求被拒绝 · Request refused</h2>
+  <div class="error" role="alert">${escapeHtml(message)}</div>
+  <p class="muted"><a href="${escapeHtml(path)}">重新打开页面 · Open the page again</a></p></div>`;
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(page('Paybao', 'Refused', body));
+}
+
+/**
+ * Guards the pages registered inside `scope` (call it first in the scope): cookies, the Origin
+ * check and the CSRF token on every state-changing request, and the login rate limit for routes
+ * that ask for it with `config: { rateLimit: loginRateLimit }`. Its refusals are HTML pages;
+ * every other error goes on to the parent's error handler.
+ */
+export async function registerPageGuard(scope: FastifyInstance, security: WebSecurityOptions): Promise<void> {
+  await scope.register(cookie);
+  await scope.register(csrf, {
+    cookieKey: 'paybao_csrf',
+    // Lax, not Strict: the cashier is reached by a redirect from the merchant's site, and a
+    // secret the browser withheld there would be replaced, voiding the form of another tab.
+    cookieOpts: { path: '/', sameSite: 'lax', ...cookieFlags(security) },
+    getToken: (request) => {
+      const token = (request.body as { _csrf?: unknown } | undefined)?._csrf;
+      return typeof token === 'string' ? token : undefined;
+    },
+  });
+  await scope.register(rateLimit, {
+    global: false,
+    keyGenerator: clientAddress,
+    errorResponseBuilder: (_request, context) =>
+      new PageRefusal(429, `操作太频繁 · Too many attempts from your network. Wait ${context.after} and try again.`),
+  });
+  scope.addHook('onRequest', async (request) => {
+    if (safeMethods.has(request.method)) return;
+    if (!sameOrigin(request, security)) {
+      throw new PageRefusal(
+        403,
+        '此请求来自其他网站 · This form was sent from another site. Open the page on Paybao and try again.',
+      );
+    }
+  });
+  scope.addHook('preHandler', (request, reply, done) => {
+    if (safeMethods.has(request.method)) return done();
+    scope.csrfProtection(request, reply, done);
+  });
+  scope.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof PageRefusal) return refusalPage(request, reply, error.statusCode, error.message);
+    const text = refusalText[error.code];
+    if (text !== undefined) return refusalPage(request, reply, 403, text);
+    throw error;
+  });
+}
+
+/** The route option of a page that takes a password or sends an SMS code. */
+export const loginRateLimit = { max: limits.loginRequestsPerAddressMax, timeWindow: limits.loginRequestWindowMs };
+
+/** The hidden form field that carries the CSRF token (a fresh one per rendered form). */
+export function csrfField(reply: FastifyReply): string {
+  return `<input type="hidden" name="_csrf" value="${escapeHtml(reply.generateCsrf())}">`;
+}
