@@ -5,7 +5,7 @@ import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { beijingTime, dateFromNs } from '../core/time.ts';
 import type { CreateTransferResult, Ledger } from '../ledger/index.ts';
-import { cnyLedger } from '../members/index.ts';
+import { cnyLedger, isMembersError, validNotifyUrl } from '../members/index.ts';
 import { contractOf, defaultContract, type EscrowContract, saveContract } from './contracts.ts';
 import { TradeError } from './errors.ts';
 import { EscrowTransferCode, ensureEscrowAccounts, escrowAccounts } from './escrow-books.ts';
@@ -38,6 +38,11 @@ export interface CreateTradeInput {
   timeoutExpress?: string | undefined;
   /** Where the cashier page sends the buyer after paying (page.pay / wap.pay). */
   returnUrl?: string | undefined;
+  /**
+   * The request's own notify URL, which Alipay takes over the app's: this trade's notifications
+   * go there. Checked as an app's notify URL is (http or https, at most `notifyUrlLengthMax`).
+   */
+  notifyUrl?: string | undefined;
   /** A guaranteed (escrow) trade; when absent, the app's contract decides. */
   escrow?: boolean | undefined;
   /** An escrow trade's confirm period after shipment ("10d", "36h"); the contract's when absent. */
@@ -151,6 +156,7 @@ export class Trades {
       expiresAt,
       createdAt: now,
       returnUrl: input.returnUrl ?? null,
+      notifyUrl: requestNotifyUrl(input.notifyUrl),
       buyerId: claim?.buyerId ?? null,
       buyerAccount: claim?.buyerAccount ?? null,
       actor: claim?.actor ?? null,
@@ -201,6 +207,7 @@ export class Trades {
    * trade paid, closed, or with other terms) answers as create + pay would.
    */
   async createAndPay(input: CreateTradeInput, buyerId: string): Promise<TradeView> {
+    const notifyUrl = requestNotifyUrl(input.notifyUrl);
     const buyer = await this.parties.buyer(buyerId);
     if (!buyer) throw new TradeError('PAYMENT_AUTH_CODE_INVALID');
     const claim = {
@@ -210,7 +217,7 @@ export class Trades {
       actor: `buyer:${buyer.userId}`,
     };
     // The merchant usually created the trade first (trade.create, then trade.pay): claim it.
-    const row = (await this.#claimWaiting(input, claim)) ?? (await this.#insertTrade(input, claim));
+    const row = (await this.#claimWaiting(input, { ...claim, notifyUrl })) ?? (await this.#insertTrade(input, claim));
     if (!row) {
       // Taken, and not waiting with these terms: answer as create + pay would (same trade, or why not).
       const existing = await this.create(input);
@@ -225,7 +232,7 @@ export class Trades {
    */
   async #claimWaiting(
     input: CreateTradeInput,
-    claim: { buyerId: string; buyerAccount: string; actor: string },
+    claim: { buyerId: string; buyerAccount: string; actor: string; notifyUrl: string | null },
   ): Promise<TradeRow | null> {
     return this.#writes.claim({
       appId: input.appId,
@@ -236,6 +243,7 @@ export class Trades {
       buyerAccount: claim.buyerAccount,
       actor: claim.actor,
       at: this.#now(),
+      notifyUrl: claim.notifyUrl,
     });
   }
 
@@ -513,6 +521,16 @@ export function confirmPeriod(express: string): number {
   if (ms <= 0 || ms > limits.escrowConfirmPeriodMaxMs)
     throw new TradeError('INVALID_PARAMETER', 'confirm_timeout_express');
   return ms;
+}
+
+/** A request's notify_url, checked as an app's is; null when the request gave none. */
+export function requestNotifyUrl(input: string | undefined): string | null {
+  try {
+    return validNotifyUrl(input) ?? null;
+  } catch (error) {
+    if (isMembersError(error)) throw new TradeError('INVALID_PARAMETER', `notify_url: ${error.message}`);
+    throw error;
+  }
 }
 
 function parseTradeAmount(text: string): bigint {

@@ -61,6 +61,8 @@ export interface TradeRow {
   paid_at: Date | null;
   closed_at: Date | null;
   return_url: string | null;
+  /** The request's own notify URL; null: the app's. */
+  notify_url: string | null;
   /** A guaranteed (escrow) trade: paid into escrow, released to the seller on confirmed receipt. */
   escrow: boolean;
   /** The platform fee of an escrow trade, in basis points of what is released. */
