@@ -27,6 +27,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ...platformStorageOf(config),
     onBatch: metrics.observeBatch,
   });
+  // Before serving: a payment whose money moved before a crash answers TRADE_SUCCESS from the
+  // first query on, not once a sweep comes by.
+  const recovered = await platform.trades.recoverInterruptedPayments().catch(async (error: unknown) => {
+    await platform.close();
+    throw error;
+  });
+  if (recovered > 0) logger.info({ trades: recovered }, 'recorded payments a crash had interrupted');
   let url = '';
   const app = await buildPlatformApp({ platform, logger, metrics, publicUrl: () => url });
   try {

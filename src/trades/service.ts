@@ -420,6 +420,68 @@ export class Trades {
   }
 
   /**
+   * Records as paid the trades left in PAYING at least `limits.tradePaymentMovedAfterMs` whose
+   * payment the ledger has moved (a process died between the transfer and the record), the oldest
+   * `tradeSweepBatchMax` of them; returns how many. See `#finishMoved`.
+   */
+  async finishMovedPayments(): Promise<number> {
+    const paying = await this.db.query<TradeRow>(
+      `select * from trades where status = 'PAYING' and paying_at <= $1 order by paying_at, trade_no limit $2`,
+      [new Date(this.#now().getTime() - limits.tradePaymentMovedAfterMs), limits.tradeSweepBatchMax],
+    );
+    return this.#finishMoved(paying);
+  }
+
+  /**
+   * At start-up, before serving: records every payment, of any age, that a crash interrupted after
+   * its money moved, so that no merchant's query meets a paid trade still waiting. Returns how many.
+   */
+  async recoverInterruptedPayments(): Promise<number> {
+    let total = 0;
+    let after = { at: new Date(0), tradeNo: '' };
+    for (;;) {
+      const page = await this.db.query<TradeRow>(
+        `select * from trades where status = 'PAYING' and (paying_at, trade_no) > ($1, $2)
+         order by paying_at, trade_no limit $3`,
+        [after.at, after.tradeNo, limits.tradeSweepBatchMax],
+      );
+      total += await this.#finishMoved(page);
+      const last = page.at(-1);
+      if (!last?.paying_at || page.length < limits.tradeSweepBatchMax) return total;
+      after = { at: last.paying_at, tradeNo: last.trade_no };
+    }
+  }
+
+  /**
+   * Records as paid those of these PAYING trades whose transfer the ledger holds. Only what the
+   * ledger did is finished, so this is safe beside a live payer of the same trade: both record by
+   * compare and set, and one wins. A trade whose money has not moved is left to its payer (or,
+   * once `tradePayingStaleMs` old, to the sweep's full settlement).
+   */
+  async #finishMoved(paying: readonly TradeRow[]): Promise<number> {
+    if (paying.length === 0) return 0;
+    const moved = new Set(
+      (await this.ledger.lookupTransfers(paying.map((t) => derivedId('trade.pay', t.trade_no)))).map((t) => t.id),
+    );
+    const recorded = await Promise.all(
+      paying
+        .filter((t) => moved.has(derivedId('trade.pay', t.trade_no)))
+        .map((trade) =>
+          this.#writes
+            .recordPaid({
+              trade,
+              to: trade.escrow ? 'WAIT_SELLER_SEND_GOODS' : 'TRADE_SUCCESS',
+              actor: 'ledger',
+              at: this.#now(),
+            })
+            // Null, or a failed record: someone else recorded it, or the next sweep will.
+            .catch(() => null),
+        ),
+    );
+    return recorded.filter((row) => row !== null).length;
+  }
+
+  /**
    * Closes unpaid trades whose time is up, finishes payments a crash left in flight, and moves
    * paid trades whose refund period (`limits.tradeRefundPeriodMs`) is over to TRADE_FINISHED.
    * Returns how many trades it touched; at most `limits.tradeSweepBatchMax` of each kind.
@@ -434,6 +496,7 @@ export class Trades {
     for (const t of due) {
       await this.close(t.app_id, { tradeNo: t.trade_no }, 'timeout').catch(() => {});
     }
+    const moved = await this.finishMovedPayments();
     const stale = await this.db.query<TradeRow>(
       `select * from trades where status = 'PAYING' and paying_at <= $1 limit $2`,
       [new Date(now.getTime() - limits.tradePayingStaleMs), limits.tradeSweepBatchMax],
@@ -458,7 +521,7 @@ export class Trades {
         .catch(() => false);
       if (done) finished++;
     }
-    return due.length + stale.length + finished;
+    return due.length + moved + stale.length + finished;
   }
 
   #refundPeriodOver(trade: TradeRow): boolean {

@@ -58,6 +58,8 @@ export interface TradeRow {
   refund_reserved_fen: bigint;
   expires_at: Date;
   created_at: Date;
+  /** When the payment in flight was claimed (PAYING); null before. */
+  paying_at: Date | null;
   paid_at: Date | null;
   closed_at: Date | null;
   return_url: string | null;
