@@ -23,8 +23,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const metrics = createMetrics();
   if (!config.keyPassphrase)
     logger.warn("PAYBAO_KEY_PASSPHRASE is not set: the platform's private keys are stored unencrypted in the database");
+  // PAYBAO_PUBLIC_URL (or http://HOST:PORT), as every other process has it; only an ephemeral
+  // port (PORT=0), which no other process can know, leaves it to the address the server gets.
+  let url = '';
+  const publicUrl = config.publicUrl === undefined ? () => url : () => config.publicUrl as string;
   const platform = await openPlatform({
     ...platformStorageOf(config),
+    publicUrl,
     onBatch: metrics.observeBatch,
   });
   // Before serving: a payment whose money moved before a crash answers TRADE_SUCCESS from the
@@ -34,8 +39,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     throw error;
   });
   if (recovered > 0) logger.info({ trades: recovered }, 'recorded payments a crash had interrupted');
-  let url = '';
-  const app = await buildPlatformApp({ platform, logger, metrics, publicUrl: () => url });
+  const app = await buildPlatformApp({ platform, logger, metrics, publicUrl });
   try {
     url = await app.listen({ port: config.port, host: config.host });
   } catch (error) {

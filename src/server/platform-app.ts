@@ -76,8 +76,6 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
   await registerBills(app, platform);
   await registerApi(app, { wallet: platform.wallet, buyerEscrow: platform.buyerEscrow });
   await registerConsole(app, platform);
-  // Banks call back and send browsers to where this server listens.
-  platform.channels.publicUrl = options.publicUrl;
   await registerChannelsApi(app, {
     channels: platform.channels,
     wallet: platform.wallet,

@@ -52,9 +52,10 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     ...b,
     requestTimeoutMs: options.requestTimeoutMs ?? 3_000,
   }));
-  const platformOptions = { databaseUrl, databaseSchema: freshSchema(), channelBanks: banks };
-  const platform = await openPlatform(platformOptions);
   let base = '';
+  // The platform's public URL is where this world's server listens, known once it does.
+  const platformOptions = { databaseUrl, databaseSchema: freshSchema(), channelBanks: banks, publicUrl: () => base };
+  const platform = await openPlatform(platformOptions);
   const app = await buildPlatformApp({ platform, publicUrl: () => base, operatorToken, regulatorToken });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
