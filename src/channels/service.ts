@@ -81,8 +81,8 @@ export class Channels {
   readonly #onRejected: ChannelsOptions['onRejectedCallback'];
   readonly #reserves = new Map<string, Promise<bigint>>();
   readonly cards: Cards;
-  /** Where the bank reaches the platform; given at construction (tests point it elsewhere). */
-  publicUrl: () => string;
+  /** Where the bank reaches the platform; given at construction, never assigned afterwards. */
+  readonly publicUrl: () => string;
 
   constructor(db: Db, ledger: Ledger, parties: ChannelParties, clock: Clock, options: ChannelsOptions) {
     this.#db = db;
