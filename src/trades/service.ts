@@ -178,8 +178,12 @@ export class Trades {
     return view(await this.store.find(this.db, appId, key));
   }
 
-  /** Pays a waiting trade from the buyer's wallet. Paying a trade twice moves money once. */
-  async pay(appId: string, key: TradeKey, buyerId: string): Promise<TradeView> {
+  /**
+   * Pays a waiting trade from the buyer's wallet. Paying a trade twice moves money once.
+   * `notifyUrl`: the paying request's own, checked as an app's is; it then takes over for this trade.
+   */
+  async pay(appId: string, key: TradeKey, buyerId: string, requestUrl?: string): Promise<TradeView> {
+    const notifyUrl = requestNotifyUrl(requestUrl);
     const buyer = await this.parties.buyer(buyerId);
     if (!buyer) throw new TradeError('PAYMENT_AUTH_CODE_INVALID');
     const trade = await this.store.find(this.db, appId, key);
@@ -196,8 +200,9 @@ export class Trades {
       buyer_id: buyer.userId,
       buyer_account: uuidFromU128(buyer.accountId),
       paying_at: this.#now(),
+      ...(notifyUrl === null ? {} : { notify_url: notifyUrl }),
     });
-    if (!claimed) return this.pay(appId, { tradeNo: trade.trade_no }, buyerId);
+    if (!claimed) return this.pay(appId, { tradeNo: trade.trade_no }, buyerId, requestUrl);
     return view(await this.#settlePayment(claimed));
   }
 
@@ -221,7 +226,7 @@ export class Trades {
     if (!row) {
       // Taken, and not waiting with these terms: answer as create + pay would (same trade, or why not).
       const existing = await this.create(input);
-      return this.pay(input.appId, { tradeNo: existing.tradeNo }, buyerId);
+      return this.pay(input.appId, { tradeNo: existing.tradeNo }, buyerId, input.notifyUrl);
     }
     return view(await this.#settlePayment(row));
   }

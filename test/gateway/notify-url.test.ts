@@ -114,6 +114,21 @@ describe("the request's notify_url", () => {
     }
   });
 
+  it("alipay.trade.pay of a trade created without one: the paying request's URL takes over", async () => {
+    const no = uniqueNo('create-then-pay');
+    const terms = { out_trade_no: no, total_amount: '2.50', subject: 'later' };
+    ok(await gw.a.call('legacy', 'alipay.trade.create', terms));
+    const paid = await legacy(
+      'alipay.trade.pay',
+      { ...terms, scene: 'bar_code', auth_code: await buyer.paycode() },
+      requestSink.url,
+    );
+    expect(paid).toMatchObject({ code: '10000', out_trade_no: no });
+    const got = await deliveredFor(no);
+    expect(got.app).toEqual([]);
+    expect(got.request).toHaveLength(1);
+  });
+
   it("without one, the app's notify URL is used", async () => {
     const no = uniqueNo('plain');
     ok(
