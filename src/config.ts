@@ -20,6 +20,14 @@ export interface Config {
   settlementIntervalMs: number;
   /** `PAYBAO_KEY_PASSPHRASE`: the platform's private keys are stored encrypted under it. */
   keyPassphrase: string | undefined;
+  /**
+   * `PAYBAO_PUBLIC_URL`: where banks, buyers and merchants reach the platform (bank callbacks,
+   * QR codes, bill links), without a trailing slash. Every process reads it, so that a bank order
+   * resent by the CLI or a second process says exactly what the server's first send said.
+   * Default: the server's own address, `http://HOST:PORT` (a wildcard HOST as the loopback);
+   * undefined only when PORT is 0, whose port no process knows before the server listens.
+   */
+  publicUrl: string | undefined;
 }
 
 /** Reads the configuration; a malformed setting is an error that names it, never a silent default. */
@@ -37,7 +45,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     configuredPublicUrl: configuredOrigin(env, 'PAYBAO_PUBLIC_URL'),
     settlementIntervalMs: positiveMs(env, 'PAYBAO_SETTLEMENT_INTERVAL_MS', limits.settlementIntervalMs),
     keyPassphrase: passphrase(env, 'PAYBAO_KEY_PASSPHRASE'),
+    publicUrl: publicUrl(env, env.HOST ?? '127.0.0.1', port),
   };
+}
+
+/**
+ * The public URL the environment names (see `Config.publicUrl`), for processes that open the
+ * platform without a `Config`; it throws when used if PORT is 0 and PAYBAO_PUBLIC_URL unset.
+ */
+export function publicUrlFromEnv(env: NodeJS.ProcessEnv = process.env): () => string {
+  const url = publicUrl(env, env.HOST ?? '127.0.0.1', Number(env.PORT || 8080));
+  return () => {
+    if (url === undefined) throw new Error('the public URL is unknown with PORT=0: set PAYBAO_PUBLIC_URL');
+    return url;
+  };
+}
+
+/** PAYBAO_PUBLIC_URL as an http(s) origin with an optional path, or the server's own address. */
+function publicUrl(env: NodeJS.ProcessEnv, host: string, port: number): string | undefined {
+  const text = env.PAYBAO_PUBLIC_URL;
+  if (text === undefined || text === '') {
+    if (port === 0) return undefined;
+    // A server listening on every interface is reached on this machine through the loopback.
+    const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+    return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`PAYBAO_PUBLIC_URL must be an http or https URL, not "${text}"`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash)
+    throw new Error(`PAYBAO_PUBLIC_URL must be an http or https URL without query or fragment, not "${text}"`);
+  return text.replace(/\/+$/, '');
 }
 
 /** A secret that protects keys: unset, or at least `keyPassphraseMin` characters. */
@@ -94,7 +135,15 @@ export function platformStorageOf(config: Config): {
   databaseSchema: string | undefined;
   dataDir: string | undefined;
   keyPassphrase: string | undefined;
+  publicUrl: (() => string) | undefined;
 } {
   const { databaseUrl, schema, dataDir } = storageOf(config);
-  return { databaseUrl, databaseSchema: schema, dataDir, keyPassphrase: config.keyPassphrase };
+  const { publicUrl } = config;
+  return {
+    databaseUrl,
+    databaseSchema: schema,
+    dataDir,
+    keyPassphrase: config.keyPassphrase,
+    publicUrl: publicUrl === undefined ? undefined : () => publicUrl,
+  };
 }

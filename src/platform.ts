@@ -9,6 +9,7 @@ import {
   Reconciler,
   ReserveReport,
 } from './channels/index.ts';
+import { publicUrlFromEnv } from './config.ts';
 import { cached } from './core/cache.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { type Db, type Migration, migrate, openDb } from './core/db/index.ts';
@@ -55,6 +56,11 @@ export interface PlatformOptions {
   channelBanks?: readonly ChannelBankConfig[];
   /** The platform's private keys are stored encrypted under it; in clear when absent (development). */
   keyPassphrase?: string | undefined;
+  /**
+   * Where banks and buyers reach the platform (`PAYBAO_PUBLIC_URL`), given to the channels at
+   * construction; the environment's (`publicUrlFromEnv`) when absent.
+   */
+  publicUrl?: (() => string) | undefined;
 }
 
 /** The composition root: storage, migrations and every module, wired once. */
@@ -118,6 +124,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const wallet = new Wallet({ db, ledger, members, trades, tradeRefs: tradeRefs(db), clock });
   const channels = new Channels(db, ledger, channelParties(members), clock, {
     banks: options.channelBanks ?? channelBanksFromEnv(),
+    publicUrl: options.publicUrl ?? publicUrlFromEnv(),
   });
   // Merged seller payouts leave for the sellers' banks as batch payouts (one per bank), each to
   // the seller's first active card, idempotent by the settlement number; a seller without a card,

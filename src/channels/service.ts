@@ -36,8 +36,11 @@ export interface ChannelsOptions {
   banks: readonly ChannelBankConfig[];
   /** Adapters by bank code; an `HttpBankAdapter` per configured bank when absent (tests swap them). */
   adapters?: ReadonlyMap<string, BankAdapter>;
-  /** Where the bank reaches the platform (callbacks) and sends browsers back; known once it listens. */
-  publicUrl?: () => string;
+  /**
+   * Where the bank reaches the platform (callbacks) and sends browsers back: `PAYBAO_PUBLIC_URL`,
+   * the same in every process, so that an order resent from anywhere is the request first sent.
+   */
+  publicUrl: () => string;
   /** Called with every callback refused or ignored (forged, replayed, unknown order, mismatch). */
   onRejectedCallback?: (entry: { bank: string; verdict: string; orderNo: string | null }) => void;
 }
@@ -81,8 +84,8 @@ export class Channels {
   readonly cards: Cards;
   /** Demo money from the demo reserve, no bank involved (`paybao users create --balance`). */
   readonly demo: DemoDeposits;
-  /** Where the bank reaches the platform; the server sets it once it listens. */
-  publicUrl: () => string;
+  /** Where the bank reaches the platform; given at construction, never assigned afterwards. */
+  readonly publicUrl: () => string;
 
   constructor(db: Db, ledger: Ledger, parties: ChannelParties, clock: Clock, options: ChannelsOptions) {
     this.#db = db;
@@ -93,7 +96,7 @@ export class Channels {
     this.#adapters =
       options.adapters ?? new Map(options.banks.map((b): [string, BankAdapter] => [b.code, new HttpBankAdapter(b)]));
     this.#onRejected = options.onRejectedCallback;
-    this.publicUrl = options.publicUrl ?? (() => 'http://127.0.0.1:8080');
+    this.publicUrl = options.publicUrl;
     this.cards = new Cards(db, clock, (bank) => this.adapter(bank), parties);
     this.demo = new DemoDeposits(ledger, parties);
   }

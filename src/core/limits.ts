@@ -33,8 +33,18 @@ export const limits = {
   accountCacheMax: 250_000,
   /** An unpaid trade closes after this long unless it says otherwise (Alipay: 15 days). */
   tradeTimeoutDefaultMs: 15 * 86_400_000,
-  /** A payment still in flight after this long was left by a crash; the sweep finishes it. */
+  /**
+   * A payment still in flight after this long was left by a crash; the sweep finishes it, money
+   * or not (a payment whose transfer failed goes back to WAIT_BUYER_PAY). Long, because undoing a
+   * claim that is merely slow would race its own payer.
+   */
   tradePayingStaleMs: 60_000,
+  /**
+   * A payment in flight this long whose money the ledger has already moved was interrupted (its
+   * process died between the transfer and the record): the sweep records it as paid. Seconds, not
+   * a minute, since the buyer has paid; safe at any age, since it only finishes what the ledger did.
+   */
+  tradePaymentMovedAfterMs: 2_000,
   /** How often the trade sweep closes timed-out trades and finishes interrupted payments. */
   tradeSweepIntervalMs: 5_000,
   /** Trades one sweep closes or finishes, of each kind. */

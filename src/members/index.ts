@@ -11,6 +11,7 @@ export {
   Members,
   type MembersOptions,
   type User,
+  validNotifyUrl,
 } from './members.ts';
 export { membersMigrations } from './migrations/index.ts';
 export { type Operator, Operators } from './operators.ts';

@@ -498,7 +498,11 @@ function requirePhone(phone: string): string {
   return normalized;
 }
 
-function validNotifyUrl(input: string | undefined): string | undefined {
+/**
+ * A notify URL as given (an app's, or a request's `notify_url`): trimmed, undefined when blank;
+ * throws `notify_url_invalid` unless it is an http or https URL of at most `notifyUrlLengthMax`.
+ */
+export function validNotifyUrl(input: string | undefined): string | undefined {
   if (input === undefined || input.trim() === '') return undefined;
   const text = input.trim();
   let url: URL;

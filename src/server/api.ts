@@ -28,6 +28,7 @@ import type { User } from '../members/index.ts';
 import type { DisputeView, RefundCaseView, TradeView } from '../trades/index.ts';
 import {
   type BuyerEscrow,
+  billTypeNames,
   isWalletError,
   type Wallet,
   WalletError,
@@ -111,22 +112,13 @@ const BillsQuery = Type.Object(
 const Bill = Type.Object({
   id: Type.String({ description: 'The ledger transfer id.' }),
   type: Type.Union(
-    [
-      'opening_balance',
-      'trade_payment',
-      'trade_refund',
-      'transfer',
-      'royalty',
-      'settlement',
-      'compensation',
-      'recovery',
-      'other',
-    ].map((t) => Type.Literal(t)),
+    billTypeNames.map((t) => Type.Literal(t)),
     {
       description:
         'By ledger transfer code: 1 opening_balance; 100 and 120 (escrow) trade_payment; 101 and 121 trade_refund; ' +
         '124 royalty (a split); 125 settlement (released escrow money); 127 compensation (from the fund); ' +
-        '128 recovery (taken back for the fund); 200 transfer.',
+        '128 recovery (taken back for the fund); 200 transfer; 300 topup (from a bank); 301 withdrawal (to a bank); ' +
+        "110 payout (a merchant's transfer); other for anything else.",
     },
   ),
   direction: Type.Union([Type.Literal('in'), Type.Literal('out')]),

@@ -23,16 +23,27 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const metrics = createMetrics();
   if (!config.keyPassphrase)
     logger.warn("PAYBAO_KEY_PASSPHRASE is not set: the platform's private keys are stored unencrypted in the database");
+  // PAYBAO_PUBLIC_URL (or http://HOST:PORT), as every other process has it; only an ephemeral
+  // port (PORT=0), which no other process can know, leaves it to the address the server gets.
+  let url = '';
+  const publicUrl = config.publicUrl === undefined ? () => url : () => config.publicUrl as string;
   const platform = await openPlatform({
     ...platformStorageOf(config),
+    publicUrl,
     onBatch: metrics.observeBatch,
   });
-  let url = '';
+  // Before serving: a payment whose money moved before a crash answers TRADE_SUCCESS from the
+  // first query on, not once a sweep comes by.
+  const recovered = await platform.trades.recoverInterruptedPayments().catch(async (error: unknown) => {
+    await platform.close();
+    throw error;
+  });
+  if (recovered > 0) logger.info({ trades: recovered }, 'recorded payments a crash had interrupted');
   const app = await buildPlatformApp({
     platform,
     logger,
     metrics,
-    publicUrl: () => url,
+    publicUrl,
     // The pages trust only this origin when PAYBAO_PUBLIC_URL is set (web-security.ts).
     configuredPublicUrl: config.configuredPublicUrl,
   });

@@ -87,8 +87,6 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
   await registerBills(app, platform);
   await registerApi(app, { wallet: platform.wallet, buyerEscrow: platform.buyerEscrow });
   await registerConsole(app, platform);
-  // Banks call back and send browsers to where this server listens.
-  platform.channels.publicUrl = options.publicUrl;
   await registerChannelsApi(app, {
     channels: platform.channels,
     wallet: platform.wallet,
@@ -104,7 +102,16 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
 /** Where trade notifications go: the app's notify URL, signed with the platform's key. */
 export function notificationChannel(platform: Platform, privateKey: KeyObject): NotificationChannel {
   return {
-    notifyUrlOf: async (appId) => (await platform.members.getApp(appId).catch(() => null))?.notifyUrl ?? null,
+    // Null only for a real absence (no such app, or one without a URL); any other failure, a
+    // database error say, rejects, and the dispatcher keeps the notification for its next try.
+    notifyUrlOf: async (appId) => {
+      try {
+        return (await platform.members.getApp(appId)).notifyUrl ?? null;
+      } catch (error) {
+        if (isMembersError(error) && error.code === 'app_not_found') return null;
+        throw error;
+      }
+    },
     sign: (form) => signNotificationAsync({ charset: 'utf-8', version: '1.0', ...form }, privateKey),
   };
 }

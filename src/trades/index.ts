@@ -33,6 +33,7 @@ export { Royalties, type RoyaltyParameter, type RoyaltyView, splitByShares } fro
 export {
   type CreateTradeInput,
   type RefundView,
+  requestNotifyUrl,
   type TradeParties,
   Trades,
   tradeTransferCodes,

@@ -265,4 +265,11 @@ update refund_cases set due_at = updated_at + case status
   where status in ('WAIT_SELLER_AGREE', 'WAIT_BUYER_RETURN_GOODS', 'WAIT_SELLER_CONFIRM_GOODS');
 `,
   },
+  {
+    id: '20261204-10-trades-notify-url',
+    sql: `
+-- The request's own notify_url (Alipay takes it over the app's for this trade's notifications).
+alter table trades add column notify_url text;
+`,
+  },
 ];

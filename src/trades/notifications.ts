@@ -7,7 +7,11 @@ import { beijingTime, dateFromNs } from '../core/time.ts';
 
 /** What the dispatcher needs from the rest of the platform. */
 export interface NotificationChannel {
-  /** The app's notify URL; null when it has none (the notification is dropped as delivered). */
+  /**
+   * The app's notify URL; null only when it has none (the notification is then dropped as
+   * delivered). Rejects when it cannot tell (the database failed): the notification is kept and
+   * retried on the normal schedule, since a passing outage must never drop a merchant's news.
+   */
   notifyUrlOf(appId: string): Promise<string | null>;
   /** Adds `sign` (and `sign_type`, …) to the form, with the platform's key, as Alipay signs. */
   sign(form: Record<string, string>): Record<string, string> | Promise<Record<string, string>>;
@@ -20,7 +24,12 @@ interface Due {
   app_id: string;
   payload: Record<string, string>;
   attempts: number;
+  /** The trade's own notify URL (the request's `notify_url`), which Alipay takes over the app's. */
+  notify_url: string | null;
 }
+
+/** Where a notification goes: a URL, none at all (`null`), or a lookup that failed. */
+type UrlLookup = { url: string | null } | { error: unknown };
 
 /** What one attempt came to, as written back to the outbox. */
 interface Outcome {
@@ -56,9 +65,10 @@ export class NotificationDispatcher {
     const now = this.#now();
     const claimed = await this.db.transaction(async (tx) => {
       const rows = await tx.query<Due>(
-        `select id, app_id, payload, attempts from trade_notifications
-         where delivered_at is null and next_attempt_at <= $1
-         order by next_attempt_at limit $2 for update skip locked`,
+        `select n.id, n.app_id, n.payload, n.attempts, t.notify_url from trade_notifications n
+         left join trades t on t.trade_no = n.trade_no
+         where n.delivered_at is null and n.next_attempt_at <= $1
+         order by n.next_attempt_at limit $2 for update of n skip locked`,
         [now, limits.notifyBatchMax],
       );
       if (rows.length > 0) {
@@ -71,12 +81,16 @@ export class NotificationDispatcher {
     });
     if (claimed.length === 0) return { claimed: 0, delivered: 0 };
     // One lookup per app and round, however many of its notifications are due.
-    const urls = new Map<string, Promise<string | null>>();
-    const urlOf = (appId: string) => {
-      const known = urls.get(appId);
+    const urls = new Map<string, Promise<UrlLookup>>();
+    const urlOf = (row: Due): Promise<UrlLookup> => {
+      if (row.notify_url) return Promise.resolve({ url: row.notify_url });
+      const known = urls.get(row.app_id);
       if (known) return known;
-      const url = this.channel.notifyUrlOf(appId);
-      urls.set(appId, url);
+      const url = this.channel.notifyUrlOf(row.app_id).then(
+        (found) => ({ url: found }),
+        (error: unknown) => ({ error }),
+      );
+      urls.set(row.app_id, url);
       return url;
     };
     const outcomes: Outcome[] = [];
@@ -84,7 +98,7 @@ export class NotificationDispatcher {
     const worker = async () => {
       while (next < claimed.length) {
         const row = claimed[next++] as Due;
-        outcomes.push(await this.#attempt(row, await urlOf(row.app_id)));
+        outcomes.push(await this.#attempt(row, await urlOf(row)));
       }
     };
     await Promise.all(Array.from({ length: Math.min(limits.notifyConcurrencyMax, claimed.length) }, worker));
@@ -104,8 +118,12 @@ export class NotificationDispatcher {
     return { claimed: claimed.length, delivered: outcomes.filter((o) => o.deliveredAt !== null).length };
   }
 
-  /** Posts one notification (none when the app has no notify URL: dropped as delivered). */
-  async #attempt(row: Due, url: string | null): Promise<Outcome> {
+  /**
+   * Posts one notification. Only a known absence of any notify URL drops it as delivered; a
+   * lookup that failed counts as a failed attempt, retried on the schedule like a merchant's `fail`.
+   */
+  async #attempt(row: Due, lookup: UrlLookup): Promise<Outcome> {
+    const url = 'url' in lookup ? lookup.url : undefined;
     let ok = url === null;
     if (url) {
       try {

@@ -5,7 +5,7 @@ import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { beijingTime, dateFromNs } from '../core/time.ts';
 import type { CreateTransferResult, Ledger } from '../ledger/index.ts';
-import { cnyLedger } from '../members/index.ts';
+import { cnyLedger, isMembersError, validNotifyUrl } from '../members/index.ts';
 import { contractOf, defaultContract, type EscrowContract, saveContract } from './contracts.ts';
 import { TradeError } from './errors.ts';
 import { EscrowTransferCode, ensureEscrowAccounts, escrowAccounts } from './escrow-books.ts';
@@ -38,6 +38,11 @@ export interface CreateTradeInput {
   timeoutExpress?: string | undefined;
   /** Where the cashier page sends the buyer after paying (page.pay / wap.pay). */
   returnUrl?: string | undefined;
+  /**
+   * The request's own notify URL, which Alipay takes over the app's: this trade's notifications
+   * go there. Checked as an app's notify URL is (http or https, at most `notifyUrlLengthMax`).
+   */
+  notifyUrl?: string | undefined;
   /** A guaranteed (escrow) trade; when absent, the app's contract decides. */
   escrow?: boolean | undefined;
   /** An escrow trade's confirm period after shipment ("10d", "36h"); the contract's when absent. */
@@ -151,6 +156,7 @@ export class Trades {
       expiresAt,
       createdAt: now,
       returnUrl: input.returnUrl ?? null,
+      notifyUrl: requestNotifyUrl(input.notifyUrl),
       buyerId: claim?.buyerId ?? null,
       buyerAccount: claim?.buyerAccount ?? null,
       actor: claim?.actor ?? null,
@@ -172,8 +178,12 @@ export class Trades {
     return view(await this.store.find(this.db, appId, key));
   }
 
-  /** Pays a waiting trade from the buyer's wallet. Paying a trade twice moves money once. */
-  async pay(appId: string, key: TradeKey, buyerId: string): Promise<TradeView> {
+  /**
+   * Pays a waiting trade from the buyer's wallet. Paying a trade twice moves money once.
+   * `notifyUrl`: the paying request's own, checked as an app's is; it then takes over for this trade.
+   */
+  async pay(appId: string, key: TradeKey, buyerId: string, requestUrl?: string): Promise<TradeView> {
+    const notifyUrl = requestNotifyUrl(requestUrl);
     const buyer = await this.parties.buyer(buyerId);
     if (!buyer) throw new TradeError('PAYMENT_AUTH_CODE_INVALID');
     const trade = await this.store.find(this.db, appId, key);
@@ -190,8 +200,9 @@ export class Trades {
       buyer_id: buyer.userId,
       buyer_account: uuidFromU128(buyer.accountId),
       paying_at: this.#now(),
+      ...(notifyUrl === null ? {} : { notify_url: notifyUrl }),
     });
-    if (!claimed) return this.pay(appId, { tradeNo: trade.trade_no }, buyerId);
+    if (!claimed) return this.pay(appId, { tradeNo: trade.trade_no }, buyerId, requestUrl);
     return view(await this.#settlePayment(claimed));
   }
 
@@ -201,6 +212,7 @@ export class Trades {
    * trade paid, closed, or with other terms) answers as create + pay would.
    */
   async createAndPay(input: CreateTradeInput, buyerId: string): Promise<TradeView> {
+    const notifyUrl = requestNotifyUrl(input.notifyUrl);
     const buyer = await this.parties.buyer(buyerId);
     if (!buyer) throw new TradeError('PAYMENT_AUTH_CODE_INVALID');
     const claim = {
@@ -210,11 +222,11 @@ export class Trades {
       actor: `buyer:${buyer.userId}`,
     };
     // The merchant usually created the trade first (trade.create, then trade.pay): claim it.
-    const row = (await this.#claimWaiting(input, claim)) ?? (await this.#insertTrade(input, claim));
+    const row = (await this.#claimWaiting(input, { ...claim, notifyUrl })) ?? (await this.#insertTrade(input, claim));
     if (!row) {
       // Taken, and not waiting with these terms: answer as create + pay would (same trade, or why not).
       const existing = await this.create(input);
-      return this.pay(input.appId, { tradeNo: existing.tradeNo }, buyerId);
+      return this.pay(input.appId, { tradeNo: existing.tradeNo }, buyerId, input.notifyUrl);
     }
     return view(await this.#settlePayment(row));
   }
@@ -225,7 +237,7 @@ export class Trades {
    */
   async #claimWaiting(
     input: CreateTradeInput,
-    claim: { buyerId: string; buyerAccount: string; actor: string },
+    claim: { buyerId: string; buyerAccount: string; actor: string; notifyUrl: string | null },
   ): Promise<TradeRow | null> {
     return this.#writes.claim({
       appId: input.appId,
@@ -236,6 +248,7 @@ export class Trades {
       buyerAccount: claim.buyerAccount,
       actor: claim.actor,
       at: this.#now(),
+      notifyUrl: claim.notifyUrl,
     });
   }
 
@@ -412,6 +425,68 @@ export class Trades {
   }
 
   /**
+   * Records as paid the trades left in PAYING at least `limits.tradePaymentMovedAfterMs` whose
+   * payment the ledger has moved (a process died between the transfer and the record), the oldest
+   * `tradeSweepBatchMax` of them; returns how many. See `#finishMoved`.
+   */
+  async finishMovedPayments(): Promise<number> {
+    const paying = await this.db.query<TradeRow>(
+      `select * from trades where status = 'PAYING' and paying_at <= $1 order by paying_at, trade_no limit $2`,
+      [new Date(this.#now().getTime() - limits.tradePaymentMovedAfterMs), limits.tradeSweepBatchMax],
+    );
+    return this.#finishMoved(paying);
+  }
+
+  /**
+   * At start-up, before serving: records every payment, of any age, that a crash interrupted after
+   * its money moved, so that no merchant's query meets a paid trade still waiting. Returns how many.
+   */
+  async recoverInterruptedPayments(): Promise<number> {
+    let total = 0;
+    let after = { at: new Date(0), tradeNo: '' };
+    for (;;) {
+      const page = await this.db.query<TradeRow>(
+        `select * from trades where status = 'PAYING' and (paying_at, trade_no) > ($1, $2)
+         order by paying_at, trade_no limit $3`,
+        [after.at, after.tradeNo, limits.tradeSweepBatchMax],
+      );
+      total += await this.#finishMoved(page);
+      const last = page.at(-1);
+      if (!last?.paying_at || page.length < limits.tradeSweepBatchMax) return total;
+      after = { at: last.paying_at, tradeNo: last.trade_no };
+    }
+  }
+
+  /**
+   * Records as paid those of these PAYING trades whose transfer the ledger holds. Only what the
+   * ledger did is finished, so this is safe beside a live payer of the same trade: both record by
+   * compare and set, and one wins. A trade whose money has not moved is left to its payer (or,
+   * once `tradePayingStaleMs` old, to the sweep's full settlement).
+   */
+  async #finishMoved(paying: readonly TradeRow[]): Promise<number> {
+    if (paying.length === 0) return 0;
+    const moved = new Set(
+      (await this.ledger.lookupTransfers(paying.map((t) => derivedId('trade.pay', t.trade_no)))).map((t) => t.id),
+    );
+    const recorded = await Promise.all(
+      paying
+        .filter((t) => moved.has(derivedId('trade.pay', t.trade_no)))
+        .map((trade) =>
+          this.#writes
+            .recordPaid({
+              trade,
+              to: trade.escrow ? 'WAIT_SELLER_SEND_GOODS' : 'TRADE_SUCCESS',
+              actor: 'ledger',
+              at: this.#now(),
+            })
+            // Null, or a failed record: someone else recorded it, or the next sweep will.
+            .catch(() => null),
+        ),
+    );
+    return recorded.filter((row) => row !== null).length;
+  }
+
+  /**
    * Closes unpaid trades whose time is up, finishes payments a crash left in flight, and moves
    * paid trades whose refund period (`limits.tradeRefundPeriodMs`) is over to TRADE_FINISHED.
    * Returns how many trades it touched; at most `limits.tradeSweepBatchMax` of each kind.
@@ -426,6 +501,7 @@ export class Trades {
     for (const t of due) {
       await this.close(t.app_id, { tradeNo: t.trade_no }, 'timeout').catch(() => {});
     }
+    const moved = await this.finishMovedPayments();
     const stale = await this.db.query<TradeRow>(
       `select * from trades where status = 'PAYING' and paying_at <= $1 limit $2`,
       [new Date(now.getTime() - limits.tradePayingStaleMs), limits.tradeSweepBatchMax],
@@ -450,7 +526,7 @@ export class Trades {
         .catch(() => false);
       if (done) finished++;
     }
-    return due.length + stale.length + finished;
+    return due.length + moved + stale.length + finished;
   }
 
   #refundPeriodOver(trade: TradeRow): boolean {
@@ -513,6 +589,16 @@ export function confirmPeriod(express: string): number {
   if (ms <= 0 || ms > limits.escrowConfirmPeriodMaxMs)
     throw new TradeError('INVALID_PARAMETER', 'confirm_timeout_express');
   return ms;
+}
+
+/** A request's notify_url, checked as an app's is; null when the request gave none. */
+export function requestNotifyUrl(input: string | undefined): string | null {
+  try {
+    return validNotifyUrl(input) ?? null;
+  } catch (error) {
+    if (isMembersError(error)) throw new TradeError('INVALID_PARAMETER', `notify_url: ${error.message}`);
+    throw error;
+  }
 }
 
 function parseTradeAmount(text: string): bigint {

@@ -58,9 +58,13 @@ export interface TradeRow {
   refund_reserved_fen: bigint;
   expires_at: Date;
   created_at: Date;
+  /** When the payment in flight was claimed (PAYING); null before. */
+  paying_at: Date | null;
   paid_at: Date | null;
   closed_at: Date | null;
   return_url: string | null;
+  /** The request's own notify URL; null: the app's. */
+  notify_url: string | null;
   /** A guaranteed (escrow) trade: paid into escrow, released to the seller on confirmed receipt. */
   escrow: boolean;
   /** The platform fee of an escrow trade, in basis points of what is released. */

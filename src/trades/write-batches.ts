@@ -18,6 +18,8 @@ export interface NewTrade {
   expiresAt: Date;
   createdAt: Date;
   returnUrl: string | null;
+  /** The request's own notify URL, taken over the app's for this trade's notifications. */
+  notifyUrl: string | null;
   buyerId: string | null;
   buyerAccount: string | null;
   /** Who claimed it (recorded as the first transition's actor); null for a waiting trade. */
@@ -37,6 +39,8 @@ export interface Claim {
   buyerAccount: string;
   actor: string;
   at: Date;
+  /** The paying request's own notify URL (`alipay.trade.pay`); null keeps the trade's. */
+  notifyUrl: string | null;
 }
 
 /** A paid trade moving from PAYING to where a paid trade goes, with its notification. */
@@ -116,16 +120,17 @@ export class TradeWrites {
       `with input as (
          select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[],
            $8::uuid[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[], $14::uuid[],
-           $15::text[], $16::boolean[], $17::int[], $18::bigint[])
+           $15::text[], $16::boolean[], $17::int[], $18::bigint[], $19::text[])
          as i(trade_no, app_id, out_trade_no, subject, total_fen, status, seller_id, seller_account, product_code,
-           expires_at, created_at, return_url, buyer_id, buyer_account, actor, escrow, fee_bps, confirm_period_ms)
+           expires_at, created_at, return_url, buyer_id, buyer_account, actor, escrow, fee_bps, confirm_period_ms,
+           notify_url)
        ), created as (
          insert into trades (trade_no, app_id, out_trade_no, subject, total_fen, status, seller_id, seller_account,
            product_code, expires_at, created_at, return_url, buyer_id, buyer_account, paying_at,
-           escrow, fee_bps, confirm_period_ms)
+           escrow, fee_bps, confirm_period_ms, notify_url)
          select trade_no, app_id, out_trade_no, subject, total_fen, status, seller_id, seller_account,
            product_code, expires_at, created_at, return_url, buyer_id, buyer_account,
-           case when status = 'PAYING' then created_at end, escrow, fee_bps, confirm_period_ms
+           case when status = 'PAYING' then created_at end, escrow, fee_bps, confirm_period_ms, notify_url
          from input
          on conflict (app_id, out_trade_no) do nothing
          returning *
@@ -155,6 +160,7 @@ export class TradeWrites {
         items.map((t) => t.escrow),
         items.map((t) => t.feeBps),
         items.map((t) => String(t.confirmPeriodMs)),
+        items.map((t) => t.notifyUrl),
       ],
     );
     const byNo = new Map(rows.map((r) => [r.trade_no, r]));
@@ -165,10 +171,11 @@ export class TradeWrites {
     const rows = await this.db.query<TradeRow & { claim_index: number; claim_actor?: string }>(
       `with input as (
          select * from unnest($1::int[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::uuid[],
-           $8::text[], $9::timestamptz[])
-         as i(claim_index, app_id, out_trade_no, total_fen, subject, buyer_id, buyer_account, actor, at)
+           $8::text[], $9::timestamptz[], $10::text[])
+         as i(claim_index, app_id, out_trade_no, total_fen, subject, buyer_id, buyer_account, actor, at, notify_url)
        ), claimed as (
-         update trades t set status = 'PAYING', buyer_id = i.buyer_id, buyer_account = i.buyer_account, paying_at = i.at
+         update trades t set status = 'PAYING', buyer_id = i.buyer_id, buyer_account = i.buyer_account, paying_at = i.at,
+           notify_url = coalesce(i.notify_url, t.notify_url)
          from input i
          where t.app_id = i.app_id and t.out_trade_no = i.out_trade_no and t.total_fen = i.total_fen
            and t.subject = i.subject and t.status = 'WAIT_BUYER_PAY' and t.expires_at > i.at
@@ -188,6 +195,7 @@ export class TradeWrites {
         items.map((c) => c.buyerAccount),
         items.map((c) => c.actor),
         items.map((c) => c.at.toISOString()),
+        items.map((c) => c.notifyUrl),
       ],
     );
     const answers: (TradeRow | null)[] = items.map(() => null);

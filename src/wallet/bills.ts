@@ -1,24 +1,34 @@
+import { ChannelTransferCode } from '../channels/index.ts';
 import { uuidFromU128 } from '../core/ids.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
 import type { Ledger, Transfer } from '../ledger/index.ts';
 import { AccountCode, TransferCode } from '../members/index.ts';
+import { payoutTransferCodes } from '../payouts/index.ts';
 import { EscrowTransferCode, tradeTransferCodes } from '../trades/index.ts';
 import { WalletError } from './errors.ts';
 import { WalletTransferCode } from './ledger-codes.ts';
 
+/** Every kind of bill entry, by the ledger transfer's code; `other` for a code not named here. */
+export const billTypeNames = [
+  'opening_balance',
+  'trade_payment',
+  'trade_refund',
+  'transfer',
+  'royalty',
+  'settlement',
+  'compensation',
+  'recovery',
+  'topup',
+  'withdrawal',
+  'payout',
+  'demo_deposit',
+  'other',
+] as const;
+
 /** What a bill entry is, by the ledger transfer's code. */
-export type BillType =
-  | 'opening_balance'
-  | 'trade_payment'
-  | 'trade_refund'
-  | 'transfer'
-  | 'royalty'
-  | 'settlement'
-  | 'compensation'
-  | 'recovery'
-  | 'other';
+export type BillType = (typeof billTypeNames)[number];
 
 const billTypes = new Map<number, BillType>([
   [TransferCode.openingBalance, 'opening_balance'],
@@ -31,6 +41,12 @@ const billTypes = new Map<number, BillType>([
   [EscrowTransferCode.compensation, 'compensation'],
   [EscrowTransferCode.recoveryAtRuling, 'recovery'],
   [WalletTransferCode.userToUser, 'transfer'],
+  // Money in from a bank, and out to one (the hold while the bank works, then its post or void).
+  [ChannelTransferCode.topUp, 'topup'],
+  [ChannelTransferCode.withdrawal, 'withdrawal'],
+  [ChannelTransferCode.demoDeposit, 'demo_deposit'],
+  // A merchant's transfer to a member (alipay.fund.trans.uni.transfer).
+  [payoutTransferCodes.payout, 'payout'],
 ]);
 
 /** Codes whose transfers carry their trade in user_data_128. */

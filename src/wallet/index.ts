@@ -1,5 +1,5 @@
 /** The wallet: the application service of the native API (sessions, bills, transfers, trades). */
-export type { BillEntry, BillPage, BillType, TradeRefs } from './bills.ts';
+export { type BillEntry, type BillPage, type BillType, billTypeNames, type TradeRefs } from './bills.ts';
 export { isWalletError, WalletError, type WalletErrorCode, type WalletErrorType, walletErrors } from './errors.ts';
 export { BuyerEscrow } from './escrow.ts';
 export { WalletTransferCode } from './ledger-codes.ts';

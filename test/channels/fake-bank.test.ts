@@ -45,7 +45,7 @@ async function setUp(script: Script) {
     p.ledger,
     { walletOf: async (userId) => (await p.members.getMember(userId)).walletAccountId },
     p.clock,
-    { banks, adapters: new Map([['ICBC', scriptedBank(script)]]) },
+    { banks, adapters: new Map([['ICBC', scriptedBank(script)]]), publicUrl: () => 'http://127.0.0.1:9' },
   );
   const phone = `1330000${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
   const { userId } = await p.members.createUser({ phone, password: 'password-1', openingBalance: 10_000n });

@@ -46,12 +46,13 @@ function startSim(): Promise<string> {
 
 beforeAll(async () => {
   bankUrl = await startSim();
+  let base = '';
   platform = await openPlatform({
     databaseUrl,
     databaseSchema: freshSchema(),
     channelBanks: defaultChannelBanks(bankUrl),
+    publicUrl: () => base,
   });
-  let base = '';
   app = await buildPlatformApp({ platform, publicUrl: () => base });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
 });

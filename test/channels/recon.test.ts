@@ -34,10 +34,9 @@ async function dayOfOrders(): Promise<{ unknown: string; all: string[] }> {
     all.push((await platform.channels.withdraw(user.userId, { cardId, amount, idempotencyKey: key() })).orderNo);
   }
   await setFaults(world(), { timeoutMode: 'drop', timeoutAfterRate: 1 });
-  const publicUrl = platform.channels.publicUrl;
-  platform.channels.publicUrl = () => 'http://127.0.0.1:9';
-  const lost = await platform.channels.withdraw(user.userId, { cardId, amount: '5.00', idempotencyKey: key() });
-  platform.channels.publicUrl = publicUrl;
+  const lost = await world().losingCallbacks(() =>
+    platform.channels.withdraw(user.userId, { cardId, amount: '5.00', idempotencyKey: key() }),
+  );
   await setFaults(world(), {});
   expect(lost.status).toBe('UNKNOWN');
   all.push(lost.orderNo);

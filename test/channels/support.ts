@@ -36,6 +36,11 @@ export interface World {
   base: string;
   /** How to open another platform on the same database and banks (a second server process). */
   platformOptions: Parameters<typeof openPlatform>[0];
+  /**
+   * Runs `fn` with the platform's public URL pointing nowhere (`http://127.0.0.1:9`), so that the
+   * bank's callbacks for orders sent meanwhile are lost and only a query can confirm them.
+   */
+  losingCallbacks<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -52,9 +57,12 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     ...b,
     requestTimeoutMs: options.requestTimeoutMs ?? 3_000,
   }));
-  const platformOptions = { databaseUrl, databaseSchema: freshSchema(), channelBanks: banks };
-  const platform = await openPlatform(platformOptions);
   let base = '';
+  let losing = false;
+  // The platform's public URL is where this world's server listens, known once it does.
+  const publicUrl = () => (losing ? 'http://127.0.0.1:9' : base);
+  const platformOptions = { databaseUrl, databaseSchema: freshSchema(), channelBanks: banks, publicUrl };
+  const platform = await openPlatform(platformOptions);
   const app = await buildPlatformApp({ platform, publicUrl: () => base, operatorToken, regulatorToken });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
@@ -63,6 +71,14 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     app,
     base,
     platformOptions,
+    async losingCallbacks(fn) {
+      losing = true;
+      try {
+        return await fn();
+      } finally {
+        losing = false;
+      }
+    },
     async close() {
       // The bank first: no callback can arrive while the platform closes.
       await sim.close();

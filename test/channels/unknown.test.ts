@@ -89,13 +89,9 @@ describe('unknown outcomes', () => {
     await setFaults(world(), { ...drop, timeoutAfterRate: 1 });
     // The bank's callback goes nowhere (it would be a confirmation too, and could win the race
     // with the assertion below): only the query can confirm.
-    const publicUrl = platform.channels.publicUrl;
-    platform.channels.publicUrl = () => 'http://127.0.0.1:9';
-    const order = await platform.channels
-      .topUpByCard(user.userId, { cardId, amount: '42.00', idempotencyKey: key() })
-      .finally(() => {
-        platform.channels.publicUrl = publicUrl;
-      });
+    const order = await world().losingCallbacks(() =>
+      platform.channels.topUpByCard(user.userId, { cardId, amount: '42.00', idempotencyKey: key() }),
+    );
     expect(order.status).toBe('UNKNOWN');
     expect(await balance(world(), user.userId)).toBe(0n);
     await setFaults(world(), {});
@@ -110,10 +106,9 @@ describe('unknown outcomes', () => {
     const cardId = await bindCard(world(), user.userId, li);
     await setFaults(world(), { ...drop, timeoutAfterRate: 1 });
     // The bank's callback goes nowhere this time: only the sweep's query can finish the order.
-    const publicUrl = platform.channels.publicUrl;
-    platform.channels.publicUrl = () => 'http://127.0.0.1:9';
-    const order = await platform.channels.withdraw(user.userId, { cardId, amount: '1.00', idempotencyKey: key() });
-    platform.channels.publicUrl = publicUrl;
+    const order = await world().losingCallbacks(() =>
+      platform.channels.withdraw(user.userId, { cardId, amount: '1.00', idempotencyKey: key() }),
+    );
     expect(order.status).toBe('UNKNOWN');
     await setFaults(world(), {});
     await new Promise((r) => setTimeout(r, 250));
@@ -126,25 +121,24 @@ describe('unknown outcomes', () => {
     const { platform } = world();
     // A second server process: its own pool, ledger cache and bank clients, on the same database.
     const other = await openPlatform(world().platformOptions);
-    const publicUrl = platform.channels.publicUrl;
     try {
       const user = await newUser(world(), 50_000n);
       const cardId = await bindCard(world(), user.userId, li);
       await setFaults(world(), { ...drop, timeoutAfterRate: 1 });
       // The bank's callbacks go nowhere: only the sweeps' queries can finish the orders.
-      platform.channels.publicUrl = () => 'http://127.0.0.1:9';
       const orders: string[] = [];
-      for (const amount of ['1.00', '2.00', '3.00']) {
-        const request = { cardId, amount, idempotencyKey: key() };
-        for (const order of [
-          await platform.channels.withdraw(user.userId, request),
-          await platform.channels.topUpByCard(user.userId, { ...request, idempotencyKey: key() }),
-        ]) {
-          expect(order.status).toBe('UNKNOWN');
-          orders.push(order.orderNo);
+      await world().losingCallbacks(async () => {
+        for (const amount of ['1.00', '2.00', '3.00']) {
+          const request = { cardId, amount, idempotencyKey: key() };
+          for (const order of [
+            await platform.channels.withdraw(user.userId, request),
+            await platform.channels.topUpByCard(user.userId, { ...request, idempotencyKey: key() }),
+          ]) {
+            expect(order.status).toBe('UNKNOWN');
+            orders.push(order.orderNo);
+          }
         }
-      }
-      platform.channels.publicUrl = publicUrl;
+      });
       await setFaults(world(), {});
       await new Promise((r) => setTimeout(r, 250));
       await Promise.all([platform, other, platform, other].map((p) => p.channels.sweep()));
@@ -159,7 +153,6 @@ describe('unknown outcomes', () => {
       // Three withdrawals and three top-ups of the same amounts: the wallet is where it began.
       expect(await balance(world(), user.userId)).toBe(50_000n);
     } finally {
-      platform.channels.publicUrl = publicUrl;
       await other.close();
     }
   });
