@@ -12,7 +12,6 @@ export type { CardView } from './cards.ts';
 export { type ChannelBankConfig, channelBanksFromEnv, defaultChannelBanks } from './config.ts';
 export { DailyChannelWork } from './daily.ts';
 export { ChannelError, type ChannelErrorCode, channelErrors, isChannelError } from './errors.ts';
-export { ChannelAccountCode, ChannelTransferCode } from './ledger-codes.ts';
 export { channelsMigrations } from './migrations.ts';
 export type { ChannelOrderKind, ChannelOrderView } from './orders.ts';
 export { lossAccountId, type ReconClass, Reconciler, type ReconItem, type ReconSummary } from './recon.ts';

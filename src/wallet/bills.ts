@@ -1,12 +1,16 @@
 import { uuidFromU128 } from '../core/ids.ts';
+import {
+  AccountCode,
+  EscrowTransferCode,
+  TransferCode,
+  tradeTransferCodes,
+  WalletTransferCode,
+} from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
 import type { Ledger, Transfer } from '../ledger/index.ts';
-import { AccountCode, TransferCode } from '../members/index.ts';
-import { EscrowTransferCode, tradeTransferCodes } from '../trades/index.ts';
 import { WalletError } from './errors.ts';
-import { WalletTransferCode } from './ledger-codes.ts';
 
 /** What a bill entry is, by the ledger transfer's code. */
 export type BillType =
