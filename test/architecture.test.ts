@@ -16,6 +16,12 @@
  *    `ledger/engine.ts`). src/core is the exception, being a shelf of small modules: its files are
  *    imported directly (`core/limits.ts`) and its directories through their index
  *    (`core/db/index.ts`, never `core/db/open.ts`).
+ * 8. Shared helpers come from src/core itself: no module's index.ts passes on anything of
+ *    src/core, and nothing outside src/core exports a name that src/core exports (a second
+ *    `derivedId`, `allocate` or `cnyLedger` beside core's).
+ * 9. src/core/ledger-codes.ts is the only place ledger ids, account codes and transfer codes are
+ *    declared: elsewhere no `code:` or `ledger:` takes a number, no SQL compares `code` or
+ *    `ledger` with a number, and no constant named like a code or a ledger holds numbers.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
@@ -38,13 +44,46 @@ function sourceFiles(dir = srcDir): string[] {
 /** The module specifiers a source text imports, re-exports or imports dynamically. */
 function importSpecifiers(source: string): string[] {
   // Comments are dropped first so that an example in a doc comment is not taken for an import.
-  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const code = withoutComments(source);
   const patterns = [
     /^\s*(?:import|export)\b[^;'"]*?\bfrom\s*['"]([^'"]+)['"]/gm,
     /^\s*import\s*['"]([^'"]+)['"]/gm,
     /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
   ];
   return patterns.flatMap((pattern) => [...code.matchAll(pattern)].map((m) => m[1] ?? ''));
+}
+
+/** The text of a source without its comments, so that a documented example does not count. */
+function withoutComments(source: string): string {
+  return source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+}
+
+/**
+ * Where a source declares a ledger number of its own (rule 9): a numeric `code:`/`ledger:`
+ * (`ledgerId:` too) as a property's value, SQL that compares `code` or `ledger` with a number, or
+ * a constant whose name ends in Code(s), Ledger or LedgerId (a status code excepted: the ledger's
+ * own encoding of pending states is no ledger code) and that holds a number or numbers.
+ */
+function codeDeclarations(source: string): string[] {
+  const code = withoutComments(source);
+  const patterns = [
+    /\b(?:code|ledger|ledgerId)\s*:\s*-?\d[\d_]*n?(?=\s*[,}\n])/g,
+    /\b(?:code|ledger)\s*(?:=|<>|!=|in\s*\()\s*\d+/gi,
+    /\b(?:const|let|var)\s+\w*(?<![Ss]tatus)(?:Codes?|Ledger|LedgerId)\s*(?::[^=]+)?=\s*(?:\{[^}]*?:\s*\d|-?\d)/g,
+  ];
+  return patterns.flatMap((pattern) => [...code.matchAll(pattern)].map((m) => m[0].replace(/\s+/g, ' ')));
+}
+
+/** The module specifiers a source re-exports (`export … from`). */
+function reexportSpecifiers(source: string): string[] {
+  const pattern = /^\s*export\b[^;'"]*?\bfrom\s*['"]([^'"]+)['"]/gm;
+  return [...withoutComments(source).matchAll(pattern)].map((m) => m[1] ?? '');
+}
+
+/** The names a source exports as values (functions, classes, constants). */
+function exportedNames(source: string): string[] {
+  const pattern = /^export\s+(?:async\s+)?(?:function\*?|class|const|let)\s+(\w+)/gm;
+  return [...withoutComments(source).matchAll(pattern)].map((m) => m[1] ?? '');
 }
 
 const areaOf = (path: string): string => (path.includes('/') ? (path.split('/')[0] ?? '') : '');
@@ -113,6 +152,71 @@ describe('architecture', () => {
     expect(importSpecifiers(source).sort()).toEqual(
       ['../b/index.ts', './a.ts', './c.ts', './e.ts', './f.ts', './g.ts', './h.ts'].sort(),
     );
+  });
+
+  it('declares ledger ids and codes only in the registry, src/core/ledger-codes.ts', () => {
+    const registry = 'core/ledger-codes.ts';
+    // Guards the detector: it must see the registry's own declarations.
+    expect(codeDeclarations(readFileSync(join(srcDir, registry), 'utf8')).length).toBeGreaterThan(5);
+    const declared = files
+      .filter((file) => file !== registry)
+      .flatMap((file) =>
+        codeDeclarations(readFileSync(join(srcDir, file), 'utf8')).map((found) => `src/${file}: ${found}`),
+      );
+    expect(declared).toEqual([]);
+  });
+
+  it('finds every form of a code declared outside the registry, and skips comments', () => {
+    const source = [
+      'await ledger.createAccounts([{ id, ledger: 156, code: 1 }]);',
+      'const t = { ledgerId: 7 };',
+      "await db.query('select sum(amount) from transfers where code = 300 and ledger=156');",
+      "await db.query('select 1 from accounts where code in (1, 2)');",
+      'export const RedPacketTransferCode = { send: 400, claim: 401 } as const;',
+      'const fundLedger = 9001;',
+      'const benchLedgerId: number = 1;',
+      '// { code: 5 } in a comment',
+      '/** `ledger: 156` in a doc comment */',
+      'const entry = { code: AccountCode.userWallet, ledger: cnyLedger };',
+      'const codePattern = /^28\\d{16}$/;',
+      "const help = 'transfer code: 1 opening_balance';",
+      'const statusCode = { pending: 1, posted: 2 };',
+    ].join('\n');
+    expect(codeDeclarations(source)).toEqual([
+      'ledger: 156',
+      'code: 1',
+      'ledgerId: 7',
+      'code = 300',
+      'ledger=156',
+      'code in (1',
+      'const RedPacketTransferCode = { send: 4',
+      'const fundLedger = 9',
+      'const benchLedgerId: number = 1',
+    ]);
+  });
+
+  it('takes shared helpers from src/core, never from another module passing them on', () => {
+    const coreNames = new Set(
+      files.filter((f) => areaOf(f) === 'core').flatMap((f) => exportedNames(readFileSync(join(srcDir, f), 'utf8'))),
+    );
+    // Guards the reader: core's helpers must be among the names it found.
+    for (const name of ['derivedId', 'allocate', 'cnyLedger', 'csvRecords', 'dailyNumber'])
+      expect(coreNames).toContain(name);
+    const again = files
+      .filter((f) => areaOf(f) !== 'core')
+      .flatMap((f) =>
+        exportedNames(readFileSync(join(srcDir, f), 'utf8'))
+          .filter((name) => coreNames.has(name))
+          .map((name) => `src/${f} exports ${name}, which src/core exports`),
+      );
+    const passedOn = files
+      .filter((f) => f.endsWith('/index.ts') && areaOf(f) !== 'core')
+      .flatMap((f) =>
+        reexportSpecifiers(readFileSync(join(srcDir, f), 'utf8'))
+          .filter((specifier) => areaOf(posix.normalize(posix.join(posix.dirname(f), specifier))) === 'core')
+          .map((specifier) => `src/${f} passes on '${specifier}'`),
+      );
+    expect([...again, ...passedOn]).toEqual([]);
   });
 
   it.each([

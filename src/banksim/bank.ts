@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
+import { csvRecords } from '../core/csv.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
@@ -700,7 +701,7 @@ export class Banks {
         order by created_at, serial`,
       [bank, merchantId, new Date(startMs).toISOString(), new Date(startMs + 86_400_000).toISOString()],
     );
-    const lines = ['bank_serial,order_no,kind,amount,status,time'];
+    const lines = [['bank_serial', 'order_no', 'kind', 'amount', 'status', 'time']];
     for (const o of rows) {
       const fault = this.#faults.statementLine(`${o.bank}/${o.merchant_id}/${o.order_no}`);
       if (fault === 'drop') continue;
@@ -712,9 +713,9 @@ export class Banks {
       };
       const status = fault === 'status' ? flipped[o.status] : o.status;
       const time = beijingTime(o.finished_at ?? o.created_at);
-      lines.push([o.serial, csvField(o.order_no), o.kind, formatAmount(amount), status, time].join(','));
+      lines.push([String(o.serial), o.order_no, o.kind, formatAmount(amount), status, time]);
     }
-    return `${lines.join('\n')}\n`;
+    return csvRecords(lines, '\n');
   }
 
   async smsOutbox(phone?: string): Promise<unknown[]> {
@@ -732,9 +733,4 @@ export class Banks {
     );
     return rows.map((r) => ({ ...r, created_at: beijingTime(r.created_at) }));
   }
-}
-
-/** Order numbers are free text to the bank; a CSV field quotes what would break the line. */
-function csvField(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }

@@ -5,6 +5,7 @@
  * with src/banksim; the signing rule below is the bank's published protocol, copied.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { parseCsv } from '../core/csv.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import type { ChannelBankConfig } from './config.ts';
 
@@ -380,42 +381,13 @@ function agreementOf(answer: BankAnswer<unknown>): BankAnswer<{ agreementNo: str
   return { kind: 'ok', value: { agreementNo: a.agreement_no, status: a.status } };
 }
 
-/** Splits one CSV line (fields may be quoted, with "" for a quote). */
-function csvFields(line: string): string[] {
-  const fields: string[] = [];
-  let i = 0;
-  while (i <= line.length) {
-    if (line[i] === '"') {
-      let value = '';
-      i++;
-      while (i < line.length) {
-        if (line[i] === '"' && line[i + 1] === '"') {
-          value += '"';
-          i += 2;
-        } else if (line[i] === '"') {
-          i++;
-          break;
-        } else value += line[i++];
-      }
-      fields.push(value);
-      i++; // the comma
-    } else {
-      const end = line.indexOf(',', i);
-      const stop = end === -1 ? line.length : end;
-      fields.push(line.slice(i, stop));
-      i = stop + 1;
-    }
-  }
-  return fields;
-}
-
 /** The statement CSV → lines; null when a line does not parse (the whole file is then distrusted). */
 export function parseStatement(csv: string): StatementLine[] | null {
-  const rows = csv.split('\n').filter((l) => l.trim() !== '');
-  if (rows[0]?.trim() !== 'bank_serial,order_no,kind,amount,status,time') return null;
+  const rows = parseCsv(csv);
+  if (rows?.[0]?.join(',') !== 'bank_serial,order_no,kind,amount,status,time') return null;
   const lines: StatementLine[] = [];
   for (const row of rows.slice(1)) {
-    const [bankSerial, orderNo, kind, amount, status, time] = csvFields(row.replace(/\r$/, ''));
+    const [bankSerial, orderNo, kind, amount, status, time] = row;
     const amountFen = parseAmount(amount ?? '');
     if (!bankSerial || !orderNo || !kind || amountFen === undefined || !statuses.includes(status ?? '')) return null;
     lines.push({ bankSerial, orderNo, kind, amountFen, status: status as BankOrderStatus, time: time ?? '' });

@@ -1,8 +1,7 @@
+import { derivedId } from '../core/ids.ts';
+import { ChannelAccountCode, ChannelTransferCode, cnyLedger } from '../core/ledger-codes.ts';
 import { amountMax, type Ledger } from '../ledger/index.ts';
-import { cnyLedger } from '../members/index.ts';
-import { derivedId } from '../trades/index.ts';
 import { ChannelError } from './errors.ts';
-import { ChannelAccountCode, ChannelTransferCode } from './ledger-codes.ts';
 import type { ChannelParties } from './service.ts';
 
 /** The demo reserve (code 22): one for the platform, created on first use. */

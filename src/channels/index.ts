@@ -13,7 +13,6 @@ export { type ChannelBankConfig, channelBanksFromEnv, defaultChannelBanks } from
 export { DailyChannelWork } from './daily.ts';
 export { DemoDeposits, demoDepositId, demoReserveAccountId } from './demo-deposit.ts';
 export { ChannelError, type ChannelErrorCode, channelErrors, isChannelError } from './errors.ts';
-export { ChannelAccountCode, ChannelTransferCode } from './ledger-codes.ts';
 export { channelsMigrations } from './migrations.ts';
 export type { ChannelOrderKind, ChannelOrderView } from './orders.ts';
 export { lossAccountId, type ReconClass, Reconciler, type ReconItem, type ReconSummary } from './recon.ts';

@@ -2,8 +2,9 @@
  * Channel order rows: reading, the compare-and-set transitions of state.ts, and the view users
  * see. Nothing here talks to a bank or the ledger.
  */
-import { createHash, randomInt } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Queryable } from '../core/db/index.ts';
+import { dailyNumber } from '../core/external-ids.ts';
 import { formatAmount } from '../core/money.ts';
 import { beijingTime } from '../core/time.ts';
 import { assertTransition, type ChannelOrderStatus } from './state.ts';
@@ -115,6 +116,5 @@ export function beijingDate(at: Date): string {
 
 /** A channel order number, also the bank's: `PB`, the Beijing date, 16 random digits. */
 export function newOrderNo(now: Date): string {
-  const random = `${randomInt(0, 1e8)}`.padStart(8, '0') + `${randomInt(0, 1e8)}`.padStart(8, '0');
-  return `PB${beijingDate(now).replaceAll('-', '')}${random}`;
+  return dailyNumber('PB', now, 16);
 }

@@ -1,15 +1,14 @@
 import type { Clock } from '../core/clock.ts';
+import { csvRecords } from '../core/csv.ts';
 import type { Db } from '../core/db/index.ts';
-import { uuidFromU128 } from '../core/ids.ts';
+import { derivedId, uuidFromU128 } from '../core/ids.ts';
+import { ChannelAccountCode, ChannelTransferCode, cnyLedger } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, perHundredThousand } from '../core/money.ts';
 import { dateFromNs, isCalendarDate } from '../core/time.ts';
 import { AccountFlags, type Ledger } from '../ledger/index.ts';
-import { cnyLedger } from '../members/index.ts';
-import { csvField, derivedId } from '../trades/index.ts';
 import type { BankOrderStatus, StatementLine } from './adapter.ts';
 import { ChannelError } from './errors.ts';
-import { ChannelAccountCode, ChannelTransferCode } from './ledger-codes.ts';
 import type { OrderRow } from './orders.ts';
 import type { Channels } from './service.ts';
 import { isTerminal } from './state.ts';
@@ -279,24 +278,20 @@ export class Reconciler {
   /** The queue as CSV (the operator's report). */
   csv(items: readonly ReconItem[]): string {
     const header = 'id,bank,date,order_no,class,paybao_status,paybao_amount,bank_status,bank_amount,state,detail';
-    const lines = items.map((i) =>
-      [
-        i.id,
-        i.bank,
-        i.date,
-        i.orderNo,
-        i.class,
-        i.paybaoStatus ?? '',
-        i.paybaoAmount ?? '',
-        i.bankStatus ?? '',
-        i.bankAmount ?? '',
-        i.state,
-        i.detail,
-      ]
-        .map((v) => csvField(v))
-        .join(','),
-    );
-    return `${[header, ...lines].join('\n')}\n`;
+    const lines = items.map((i) => [
+      i.id,
+      i.bank,
+      i.date,
+      i.orderNo,
+      i.class,
+      i.paybaoStatus ?? '',
+      i.paybaoAmount ?? '',
+      i.bankStatus ?? '',
+      i.bankAmount ?? '',
+      i.state,
+      i.detail,
+    ]);
+    return csvRecords([header.split(','), ...lines], '\n');
   }
 
   /**

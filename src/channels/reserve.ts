@@ -1,9 +1,9 @@
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
+import { AccountCode, cnyLedger } from '../core/ledger-codes.ts';
 import { formatAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
 import { type Ledger, totalsByCode } from '../ledger/index.ts';
-import { AccountCode, cnyLedger } from '../members/index.ts';
 import { demoReserveAccountId } from './demo-deposit.ts';
 import { type Channels, reserveAccountId } from './service.ts';
 

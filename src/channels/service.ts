@@ -1,18 +1,16 @@
 import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
-import { u128FromUuid, uuidFromU128 } from '../core/ids.ts';
+import { derivedId, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
+import { ChannelAccountCode, ChannelTransferCode, cnyLedger } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { parseAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
 import { type Ledger, TransferFlags } from '../ledger/index.ts';
-import { cnyLedger } from '../members/index.ts';
-import { derivedId } from '../trades/index.ts';
 import { type BankAdapter, type BankAnswer, type BankOrder, HttpBankAdapter } from './adapter.ts';
 import { type CardRow, Cards } from './cards.ts';
 import type { ChannelBankConfig } from './config.ts';
 import { DemoDeposits } from './demo-deposit.ts';
 import { ChannelError } from './errors.ts';
-import { ChannelAccountCode, ChannelTransferCode } from './ledger-codes.ts';
 import {
   beijingDate,
   type ChannelOrderKind,

@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 
 /** The largest u128; TigerBeetle reserves it, and so do we. */
 export const u128Max = (1n << 128n) - 1n;
@@ -46,4 +46,14 @@ export function u128FromUuid(s: string): bigint {
 /** True for a bigint that fits a u128. */
 export function isU128(n: unknown): n is bigint {
   return typeof n === 'bigint' && n >= 0n && n <= u128Max;
+}
+
+/**
+ * A ledger id derived from a business key: the same payment or refund always maps to the same
+ * transfer id, so the ledger's idempotency makes a retried or concurrent attempt move money once.
+ */
+export function derivedId(scope: string, key: string): bigint {
+  const digest = createHash('sha256').update(`${scope}\u0000${key}`).digest();
+  const id = digest.readBigUInt64BE(0) * 2n ** 64n + digest.readBigUInt64BE(8);
+  return id === 0n || id === u128Max ? 1n : id;
 }

@@ -1,13 +1,11 @@
-import { randomInt } from 'node:crypto';
+import { randomDigits } from '../core/external-ids.ts';
 
 /**
  * External ids in Alipay's formats: random digits after a fixed prefix. They are unique by a
  * primary key; a collision (one in 10^12 for ids, 10^16 for codes) is retried by the caller.
  */
 function digits(prefix: string, length: number): string {
-  let out = prefix;
-  while (out.length < length) out += randomInt(0, 10).toString();
-  return out;
+  return prefix + randomDigits(length - prefix.length);
 }
 
 /** A user id (`buyer_id`, `seller_id`): 16 digits starting with 2088. */

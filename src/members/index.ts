@@ -1,7 +1,6 @@
 /** Members: users, merchants, apps, logins, payment codes, the platform key pair, wallets. */
 export { isMembersError, MembersError, type MembersErrorCode, membersErrors } from './errors.ts';
 export { appIdPattern, paymentCodePattern, userIdPattern } from './external-ids.ts';
-export { AccountCode, cnyLedger, PlatformAccount, TransferCode } from './ledger-codes.ts';
 export {
   type App,
   type CreateAppInput,

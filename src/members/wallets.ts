@@ -1,7 +1,12 @@
 import type { Db } from '../core/db/index.ts';
 import { id, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
+import { AccountCode, cnyLedger, TransferCode } from '../core/ledger-codes.ts';
 import { type Account, AccountFlags, type Ledger } from '../ledger/index.ts';
-import { AccountCode, cnyLedger, PlatformAccount, TransferCode } from './ledger-codes.ts';
+
+/** Names of the platform's own accounts in `platform_accounts`. */
+export const PlatformAccount = {
+  funding: 'funding',
+} as const;
 
 /** What the ledger needs to know of a member to hold its wallet. */
 export interface WalletOwner {

@@ -7,6 +7,5 @@ export {
   type PayoutParties,
   Payouts,
   type PayoutView,
-  payoutTransferCodes,
   type TransferInput,
 } from './service.ts';

@@ -1,17 +1,13 @@
-import { randomInt } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
-import { u128FromUuid, uuidFromU128 } from '../core/ids.ts';
+import { dailyNumber } from '../core/external-ids.ts';
+import { derivedId, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
+import { cnyLedger, payoutTransferCodes } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
-import { beijingTime, dateFromNs } from '../core/time.ts';
+import { dateFromNs } from '../core/time.ts';
 import type { CreateTransferResult, Ledger } from '../ledger/index.ts';
-import { cnyLedger } from '../members/index.ts';
-import { derivedId } from '../trades/index.ts';
 import { PayoutError, type PayoutErrorCode } from './errors.ts';
-
-/** Transfer codes of the payouts module (members owns 1–99, trades 100–109). */
-export const payoutTransferCodes = { payout: 110 } as const;
 
 /** Alipay's bounds for TRANS_ACCOUNT_NO_PWD: 0.10 to 100,000,000.00 yuan. */
 const amountMinFen = 10n;
@@ -285,9 +281,7 @@ function payoutError(result: CreateTransferResult | undefined): PayoutError {
 
 /** Alipay-shaped fund order number: date (Beijing), "11007", then 19 random digits. */
 function newOrderId(now: Date): string {
-  const date = beijingTime(now).slice(0, 10).replaceAll('-', '');
-  const random = `${randomInt(0, 1e9)}`.padStart(9, '0') + `${randomInt(0, 1e10)}`.padStart(10, '0');
-  return `${date}11007${random}`;
+  return dailyNumber('', now, 19, '11007');
 }
 
 function view(row: PayoutRow): PayoutView {

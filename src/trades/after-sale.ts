@@ -1,16 +1,15 @@
-import { randomInt } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
-import { u128FromUuid } from '../core/ids.ts';
+import { dailyNumber } from '../core/external-ids.ts';
+import { derivedId, u128FromUuid } from '../core/ids.ts';
+import { cnyLedger, EscrowTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { beijingTime, dateFromNs } from '../core/time.ts';
 import { type Ledger, TransferFlags } from '../ledger/index.ts';
-import { cnyLedger } from '../members/index.ts';
 import { TradeError } from './errors.ts';
 import { type Actor, actorName, requireActor, tradeFor } from './escrow.ts';
-import { EscrowTransferCode, escrowAccounts } from './escrow-books.ts';
-import { derivedId } from './ids.ts';
+import { escrowAccounts } from './escrow-books.ts';
 import { refundable, reserveRefund, type Trades } from './service.ts';
 import {
   assertCaseTransition,
@@ -840,8 +839,7 @@ function requireText(text: unknown, name: string, max = textMax): string {
 
 /** A case or dispute number: a prefix, the Beijing date, 12 random digits. */
 function newNumber(prefix: string, now: Date): string {
-  const date = beijingTime(now).slice(0, 10).replaceAll('-', '');
-  return `${prefix}${date}${randomInt(1e6).toString().padStart(6, '0')}${randomInt(1e6).toString().padStart(6, '0')}`;
+  return dailyNumber(prefix, now, 12);
 }
 
 /** When a case entering `status` moves without its awaited party; null when it awaits nobody. */

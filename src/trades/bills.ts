@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
+import { csvRecords } from '../core/csv.ts';
 import type { Db } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount } from '../core/money.ts';
@@ -122,7 +123,7 @@ export class TradeBills {
 
   /** The CSV, read page by page in (created_at, trade_no) order so that a big day streams. */
   async *#lines(appId: string, from: Date, to: Date): AsyncGenerator<string> {
-    yield `${billColumns.join(',')}\r\n`;
+    yield csvRecords([billColumns], '\r\n');
     let after: { at: Date; tradeNo: string } = { at: new Date(from.getTime() - 1), tradeNo: '' };
     for (;;) {
       const rows = await this.db.query<BillRow>(
@@ -132,7 +133,7 @@ export class TradeBills {
          order by created_at, trade_no limit $6`,
         [appId, from, to, after.at, after.tradeNo, limits.billPageRowsMax],
       );
-      if (rows.length > 0) yield rows.map(csvLine).join('');
+      if (rows.length > 0) yield csvRecords(rows.map(billFields), '\r\n');
       const last = rows.at(-1);
       if (!last || rows.length < limits.billPageRowsMax) return;
       after = { at: last.created_at, tradeNo: last.trade_no };
@@ -169,8 +170,8 @@ function billRange(billDate: string): { from: Date; to: Date } | undefined {
   return undefined;
 }
 
-function csvLine(row: BillRow): string {
-  const fields = [
+function billFields(row: BillRow): string[] {
+  return [
     row.trade_no,
     row.out_trade_no,
     row.subject,
@@ -181,10 +182,4 @@ function csvLine(row: BillRow): string {
     row.paid_at ? beijingTime(row.paid_at) : '',
     formatAmount(row.refunded_fen),
   ];
-  return `${fields.map(csvField).join(',')}\r\n`;
-}
-
-/** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
-export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }

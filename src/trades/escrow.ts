@@ -1,13 +1,13 @@
 import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
+import { derivedId } from '../core/ids.ts';
+import { cnyLedger, EscrowTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { beijingTime, dateFromNs } from '../core/time.ts';
 import type { Ledger, TransferInput } from '../ledger/index.ts';
 import { chainCommitted, linkChain } from '../ledger/index.ts';
-import { cnyLedger } from '../members/index.ts';
 import { TradeError } from './errors.ts';
-import { EscrowTransferCode, ensureUnsettledAccount, escrowAccounts, unsettledAccountOf } from './escrow-books.ts';
-import { derivedId } from './ids.ts';
+import { ensureUnsettledAccount, escrowAccounts, unsettledAccountOf } from './escrow-books.ts';
 import {
   findTrade,
   notificationPayload,

@@ -13,30 +13,25 @@ export {
   type BillLinkKeys,
   billColumns,
   billErrors,
-  csvField,
   TradeBills,
 } from './bills.ts';
 export { defaultContract, type EscrowContract, saveContract } from './contracts.ts';
 export { TradeError, type TradeErrorCode, tradeErrors } from './errors.ts';
 export { type Actor, Escrow } from './escrow.ts';
 export {
-  EscrowAccountCode,
-  EscrowTransferCode,
   ensureEscrowAccounts,
   escrowAccounts,
   unsettledAccountOf,
 } from './escrow-books.ts';
-export { derivedId } from './ids.ts';
 export { tradesMigrations } from './migrations.ts';
 export { type NotificationChannel, NotificationDispatcher } from './notifications.ts';
-export { Royalties, type RoyaltyParameter, type RoyaltyView, splitByShares } from './royalty.ts';
+export { Royalties, type RoyaltyParameter, type RoyaltyView } from './royalty.ts';
 export {
   type CreateTradeInput,
   type RefundView,
   requestNotifyUrl,
   type TradeParties,
   Trades,
-  tradeTransferCodes,
 } from './service.ts';
 export { type SettlementStatement, Settlements, type SettlementView } from './settlement.ts';
 export type { CaseStatus, DisputeStatus, TradeStatus } from './state.ts';

@@ -1,40 +1,16 @@
+import { allocate } from '../core/allocate.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
-import { u128FromUuid } from '../core/ids.ts';
+import { derivedId, u128FromUuid } from '../core/ids.ts';
+import { cnyLedger, EscrowTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
 import { chainCommitted, type Ledger, linkChain, type TransferInput } from '../ledger/index.ts';
-import { cnyLedger } from '../members/index.ts';
 import { TradeError } from './errors.ts';
-import { EscrowTransferCode, unsettledAccountOf } from './escrow-books.ts';
-import { derivedId } from './ids.ts';
+import { unsettledAccountOf } from './escrow-books.ts';
 import { refundable, type TradeParties } from './service.ts';
 import { findTrade, type TradeKey, type TradeRow } from './store.ts';
-
-/**
- * Splits `whole` fen by shares (any positive numbers, e.g. percentages) with the largest
- * remainder method: every part is its exact share rounded down, and the fen left over go one each
- * to the largest fractional remainders (ties to the earlier share). So the parts always sum to
- * `whole` exactly when the shares are the whole (`total` omitted or equal to their sum), and each
- * part differs from its exact share by less than one fen.
- */
-export function splitByShares(whole: bigint, shares: readonly bigint[], total?: bigint): bigint[] {
-  const sum = total ?? shares.reduce((a, b) => a + b, 0n);
-  if (sum <= 0n || shares.some((s) => s < 0n))
-    throw new RangeError('shares must be non-negative with a positive total');
-  const floors = shares.map((s) => (whole * s) / sum);
-  const remainders = shares.map((s, i) => ({ i, r: (whole * s) % sum }));
-  const exact = shares.reduce((a, b) => a + b, 0n) === sum;
-  let left = exact ? whole - floors.reduce((a, b) => a + b, 0n) : 0n;
-  remainders.sort((a, b) => (a.r === b.r ? a.i - b.i : a.r > b.r ? -1 : 1));
-  for (const { i } of remainders) {
-    if (left === 0n) break;
-    floors[i] = (floors[i] ?? 0n) + 1n;
-    left--;
-  }
-  return floors;
-}
 
 /** One receiver of `alipay.trade.order.settle`'s `royalty_parameters`. */
 export interface RoyaltyParameter {
@@ -257,7 +233,7 @@ function partsOf(params: readonly RoyaltyParameter[], whole: bigint): Part[] {
   }
   const shareTotal = shares.reduce((a, b) => a + b, 0n);
   if (shareTotal > scale) throw new TradeError('ALLOC_AMOUNT_VALIDATE_ERROR', 'percentages above 100');
-  const byShare = shares.length > 0 ? splitByShares(whole, shares, shareTotal === scale ? undefined : scale) : [];
+  const byShare = shares.length > 0 ? allocate(whole, shares, shareTotal === scale ? undefined : scale) : [];
   let next = 0;
   return params.map((p) => {
     let fen: bigint;

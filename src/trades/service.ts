@@ -1,21 +1,19 @@
 import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
-import { u128FromUuid, uuidFromU128 } from '../core/ids.ts';
+import { newTradeNo } from '../core/external-ids.ts';
+import { derivedId, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
+import { cnyLedger, EscrowTransferCode, tradeTransferCodes } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { beijingTime, dateFromNs } from '../core/time.ts';
 import type { CreateTransferResult, Ledger } from '../ledger/index.ts';
-import { cnyLedger, isMembersError, validNotifyUrl } from '../members/index.ts';
+import { isMembersError, validNotifyUrl } from '../members/index.ts';
 import { contractOf, defaultContract, type EscrowContract, saveContract } from './contracts.ts';
 import { TradeError } from './errors.ts';
-import { EscrowTransferCode, ensureEscrowAccounts, escrowAccounts } from './escrow-books.ts';
-import { derivedId, newTradeNo } from './ids.ts';
+import { ensureEscrowAccounts, escrowAccounts } from './escrow-books.ts';
 import { inEscrow } from './state.ts';
 import { type TradeKey, type TradeRow, TradeStore, type TradeView, view } from './store.ts';
 import { TradeWrites } from './write-batches.ts';
-
-/** Transfer codes of the trades module (members owns the codes below 100). */
-export const tradeTransferCodes = { payment: 100, refund: 101 } as const;
 
 const amountMinFen = 1n;
 const amountMaxFen = 100_000_000_00n;

@@ -1,14 +1,14 @@
-import { randomInt } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
+import { dailyNumber } from '../core/external-ids.ts';
+import { derivedId } from '../core/ids.ts';
+import { cnyLedger, EscrowTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, minFen } from '../core/money.ts';
-import { beijingTime, dateFromNs } from '../core/time.ts';
+import { dateFromNs } from '../core/time.ts';
 import { chainCommitted, type Ledger, linkChain, type TransferInput } from '../ledger/index.ts';
-import { cnyLedger } from '../members/index.ts';
 import { TradeError } from './errors.ts';
-import { EscrowTransferCode, escrowAccounts, unsettledAccountOf } from './escrow-books.ts';
-import { derivedId } from './ids.ts';
+import { escrowAccounts, unsettledAccountOf } from './escrow-books.ts';
 import type { TradeParties } from './service.ts';
 
 interface SettlementRow {
@@ -318,8 +318,7 @@ export class Settlements {
 }
 
 function newSettlementNo(now: Date): string {
-  const date = beijingTime(now).slice(0, 10).replaceAll('-', '');
-  return `ST${date}${randomInt(1e6).toString().padStart(6, '0')}${randomInt(1e6).toString().padStart(6, '0')}`;
+  return dailyNumber('ST', now, 12);
 }
 
 function settlementView(s: SettlementRow): SettlementView {

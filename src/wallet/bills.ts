@@ -1,14 +1,18 @@
-import { ChannelTransferCode } from '../channels/index.ts';
 import { uuidFromU128 } from '../core/ids.ts';
+import {
+  AccountCode,
+  ChannelTransferCode,
+  EscrowTransferCode,
+  payoutTransferCodes,
+  TransferCode,
+  tradeTransferCodes,
+  WalletTransferCode,
+} from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
 import type { Ledger, Transfer } from '../ledger/index.ts';
-import { AccountCode, TransferCode } from '../members/index.ts';
-import { payoutTransferCodes } from '../payouts/index.ts';
-import { EscrowTransferCode, tradeTransferCodes } from '../trades/index.ts';
 import { WalletError } from './errors.ts';
-import { WalletTransferCode } from './ledger-codes.ts';
 
 /** Every kind of bill entry, by the ledger transfer's code; `other` for a code not named here. */
 export const billTypeNames = [

@@ -2,7 +2,6 @@
 export { type BillEntry, type BillPage, type BillType, billTypeNames, type TradeRefs } from './bills.ts';
 export { isWalletError, WalletError, type WalletErrorCode, type WalletErrorType, walletErrors } from './errors.ts';
 export { BuyerEscrow } from './escrow.ts';
-export { WalletTransferCode } from './ledger-codes.ts';
 export { walletMigrations } from './migrations.ts';
 export type { NewSession } from './sessions.ts';
 export { type TransferOutcome, type TransferRequest, type TransferView, transferId } from './transfers.ts';

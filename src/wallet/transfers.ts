@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
-import { u128FromUuid, uuidFromU128 } from '../core/ids.ts';
+import { derivedId, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
+import { cnyLedger, WalletTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import type { Ledger } from '../ledger/index.ts';
-import { cnyLedger, isMembersError, type Members, normalizePhone, type User } from '../members/index.ts';
-import { derivedId } from '../trades/index.ts';
+import { isMembersError, type Members, normalizePhone, type User } from '../members/index.ts';
 import { WalletError, type WalletErrorCode } from './errors.ts';
-import { WalletTransferCode } from './ledger-codes.ts';
 
 /** A transfer as the payer asks for it: to a user id or to a phone, never both. */
 export interface TransferRequest {

@@ -6,7 +6,8 @@
 import { constants, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
-import { AccountCode, type MembersErrorCode } from '../../src/members/index.ts';
+import { AccountCode } from '../../src/core/ledger-codes.ts';
+import type { MembersErrorCode } from '../../src/members/index.ts';
 import { usePlatform } from '../support/engine.ts';
 
 const clock = new ManualClock();

@@ -6,16 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
+import { AccountCode, cnyLedger, TransferCode } from '../../src/core/ledger-codes.ts';
 import { limits } from '../../src/core/limits.ts';
 import { AccountFlags } from '../../src/ledger/index.ts';
-import {
-  AccountCode,
-  cnyLedger,
-  Members,
-  type MembersErrorCode,
-  type SmsSender,
-  TransferCode,
-} from '../../src/members/index.ts';
+import { Members, type MembersErrorCode, type SmsSender } from '../../src/members/index.ts';
 import { usePlatform } from '../support/engine.ts';
 
 const clock = new ManualClock();

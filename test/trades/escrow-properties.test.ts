@@ -23,17 +23,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
-import { uuidFromU128 } from '../../src/core/ids.ts';
+import { derivedId, uuidFromU128 } from '../../src/core/ids.ts';
+import { EscrowTransferCode } from '../../src/core/ledger-codes.ts';
 import { formatAmount } from '../../src/core/money.ts';
 import type { Platform } from '../../src/platform.ts';
-import {
-  type Actor,
-  derivedId,
-  EscrowTransferCode,
-  escrowAccounts,
-  TradeError,
-  unsettledAccountOf,
-} from '../../src/trades/index.ts';
+import { type Actor, escrowAccounts, TradeError, unsettledAccountOf } from '../../src/trades/index.ts';
 import type { TradeRow } from '../../src/trades/store.ts';
 import { usePlatform } from '../support/engine.ts';
 import { day, type Marketplace, marketplace } from './escrow-support.ts';

@@ -6,7 +6,6 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
-import { splitByShares } from '../../src/trades/index.ts';
 import { usePlatform } from '../support/engine.ts';
 import { advanceDays, type Marketplace, marketplace, rejects } from './escrow-support.ts';
 
@@ -476,19 +475,5 @@ describe('refund case deadlines: a silent party lets the case move', () => {
     expect(await p.afterSale.getCase(actor, c.caseNo)).toMatchObject({ status: 'REFUND_CLOSED', dueAt: null });
     await p.afterSale.sweep();
     expect(await shop.balance(userId)).toBe('50.00');
-  });
-});
-
-describe('splitByShares', () => {
-  it('sums to the whole and stays within a fen of each exact share', () => {
-    for (const [whole, shares] of [
-      [100n, [1n, 1n, 1n]],
-      [1n, [1n, 1n]],
-      [9999n, [3n, 3n, 3n, 1n]],
-      [0n, [5n]],
-    ] as const) {
-      const parts = splitByShares(whole, shares);
-      expect(parts.reduce((a, b) => a + b, 0n)).toBe(whole);
-    }
   });
 });

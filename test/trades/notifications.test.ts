@@ -7,9 +7,9 @@ import { type AddressInfo, createServer as createTcpServer, type Socket } from '
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import { id } from '../../src/core/ids.ts';
+import { cnyLedger } from '../../src/core/ledger-codes.ts';
 import { limits } from '../../src/core/limits.ts';
 import { AccountFlags } from '../../src/ledger/index.ts';
-import { cnyLedger } from '../../src/members/index.ts';
 import type { Platform } from '../../src/platform.ts';
 import { NotificationDispatcher, Trades } from '../../src/trades/index.ts';
 import { freshPlatform } from '../support/engine.ts';

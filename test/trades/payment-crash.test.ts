@@ -17,9 +17,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { AlipaySdk } from 'alipay-sdk';
 import { afterAll, describe, expect, it } from 'vitest';
+import { derivedId } from '../../src/core/ids.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import { openPlatform } from '../../src/platform.ts';
-import { derivedId } from '../../src/trades/index.ts';
 import { keyPair } from '../gateway/support.ts';
 import { databaseUrl, engine, freshSchema } from '../support/engine.ts';
 

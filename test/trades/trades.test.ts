@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import { id } from '../../src/core/ids.ts';
+import { cnyLedger } from '../../src/core/ledger-codes.ts';
 import { AccountFlags, verifyLedger } from '../../src/ledger/index.ts';
-import { cnyLedger } from '../../src/members/index.ts';
 import type { Platform } from '../../src/platform.ts';
 import { TradeError, type TradeParties, Trades } from '../../src/trades/index.ts';
 import { freshPlatform } from '../support/engine.ts';

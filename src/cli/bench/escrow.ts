@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { uuidFromU128 } from '../../core/ids.ts';
+import { derivedId, uuidFromU128 } from '../../core/ids.ts';
+import { AccountCode, cnyLedger, EscrowTransferCode, TransferCode } from '../../core/ledger-codes.ts';
 import { limits } from '../../core/limits.ts';
 import { AccountFlags, type TransferInput, verifyLedger } from '../../ledger/index.ts';
-import { cnyLedger } from '../../members/index.ts';
 import { openPlatform, type Platform } from '../../platform.ts';
-import { derivedId, EscrowTransferCode, ensureEscrowAccounts, escrowAccounts } from '../../trades/index.ts';
+import { ensureEscrowAccounts, escrowAccounts } from '../../trades/index.ts';
 import { dropSchema, quantile, readDurability, round1 } from './common.ts';
 
 export interface EscrowBenchOptions {
@@ -175,7 +175,7 @@ async function loadDueTrades(platform: Platform, n: number, sellers: readonly Se
     ...buyers.map((b) => ({
       id: b.accountId,
       ledger: cnyLedger,
-      code: 1,
+      code: AccountCode.userWallet,
       flags: AccountFlags.debitsMustNotExceedCredits,
     })),
   ]);
@@ -187,7 +187,7 @@ async function loadDueTrades(platform: Platform, n: number, sellers: readonly Se
       creditAccountId: b.accountId,
       amount: perBuyer,
       ledger: cnyLedger,
-      code: 1,
+      code: TransferCode.openingBalance,
     })),
   );
   const now = new Date(Number(platform.clock.nowNs() / 1_000_000n));

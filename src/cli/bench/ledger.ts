@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { openDb } from '../../core/db/index.ts';
 import { uuidFromU128 } from '../../core/ids.ts';
+import { AccountCode, cnyLedger, WalletTransferCode } from '../../core/ledger-codes.ts';
 import { TransferFlags, type TransferInput, verifyLedger } from '../../ledger/index.ts';
 import { openPlatform, type Platform } from '../../platform.ts';
 import { dropSchema, quantile, readDurability, round1 } from './common.ts';
@@ -39,7 +40,6 @@ export interface LedgerBenchResult {
   fsync: string;
 }
 
-const ledgerId = 1;
 const merchantIndex = 0;
 
 /**
@@ -137,7 +137,7 @@ async function createAccounts(platform: Platform, n: number, log: (s: string) =>
   const started = performance.now();
   for (let i = 0; i < n; i += chunk) {
     const results = await platform.ledger.createAccounts(
-      ids.slice(i, i + chunk).map((id) => ({ id, ledger: ledgerId, code: 1 })),
+      ids.slice(i, i + chunk).map((id) => ({ id, ledger: cnyLedger, code: AccountCode.userWallet })),
     );
     if (results.some((r) => r !== 'ok')) throw new Error(`account creation failed: ${results.find((r) => r !== 'ok')}`);
   }
@@ -180,8 +180,8 @@ async function load(
           debitAccountId: debit,
           creditAccountId: credit,
           amount: 1n + BigInt(i),
-          ledger: ledgerId,
-          code: 1,
+          ledger: cnyLedger,
+          code: WalletTransferCode.userToUser,
           flags: TransferFlags.none,
         };
       }

@@ -1,0 +1,217 @@
+/**
+ * The one registry of what the ledger's numbers mean: its ledgers (currencies and other assets),
+ * account codes (what kind of account) and transfer codes (what kind of movement). Every module
+ * that writes to the ledger owns one or more ranges here and declares its codes in them; no
+ * other file declares a code (test/architecture.test.ts), and test/core/ledger-codes.test.ts
+ * proves that no two ranges overlap and that every code lies in its owner's range.
+ *
+ * The numbers are stored in the database with every account and transfer: they are never
+ * renumbered, only added.
+ */
+
+/** A ledger: one currency or asset, whose amounts are integers of its minor unit. */
+export interface LedgerDefinition {
+  /** The ledger's number on every account and transfer (ISO 4217 numeric for a currency). */
+  id: number;
+  /** ISO 4217 alphabetic for a currency; a symbol of our own for an asset (a fund's shares). */
+  code: string;
+  /** How many decimal places the minor unit is: 2 for fen (0.01 CNY). */
+  minorUnitExponent: number;
+  kind: 'currency' | 'asset';
+}
+
+export const ledgers = {
+  cny: { id: 156, code: 'CNY', minorUnitExponent: 2, kind: 'currency' },
+} as const satisfies Record<string, LedgerDefinition>;
+
+/** The renminbi ledger, where every wallet lives today. */
+export const cnyLedger = ledgers.cny.id;
+
+/** Codes `first` to `last`, both included. */
+export type CodeRange = readonly [first: number, last: number];
+
+/**
+ * Who owns which account codes. `escrow` is the escrow side of src/trades (its own concept, kept
+ * apart so that it can move into its own module without renumbering).
+ */
+export const accountCodeRanges = {
+  members: [
+    [1, 9],
+    [100, 109],
+  ],
+  escrow: [[10, 19]],
+  channels: [[20, 29]],
+} as const satisfies Record<string, readonly CodeRange[]>;
+
+/** Who owns which transfer codes. */
+export const transferCodeRanges = {
+  members: [[1, 99]],
+  trades: [[100, 109]],
+  payouts: [[110, 119]],
+  escrow: [[120, 139]],
+  wallet: [[200, 299]],
+  channels: [[300, 399]],
+} as const satisfies Record<string, readonly CodeRange[]>;
+
+// ---- members: wallets and the platform's funding --------------------------------------------
+
+/**
+ * Members' account codes. Every wallet may not go below zero; the platform funding account may:
+ * its debit balance is the money the platform has put in.
+ *
+ * | code | account                                        | flags                          |
+ * |------|------------------------------------------------|--------------------------------|
+ * | 1    | user wallet                                    | debits_must_not_exceed_credits |
+ * | 2    | merchant wallet                                | debits_must_not_exceed_credits |
+ * | 100  | platform funding (`platform_accounts.funding`) | none                           |
+ *
+ * A wallet's `user_data_64` is its member's 16-digit user id, and so is the opening transfer's.
+ */
+export const AccountCode = {
+  userWallet: 1,
+  merchantWallet: 2,
+  platformFunding: 100,
+} as const;
+
+/**
+ * Members' transfer codes.
+ *
+ * | code | transfer                                                   |
+ * |------|------------------------------------------------------------|
+ * | 1    | opening balance: platform funding → wallet (`--balance`)   |
+ */
+export const TransferCode = {
+  openingBalance: 1,
+} as const;
+
+// ---- trades: plain trades ----------------------------------------------------------------------
+
+/** Trades' transfer codes: 100 payment (buyer → seller), 101 refund (seller → buyer). */
+export const tradeTransferCodes = { payment: 100, refund: 101 } as const;
+
+// ---- payouts ----------------------------------------------------------------------------------
+
+/** Payouts' transfer code: 110 payout (the paying app's wallet → the payee's wallet). */
+export const payoutTransferCodes = { payout: 110 } as const;
+
+// ---- escrow (src/trades) -------------------------------------------------------------------
+
+/**
+ * Escrow's account codes (see src/trades/escrow-books.ts for why an escrow account):
+ *
+ * | code | account                                              | flags                          |
+ * |------|------------------------------------------------------|--------------------------------|
+ * | 10   | escrow: what buyers paid for goods not yet confirmed | debits_must_not_exceed_credits |
+ * | 11   | platform fee income                                  | debits_must_not_exceed_credits |
+ * | 12   | compensation fund ("we dare to compensate")          | debits_must_not_exceed_credits |
+ * | 13   | a seller's released, not yet settled proceeds        | debits_must_not_exceed_credits |
+ */
+export const EscrowAccountCode = { escrow: 10, feeIncome: 11, compensationFund: 12, unsettled: 13 } as const;
+
+/**
+ * Escrow's transfer codes:
+ *
+ * | code | transfer                                                        |
+ * |------|-----------------------------------------------------------------|
+ * | 120  | escrow payment: buyer wallet → escrow                           |
+ * | 121  | escrow refund: escrow → buyer wallet                            |
+ * | 122  | release: escrow → seller's unsettled proceeds                   |
+ * | 123  | release: escrow → platform fee income                           |
+ * | 124  | royalty split: seller (unsettled proceeds or wallet) → receiver |
+ * | 125  | settlement: unsettled proceeds → seller wallet (merged payout)  |
+ * | 126  | recovery at settlement: unsettled proceeds → compensation fund  |
+ * | 127  | compensation: fund → buyer wallet                               |
+ * | 128  | recovery at ruling: seller wallet → fund (balancing, what is there) |
+ * | 129  | fund capital: platform funding → compensation fund              |
+ */
+export const EscrowTransferCode = {
+  payment: 120,
+  refund: 121,
+  release: 122,
+  fee: 123,
+  royalty: 124,
+  settlement: 125,
+  recoveryAtSettlement: 126,
+  compensation: 127,
+  recoveryAtRuling: 128,
+  fundCapital: 129,
+} as const;
+
+// ---- wallet ---------------------------------------------------------------------------------
+
+/**
+ * The wallet's transfer codes. It moves money only between member wallets (account codes 1 and
+ * 2, owned by members).
+ *
+ * | code | transfer                                                            |
+ * |------|---------------------------------------------------------------------|
+ * | 200  | user to user: payer wallet → payee wallet (`POST /api/v1/transfers`) |
+ *
+ * A transfer's id is derived from (payer, Idempotency-Key), so that a retried or concurrent
+ * request moves money at most once; its `user_data_64` is the payer's 16-digit user id.
+ */
+export const WalletTransferCode = {
+  userToUser: 200,
+} as const;
+
+// ---- channels: money with the banks -----------------------------------------------------------
+
+/**
+ * Channels' account codes:
+ *
+ * | code | account                                                       | flags |
+ * |------|---------------------------------------------------------------|-------|
+ * | 20   | bank reserve: the platform's money at one bank (one per bank) | none  |
+ * | 21   | channel losses: money the platform lost to a bank discrepancy | none  |
+ * | 22   | demo reserve: stands for bank money in a demo, held at no bank | none  |
+ *
+ * A reserve account is an asset: its debit balance (debits − credits) is what the platform holds
+ * at that bank for its customers. Its id is `derivedId('channels.reserve', bank)` and its
+ * `user_data_32` is the bank's index in the configuration (informational only).
+ */
+export const ChannelAccountCode = {
+  bankReserve: 20,
+  channelLoss: 21,
+  demoReserve: 22,
+} as const;
+
+/**
+ * Channels' transfer codes:
+ *
+ * | code | transfer                                                                        |
+ * |------|---------------------------------------------------------------------------------|
+ * | 300  | top-up: bank reserve → user wallet, once the bank confirms the money came in    |
+ * | 301  | withdrawal: user wallet → bank reserve, pending while in flight, then post/void |
+ * | 302  | loss write-off: channel losses → bank reserve (an operator's decision)          |
+ * | 303  | demo deposit: demo reserve → user wallet (`paybao users create --balance`)      |
+ *
+ * Every transfer's id is derived from the channel order number (a demo deposit's from its user
+ * and reference), so a duplicate callback, a query racing a callback, or a retry after a crash
+ * moves money once. The demo reserve (`channels/demo-deposit.ts`) is shown apart in the reserve
+ * report.
+ */
+export const ChannelTransferCode = {
+  topUp: 300,
+  withdrawal: 301,
+  lossWriteOff: 302,
+  demoDeposit: 303,
+} as const;
+
+// ---- the registry as data, for the checks -----------------------------------------------------
+
+/** Every owner's account codes, by the owner's name in `accountCodeRanges`. */
+export const accountCodes = {
+  members: AccountCode,
+  escrow: EscrowAccountCode,
+  channels: ChannelAccountCode,
+} as const satisfies Record<keyof typeof accountCodeRanges, Record<string, number>>;
+
+/** Every owner's transfer codes, by the owner's name in `transferCodeRanges`. */
+export const transferCodes = {
+  members: TransferCode,
+  trades: tradeTransferCodes,
+  payouts: payoutTransferCodes,
+  escrow: EscrowTransferCode,
+  wallet: WalletTransferCode,
+  channels: ChannelTransferCode,
+} as const satisfies Record<keyof typeof transferCodeRanges, Record<string, number>>;
