@@ -2,8 +2,8 @@
  * The native API: JSON under `/api/v1` for the wallet's owner (login, balance, bills, transfers,
  * payment codes, trade detail), described by OpenAPI 3 at `/docs/json` with Swagger UI at `/docs`.
  * Every route has TypeBox schemas; every refusal, the framework's included, answers
- * `{type, code, message, param}` from the wallet's one catalog (`src/wallet/errors.ts`), so bad
- * input gets a 4xx in that shape and never a 500. The routes are thin: the `Wallet` decides.
+ * `{type, code, message, param}` (`refusals.ts`: the wallet's catalog, schema misses in words),
+ * so bad input gets a 4xx in that shape and never a 500. The routes are thin: the `Wallet` decides.
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -14,25 +14,12 @@ import {
   type TypeBoxTypeProvider,
   TypeBoxValidatorCompiler,
 } from '@fastify/type-provider-typebox';
-import type {
-  FastifyError,
-  FastifyInstance,
-  FastifyReply,
-  FastifyRequest,
-  FastifySchemaValidationError,
-} from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { limits } from '../core/limits.ts';
 import { formatAmount } from '../core/money.ts';
 import type { User } from '../members/index.ts';
 import type { DisputeView, RefundCaseView, TradeView } from '../trades/index.ts';
-import {
-  type BuyerEscrow,
-  isWalletError,
-  type Wallet,
-  WalletError,
-  type WalletErrorCode,
-  walletErrors,
-} from '../wallet/index.ts';
+import { type BuyerEscrow, type Wallet, WalletError } from '../wallet/index.ts';
 
 export interface ApiDeps {
   wallet: Wallet;
@@ -249,69 +236,6 @@ const Dispute = Type.Object({
   created_at: Time,
   ruled_at: Nullable(Time),
 });
-
-// ---- Error mapping -------------------------------------------------------------------------
-
-interface ErrorBody {
-  type: string;
-  code: WalletErrorCode;
-  message: string;
-  param: string | null;
-}
-
-const headerNames: Record<string, string> = { 'idempotency-key': 'Idempotency-Key', authorization: 'Authorization' };
-
-/** The name a client knows a parameter by: `amount`, `Idempotency-Key`, or null for the whole body. */
-function paramName(context: string | undefined, path: string): string | null {
-  if (path === '') return null;
-  if (context === 'headers') return headerNames[path] ?? path;
-  return path;
-}
-
-/** A schema refusal: the first error found, in the catalog's terms. */
-function validationError(issues: readonly FastifySchemaValidationError[], context: string | undefined): ErrorBody {
-  const issue = issues[0];
-  const params = (issue?.params ?? {}) as { requiredProperties?: string[]; additionalProperties?: string[] };
-  const path = (issue?.instancePath ?? '').split('/').filter(Boolean).join('.');
-  if (issue?.keyword === 'required') {
-    const param = paramName(context, params.requiredProperties?.[0] ?? '');
-    return { ...catalog('parameter_missing'), message: `${param} is required`, param };
-  }
-  const unknown = issue?.keyword === 'additionalProperties' || issue?.schemaPath.endsWith('/additionalProperties');
-  const param = paramName(context, unknown && path === '' ? (params.additionalProperties?.[0] ?? '') : path);
-  const what = param ?? (context === 'body' ? 'the request body' : (context ?? 'the request'));
-  const message = unknown ? `${what} is not a known parameter` : `${what} ${issue?.message ?? 'is malformed'}`;
-  return { ...catalog('parameter_invalid'), message, param };
-}
-
-function catalog(code: WalletErrorCode): ErrorBody {
-  const entry = walletErrors[code];
-  return { type: entry.type, code, message: entry.message, param: null };
-}
-
-/** What the framework refused before a handler ran (unreadable body, wrong content type …). */
-function frameworkError(error: FastifyError): ErrorBody {
-  const status = error.statusCode ?? 500;
-  if (status === 413) return catalog('body_too_large');
-  if (status === 415) return catalog('content_type_unsupported');
-  if (status === 404) return catalog('route_not_found');
-  if (status >= 400 && status < 500) return catalog('body_invalid');
-  return catalog('internal_error');
-}
-
-function sendError(reply: FastifyReply, body: ErrorBody): FastifyReply {
-  return reply.code(walletErrors[body.code].status).send(body);
-}
-
-function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (isWalletError(error)) {
-    return sendError(reply, { type: error.type, code: error.code, message: error.message, param: error.param });
-  }
-  if (error.validation) return sendError(reply, validationError(error.validation, error.validationContext));
-  const body = frameworkError(error);
-  if (body.code === 'internal_error') request.log.error({ err: error }, 'native API request failed');
-  return sendError(reply, body);
-}
 
 // ---- Sessions ------------------------------------------------------------------------------
 
@@ -676,8 +600,6 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     async (api) => {
       api.setValidatorCompiler(TypeBoxValidatorCompiler);
       api.addSchema(ApiError);
-      api.setErrorHandler(errorHandler);
-      api.setNotFoundHandler((_request, reply) => sendError(reply, catalog('route_not_found')));
       api.addHook('onRoute', (route) => {
         route.bodyLimit = limits.apiBodyBytesMax;
       });

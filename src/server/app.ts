@@ -1,8 +1,9 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { GatewayOptions } from '../gateway/index.ts';
+import type { Gateway, GatewayOptions } from '../gateway/index.ts';
 import type { Platform } from '../platform.ts';
-import { registerGateway } from './gateway.ts';
+import { createGateway, mountGateway } from './gateway.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { refusalHandler, refusals } from './refusals.ts';
 
 export interface AppOptions {
   platform: Platform;
@@ -27,11 +28,25 @@ const healthSchema = {
   },
 } as const;
 
+/**
+ * A Fastify instance whose every refusal, the framework's included (bad URLs, over-long path
+ * parameters, unreadable bodies), is answered by `refusals.ts` in the wire form of its scope;
+ * `gateway` signs the gateway's. Every app of the platform starts here.
+ */
+export function createApp(options: { logger?: FastifyBaseLogger | undefined; gateway?: Gateway } = {}) {
+  const handler = refusalHandler({ gateway: () => options.gateway });
+  const base = options.logger ? { loggerInstance: options.logger } : { logger: false };
+  const app = Fastify({ ...base, frameworkErrors: handler });
+  app.register(refusals, { handler });
+  return app;
+}
+
 /** Builds the HTTP app without listening: tests drive it through `app.inject()`. */
 export function buildApp(options: AppOptions): FastifyInstance {
   const { platform } = options;
   const metrics = options.metrics ?? createMetrics();
-  const app = options.logger ? Fastify({ loggerInstance: options.logger }) : Fastify({ logger: false });
+  const gateway = options.gateway && createGateway(options.gateway, () => app.log);
+  const app: FastifyInstance = createApp({ logger: options.logger, gateway });
   const startedMs = performance.now();
 
   app.get('/health', { schema: { response: { 200: healthSchema, 503: healthSchema } } }, async (request, reply) => {
@@ -50,7 +65,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return metrics.registry.metrics();
   });
 
-  if (options.gateway) registerGateway(app, options.gateway);
+  if (gateway) mountGateway(app, gateway);
 
   return app;
 }

@@ -1,9 +1,9 @@
-import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import { beijingTime } from '../core/time.ts';
 import { isMembersError, type Members } from '../members/index.ts';
 import { TradeError, type Trades, type TradeView } from '../trades/index.ts';
 import { escapeHtml, page } from './html.ts';
+import { acceptPageForms } from './page-forms.ts';
 
 /** What the cashier page needs. */
 export interface CashierDeps {
@@ -42,7 +42,7 @@ function payForm(t: TradeView, error?: string): string {
  */
 export async function registerCashier(app: FastifyInstance, deps: CashierDeps): Promise<void> {
   await app.register(async (scope) => {
-    await scope.register(formbody);
+    acceptPageForms(scope);
     scope.get<{ Params: { tradeNo: string } }>('/cashier/:tradeNo', async (request, reply) => {
       reply.type('text/html; charset=utf-8');
       const trade = await deps.trades.byTradeNo(request.params.tradeNo).catch(() => null);

@@ -15,7 +15,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Static, Type, type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   type CardView,
   type ChannelOrderView,
@@ -24,7 +24,6 @@ import {
   type Reconciler,
   type ReserveReport,
 } from '../channels/index.ts';
-import { CatalogError } from '../core/catalog-error.ts';
 import { limits } from '../core/limits.ts';
 import type { Operators } from '../members/index.ts';
 import type { Wallet } from '../wallet/index.ts';
@@ -128,30 +127,6 @@ function cardJson(c: CardView): Static<typeof Card> {
     status: c.status,
     created_at: c.createdAt.toISOString(),
   };
-}
-
-function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof CatalogError) {
-    return reply
-      .code(error.status)
-      .send({ type: error.type, code: error.code, message: error.message, param: error.param });
-  }
-  if (error.validation) {
-    const issue = error.validation[0];
-    const param = (issue?.instancePath ?? '').split('/').filter(Boolean).join('.') || null;
-    const message = `${param ?? error.validationContext ?? 'the request'} ${issue?.message ?? 'is malformed'}`;
-    return reply.code(400).send({ type: 'invalid_request_error', code: 'parameter_invalid', message, param });
-  }
-  const status = error.statusCode ?? 500;
-  if (status >= 400 && status < 500) {
-    return reply
-      .code(status)
-      .send({ type: 'invalid_request_error', code: 'body_invalid', message: error.message, param: null });
-  }
-  request.log.error({ err: error }, 'channels request failed');
-  return reply
-    .code(500)
-    .send({ type: 'api_error', code: 'internal_error', message: 'something went wrong on our side', param: null });
 }
 
 const userIds = new WeakMap<FastifyRequest, string>();
@@ -395,7 +370,6 @@ export async function registerChannelsApi(app: FastifyInstance, deps: ChannelsAp
     app.register(
       async (scope) => {
         scope.setValidatorCompiler(TypeBoxValidatorCompiler);
-        scope.setErrorHandler(errorHandler);
         scope.addHook('onRoute', (route) => {
           route.bodyLimit ??= limits.apiBodyBytesMax;
         });

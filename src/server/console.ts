@@ -5,9 +5,9 @@
  * the trades module's codes pass through, since operators read them.
  */
 import { Type, type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Operator, Operators } from '../members/index.ts';
-import { type AfterSale, type DisputeView, type Settlements, TradeError, type Trades } from '../trades/index.ts';
+import type { AfterSale, DisputeView, Settlements, TradeError, Trades } from '../trades/index.ts';
 import { disputeView } from './api.ts';
 
 export interface ConsoleDeps {
@@ -42,7 +42,8 @@ const CapitalBody = Type.Object(
 
 const operatorOf = new WeakMap<FastifyRequest, Operator>();
 
-class ConsoleError extends Error {
+/** A refusal of the console's own (`refusals.ts` answers it as `{code, message}`). */
+export class ConsoleError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
@@ -53,7 +54,7 @@ class ConsoleError extends Error {
 }
 
 /** The HTTP status of a trades refusal: a missing thing 404, a wrong state 409, else 400. */
-function statusOf(error: TradeError): number {
+export function consoleStatusOf(error: TradeError): number {
   if (error.code.endsWith('NOT_EXIST')) return 404;
   if (error.code === 'ACCESS_FORBIDDEN') return 403;
   if (error.code === 'SYSTEM_ERROR' || error.code === 'COMPENSATION_FUND_NOT_ENOUGH') return 503;
@@ -76,19 +77,6 @@ export async function registerConsole(app: FastifyInstance, deps: ConsoleDeps): 
   await app.register(
     async (scope) => {
       scope.setValidatorCompiler(TypeBoxValidatorCompiler);
-      scope.setErrorHandler(async (error: FastifyError, request, reply) => {
-        if (error instanceof ConsoleError)
-          return reply.code(error.status).send({ code: error.code, message: error.message });
-        if (error instanceof TradeError)
-          return reply.code(statusOf(error)).send({ code: error.code, message: error.message });
-        if (error instanceof RangeError)
-          return reply.code(400).send({ code: 'INVALID_PARAMETER', message: error.message });
-        const status = error.statusCode ?? 500;
-        if (status >= 500) request.log.error({ err: error }, 'console request failed');
-        return reply
-          .code(status)
-          .send({ code: status >= 500 ? 'SYSTEM_ERROR' : 'INVALID_PARAMETER', message: error.message });
-      });
       scope.addHook('onRequest', async (request) => {
         const match = /^Bearer ([^\s]+)$/i.exec(request.headers.authorization ?? '');
         const operator = await deps.operators.authenticate(match?.[1]);

@@ -7,7 +7,6 @@
  * same channel order. Refusals render a message on the form, never a 500.
  */
 import { randomUUID } from 'node:crypto';
-import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type CardView, type ChannelOrderView, type Channels, isChannelError } from '../channels/index.ts';
 import { limits } from '../core/limits.ts';
@@ -15,6 +14,7 @@ import { formatAmount, parseAmount } from '../core/money.ts';
 import type { Members, User } from '../members/index.ts';
 import { isWalletError, type Wallet } from '../wallet/index.ts';
 import { escapeHtml, page } from './html.ts';
+import { acceptPageForms } from './page-forms.ts';
 
 export interface WalletPagesDeps {
   members: Members;
@@ -126,9 +126,18 @@ const channelMessages: Record<string, string> = {
 function sessionToken(request: FastifyRequest): string | undefined {
   for (const part of (request.headers.cookie ?? '').split(';')) {
     const at = part.indexOf('=');
-    if (at > 0 && part.slice(0, at).trim() === cookieName) return decodeURIComponent(part.slice(at + 1).trim());
+    if (at > 0 && part.slice(0, at).trim() === cookieName) return decodeCookie(part.slice(at + 1).trim());
   }
   return undefined;
+}
+
+/** A cookie value that is not valid percent-encoded UTF-8 is no session, not a server error. */
+function decodeCookie(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
 }
 
 function setSession(reply: FastifyReply, token: string, maxAgeSeconds: number): void {
@@ -172,7 +181,7 @@ export async function registerWalletPages(app: FastifyInstance, deps: WalletPage
   }
 
   await app.register(async (scope) => {
-    await scope.register(formbody);
+    acceptPageForms(scope);
     scope.get(path, async (request, reply) => {
       reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
       const user = await currentUser(request);
