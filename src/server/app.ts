@@ -37,8 +37,33 @@ export function createApp(options: { logger?: FastifyBaseLogger | undefined; gat
   const handler = refusalHandler({ gateway: () => options.gateway });
   const base = options.logger ? { loggerInstance: options.logger } : { logger: false };
   const app = Fastify({ ...base, frameworkErrors: handler });
+  const routes: ServedRoute[] = [];
+  servedRoutesOf.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    routes.push({ methods: [route.method].flat(), url: route.url, schema: route.schema });
+  });
   app.register(refusals, { handler });
   return app;
+}
+
+/** A route as it was registered: its methods, its URL pattern (`/cashier/:tradeNo`), its schemas. */
+export interface ServedRoute {
+  readonly methods: readonly string[];
+  readonly url: string;
+  readonly schema: unknown;
+}
+
+const servedRoutesOf = new WeakMap<FastifyInstance, ServedRoute[]>();
+
+/**
+ * Every route an app from `createApp` serves, in registration order, straight from Fastify's
+ * `onRoute` hook: what a test that must cover every route (the fuzz test) walks, so that a new
+ * route is covered the day it is added.
+ */
+export function servedRoutes(app: FastifyInstance): readonly ServedRoute[] {
+  const routes = servedRoutesOf.get(app);
+  if (!routes) throw new Error('assertion: the app was made by createApp');
+  return routes;
 }
 
 /** Builds the HTTP app without listening: tests drive it through `app.inject()`. */
