@@ -130,11 +130,11 @@ const edge = (code: EdgeErrorCode, options: ConstructorParameters<typeof EdgeErr
 
 /** Words for the framework's own refusals, by Fastify's error code. */
 const frameworkDetails: Record<string, string> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: 'the body is not valid JSON',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'the body is empty but its content type says JSON',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'the body is not as long as its Content-Length says',
-  FST_ERR_CTP_EMPTY_TYPE: 'the body has an empty content type',
-  FST_ERR_CTP_INVALID_TYPE: 'the body has a content type that cannot be read',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'the request body is not valid JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'the request body is empty but its content type says JSON',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'the request body is not as long as its Content-Length says',
+  FST_ERR_CTP_EMPTY_TYPE: 'the request body has an empty content type',
+  FST_ERR_CTP_INVALID_TYPE: 'the request body has a content type that cannot be read',
 };
 
 /** A refusal the framework made before (or instead of) a handler, or a 500 for anything else. */
@@ -293,10 +293,9 @@ function pageTitle(status: number): string {
 
 function sendPage(reply: FastifyReply, r: Refusal): FastifyReply {
   const title = pageTitle(r.status);
-  const words =
-    r.status >= 500 ? 'Something went wrong on our side. Please try again in a moment.' : capitalise(r.message);
+  const words = r.status >= 500 ? 'Something went wrong on our side; please try again in a moment' : r.message;
   const body = `<div class="card"><h2 id="title">${escapeHtml(title)}</h2>
-  <div class="error" role="alert" id="refusal">${escapeHtml(words)}.</div>
+  <div class="error" role="alert" id="refusal">${escapeHtml(words.replace(/\.$/, ''))}.</div>
   <p class="muted"><a href="javascript:history.back()">返回 · Go back</a></p></div>`;
   return reply
     .code(r.status)
@@ -304,8 +303,6 @@ function sendPage(reply: FastifyReply, r: Refusal): FastifyReply {
     .header('cache-control', 'no-store')
     .send(page('Paybao', title, body));
 }
-
-const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1).replace(/[.;]$/, '');
 
 /** The Alipay error for a refusal (business errors never get here: methods answer them). */
 function gatewayRefusal(r: Refusal): GatewayError {
