@@ -65,7 +65,9 @@ const LoginBody = Type.Object(
   {
     phone: Phone,
     password: Type.Optional(Type.String({ minLength: 1, maxLength: limits.passwordLengthMax })),
-    sms_code: Type.Optional(Type.String({ pattern: '^[0-9]{6}$', description: 'From POST /api/v1/sms-codes.' })),
+    sms_code: Type.Optional(
+      Type.String({ pattern: '^[0-9]{6}$', description: 'Six digits, from POST /api/v1/sms-codes.' }),
+    ),
   },
   { ...Strict, description: 'Give password or sms_code.' },
 );
@@ -88,7 +90,10 @@ const BillsQuery = Type.Object(
       }),
     ),
     cursor: Type.Optional(
-      Type.String({ pattern: '^[0-9]{1,19}$', description: 'next_cursor of the previous page; opaque.' }),
+      Type.String({
+        pattern: '^[0-9]{1,19}$',
+        description: 'next_cursor of the previous page (up to 19 digits); opaque.',
+      }),
     ),
   },
   Strict,
@@ -127,7 +132,8 @@ const TransferHeaders = Type.Object({
     minLength: 1,
     maxLength: limits.idempotencyKeyLengthMax,
     pattern: '^[\\x21-\\x7e]+$',
-    description: 'Required. The same key with the same body answers the first result again; with another body, 409.',
+    description:
+      'Printable ASCII without spaces, required. The same key with the same body answers the first result again; with another body, 409.',
   }),
 });
 const TransferBody = Type.Object(
@@ -149,10 +155,13 @@ const Transfer = Type.Object({
   created_at: Time,
 });
 const PaymentCode = Type.Object({
-  payment_code: Type.String({ pattern: '^28[0-9]{16}$' }),
+  payment_code: Type.String({ pattern: '^28[0-9]{16}$', description: '18 digits from 28.' }),
   expires_in_s: Type.Integer(),
 });
-const TradeParams = Type.Object({ tradeNo: Type.String({ pattern: '^[0-9]{1,64}$' }) }, Strict);
+const TradeParams = Type.Object(
+  { tradeNo: Type.String({ pattern: '^[0-9]{1,64}$', description: 'A trade number: digits.' }) },
+  Strict,
+);
 const Trade = Type.Object({
   trade_no: Type.String(),
   out_trade_no: Type.String(),
@@ -181,9 +190,15 @@ const Trade = Type.Object({
   ),
 });
 const Reason = Type.String({ minLength: 1, maxLength: 512 });
-const TrackingNo = Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' });
-const CaseParams = Type.Object({ caseNo: Type.String({ pattern: '^RC[0-9]{8,40}$' }) }, Strict);
-const DisputeParams = Type.Object({ disputeNo: Type.String({ pattern: '^DP[0-9]{8,40}$' }) }, Strict);
+const TrackingNo = Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$', description: 'Letters, digits and dashes.' });
+const CaseParams = Type.Object(
+  { caseNo: Type.String({ pattern: '^RC[0-9]{8,40}$', description: 'RC and digits.' }) },
+  Strict,
+);
+const DisputeParams = Type.Object(
+  { disputeNo: Type.String({ pattern: '^DP[0-9]{8,40}$', description: 'DP and digits.' }) },
+  Strict,
+);
 const RefundRequestBody = Type.Object(
   {
     amount: Amount,

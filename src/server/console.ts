@@ -18,7 +18,11 @@ export interface ConsoleDeps {
 }
 
 const Strict = { additionalProperties: false } as const;
-const Amount = Type.String({ pattern: '^(0|[1-9][0-9]{0,15})(\\.[0-9]{1,2})?$', maxLength: 20 });
+const Amount = Type.String({
+  pattern: '^(0|[1-9][0-9]{0,15})(\\.[0-9]{1,2})?$',
+  maxLength: 20,
+  description: 'Yuan as a decimal string with at most 2 places.',
+});
 const RulingBody = Type.Object(
   {
     decision: Type.Union([Type.Literal('BUYER'), Type.Literal('SELLER')]),
@@ -36,7 +40,10 @@ const ContractBody = Type.Object(
   Strict,
 );
 const CapitalBody = Type.Object(
-  { amount: Amount, reference: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) },
+  {
+    amount: Amount,
+    reference: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Letters, digits, _ and -.' }),
+  },
   Strict,
 );
 
@@ -110,7 +117,14 @@ export async function registerConsole(app: FastifyInstance, deps: ConsoleDeps): 
       );
       typed.put(
         '/apps/:appId/escrow-contract',
-        { schema: { params: Type.Object({ appId: Type.String({ pattern: '^2021[0-9]{12}$' }) }), body: ContractBody } },
+        {
+          schema: {
+            params: Type.Object({
+              appId: Type.String({ pattern: '^2021[0-9]{12}$', description: '16 digits from 2021.' }),
+            }),
+            body: ContractBody,
+          },
+        },
         async (request) => {
           const { escrow_default, fee_bps, confirm_days } = request.body;
           await deps.trades.saveContract(request.params.appId, {
