@@ -295,8 +295,7 @@ function sendPage(reply: FastifyReply, r: Refusal): FastifyReply {
   const title = pageTitle(r.status);
   const words = r.status >= 500 ? 'Something went wrong on our side; please try again in a moment' : r.message;
   const body = `<div class="card"><h2 id="title">${escapeHtml(title)}</h2>
-  <div class="error" role="alert" id="refusal">${escapeHtml(words.replace(/\.$/, ''))}.</div>
-  <p class="muted"><a href="javascript:history.back()">返回 · Go back</a></p></div>`;
+  <div class="error" role="alert" id="refusal">${escapeHtml(words.replace(/\.$/, ''))}.</div></div>`;
   return reply
     .code(r.status)
     .type('text/html; charset=utf-8')
