@@ -48,6 +48,13 @@ export const edgeErrors = {
     message: 'the URL is not valid: a percent-encoded part is not UTF-8',
   },
   url_too_long: { type: 'invalid_request_error', status: 414, message: 'a part of the URL is too long' },
+  request_forbidden: {
+    type: 'invalid_request_error',
+    status: 403,
+    message: 'this request is not allowed: it lacks a valid token or comes from another site',
+  },
+  too_many_requests: { type: 'rate_limit_error', status: 429, message: 'too many requests; wait a moment and retry' },
+  request_invalid: { type: 'invalid_request_error', status: 400, message: 'the request could not be accepted' },
   internal_error: { type: 'api_error', status: 500, message: 'something went wrong on our side; retry the request' },
 } as const;
 
@@ -148,9 +155,12 @@ function frameworkRefusal(error: FastifyError, request: FastifyRequest): Refusal
   }
   if (status === 415) return edge('content_type_unsupported');
   if (status === 404) return edge('route_not_found');
-  if (status >= 400 && status < 500) {
-    return { ...edge('body_invalid', { detail: frameworkDetails[error.code] }), status };
-  }
+  // Plugins refuse too (CSRF tokens, rate limits): in our words, with their status.
+  if (status === 401 || status === 403) return { ...edge('request_forbidden'), status };
+  if (status === 429) return edge('too_many_requests');
+  const detail = frameworkDetails[error.code];
+  if (detail) return { ...edge('body_invalid', { detail }), status };
+  if (status >= 400 && status < 500) return { ...edge('request_invalid'), status };
   return edge('internal_error');
 }
 

@@ -9,10 +9,12 @@
  *   `40002 isv.invalid-parameter` naming the field, over the real alipay-sdk, on both protocols;
  * - the pages answered bad JSON, 413, 414, 415, bad URLs and unknown routes with Fastify's JSON:
  *   now an HTML page;
- * - the native API's schema misses showed the regular expression: now words.
+ * - the native API's schema misses showed the regular expression: now words;
+ * - a plugin's refusal (a CSRF token, a rate limit) is put in our words too, with its status.
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/server/index.ts';
 import { type PlatformGateway, startPlatformGateway } from '../gateway/platform-support.ts';
 
 let world: PlatformGateway;
@@ -174,5 +176,28 @@ describe('the native API', () => {
       message: 'the request body is not valid JSON',
       param: null,
     });
+  });
+});
+
+describe('refusals of plugins (CSRF, rate limits)', () => {
+  it('are answered in our words with their status, as a page or in the native shape', async () => {
+    const bare = createApp();
+    const refuse = (statusCode: number, code: string) => async () => {
+      throw Object.assign(new Error(`${code}: plugin words`), { statusCode, code });
+    };
+    bare.post('/wallet/plugin', refuse(403, 'FST_CSRF_INVALID_TOKEN'));
+    bare.post('/api/v1/plugin', refuse(429, 'FST_ERR_RATE_LIMITED'));
+    const page = await bare.inject({ method: 'POST', url: '/wallet/plugin' });
+    expectPage(page, 403);
+    expect(page.body).not.toContain('plugin words');
+    const native = await bare.inject({ method: 'POST', url: '/api/v1/plugin' });
+    expect(native.statusCode).toBe(429);
+    expect(native.json()).toEqual({
+      type: 'rate_limit_error',
+      code: 'too_many_requests',
+      message: 'too many requests; wait a moment and retry',
+      param: null,
+    });
+    await bare.close();
   });
 });
