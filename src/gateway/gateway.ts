@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { limits } from '../core/limits.ts';
+import { findUnreadableText } from '../core/text.ts';
 import { type GatewayError, gatewayCodes, gatewayError, v3ErrorCode } from './errors.ts';
 import { MemoryNonceStore, type NonceStore } from './nonces.ts';
 import {
@@ -100,12 +101,25 @@ function collectParams(query: unknown, form: unknown): { params: Params; problem
   return problem ? { params, problem } : { params };
 }
 
+/**
+ * A JSON object from `text`. A string in it holding NUL or an unpaired surrogate (JSON escapes
+ * can write both) is refused here, naming the field: no module could store or compare it.
+ */
 function parseObject(text: string, what: string): Record<string, unknown> | GatewayError {
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {}
-  return gatewayError('isv.invalid-parameter', `${what} 不是合法的 JSON 对象`);
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return gatewayError('isv.invalid-parameter', `${what} 不是合法的 JSON 对象`);
+  }
+  const unreadable = findUnreadableText(value);
+  if (unreadable !== undefined) {
+    return gatewayError('isv.invalid-parameter', `参数 ${unreadable} 含有 NUL 字符或不成对的代理字符`);
+  }
+  return value as Record<string, unknown>;
 }
 
 export class Gateway {

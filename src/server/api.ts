@@ -2,8 +2,8 @@
  * The native API: JSON under `/api/v1` for the wallet's owner (login, balance, bills, transfers,
  * payment codes, trade detail), described by OpenAPI 3 at `/docs/json` with Swagger UI at `/docs`.
  * Every route has TypeBox schemas; every refusal, the framework's included, answers
- * `{type, code, message, param}` from the wallet's one catalog (`src/wallet/errors.ts`), so bad
- * input gets a 4xx in that shape and never a 500. The routes are thin: the `Wallet` decides.
+ * `{type, code, message, param}` (`refusals.ts`: the wallet's catalog, schema misses in words),
+ * so bad input gets a 4xx in that shape and never a 500. The routes are thin: the `Wallet` decides.
  */
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -15,13 +15,7 @@ import {
   type TypeBoxTypeProvider,
   TypeBoxValidatorCompiler,
 } from '@fastify/type-provider-typebox';
-import type {
-  FastifyError,
-  FastifyInstance,
-  FastifyReply,
-  FastifyRequest,
-  FastifySchemaValidationError,
-} from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { limits } from '../core/limits.ts';
 import { formatAmount } from '../core/money.ts';
 import type { User } from '../members/index.ts';
@@ -32,8 +26,6 @@ import {
   isWalletError,
   type Wallet,
   WalletError,
-  type WalletErrorCode,
-  walletErrors,
 } from '../wallet/index.ts';
 import { clientAddress, docsPolicy, loginRateLimit } from './web-security.ts';
 
@@ -81,7 +73,9 @@ const LoginBody = Type.Object(
   {
     phone: Phone,
     password: Type.Optional(Type.String({ minLength: 1, maxLength: limits.passwordLengthMax })),
-    sms_code: Type.Optional(Type.String({ pattern: '^[0-9]{6}$', description: 'From POST /api/v1/sms-codes.' })),
+    sms_code: Type.Optional(
+      Type.String({ pattern: '^[0-9]{6}$', description: 'Six digits, from POST /api/v1/sms-codes.' }),
+    ),
   },
   { ...Strict, description: 'Give password or sms_code.' },
 );
@@ -104,7 +98,10 @@ const BillsQuery = Type.Object(
       }),
     ),
     cursor: Type.Optional(
-      Type.String({ pattern: '^[0-9]{1,19}$', description: 'next_cursor of the previous page; opaque.' }),
+      Type.String({
+        pattern: '^[0-9]{1,19}$',
+        description: 'next_cursor of the previous page (up to 19 digits); opaque.',
+      }),
     ),
   },
   Strict,
@@ -134,7 +131,8 @@ const TransferHeaders = Type.Object({
     minLength: 1,
     maxLength: limits.idempotencyKeyLengthMax,
     pattern: '^[\\x21-\\x7e]+$',
-    description: 'Required. The same key with the same body answers the first result again; with another body, 409.',
+    description:
+      'Printable ASCII without spaces, required. The same key with the same body answers the first result again; with another body, 409.',
   }),
 });
 const TransferBody = Type.Object(
@@ -156,10 +154,13 @@ const Transfer = Type.Object({
   created_at: Time,
 });
 const PaymentCode = Type.Object({
-  payment_code: Type.String({ pattern: '^28[0-9]{16}$' }),
+  payment_code: Type.String({ pattern: '^28[0-9]{16}$', description: '18 digits from 28.' }),
   expires_in_s: Type.Integer(),
 });
-const TradeParams = Type.Object({ tradeNo: Type.String({ pattern: '^[0-9]{1,64}$' }) }, Strict);
+const TradeParams = Type.Object(
+  { tradeNo: Type.String({ pattern: '^[0-9]{1,64}$', description: 'A trade number: digits.' }) },
+  Strict,
+);
 const Trade = Type.Object({
   trade_no: Type.String(),
   out_trade_no: Type.String(),
@@ -188,9 +189,15 @@ const Trade = Type.Object({
   ),
 });
 const Reason = Type.String({ minLength: 1, maxLength: 512 });
-const TrackingNo = Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' });
-const CaseParams = Type.Object({ caseNo: Type.String({ pattern: '^RC[0-9]{8,40}$' }) }, Strict);
-const DisputeParams = Type.Object({ disputeNo: Type.String({ pattern: '^DP[0-9]{8,40}$' }) }, Strict);
+const TrackingNo = Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$', description: 'Letters, digits and dashes.' });
+const CaseParams = Type.Object(
+  { caseNo: Type.String({ pattern: '^RC[0-9]{8,40}$', description: 'RC and digits.' }) },
+  Strict,
+);
+const DisputeParams = Type.Object(
+  { disputeNo: Type.String({ pattern: '^DP[0-9]{8,40}$', description: 'DP and digits.' }) },
+  Strict,
+);
 const RefundRequestBody = Type.Object(
   {
     amount: Amount,
@@ -243,69 +250,6 @@ const Dispute = Type.Object({
   created_at: Time,
   ruled_at: Nullable(Time),
 });
-
-// ---- Error mapping -------------------------------------------------------------------------
-
-interface ErrorBody {
-  type: string;
-  code: WalletErrorCode;
-  message: string;
-  param: string | null;
-}
-
-const headerNames: Record<string, string> = { 'idempotency-key': 'Idempotency-Key', authorization: 'Authorization' };
-
-/** The name a client knows a parameter by: `amount`, `Idempotency-Key`, or null for the whole body. */
-function paramName(context: string | undefined, path: string): string | null {
-  if (path === '') return null;
-  if (context === 'headers') return headerNames[path] ?? path;
-  return path;
-}
-
-/** A schema refusal: the first error found, in the catalog's terms. */
-function validationError(issues: readonly FastifySchemaValidationError[], context: string | undefined): ErrorBody {
-  const issue = issues[0];
-  const params = (issue?.params ?? {}) as { requiredProperties?: string[]; additionalProperties?: string[] };
-  const path = (issue?.instancePath ?? '').split('/').filter(Boolean).join('.');
-  if (issue?.keyword === 'required') {
-    const param = paramName(context, params.requiredProperties?.[0] ?? '');
-    return { ...catalog('parameter_missing'), message: `${param} is required`, param };
-  }
-  const unknown = issue?.keyword === 'additionalProperties' || issue?.schemaPath.endsWith('/additionalProperties');
-  const param = paramName(context, unknown && path === '' ? (params.additionalProperties?.[0] ?? '') : path);
-  const what = param ?? (context === 'body' ? 'the request body' : (context ?? 'the request'));
-  const message = unknown ? `${what} is not a known parameter` : `${what} ${issue?.message ?? 'is malformed'}`;
-  return { ...catalog('parameter_invalid'), message, param };
-}
-
-function catalog(code: WalletErrorCode): ErrorBody {
-  const entry = walletErrors[code];
-  return { type: entry.type, code, message: entry.message, param: null };
-}
-
-/** What the framework refused before a handler ran (unreadable body, wrong content type …). */
-function frameworkError(error: FastifyError): ErrorBody {
-  const status = error.statusCode ?? 500;
-  if (status === 413) return catalog('body_too_large');
-  if (status === 415) return catalog('content_type_unsupported');
-  if (status === 404) return catalog('route_not_found');
-  if (status >= 400 && status < 500) return catalog('body_invalid');
-  return catalog('internal_error');
-}
-
-function sendError(reply: FastifyReply, body: ErrorBody): FastifyReply {
-  return reply.code(walletErrors[body.code].status).send(body);
-}
-
-function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (isWalletError(error)) {
-    return sendError(reply, { type: error.type, code: error.code, message: error.message, param: error.param });
-  }
-  if (error.validation) return sendError(reply, validationError(error.validation, error.validationContext));
-  const body = frameworkError(error);
-  if (body.code === 'internal_error') request.log.error({ err: error }, 'native API request failed');
-  return sendError(reply, body);
-}
 
 // ---- Sessions ------------------------------------------------------------------------------
 
@@ -680,8 +624,6 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     async (api) => {
       api.setValidatorCompiler(TypeBoxValidatorCompiler);
       api.addSchema(ApiError);
-      api.setErrorHandler(errorHandler);
-      api.setNotFoundHandler((_request, reply) => sendError(reply, catalog('route_not_found')));
       api.addHook('onRoute', (route) => {
         route.bodyLimit = limits.apiBodyBytesMax;
       });

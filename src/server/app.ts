@@ -1,9 +1,10 @@
 import helmet from '@fastify/helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { GatewayOptions } from '../gateway/index.ts';
+import type { Gateway, GatewayOptions } from '../gateway/index.ts';
 import type { Platform } from '../platform.ts';
-import { registerGateway } from './gateway.ts';
+import { createGateway, mountGateway } from './gateway.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { refusalHandler, refusals } from './refusals.ts';
 import { helmetOptions, type WebSecurityOptions } from './web-security.ts';
 
 export interface AppOptions {
@@ -31,11 +32,50 @@ const healthSchema = {
   },
 } as const;
 
+/**
+ * A Fastify instance whose every refusal, the framework's included (bad URLs, over-long path
+ * parameters, unreadable bodies), is answered by `refusals.ts` in the wire form of its scope;
+ * `gateway` signs the gateway's. Every app of the platform starts here.
+ */
+export function createApp(options: { logger?: FastifyBaseLogger | undefined; gateway?: Gateway } = {}) {
+  const handler = refusalHandler({ gateway: () => options.gateway });
+  const base = options.logger ? { loggerInstance: options.logger } : { logger: false };
+  const app = Fastify({ ...base, frameworkErrors: handler });
+  const routes: ServedRoute[] = [];
+  servedRoutesOf.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    routes.push({ methods: [route.method].flat(), url: route.url, schema: route.schema });
+  });
+  app.register(refusals, { handler });
+  return app;
+}
+
+/** A route as it was registered: its methods, its URL pattern (`/cashier/:tradeNo`), its schemas. */
+export interface ServedRoute {
+  readonly methods: readonly string[];
+  readonly url: string;
+  readonly schema: unknown;
+}
+
+const servedRoutesOf = new WeakMap<FastifyInstance, ServedRoute[]>();
+
+/**
+ * Every route an app from `createApp` serves, in registration order, straight from Fastify's
+ * `onRoute` hook: what a test that must cover every route (the fuzz test) walks, so that a new
+ * route is covered the day it is added.
+ */
+export function servedRoutes(app: FastifyInstance): readonly ServedRoute[] {
+  const routes = servedRoutesOf.get(app);
+  if (!routes) throw new Error('assertion: the app was made by createApp');
+  return routes;
+}
+
 /** Builds the HTTP app without listening: tests drive it through `app.inject()`. */
 export function buildApp(options: AppOptions): FastifyInstance {
   const { platform } = options;
   const metrics = options.metrics ?? createMetrics();
-  const app = options.logger ? Fastify({ loggerInstance: options.logger }) : Fastify({ logger: false });
+  const gateway = options.gateway && createGateway(options.gateway, () => app.log);
+  const app: FastifyInstance = createApp({ logger: options.logger, gateway });
   const startedMs = performance.now();
 
   app.get('/health', { schema: { response: { 200: healthSchema, 503: healthSchema } } }, async (request, reply) => {
@@ -57,7 +97,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return metrics.registry.metrics();
   });
 
-  if (options.gateway) registerGateway(app, options.gateway);
+  if (gateway) mountGateway(app, gateway);
 
   return app;
 }

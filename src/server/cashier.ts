@@ -1,9 +1,9 @@
-import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { beijingTime } from '../core/time.ts';
 import { isMembersError, type Members } from '../members/index.ts';
 import { TradeError, type Trades, type TradeView } from '../trades/index.ts';
 import { escapeHtml, page } from './html.ts';
+import { acceptPageForms } from './page-forms.ts';
 import { clientAddress, csrfField, loginRateLimit, pagePolicy, type WebSecurityOptions } from './web-security.ts';
 
 /** What the cashier page needs. */
@@ -45,7 +45,7 @@ function payForm(t: TradeView, csrf: string, error?: string): string {
  */
 export async function registerCashier(app: FastifyInstance, deps: CashierDeps): Promise<void> {
   await app.register(async (scope) => {
-    await scope.register(formbody);
+    acceptPageForms(scope);
     scope.get<{ Params: { tradeNo: string } }>('/cashier/:tradeNo', async (request, reply) => {
       reply.type('text/html; charset=utf-8');
       const trade = await deps.trades.byTradeNo(request.params.tradeNo).catch(() => null);

@@ -15,7 +15,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Static, Type, type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   type CardView,
   type ChannelOrderView,
@@ -24,7 +24,6 @@ import {
   type Reconciler,
   type ReserveReport,
 } from '../channels/index.ts';
-import { CatalogError } from '../core/catalog-error.ts';
 import { limits } from '../core/limits.ts';
 import type { Operators } from '../members/index.ts';
 import type { Wallet } from '../wallet/index.ts';
@@ -56,13 +55,18 @@ const Amount = Type.String({
   description: 'Yuan as a decimal string with at most 2 places.',
   examples: ['88.88'],
 });
-const BankCode = Type.String({ pattern: '^[A-Z0-9]{2,16}$', examples: ['ICBC'] });
+const BankCode = Type.String({
+  pattern: '^[A-Z0-9]{2,16}$',
+  description: 'A bank code: 2 to 16 capital letters or digits.',
+  examples: ['ICBC'],
+});
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.String({
     minLength: 1,
     maxLength: limits.idempotencyKeyLengthMax,
     pattern: '^[\\x21-\\x7e]+$',
-    description: 'Required. The same key with the same body answers the same order; with another body, 409.',
+    description:
+      'Printable ASCII without spaces, required. The same key with the same body answers the same order; with another body, 409.',
   }),
 });
 const Order = Type.Object({
@@ -97,13 +101,16 @@ const WithdrawBody = Type.Object({ amount: Amount, card_id: Type.String({ maxLen
 const BindBody = Type.Object(
   {
     bank: BankCode,
-    card_no: Type.String({ pattern: '^[0-9]{12,19}$' }),
+    card_no: Type.String({ pattern: '^[0-9]{12,19}$', description: '12 to 19 digits.' }),
     name: Type.String({ minLength: 1, maxLength: limits.channelNameLengthMax }),
-    phone: Type.String({ pattern: '^1[0-9]{10}$' }),
+    phone: Type.String({ pattern: '^1[0-9]{10}$', description: 'A mainland mobile: 11 digits from 1.' }),
   },
   Strict,
 );
-const ConfirmBody = Type.Object({ sms_code: Type.String({ pattern: '^[0-9]{6}$' }) }, Strict);
+const ConfirmBody = Type.Object(
+  { sms_code: Type.String({ pattern: '^[0-9]{6}$', description: 'Six digits.' }) },
+  Strict,
+);
 
 function orderJson(o: ChannelOrderView): Static<typeof Order> {
   return {
@@ -128,30 +135,6 @@ function cardJson(c: CardView): Static<typeof Card> {
     status: c.status,
     created_at: c.createdAt.toISOString(),
   };
-}
-
-function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof CatalogError) {
-    return reply
-      .code(error.status)
-      .send({ type: error.type, code: error.code, message: error.message, param: error.param });
-  }
-  if (error.validation) {
-    const issue = error.validation[0];
-    const param = (issue?.instancePath ?? '').split('/').filter(Boolean).join('.') || null;
-    const message = `${param ?? error.validationContext ?? 'the request'} ${issue?.message ?? 'is malformed'}`;
-    return reply.code(400).send({ type: 'invalid_request_error', code: 'parameter_invalid', message, param });
-  }
-  const status = error.statusCode ?? 500;
-  if (status >= 400 && status < 500) {
-    return reply
-      .code(status)
-      .send({ type: 'invalid_request_error', code: 'body_invalid', message: error.message, param: null });
-  }
-  request.log.error({ err: error }, 'channels request failed');
-  return reply
-    .code(500)
-    .send({ type: 'api_error', code: 'internal_error', message: 'something went wrong on our side', param: null });
 }
 
 const userIds = new WeakMap<FastifyRequest, string>();
@@ -225,7 +208,10 @@ function userRoutes(api: FastifyInstance, { channels, wallet }: ChannelsApiDeps)
     {
       schema: {
         ...doc('One of your top-ups or withdrawals'),
-        params: Type.Object({ orderNo: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) }, Strict),
+        params: Type.Object(
+          { orderNo: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Letters, digits, _ and -.' }) },
+          Strict,
+        ),
         response: { 200: Order, ...errors },
       },
     },
@@ -332,7 +318,7 @@ function tokenGuard(expected: string | undefined, operators?: Operators) {
 function operatorRoutes(scope: FastifyInstance, deps: ChannelsApiDeps): void {
   scope.addHook('onRequest', tokenGuard(deps.operatorToken, deps.operators));
   const typed = scope.withTypeProvider<TypeBoxTypeProvider>();
-  const Day = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' });
+  const Day = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'A day: YYYY-MM-DD.' });
   typed.post(
     '/reconciliations',
     { schema: { body: Type.Object({ bank: BankCode, date: Day }, Strict) } },
@@ -364,7 +350,7 @@ function operatorRoutes(scope: FastifyInstance, deps: ChannelsApiDeps): void {
     '/reconciliation-items/:id/resolve',
     {
       schema: {
-        params: Type.Object({ id: Type.String({ pattern: '^[0-9]{1,18}$' }) }, Strict),
+        params: Type.Object({ id: Type.String({ pattern: '^[0-9]{1,18}$', description: 'Digits.' }) }, Strict),
         body: Type.Object(
           {
             action: Type.Union([Type.Literal('dismiss'), Type.Literal('write_off')]),
@@ -395,7 +381,6 @@ export async function registerChannelsApi(app: FastifyInstance, deps: ChannelsAp
     app.register(
       async (scope) => {
         scope.setValidatorCompiler(TypeBoxValidatorCompiler);
-        scope.setErrorHandler(errorHandler);
         scope.addHook('onRoute', (route) => {
           route.bodyLimit ??= limits.apiBodyBytesMax;
         });

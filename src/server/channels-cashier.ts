@@ -6,7 +6,6 @@
  * the bank confirmed the top-up; a retry (same trade, same shortfall) reuses the same channel
  * order, so the card is charged once.
  */
-import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Channels, isChannelError } from '../channels/index.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
@@ -14,6 +13,7 @@ import { isMembersError, type Members } from '../members/index.ts';
 import { TradeError, type Trades, type TradeView } from '../trades/index.ts';
 import { allowReturn, returnLocation } from './cashier.ts';
 import { escapeHtml, page as shell } from './html.ts';
+import { acceptPageForms } from './page-forms.ts';
 import { clientAddress, csrfField, loginRateLimit, type WebSecurityOptions } from './web-security.ts';
 
 export interface CardCashierDeps {
@@ -65,7 +65,7 @@ type Body = { step?: string; phone?: string; password?: string; card_id?: string
 /** Mounts `/cashier/:tradeNo/card` (GET: the login form; POST: the login step, then the pay step). */
 export async function registerCardCashier(app: FastifyInstance, deps: CardCashierDeps): Promise<void> {
   await app.register(async (scope) => {
-    await scope.register(formbody);
+    acceptPageForms(scope);
     scope.get<{ Params: { tradeNo: string } }>('/cashier/:tradeNo/card', async (request, reply) => {
       reply.type('text/html; charset=utf-8');
       const trade = await deps.trades.byTradeNo(request.params.tradeNo).catch(() => null);

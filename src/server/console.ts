@@ -5,9 +5,9 @@
  * the trades module's codes pass through, since operators read them.
  */
 import { Type, type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Operator, Operators } from '../members/index.ts';
-import { type AfterSale, type DisputeView, type Settlements, TradeError, type Trades } from '../trades/index.ts';
+import type { AfterSale, DisputeView, Settlements, TradeError, Trades } from '../trades/index.ts';
 import { disputeView } from './api.ts';
 
 export interface ConsoleDeps {
@@ -18,7 +18,11 @@ export interface ConsoleDeps {
 }
 
 const Strict = { additionalProperties: false } as const;
-const Amount = Type.String({ pattern: '^(0|[1-9][0-9]{0,15})(\\.[0-9]{1,2})?$', maxLength: 20 });
+const Amount = Type.String({
+  pattern: '^(0|[1-9][0-9]{0,15})(\\.[0-9]{1,2})?$',
+  maxLength: 20,
+  description: 'Yuan as a decimal string with at most 2 places.',
+});
 const RulingBody = Type.Object(
   {
     decision: Type.Union([Type.Literal('BUYER'), Type.Literal('SELLER')]),
@@ -36,13 +40,17 @@ const ContractBody = Type.Object(
   Strict,
 );
 const CapitalBody = Type.Object(
-  { amount: Amount, reference: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) },
+  {
+    amount: Amount,
+    reference: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Letters, digits, _ and -.' }),
+  },
   Strict,
 );
 
 const operatorOf = new WeakMap<FastifyRequest, Operator>();
 
-class ConsoleError extends Error {
+/** A refusal of the console's own (`refusals.ts` answers it as `{code, message}`). */
+export class ConsoleError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
@@ -53,7 +61,7 @@ class ConsoleError extends Error {
 }
 
 /** The HTTP status of a trades refusal: a missing thing 404, a wrong state 409, else 400. */
-function statusOf(error: TradeError): number {
+export function consoleStatusOf(error: TradeError): number {
   if (error.code.endsWith('NOT_EXIST')) return 404;
   if (error.code === 'ACCESS_FORBIDDEN') return 403;
   if (error.code === 'SYSTEM_ERROR' || error.code === 'COMPENSATION_FUND_NOT_ENOUGH') return 503;
@@ -76,19 +84,6 @@ export async function registerConsole(app: FastifyInstance, deps: ConsoleDeps): 
   await app.register(
     async (scope) => {
       scope.setValidatorCompiler(TypeBoxValidatorCompiler);
-      scope.setErrorHandler(async (error: FastifyError, request, reply) => {
-        if (error instanceof ConsoleError)
-          return reply.code(error.status).send({ code: error.code, message: error.message });
-        if (error instanceof TradeError)
-          return reply.code(statusOf(error)).send({ code: error.code, message: error.message });
-        if (error instanceof RangeError)
-          return reply.code(400).send({ code: 'INVALID_PARAMETER', message: error.message });
-        const status = error.statusCode ?? 500;
-        if (status >= 500) request.log.error({ err: error }, 'console request failed');
-        return reply
-          .code(status)
-          .send({ code: status >= 500 ? 'SYSTEM_ERROR' : 'INVALID_PARAMETER', message: error.message });
-      });
       scope.addHook('onRequest', async (request) => {
         const match = /^Bearer ([^\s]+)$/i.exec(request.headers.authorization ?? '');
         const operator = await deps.operators.authenticate(match?.[1]);
@@ -122,7 +117,14 @@ export async function registerConsole(app: FastifyInstance, deps: ConsoleDeps): 
       );
       typed.put(
         '/apps/:appId/escrow-contract',
-        { schema: { params: Type.Object({ appId: Type.String({ pattern: '^2021[0-9]{12}$' }) }), body: ContractBody } },
+        {
+          schema: {
+            params: Type.Object({
+              appId: Type.String({ pattern: '^2021[0-9]{12}$', description: '16 digits from 2021.' }),
+            }),
+            body: ContractBody,
+          },
+        },
         async (request) => {
           const { escrow_default, fee_bps, confirm_days } = request.body;
           await deps.trades.saveContract(request.params.appId, {

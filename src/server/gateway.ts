@@ -2,19 +2,13 @@
  * Mounts the open gateway (`src/gateway`) on Fastify: `/gateway.do` for the legacy protocol (form
  * body and query string) and `/v3/alipay/*` (with `/v3/paybao/*`) for v3 (raw JSON body, since the signature covers
  * its exact text). The routes live in an encapsulated scope whose body parsers are the gateway's
- * own, and whose error handler turns every framework refusal (oversized body, unknown content
- * type, unreadable body) into an Alipay error instead of Fastify's.
+ * own; `refusals.ts` answers every framework refusal there (oversized body, unknown content type,
+ * unreadable body) as an Alipay error instead of Fastify's.
  */
 import formbody from '@fastify/formbody';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
 import { limits } from '../core/limits.ts';
-import {
-  Gateway,
-  type GatewayError,
-  type GatewayOptions,
-  type GatewayResponse,
-  gatewayError,
-} from '../gateway/index.ts';
+import { Gateway, type GatewayOptions, type GatewayResponse, gatewayError } from '../gateway/index.ts';
 
 const bodyLimit = limits.gatewayBodyBytesMax;
 
@@ -22,39 +16,27 @@ function send(reply: FastifyReply, response: GatewayResponse): FastifyReply {
   return reply.code(response.status).headers(response.headers).send(response.body);
 }
 
-/** The Alipay error for a request Fastify refused before the handler ran. */
-function frameworkError(error: FastifyError): GatewayError {
-  const status = error.statusCode ?? 500;
-  if (status === 413) return gatewayError('isv.request-too-large');
-  if (status === 415) return gatewayError('isv.invalid-content-type');
-  if (status < 500) return gatewayError('isv.invalid-parameter', '请求无法解析');
-  return gatewayError('isp.unknow-error');
-}
-
-/** Registers the gateway's routes on `app`; answers the `Gateway` serving them. */
-export function registerGateway(app: FastifyInstance, options: GatewayOptions): Gateway {
-  const gateway = new Gateway({
+/** The gateway behind the routes; its methods' failures are logged through `log`. */
+export function createGateway(options: GatewayOptions, log: () => FastifyBaseLogger): Gateway {
+  return new Gateway({
     ...options,
     onMethodError:
       options.onMethodError ??
-      ((error, ctx) => app.log.error({ err: error, method: ctx.method, appId: ctx.appId }, 'gateway method failed')),
+      ((error, ctx) => log().error({ err: error, method: ctx.method, appId: ctx.appId }, 'gateway method failed')),
   });
+}
 
+/**
+ * Mounts `gateway`'s routes on `app`. The app must come from `createServer({ gateway })`, whose
+ * refusals sign the gateway's errors with the same gateway.
+ */
+export function mountGateway(app: FastifyInstance, gateway: Gateway): void {
   app.register(async (scope) => {
     await scope.register(formbody, { bodyLimit });
     // Every other body is kept as text: v3 verifies the exact bytes, and the gateway decides
     // which content types it takes, so that Fastify never answers 415 or 400 in its own words.
     scope.removeContentTypeParser(['application/json', 'text/plain']);
     scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_request, body, done) => done(null, body));
-
-    scope.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      if ((error.statusCode ?? 500) >= 500) request.log.error({ err: error }, 'gateway request failed');
-      const refusal = frameworkError(error);
-      const response = await (request.url.startsWith('/v3/')
-        ? gateway.v3Error(refusal, request)
-        : gateway.legacyError(request.query, refusal));
-      return send(reply, response);
-    });
 
     scope.route({
       method: ['GET', 'POST'],
@@ -86,5 +68,4 @@ export function registerGateway(app: FastifyInstance, options: GatewayOptions): 
       });
     }
   });
-  return gateway;
 }

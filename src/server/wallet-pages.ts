@@ -7,7 +7,6 @@
  * same channel order. Refusals render a message on the form, never a 500.
  */
 import { randomUUID } from 'node:crypto';
-import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type CardView, type ChannelOrderView, type Channels, isChannelError } from '../channels/index.ts';
 import { limits } from '../core/limits.ts';
@@ -15,6 +14,7 @@ import { formatAmount, parseAmount } from '../core/money.ts';
 import type { Members, User } from '../members/index.ts';
 import { isWalletError, type Wallet } from '../wallet/index.ts';
 import { escapeHtml, page } from './html.ts';
+import { acceptPageForms } from './page-forms.ts';
 import { clientAddress, cookieFlags, csrfField, loginRateLimit, type WebSecurityOptions } from './web-security.ts';
 
 export interface WalletPagesDeps {
@@ -152,7 +152,7 @@ type Body = {
 /** Mounts `/wallet/withdraw` (GET: login form or withdrawal form; POST: log in, withdraw, log out). */
 export async function registerWalletPages(app: FastifyInstance, deps: WalletPagesDeps): Promise<void> {
   await app.register(async (scope) => {
-    await scope.register(formbody);
+    acceptPageForms(scope);
     scope.get(path, async (request, reply) => {
       reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
       const user = await currentUser(deps, request);

@@ -6,9 +6,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AlipaySdk, type AlipaySdkConfig } from 'alipay-sdk';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { GatewayMethod, GatewayOptions } from '../../src/gateway/index.ts';
-import { registerGateway } from '../../src/server/index.ts';
+import { createApp, createGateway, mountGateway } from '../../src/server/index.ts';
 
 export interface KeyPair {
   privateKeyPem: string;
@@ -83,8 +83,9 @@ export async function listen(app: FastifyInstance): Promise<string> {
 }
 
 export function gatewayApp(options: GatewayOptions): FastifyInstance {
-  const app = Fastify({ logger: false });
-  registerGateway(app, options);
+  const gateway = createGateway(options, () => app.log);
+  const app: FastifyInstance = createApp({ gateway });
+  mountGateway(app, gateway);
   return app;
 }
 

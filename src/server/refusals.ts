@@ -1,0 +1,395 @@
+/**
+ * Every refusal of the HTTP surface, in one place: whatever a route or the framework refuses
+ * (an error a module raised, a schema that did not match, unreadable JSON, a body too large, a
+ * content type no parser takes, an unknown route, a URL that is not UTF-8, a path parameter too
+ * long, text no field may hold) is answered in the wire form of the scope the request hit:
+ *
+ * - `gateway` (`/gateway.do`, `/v3/…`): Alipay's codes, signed, through the `Gateway`;
+ * - `native` (`/api/v1`, `/ops/v1`, `/regulator/v1`, the banks' callbacks, health and metrics):
+ *   `{type, code, message, param}`, the message in words (never a regular expression);
+ * - `console` (`/console/v1`): the operators' `{code, message}`;
+ * - `page` (everything else: the cashier, the card cashier, the wallet pages, the bank's return,
+ *   unknown addresses): an HTML page a person can read.
+ *
+ * A 5xx is logged with its error and answered without it: no body ever carries a stack, a
+ * framework code or a database message. Routes keep only the refusals that are part of their
+ * own conversation (a cashier form shown again with its message).
+ */
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifySchemaValidationError,
+} from 'fastify';
+import fp from 'fastify-plugin';
+import { CatalogError } from '../core/catalog-error.ts';
+import { findUnreadableText } from '../core/text.ts';
+import { type Gateway, type GatewayError, gatewayError } from '../gateway/index.ts';
+import { TradeError } from '../trades/index.ts';
+import { ConsoleError, consoleStatusOf } from './console.ts';
+import { escapeHtml, page } from './html.ts';
+
+/** The refusals of the HTTP edge itself, in the native API's terms (the codes are the wallet catalog's). */
+export const edgeErrors = {
+  parameter_invalid: { type: 'invalid_request_error', status: 400, message: 'a parameter is malformed' },
+  parameter_missing: { type: 'invalid_request_error', status: 400, message: 'a required parameter is missing' },
+  body_invalid: { type: 'invalid_request_error', status: 400, message: 'the request body could not be read' },
+  body_too_large: { type: 'invalid_request_error', status: 413, message: 'the request body is too large' },
+  content_type_unsupported: {
+    type: 'invalid_request_error',
+    status: 415,
+    message: 'this route does not take a body of this content type',
+  },
+  route_not_found: { type: 'invalid_request_error', status: 404, message: 'no such route' },
+  url_invalid: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'the URL is not valid: a percent-encoded part is not UTF-8',
+  },
+  url_too_long: { type: 'invalid_request_error', status: 414, message: 'a part of the URL is too long' },
+  request_forbidden: {
+    type: 'invalid_request_error',
+    status: 403,
+    message: 'this request is not allowed: it lacks a valid token or comes from another site',
+  },
+  too_many_requests: { type: 'rate_limit_error', status: 429, message: 'too many requests; wait a moment and retry' },
+  request_invalid: { type: 'invalid_request_error', status: 400, message: 'the request could not be accepted' },
+  internal_error: { type: 'api_error', status: 500, message: 'something went wrong on our side; retry the request' },
+} as const;
+
+export type EdgeErrorCode = keyof typeof edgeErrors;
+
+/** Why a parameter was refused, for the wire forms that word it themselves (the gateway's Chinese). */
+export type EdgeReason = 'repeated' | 'unreadable_text';
+
+/** A refusal of the HTTP edge; `reason` says why a parameter was refused, when it was. */
+export class EdgeError extends CatalogError<typeof edgeErrors> {
+  declare readonly code: EdgeErrorCode;
+  readonly reason: EdgeReason | undefined;
+  constructor(
+    code: EdgeErrorCode,
+    options: { param?: string | undefined; detail?: string | undefined; reason?: EdgeReason } = {},
+  ) {
+    super(edgeErrors, code, options);
+    // A detail names the parameter and says what is wrong with it: it is the whole message.
+    if (options.detail) this.message = options.detail;
+    this.name = 'EdgeError';
+    this.reason = options.reason;
+  }
+
+  /** Read by Fastify when it logs or defaults a status. */
+  get statusCode(): number {
+    return this.status;
+  }
+}
+
+/** A field sent more than once (a form, a query string): which copy counts would be a guess. */
+export const repeatedParameter = (param: string) =>
+  new EdgeError('parameter_invalid', { param, detail: `${param} was sent more than once`, reason: 'repeated' });
+
+export type WireForm = 'gateway' | 'native' | 'console' | 'page';
+
+const formsByPrefix: ReadonlyArray<readonly [string, WireForm]> = [
+  ['/gateway.do', 'gateway'],
+  ['/v3/', 'gateway'],
+  ['/api/', 'native'],
+  ['/ops/', 'native'],
+  ['/regulator/', 'native'],
+  ['/channels/callbacks/', 'native'],
+  ['/health', 'native'],
+  ['/metrics', 'native'],
+  ['/console/', 'console'],
+];
+
+/** The wire form of the scope a request path belongs to; a person's browser gets a page. */
+export function wireFormOf(url: string): WireForm {
+  return formsByPrefix.find(([prefix]) => url.startsWith(prefix))?.[1] ?? 'page';
+}
+
+// ---- From any error to one refusal ----------------------------------------------------------
+
+/** What a refusal says, before it is put in a wire form. */
+interface Refusal {
+  readonly status: number;
+  readonly type: string;
+  readonly code: string;
+  readonly message: string;
+  readonly param: string | null;
+  readonly reason?: EdgeReason | undefined;
+}
+
+type CatalogLike = Pick<Refusal, 'status' | 'type' | 'code' | 'message' | 'param'>;
+
+const fromCatalog = (error: CatalogLike, reason?: EdgeReason): Refusal => ({
+  status: error.status,
+  type: error.type,
+  code: error.code,
+  message: error.message,
+  param: error.param,
+  reason,
+});
+
+const edge = (code: EdgeErrorCode, options: ConstructorParameters<typeof EdgeError>[1] = {}): Refusal => {
+  const error = new EdgeError(code, options);
+  return fromCatalog(error, error.reason);
+};
+
+/** Words for the framework's own refusals, by Fastify's error code. */
+const frameworkDetails: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'the request body is not valid JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'the request body is empty but its content type says JSON',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'the request body is not as long as its Content-Length says',
+  FST_ERR_CTP_EMPTY_TYPE: 'the request body has an empty content type',
+  FST_ERR_CTP_INVALID_TYPE: 'the request body has a content type that cannot be read',
+};
+
+/** A refusal the framework made before (or instead of) a handler, or a 500 for anything else. */
+function frameworkRefusal(error: FastifyError, request: FastifyRequest): Refusal {
+  if (error.code === 'FST_ERR_BAD_URL') return edge('url_invalid');
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return edge('url_too_long');
+  const status = error.statusCode ?? 500;
+  if (status === 413) {
+    const limit = request.routeOptions?.bodyLimit;
+    return edge('body_too_large', { detail: limit ? `at most ${limit} bytes` : undefined });
+  }
+  if (status === 415) return edge('content_type_unsupported');
+  if (status === 404) return edge('route_not_found');
+  // Plugins refuse too (CSRF tokens, rate limits): in our words, with their status.
+  if (status === 401 || status === 403) return { ...edge('request_forbidden'), status };
+  if (status === 429) return edge('too_many_requests');
+  const detail = frameworkDetails[error.code];
+  if (detail) return { ...edge('body_invalid', { detail }), status };
+  if (status >= 400 && status < 500) return { ...edge('request_invalid'), status };
+  return edge('internal_error');
+}
+
+/** Any error, as a refusal: catalog errors as they are, schema misses in words, the rest mapped. */
+function refusalOf(error: FastifyError, request: FastifyRequest): Refusal {
+  if (error instanceof EdgeError) return fromCatalog(error, error.reason);
+  if (error instanceof CatalogError) return fromCatalog(error);
+  if (error.validation) return validationRefusal(error.validation, error.validationContext, request);
+  return frameworkRefusal(error, request);
+}
+
+// ---- Schema misses in words -------------------------------------------------------------------
+
+const headerNames: Record<string, string> = { 'idempotency-key': 'Idempotency-Key', authorization: 'Authorization' };
+const typeWords: Record<string, string> = {
+  string: 'a string',
+  integer: 'a whole number',
+  number: 'a number',
+  boolean: 'true or false',
+  object: 'a JSON object',
+  array: 'a list',
+  null: 'null',
+};
+
+type Schema = Record<string, unknown>;
+
+/** The sub-schema a TypeBox error points at (`#/properties/amount`), when it can be found. */
+function schemaAt(request: FastifyRequest, context: string | undefined, schemaPath: string): Schema | undefined {
+  const schemas = request.routeOptions?.schema as Record<string, unknown> | undefined;
+  const part = context === 'querystring' ? (schemas?.querystring ?? schemas?.query) : schemas?.[context ?? ''];
+  let node: unknown = part;
+  for (const step of schemaPath.replace(/^#\/?/, '').split('/').filter(Boolean)) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Schema)[step.replaceAll('~1', '/').replaceAll('~0', '~')];
+  }
+  return typeof node === 'object' && node !== null ? (node as Schema) : undefined;
+}
+
+/** What a value must be, in words, for one schema miss. */
+function expectation(issue: FastifySchemaValidationError, schema: Schema | undefined): string {
+  const params = issue.params as Record<string, unknown>;
+  const description = typeof schema?.description === 'string' ? `: ${schema.description}` : '';
+  switch (issue.keyword) {
+    case 'type':
+      return `must be ${typeWords[String(params.type)] ?? 'of another type'}`;
+    case 'maxLength':
+      return `must be at most ${params.limit} characters`;
+    case 'minLength':
+      return params.limit === 1 ? 'must not be empty' : `must be at least ${params.limit} characters`;
+    case 'minimum':
+    case 'exclusiveMinimum':
+      return `must be ${issue.keyword === 'minimum' ? 'at least' : 'more than'} ${params.limit}`;
+    case 'maximum':
+    case 'exclusiveMaximum':
+      return `must be ${issue.keyword === 'maximum' ? 'at most' : 'less than'} ${params.limit}`;
+    case 'anyOf':
+    case 'const':
+    case 'enum': {
+      const choices = allowedValues(schema, params);
+      return choices ? `must be one of ${choices}` : `is not an accepted value${description}`;
+    }
+    case 'format':
+      return `must be ${params.format === 'date-time' ? 'a date and time (ISO 8601)' : `a ${params.format}`}`;
+    default:
+      // A pattern and anything else: the schema's description says what is expected, the
+      // pattern itself is never shown.
+      return `is malformed${description}`;
+  }
+}
+
+/** The literals a union or enum allows, quoted and listed; undefined when they are not literals. */
+function allowedValues(schema: Schema | undefined, params: Record<string, unknown>): string | undefined {
+  const values: unknown[] = Array.isArray(schema?.anyOf)
+    ? (schema.anyOf as Schema[]).map((s) => s.const)
+    : Array.isArray(params.allowedValues)
+      ? params.allowedValues
+      : 'allowedValue' in params
+        ? [params.allowedValue]
+        : [];
+  if (values.length === 0 || values.some((v) => typeof v !== 'string' && typeof v !== 'number')) return undefined;
+  return values.map((v) => JSON.stringify(v)).join(', ');
+}
+
+/** The first schema miss, in the catalog's terms and in words. */
+function validationRefusal(
+  issues: readonly FastifySchemaValidationError[],
+  context: string | undefined,
+  request: FastifyRequest,
+): Refusal {
+  const first = issues[0];
+  const name = (path: string) => (path === '' ? null : context === 'headers' ? (headerNames[path] ?? path) : path);
+  const pathOf = (issue: FastifySchemaValidationError | undefined) =>
+    (issue?.instancePath ?? '').split('/').filter(Boolean).join('.');
+  const params = (first?.params ?? {}) as { requiredProperties?: string[]; additionalProperties?: string[] };
+  if (first?.keyword === 'required') {
+    const param = name(params.requiredProperties?.[0] ?? '');
+    return edge('parameter_missing', { param: param ?? undefined, detail: `${param} is required` });
+  }
+  const whole =
+    context === 'body' ? 'the request body' : context === 'querystring' ? 'the query string' : 'the request';
+  const unknownIssue = issues.find((i) => i.keyword === 'additionalProperties');
+  if (first?.schemaPath.endsWith('/additionalProperties') || first?.keyword === 'additionalProperties') {
+    const unknown = (unknownIssue?.params as { additionalProperties?: string[] } | undefined)?.additionalProperties;
+    const param = name(pathOf(first) || (unknown?.[0] ?? ''));
+    return edge('parameter_invalid', {
+      param: param ?? undefined,
+      detail: `${param ?? whole} is not a known parameter`,
+    });
+  }
+  // A union reports each branch first and itself last: the last miss at the same place says most.
+  const path = pathOf(first);
+  const issue = [...issues].reverse().find((i) => pathOf(i) === path) ?? first;
+  const param = name(path);
+  const words = issue ? expectation(issue, schemaAt(request, context, issue.schemaPath)) : 'is malformed';
+  return edge('parameter_invalid', { param: param ?? undefined, detail: `${param ?? whole} ${words}` });
+}
+
+// ---- The wire forms -------------------------------------------------------------------------
+
+function sendNative(reply: FastifyReply, r: Refusal): FastifyReply {
+  return reply.code(r.status).send({ type: r.type, code: r.code, message: r.message, param: r.param });
+}
+
+function sendConsole(reply: FastifyReply, error: FastifyError, r: Refusal): FastifyReply {
+  if (error instanceof ConsoleError) return reply.code(error.status).send({ code: error.code, message: error.message });
+  if (error instanceof TradeError) {
+    return reply.code(consoleStatusOf(error)).send({ code: error.code, message: error.message });
+  }
+  if (error instanceof RangeError) return reply.code(400).send({ code: 'INVALID_PARAMETER', message: error.message });
+  const code = r.status >= 500 ? 'SYSTEM_ERROR' : r.status === 404 ? 'NOT_FOUND' : 'INVALID_PARAMETER';
+  return reply.code(r.status).send({ code, message: r.message });
+}
+
+/** Page titles by status, in the pages' two languages. */
+function pageTitle(status: number): string {
+  if (status === 404) return '页面不存在 · Not found';
+  if (status >= 500) return '出错了 · Something went wrong';
+  return '无法处理 · Request refused';
+}
+
+function sendPage(reply: FastifyReply, r: Refusal): FastifyReply {
+  const title = pageTitle(r.status);
+  const words = r.status >= 500 ? 'Something went wrong on our side; please try again in a moment' : r.message;
+  const body = `<div class="card"><h2 id="title">${escapeHtml(title)}</h2>
+  <div class="error" role="alert" id="refusal">${escapeHtml(words.replace(/\.$/, ''))}.</div></div>`;
+  return reply
+    .code(r.status)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(page('Paybao', title, body));
+}
+
+/** The Alipay error for a refusal (business errors never get here: methods answer them). */
+function gatewayRefusal(r: Refusal): GatewayError {
+  if (r.reason === 'repeated') return gatewayError('isv.invalid-parameter', `参数 ${r.param} 重复`);
+  if (r.reason === 'unreadable_text') {
+    return gatewayError('isv.invalid-parameter', `参数 ${r.param ?? '请求体'} 含有 NUL 字符或不成对的代理字符`);
+  }
+  if (r.code === 'body_too_large') return gatewayError('isv.request-too-large');
+  if (r.code === 'content_type_unsupported') return gatewayError('isv.invalid-content-type');
+  if (r.code === 'route_not_found') return gatewayError('isv.invalid-method');
+  if (r.status < 500) return gatewayError('isv.invalid-parameter', '请求无法解析');
+  return gatewayError('isp.unknow-error');
+}
+
+async function sendGateway(reply: FastifyReply, request: FastifyRequest, gateway: Gateway, r: Refusal) {
+  const error = gatewayRefusal(r);
+  const response = await (request.url.startsWith('/v3/')
+    ? gateway.v3Error(error, request)
+    : gateway.legacyError(request.query, error));
+  return reply.code(response.status).headers(response.headers).send(response.body);
+}
+
+export interface RefusalOptions {
+  /** The gateway that signs the gateway's refusals, once it is mounted. */
+  gateway?: () => Gateway | undefined;
+}
+
+/** The one handler: every error and every framework refusal, in the wire form of its scope. */
+export function refusalHandler(options: RefusalOptions = {}) {
+  return async (error: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const refusal = refusalOf(error, request);
+    if (refusal.status >= 500) request.log.error({ err: error }, 'request failed');
+    const form = wireFormOf(request.url);
+    const gateway = form === 'gateway' ? options.gateway?.() : undefined;
+    if (gateway) return sendGateway(reply, request, gateway, refusal);
+    if (form === 'console') return sendConsole(reply, error, refusal);
+    if (form === 'page') return sendPage(reply, refusal);
+    return sendNative(reply, refusal);
+  };
+}
+
+/** Refuses, before validation and the handler, any parameter holding NUL or an unpaired surrogate. */
+async function refuseUnreadableText(request: FastifyRequest): Promise<void> {
+  const parts: Array<[string, unknown]> = [
+    ['path', request.params],
+    ['query', request.query],
+    ['body', request.body],
+  ];
+  for (const [part, value] of parts) {
+    const path = findUnreadableText(value);
+    if (path === undefined) continue;
+    const param = path === '' ? undefined : path;
+    const what = param ?? `the request ${part}`;
+    throw new EdgeError('parameter_invalid', {
+      param,
+      detail: `${what} contains a NUL character or an unpaired surrogate, which no text may hold`,
+      reason: 'unreadable_text',
+    });
+  }
+}
+
+/** Refuses a query-string parameter given twice, everywhere (the form parsers refuse it in bodies). */
+async function refuseRepeatedQuery(request: FastifyRequest): Promise<void> {
+  const query = request.query;
+  if (typeof query !== 'object' || query === null) return;
+  for (const [key, value] of Object.entries(query)) if (Array.isArray(value)) throw repeatedParameter(key);
+}
+
+/**
+ * The plugin: the root error and not-found handlers, and the edge checks every route gets.
+ * Register it first, so that every scope inherits it; scopes set no handler of their own.
+ */
+export const refusals = fp<{ handler: ReturnType<typeof refusalHandler> }>(
+  async (app: FastifyInstance, { handler }) => {
+    app.setErrorHandler(handler);
+    app.setNotFoundHandler((request, reply) => handler(new EdgeError('route_not_found'), request, reply));
+    app.addHook('preValidation', refuseRepeatedQuery);
+    app.addHook('preValidation', refuseUnreadableText);
+  },
+  { name: 'paybao-refusals', fastify: '5.x' },
+);
