@@ -25,6 +25,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger.warn("PAYBAO_KEY_PASSPHRASE is not set: the platform's private keys are stored unencrypted in the database");
   const platform = await openPlatform({
     ...platformStorageOf(config),
+    // The server owns a PGlite data directory alone and serves it to the CLI (src/core/db/pglite-wire.ts).
+    pgliteSharing: 'serve',
     onBatch: metrics.observeBatch,
   });
   let url = '';

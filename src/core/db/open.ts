@@ -1,3 +1,4 @@
+import { DataDirOwnedError } from './owner-lock.ts';
 import { openPglite } from './pglite.ts';
 import { openPostgres } from './postgres.ts';
 import type { Db } from './types.ts';
@@ -10,11 +11,17 @@ export interface DbConfig {
   /** PGlite files; undefined means in memory. */
   dataDir?: string | undefined;
   poolMax?: number;
+  /**
+   * PGlite only. `serve`: own the data directory and serve it to other processes (a server;
+   * refuses when another process owns it). `reach` (the default): open the directory, or, when a
+   * live process owns and serves it, reach that process over its socket instead.
+   */
+  pgliteSharing?: 'serve' | 'reach' | undefined;
 }
 
 /** Opens the configured engine. */
 export async function openDb(config: DbConfig): Promise<Db> {
-  if (!config.databaseUrl) return openPglite({ dataDir: config.dataDir });
+  if (!config.databaseUrl) return openDataDir(config);
   if (config.schema) {
     if (!/^[a-z_][a-z0-9_]*$/.test(config.schema)) throw new Error(`bad schema name: ${config.schema}`);
     const admin = openPostgres({ connectionString: config.databaseUrl, poolMax: 1 });
@@ -26,4 +33,30 @@ export async function openDb(config: DbConfig): Promise<Db> {
     schema: config.schema,
     poolMax: config.poolMax,
   });
+}
+
+async function openDataDir(config: DbConfig): Promise<Db> {
+  const serve = config.pgliteSharing === 'serve';
+  try {
+    return await openPglite({ dataDir: config.dataDir, serve });
+  } catch (error) {
+    if (!(error instanceof DataDirOwnedError)) throw error;
+    const socketDir = error.owner.socketDir;
+    if (serve || !socketDir)
+      throw new Error(`${error.message}: ${serve ? ownedHintServe : ownedHintReach}`, { cause: error });
+    return reachOwner(socketDir);
+  }
+}
+
+const ownedHintServe =
+  'a second server on it would corrupt it; stop that process first, or give this one another PAYBAO_DATA_DIR';
+const ownedHintReach = 'it does not serve other processes; wait for it to finish, or stop it';
+
+/**
+ * The owner's PGlite over its socket, through node-postgres. One connection, as PGlite has one
+ * backend: this process's concurrent work queues here exactly as it would in the owner.
+ */
+function reachOwner(socketDir: string): Db {
+  const db = openPostgres({ socketDir, poolMax: 1 });
+  return { ...db, engine: 'pglite' };
 }
