@@ -167,7 +167,9 @@ class WireClient {
   async #run(message: Uint8Array): Promise<void> {
     clearTimeout(this.#idle);
     this.#release ??= await this.options.gate.acquire();
-    const response = await this.options.pg.execProtocolRaw(message);
+    // A copy: PGlite may answer with a view of its receive buffer (it does for a startup packet),
+    // which the next statement overwrites, and the write below happens after the gate is released.
+    const response = new Uint8Array(await this.options.pg.execProtocolRaw(message));
     if (lastReadyStatus(response) === statusIdle) {
       this.#unlock();
       await this.options.afterCommit();
