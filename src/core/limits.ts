@@ -113,6 +113,10 @@ export const limits = {
    * transaction is rolled back and its connection closed.
    */
   pgliteClientIdleInTransactionMs: 30_000,
+  /** How long a command waits for a server that owns its PGlite data directory to start serving it. */
+  dataDirOwnerWaitMs: 30_000,
+  /** How often it looks again meanwhile. */
+  dataDirOwnerPollMs: 200,
   /** Age after which a data directory's takeover guard is a dead process's leftover. */
   dataDirTakeoverGuardStaleMs: 10_000,
   /** How far a gateway request's timestamp may be from the platform's clock, either way. */

@@ -82,6 +82,21 @@ describe('a served directory', { timeout: processTestTimeoutMs }, () => {
     });
   });
 
+  it('makes a command that comes while the server is still starting wait for its socket, not fail', async () => {
+    const dataDir = freshDir();
+    // The lock is taken before PGlite starts; the socket listens only once it has.
+    const starting = openDb({ dataDir, pgliteSharing: 'serve' });
+    const client = await openDb({ dataDir });
+    const owner = await starting;
+    try {
+      await client.exec('create table early (id int)');
+      expect(await owner.query('select count(*)::int as n from early')).toEqual([{ n: 0 }]);
+    } finally {
+      await client.close();
+      await owner.close();
+    }
+  });
+
   it("keeps a client's open transaction apart from the owner's work, which waits for its commit", async () => {
     await withOwner(async (owner, dataDir) => {
       const client = rawClient(dataDir);

@@ -15,7 +15,9 @@ export interface Owner {
   /** What the owner runs, for the error a second opener reads (`paybao start`). */
   command: string;
   since: string;
-  /** Where the owner serves the PostgreSQL wire protocol for other processes, if it does. */
+  /** The owner will serve the directory to other processes (a server), once PGlite has started. */
+  willServe?: boolean | undefined;
+  /** Where the owner serves the PostgreSQL wire protocol for other processes, once it does. */
   socketDir?: string | undefined;
 }
 
@@ -51,10 +53,10 @@ const heldHere = new Set<string>();
  * Takes the lock of `dataDir` or throws `DataDirOwnedError` naming the live owner. A lock whose
  * process is gone (killed, crashed, a container restarted) is taken over.
  */
-export function acquireOwnerLock(dataDir: string): OwnerLock {
+export function acquireOwnerLock(dataDir: string, options: { willServe?: boolean } = {}): OwnerLock {
   const dir = resolve(dataDir);
   const path = join(dir, lockName);
-  const me = ownerOfThisProcess();
+  const me = { ...ownerOfThisProcess(), willServe: options.willServe === true };
   for (;;) {
     if (createExclusive(path, me)) break;
     const text = readLock(path);

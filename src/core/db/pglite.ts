@@ -82,7 +82,7 @@ const mayWrite = /^\s*(insert|update|delete|with|create|alter|drop|truncate)\b/i
 export async function openPglite(options: PgliteOptions): Promise<Db> {
   const dataDir = options.dataDir;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const lock = dataDir ? acquireOwnerLock(dataDir) : undefined;
+  const lock = dataDir ? acquireOwnerLock(dataDir, { willServe: options.serve === true }) : undefined;
   let db: PGlite | undefined;
   let wire: WireServer | undefined;
   try {
