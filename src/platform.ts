@@ -48,6 +48,8 @@ export interface PlatformOptions {
   databaseSchema?: string | undefined;
   /** PGlite files; undefined keeps PGlite in memory. */
   dataDir?: string | undefined;
+  /** PGlite: serve the data directory to other processes (a server) or reach its owner (the default). */
+  pgliteSharing?: 'serve' | 'reach' | undefined;
   clock?: Clock;
   onBatch?: (stats: BatchStats) => void;
   /** Where SMS codes go; the development outbox (`paybao sms list`) when absent. */
@@ -103,6 +105,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     databaseUrl: options.databaseUrl,
     schema: options.databaseSchema,
     dataDir: options.dataDir,
+    pgliteSharing: options.pgliteSharing,
   });
   await migrate(db, allMigrations);
   const clock = options.clock ?? systemClock;

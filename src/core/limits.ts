@@ -117,6 +117,18 @@ export const limits = {
   partyCacheMs: 60_000,
   /** Connections in the PostgreSQL pool of one process. */
   pgPoolConnectionsMax: 8,
+  /**
+   * How long a process reaching a PGlite owner over its socket may hold a transaction open
+   * without sending anything; the owner's own work waits meanwhile, so past it the client's
+   * transaction is rolled back and its connection closed.
+   */
+  pgliteClientIdleInTransactionMs: 30_000,
+  /** How long a command waits for a server that owns its PGlite data directory to start serving it. */
+  dataDirOwnerWaitMs: 30_000,
+  /** How often it looks again meanwhile. */
+  dataDirOwnerPollMs: 200,
+  /** Age after which a data directory's takeover guard is a dead process's leftover. */
+  dataDirTakeoverGuardStaleMs: 10_000,
   /** How far a gateway request's timestamp may be from the platform's clock, either way. */
   gatewayTimestampSkewMs: 15 * 60_000,
   /** Apps whose verification key one process keeps for the gateway (oldest leave first). */

@@ -20,13 +20,7 @@ import { limits } from '../core/limits.ts';
 import { formatAmount } from '../core/money.ts';
 import type { User } from '../members/index.ts';
 import type { DisputeView, RefundCaseView, TradeView } from '../trades/index.ts';
-import {
-  type BuyerEscrow,
-  billTypeNames,
-  isWalletError,
-  type Wallet,
-  WalletError,
-} from '../wallet/index.ts';
+import { type BuyerEscrow, billTypeNames, isWalletError, type Wallet, WalletError } from '../wallet/index.ts';
 import { clientAddress, docsPolicy, loginRateLimit } from './web-security.ts';
 
 export interface ApiDeps {

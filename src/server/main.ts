@@ -30,6 +30,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const platform = await openPlatform({
     ...platformStorageOf(config),
     publicUrl,
+    // The server owns a PGlite data directory alone and serves it to the CLI (src/core/db/pglite-wire.ts).
+    pgliteSharing: 'serve',
     onBatch: metrics.observeBatch,
   });
   // Before serving: a payment whose money moved before a crash answers TRADE_SUCCESS from the

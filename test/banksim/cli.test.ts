@@ -4,11 +4,12 @@
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { processTestTimeoutMs } from '../support/timeouts.ts';
 
 const bin = new URL('../../bin/paybao.js', import.meta.url).pathname;
 const root = new URL('../..', import.meta.url).pathname;
 
-describe('paybao bank-sim', () => {
+describe('paybao bank-sim', { timeout: processTestTimeoutMs }, () => {
   it('runs as its own process and exits 0 on SIGTERM', async () => {
     const child = spawn(process.execPath, [bin, 'bank-sim', '--port', '0', '--memory', '--seed', '7'], {
       cwd: root,
@@ -18,7 +19,8 @@ describe('paybao bank-sim', () => {
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let output = '';
-        const timer = setTimeout(() => reject(new Error(`no URL:\n${output}`)), 30_000);
+        // A hang guard, not a speed limit: a busy machine may take minutes.
+        const timer = setTimeout(() => reject(new Error(`no URL:\n${output}`)), processTestTimeoutMs);
         const onData = (chunk: Buffer) => {
           output += chunk.toString();
           const match = /Bank simulator is running at (http:\/\/\S+)/.exec(output);

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/core/db/index.ts';
 import { databaseUrl, engine, freshSchema } from '../support/engine.ts';
+import { processTestTimeoutMs } from '../support/timeouts.ts';
 
 const bin = new URL('../../bin/paybao.js', import.meta.url).pathname;
 const root = new URL('../..', import.meta.url).pathname;
@@ -25,7 +26,8 @@ const env: NodeJS.ProcessEnv = {
   DATABASE_URL: databaseUrl ?? '',
 };
 const urlLine = /^Paybao is running at (http:\/\/\S+)$/m;
-const startTimeoutMs = 30_000;
+// A hang guard, not a speed limit: on a busy machine a fresh start (initdb, migrations) takes minutes.
+const startTimeoutMs = processTestTimeoutMs;
 
 let child: ChildProcess | undefined;
 
@@ -75,7 +77,7 @@ function exited(proc: ChildProcess): Promise<{ code: number | null; signal: Node
 
 const run = (...args: string[]) => promisify(execFile)(process.execPath, [bin, ...args], { cwd: root, env });
 
-describe('paybao start', () => {
+describe('paybao start', { timeout: processTestTimeoutMs }, () => {
   it('listens, answers /health, exits 0 on SIGTERM, and leaves a migrated database whose books verify', async () => {
     child = spawn(process.execPath, [bin, 'start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const url = await waitForUrl(child);

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/core/db/index.ts';
 import { databaseUrl, engine, freshSchema } from '../support/engine.ts';
+import { processTestTimeoutMs } from '../support/timeouts.ts';
 
 const bin = new URL('../../bin/paybao.js', import.meta.url).pathname;
 const root = new URL('../..', import.meta.url).pathname;
@@ -46,7 +47,8 @@ async function fails(...args: string[]): Promise<string> {
   return error?.stderr ?? '';
 }
 
-describe('paybao users and apps', () => {
+// Each test spawns the binary several times: a busy machine may take minutes, which is no failure.
+describe('paybao users and apps', { timeout: processTestTimeoutMs }, () => {
   it('create users and apps, print their JSON, and leave books that verify', async () => {
     const user = JSON.parse(
       (await run('users', 'create', '--phone', '13800138000', '--password', 'buyer pass', '--balance', '100.00'))

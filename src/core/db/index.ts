@@ -2,4 +2,6 @@ export type { Migration } from './migrate.ts';
 export { migrate } from './migrate.ts';
 export type { DbConfig } from './open.ts';
 export { openDb } from './open.ts';
+export type { Owner } from './owner-lock.ts';
+export { DataDirOwnedError, liveOwner } from './owner-lock.ts';
 export type { Db, Engine, Queryable } from './types.ts';

@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { Mutex, PGlite } from '@electric-sql/pglite';
+import { acquireOwnerLock } from './owner-lock.ts';
+import { serveWire, type WireServer } from './pglite-wire.ts';
 import type { Db, Queryable } from './types.ts';
 
 const int8 = 20;
@@ -22,6 +24,11 @@ function wrap(q: Pick<PGlite, 'query' | 'exec'>): Queryable {
 export interface PgliteOptions {
   /** Directory of the database files; undefined keeps everything in memory (tests). */
   dataDir?: string | undefined;
+  /**
+   * Serve the directory to other processes over a Unix socket (`pglite-wire.ts`), as a server
+   * does so that the CLI can reach it; the socket is recorded in the directory's lock.
+   */
+  serve?: boolean | undefined;
 }
 
 /**
@@ -68,35 +75,71 @@ function walSyncer(dataDir: string): () => Promise<void> {
 
 const mayWrite = /^\s*(insert|update|delete|with|create|alter|drop|truncate)\b/i;
 
-/** The embedded engine: PostgreSQL compiled to WASM, in this process. */
+/**
+ * The embedded engine: PostgreSQL compiled to WASM, in this process. A data directory is taken
+ * under its owner lock first (`owner-lock.ts`): a second opener gets `DataDirOwnedError` at once.
+ */
 export async function openPglite(options: PgliteOptions): Promise<Db> {
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const dataDir = options.dataDir;
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const lock = dataDir ? acquireOwnerLock(dataDir, { willServe: options.serve === true }) : undefined;
+  let db: PGlite | undefined;
+  let wire: WireServer | undefined;
+  try {
+    db = await createPglite(dataDir);
+    const gate = new Mutex();
+    const syncWal = dataDir ? walSyncer(dataDir) : async () => {};
+    if (dataDir && lock && options.serve) {
+      wire = await serveWire({ pg: db, gate, afterCommit: syncWal, dataDir });
+      lock.advertise(wire.socketDir);
+    }
+    return gatedDb(db, gate, syncWal, async () => {
+      await wire?.close();
+      await db?.close();
+      lock?.release();
+    });
+  } catch (error) {
+    await wire?.close();
+    await db?.close();
+    lock?.release();
+    throw error;
+  }
+}
+
+function createPglite(dataDir: string | undefined): Promise<PGlite> {
   const defaults = (PGlite as unknown as { defaultStartParams: string[] }).defaultStartParams;
-  const db = await PGlite.create({
-    dataDir: options.dataDir,
+  return PGlite.create({
+    dataDir,
     parsers,
     relaxedDurability: false,
     startParams: defaults.filter((p) => p !== '-F'),
   });
-  const syncWal = options.dataDir ? walSyncer(options.dataDir) : async () => {};
+}
+
+/**
+ * Every statement and transaction of this process takes `gate`, the mutex that clients served
+ * over the socket hold for their transactions, so the two never interleave on PGlite's one
+ * backend. The WAL sync runs after the gate is released: the next transaction goes on meanwhile.
+ */
+function gatedDb(db: PGlite, gate: Mutex, syncWal: () => Promise<void>, close: () => Promise<void>): Db {
   const base = wrap(db);
   return {
     engine: 'pglite',
     // A statement outside a transaction commits on its own: one that may write is synced too.
     async query(sql, params) {
-      const rows = await base.query(sql, params);
+      const rows = await gate.runExclusive(() => base.query(sql, params));
       if (mayWrite.test(sql)) await syncWal();
       return rows as never;
     },
     async exec(sql) {
-      await base.exec(sql);
+      await gate.runExclusive(() => base.exec(sql));
       await syncWal();
     },
     async transaction(fn) {
-      const value = await db.transaction((tx) => fn(wrap(tx)));
+      const value = await gate.runExclusive(() => db.transaction((tx) => fn(wrap(tx))));
       await syncWal();
       return value;
     },
-    close: () => db.close(),
+    close,
   };
 }

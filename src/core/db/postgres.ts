@@ -33,7 +33,9 @@ function wrap(client: pg.PoolClient | pg.Pool): Queryable {
 }
 
 export interface PostgresOptions {
-  connectionString: string;
+  connectionString?: string;
+  /** A Unix socket's directory instead (a PGlite owner's, `pglite-wire.ts`). */
+  socketDir?: string;
   /** Every connection uses this schema first: how tests and CI get a fresh database. */
   schema?: string | undefined;
   poolMax?: number;
@@ -43,6 +45,7 @@ export interface PostgresOptions {
 export function openPostgres(options: PostgresOptions): Db {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
+    ...(options.socketDir ? { host: options.socketDir, port: 5432, user: 'postgres', database: 'postgres' } : {}),
     max: options.poolMax ?? limits.pgPoolConnectionsMax,
     options: options.schema ? `-c search_path=${options.schema}` : undefined,
   });

@@ -1,0 +1,220 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Mutex, PGlite } from '@electric-sql/pglite';
+import { limits } from '../limits.ts';
+
+/**
+ * The owner of a PGlite data directory serves it to other processes (the `paybao` CLI beside a
+ * running server) over the PostgreSQL wire protocol on a Unix socket, so that they reach the one
+ * process that has the files open instead of opening them a second time.
+ *
+ * PGlite has one backend, shared by the owner's own work and every client. Two rules keep them
+ * apart:
+ * - one `gate` (the mutex the owner's `Db` takes for each statement and transaction) is held by a
+ *   client from its first message until PGlite answers ReadyForQuery with status idle, so a
+ *   client's transaction — and its Parse/Bind/Execute up to Sync — never interleaves with the
+ *   owner's, nor with another client's;
+ * - a client that goes quiet in a transaction (`pgliteClientIdleInTransactionMs`) or disconnects
+ *   is rolled back and the gate released, so a stuck CLI cannot stall the server for long.
+ * Commits are synced to disk (`afterCommit`) before the client hears of them.
+ */
+export interface WireServer {
+  /** The directory holding `.s.PGSQL.5432`, as node-postgres's `host` wants it. */
+  readonly socketDir: string;
+  close(): Promise<void>;
+}
+
+export interface WireOptions {
+  pg: PGlite;
+  gate: Mutex;
+  /** Makes committed work durable (the WAL fdatasync); runs before a client is answered. */
+  afterCommit: () => Promise<void>;
+  dataDir: string;
+}
+
+const socketName = '.s.PGSQL.5432';
+/** sun_path holds 108 bytes on Linux (104 on macOS), its terminating NUL included. */
+const socketPathBytesMax = 100;
+const sslRequestCode = 80877103;
+const gssEncRequestCode = 80877104;
+const cancelRequestCode = 80877102;
+const terminate = 0x58; // 'X'
+const readyForQuery = 0x5a; // 'Z'
+const statusIdle = 0x49; // 'I'
+const syncMessage = new Uint8Array([0x53, 0, 0, 0, 4]);
+
+export async function serveWire(options: WireOptions): Promise<WireServer> {
+  const { socketDir, temporary } = chooseSocketDir(options.dataDir);
+  const path = join(socketDir, socketName);
+  // A socket file left by a crashed owner: ours to replace, since we hold the directory's lock.
+  rmSync(path, { force: true });
+  const clients = new Set<WireClient>();
+  const server = createServer((socket) => {
+    const client = new WireClient(socket, options, () => clients.delete(client));
+    clients.add(client);
+  });
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(path, () => done());
+  });
+  chmodSync(path, 0o600);
+  return {
+    socketDir,
+    async close() {
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      await Promise.all([...clients].map((c) => c.end()));
+      await closed;
+      rmSync(path, { force: true });
+      if (temporary) rmSync(socketDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function chooseSocketDir(dataDir: string): { socketDir: string; temporary: boolean } {
+  const dir = resolve(dataDir);
+  if (Buffer.byteLength(join(dir, socketName)) <= socketPathBytesMax) return { socketDir: dir, temporary: false };
+  // A deep data directory: a private directory under the system's temp (mode 0700).
+  return { socketDir: mkdtempSync(join(tmpdir(), 'paybao-')), temporary: true };
+}
+
+/** One connection: its messages are run one at a time, in order, under the shared gate. */
+class WireClient {
+  #buffer = Buffer.alloc(0);
+  #started = false;
+  #release: (() => void) | undefined;
+  #idle: NodeJS.Timeout | undefined;
+  #work: Promise<void> = Promise.resolve();
+  #ended = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly options: WireOptions,
+    private readonly onEnd: () => void,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (data) => this.#then(() => this.#receive(data)));
+    socket.on('error', () => void this.end());
+    socket.on('close', () => void this.end());
+  }
+
+  /** Closes the connection; a transaction it left open is rolled back. */
+  end(): Promise<void> {
+    if (!this.#ended) {
+      this.#ended = true;
+      this.socket.destroy();
+      this.#then(() => this.#cleanUp());
+    }
+    return this.#work;
+  }
+
+  #then(step: () => Promise<void>): void {
+    this.#work = this.#work.then(step).catch(() => {
+      // A broken exchange (PGlite failed, the socket died): the client's session ends here.
+      this.#ended = true;
+      this.socket.destroy();
+      return this.#cleanUp();
+    });
+  }
+
+  async #receive(data: Buffer): Promise<void> {
+    if (this.#ended) return;
+    this.#buffer = Buffer.concat([this.#buffer, data]);
+    for (;;) {
+      const message = this.#started ? this.#typedMessage() : this.#startupMessage();
+      if (message === undefined) return;
+      if (message === 'end') {
+        // Not awaited: the clean-up queues behind this very step.
+        void this.end();
+        return;
+      }
+      await this.#run(message);
+    }
+  }
+
+  /** The untyped messages before the session: SSL and GSS requests are declined, a cancel ignored. */
+  #startupMessage(): Uint8Array | 'end' | undefined {
+    if (this.#buffer.length < 8) return undefined;
+    const length = this.#buffer.readInt32BE(0);
+    const code = this.#buffer.readInt32BE(4);
+    if (code === sslRequestCode || code === gssEncRequestCode) {
+      this.#buffer = this.#buffer.subarray(8);
+      this.socket.write('N');
+      return this.#startupMessage();
+    }
+    // PGlite has no second backend to signal: a cancel request is answered by closing.
+    if (code === cancelRequestCode) return 'end';
+    if (this.#buffer.length < length) return undefined;
+    this.#started = true;
+    return this.#take(length);
+  }
+
+  #typedMessage(): Uint8Array | 'end' | undefined {
+    if (this.#buffer.length < 5) return undefined;
+    if (this.#buffer[0] === terminate) return 'end';
+    const length = 1 + this.#buffer.readInt32BE(1);
+    if (this.#buffer.length < length) return undefined;
+    return this.#take(length);
+  }
+
+  #take(length: number): Uint8Array {
+    const message = new Uint8Array(this.#buffer.subarray(0, length));
+    this.#buffer = this.#buffer.subarray(length);
+    return message;
+  }
+
+  async #run(message: Uint8Array): Promise<void> {
+    clearTimeout(this.#idle);
+    this.#release ??= await this.options.gate.acquire();
+    // A copy: PGlite may answer with a view of its receive buffer (it does for a startup packet),
+    // which the next statement overwrites, and the write below happens after the gate is released.
+    const response = new Uint8Array(await this.options.pg.execProtocolRaw(message));
+    if (lastReadyStatus(response) === statusIdle) {
+      this.#unlock();
+      await this.options.afterCommit();
+    } else {
+      this.#idle = setTimeout(() => void this.end(), limits.pgliteClientIdleInTransactionMs);
+    }
+    if (!this.#ended) this.socket.write(response);
+  }
+
+  async #cleanUp(): Promise<void> {
+    clearTimeout(this.#idle);
+    if (this.#release) {
+      try {
+        // Ends an unfinished extended-protocol exchange, then whatever transaction is open.
+        const status = lastReadyStatus(await this.options.pg.execProtocolRaw(syncMessage));
+        if (status !== statusIdle) await this.options.pg.execProtocolRaw(simpleQuery('ROLLBACK'));
+      } finally {
+        this.#unlock();
+      }
+    }
+    this.onEnd();
+  }
+
+  #unlock(): void {
+    const release = this.#release;
+    this.#release = undefined;
+    release?.();
+  }
+}
+
+/** The status byte of the last ReadyForQuery in a response; undefined when there is none. */
+function lastReadyStatus(response: Uint8Array): number | undefined {
+  const view = new DataView(response.buffer, response.byteOffset, response.byteLength);
+  let status: number | undefined;
+  for (let at = 0; at + 5 <= response.length; at += 1 + view.getInt32(at + 1)) {
+    if (response[at] === readyForQuery) status = response[at + 5];
+  }
+  return status;
+}
+
+function simpleQuery(sql: string): Uint8Array {
+  const text = Buffer.from(`${sql}\0`);
+  const message = Buffer.alloc(5 + text.length);
+  message[0] = 0x51; // 'Q'
+  message.writeInt32BE(4 + text.length, 1);
+  text.copy(message, 5);
+  return new Uint8Array(message);
+}
