@@ -37,9 +37,9 @@ export interface WireOptions {
 const socketName = '.s.PGSQL.5432';
 /** sun_path holds 108 bytes on Linux (104 on macOS), its terminating NUL included. */
 const socketPathBytesMax = 100;
-const sslRequestCode = 80877103;
-const gssEncRequestCode = 80877104;
-const cancelRequestCode = 80877102;
+const sslRequestMagic = 80877103;
+const gssEncRequestMagic = 80877104;
+const cancelRequestMagic = 80877102;
 const terminate = 0x58; // 'X'
 const readyForQuery = 0x5a; // 'Z'
 const statusIdle = 0x49; // 'I'
@@ -138,13 +138,13 @@ class WireClient {
     if (this.#buffer.length < 8) return undefined;
     const length = this.#buffer.readInt32BE(0);
     const code = this.#buffer.readInt32BE(4);
-    if (code === sslRequestCode || code === gssEncRequestCode) {
+    if (code === sslRequestMagic || code === gssEncRequestMagic) {
       this.#buffer = this.#buffer.subarray(8);
       this.socket.write('N');
       return this.#startupMessage();
     }
     // PGlite has no second backend to signal: a cancel request is answered by closing.
-    if (code === cancelRequestCode) return 'end';
+    if (code === cancelRequestMagic) return 'end';
     if (this.#buffer.length < length) return undefined;
     this.#started = true;
     return this.#take(length);
