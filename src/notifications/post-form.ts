@@ -70,14 +70,17 @@ function diedOnReusedConnection(error: unknown): boolean {
   return code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET';
 }
 
-/** The merchant's answer, up to `notifyAnswerBytesMax`: a page of HTML is a failure, not something to keep. */
+/**
+ * The merchant's answer, read up to `notifyAnswerBytesMax`. A longer one (a page of HTML, or a
+ * body that never ends) is no `success`: reading stops there, the connection is closed, and the
+ * attempt fails at once rather than at the deadline.
+ */
 async function readAnswer(body: Dispatcher.ResponseData['body']): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
     size += chunk.length;
-    // Past the limit nothing more would be kept: stop reading (the connection is then closed).
-    if (size > limits.notifyAnswerBytesMax) break;
+    if (size > limits.notifyAnswerBytesMax) throw new Error('the answer is longer than notifyAnswerBytesMax');
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');

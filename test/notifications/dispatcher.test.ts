@@ -179,6 +179,36 @@ it('gives up on a notify URL that never answers after notifyTimeoutMs, and retri
   }
 }, 15_000);
 
+it('takes an answer longer than notifyAnswerBytesMax for a failure, without waiting for its end', async () => {
+  // `success` and then more than the limit, on a body that never ends: only the first bytes are
+  // read, and they do not make the answer a `success`.
+  const talkative = createServer((_req, res) => {
+    res.write('success');
+    res.write(' '.repeat(limits.notifyAnswerBytesMax * 2));
+  });
+  await new Promise<void>((resolve) => talkative.listen(0, '127.0.0.1', resolve));
+  const talkativeUrl = `http://127.0.0.1:${(talkative.address() as AddressInfo).port}/notify`;
+  try {
+    await platform.db.query(
+      `insert into trade_notifications (app_id, trade_no, event, payload, created_at, next_attempt_at)
+       values ('2021000000000013', 'talkative-1', 'TRADE_SUCCESS', '{"trade_no":"talkative-1"}', $1, $1)`,
+      [new Date(Number(clock.nowNs() / 1_000_000n))],
+    );
+    const dispatcher = new NotificationDispatcher(platform.db, clock, {
+      notifyUrlOf: async (appId) => (appId === '2021000000000013' ? talkativeUrl : null),
+      sign: (form) => ({ ...form, sign: 'signed' }),
+    });
+    expect(await dispatcher.dispatchDue()).toBe(0);
+    const [row] = await platform.db.query<{ attempts: number; delivered_at: Date | null }>(
+      `select attempts, delivered_at from trade_notifications where trade_no = 'talkative-1'`,
+    );
+    expect(row).toMatchObject({ attempts: 1, delivered_at: null });
+  } finally {
+    talkative.closeAllConnections();
+    await new Promise((resolve) => talkative.close(resolve));
+  }
+}, 15_000);
+
 it.each([
   ['resets', 'keepalive', '2021000000000011'],
   ['closes', 'keepclose', '2021000000000012'],
