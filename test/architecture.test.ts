@@ -22,6 +22,10 @@
  * 9. src/core/ledger-codes.ts is the only place ledger ids, account codes and transfer codes are
  *    declared: elsewhere no `code:` or `ledger:` takes a number, no SQL compares `code` or
  *    `ledger` with a number, and no constant named like a code or a ledger holds numbers.
+ * 10. No domain module imports an HTTP client or server library (undici, node:http, node:https,
+ *    node:http2). The one exception is src/notifications, the merchant notification outbox's
+ *    delivery: posting forms over HTTP is what it exists for. It imports only src/notifications
+ *    and src/core, so it stays a client, with no road to the HTTP server code or to a domain.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
@@ -31,6 +35,9 @@ import { describe, expect, it } from 'vitest';
 const srcDir = fileURLToPath(new URL('../src/', import.meta.url));
 // banksim: the bank simulator is an outside system in its own process, with its own HTTP server.
 const interfaces = new Set(['server', 'cli', 'banksim']);
+// notifications: the outbox's delivery, an HTTP client by purpose (rule 10).
+const httpAreas = new Set([...interfaces, 'notifications']);
+const httpLibraries = /^(?:node:)?https?$|^(?:node:)?http2$|^undici(?:\/|$)/;
 
 /** Every .ts file under src/, as a path relative to src/ with forward slashes. */
 function sourceFiles(dir = srcDir): string[] {
@@ -94,6 +101,8 @@ function violation(file: string, specifier: string): string | undefined {
   if (!specifier.startsWith('.')) {
     const isFastify = specifier === 'fastify' || specifier.startsWith('fastify/') || specifier.startsWith('@fastify/');
     if (isFastify && !interfaces.has(from)) return 'only src/server and src/cli import fastify';
+    if (httpLibraries.test(specifier) && !httpAreas.has(from))
+      return 'only the interfaces and src/notifications import an HTTP library';
     return undefined;
   }
   const target = posix.normalize(posix.join(posix.dirname(file), specifier));
@@ -103,6 +112,8 @@ function violation(file: string, specifier: string): string | undefined {
   if (from === 'ledger' && to !== 'ledger' && to !== 'core') return 'src/ledger imports only src/ledger and src/core';
   if (from === 'banksim' && to !== 'banksim' && to !== 'core')
     return 'src/banksim imports only src/banksim and src/core';
+  if (from === 'notifications' && to !== 'notifications' && to !== 'core')
+    return 'src/notifications imports only src/notifications and src/core';
   if (to === '' && from !== '' && !interfaces.has(from)) return 'only the root, server and cli import the root';
   if (to === 'server' && !interfaces.has(from)) return 'only src/server and src/cli import src/server';
   if (to === 'cli' && from !== 'cli') return 'only src/cli imports src/cli';
@@ -237,6 +248,20 @@ describe('architecture', () => {
     ['server/main.ts', '../../package.json', 'imports from outside src/'],
     ['banksim/bank.ts', '../ledger/index.ts', 'src/banksim imports only src/banksim and src/core'],
     ['banksim/http.ts', '../platform.ts', 'src/banksim imports only src/banksim and src/core'],
+    ['trades/service.ts', 'undici', 'only the interfaces and src/notifications import an HTTP library'],
+    ['channels/adapter.ts', 'node:http', 'only the interfaces and src/notifications import an HTTP library'],
+    ['members/apps.ts', 'https', 'only the interfaces and src/notifications import an HTTP library'],
+    ['ledger/engine.ts', 'undici/types/agent', 'only the interfaces and src/notifications import an HTTP library'],
+    [
+      'notifications/post-form.ts',
+      '../server/index.ts',
+      'src/notifications imports only src/notifications and src/core',
+    ],
+    [
+      'notifications/dispatcher.ts',
+      '../trades/index.ts',
+      'src/notifications imports only src/notifications and src/core',
+    ],
   ])('refuses %s importing %s', (file, specifier, why) => {
     expect(violation(file, specifier)).toBe(why);
   });
@@ -254,6 +279,11 @@ describe('architecture', () => {
     ['cli/bench/ledger.ts', '../../platform.ts'],
     ['banksim/http.ts', 'fastify'],
     ['cli/bank-sim.ts', '../banksim/index.ts'],
+    ['notifications/post-form.ts', 'undici'],
+    ['notifications/dispatcher.ts', '../core/limits.ts'],
+    ['cli/bench/gateway.ts', 'node:http'],
+    ['server/main.ts', '../notifications/index.ts'],
+    ['trades/service.ts', 'node:crypto'],
   ])('allows %s importing %s', (file, specifier) => {
     expect(violation(file, specifier)).toBeUndefined();
   });

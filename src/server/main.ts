@@ -2,8 +2,8 @@ import pino, { type Logger } from 'pino';
 import { DailyChannelWork } from '../channels/index.ts';
 import { type Config, platformStorageOf } from '../config.ts';
 import { limits } from '../core/limits.ts';
+import { NotificationDispatcher } from '../notifications/index.ts';
 import { openPlatform } from '../platform.ts';
-import { NotificationDispatcher } from '../trades/index.ts';
 import { createMetrics } from './metrics.ts';
 import { buildPlatformApp, notificationChannel } from './platform-app.ts';
 

@@ -24,7 +24,6 @@ export {
   unsettledAccountOf,
 } from './escrow-books.ts';
 export { tradesMigrations } from './migrations.ts';
-export { type NotificationChannel, NotificationDispatcher } from './notifications.ts';
 export { Royalties, type RoyaltyParameter, type RoyaltyView } from './royalty.ts';
 export {
   type CreateTradeInput,

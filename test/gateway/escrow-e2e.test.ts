@@ -7,9 +7,9 @@
 import type { AlipaySdk } from 'alipay-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
+import { NotificationDispatcher } from '../../src/notifications/index.ts';
 import type { Platform } from '../../src/platform.ts';
 import { notificationChannel } from '../../src/server/platform-app.ts';
-import { NotificationDispatcher } from '../../src/trades/index.ts';
 import { type Merchant, type PlatformGateway, startPlatformGateway } from './platform-support.ts';
 import { startNotifySink } from './support.ts';
 

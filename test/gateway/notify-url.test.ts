@@ -9,8 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import { limits } from '../../src/core/limits.ts';
+import { NotificationDispatcher } from '../../src/notifications/index.ts';
 import { notificationChannel } from '../../src/server/platform-app.ts';
-import { NotificationDispatcher } from '../../src/trades/index.ts';
 import {
   expectFailure,
   newBuyer,

@@ -9,8 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
+import { NotificationDispatcher } from '../../src/notifications/index.ts';
 import type { Platform } from '../../src/platform.ts';
-import { NotificationDispatcher } from '../../src/trades/index.ts';
 import { engine, freshPlatform, freshSchema } from '../support/engine.ts';
 import { advanceDays, marketplace } from './escrow-support.ts';
 

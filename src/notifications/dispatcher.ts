@@ -1,9 +1,8 @@
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { beijingTime, dateFromNs } from '../core/time.ts';
+import { postForm } from './post-form.ts';
 
 /** What the dispatcher needs from the rest of the platform. */
 export interface NotificationChannel {
@@ -167,76 +166,4 @@ export class NotificationDispatcher {
   #now(): Date {
     return dateFromNs(this.clock.nowNs());
   }
-}
-
-/** Kept-alive connections to the merchants' notify URLs, shared by every round. */
-const agents = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new HttpsAgent({ keepAlive: true }) };
-
-/**
- * POSTs a form and resolves with the response body (any status); rejects on a bad URL, a network
- * error, or when the whole exchange outlasts `notifyTimeoutMs` (the claim on the row lasts twice
- * that, so no other round posts it meanwhile).
- *
- * A kept-alive connection the merchant's server closed as idle just as the form went out fails
- * before any answer (ECONNRESET on a reused socket, the race every keep-alive client meets): the
- * form is sent again at once, on another connection, instead of waiting 4 minutes for the retry.
- * Merchants take a notification twice anyway (Alipay's rule), and here it never arrived.
- */
-function postForm(url: string, form: Record<string, string>): Promise<string> {
-  const target = new URL(url);
-  const agent = agents[target.protocol as keyof typeof agents];
-  if (!agent) return Promise.reject(new Error(`not an http(s) URL: ${url}`));
-  const body = new URLSearchParams(form).toString();
-  const deadlineAt = performance.now() + limits.notifyTimeoutMs;
-  const attempt = (tries: number): Promise<string> =>
-    postOnce(target, agent, body, deadlineAt).catch((error: PostError) => {
-      if (!error.staleConnection || tries >= limits.notifyStaleConnectionRetriesMax) throw error;
-      return attempt(tries + 1);
-    });
-  return attempt(0);
-}
-
-/** Whether the request died on a reused connection before any answer: safe to send again. */
-type PostError = Error & { staleConnection?: boolean };
-
-function postOnce(target: URL, agent: HttpAgent, body: string, deadlineAt: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = send(target, {
-      method: 'POST',
-      agent,
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded;charset=utf-8',
-        'content-length': Buffer.byteLength(body),
-      },
-    });
-    let answered = false;
-    const deadline = setTimeout(
-      () => req.destroy(new Error('the notify URL did not answer in time')),
-      Math.max(0, deadlineAt - performance.now()),
-    );
-    const fail = (error: PostError) => {
-      clearTimeout(deadline);
-      const code = (error as NodeJS.ErrnoException).code;
-      error.staleConnection = req.reusedSocket && !answered && (code === 'ECONNRESET' || code === 'EPIPE');
-      reject(error);
-    };
-    req.on('response', (res) => {
-      answered = true;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        // A merchant's answer is `success`; a page of HTML is a failure, not something to keep.
-        if (size <= limits.notifyAnswerBytesMax) chunks.push(chunk);
-      });
-      res.on('end', () => {
-        clearTimeout(deadline);
-        resolve(Buffer.concat(chunks).toString('utf8'));
-      });
-      res.on('error', fail);
-    });
-    req.on('error', fail);
-    req.end(body);
-  });
 }

@@ -10,8 +10,9 @@ import { id } from '../../src/core/ids.ts';
 import { cnyLedger } from '../../src/core/ledger-codes.ts';
 import { limits } from '../../src/core/limits.ts';
 import { AccountFlags } from '../../src/ledger/index.ts';
+import { NotificationDispatcher } from '../../src/notifications/index.ts';
 import type { Platform } from '../../src/platform.ts';
-import { NotificationDispatcher, Trades } from '../../src/trades/index.ts';
+import { Trades } from '../../src/trades/index.ts';
 import { freshPlatform } from '../support/engine.ts';
 
 const clock = new ManualClock();
@@ -178,56 +179,91 @@ it('gives up on a notify URL that never answers after notifyTimeoutMs, and retri
   }
 }, 15_000);
 
-it('sends again at once on a fresh connection when the merchant closed the kept-alive one', async () => {
-  // A merchant's server that answers one request per connection, then drops the connection when
-  // the next request arrives on it: the idle-close race, every time.
-  const sockets: Socket[] = [];
-  const forms: string[] = [];
-  const dropping = createTcpServer((socket) => {
-    sockets.push(socket);
-    let served = 0;
-    let buffered = '';
-    socket.on('data', (chunk) => {
-      buffered += chunk.toString('utf8');
-      const end = buffered.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const length = Number(/content-length: (\d+)/i.exec(buffered)?.[1] ?? 0);
-      if (buffered.length < end + 4 + length) return;
-      if (served++ > 0) return socket.resetAndDestroy();
-      forms.push(buffered.slice(end + 4, end + 4 + length));
-      buffered = '';
-      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: keep-alive\r\n\r\nsuccess');
-    });
+it('takes an answer longer than notifyAnswerBytesMax for a failure, without waiting for its end', async () => {
+  // `success` and then more than the limit, on a body that never ends: only the first bytes are
+  // read, and they do not make the answer a `success`.
+  const talkative = createServer((_req, res) => {
+    res.write('success');
+    res.write(' '.repeat(limits.notifyAnswerBytesMax * 2));
   });
-  await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
-  const droppingUrl = `http://127.0.0.1:${(dropping.address() as AddressInfo).port}/notify`;
+  await new Promise<void>((resolve) => talkative.listen(0, '127.0.0.1', resolve));
+  const talkativeUrl = `http://127.0.0.1:${(talkative.address() as AddressInfo).port}/notify`;
   try {
+    await platform.db.query(
+      `insert into trade_notifications (app_id, trade_no, event, payload, created_at, next_attempt_at)
+       values ('2021000000000013', 'talkative-1', 'TRADE_SUCCESS', '{"trade_no":"talkative-1"}', $1, $1)`,
+      [new Date(Number(clock.nowNs() / 1_000_000n))],
+    );
     const dispatcher = new NotificationDispatcher(platform.db, clock, {
-      notifyUrlOf: async (appId) => (appId === '2021000000000011' ? droppingUrl : null),
+      notifyUrlOf: async (appId) => (appId === '2021000000000013' ? talkativeUrl : null),
       sign: (form) => ({ ...form, sign: 'signed' }),
     });
-    const now = new Date(Number(clock.nowNs() / 1_000_000n));
-    for (const tradeNo of ['keepalive-1', 'keepalive-2', 'keepalive-3']) {
-      await platform.db.query(
-        `insert into trade_notifications (app_id, trade_no, event, payload, created_at, next_attempt_at)
-         values ('2021000000000011', $1, 'TRADE_SUCCESS', $2, $3, $3)`,
-        [tradeNo, JSON.stringify({ trade_no: tradeNo }), now],
-      );
-      // One at a time, so that each round finds the connection the last one left in the pool.
-      expect(await dispatcher.dispatchDue()).toBe(1);
-    }
-    expect(forms.map((f) => new URLSearchParams(f).get('trade_no'))).toEqual([
-      'keepalive-1',
-      'keepalive-2',
-      'keepalive-3',
-    ]);
-    expect(sockets.length).toBeGreaterThanOrEqual(3);
-    const rows = await platform.db.query<{ attempts: number; delivered: boolean }>(
-      `select attempts, delivered_at is not null as delivered from trade_notifications where trade_no like 'keepalive-%'`,
+    expect(await dispatcher.dispatchDue()).toBe(0);
+    const [row] = await platform.db.query<{ attempts: number; delivered_at: Date | null }>(
+      `select attempts, delivered_at from trade_notifications where trade_no = 'talkative-1'`,
     );
-    expect(rows).toEqual(Array(3).fill({ attempts: 1, delivered: true }));
+    expect(row).toMatchObject({ attempts: 1, delivered_at: null });
   } finally {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => dropping.close(resolve));
+    talkative.closeAllConnections();
+    await new Promise((resolve) => talkative.close(resolve));
   }
-}, 20_000);
+}, 15_000);
+
+it.each([
+  ['resets', 'keepalive', '2021000000000011'],
+  ['closes', 'keepclose', '2021000000000012'],
+] as const)(
+  'sends again at once on a fresh connection when the merchant %s the kept-alive one',
+  async (how, prefix, appId) => {
+    // A merchant's server that answers one request per connection, then drops the connection when
+    // the next request arrives on it (a reset, or a plain close): the idle-close race, every time.
+    const sockets: Socket[] = [];
+    const forms: string[] = [];
+    const dropping = createTcpServer((socket) => {
+      sockets.push(socket);
+      let served = 0;
+      let buffered = '';
+      socket.on('data', (chunk) => {
+        buffered += chunk.toString('utf8');
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const length = Number(/content-length: (\d+)/i.exec(buffered)?.[1] ?? 0);
+        if (buffered.length < end + 4 + length) return;
+        if (served++ > 0) return how === 'resets' ? socket.resetAndDestroy() : socket.destroy();
+        forms.push(buffered.slice(end + 4, end + 4 + length));
+        buffered = '';
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: keep-alive\r\n\r\nsuccess');
+      });
+    });
+    await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+    const droppingUrl = `http://127.0.0.1:${(dropping.address() as AddressInfo).port}/notify`;
+    try {
+      const dispatcher = new NotificationDispatcher(platform.db, clock, {
+        notifyUrlOf: async (app) => (app === appId ? droppingUrl : null),
+        sign: (form) => ({ ...form, sign: 'signed' }),
+      });
+      const now = new Date(Number(clock.nowNs() / 1_000_000n));
+      const tradeNos = [1, 2, 3].map((n) => `${prefix}-${n}`);
+      for (const tradeNo of tradeNos) {
+        await platform.db.query(
+          `insert into trade_notifications (app_id, trade_no, event, payload, created_at, next_attempt_at)
+         values ($1, $2, 'TRADE_SUCCESS', $3, $4, $4)`,
+          [appId, tradeNo, JSON.stringify({ trade_no: tradeNo }), now],
+        );
+        // One at a time, so that each round finds the connection the last one left in the pool.
+        expect(await dispatcher.dispatchDue()).toBe(1);
+      }
+      expect(forms.map((f) => new URLSearchParams(f).get('trade_no'))).toEqual(tradeNos);
+      expect(sockets.length).toBeGreaterThanOrEqual(3);
+      const rows = await platform.db.query<{ attempts: number; delivered: boolean }>(
+        `select attempts, delivered_at is not null as delivered from trade_notifications where trade_no like $1`,
+        [`${prefix}-%`],
+      );
+      expect(rows).toEqual(Array(3).fill({ attempts: 1, delivered: true }));
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => dropping.close(resolve));
+    }
+  },
+  20_000,
+);
