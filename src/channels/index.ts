@@ -17,6 +17,7 @@ export { channelsMigrations } from './migrations.ts';
 export type { ChannelOrderKind, ChannelOrderView } from './orders.ts';
 export { lossAccountId, type ReconClass, Reconciler, type ReconItem, type ReconSummary } from './recon.ts';
 export { type ReservePosition, ReserveReport } from './reserve.ts';
+export { payOutToCards, type SettledPayout } from './seller-payouts.ts';
 export {
   type CallbackOutcome,
   type ChannelParties,
