@@ -3,13 +3,12 @@ import {
   type ChannelBankConfig,
   type ChannelParties,
   Channels,
-  channelBanksFromEnv,
   channelsMigrations,
   payOutToCards,
   Reconciler,
   ReserveReport,
 } from './channels/index.ts';
-import { publicUrlFromEnv } from './config.ts';
+import { channelBanksFromEnv, publicUrlFromEnv } from './config.ts';
 import { cached } from './core/cache.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { type Db, type Migration, migrate, openDb } from './core/db/index.ts';

@@ -9,7 +9,7 @@ export {
   type StatementLine,
 } from './adapter.ts';
 export type { CardView } from './cards.ts';
-export { type ChannelBankConfig, channelBanksFromEnv, defaultChannelBanks } from './config.ts';
+export { type ChannelBankConfig, defaultChannelBanks } from './config.ts';
 export { DailyChannelWork } from './daily.ts';
 export { DemoDeposits, demoDepositId, demoReserveAccountId } from './demo-deposit.ts';
 export { ChannelError, type ChannelErrorCode, channelErrors, isChannelError } from './errors.ts';

@@ -52,6 +52,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     publicUrl,
     // The pages trust only this origin when PAYBAO_PUBLIC_URL is set (web-security.ts).
     configuredPublicUrl: config.configuredPublicUrl,
+    operatorToken: config.operatorToken,
+    regulatorToken: config.regulatorToken,
   });
   try {
     url = await app.listen({ port: config.port, host: config.host });
