@@ -74,10 +74,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   return {
     url,
     async close() {
-      // Order matters: once no request can arrive and no job runs, every accepted ledger event
-      // is answered and committed before storage closes, so nothing acknowledged is lost.
+      // Order matters: no job starts again, and once no request can arrive and the jobs' running
+      // rounds are over, every accepted ledger event is answered and committed before storage
+      // closes, so nothing acknowledged is lost.
+      const jobsDone = jobs.close();
       await app.close();
-      await jobs.close();
+      await jobsDone;
       dispatcher.stop();
       await platform.close();
     },
