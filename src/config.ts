@@ -1,3 +1,4 @@
+import { type ChannelBankConfig, defaultChannelBanks } from './channels/index.ts';
 import { limits } from './core/limits.ts';
 
 /** The platform's configuration, from the environment; every setting has a working default. */
@@ -28,25 +29,52 @@ export interface Config {
    * undefined only when PORT is 0, whose port no process knows before the server listens.
    */
   publicUrl: string | undefined;
+  /** `PAYBAO_OPERATOR_TOKEN`: the bearer token of the operators' API (`/ops/v1`); unset, operators' own tokens only. */
+  operatorToken: string | undefined;
+  /** `PAYBAO_REGULATOR_TOKEN`: the bearer token of the regulator's read-only API; unset, closed. */
+  regulatorToken: string | undefined;
+  /** `PAYBAO_BANK_SIM` (`on` by default, or `off`): whether `paybao start` runs the bank simulator beside it. */
+  bankSim: boolean;
+  /** `PAYBAO_BANK_SIM_PORT` (9001): where that simulator listens. */
+  bankSimPort: number;
+  /** `PAYBAO_BANK_URL`: where the channels reach the banks; default the simulator on `bankSimPort`. */
+  bankUrl: string;
 }
+
+/** The pino levels LOG_LEVEL may name. */
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads the configuration; a malformed setting is an error that names it, never a silent default. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const port = Number(env.PORT || 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`PORT must be a port number, not "${env.PORT}"`);
+  const port = portNumber(env, 'PORT', 8080);
+  const host = nonEmpty(env, 'HOST') ?? '127.0.0.1';
+  const bankSimPort = portNumber(env, 'PAYBAO_BANK_SIM_PORT', 9001);
   return {
     port,
-    host: env.HOST ?? '127.0.0.1',
-    databaseUrl: env.DATABASE_URL || undefined,
-    databaseSchema: env.PAYBAO_DB_SCHEMA || undefined,
+    host,
+    databaseUrl: databaseUrl(env, 'DATABASE_URL'),
+    databaseSchema: schemaName(env, 'PAYBAO_DB_SCHEMA'),
     dataDir: env.PAYBAO_DATA_DIR ?? './data',
-    logLevel: env.LOG_LEVEL ?? 'info',
+    logLevel: oneOf(env, 'LOG_LEVEL', logLevels) ?? 'info',
     configuredPublicUrl: configuredOrigin(env, 'PAYBAO_PUBLIC_URL'),
     settlementIntervalMs: positiveMs(env, 'PAYBAO_SETTLEMENT_INTERVAL_MS', limits.settlementIntervalMs),
     keyPassphrase: passphrase(env, 'PAYBAO_KEY_PASSPHRASE'),
-    publicUrl: publicUrl(env, env.HOST ?? '127.0.0.1', port),
+    publicUrl: publicUrl(env, host, port),
+    operatorToken: bearerToken(env, 'PAYBAO_OPERATOR_TOKEN'),
+    regulatorToken: bearerToken(env, 'PAYBAO_REGULATOR_TOKEN'),
+    bankSim: oneOf(env, 'PAYBAO_BANK_SIM', ['on', 'off']) !== 'off',
+    bankSimPort,
+    bankUrl: httpUrl(env, 'PAYBAO_BANK_URL') ?? `http://127.0.0.1:${bankSimPort}`,
   };
+}
+
+/**
+ * The banks the environment names (`PAYBAO_BANK_URL`, the simulator's banks by default), for
+ * processes that open the platform without a `Config`.
+ */
+export function channelBanksFromEnv(env: NodeJS.ProcessEnv = process.env): ChannelBankConfig[] {
+  const bankSimPort = portNumber(env, 'PAYBAO_BANK_SIM_PORT', 9001);
+  return defaultChannelBanks(httpUrl(env, 'PAYBAO_BANK_URL') ?? `http://127.0.0.1:${bankSimPort}`);
 }
 
 /**
@@ -54,11 +82,72 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * platform without a `Config`; it throws when used if PORT is 0 and PAYBAO_PUBLIC_URL unset.
  */
 export function publicUrlFromEnv(env: NodeJS.ProcessEnv = process.env): () => string {
-  const url = publicUrl(env, env.HOST ?? '127.0.0.1', Number(env.PORT || 8080));
+  const url = publicUrl(env, nonEmpty(env, 'HOST') ?? '127.0.0.1', portNumber(env, 'PORT', 8080));
   return () => {
     if (url === undefined) throw new Error('the public URL is unknown with PORT=0: set PAYBAO_PUBLIC_URL');
     return url;
   };
+}
+
+/** A setting's text; unset and empty are the same (take the default). */
+function nonEmpty(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const text = env[name];
+  return text === undefined || text === '' ? undefined : text;
+}
+
+function portNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = nonEmpty(env, name);
+  if (text === undefined) return fallback;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new Error(`${name} must be a port number, not "${text}"`);
+  return port;
+}
+
+function oneOf(env: NodeJS.ProcessEnv, name: string, allowed: readonly string[]): string | undefined {
+  const text = nonEmpty(env, name);
+  if (text !== undefined && !allowed.includes(text))
+    throw new Error(`${name} must be one of ${allowed.join(', ')}, not "${text}"`);
+  return text;
+}
+
+function databaseUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const text = nonEmpty(env, name);
+  if (text === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {}
+  // Not echoed: the URL may carry a password.
+  if (url?.protocol !== 'postgres:' && url?.protocol !== 'postgresql:')
+    throw new Error(`${name} must be a postgres:// or postgresql:// URL`);
+  return text;
+}
+
+/** A PostgreSQL schema name the platform can create and name unquoted. */
+function schemaName(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const text = nonEmpty(env, name);
+  if (text !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(text))
+    throw new Error(`${name} must be an SQL name (letters, digits, _), not "${text}"`);
+  return text;
+}
+
+/** A bearer token: it travels as `Authorization: Bearer <token>`, so it holds no white space. */
+function bearerToken(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const text = nonEmpty(env, name);
+  if (text !== undefined && /\s/.test(text)) throw new Error(`${name} must be a token without white space`);
+  return text;
+}
+
+function httpUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const text = nonEmpty(env, name);
+  if (text === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {}
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:')
+    throw new Error(`${name} must be an http or https URL, not "${text}"`);
+  return text;
 }
 
 /** PAYBAO_PUBLIC_URL as an http(s) origin with an optional path, or the server's own address. */
@@ -129,13 +218,14 @@ export function storageOf(config: Config): {
   };
 }
 
-/** The same, in the shape openPlatform takes, with the passphrase of the platform's keys. */
+/** The same, in the shape openPlatform takes, with the passphrase of the platform's keys and the banks. */
 export function platformStorageOf(config: Config): {
   databaseUrl: string | undefined;
   databaseSchema: string | undefined;
   dataDir: string | undefined;
   keyPassphrase: string | undefined;
   publicUrl: (() => string) | undefined;
+  channelBanks: ChannelBankConfig[];
 } {
   const { databaseUrl, schema, dataDir } = storageOf(config);
   const { publicUrl } = config;
@@ -145,5 +235,6 @@ export function platformStorageOf(config: Config): {
     dataDir,
     keyPassphrase: config.keyPassphrase,
     publicUrl: publicUrl === undefined ? undefined : () => publicUrl,
+    channelBanks: defaultChannelBanks(config.bankUrl),
   };
 }

@@ -3,17 +3,15 @@ import {
   type ChannelBankConfig,
   type ChannelParties,
   Channels,
-  channelBanksFromEnv,
   channelsMigrations,
-  isChannelError,
+  payOutToCards,
   Reconciler,
   ReserveReport,
 } from './channels/index.ts';
-import { publicUrlFromEnv } from './config.ts';
+import { channelBanksFromEnv, publicUrlFromEnv } from './config.ts';
 import { cached } from './core/cache.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { type Db, type Migration, migrate, openDb } from './core/db/index.ts';
-import { u128FromUuid, uuidFromU128 } from './core/ids.ts';
 import { limits } from './core/limits.ts';
 import { gatewayMigrations } from './gateway/index.ts';
 import { type BatchStats, Ledger, ledgerMigrations } from './ledger/index.ts';
@@ -30,7 +28,7 @@ import {
   Trades,
   tradesMigrations,
 } from './trades/index.ts';
-import { BuyerEscrow, type TradeRefs, Wallet, walletMigrations } from './wallet/index.ts';
+import { BuyerEscrow, Wallet, walletMigrations } from './wallet/index.ts';
 
 /** Every module's migrations; ids sort in the order they apply. */
 export const allMigrations: readonly Migration[] = [
@@ -120,43 +118,19 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const escrow = new Escrow(db, ledger, clock);
   const afterSale = new AfterSale(db, ledger, trades, { fundingAccountId: () => members.fundingAccountId() }, clock);
   const royalties = new Royalties(db, ledger, parties, clock);
-  const settlements = new Settlements(db, ledger, parties, clock);
   const operators = new Operators(db, clock);
   const bills = new TradeBills(db, clock, billLinkKeys(members));
   const payouts = new Payouts(db, ledger, payoutParties(members), clock);
-  const wallet = new Wallet({ db, ledger, members, trades, tradeRefs: tradeRefs(db), clock });
+  const tradeRefs = {
+    tradeNos: (buyerId: string, refs: readonly bigint[]) => trades.tradeNosByLedgerRef(buyerId, refs),
+  };
+  const wallet = new Wallet({ db, ledger, members, trades, tradeRefs, clock });
   const channels = new Channels(db, ledger, channelParties(members), clock, {
     banks: options.channelBanks ?? channelBanksFromEnv(),
     publicUrl: options.publicUrl ?? publicUrlFromEnv(),
   });
-  // Merged seller payouts leave for the sellers' banks as batch payouts (one per bank), each to
-  // the seller's first active card, idempotent by the settlement number; a seller without a card,
-  // or one the bank's limits refuse, keeps the money in the wallet.
-  settlements.payout = async (settled) => {
-    const cards = await Promise.all(
-      settled.map(async (s) => (await channels.cards.list(s.sellerId)).find((c) => c.status === 'ACTIVE')),
-    );
-    const items = settled.flatMap((s, i) => {
-      const card = cards[i];
-      return card
-        ? [
-            {
-              userId: s.sellerId,
-              cardId: card.cardId,
-              amount: s.payoutAmount,
-              idempotencyKey: `settlement-${s.settlementNo}`,
-            },
-          ]
-        : [];
-    });
-    const sent = await channels.withdrawBatch(items);
-    let next = 0;
-    return settled.map((_s, i) => {
-      if (!cards[i]) return null;
-      const result = sent[next++];
-      return result && !isChannelError(result) ? result.orderNo : null;
-    });
-  };
+  // Settled seller payouts go on to the sellers' cards (the policy is the channels').
+  const settlements = new Settlements(db, ledger, parties, clock, { payout: payOutToCards(channels) });
   const reconciler = new Reconciler(db, ledger, channels, clock);
   const reserves = new ReserveReport(db, ledger, channels, clock);
   return {
@@ -263,29 +237,5 @@ function billLinkKeys(members: Members): BillLinkKeys {
   return async () => {
     const keys = await members.platformKeys();
     return [keys.active, ...keys.retired.slice(0, 1)].map(derive);
-  };
-}
-
-/**
- * Trade numbers behind the ledger's `user_data_128` (`derivedId('trade', trade_no)`: the first
- * 16 bytes of SHA-256 over "trade", NUL, trade_no), among the trades one buyer paid. A stopgap:
- * it reads the trades table from here because `Trades` has no reverse lookup yet; it belongs
- * in src/trades, with an index, once that module offers one.
- */
-function tradeRefs(db: Db): TradeRefs {
-  return {
-    async tradeNos(buyerId, refs) {
-      if (refs.length === 0) return new Map();
-      const rows = await db.query<{ trade_no: string; ref: string }>(
-        `select trade_no, ref from (
-           select trade_no,
-             encode(substring(sha256(convert_to('trade', 'UTF8') || decode('00', 'hex') || convert_to(trade_no, 'UTF8'))
-               from 1 for 16), 'hex')::uuid as ref
-           from trades where buyer_id = $1) t
-         where ref = any($2::uuid[])`,
-        [buyerId, refs.map(uuidFromU128)],
-      );
-      return new Map(rows.map((r) => [u128FromUuid(r.ref), r.trade_no]));
-    },
   };
 }

@@ -42,9 +42,3 @@ export function defaultChannelBanks(baseUrl: string): ChannelBankConfig[] {
     bank('ABC', 'Agricultural Bank of China', 10_000n, 30_000n),
   ];
 }
-
-/** The banks from the environment: `PAYBAO_BANK_URL` (the simulator on port 9001 by default). */
-export function channelBanksFromEnv(env: NodeJS.ProcessEnv = process.env): ChannelBankConfig[] {
-  const port = env.PAYBAO_BANK_SIM_PORT || '9001';
-  return defaultChannelBanks(env.PAYBAO_BANK_URL || `http://127.0.0.1:${port}`);
-}

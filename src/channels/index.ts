@@ -9,7 +9,7 @@ export {
   type StatementLine,
 } from './adapter.ts';
 export type { CardView } from './cards.ts';
-export { type ChannelBankConfig, channelBanksFromEnv, defaultChannelBanks } from './config.ts';
+export { type ChannelBankConfig, defaultChannelBanks } from './config.ts';
 export { DailyChannelWork } from './daily.ts';
 export { DemoDeposits, demoDepositId, demoReserveAccountId } from './demo-deposit.ts';
 export { ChannelError, type ChannelErrorCode, channelErrors, isChannelError } from './errors.ts';
@@ -17,6 +17,7 @@ export { channelsMigrations } from './migrations.ts';
 export type { ChannelOrderKind, ChannelOrderView } from './orders.ts';
 export { lossAccountId, type ReconClass, Reconciler, type ReconItem, type ReconSummary } from './recon.ts';
 export { type ReservePosition, ReserveReport } from './reserve.ts';
+export { payOutToCards, type SettledPayout } from './seller-payouts.ts';
 export {
   type CallbackOutcome,
   type ChannelParties,

@@ -18,7 +18,7 @@ export function startCommand(): Command {
       const logger = createLogger(config);
       const server = await startServer(config, logger);
       exitOnSignals(server, logger);
-      if (process.env.PAYBAO_BANK_SIM !== 'off') startBankSimChild(config, logger);
+      if (config.bankSim) startBankSimChild(config, logger);
       // A plain line, not a log record: it is what a newcomer reads and what scripts wait for.
       console.log(`Paybao is running at ${server.url}`);
     });
@@ -31,10 +31,18 @@ export function startCommand(): Command {
  * at exit, and watching the IPC channel in case the platform dies without exiting cleanly.
  */
 function startBankSimChild(config: Config, logger: Logger): ChildProcess {
-  const port = process.env.PAYBAO_BANK_SIM_PORT || '9001';
   const child = spawn(
     process.execPath,
-    [bin, 'bank-sim', '--port', port, '--host', config.host, '--data-dir', join(config.dataDir, 'banksim')],
+    [
+      bin,
+      'bank-sim',
+      '--port',
+      String(config.bankSimPort),
+      '--host',
+      config.host,
+      '--data-dir',
+      join(config.dataDir, 'banksim'),
+    ],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
   child.once('exit', (code, signal) => {

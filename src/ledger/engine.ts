@@ -50,7 +50,6 @@ export class Ledger {
   readonly #clock: Clock;
   readonly #onBatch: ((s: BatchStats) => void) | undefined;
   readonly #batcher: Batcher<Request, Response>;
-  #sweep: NodeJS.Timeout | undefined;
   /**
    * Accounts as of the last batch this process applied. Valid while `#cacheVersion` equals the
    * version token in ledger_state (after the batches in flight commit): no other process wrote.
@@ -111,25 +110,8 @@ export class Ledger {
     return store.selectAccountBalances(this.#db, filter);
   }
 
-  /** Starts the background sweep that voids expired pending transfers. */
-  startExpirySweep(intervalMs: number = limits.expirySweepIntervalMs): void {
-    if (this.#sweep) return;
-    const tick = async () => {
-      try {
-        // Keep sweeping while whole sweep batches come back: a backlog drains at full speed.
-        while ((await this.expirePendingTransfers()) === limits.expiryBatchMax) {}
-      } catch {
-        // A failed sweep is retried at the next tick; nothing was written.
-      }
-      if (this.#sweep) this.#sweep = setTimeout(tick, intervalMs);
-    };
-    this.#sweep = setTimeout(tick, intervalMs);
-  }
-
-  /** Stops the sweep, refuses new work, and resolves when every accepted event is answered. */
+  /** Refuses new work, and resolves when every accepted event is answered. */
   async close(): Promise<void> {
-    if (this.#sweep) clearTimeout(this.#sweep);
-    this.#sweep = undefined;
     await this.#batcher.close();
   }
 

@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
 import { dailyNumber } from '../core/external-ids.ts';
 import { derivedId, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
+import { SweepFailures } from '../core/jobs.ts';
 import { cnyLedger, payoutTransferCodes } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
@@ -153,12 +154,11 @@ export class Payouts {
       `select * from payouts where status = 'PROCESSING' and created_at <= $1 order by created_at limit $2`,
       [new Date(this.#now().getTime() - limits.payoutProcessingStaleMs), limits.payoutSweepBatchMax],
     );
-    let finished = 0;
-    for (const row of stale) {
-      const done = await this.#settle(row).catch(() => null);
-      if (done) finished++;
-    }
-    return finished;
+    // One transfer failing does not hold up the others; each failure is thrown at the end.
+    const failures = new SweepFailures();
+    const finished = await failures.each(stale, (row) => this.#settle(row));
+    failures.throwIfAny('payout sweep');
+    return finished.length;
   }
 
   async #replay(row: PayoutRow, request: ValidRequest): Promise<PayoutView> {

@@ -1,9 +1,10 @@
 import pino, { type Logger } from 'pino';
 import { DailyChannelWork } from '../channels/index.ts';
 import { type Config, platformStorageOf } from '../config.ts';
+import { JobRunner, SweepFailures } from '../core/jobs.ts';
 import { limits } from '../core/limits.ts';
 import { NotificationDispatcher } from '../notifications/index.ts';
-import { openPlatform } from '../platform.ts';
+import { openPlatform, type Platform } from '../platform.ts';
 import { createMetrics } from './metrics.ts';
 import { buildPlatformApp, notificationChannel } from './platform-app.ts';
 
@@ -36,11 +37,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   // Before serving: a payment whose money moved before a crash answers TRADE_SUCCESS from the
   // first query on, not once a sweep comes by.
-  const recovered = await platform.trades.recoverInterruptedPayments().catch(async (error: unknown) => {
+  const unrecorded = new SweepFailures();
+  const recovered = await platform.trades.recoverInterruptedPayments(unrecorded).catch(async (error: unknown) => {
     await platform.close();
     throw error;
   });
   if (recovered > 0) logger.info({ trades: recovered }, 'recorded payments a crash had interrupted');
+  for (const error of unrecorded.errors)
+    logger.error({ err: error }, 'an interrupted payment could not be recorded: the trade sweep retries it');
   const app = await buildPlatformApp({
     platform,
     logger,
@@ -48,6 +52,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     publicUrl,
     // The pages trust only this origin when PAYBAO_PUBLIC_URL is set (web-security.ts).
     configuredPublicUrl: config.configuredPublicUrl,
+    operatorToken: config.operatorToken,
+    regulatorToken: config.regulatorToken,
   });
   try {
     url = await app.listen({ port: config.port, host: config.host });
@@ -55,41 +61,52 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await platform.close();
     throw error;
   }
-  platform.ledger.startExpirySweep();
   const key = (await platform.members.platformKeys()).active;
+  // The dispatcher keeps its own loop (a full round goes on at once); stop() ends it.
   const dispatcher = new NotificationDispatcher(
     platform.db,
     platform.clock,
     notificationChannel(platform, key.privateKey),
   );
   dispatcher.start();
-  const tradeSweep = setInterval(() => {
-    platform.trades.sweep().catch((error: unknown) => logger.error({ err: error }, 'trade sweep failed'));
-    platform.payouts.sweep().catch((error: unknown) => logger.error({ err: error }, 'payout sweep failed'));
-  }, limits.tradeSweepIntervalMs);
-  const escrowSweep = repeat(limits.tradeSweepIntervalMs, logger, 'escrow sweep', async () => {
+  const jobs = new JobRunner({ logger, onRun: metrics.observeJob });
+  startJobs(jobs, platform, config, logger);
+  return {
+    url,
+    async close() {
+      // Order matters: no job starts again, and once no request can arrive and the jobs' running
+      // rounds are over, every accepted ledger event is answered and committed before storage
+      // closes, so nothing acknowledged is lost.
+      const jobsDone = jobs.close();
+      await app.close();
+      await jobsDone;
+      dispatcher.stop();
+      await platform.close();
+    },
+  };
+}
+
+/** Every background job of the server, on the one runner (none overlaps itself; close awaits them). */
+function startJobs(jobs: JobRunner, platform: Platform, config: Config, logger: Logger): void {
+  jobs.every('ledger expiry', limits.expirySweepIntervalMs, async () => {
+    // Keep sweeping while whole sweep batches come back: a backlog drains at full speed.
+    while ((await platform.ledger.expirePendingTransfers()) === limits.expiryBatchMax) {}
+  });
+  jobs.every('trade sweep', limits.tradeSweepIntervalMs, () => platform.trades.sweep());
+  jobs.every('payout sweep', limits.tradeSweepIntervalMs, () => platform.payouts.sweep());
+  jobs.every('escrow sweep', limits.tradeSweepIntervalMs, async () => {
     await platform.escrow.sweepAll();
     await platform.afterSale.sweep();
     await platform.royalties.sweep();
   });
-  const settlementJob = repeat(config.settlementIntervalMs, logger, 'settlement', async () => {
+  jobs.every('settlement', config.settlementIntervalMs, async () => {
     const made = await platform.settlements.run();
     if (made.length > 0) logger.info({ settlements: made.length }, 'settled sellers');
   });
-  // Channels: open orders are asked about on their backoff; the daily reconciliation and reserve
-  // report run once their time has come (see DailyChannelWork).
-  let sweeping = false;
-  const channelSweep = setInterval(() => {
-    // A sweep waiting on slow banks may outlast the interval: never two at once.
-    if (sweeping) return;
-    sweeping = true;
-    platform.channels
-      .sweep()
-      .catch((error: unknown) => logger.error({ err: error }, 'channel sweep failed'))
-      .finally(() => {
-        sweeping = false;
-      });
-  }, limits.channelSweepIntervalMs);
+  // Channels: open orders are asked about on their backoff (a sweep waiting on slow banks may
+  // outlast its interval, and the runner never starts a second); the daily reconciliation and
+  // reserve report run once their time has come (see DailyChannelWork).
+  jobs.every('channel sweep', limits.channelSweepIntervalMs, () => platform.channels.sweep());
   const daily = new DailyChannelWork(
     platform.db,
     platform.clock,
@@ -97,35 +114,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     platform.reconciler,
     platform.reserves,
   );
-  let dailyRunning = false;
-  const channelDaily = setInterval(() => {
-    if (dailyRunning) return;
-    dailyRunning = true;
-    daily
-      .tick()
-      .then((runs) => {
-        for (const run of runs) logger.info({ reconciliation: run }, 'daily reconciliation done');
-      })
-      .catch((error: unknown) => logger.error({ err: error }, 'daily channel work failed'))
-      .finally(() => {
-        dailyRunning = false;
-      });
-  }, limits.channelDailyTickMs);
-  return {
-    url,
-    async close() {
-      clearInterval(channelSweep);
-      clearInterval(channelDaily);
-      // Order matters: once no request can arrive, every accepted ledger event is answered and
-      // committed before storage closes, so nothing acknowledged is lost.
-      await app.close();
-      clearInterval(tradeSweep);
-      await escrowSweep.stop();
-      await settlementJob.stop();
-      dispatcher.stop();
-      await platform.close();
-    },
-  };
+  jobs.every('channel daily', limits.channelDailyTickMs, async () => {
+    for (const run of await daily.tick()) logger.info({ reconciliation: run }, 'daily reconciliation done');
+  });
 }
 
 /**
@@ -160,28 +151,4 @@ export function exitOnSignals(server: RunningServer, logger: Logger): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-}
-
-/** Runs `work` every `intervalMs`, never two at once; `stop` waits for the run in progress. */
-function repeat(
-  intervalMs: number,
-  logger: Logger,
-  name: string,
-  work: () => Promise<void>,
-): { stop(): Promise<void> } {
-  let running: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = work()
-      .catch((error: unknown) => logger.error({ err: error }, `${name} failed`))
-      .finally(() => {
-        running = undefined;
-      });
-  }, intervalMs);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
 }

@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import type { JobRun } from '../core/jobs.ts';
 import { limits } from '../core/limits.ts';
 import type { BatchStats } from '../ledger/index.ts';
 
@@ -10,6 +11,8 @@ export interface Metrics {
   readonly registry: Registry;
   /** Pass as `onBatch` to `openPlatform`: records every committed ledger batch. */
   readonly observeBatch: (stats: BatchStats) => void;
+  /** Pass as `onRun` to the `JobRunner`: records every background job's run and failures. */
+  readonly observeJob: (run: JobRun) => void;
 }
 
 export function createMetrics(): Metrics {
@@ -28,8 +31,26 @@ export function createMetrics(): Metrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  const jobDuration = new Histogram({
+    name: 'paybao_job_duration_seconds',
+    help: 'Wall time of one run of a background job (sweeps, settlement, daily channel work).',
+    labelNames: ['job'],
+    buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 15, 60, 300],
+    registers: [registry],
+  });
+  const jobFailures = new Counter({
+    name: 'paybao_job_failures_total',
+    help: 'Failures in background job runs (a sweep counts each item that failed; the next run retries it).',
+    labelNames: ['job'],
+    registers: [registry],
+  });
   return {
     registry,
+    observeJob(run) {
+      jobDuration.observe({ job: run.job }, run.durationMs / 1000);
+      // Touched at zero too, so that a job's series exists before its first failure.
+      jobFailures.inc({ job: run.job }, run.failures);
+    },
     observeBatch(stats) {
       batchEvents.observe(stats.events);
       batchDuration.observe(stats.durationMs / 1000);

@@ -92,9 +92,9 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
     wallet: platform.wallet,
     reconciler: platform.reconciler,
     reserves: platform.reserves,
-    operatorToken: options.operatorToken ?? process.env.PAYBAO_OPERATOR_TOKEN,
+    operatorToken: options.operatorToken,
     operators: platform.operators,
-    regulatorToken: options.regulatorToken ?? process.env.PAYBAO_REGULATOR_TOKEN,
+    regulatorToken: options.regulatorToken,
   });
   return app;
 }

@@ -2,12 +2,13 @@ import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
 import { dailyNumber } from '../core/external-ids.ts';
 import { derivedId, u128FromUuid } from '../core/ids.ts';
+import { SweepFailures } from '../core/jobs.ts';
 import { cnyLedger, EscrowTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { beijingTime, dateFromNs } from '../core/time.ts';
 import { type Ledger, TransferFlags } from '../ledger/index.ts';
-import { TradeError } from './errors.ts';
+import { isRefusal, TradeError } from './errors.ts';
 import { type Actor, actorName, requireActor, tradeFor } from './escrow.ts';
 import { escrowAccounts } from './escrow-books.ts';
 import { refundable, reserveRefund, type Trades } from './service.ts';
@@ -628,41 +629,35 @@ export class AfterSale {
    * refunds a crash or an empty fund left in flight. Answers how many it moved or finished.
    */
   async sweep(): Promise<number> {
-    let done = await this.#expireCases();
+    // One case failing does not hold up the others (it is retried next round); a refusal (the fund
+    // is short) is an outcome, and every other failure is thrown at the end (`SweepFailures`).
+    const failures = new SweepFailures();
+    let done = await this.#expireCases(failures);
     const stale = new Date(this.#now().getTime() - limits.tradePayingStaleMs);
     const rulings = await this.db.query<DisputeRow>(
       'select * from disputes where status = $1 and ruled_at <= $2 limit $3',
       ['RULING', stale, limits.tradeSweepBatchMax],
     );
-    for (const d of rulings) {
-      if (
-        await this.#payAward(d).then(
-          () => true,
-          () => false,
-        )
-      )
-        done++;
-    }
+    done += (await failures.each(rulings, (d) => this.#payAward(d), isRefusal)).length;
     const refunding = await this.db.query<CaseRow>(
       'select * from refund_cases where status = $1 and updated_at <= $2 limit $3',
       ['REFUNDING', stale, limits.tradeSweepBatchMax],
     );
-    for (const c of refunding) {
-      // A case whose dispute is being ruled is paid by the ruling.
-      const [ruling] = await this.db.query('select 1 from disputes where case_no = $1 and status = $2', [
-        c.case_no,
-        'RULING',
-      ]);
-      if (ruling) continue;
-      if (
-        await this.#payCase(c).then(
-          () => true,
-          () => false,
-        )
-      )
-        done++;
-    }
+    const paid = await failures.each(refunding, (c) => this.#payCaseUnlessRuling(c), isRefusal);
+    done += paid.filter(Boolean).length;
+    failures.throwIfAny('after-sale sweep');
     return done;
+  }
+
+  /** Pays a REFUNDING case, unless its dispute is being ruled: the ruling pays it then. */
+  async #payCaseUnlessRuling(c: CaseRow): Promise<boolean> {
+    const [ruling] = await this.db.query('select 1 from disputes where case_no = $1 and status = $2', [
+      c.case_no,
+      'RULING',
+    ]);
+    if (ruling) return false;
+    await this.#payCase(c);
+    return true;
   }
 
   /**
@@ -670,7 +665,7 @@ export class AfterSale {
    * waits for the ruling instead), under its trade's row lock, then pays it when it is now
    * REFUNDING; a refund that fails for want of money is left REFUNDING for the sweep's next round.
    */
-  async #expireCases(): Promise<number> {
+  async #expireCases(failures: SweepFailures): Promise<number> {
     const now = this.#now();
     const due = await this.db.query<CaseRow>(
       `select c.* from refund_cases c where c.due_at <= $1
@@ -678,25 +673,30 @@ export class AfterSale {
        order by c.due_at limit $2`,
       [now, limits.tradeSweepBatchMax],
     );
-    let moved = 0;
-    for (const c of due) {
-      // One case failing (it is retried next round) does not hold up the others.
-      const expired = await this.db
-        .transaction(async (tx) => {
-          const trade = await this.#tradeOf(tx, { kind: 'system', name: 'deadline' }, c.trade_no, true);
-          const locked = await this.#case(tx, c.case_no, true);
-          const deadline = caseDeadline(locked.status, locked.need_return);
-          // Answered meanwhile, or frozen by a dispute opened since the select.
-          if (!deadline || !locked.due_at || locked.due_at > now || (await this.#openDispute(tx, trade.trade_no)))
-            return null;
-          return this.#caseTo(tx, trade, locked, deadline.to, 'deadline');
-        })
-        .catch(() => null);
-      if (!expired) continue;
-      moved++;
-      if (expired.status === 'REFUNDING') await this.#payCase(expired).catch(() => undefined);
-    }
-    return moved;
+    const expired = await failures.each(
+      due,
+      async (c) => {
+        const moved = await this.#expireCase(c, now);
+        // A refund that fails for want of money stays REFUNDING for the next round.
+        if (moved?.status === 'REFUNDING') await failures.each([moved], (m) => this.#payCase(m), isRefusal);
+        return moved;
+      },
+      isRefusal,
+    );
+    return expired.filter((c) => c !== null).length;
+  }
+
+  /** One case past its deadline, under its trade's row lock; null when it moved on meanwhile. */
+  #expireCase(c: CaseRow, now: Date): Promise<CaseRow | null> {
+    return this.db.transaction(async (tx) => {
+      const trade = await this.#tradeOf(tx, { kind: 'system', name: 'deadline' }, c.trade_no, true);
+      const locked = await this.#case(tx, c.case_no, true);
+      const deadline = caseDeadline(locked.status, locked.need_return);
+      // Answered meanwhile, or frozen by a dispute opened since the select.
+      if (!deadline || !locked.due_at || locked.due_at > now || (await this.#openDispute(tx, trade.trade_no)))
+        return null;
+      return this.#caseTo(tx, trade, locked, deadline.to, 'deadline');
+    });
   }
 
   async #awardedAfterRelease(q: Queryable, tradeNo: string): Promise<bigint> {

@@ -43,3 +43,11 @@ export class TradeError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * For the sweeps: a refusal (the row moved on meanwhile, the buyer or the fund was short) is an
+ * outcome to retry or leave, not a failure; SYSTEM_ERROR and anything not a TradeError is one.
+ */
+export function isRefusal(error: unknown): boolean {
+  return error instanceof TradeError && error.code !== 'SYSTEM_ERROR';
+}

@@ -32,6 +32,11 @@ export {
   type TradeParties,
   Trades,
 } from './service.ts';
-export { type SettlementStatement, Settlements, type SettlementView } from './settlement.ts';
+export {
+  type SettlementPayout,
+  type SettlementStatement,
+  Settlements,
+  type SettlementView,
+} from './settlement.ts';
 export type { CaseStatus, DisputeStatus, TradeStatus } from './state.ts';
 export type { EscrowView, TradeKey, TradeView } from './store.ts';

@@ -2,12 +2,13 @@ import { allocate } from '../core/allocate.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
 import { derivedId, u128FromUuid } from '../core/ids.ts';
+import { SweepFailures } from '../core/jobs.ts';
 import { cnyLedger, EscrowTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
 import { chainCommitted, type Ledger, linkChain, type TransferInput } from '../ledger/index.ts';
-import { TradeError } from './errors.ts';
+import { isRefusal, TradeError } from './errors.ts';
 import { unsettledAccountOf } from './escrow-books.ts';
 import { refundable, type TradeParties } from './service.ts';
 import { findTrade, type TradeKey, type TradeRow } from './store.ts';
@@ -191,23 +192,26 @@ export class Royalties {
       `select * from royalties where status = 'PROCESSING' and created_at <= $1 limit $2`,
       [new Date(this.#now().getTime() - limits.tradePayingStaleMs), limits.tradeSweepBatchMax],
     );
-    let done = 0;
-    for (const row of rows) {
-      const [trade] = await this.db.query<TradeRow>('select * from trades where trade_no = $1', [row.trade_no]);
-      if (!trade) continue;
-      const accounts = await Promise.all(row.parts.map((p) => this.parties.buyer(p.trans_in)));
-      if (accounts.some((a) => !a)) continue;
-      const ok = await this.#move(
-        trade,
-        row,
-        accounts.map((a) => a?.accountId ?? 0n),
-      ).then(
-        () => true,
-        () => false,
-      );
-      if (ok) done++;
-    }
-    return done;
+    // One split failing does not hold up the others; its failure is thrown at the end (a refusal
+    // is retried on the next round without one).
+    const failures = new SweepFailures();
+    const done = await failures.each(rows, (row) => this.#finishStale(row), isRefusal);
+    failures.throwIfAny('royalty sweep');
+    return done.filter(Boolean).length;
+  }
+
+  /** Moves a split a crash left PROCESSING; false when its trade or a receiver is gone. */
+  async #finishStale(row: RoyaltyRow): Promise<boolean> {
+    const [trade] = await this.db.query<TradeRow>('select * from trades where trade_no = $1', [row.trade_no]);
+    if (!trade) return false;
+    const accounts = await Promise.all(row.parts.map((p) => this.parties.buyer(p.trans_in)));
+    if (accounts.some((a) => !a)) return false;
+    await this.#move(
+      trade,
+      row,
+      accounts.map((a) => a?.accountId ?? 0n),
+    );
+    return true;
   }
 
   #now(): Date {

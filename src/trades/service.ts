@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
 import { newTradeNo } from '../core/external-ids.ts';
 import { derivedId, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
+import { SweepFailures } from '../core/jobs.ts';
 import { cnyLedger, EscrowTransferCode, tradeTransferCodes } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
@@ -9,7 +10,7 @@ import { beijingTime, dateFromNs } from '../core/time.ts';
 import type { CreateTransferResult, Ledger } from '../ledger/index.ts';
 import { isMembersError, validNotifyUrl } from '../members/index.ts';
 import { contractOf, defaultContract, type EscrowContract, saveContract } from './contracts.ts';
-import { TradeError } from './errors.ts';
+import { isRefusal, TradeError } from './errors.ts';
 import { ensureEscrowAccounts, escrowAccounts } from './escrow-books.ts';
 import { inEscrow } from './state.ts';
 import { type TradeKey, type TradeRow, TradeStore, type TradeView, view } from './store.ts';
@@ -423,23 +424,44 @@ export class Trades {
   }
 
   /**
+   * The trade numbers behind ledger references (a transfer's `user_data_128`, which is
+   * `derivedId('trade', trade_no)`), among the trades one buyer paid; the wallet's bill names its
+   * trades with it. The SQL computes the same derivation as src/core/ids.ts (the first 16 bytes
+   * of SHA-256 over "trade", NUL, trade_no), so the lookup needs no stored column.
+   */
+  async tradeNosByLedgerRef(buyerId: string, refs: readonly bigint[]): Promise<Map<bigint, string>> {
+    if (refs.length === 0) return new Map();
+    const rows = await this.db.query<{ trade_no: string; ref: string }>(
+      `select trade_no, ref from (
+         select trade_no,
+           encode(substring(sha256(convert_to('trade', 'UTF8') || decode('00', 'hex') || convert_to(trade_no, 'UTF8'))
+             from 1 for 16), 'hex')::uuid as ref
+         from trades where buyer_id = $1) t
+       where ref = any($2::uuid[])`,
+      [buyerId, refs.map(uuidFromU128)],
+    );
+    return new Map(rows.map((r) => [u128FromUuid(r.ref), r.trade_no]));
+  }
+
+  /**
    * Records as paid the trades left in PAYING at least `limits.tradePaymentMovedAfterMs` whose
    * payment the ledger has moved (a process died between the transfer and the record), the oldest
    * `tradeSweepBatchMax` of them; returns how many. See `#finishMoved`.
    */
-  async finishMovedPayments(): Promise<number> {
+  async finishMovedPayments(failures: SweepFailures): Promise<number> {
     const paying = await this.db.query<TradeRow>(
       `select * from trades where status = 'PAYING' and paying_at <= $1 order by paying_at, trade_no limit $2`,
       [new Date(this.#now().getTime() - limits.tradePaymentMovedAfterMs), limits.tradeSweepBatchMax],
     );
-    return this.#finishMoved(paying);
+    return this.#finishMoved(paying, failures);
   }
 
   /**
    * At start-up, before serving: records every payment, of any age, that a crash interrupted after
-   * its money moved, so that no merchant's query meets a paid trade still waiting. Returns how many.
+   * its money moved, so that no merchant's query meets a paid trade still waiting. Returns how many;
+   * a trade it could not record goes into `failures` (the caller reports it; the sweep retries it).
    */
-  async recoverInterruptedPayments(): Promise<number> {
+  async recoverInterruptedPayments(failures: SweepFailures): Promise<number> {
     let total = 0;
     let after = { at: new Date(0), tradeNo: '' };
     for (;;) {
@@ -448,7 +470,7 @@ export class Trades {
          order by paying_at, trade_no limit $3`,
         [after.at, after.tradeNo, limits.tradeSweepBatchMax],
       );
-      total += await this.#finishMoved(page);
+      total += await this.#finishMoved(page, failures);
       const last = page.at(-1);
       if (!last?.paying_at || page.length < limits.tradeSweepBatchMax) return total;
       after = { at: last.paying_at, tradeNo: last.trade_no };
@@ -461,27 +483,26 @@ export class Trades {
    * compare and set, and one wins. A trade whose money has not moved is left to its payer (or,
    * once `tradePayingStaleMs` old, to the sweep's full settlement).
    */
-  async #finishMoved(paying: readonly TradeRow[]): Promise<number> {
+  async #finishMoved(paying: readonly TradeRow[], failures: SweepFailures): Promise<number> {
     if (paying.length === 0) return 0;
     const moved = new Set(
       (await this.ledger.lookupTransfers(paying.map((t) => derivedId('trade.pay', t.trade_no)))).map((t) => t.id),
     );
-    const recorded = await Promise.all(
+    const recorded = await Promise.allSettled(
       paying
         .filter((t) => moved.has(derivedId('trade.pay', t.trade_no)))
         .map((trade) =>
-          this.#writes
-            .recordPaid({
-              trade,
-              to: trade.escrow ? 'WAIT_SELLER_SEND_GOODS' : 'TRADE_SUCCESS',
-              actor: 'ledger',
-              at: this.#now(),
-            })
-            // Null, or a failed record: someone else recorded it, or the next sweep will.
-            .catch(() => null),
+          this.#writes.recordPaid({
+            trade,
+            to: trade.escrow ? 'WAIT_SELLER_SEND_GOODS' : 'TRADE_SUCCESS',
+            actor: 'ledger',
+            at: this.#now(),
+          }),
         ),
     );
-    return recorded.filter((row) => row !== null).length;
+    // Null: someone else recorded it. A failed record is reported, and the next sweep retries it.
+    for (const r of recorded) if (r.status === 'rejected') failures.add(r.reason);
+    return recorded.filter((r) => r.status === 'fulfilled' && r.value !== null).length;
   }
 
   /**
@@ -491,40 +512,42 @@ export class Trades {
    */
   async sweep(): Promise<number> {
     const now = this.#now();
+    // A trade another process moved on meanwhile is refused (`isRefusal`): an outcome. Any other
+    // failure leaves the rest of the sweep to go on, and is thrown at the end.
+    const failures = new SweepFailures();
     const due = await this.db.query<{ app_id: string; trade_no: string }>(
       `select app_id, trade_no from trades where status = 'WAIT_BUYER_PAY' and expires_at <= $1
        order by expires_at limit $2`,
       [now, limits.tradeSweepBatchMax],
     );
-    for (const t of due) {
-      await this.close(t.app_id, { tradeNo: t.trade_no }, 'timeout').catch(() => {});
-    }
-    const moved = await this.finishMovedPayments();
+    await failures.each(due, (t) => this.close(t.app_id, { tradeNo: t.trade_no }, 'timeout'), isRefusal);
+    const moved = await this.finishMovedPayments(failures);
     const stale = await this.db.query<TradeRow>(
       `select * from trades where status = 'PAYING' and paying_at <= $1 limit $2`,
       [new Date(now.getTime() - limits.tradePayingStaleMs), limits.tradeSweepBatchMax],
     );
-    for (const t of stale) await this.#settlePayment(t).catch(() => {});
+    // A refused payment (the buyer was short) is settled too: the trade went back to waiting.
+    await failures.each(stale, (t) => this.#settlePayment(t), isRefusal);
     const finishing = await this.db.query<{ app_id: string; trade_no: string }>(
       `select app_id, trade_no from trades where status = 'TRADE_SUCCESS' and paid_at <= $1
        order by paid_at limit $2`,
       [new Date(now.getTime() - limits.tradeRefundPeriodMs), limits.tradeSweepBatchMax],
     );
-    let finished = 0;
-    for (const t of finishing) {
-      const done = await this.db
-        .transaction(async (tx) => {
-          const trade = await this.store.find(tx, t.app_id, { tradeNo: t.trade_no }, true);
-          if (trade.status !== 'TRADE_SUCCESS' || !this.#refundPeriodOver(trade)) return false;
-          // A refund in flight is settled first; a later sweep finishes the trade.
-          if (trade.refund_reserved_fen > 0n) return false;
-          await this.#finish(tx, trade);
-          return true;
-        })
-        .catch(() => false);
-      if (done) finished++;
-    }
-    return due.length + moved + stale.length + finished;
+    const finished = await failures.each(finishing, (t) => this.#finishIfDue(t), isRefusal);
+    failures.throwIfAny('trade sweep');
+    return due.length + moved + stale.length + finished.filter(Boolean).length;
+  }
+
+  /** Moves one trade past its refund period to TRADE_FINISHED; false when it is not due (yet). */
+  #finishIfDue(t: { app_id: string; trade_no: string }): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const trade = await this.store.find(tx, t.app_id, { tradeNo: t.trade_no }, true);
+      if (trade.status !== 'TRADE_SUCCESS' || !this.#refundPeriodOver(trade)) return false;
+      // A refund in flight is settled first; a later sweep finishes the trade.
+      if (trade.refund_reserved_fen > 0n) return false;
+      await this.#finish(tx, trade);
+      return true;
+    });
   }
 
   #refundPeriodOver(trade: TradeRow): boolean {

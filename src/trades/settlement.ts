@@ -88,15 +88,18 @@ export interface SettlementStatement extends SettlementView {
 export type SettlementPayout = (settlements: readonly SettlementView[]) => Promise<(string | null | undefined)[]>;
 
 export class Settlements {
-  /** Set by the platform once the bank channels exist; absent, payouts stay in the wallet. */
-  payout: SettlementPayout | undefined;
+  /** Given by the platform (the bank channels); absent, payouts stay in the wallet. */
+  readonly #payout: SettlementPayout | undefined;
 
   constructor(
     private readonly db: Db,
     private readonly ledger: Ledger,
     private readonly parties: TradeParties,
     private readonly clock: Clock,
-  ) {}
+    options: { payout?: SettlementPayout | undefined } = {},
+  ) {
+    this.#payout = options.payout;
+  }
 
   /** Settles every seller with released, unsettled trades; returns the settlements made. */
   async run(onProgress?: (done: number, total: number) => void): Promise<SettlementView[]> {
@@ -123,7 +126,7 @@ export class Settlements {
    * crash or a refusing bank left behind; each settlement's destination is written once.
    */
   async #sendPayouts(): Promise<void> {
-    const payout = this.payout;
+    const payout = this.#payout;
     if (!payout) return;
     const waiting = await this.db.query<SettlementRow>(
       `select * from settlements where status = 'SETTLED' and payout_destination is null and payout_fen > 0

@@ -264,3 +264,38 @@ describe('trades', () => {
     },
   );
 });
+
+describe('the trade sweep', () => {
+  const app = '2021000000000001';
+
+  it('goes on past a trade it cannot finish and reports the failure instead of swallowing it', async () => {
+    // A PAYING trade without a buyer account is a broken invariant: the sweep must say so (the
+    // job runner logs and counts it), and still close the expired trade beside it.
+    const broken = await trades.create({ appId: app, outTradeNo: outTradeNo(), totalAmount: '1.00', subject: 'x' });
+    await platform.db.query(
+      `update trades set status = 'PAYING', paying_at = $2, buyer_account = null where trade_no = $1`,
+      [broken.tradeNo, new Date(Date.UTC(2000, 0, 1))],
+    );
+    const expiring = await trades.create({
+      appId: app,
+      outTradeNo: outTradeNo(),
+      totalAmount: '1.00',
+      subject: 'x',
+      timeoutExpress: '1m',
+    });
+    clock.advanceMs(60_000 + 1);
+    const failure = await trades.sweep().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(failure).toBeInstanceOf(AggregateError);
+    const errors = (failure as AggregateError).errors as Error[];
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.message).toMatch(/buyer account/);
+    expect((await trades.query(app, { tradeNo: expiring.tradeNo })).status).toBe('TRADE_CLOSED');
+    // Mended, the next sweep has nothing to report.
+    await platform.db.query(`update trades set status = 'WAIT_BUYER_PAY' where trade_no = $1`, [broken.tradeNo]);
+    await trades.close(app, { tradeNo: broken.tradeNo });
+    await expect(trades.sweep()).resolves.toBeGreaterThanOrEqual(0);
+  });
+});

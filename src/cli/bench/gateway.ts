@@ -317,6 +317,8 @@ async function measureRsaAllCores(durationS: number): Promise<number> {
       n++;
     }
   };
+  // UV_THREADPOOL_SIZE is libuv's own setting, read by Node at start-up, not the platform's: a
+  // bench-only knob, read here (not in src/config.ts) only to know how many threads Node has.
   const threads = Number(process.env.UV_THREADPOOL_SIZE || 4);
   await Promise.all(Array.from({ length: threads }, worker));
   return Math.round(n / seconds(started));
