@@ -53,6 +53,8 @@ export class NotificationDispatcher {
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly channel: NotificationChannel,
+    /** Told of a round that failed (the database, most likely); the next round comes as usual. */
+    private readonly onRoundFailed: (error: unknown) => void = () => {},
   ) {}
 
   /** One round; returns how many notifications were delivered. */
@@ -151,7 +153,10 @@ export class NotificationDispatcher {
   start(intervalMs: number = limits.notifyPollIntervalMs): void {
     if (this.#timer) return;
     const tick = async () => {
-      const round = await this.#round().catch(() => ({ claimed: 0 }));
+      const round = await this.#round().catch((error: unknown) => {
+        this.onRoundFailed(error);
+        return { claimed: 0 };
+      });
       // A full round means more are due: go on at once.
       if (this.#timer) this.#timer = setTimeout(tick, round.claimed === limits.notifyBatchMax ? 0 : intervalMs);
     };

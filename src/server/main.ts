@@ -67,6 +67,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     platform.db,
     platform.clock,
     notificationChannel(platform, key.privateKey),
+    (error) => {
+      // Its own loop, not a JobRunner job (a full round goes on at once), reported the same way.
+      logger.error({ err: error, job: 'notifications' }, 'notifications failed');
+      metrics.observeJob({ job: 'notifications', durationMs: 0, failures: 1 });
+    },
   );
   dispatcher.start();
   const jobs = new JobRunner({ logger, onRun: metrics.observeJob });

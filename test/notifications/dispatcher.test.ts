@@ -267,3 +267,26 @@ it.each([
   },
   20_000,
 );
+
+it('tells its owner of a round that failed, and goes on with the next round', async () => {
+  const own = await freshPlatform({ clock: new ManualClock() });
+  const failures: unknown[] = [];
+  const dispatcher = new NotificationDispatcher(
+    own.db,
+    own.clock,
+    { notifyUrlOf: async () => url, sign: (form) => form },
+    (error) => failures.push(error),
+  );
+  // A real database error: the outbox's table is gone for a while.
+  await own.db.exec('alter table trade_notifications rename to trade_notifications_away');
+  try {
+    dispatcher.start(5);
+    await expect.poll(() => failures.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
+  } finally {
+    dispatcher.stop();
+    await own.db.exec('alter table trade_notifications_away rename to trade_notifications');
+  }
+  expect(String(failures[0])).toMatch(/trade_notifications/);
+  expect(await dispatcher.dispatchDue()).toBe(0);
+  await own.close();
+});
