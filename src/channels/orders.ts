@@ -3,6 +3,7 @@
  * see. Nothing here talks to a bank or the ledger.
  */
 import { createHash } from 'node:crypto';
+import { assert } from '../core/assert.ts';
 import type { Queryable } from '../core/db/index.ts';
 import { dailyNumber } from '../core/external-ids.ts';
 import { formatAmount } from '../core/money.ts';
@@ -84,7 +85,7 @@ export async function transition(
   change: { actor: string; reason?: string | undefined; at: Date; sets?: Record<string, unknown> },
 ): Promise<OrderRow | undefined> {
   const [current] = await tx.query<OrderRow>('select * from channel_orders where order_no = $1 for update', [orderNo]);
-  if (!current) throw new Error(`invariant: channel order ${orderNo} exists`);
+  assert(current, `channel order ${orderNo} exists`);
   if (!from.includes(current.status)) return undefined;
   if (current.status !== to) assertTransition(current.status, to);
   const sets = { ...change.sets, status: to, updated_at: change.at };

@@ -1,3 +1,4 @@
+import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
 import { derivedId, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
@@ -5,7 +6,7 @@ import { ChannelAccountCode, ChannelTransferCode, cnyLedger } from '../core/ledg
 import { limits } from '../core/limits.ts';
 import { parseAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
-import { type Ledger, TransferFlags } from '../ledger/index.ts';
+import { assertLedgerResult, type Ledger, TransferFlags } from '../ledger/index.ts';
 import { type BankAdapter, type BankAnswer, type BankOrder, HttpBankAdapter } from './adapter.ts';
 import { type CardRow, Cards } from './cards.ts';
 import type { ChannelBankConfig } from './config.ts';
@@ -119,7 +120,7 @@ export class Channels {
         const [result] = await this.#ledger.createAccounts([
           { id, ledger: cnyLedger, code: ChannelAccountCode.bankReserve },
         ]);
-        if (result !== 'ok' && result !== 'exists') throw new Error(`assertion: reserve account of ${bank}: ${result}`);
+        assertLedgerResult(result, `reserve account of ${bank}: ${result}`);
         return id;
       })();
       account.catch(() => this.#reserves.delete(bank));
@@ -446,8 +447,7 @@ export class Channels {
 
   /** A terminal order and a bank that says otherwise: a bug or a broken bank, never ignored. */
   #assertAgrees(row: OrderRow, bankStatus: ChannelOrderStatus): OrderRow {
-    if (row.status !== bankStatus)
-      throw new Error(`invariant: channel order ${row.order_no} is ${row.status} but the bank says ${bankStatus}`);
+    assert(row.status === bankStatus, `channel order ${row.order_no} is ${row.status} but the bank says ${bankStatus}`);
     return row;
   }
 
@@ -792,6 +792,5 @@ function validKey(key: unknown): void {
 
 /** `ok` and `exists` (and the listed already-done answers) mean the money is where it should be. */
 function assertMoved(result: string | undefined, alsoFine: readonly string[], what: string): void {
-  if (result === 'ok' || result === 'exists' || (result !== undefined && alsoFine.includes(result))) return;
-  throw new Error(`assertion: the ledger refused the ${what}: ${result}`);
+  assertLedgerResult(result, what, alsoFine);
 }

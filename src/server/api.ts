@@ -16,6 +16,7 @@ import {
   TypeBoxValidatorCompiler,
 } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { assert } from '../core/assert.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount } from '../core/money.ts';
 import type { User } from '../members/index.ts';
@@ -258,7 +259,7 @@ function bearerToken(request: FastifyRequest): string {
 
 function sessionOf(request: FastifyRequest): { user: User; token: string } {
   const session = sessions.get(request);
-  if (!session) throw new Error('assertion: an authenticated route runs after the session hook');
+  assert(session, 'an authenticated route runs after the session hook');
   return session;
 }
 

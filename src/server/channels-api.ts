@@ -24,6 +24,7 @@ import {
   type Reconciler,
   type ReserveReport,
 } from '../channels/index.ts';
+import { assert } from '../core/assert.ts';
 import { limits } from '../core/limits.ts';
 import type { Operators } from '../members/index.ts';
 import type { Wallet } from '../wallet/index.ts';
@@ -140,7 +141,7 @@ function cardJson(c: CardView): Static<typeof Card> {
 const userIds = new WeakMap<FastifyRequest, string>();
 function userOf(request: FastifyRequest): string {
   const userId = userIds.get(request);
-  if (!userId) throw new Error('assertion: an authenticated route runs after the session hook');
+  assert(userId, 'an authenticated route runs after the session hook');
   return userId;
 }
 

@@ -6,6 +6,7 @@
  */
 import { Type, type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { assert } from '../core/assert.ts';
 import type { Operator, Operators } from '../members/index.ts';
 import type { AfterSale, DisputeView, Settlements, TradeError, Trades } from '../trades/index.ts';
 import { disputeView } from './api.ts';
@@ -93,7 +94,7 @@ export async function registerConsole(app: FastifyInstance, deps: ConsoleDeps): 
       });
       const actor = (request: FastifyRequest) => {
         const operator = operatorOf.get(request);
-        if (!operator) throw new Error('assertion: console routes run after the operator hook');
+        assert(operator, 'console routes run after the operator hook');
         return { kind: 'operator' as const, operatorId: operator.operatorId };
       };
       const typed = scope.withTypeProvider<TypeBoxTypeProvider>();

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import { csvRecords } from '../core/csv.ts';
 import type { Db } from '../core/db/index.ts';
@@ -95,7 +96,7 @@ export class TradeBills {
     const expiresMs = this.#nowMs() + limits.billLinkTtlMs;
     const payload = `v1|${appId}|${billDate}|${expiresMs}`;
     const [key] = await this.keys();
-    if (!key) throw new Error('assertion: there is a key to sign bill links with');
+    assert(key, 'there is a key to sign bill links with');
     return `${Buffer.from(payload).toString('base64url')}.${mac(key, payload).toString('base64url')}`;
   }
 

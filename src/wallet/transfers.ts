@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
+import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
 import { derivedId, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { cnyLedger, WalletTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
-import type { Ledger } from '../ledger/index.ts';
+import { assertLedgerResult, type Ledger } from '../ledger/index.ts';
 import { isMembersError, type Members, normalizePhone, type User } from '../members/index.ts';
 import { WalletError, type WalletErrorCode } from './errors.ts';
 
@@ -105,7 +106,7 @@ export class Transfers {
     if (claimed) return this.#run(claimed, false);
     // An identical request got there between our look and our insert.
     const raced = await this.#row(payer.userId, key);
-    if (!raced) throw new Error('assertion: a conflicting idempotency row exists');
+    assert(raced, 'a conflicting idempotency row exists');
     return this.#resume(raced, checked.hash);
   }
 
@@ -125,7 +126,7 @@ export class Transfers {
     const deadline = performance.now() + limits.idempotencyWaitMs;
     let row: TransferRow | undefined = first;
     for (;;) {
-      if (!row) throw new Error('assertion: an idempotency row is never deleted');
+      assert(row, 'an idempotency row is never deleted');
       if (row.status !== 'processing') return answer(row, true);
       const [taken] = await this.#db.query<TransferRow>(
         `update wallet_transfers set lease_until_ns = $3
@@ -160,9 +161,8 @@ export class Transfers {
           userData64: BigInt(row.user_id),
         },
       ]);
-      if (result === 'ok' || result === 'exists') status = 'succeeded';
-      else if (result === 'exceeds_credits') status = 'failed';
-      else throw new Error(`assertion: the ledger refused transfer ${row.transfer_id}: ${result}`);
+      assertLedgerResult(result, `transfer ${row.transfer_id}`, ['exceeds_credits']);
+      status = result === 'exceeds_credits' ? 'failed' : 'succeeded';
     } catch (error) {
       // Let the next retry run at once instead of waiting out the lease.
       await this.#db
@@ -184,7 +184,7 @@ export class Transfers {
       [row.user_id, row.idempotency_key, this.#clock.nowNs().toString()],
     );
     const final = recorded ?? (await this.#row(row.user_id, row.idempotency_key));
-    if (!final) throw new Error('assertion: an idempotency row is never deleted');
+    assert(final, 'an idempotency row is never deleted');
     return answer(final, replayed);
   }
 
@@ -250,7 +250,7 @@ function checkRequest(key: string, request: TransferRequest): { fen: bigint; mem
 }
 
 function answer(row: TransferRow, replayed: boolean): TransferOutcome {
-  if (row.status === 'processing') throw new Error('assertion: only a finished request is answered');
+  assert(row.status !== 'processing', 'only a finished request is answered');
   if (row.status === 'failed') throw new WalletError((row.error_code ?? 'internal_error') as WalletErrorCode);
   return {
     transfer: {
