@@ -221,7 +221,7 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
         order_fee: '0.00',
         pay_date: p.paidAt ? beijingTime(p.paidAt) : undefined,
         error_code: p.errorCode ?? undefined,
-        fail_reason: p.errorCode ? payoutErrors[p.errorCode] : undefined,
+        fail_reason: p.errorCode ? payoutErrors[p.errorCode].message : undefined,
       };
     }),
     'alipay.data.dataservice.bill.downloadurl.query': method(async (ctx) => {
