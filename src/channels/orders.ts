@@ -2,10 +2,10 @@
  * Channel order rows: reading, the compare-and-set transitions of state.ts, and the view users
  * see. Nothing here talks to a bank or the ledger.
  */
-import { createHash } from 'node:crypto';
 import { assert } from '../core/assert.ts';
 import type { Queryable } from '../core/db/index.ts';
 import { dailyNumber } from '../core/external-ids.ts';
+import { requestFingerprint } from '../core/idempotency.ts';
 import { formatAmount } from '../core/money.ts';
 import { beijingTime } from '../core/time.ts';
 import { assertTransition, type ChannelOrderStatus } from './state.ts';
@@ -107,7 +107,7 @@ export async function transition(
 
 /** The fingerprint of a request, to tell a retry (same) from a reused Idempotency-Key (different). */
 export function requestHash(parts: readonly unknown[]): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+  return requestFingerprint(parts);
 }
 
 /** The Beijing date of a moment, `YYYY-MM-DD`: the business day of orders and statements. */

@@ -1,6 +1,7 @@
 import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
+import { isIdempotencyKey, refuseReusedKey } from '../core/idempotency.ts';
 import { derivedId, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { ChannelAccountCode, ChannelTransferCode, cnyLedger } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
@@ -57,7 +58,6 @@ const transferIds = {
   post: (orderNo: string) => derivedId('channels.withdraw.post', orderNo),
   void: (orderNo: string) => derivedId('channels.withdraw.void', orderNo),
 };
-const keyPattern = /^[\x21-\x7e]{1,255}$/;
 
 /** The ledger id of a bank's reserve account (created on first use, idempotently). */
 export const reserveAccountId = (bank: string): bigint => derivedId('channels.reserve', bank);
@@ -594,7 +594,11 @@ export class Channels {
       [userId, key],
     );
     if (!row) return undefined;
-    if (row.request_hash !== hash) throw new ChannelError('idempotency_key_reused', { param: 'Idempotency-Key' });
+    refuseReusedKey(
+      row.request_hash,
+      hash,
+      () => new ChannelError('idempotency_key_reused', { param: 'Idempotency-Key' }),
+    );
     if (row.kind === 'WITHDRAW' && row.fail_code === 'BALANCE_NOT_ENOUGH') throw new ChannelError('balance_not_enough');
     return orderView(row);
   }
@@ -786,8 +790,7 @@ function validAmount(text: unknown): bigint {
 }
 
 function validKey(key: unknown): void {
-  if (typeof key !== 'string' || !keyPattern.test(key))
-    throw new ChannelError('parameter_invalid', { param: 'Idempotency-Key' });
+  if (!isIdempotencyKey(key)) throw new ChannelError('parameter_invalid', { param: 'Idempotency-Key' });
 }
 
 /** `ok` and `exists` (and the listed already-done answers) mean the money is where it should be. */

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
+import { isIdempotencyKey, refuseReusedKey, requestFingerprint } from '../core/idempotency.ts';
 import { derivedId, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { cnyLedger, WalletTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
@@ -50,8 +50,6 @@ interface TransferRow {
   created_at_ns: bigint;
 }
 
-/** Printable ASCII: an `Idempotency-Key` travels in a header. */
-const idempotencyKeyPattern = /^[\x21-\x7e]+$/;
 /** Control characters (PostgreSQL text refuses NUL) and lone surrogates have no place in a memo. */
 const memoForbidden = /[\p{Cc}\p{Cs}]/u;
 
@@ -122,7 +120,11 @@ export class Transfers {
 
   /** A key seen before: the stored outcome, or a wait for the request holding it, or its lease. */
   async #resume(first: TransferRow, hash: string): Promise<TransferOutcome> {
-    if (first.request_hash !== hash) throw new WalletError('idempotency_key_reused', { param: 'Idempotency-Key' });
+    refuseReusedKey(
+      first.request_hash,
+      hash,
+      () => new WalletError('idempotency_key_reused', { param: 'Idempotency-Key' }),
+    );
     const deadline = performance.now() + limits.idempotencyWaitMs;
     let row: TransferRow | undefined = first;
     for (;;) {
@@ -223,9 +225,7 @@ export function transferId(userId: string, key: string): bigint {
 
 /** Everything that can be judged without the database, and the request's fingerprint. */
 function checkRequest(key: string, request: TransferRequest): { fen: bigint; memo: string; hash: string } {
-  if (key.length === 0 || key.length > limits.idempotencyKeyLengthMax || !idempotencyKeyPattern.test(key)) {
-    throw new WalletError('parameter_invalid', { param: 'Idempotency-Key' });
-  }
+  if (!isIdempotencyKey(key)) throw new WalletError('parameter_invalid', { param: 'Idempotency-Key' });
   const fen = typeof request.amount === 'string' ? parseAmount(request.amount) : undefined;
   if (fen === undefined || fen < 1n || fen > BigInt(limits.walletTransferFenMax)) {
     throw new WalletError('amount_invalid', { param: 'amount' });
@@ -245,8 +245,7 @@ function checkRequest(key: string, request: TransferRequest): { fen: bigint; mem
       ? { to_user_id: request.toUserId }
       : { to_phone: normalizePhone(request.toPhone ?? '') ?? request.toPhone };
   // The fingerprint is of the request's meaning: "1.5" and "1.50" are the same request.
-  const canonical = JSON.stringify({ ...to, amount_fen: fen.toString(), memo });
-  return { fen, memo, hash: createHash('sha256').update(canonical).digest('hex') };
+  return { fen, memo, hash: requestFingerprint({ ...to, amount_fen: fen.toString(), memo }) };
 }
 
 function answer(row: TransferRow, replayed: boolean): TransferOutcome {
