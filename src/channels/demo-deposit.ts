@@ -66,7 +66,7 @@ export class DemoDeposits {
       const [result] = await this.#ledger.createAccounts([
         { id: demoReserveAccountId, ledger: cnyLedger, code: ChannelAccountCode.demoReserve },
       ]);
-      assertLedgerResult(result, `the demo reserve account: ${result}`);
+      assertLedgerResult(result, 'demo reserve account');
     })().catch((error: unknown) => {
       this.#reserve = undefined;
       throw error;

@@ -348,7 +348,7 @@ export class Reconciler {
     const [account] = await this.#ledger.createAccounts([
       { id: lossAccountId, ledger: cnyLedger, code: ChannelAccountCode.channelLoss, flags: AccountFlags.none },
     ]);
-    assertLedgerResult(account, `loss account: ${account}`);
+    assertLedgerResult(account, 'loss account');
     const [moved] = await this.#ledger.createTransfers([
       {
         id: transferId,
@@ -359,7 +359,7 @@ export class Reconciler {
         code: ChannelTransferCode.lossWriteOff,
       },
     ]);
-    assertLedgerResult(moved, `loss write-off ${loss.key}: ${moved}`);
+    assertLedgerResult(moved, `loss write-off ${loss.key}`);
   }
 
   /**

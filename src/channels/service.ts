@@ -120,7 +120,7 @@ export class Channels {
         const [result] = await this.#ledger.createAccounts([
           { id, ledger: cnyLedger, code: ChannelAccountCode.bankReserve },
         ]);
-        assertLedgerResult(result, `reserve account of ${bank}: ${result}`);
+        assertLedgerResult(result, `reserve account of ${bank}`);
         return id;
       })();
       account.catch(() => this.#reserves.delete(bank));

@@ -524,7 +524,7 @@ export class AfterSale {
       },
     ]);
     if (paid === 'exceeds_credits') throw new TradeError('COMPENSATION_FUND_NOT_ENOUGH');
-    assertLedgerResult(paid, `compensation: ${paid}`);
+    assertLedgerResult(paid, 'compensation');
     const recoveryId = derivedId('escrow.recovery-at-ruling', d.dispute_no);
     const [taken] = await this.ledger.createTransfers([
       {
@@ -538,7 +538,7 @@ export class AfterSale {
         code: EscrowTransferCode.recoveryAtRuling,
       },
     ]);
-    assertLedgerResult(taken, `recovery at ruling: ${taken}`);
+    assertLedgerResult(taken, 'recovery at ruling');
     const [transfer] = await this.ledger.lookupTransfers([recoveryId]);
     const owed = award - (transfer?.amount ?? 0n);
     if (owed > 0n) {
@@ -563,7 +563,7 @@ export class AfterSale {
           code: EscrowTransferCode.fundCapital,
         },
       ]);
-      assertLedgerResult(r, `fund capital: ${r}`);
+      assertLedgerResult(r, 'fund capital');
     })().catch((error: unknown) => {
       this.#fundCapital = undefined;
       throw error;
