@@ -1,3 +1,5 @@
+import { type CatalogEntry, CatalogError } from '../core/catalog-error.ts';
+
 /**
  * The one catalog of the simulator's refusals: each code with its HTTP status and message. A
  * refusal moves nothing and records nothing. (A business failure after a request is accepted —
@@ -5,21 +7,41 @@
  * with one of `failCodes`, so a retry with the same order number answers the same.)
  */
 export const errorCatalog = {
-  INVALID_REQUEST: [400, 'the request is malformed or misses a field'],
-  INVALID_AMOUNT: [400, 'amount must be a decimal string in yuan, above zero, at most two decimals'],
-  BATCH_TOO_LARGE: [400, 'a batch carries too many items'],
-  SMS_CODE_INVALID: [400, 'the SMS code is wrong or expired'],
-  INVALID_SIGNATURE: [401, 'the merchant, timestamp or signature does not verify'],
-  BANK_NOT_FOUND: [404, 'no such bank'],
-  ORDER_NOT_FOUND: [404, 'no such order'],
-  AGREEMENT_NOT_FOUND: [404, 'no such agreement'],
-  NOT_FOUND: [404, 'no such page'],
-  ORDER_PARAMS_CONFLICT: [409, 'this order number was used with other parameters'],
-  AGREEMENT_NOT_ACTIVE: [409, 'the agreement is not confirmed or was cancelled'],
-  BODY_TOO_LARGE: [413, 'the request body is too large'],
-  UNSUPPORTED_MEDIA_TYPE: [415, 'send application/json'],
-  SYSTEM_BUSY: [503, 'the bank is busy; try again'],
-} as const satisfies Record<string, readonly [number, string]>;
+  INVALID_REQUEST: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'the request is malformed or misses a field',
+  },
+  INVALID_AMOUNT: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'amount must be a decimal string in yuan, above zero, at most two decimals',
+  },
+  BATCH_TOO_LARGE: { type: 'invalid_request_error', status: 400, message: 'a batch carries too many items' },
+  SMS_CODE_INVALID: { type: 'invalid_request_error', status: 400, message: 'the SMS code is wrong or expired' },
+  INVALID_SIGNATURE: {
+    type: 'invalid_request_error',
+    status: 401,
+    message: 'the merchant, timestamp or signature does not verify',
+  },
+  BANK_NOT_FOUND: { type: 'invalid_request_error', status: 404, message: 'no such bank' },
+  ORDER_NOT_FOUND: { type: 'invalid_request_error', status: 404, message: 'no such order' },
+  AGREEMENT_NOT_FOUND: { type: 'invalid_request_error', status: 404, message: 'no such agreement' },
+  NOT_FOUND: { type: 'invalid_request_error', status: 404, message: 'no such page' },
+  ORDER_PARAMS_CONFLICT: {
+    type: 'invalid_request_error',
+    status: 409,
+    message: 'this order number was used with other parameters',
+  },
+  AGREEMENT_NOT_ACTIVE: {
+    type: 'invalid_request_error',
+    status: 409,
+    message: 'the agreement is not confirmed or was cancelled',
+  },
+  BODY_TOO_LARGE: { type: 'invalid_request_error', status: 413, message: 'the request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { type: 'invalid_request_error', status: 415, message: 'send application/json' },
+  SYSTEM_BUSY: { type: 'api_error', status: 503, message: 'the bank is busy; try again' },
+} as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorCode = keyof typeof errorCatalog;
 
@@ -36,13 +58,11 @@ export const failCodes = [
 ] as const;
 export type FailCode = (typeof failCodes)[number];
 
-export class BankSimError extends Error {
-  readonly code: ErrorCode;
-  readonly status: number;
+/** A refusal of the simulated bank: nothing moved, nothing recorded. */
+export class BankSimError extends CatalogError<typeof errorCatalog> {
+  declare readonly code: ErrorCode;
   constructor(code: ErrorCode, detail?: string) {
-    const [status, message] = errorCatalog[code];
-    super(detail ? `${message}: ${detail}` : message);
-    this.code = code;
-    this.status = status;
+    super(errorCatalog, code, { detail });
+    this.name = 'BankSimError';
   }
 }

@@ -154,7 +154,7 @@ export async function buildBankSimApp(options: BankSimAppOptions): Promise<Fasti
     return reply.code(status).send({ code, message: error.message });
   });
   app.setNotFoundHandler((_request, reply) =>
-    reply.code(404).send({ code: 'NOT_FOUND', message: errorCatalog.NOT_FOUND[1] }),
+    reply.code(404).send({ code: 'NOT_FOUND', message: errorCatalog.NOT_FOUND.message }),
   );
 
   /** Checks the bank and the signature; answers the merchant id. */

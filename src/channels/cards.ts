@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
@@ -77,7 +78,7 @@ export class Cards {
        values ($1, $2, $3, $4, $5, $6, $1, $7, 'PENDING', $8) returning *`,
       [cardId, userId, input.bank, input.cardNo, input.name, input.phone, answer.value.agreementNo, this.#now()],
     );
-    if (!row) throw new Error('assertion: insert returning yields the row');
+    assert(row, 'insert returning yields the row');
     return cardView(row);
   }
 
@@ -98,7 +99,7 @@ export class Cards {
       `update channel_cards set status = 'ACTIVE', activated_at = coalesce(activated_at, $2) where card_id = $1 returning *`,
       [card.card_id, this.#now()],
     );
-    if (!row) throw new Error('assertion: the card being confirmed exists');
+    assert(row, 'the card being confirmed exists');
     return cardView(row);
   }
 
@@ -119,7 +120,7 @@ export class Cards {
 
   async byId(cardId: string): Promise<CardRow> {
     const [row] = await this.#db.query<CardRow>('select * from channel_cards where card_id = $1', [cardId]);
-    if (!row) throw new Error(`invariant: card ${cardId} of a channel order exists`);
+    assert(row, `card ${cardId} of a channel order exists`);
     return row;
   }
 

@@ -1,6 +1,6 @@
 import { derivedId } from '../core/ids.ts';
 import { ChannelAccountCode, ChannelTransferCode, cnyLedger } from '../core/ledger-codes.ts';
-import { amountMax, type Ledger } from '../ledger/index.ts';
+import { amountMax, assertLedgerResult, type Ledger } from '../ledger/index.ts';
 import { ChannelError } from './errors.ts';
 import type { ChannelParties } from './service.ts';
 
@@ -57,7 +57,8 @@ export class DemoDeposits {
         param: 'reference',
         detail: `a demo deposit "${reference}" of another amount was made for this user`,
       });
-    throw new Error(`assertion: the ledger refused the demo deposit for ${userId}: ${result}`);
+    assertLedgerResult(result, `demo deposit for ${userId}`);
+    return result;
   }
 
   #ensureReserve(): Promise<void> {
@@ -65,7 +66,7 @@ export class DemoDeposits {
       const [result] = await this.#ledger.createAccounts([
         { id: demoReserveAccountId, ledger: cnyLedger, code: ChannelAccountCode.demoReserve },
       ]);
-      if (result !== 'ok' && result !== 'exists') throw new Error(`assertion: the demo reserve account: ${result}`);
+      assertLedgerResult(result, 'demo reserve account');
     })().catch((error: unknown) => {
       this.#reserve = undefined;
       throw error;

@@ -2,9 +2,10 @@
  * Channel order rows: reading, the compare-and-set transitions of state.ts, and the view users
  * see. Nothing here talks to a bank or the ledger.
  */
-import { createHash } from 'node:crypto';
+import { assert } from '../core/assert.ts';
 import type { Queryable } from '../core/db/index.ts';
 import { dailyNumber } from '../core/external-ids.ts';
+import { requestFingerprint } from '../core/idempotency.ts';
 import { formatAmount } from '../core/money.ts';
 import { beijingTime } from '../core/time.ts';
 import { assertTransition, type ChannelOrderStatus } from './state.ts';
@@ -84,7 +85,7 @@ export async function transition(
   change: { actor: string; reason?: string | undefined; at: Date; sets?: Record<string, unknown> },
 ): Promise<OrderRow | undefined> {
   const [current] = await tx.query<OrderRow>('select * from channel_orders where order_no = $1 for update', [orderNo]);
-  if (!current) throw new Error(`invariant: channel order ${orderNo} exists`);
+  assert(current, `channel order ${orderNo} exists`);
   if (!from.includes(current.status)) return undefined;
   if (current.status !== to) assertTransition(current.status, to);
   const sets = { ...change.sets, status: to, updated_at: change.at };
@@ -106,7 +107,7 @@ export async function transition(
 
 /** The fingerprint of a request, to tell a retry (same) from a reused Idempotency-Key (different). */
 export function requestHash(parts: readonly unknown[]): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+  return requestFingerprint(parts);
 }
 
 /** The Beijing date of a moment, `YYYY-MM-DD`: the business day of orders and statements. */

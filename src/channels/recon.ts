@@ -1,3 +1,4 @@
+import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import { csvRecords } from '../core/csv.ts';
 import type { Db } from '../core/db/index.ts';
@@ -6,7 +7,7 @@ import { ChannelAccountCode, ChannelTransferCode, cnyLedger } from '../core/ledg
 import { limits } from '../core/limits.ts';
 import { formatAmount, perHundredThousand } from '../core/money.ts';
 import { dateFromNs, isCalendarDate } from '../core/time.ts';
-import { AccountFlags, type Ledger } from '../ledger/index.ts';
+import { AccountFlags, assertLedgerResult, type Ledger } from '../ledger/index.ts';
 import type { BankOrderStatus, StatementLine } from './adapter.ts';
 import { ChannelError } from './errors.ts';
 import type { OrderRow } from './orders.ts';
@@ -94,7 +95,7 @@ export class Reconciler {
       'insert into recon_runs (bank, business_date, started_at) values ($1, $2, $3) returning id::text',
       [bank, date, this.#now()],
     );
-    if (!run) throw new Error('assertion: insert returning yields the row');
+    assert(run, 'insert returning yields the row');
     // The safe class first: every order of the day that Paybao does not know the end of is
     // completed by asking the bank (a resend may only now bring an order to the bank), so the
     // statement, fetched after, lists what the bank has.
@@ -324,7 +325,7 @@ export class Reconciler {
          bank_amount_fen, detail, state, resolution`,
       [id, `${action}: ${note}`, this.#now()],
     );
-    if (!row) throw new Error('assertion: the item being resolved exists');
+    assert(row, 'the item being resolved exists');
     return itemOf(row);
   }
 
@@ -347,7 +348,7 @@ export class Reconciler {
     const [account] = await this.#ledger.createAccounts([
       { id: lossAccountId, ledger: cnyLedger, code: ChannelAccountCode.channelLoss, flags: AccountFlags.none },
     ]);
-    if (account !== 'ok' && account !== 'exists') throw new Error(`assertion: loss account: ${account}`);
+    assertLedgerResult(account, 'loss account');
     const [moved] = await this.#ledger.createTransfers([
       {
         id: transferId,
@@ -358,7 +359,7 @@ export class Reconciler {
         code: ChannelTransferCode.lossWriteOff,
       },
     ]);
-    if (moved !== 'ok' && moved !== 'exists') throw new Error(`assertion: loss write-off ${loss.key}: ${moved}`);
+    assertLedgerResult(moved, `loss write-off ${loss.key}`);
   }
 
   /**

@@ -1,11 +1,13 @@
+import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
+import { isIdempotencyKey, refuseReusedKey } from '../core/idempotency.ts';
 import { derivedId, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { ChannelAccountCode, ChannelTransferCode, cnyLedger } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { parseAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
-import { type Ledger, TransferFlags } from '../ledger/index.ts';
+import { assertLedgerResult, type Ledger, TransferFlags } from '../ledger/index.ts';
 import { type BankAdapter, type BankAnswer, type BankOrder, HttpBankAdapter } from './adapter.ts';
 import { type CardRow, Cards } from './cards.ts';
 import type { ChannelBankConfig } from './config.ts';
@@ -56,7 +58,6 @@ const transferIds = {
   post: (orderNo: string) => derivedId('channels.withdraw.post', orderNo),
   void: (orderNo: string) => derivedId('channels.withdraw.void', orderNo),
 };
-const keyPattern = /^[\x21-\x7e]{1,255}$/;
 
 /** The ledger id of a bank's reserve account (created on first use, idempotently). */
 export const reserveAccountId = (bank: string): bigint => derivedId('channels.reserve', bank);
@@ -119,7 +120,7 @@ export class Channels {
         const [result] = await this.#ledger.createAccounts([
           { id, ledger: cnyLedger, code: ChannelAccountCode.bankReserve },
         ]);
-        if (result !== 'ok' && result !== 'exists') throw new Error(`assertion: reserve account of ${bank}: ${result}`);
+        assertLedgerResult(result, `reserve account of ${bank}`);
         return id;
       })();
       account.catch(() => this.#reserves.delete(bank));
@@ -446,8 +447,7 @@ export class Channels {
 
   /** A terminal order and a bank that says otherwise: a bug or a broken bank, never ignored. */
   #assertAgrees(row: OrderRow, bankStatus: ChannelOrderStatus): OrderRow {
-    if (row.status !== bankStatus)
-      throw new Error(`invariant: channel order ${row.order_no} is ${row.status} but the bank says ${bankStatus}`);
+    assert(row.status === bankStatus, `channel order ${row.order_no} is ${row.status} but the bank says ${bankStatus}`);
     return row;
   }
 
@@ -594,7 +594,11 @@ export class Channels {
       [userId, key],
     );
     if (!row) return undefined;
-    if (row.request_hash !== hash) throw new ChannelError('idempotency_key_reused', { param: 'Idempotency-Key' });
+    refuseReusedKey(
+      row.request_hash,
+      hash,
+      () => new ChannelError('idempotency_key_reused', { param: 'Idempotency-Key' }),
+    );
     if (row.kind === 'WITHDRAW' && row.fail_code === 'BALANCE_NOT_ENOUGH') throw new ChannelError('balance_not_enough');
     return orderView(row);
   }
@@ -786,12 +790,10 @@ function validAmount(text: unknown): bigint {
 }
 
 function validKey(key: unknown): void {
-  if (typeof key !== 'string' || !keyPattern.test(key))
-    throw new ChannelError('parameter_invalid', { param: 'Idempotency-Key' });
+  if (!isIdempotencyKey(key)) throw new ChannelError('parameter_invalid', { param: 'Idempotency-Key' });
 }
 
 /** `ok` and `exists` (and the listed already-done answers) mean the money is where it should be. */
 function assertMoved(result: string | undefined, alsoFine: readonly string[], what: string): void {
-  if (result === 'ok' || result === 'exists' || (result !== undefined && alsoFine.includes(result))) return;
-  throw new Error(`assertion: the ledger refused the ${what}: ${result}`);
+  assertLedgerResult(result, what, alsoFine);
 }

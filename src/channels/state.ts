@@ -1,3 +1,4 @@
+import { assert } from '../core/assert.ts';
 /**
  * The channel order state machine, in one place. Every status change goes through
  * `assertTransition` and is recorded in channel_order_transitions with who and why.
@@ -33,7 +34,7 @@ const allowed: Record<ChannelOrderStatus, readonly ChannelOrderStatus[]> = {
 
 /** A transition the code asks for that the diagram forbids is a bug, not a user error. */
 export function assertTransition(from: ChannelOrderStatus, to: ChannelOrderStatus): void {
-  if (!allowed[from].includes(to)) throw new Error(`invariant: channel order cannot go from ${from} to ${to}`);
+  assert(allowed[from].includes(to), `channel order cannot go from ${from} to ${to}`);
 }
 
 export function isTerminal(status: ChannelOrderStatus): boolean {

@@ -197,8 +197,10 @@ export const limits = {
   billsPageDefault: 20,
   /** The largest wallet-to-wallet transfer, in fen (100,000,000.00 yuan, Alipay's ceiling). */
   walletTransferFenMax: 100_000_000_00,
-  /** The longest transfer memo and `Idempotency-Key`, in characters. */
+  /** The longest transfer memo, in characters. */
   transferMemoLengthMax: 256,
+  /** The shortest and longest `Idempotency-Key` of the native API, in characters (`core/idempotency.ts`). */
+  idempotencyKeyLengthMin: 1,
   idempotencyKeyLengthMax: 255,
   /**
    * How long a transfer request holds its `Idempotency-Key` while it runs. A request left holding
@@ -252,7 +254,7 @@ export const limits = {
   channelSweepBatchMax: 200,
   /** How far a bank callback's timestamp may be from the platform's clock, either way. */
   channelCallbackSkewMs: 5 * 60_000,
-  /** The longest card number, name and Idempotency-Key a channel request may carry. */
+  /** The longest card number and name a channel request may carry. */
   channelCardNoLengthMax: 32,
   channelNameLengthMax: 64,
   /** The largest channel amount the platform accepts before any bank limit, in fen. */

@@ -2,6 +2,8 @@
 export { type BatchStats, Ledger, type LedgerOptions } from './engine.ts';
 export { ledgerMigrations } from './migrations/index.ts';
 export {
+  assertLedgerResult,
+  assertLedgerResults,
   type CreateAccountResult,
   type CreateTransferResult,
   chainCommitted,

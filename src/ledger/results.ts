@@ -1,3 +1,5 @@
+import { assert } from '../core/assert.ts';
+
 /**
  * Result codes, one per event. Each list is ordered by precedence: when an event breaks several
  * rules, it gets the first code of the list that applies. Codes are never renumbered or
@@ -117,4 +119,28 @@ export function chainCommitted(results: readonly CreateTransferResult[]): boolea
   if (results.length === 0) return false;
   if (results.every((r) => r === 'ok')) return true;
   return results.includes('exists') && results.every((r) => r === 'exists' || r === 'linked_event_failed');
+}
+
+/**
+ * The one rule for a ledger answer: `ok` and `exists` mean the event is in the ledger, each
+ * caller names the refusals it turns into operating errors (`exceeds_credits` is a short
+ * balance), and any other code is a programmer error (the ids, accounts or flags the caller
+ * built are wrong), so it fails as an assertion, never as a refusal or a retry.
+ */
+export function assertLedgerResult<R extends string, H extends R = never>(
+  result: R | undefined,
+  what: string,
+  handled: readonly H[] = [],
+): asserts result is Extract<R, 'ok' | 'exists'> | H {
+  const fine = result === 'ok' || result === 'exists' || (result !== undefined && handled.includes(result as H));
+  assert(fine, `the ledger refused the ${what}: ${result}`);
+}
+
+/** Every answer of a batch, under the same rule. */
+export function assertLedgerResults<R extends string, H extends R = never>(
+  results: readonly R[],
+  what: string,
+  handled: readonly H[] = [],
+): void {
+  for (const result of results) assertLedgerResult(result, what, handled);
 }

@@ -1,3 +1,4 @@
+import { assert } from '../core/assert.ts';
 import { u128Max } from '../core/ids.ts';
 import type { CreateAccountResult, CreateTransferResult } from './results.ts';
 import {
@@ -430,7 +431,7 @@ export class StateMachine {
   #account(id: bigint): AccountState {
     const a = this.accounts.get(id);
     // A pending transfer's accounts are loaded with it; a miss is a bug in the loader.
-    if (!a) throw new Error(`invariant: account ${id} of a pending transfer was not loaded`);
+    assert(a, `account ${id} of a pending transfer was not loaded`);
     return a;
   }
 }

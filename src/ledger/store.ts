@@ -1,3 +1,4 @@
+import { assert } from '../core/assert.ts';
 import type { Queryable } from '../core/db/index.ts';
 import { u128FromUuid, uuidFromU128, uuidHexFromU128 } from '../core/ids.ts';
 import type { AccountState, BalanceRow, StateMachine } from './state-machine.ts';
@@ -101,7 +102,7 @@ export async function lockLedger(tx: Queryable): Promise<{ lastTimestamp: bigint
     'select last_timestamp, version from ledger_state where id = 1 for update',
   );
   const row = rows[0];
-  if (!row) throw new Error('invariant: ledger_state has no row; migrations did not run');
+  assert(row, 'ledger_state has no row; migrations did not run');
   return { lastTimestamp: row.last_timestamp, version: row.version };
 }
 
@@ -323,8 +324,10 @@ export async function writeBatch(tx: Queryable, w: PreparedWrite): Promise<void>
   if (Number(written?.transfers_inserted) !== w.transfers || Number(written?.failed_ids_stored) !== 0)
     throw new TransferIdConflict();
   // Pair assertion: every delta found its row, every status change its pending state.
-  if (Number(written?.accounts_updated) !== w.accountDeltas || Number(written?.pending_updated) !== w.pendingUpdates)
-    throw new Error('invariant: a batch wrote fewer account or pending rows than it changed');
+  assert(
+    Number(written?.accounts_updated) === w.accountDeltas && Number(written?.pending_updated) === w.pendingUpdates,
+    'a batch wrote fewer account or pending rows than it changed',
+  );
 }
 
 function pushRow(cols: Array<Array<string | number | bigint>>, row: ReadonlyArray<string | number | bigint>): void {

@@ -1,4 +1,5 @@
 import { createHash, type KeyObject, randomInt, timingSafeEqual } from 'node:crypto';
+import { assert, unreachable } from '../core/assert.ts';
 import { Batcher, firstPerKey } from '../core/batcher.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
@@ -219,7 +220,7 @@ export class Members {
       await this.ensureWallet(userId);
       account = await this.#wallets.account(member.walletAccountId);
     }
-    if (!account) throw new Error(`assertion: the wallet of ${userId} exists after ensureWallet`);
+    assert(account, `the wallet of ${userId} exists after ensureWallet`);
     return account.creditsPosted - account.debitsPosted - account.debitsPending;
   }
 
@@ -536,5 +537,5 @@ async function retryIds(draw: () => string, claim: (candidate: string) => Promis
     const candidate = draw();
     if (await claim(candidate)) return candidate;
   }
-  throw new Error(`assertion: ${limits.externalIdAttemptsMax} random ids in a row collided`);
+  return unreachable(`${limits.externalIdAttemptsMax} random ids in a row collided`);
 }

@@ -1,4 +1,5 @@
 import { createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
 import { id, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
@@ -107,7 +108,7 @@ export class PlatformKeyStore {
       ]);
       keys = await this.#load();
     }
-    if (!keys) throw new Error('assertion: a platform key is active after inserting one');
+    assert(keys, 'a platform key is active after inserting one');
     this.#cached = { keys, atMs: Date.now() };
     return keys;
   }

@@ -1,7 +1,8 @@
+import { assert } from '../core/assert.ts';
 import type { Db } from '../core/db/index.ts';
 import { id, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { AccountCode, cnyLedger, TransferCode } from '../core/ledger-codes.ts';
-import { type Account, AccountFlags, type Ledger } from '../ledger/index.ts';
+import { type Account, AccountFlags, assertLedgerResult, type Ledger } from '../ledger/index.ts';
 
 /** Names of the platform's own accounts in `platform_accounts`. */
 export const PlatformAccount = {
@@ -45,7 +46,7 @@ export class Wallets {
     ]);
     assertOkOrExists(created, `wallet of ${owner.userId}`);
     if (owner.openingBalance === 0n) return;
-    if (owner.openingTransferId === undefined) throw new Error('assertion: an opening balance has a transfer id');
+    assert(owner.openingTransferId !== undefined, 'an opening balance has a transfer id');
     const [funded] = await this.#ledger.createTransfers([
       {
         id: owner.openingTransferId,
@@ -88,7 +89,7 @@ export class Wallets {
       'select account_id from platform_accounts where name = $1',
       [PlatformAccount.funding],
     );
-    if (!row) throw new Error('assertion: the funding account row exists after inserting it');
+    assert(row, 'the funding account row exists after inserting it');
     const accountId = u128FromUuid(row.account_id);
     const [result] = await this.#ledger.createAccounts([
       { id: accountId, ledger: cnyLedger, code: AccountCode.platformFunding },
@@ -100,5 +101,5 @@ export class Wallets {
 
 /** Anything but `ok` or `exists` here is a bug: the ids and fields come from our own rows. */
 function assertOkOrExists(result: string | undefined, what: string): void {
-  if (result !== 'ok' && result !== 'exists') throw new Error(`assertion: ledger refused the ${what}: ${result}`);
+  assertLedgerResult(result, what);
 }

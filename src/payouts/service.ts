@@ -1,3 +1,4 @@
+import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
 import { dailyNumber } from '../core/external-ids.ts';
@@ -7,7 +8,7 @@ import { cnyLedger, payoutTransferCodes } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
-import type { CreateTransferResult, Ledger } from '../ledger/index.ts';
+import { assertLedgerResult, type CreateTransferResult, type Ledger } from '../ledger/index.ts';
 import { PayoutError, type PayoutErrorCode } from './errors.ts';
 
 /** Alipay's bounds for TRANS_ACCOUNT_NO_PWD: 0.10 to 100,000,000.00 yuan. */
@@ -135,7 +136,7 @@ export class Payouts {
     if (created) return this.#settle(created);
     // A concurrent request with the same out_biz_no wrote its row first.
     const raced = await this.#find(this.db, input.appId, { outBizNo: request.outBizNo });
-    if (!raced) throw new Error('invariant: the conflicting payout row exists');
+    assert(raced, 'the conflicting payout row exists');
     return this.#replay(raced, request);
   }
 
@@ -194,12 +195,12 @@ export class Payouts {
     ]);
     const moved = result === 'ok' || result === 'exists';
     const short = result === 'exceeds_credits';
-    if (!moved && !short) throw new PayoutError('SYSTEM_ERROR', `ledger: ${result}`);
+    assertLedgerResult(result, `payout ${row.order_id}`, ['exceeds_credits']);
     const after = await this.db.transaction(async (tx) => {
       const [current] = await tx.query<PayoutRow>('select * from payouts where order_id = $1 for update', [
         row.order_id,
       ]);
-      if (!current) throw new Error('invariant: the payout being settled exists');
+      assert(current, 'the payout being settled exists');
       // Money moved: the row says SUCCESS, whatever an earlier attempt wrote. Short: only an
       // attempt still PROCESSING becomes FAIL, never one that another attempt saw succeed.
       if (moved && current.status !== 'SUCCESS') {
@@ -270,13 +271,15 @@ async function updated(tx: Queryable, orderId: string, sets: string, params: unk
     orderId,
     ...params,
   ]);
-  if (!row) throw new Error('invariant: the payout being updated exists');
+  assert(row, 'the payout being updated exists');
   return row;
 }
 
+/** A payout the ledger did not take: a short balance, or (any other code) a bug. */
 function payoutError(result: CreateTransferResult | undefined): PayoutError {
-  if (result === 'exceeds_credits') return new PayoutError('PAYER_BALANCE_NOT_ENOUGH');
-  return new PayoutError('SYSTEM_ERROR', `ledger: ${result}`);
+  assertLedgerResult(result, 'payout', ['exceeds_credits']);
+  assert(result === 'exceeds_credits', 'a payout the ledger took is never refused');
+  return new PayoutError('PAYER_BALANCE_NOT_ENOUGH');
 }
 
 /** Alipay-shaped fund order number: date (Beijing), "11007", then 19 random digits. */

@@ -138,9 +138,12 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
       const input = createInput(ctx);
       // Refused before the payment code is spent: a bad request writes nothing.
       requestNotifyUrl(input.notifyUrl);
-      const buyerId = await members.redeemPaymentCode(str(ctx.bizContent, 'auth_code') ?? '').catch(() => {
-        throw new TradeError('PAYMENT_AUTH_CODE_INVALID');
-      });
+      const buyerId = await members
+        .redeemPaymentCode(str(ctx.bizContent, 'auth_code') ?? '')
+        .catch((error: unknown) => {
+          // A code that is not one, unknown, expired or used: only those are the caller's error.
+          throw isMembersError(error) ? new TradeError('PAYMENT_AUTH_CODE_INVALID') : error;
+        });
       const t = await trades.createAndPay(input, buyerId);
       const fields = await tradeFields(t);
       return {
@@ -218,7 +221,7 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
         order_fee: '0.00',
         pay_date: p.paidAt ? beijingTime(p.paidAt) : undefined,
         error_code: p.errorCode ?? undefined,
-        fail_reason: p.errorCode ? payoutErrors[p.errorCode] : undefined,
+        fail_reason: p.errorCode ? payoutErrors[p.errorCode].message : undefined,
       };
     }),
     'alipay.data.dataservice.bill.downloadurl.query': method(async (ctx) => {

@@ -16,6 +16,8 @@ import {
   TypeBoxValidatorCompiler,
 } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { assert } from '../core/assert.ts';
+import { idempotencyKeyPattern } from '../core/idempotency.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount } from '../core/money.ts';
 import type { User } from '../members/index.ts';
@@ -120,13 +122,14 @@ const Bill = Type.Object({
   time: Time,
 });
 const Bills = Type.Object({ data: Type.Array(Bill), has_more: Type.Boolean(), next_cursor: Nullable(Type.String()) });
-const TransferHeaders = Type.Object({
+/** The one Idempotency-Key header of the native API's money-moving POSTs (`core/idempotency.ts`). */
+export const IdempotencyKeyHeaders = Type.Object({
   'idempotency-key': Type.String({
-    minLength: 1,
+    minLength: limits.idempotencyKeyLengthMin,
     maxLength: limits.idempotencyKeyLengthMax,
-    pattern: '^[\\x21-\\x7e]+$',
+    pattern: idempotencyKeyPattern,
     description:
-      'Printable ASCII without spaces, required. The same key with the same body answers the first result again; with another body, 409.',
+      'Printable ASCII without spaces, required. The same key with the same body answers the first result again; with another body, 409 idempotency_key_reused.',
   }),
 });
 const TransferBody = Type.Object(
@@ -258,7 +261,7 @@ function bearerToken(request: FastifyRequest): string {
 
 function sessionOf(request: FastifyRequest): { user: User; token: string } {
   const session = sessions.get(request);
-  if (!session) throw new Error('assertion: an authenticated route runs after the session hook');
+  assert(session, 'an authenticated route runs after the session hook');
   return session;
 }
 
@@ -450,7 +453,7 @@ function authenticatedRoutes(api: FastifyInstance, { wallet, buyerEscrow }: ApiD
     {
       schema: {
         ...doc('Send money to another user; requires an Idempotency-Key', 'wallet'),
-        headers: TransferHeaders,
+        headers: IdempotencyKeyHeaders,
         body: TransferBody,
         response: { 200: Transfer, ...errors },
       },

@@ -1,5 +1,6 @@
 import helmet from '@fastify/helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { assert } from '../core/assert.ts';
 import type { Gateway, GatewayOptions } from '../gateway/index.ts';
 import type { Platform } from '../platform.ts';
 import { createGateway, mountGateway } from './gateway.ts';
@@ -66,7 +67,7 @@ const servedRoutesOf = new WeakMap<FastifyInstance, ServedRoute[]>();
  */
 export function servedRoutes(app: FastifyInstance): readonly ServedRoute[] {
   const routes = servedRoutesOf.get(app);
-  if (!routes) throw new Error('assertion: the app was made by createApp');
+  assert(routes, 'the app was made by createApp');
   return routes;
 }
 

@@ -48,7 +48,7 @@ export async function registerCashier(app: FastifyInstance, deps: CashierDeps): 
     acceptPageForms(scope);
     scope.get<{ Params: { tradeNo: string } }>('/cashier/:tradeNo', async (request, reply) => {
       reply.type('text/html; charset=utf-8');
-      const trade = await deps.trades.byTradeNo(request.params.tradeNo).catch(() => null);
+      const trade = await tradeOrNull(deps.trades, request.params.tradeNo);
       if (!trade) return reply.code(404).send(cashierPage('Not found', '<div class="card">No such trade.</div>'));
       if (trade.status !== 'WAIT_BUYER_PAY') return cashierPage('Paid', done(trade));
       allowReturn(reply, trade, deps.security);
@@ -69,7 +69,7 @@ async function pay(
   reply: FastifyReply,
 ): Promise<FastifyReply | string> {
   reply.type('text/html; charset=utf-8');
-  const trade = await deps.trades.byTradeNo(request.params.tradeNo).catch(() => null);
+  const trade = await tradeOrNull(deps.trades, request.params.tradeNo);
   if (!trade) return reply.code(404).send(cashierPage('Not found', '<div class="card">No such trade.</div>'));
   allowReturn(reply, trade, deps.security);
   try {
@@ -124,4 +124,14 @@ export function returnLocation(t: TradeView, deps: Pick<CashierDeps, 'signReturn
   const url = new URL(t.returnUrl ?? '');
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   return url.toString();
+}
+
+/** The trade a cashier page is for; null when there is no such trade (any other error propagates). */
+export async function tradeOrNull(trades: Trades, tradeNo: string): Promise<TradeView | null> {
+  try {
+    return await trades.byTradeNo(tradeNo);
+  } catch (error) {
+    if (error instanceof TradeError && error.code === 'TRADE_NOT_EXIST') return null;
+    throw error;
+  }
 }

@@ -24,9 +24,11 @@ import {
   type Reconciler,
   type ReserveReport,
 } from '../channels/index.ts';
+import { assert } from '../core/assert.ts';
 import { limits } from '../core/limits.ts';
 import type { Operators } from '../members/index.ts';
 import type { Wallet } from '../wallet/index.ts';
+import { IdempotencyKeyHeaders } from './api.ts';
 
 export interface ChannelsApiDeps {
   channels: Channels;
@@ -59,15 +61,6 @@ const BankCode = Type.String({
   pattern: '^[A-Z0-9]{2,16}$',
   description: 'A bank code: 2 to 16 capital letters or digits.',
   examples: ['ICBC'],
-});
-const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.String({
-    minLength: 1,
-    maxLength: limits.idempotencyKeyLengthMax,
-    pattern: '^[\\x21-\\x7e]+$',
-    description:
-      'Printable ASCII without spaces, required. The same key with the same body answers the same order; with another body, 409.',
-  }),
 });
 const Order = Type.Object({
   order_no: Type.String(),
@@ -140,7 +133,7 @@ function cardJson(c: CardView): Static<typeof Card> {
 const userIds = new WeakMap<FastifyRequest, string>();
 function userOf(request: FastifyRequest): string {
   const userId = userIds.get(request);
-  if (!userId) throw new Error('assertion: an authenticated route runs after the session hook');
+  assert(userId, 'an authenticated route runs after the session hook');
   return userId;
 }
 
@@ -170,7 +163,7 @@ function userRoutes(api: FastifyInstance, { channels, wallet }: ChannelsApiDeps)
     {
       schema: {
         ...doc('Top up the wallet from a bank: on its payment page, or from a bound card'),
-        headers: IdempotencyHeaders,
+        headers: IdempotencyKeyHeaders,
         body: TopUpBody,
         response: { 201: Order, ...errors },
       },
@@ -190,7 +183,7 @@ function userRoutes(api: FastifyInstance, { channels, wallet }: ChannelsApiDeps)
     {
       schema: {
         ...doc('Withdraw from the wallet to a bound card'),
-        headers: IdempotencyHeaders,
+        headers: IdempotencyKeyHeaders,
         body: WithdrawBody,
         response: { 201: Order, ...errors },
       },

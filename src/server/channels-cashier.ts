@@ -11,7 +11,7 @@ import { type Channels, isChannelError } from '../channels/index.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { isMembersError, type Members } from '../members/index.ts';
 import { TradeError, type Trades, type TradeView } from '../trades/index.ts';
-import { allowReturn, returnLocation } from './cashier.ts';
+import { allowReturn, returnLocation, tradeOrNull } from './cashier.ts';
 import { escapeHtml, page as shell } from './html.ts';
 import { acceptPageForms } from './page-forms.ts';
 import { clientAddress, csrfField, loginRateLimit, type WebSecurityOptions } from './web-security.ts';
@@ -68,7 +68,7 @@ export async function registerCardCashier(app: FastifyInstance, deps: CardCashie
     acceptPageForms(scope);
     scope.get<{ Params: { tradeNo: string } }>('/cashier/:tradeNo/card', async (request, reply) => {
       reply.type('text/html; charset=utf-8');
-      const trade = await deps.trades.byTradeNo(request.params.tradeNo).catch(() => null);
+      const trade = await tradeOrNull(deps.trades, request.params.tradeNo);
       if (!trade) return reply.code(404).send('No such trade.');
       if (trade.status !== 'WAIT_BUYER_PAY')
         return page('Paid', trade, '<p>This trade is not waiting for payment.</p>');
@@ -90,7 +90,7 @@ async function step(
   reply: FastifyReply,
 ): Promise<FastifyReply | string> {
   reply.type('text/html; charset=utf-8');
-  const trade = await deps.trades.byTradeNo(request.params.tradeNo).catch(() => null);
+  const trade = await tradeOrNull(deps.trades, request.params.tradeNo);
   if (!trade) return reply.code(404).send('No such trade.');
   if (trade.status !== 'WAIT_BUYER_PAY') return page('Paid', trade, '<p>This trade is not waiting for payment.</p>');
   allowReturn(reply, trade, deps.security);
@@ -129,7 +129,10 @@ async function step(
 
 /** The active cards of the member with this phone (none for an unknown phone). */
 async function activeCards(deps: CardCashierDeps, phone: string) {
-  const user = await deps.members.findUserByPhone(phone).catch(() => null);
+  const user = await deps.members.findUserByPhone(phone).catch((error: unknown) => {
+    if (isMembersError(error, 'user_not_found')) return null;
+    throw error;
+  });
   if (!user) return [];
   return (await deps.channels.cards.list(user.userId)).filter((c) => c.status === 'ACTIVE');
 }

@@ -6,8 +6,10 @@
  */
 import { Type, type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { assert } from '../core/assert.ts';
+import { type CatalogEntry, CatalogError } from '../core/catalog-error.ts';
 import type { Operator, Operators } from '../members/index.ts';
-import type { AfterSale, DisputeView, Settlements, TradeError, Trades } from '../trades/index.ts';
+import type { AfterSale, DisputeView, Settlements, Trades } from '../trades/index.ts';
 import { disputeView } from './api.ts';
 
 export interface ConsoleDeps {
@@ -49,24 +51,22 @@ const CapitalBody = Type.Object(
 
 const operatorOf = new WeakMap<FastifyRequest, Operator>();
 
-/** A refusal of the console's own (`refusals.ts` answers it as `{code, message}`). */
-export class ConsoleError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** The console's own refusals; the trades module's pass through with their catalog's status. */
+export const consoleErrors = {
+  UNAUTHORIZED: {
+    type: 'authentication_error',
+    status: 401,
+    message: 'send an operator token as `Authorization: Bearer <token>`',
+  },
+} as const satisfies Record<string, CatalogEntry>;
 
-/** The HTTP status of a trades refusal: a missing thing 404, a wrong state 409, else 400. */
-export function consoleStatusOf(error: TradeError): number {
-  if (error.code.endsWith('NOT_EXIST')) return 404;
-  if (error.code === 'ACCESS_FORBIDDEN') return 403;
-  if (error.code === 'SYSTEM_ERROR' || error.code === 'COMPENSATION_FUND_NOT_ENOUGH') return 503;
-  if (error.code.includes('STATUS') || error.code.endsWith('CLOSED') || error.code.endsWith('OPEN')) return 409;
-  return 400;
+/** A refusal of the console's own (`refusals.ts` answers it as `{code, message}`). */
+export class ConsoleError extends CatalogError<typeof consoleErrors> {
+  declare readonly code: keyof typeof consoleErrors;
+  constructor(code: keyof typeof consoleErrors) {
+    super(consoleErrors, code);
+    this.name = 'ConsoleError';
+  }
 }
 
 /** A dispute as the buyer sees it, with the parties and the ruling's author. */
@@ -87,13 +87,12 @@ export async function registerConsole(app: FastifyInstance, deps: ConsoleDeps): 
       scope.addHook('onRequest', async (request) => {
         const match = /^Bearer ([^\s]+)$/i.exec(request.headers.authorization ?? '');
         const operator = await deps.operators.authenticate(match?.[1]);
-        if (!operator)
-          throw new ConsoleError(401, 'UNAUTHORIZED', 'send an operator token as `Authorization: Bearer <token>`');
+        if (!operator) throw new ConsoleError('UNAUTHORIZED');
         operatorOf.set(request, operator);
       });
       const actor = (request: FastifyRequest) => {
         const operator = operatorOf.get(request);
-        if (!operator) throw new Error('assertion: console routes run after the operator hook');
+        assert(operator, 'console routes run after the operator hook');
         return { kind: 'operator' as const, operatorId: operator.operatorId };
       };
       const typed = scope.withTypeProvider<TypeBoxTypeProvider>();

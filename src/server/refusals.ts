@@ -23,11 +23,11 @@ import type {
   FastifySchemaValidationError,
 } from 'fastify';
 import fp from 'fastify-plugin';
-import { CatalogError } from '../core/catalog-error.ts';
+import { type CatalogEntry, CatalogError } from '../core/catalog-error.ts';
 import { findUnreadableText } from '../core/text.ts';
 import { type Gateway, type GatewayError, gatewayError } from '../gateway/index.ts';
 import { TradeError } from '../trades/index.ts';
-import { ConsoleError, consoleStatusOf } from './console.ts';
+import { ConsoleError } from './console.ts';
 import { escapeHtml, page } from './html.ts';
 
 /** The refusals of the HTTP edge itself, in the native API's terms (the codes are the wallet catalog's). */
@@ -87,6 +87,58 @@ export class EdgeError extends CatalogError<typeof edgeErrors> {
 /** A field sent more than once (a form, a query string): which copy counts would be a guess. */
 export const repeatedParameter = (param: string) =>
   new EdgeError('parameter_invalid', { param, detail: `${param} was sent more than once`, reason: 'repeated' });
+
+/** The page guard's refusals (`web-security.ts`: the origin, the CSRF token, the request rate). */
+export const pageGuardErrors = {
+  form_from_other_site: {
+    type: 'invalid_request_error',
+    status: 403,
+    message: '此请求来自其他网站 · This form was sent from another site. Open the page on Paybao and try again.',
+  },
+  form_expired: {
+    type: 'invalid_request_error',
+    status: 403,
+    message: '页面已过期 · This form has expired. Reload the page and try again.',
+  },
+  form_token_invalid: {
+    type: 'invalid_request_error',
+    status: 403,
+    message: '页面已过期 · This form has expired or did not come from its page. Reload it and try again.',
+  },
+  too_many_attempts: {
+    type: 'rate_limit_error',
+    status: 429,
+    message: '操作太频繁 · Too many attempts from your network. Wait a moment and try again.',
+  },
+} as const satisfies Record<string, CatalogEntry>;
+
+/** A refusal of the page guard, answered with a page of its own that links back to the form. */
+export class PageRefusal extends CatalogError<typeof pageGuardErrors> {
+  declare readonly code: keyof typeof pageGuardErrors;
+  constructor(code: keyof typeof pageGuardErrors, options: { message?: string } = {}) {
+    super(pageGuardErrors, code);
+    if (options.message) this.message = options.message;
+    this.name = 'PageRefusal';
+  }
+
+  /** Read by the rate-limit plugin, which throws what its `errorResponseBuilder` returns. */
+  get statusCode(): number {
+    return this.status;
+  }
+}
+
+/** The CSRF plugin's refusals, by its error code, in the guard's words. */
+const csrfRefusals: Record<string, keyof typeof pageGuardErrors> = {
+  FST_CSRF_MISSING_SECRET: 'form_expired',
+  FST_CSRF_INVALID_TOKEN: 'form_token_invalid',
+};
+
+/** The guard's refusal an error is, if it is one. */
+function pageGuardRefusal(error: FastifyError): PageRefusal | undefined {
+  if (error instanceof PageRefusal) return error;
+  const code = csrfRefusals[error.code];
+  return code === undefined ? undefined : new PageRefusal(code);
+}
 
 export type WireForm = 'gateway' | 'native' | 'console' | 'page';
 
@@ -285,9 +337,10 @@ function sendNative(reply: FastifyReply, r: Refusal): FastifyReply {
 }
 
 function sendConsole(reply: FastifyReply, error: FastifyError, r: Refusal): FastifyReply {
-  if (error instanceof ConsoleError) return reply.code(error.status).send({ code: error.code, message: error.message });
-  if (error instanceof TradeError) {
-    return reply.code(consoleStatusOf(error)).send({ code: error.code, message: error.message });
+  // The console's own refusals and the trades module's (operators read its codes), each with
+  // the status its catalog gives it.
+  if (error instanceof ConsoleError || error instanceof TradeError) {
+    return reply.code(error.status).send({ code: error.code, message: error.message });
   }
   if (error instanceof RangeError) return reply.code(400).send({ code: 'INVALID_PARAMETER', message: error.message });
   const code = r.status >= 500 ? 'SYSTEM_ERROR' : r.status === 404 ? 'NOT_FOUND' : 'INVALID_PARAMETER';
@@ -311,6 +364,19 @@ function sendPage(reply: FastifyReply, r: Refusal): FastifyReply {
     .type('text/html; charset=utf-8')
     .header('cache-control', 'no-store')
     .send(page('Paybao', title, body));
+}
+
+/** The HTML answer to a refusal of the page guard: its words, and a link to open the page again. */
+function sendGuardPage(reply: FastifyReply, request: FastifyRequest, error: PageRefusal): FastifyReply {
+  const path = request.url.split('?')[0] ?? '/';
+  const body = `<div class="card"><h2>请求被拒绝 · Request refused</h2>
+  <div class="error" role="alert">${escapeHtml(error.message)}</div>
+  <p class="muted"><a href="${escapeHtml(path)}">重新打开页面 · Open the page again</a></p></div>`;
+  return reply
+    .code(error.status)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(page('Paybao', 'Refused', body));
 }
 
 /** The Alipay error for a refusal (business errors never get here: methods answer them). */
@@ -342,6 +408,8 @@ export interface RefusalOptions {
 /** The one handler: every error and every framework refusal, in the wire form of its scope. */
 export function refusalHandler(options: RefusalOptions = {}) {
   return async (error: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const guard = pageGuardRefusal(error);
+    if (guard) return sendGuardPage(reply, request, guard);
     const refusal = refusalOf(error, request);
     if (refusal.status >= 500) request.log.error({ err: error }, 'request failed');
     const form = wireFormOf(request.url);

@@ -25,9 +25,10 @@ import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import type { FastifyHelmetOptions } from '@fastify/helmet';
 import rateLimit, { normalizeIP } from '@fastify/rate-limit';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { limits } from '../core/limits.ts';
-import { escapeHtml, page } from './html.ts';
+import { escapeHtml } from './html.ts';
+import { PageRefusal } from './refusals.ts';
 
 /** What the pages need to know about where the platform is reached. */
 export interface WebSecurityOptions {
@@ -103,16 +104,6 @@ export function clientAddress(request: FastifyRequest): string {
   return normalizeIP(request.ip, 64);
 }
 
-/** A refusal the page guard answers with an HTML page of its own. */
-class PageRefusal extends Error {
-  readonly statusCode: number;
-  readonly code = 'PAYBAO_PAGE_REFUSED';
-  constructor(statusCode: number, message: string) {
-    super(message);
-    this.statusCode = statusCode;
-  }
-}
-
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The origin of a header value, or null when it is not a URL (an opaque `Origin: null`). */
@@ -137,29 +128,11 @@ export function sameOrigin(request: FastifyRequest, security: WebSecurityOptions
   return new URL(origin).host === request.host;
 }
 
-const refusalText: Record<string, string> = {
-  FST_CSRF_MISSING_SECRET: '页面已过期 · This form has expired. Reload the page and try again.',
-  FST_CSRF_INVALID_TOKEN: '页面已过期 · This form has expired or did not come from its page. Reload it and try again.',
-};
-
-/** The HTML answer to a refusal of the guard (the origin, the CSRF token, the request rate). */
-function refusalPage(request: FastifyRequest, reply: FastifyReply, status: number, message: string): FastifyReply {
-  const path = request.url.split('?')[0] ?? '/';
-  const body = `<div class="card"><h2>请求被拒绝 · Request refused</h2>
-  <div class="error" role="alert">${escapeHtml(message)}</div>
-  <p class="muted"><a href="${escapeHtml(path)}">重新打开页面 · Open the page again</a></p></div>`;
-  return reply
-    .code(status)
-    .type('text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .send(page('Paybao', 'Refused', body));
-}
-
 /**
  * Guards the pages registered inside `scope` (call it first in the scope): cookies, the Origin
  * check and the CSRF token on every state-changing request, and the login rate limit for routes
- * that ask for it with `config: { rateLimit: loginRateLimit }`. Its refusals are HTML pages;
- * every other error goes on to the parent's error handler.
+ * that ask for it with `config: { rateLimit: loginRateLimit }`. Its refusals (`PageRefusal`, and
+ * the CSRF plugin's) are answered as HTML pages by `refusals.ts`, like every other error.
  */
 export async function registerPageGuard(scope: FastifyInstance, security: WebSecurityOptions): Promise<void> {
   await scope.register(cookie);
@@ -177,26 +150,19 @@ export async function registerPageGuard(scope: FastifyInstance, security: WebSec
     global: false,
     keyGenerator: clientAddress,
     errorResponseBuilder: (_request, context) =>
-      new PageRefusal(429, `操作太频繁 · Too many attempts from your network. Wait ${context.after} and try again.`),
+      new PageRefusal('too_many_attempts', {
+        message: `操作太频繁 · Too many attempts from your network. Wait ${context.after} and try again.`,
+      }),
   });
   scope.addHook('onRequest', async (request) => {
     if (safeMethods.has(request.method)) return;
     if (!sameOrigin(request, security)) {
-      throw new PageRefusal(
-        403,
-        '此请求来自其他网站 · This form was sent from another site. Open the page on Paybao and try again.',
-      );
+      throw new PageRefusal('form_from_other_site');
     }
   });
   scope.addHook('preHandler', (request, reply, done) => {
     if (safeMethods.has(request.method)) return done();
     scope.csrfProtection(request, reply, done);
-  });
-  scope.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof PageRefusal) return refusalPage(request, reply, error.statusCode, error.message);
-    const text = refusalText[error.code];
-    if (text !== undefined) return refusalPage(request, reply, 403, text);
-    throw error;
   });
 }
 

@@ -1,3 +1,4 @@
+import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
 import { dailyNumber } from '../core/external-ids.ts';
@@ -7,7 +8,7 @@ import { cnyLedger, EscrowTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { beijingTime, dateFromNs } from '../core/time.ts';
-import { type Ledger, TransferFlags } from '../ledger/index.ts';
+import { assertLedgerResult, type Ledger, TransferFlags } from '../ledger/index.ts';
 import { isRefusal, TradeError } from './errors.ts';
 import { type Actor, actorName, requireActor, tradeFor } from './escrow.ts';
 import { escrowAccounts } from './escrow-books.ts';
@@ -175,7 +176,7 @@ export class AfterSale {
           dueAt(status, needReturn, now),
         ],
       );
-      if (!row) throw new Error('invariant: insert returns its row');
+      assert(row, 'insert returns its row');
       await this.#logMove(tx, row.case_no, null, status, actorName(actor));
       if (!beforeShipment) await this.#setCaseOpen(tx, trade, true);
       await this.#notifyCase(tx, trade, row);
@@ -295,7 +296,7 @@ export class AfterSale {
        where case_no = $1 returning *`,
       [c.case_no, to, now, dueAt(to, c.need_return, now), ...columns.map((k) => sets[k])],
     );
-    if (!moved) throw new Error('invariant: a locked case moves');
+    assert(moved, 'a locked case moves');
     await this.#logMove(tx, c.case_no, c.status, to, actor);
     const stillOpen = to === 'WAIT_BUYER_RETURN_GOODS' || to === 'WAIT_SELLER_CONFIRM_GOODS' || to === 'REFUNDING';
     if (inEscrow.includes(trade.status) && !(await this.#openDispute(tx, trade.trade_no)))
@@ -383,7 +384,7 @@ export class AfterSale {
           now,
         ],
       );
-      if (!created) throw new Error('invariant: insert returns its row');
+      assert(created, 'insert returns its row');
       await this.#logMove(tx, created.dispute_no, null, 'WAIT_SELLER_EVIDENCE', actorName(actor));
       if (trade.status === 'WAIT_BUYER_CONFIRM_GOODS') await this.#setCaseOpen(tx, trade, true);
       await this.#notifyDispute(tx, trade, created);
@@ -476,7 +477,7 @@ export class AfterSale {
 
   /** Pays a RULING dispute's award, then records it ruled for the buyer. */
   async #payAward(d: DisputeRow): Promise<DisputeRow> {
-    if (d.award_fen === null) throw new Error('invariant: a ruling has an award');
+    assert(d.award_fen !== null, 'a ruling has an award');
     if (d.paid_from === 'escrow') {
       await this.trades.refund(
         d.app_id,
@@ -510,7 +511,7 @@ export class AfterSale {
   async #compensate(d: DisputeRow, award: bigint): Promise<void> {
     await this.#ensureFundCapital();
     const [trade] = await this.db.query<TradeRow>('select * from trades where trade_no = $1', [d.trade_no]);
-    if (!trade?.buyer_account) throw new Error('invariant: a disputed trade has a buyer');
+    assert(trade?.buyer_account, 'a disputed trade has a buyer');
     const ref = derivedId('trade', d.trade_no);
     const [paid] = await this.ledger.createTransfers([
       {
@@ -524,7 +525,7 @@ export class AfterSale {
       },
     ]);
     if (paid === 'exceeds_credits') throw new TradeError('COMPENSATION_FUND_NOT_ENOUGH');
-    if (paid !== 'ok' && paid !== 'exists') throw new Error(`invariant: compensation: ${paid}`);
+    assertLedgerResult(paid, 'compensation');
     const recoveryId = derivedId('escrow.recovery-at-ruling', d.dispute_no);
     const [taken] = await this.ledger.createTransfers([
       {
@@ -538,7 +539,7 @@ export class AfterSale {
         code: EscrowTransferCode.recoveryAtRuling,
       },
     ]);
-    if (taken !== 'ok' && taken !== 'exists') throw new Error(`invariant: recovery at ruling: ${taken}`);
+    assertLedgerResult(taken, 'recovery at ruling');
     const [transfer] = await this.ledger.lookupTransfers([recoveryId]);
     const owed = award - (transfer?.amount ?? 0n);
     if (owed > 0n) {
@@ -563,7 +564,7 @@ export class AfterSale {
           code: EscrowTransferCode.fundCapital,
         },
       ]);
-      if (r !== 'ok' && r !== 'exists') throw new Error(`invariant: fund capital: ${r}`);
+      assertLedgerResult(r, 'fund capital');
     })().catch((error: unknown) => {
       this.#fundCapital = undefined;
       throw error;
@@ -750,7 +751,7 @@ export class AfterSale {
        where dispute_no = $1 returning *`,
       [d.dispute_no, to, ...columns.map((k) => sets[k])],
     );
-    if (!moved) throw new Error('invariant: a locked dispute moves');
+    assert(moved, 'a locked dispute moves');
     await this.#logMove(tx, d.dispute_no, d.status, to, actor);
     await this.#notifyDispute(tx, trade, moved);
     return moved;
@@ -810,7 +811,7 @@ export class AfterSale {
       `select * from trades where trade_no = $1${forUpdate ? ' for update' : ''}`,
       [tradeNo],
     );
-    if (!trade) throw new Error('invariant: a case has its trade');
+    assert(trade, 'a case has its trade');
     if (actor.kind === 'seller' && trade.app_id !== actor.appId) throw new TradeError('CASE_NOT_EXIST');
     if (actor.kind === 'buyer' && trade.buyer_id !== actor.userId) throw new TradeError('CASE_NOT_EXIST');
     return trade;

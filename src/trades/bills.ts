@@ -1,4 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { assert } from '../core/assert.ts';
+import { type CatalogEntry, CatalogError } from '../core/catalog-error.ts';
 import type { Clock } from '../core/clock.ts';
 import { csvRecords } from '../core/csv.ts';
 import type { Db } from '../core/db/index.ts';
@@ -12,17 +14,21 @@ import { publicStatus, type TradeStatus } from './state.ts';
  * `isp.bill_not_exist` (what Alipay's gateway answers for the bill download query).
  */
 export const billErrors = {
-  invalid_arguments: 'bill_type must be trade and bill_date yyyy-MM-dd or yyyy-MM.',
-  bill_not_exist: 'There is no bill for that date yet.',
-} as const;
+  invalid_arguments: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'bill_type must be trade and bill_date yyyy-MM-dd or yyyy-MM.',
+  },
+  bill_not_exist: { type: 'invalid_request_error', status: 404, message: 'There is no bill for that date yet.' },
+} as const satisfies Record<string, CatalogEntry>;
 
 export type BillErrorCode = keyof typeof billErrors;
 
-export class BillError extends Error {
-  readonly code: BillErrorCode;
+export class BillError extends CatalogError<typeof billErrors> {
+  declare readonly code: BillErrorCode;
   constructor(code: BillErrorCode) {
-    super(billErrors[code]);
-    this.code = code;
+    super(billErrors, code);
+    this.name = 'BillError';
   }
 }
 
@@ -95,7 +101,7 @@ export class TradeBills {
     const expiresMs = this.#nowMs() + limits.billLinkTtlMs;
     const payload = `v1|${appId}|${billDate}|${expiresMs}`;
     const [key] = await this.keys();
-    if (!key) throw new Error('assertion: there is a key to sign bill links with');
+    assert(key, 'there is a key to sign bill links with');
     return `${Buffer.from(payload).toString('base64url')}.${mac(key, payload).toString('base64url')}`;
   }
 

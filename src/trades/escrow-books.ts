@@ -1,6 +1,6 @@
 import { derivedId } from '../core/ids.ts';
 import { cnyLedger, EscrowAccountCode } from '../core/ledger-codes.ts';
-import { AccountFlags, type Ledger } from '../ledger/index.ts';
+import { AccountFlags, assertLedgerResults, type Ledger } from '../ledger/index.ts';
 
 /**
  * The escrow side of the ledger: the platform's escrow accounts and each seller's unsettled
@@ -57,5 +57,5 @@ export async function ensureUnsettledAccount(ledger: Ledger, sellerId: string): 
 }
 
 function assertCreated(results: readonly string[]): void {
-  for (const r of results) if (r !== 'ok' && r !== 'exists') throw new Error(`invariant: escrow account: ${r}`);
+  assertLedgerResults(results, 'escrow account');
 }

@@ -1,3 +1,4 @@
+import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
 import { derivedId } from '../core/ids.ts';
@@ -205,7 +206,7 @@ export class Escrow {
         const outcome = results.slice(at, at + chain.length);
         at += chain.length;
         // Retried after a crash or raced by a second releaser: the chain exists, which is the point.
-        if (!chainCommitted(outcome)) throw new Error(`invariant: release ${chain[0]?.id}: ${outcome.join(', ')}`);
+        assert(chainCommitted(outcome), `release ${chain[0]?.id}: ${outcome.join(', ')}`);
       }
     }
     const now = this.#now();
@@ -299,7 +300,7 @@ export class Escrow {
 
   async #reread(trade: TradeRow): Promise<TradeRow> {
     const [row] = await this.db.query<TradeRow>('select * from trades where trade_no = $1', [trade.trade_no]);
-    if (!row) throw new Error('invariant: a trade never disappears');
+    assert(row, 'a trade never disappears');
     return row;
   }
 

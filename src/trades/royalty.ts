@@ -1,4 +1,5 @@
 import { allocate } from '../core/allocate.ts';
+import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
 import { derivedId, u128FromUuid } from '../core/ids.ts';
@@ -7,7 +8,7 @@ import { cnyLedger, EscrowTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
-import { chainCommitted, type Ledger, linkChain, type TransferInput } from '../ledger/index.ts';
+import { assertLedgerResult, chainCommitted, type Ledger, linkChain, type TransferInput } from '../ledger/index.ts';
 import { isRefusal, TradeError } from './errors.ts';
 import { unsettledAccountOf } from './escrow-books.ts';
 import { refundable, type TradeParties } from './service.ts';
@@ -128,7 +129,7 @@ export class Royalties {
         trade.trade_no,
         amount.toString(),
       ]);
-      if (!row) throw new Error('invariant: insert returns its row');
+      assert(row, 'insert returns its row');
       return { trade, row, fresh: true };
     });
     if (claim.row.status !== 'PROCESSING') return royaltyView(claim.row);
@@ -180,8 +181,8 @@ export class Royalties {
     });
     if (!moved) {
       const failed = results.find((r) => r !== 'ok' && r !== 'exists' && r !== 'linked_event_failed');
-      if (failed === 'exceeds_credits') throw new TradeError('SELLER_BALANCE_NOT_ENOUGH');
-      throw new TradeError('SYSTEM_ERROR', `ledger: ${failed}`);
+      assertLedgerResult(failed, `royalty of ${row.trade_no}`, ['exceeds_credits']);
+      throw new TradeError('SELLER_BALANCE_NOT_ENOUGH');
     }
     return done;
   }

@@ -1,3 +1,4 @@
+import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
 import { newTradeNo } from '../core/external-ids.ts';
@@ -7,7 +8,7 @@ import { cnyLedger, EscrowTransferCode, tradeTransferCodes } from '../core/ledge
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { beijingTime, dateFromNs } from '../core/time.ts';
-import type { CreateTransferResult, Ledger } from '../ledger/index.ts';
+import { assertLedgerResult, type CreateTransferResult, type Ledger } from '../ledger/index.ts';
 import { isMembersError, validNotifyUrl } from '../members/index.ts';
 import { contractOf, defaultContract, type EscrowContract, saveContract } from './contracts.ts';
 import { isRefusal, TradeError } from './errors.ts';
@@ -256,7 +257,7 @@ export class Trades {
    * PAYING by a crash is finished: the transfer id is the trade's, so it moves money at most once.
    */
   async #settlePayment(trade: TradeRow): Promise<TradeRow> {
-    if (!trade.buyer_account) throw new Error('invariant: a paying trade has a buyer account');
+    assert(trade.buyer_account, 'a paying trade has a buyer account');
     if (trade.escrow) await this.#ensureEscrowAccounts();
     const [result] = await this.ledger.createTransfers([
       {
@@ -361,7 +362,7 @@ export class Trades {
   }
 
   async #settleRefund(trade: TradeRow, outRequestNo: string, amount: bigint, fresh: boolean): Promise<RefundView> {
-    if (!trade.buyer_account) throw new Error('invariant: a paid trade has a buyer account');
+    assert(trade.buyer_account, 'a paid trade has a buyer account');
     const [result] = await this.ledger.createTransfers([
       {
         id: derivedId('trade.refund', `${trade.trade_no}/${outRequestNo}`),
@@ -392,7 +393,7 @@ export class Trades {
          where trade_no = $1 returning *`,
         [trade.trade_no, amount.toString(), moved],
       );
-      if (!updated) throw new Error('invariant: the refunded trade exists');
+      assert(updated, 'the refunded trade exists');
       if (!moved) return updated;
       const done =
         updated.refunded_fen === updated.total_fen
@@ -406,8 +407,8 @@ export class Trades {
       return done;
     });
     if (!moved) {
-      if (result === 'exceeds_credits') throw new TradeError('SELLER_BALANCE_NOT_ENOUGH');
-      throw new TradeError('SYSTEM_ERROR', `ledger: ${result}`);
+      assertLedgerResult(result, `refund ${outRequestNo}`, ['exceeds_credits']);
+      throw new TradeError('SELLER_BALANCE_NOT_ENOUGH');
     }
     return refundView(after, outRequestNo, amount, 'SUCCESS', fresh);
   }
@@ -641,9 +642,11 @@ function timeoutMs(express: string | undefined): number {
   return ms;
 }
 
+/** A payment the ledger did not take: a short balance, or (any other code) a bug. */
 function paymentError(result: CreateTransferResult | undefined): TradeError {
-  if (result === 'exceeds_credits') return new TradeError('BUYER_BALANCE_NOT_ENOUGH');
-  return new TradeError('SYSTEM_ERROR', `ledger: ${result}`);
+  assertLedgerResult(result, 'payment', ['exceeds_credits']);
+  assert(result === 'exceeds_credits', 'a payment the ledger took is never refused');
+  return new TradeError('BUYER_BALANCE_NOT_ENOUGH');
 }
 
 function refundView(

@@ -1,3 +1,4 @@
+import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
 import { dailyNumber } from '../core/external-ids.ts';
@@ -204,7 +205,7 @@ export class Settlements {
           [settlementNo, r.disputeNo, r.amount.toString()],
         );
       }
-      if (!row) throw new Error('invariant: insert returns its row');
+      assert(row, 'insert returns its row');
       return row;
     });
   }
@@ -239,7 +240,7 @@ export class Settlements {
   /** Moves a PROCESSING settlement's money (same ids on every try) and marks it SETTLED. */
   async #pay(s: SettlementRow): Promise<SettlementRow> {
     const seller = await this.parties.buyer(s.seller_id);
-    if (!seller) throw new Error(`invariant: settled seller ${s.seller_id} is a member`);
+    assert(seller, `settled seller ${s.seller_id} is a member`);
     const legs: TransferInput[] = [];
     const ref = derivedId('settlement', s.settlement_no);
     if (s.recovery_fen > 0n)
@@ -265,7 +266,7 @@ export class Settlements {
     linkChain(legs);
     if (legs.length > 0) {
       const results = await this.ledger.createTransfers(legs);
-      if (!chainCommitted(results)) throw new Error(`invariant: settlement ${s.settlement_no}: ${results.join(', ')}`);
+      assert(chainCommitted(results), `settlement ${s.settlement_no}: ${results.join(', ')}`);
     }
     const [done] = await this.db.query<SettlementRow>(
       `update settlements set status = 'SETTLED', settled_at = coalesce(settled_at, $2)

@@ -57,6 +57,8 @@
  *   WAIT_RULING --> RULED_FOR_SELLER: operator rules for the seller
  * ```
  */
+
+import { assert } from '../core/assert.ts';
 import { limits } from '../core/limits.ts';
 
 export type TradeStatus =
@@ -82,7 +84,7 @@ const allowed: Record<TradeStatus, readonly TradeStatus[]> = {
 
 /** A transition the code asks for that the diagram forbids is a bug, not a user error. */
 export function assertTransition(from: TradeStatus, to: TradeStatus): void {
-  if (!allowed[from].includes(to)) throw new Error(`invariant: trade cannot go from ${from} to ${to}`);
+  assert(allowed[from].includes(to), `trade cannot go from ${from} to ${to}`);
 }
 
 /** The statuses in which an escrow trade's money is in escrow. */
@@ -115,7 +117,7 @@ const caseAllowed: Record<CaseStatus, readonly CaseStatus[]> = {
 };
 
 export function assertCaseTransition(from: CaseStatus, to: CaseStatus): void {
-  if (!caseAllowed[from].includes(to)) throw new Error(`invariant: refund case cannot go from ${from} to ${to}`);
+  assert(caseAllowed[from].includes(to), `refund case cannot go from ${from} to ${to}`);
 }
 
 /** Whether a case in this status may move to `to` (a user asking for a move the diagram forbids). */
@@ -158,5 +160,5 @@ export function disputeMayMove(from: DisputeStatus, to: DisputeStatus): boolean 
 }
 
 export function assertDisputeTransition(from: DisputeStatus, to: DisputeStatus): void {
-  if (!disputeMayMove(from, to)) throw new Error(`invariant: dispute cannot go from ${from} to ${to}`);
+  assert(disputeMayMove(from, to), `dispute cannot go from ${from} to ${to}`);
 }

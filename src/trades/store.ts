@@ -1,3 +1,4 @@
+import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Queryable } from '../core/db/index.ts';
 import { formatAmount } from '../core/money.ts';
@@ -171,7 +172,7 @@ export class TradeStore {
     notify?: Record<string, string>,
   ): Promise<TradeRow> {
     const moved = await this.transition(tx, trade, to, actor, sets, notify);
-    if (!moved) throw new Error('invariant: a locked trade moves');
+    assert(moved, 'a locked trade moves');
     return moved;
   }
 

@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto';
+import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
+import { isIdempotencyKey, refuseReusedKey, requestFingerprint } from '../core/idempotency.ts';
 import { derivedId, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { cnyLedger, WalletTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
-import type { Ledger } from '../ledger/index.ts';
+import { assertLedgerResult, type Ledger } from '../ledger/index.ts';
 import { isMembersError, type Members, normalizePhone, type User } from '../members/index.ts';
 import { WalletError, type WalletErrorCode } from './errors.ts';
 
@@ -49,8 +50,6 @@ interface TransferRow {
   created_at_ns: bigint;
 }
 
-/** Printable ASCII: an `Idempotency-Key` travels in a header. */
-const idempotencyKeyPattern = /^[\x21-\x7e]+$/;
 /** Control characters (PostgreSQL text refuses NUL) and lone surrogates have no place in a memo. */
 const memoForbidden = /[\p{Cc}\p{Cs}]/u;
 
@@ -105,7 +104,7 @@ export class Transfers {
     if (claimed) return this.#run(claimed, false);
     // An identical request got there between our look and our insert.
     const raced = await this.#row(payer.userId, key);
-    if (!raced) throw new Error('assertion: a conflicting idempotency row exists');
+    assert(raced, 'a conflicting idempotency row exists');
     return this.#resume(raced, checked.hash);
   }
 
@@ -121,11 +120,15 @@ export class Transfers {
 
   /** A key seen before: the stored outcome, or a wait for the request holding it, or its lease. */
   async #resume(first: TransferRow, hash: string): Promise<TransferOutcome> {
-    if (first.request_hash !== hash) throw new WalletError('idempotency_key_reused', { param: 'Idempotency-Key' });
+    refuseReusedKey(
+      first.request_hash,
+      hash,
+      () => new WalletError('idempotency_key_reused', { param: 'Idempotency-Key' }),
+    );
     const deadline = performance.now() + limits.idempotencyWaitMs;
     let row: TransferRow | undefined = first;
     for (;;) {
-      if (!row) throw new Error('assertion: an idempotency row is never deleted');
+      assert(row, 'an idempotency row is never deleted');
       if (row.status !== 'processing') return answer(row, true);
       const [taken] = await this.#db.query<TransferRow>(
         `update wallet_transfers set lease_until_ns = $3
@@ -160,9 +163,8 @@ export class Transfers {
           userData64: BigInt(row.user_id),
         },
       ]);
-      if (result === 'ok' || result === 'exists') status = 'succeeded';
-      else if (result === 'exceeds_credits') status = 'failed';
-      else throw new Error(`assertion: the ledger refused transfer ${row.transfer_id}: ${result}`);
+      assertLedgerResult(result, `transfer ${row.transfer_id}`, ['exceeds_credits']);
+      status = result === 'exceeds_credits' ? 'failed' : 'succeeded';
     } catch (error) {
       // Let the next retry run at once instead of waiting out the lease.
       await this.#db
@@ -184,7 +186,7 @@ export class Transfers {
       [row.user_id, row.idempotency_key, this.#clock.nowNs().toString()],
     );
     const final = recorded ?? (await this.#row(row.user_id, row.idempotency_key));
-    if (!final) throw new Error('assertion: an idempotency row is never deleted');
+    assert(final, 'an idempotency row is never deleted');
     return answer(final, replayed);
   }
 
@@ -223,9 +225,7 @@ export function transferId(userId: string, key: string): bigint {
 
 /** Everything that can be judged without the database, and the request's fingerprint. */
 function checkRequest(key: string, request: TransferRequest): { fen: bigint; memo: string; hash: string } {
-  if (key.length === 0 || key.length > limits.idempotencyKeyLengthMax || !idempotencyKeyPattern.test(key)) {
-    throw new WalletError('parameter_invalid', { param: 'Idempotency-Key' });
-  }
+  if (!isIdempotencyKey(key)) throw new WalletError('parameter_invalid', { param: 'Idempotency-Key' });
   const fen = typeof request.amount === 'string' ? parseAmount(request.amount) : undefined;
   if (fen === undefined || fen < 1n || fen > BigInt(limits.walletTransferFenMax)) {
     throw new WalletError('amount_invalid', { param: 'amount' });
@@ -245,12 +245,11 @@ function checkRequest(key: string, request: TransferRequest): { fen: bigint; mem
       ? { to_user_id: request.toUserId }
       : { to_phone: normalizePhone(request.toPhone ?? '') ?? request.toPhone };
   // The fingerprint is of the request's meaning: "1.5" and "1.50" are the same request.
-  const canonical = JSON.stringify({ ...to, amount_fen: fen.toString(), memo });
-  return { fen, memo, hash: createHash('sha256').update(canonical).digest('hex') };
+  return { fen, memo, hash: requestFingerprint({ ...to, amount_fen: fen.toString(), memo }) };
 }
 
 function answer(row: TransferRow, replayed: boolean): TransferOutcome {
-  if (row.status === 'processing') throw new Error('assertion: only a finished request is answered');
+  assert(row.status !== 'processing', 'only a finished request is answered');
   if (row.status === 'failed') throw new WalletError((row.error_code ?? 'internal_error') as WalletErrorCode);
   return {
     transfer: {

@@ -269,6 +269,8 @@ describe('an escrow marketplace over HTTP', () => {
       body: { code: 'refund_case_not_found' },
     });
     expect(await console_('POST', '/disputes/DP1/ruling', { decision: 'MAYBE' })).toMatchObject({ status: 400 });
+    // The console answers a trades refusal with the status its catalog gives the code.
+    expect(await console_('GET', '/disputes/DP1')).toMatchObject({ status: 404, body: { code: 'DISPUTE_NOT_EXIST' } });
   });
 
   it('notifies every step, and the notifications pass checkNotifySign and checkNotifySignV2', async () => {
