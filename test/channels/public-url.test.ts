@@ -4,9 +4,8 @@
  * received (its request dropped on the way) is resent by `paybao reconcile` — a process of its
  * own, beside the server running on a port other than 8080 — and the bank is told to call back
  * the server's real address, where its callback is accepted; before, a process other than the
- * server said `http://127.0.0.1:8080` whatever the platform's address. On PGlite, whose data one
- * process owns, the CLI's reconciliation runs in the test's process on a platform opened as the
- * CLI opens it (from the environment), beside the server on the same platform.
+ * server said `http://127.0.0.1:8080` whatever the platform's address. On PGlite the server owns
+ * the data directory and the CLI reaches it through the server's socket, as `paybao start` serves it.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,13 +17,12 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, noFaults, type RunningBankSim, startBankSim } from '../../src/banksim/index.ts';
 import { defaultChannelBanks } from '../../src/channels/index.ts';
-import { reconcileCommand } from '../../src/cli/channels.ts';
 import { loadConfig, platformStorageOf } from '../../src/config.ts';
 import { beijingTime } from '../../src/core/time.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import { openPlatform, type Platform } from '../../src/platform.ts';
 import { buildPlatformApp } from '../../src/server/platform-app.ts';
-import { databaseUrl, engine, freshSchema } from '../support/engine.ts';
+import { databaseUrl, freshSchema } from '../support/engine.ts';
 import { key, li } from './support.ts';
 
 const bin = new URL('../../bin/paybao.js', import.meta.url).pathname;
@@ -73,6 +71,8 @@ async function startPlatformServer(): Promise<void> {
   const config = loadConfig(env);
   platform = await openPlatform({
     ...platformStorageOf(config),
+    // As `paybao start`: the server owns a PGlite directory and serves it to the CLI.
+    pgliteSharing: 'serve',
     channelBanks: defaultChannelBanks(sim.url).map((b) => ({ ...b, requestTimeoutMs: 800 })),
   });
   app = await buildPlatformApp({ platform, publicUrl: () => config.publicUrl ?? '' });
@@ -99,36 +99,17 @@ async function setFaults(faults: Record<string, unknown>): Promise<void> {
   expect(response.status).toBe(200);
 }
 
-/** The CLI's reconciliation: its own process on PostgreSQL; on PGlite, its work in this process. */
+/** `paybao reconcile`, its own process beside the running server (on PGlite, through its socket). */
 async function reconcile(bank: string, date: string): Promise<void> {
-  if (engine === 'postgres') {
-    const out = join(tmp, `recon-${bank}-${date}.csv`);
-    await promisify(execFile)(process.execPath, [bin, 'reconcile', '--bank', bank, '--date', date, '--out', out], {
-      cwd: root,
-      env,
-      timeout: 120_000,
-    }).catch((error: { code?: number; stderr?: string }) => {
-      // Exit 1 means lines were queued for an operator: a finding, not a failure to run.
-      if (error.code !== 1) throw error;
-    });
-    return;
-  }
-  // PGlite: one process owns the data, so the server steps aside while the CLI's command runs
-  // here, reading its settings from the environment as `paybao reconcile` does; the bank's
-  // callback, retried, lands once the server is back on its port.
-  await app.close();
-  await platform.close();
-  const saved = { ...process.env };
-  Object.assign(process.env, { ...env, DATABASE_URL: '', PORT: '' });
-  try {
-    const out = join(tmp, `recon-${bank}-${date}.csv`);
-    await reconcileCommand().parseAsync(['--bank', bank, '--date', date, '--out', out], { from: 'user' });
-  } finally {
-    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
-    Object.assign(process.env, saved);
-    process.exitCode = undefined;
-  }
-  await startPlatformServer();
+  const out = join(tmp, `recon-${bank}-${date}.csv`);
+  await promisify(execFile)(process.execPath, [bin, 'reconcile', '--bank', bank, '--date', date, '--out', out], {
+    cwd: root,
+    env,
+    timeout: 120_000,
+  }).catch((error: { code?: number; stderr?: string }) => {
+    // Exit 1 means lines were queued for an operator: a finding, not a failure to run.
+    if (error.code !== 1) throw error;
+  });
 }
 
 describe('PAYBAO_PUBLIC_URL', () => {
