@@ -30,6 +30,8 @@
  *    named like a limit (ending in Max, Min, Ms, Bytes or Limit) takes a number literal. The few
  *    named constants that are facts of a protocol or a format, not choices, are listed in
  *    `notLimits` with their reason. Mutable state (`let lastMs = 0`) is no limit.
+ * 12. The global `fetch` is an HTTP client too: outside the interfaces and src/notifications, only
+ *    src/channels/adapter.ts calls it, the `BankAdapter` being the one door to the banks.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
@@ -242,6 +244,15 @@ describe('architecture', () => {
     // Guards the detector: the exempt facts must still be found, or the list has gone stale.
     expect(found.filter((entry) => entry in notLimits).sort()).toEqual(Object.keys(notLimits).sort());
     expect(found.filter((entry) => !(entry in notLimits))).toEqual([]);
+  });
+
+  it('calls the global fetch in a domain module only in the bank adapter (rule 12)', () => {
+    const callers = files.filter(
+      (file) =>
+        !httpAreas.has(areaOf(file)) &&
+        /(?<![.\w])fetch\s*\(/.test(withoutComments(readFileSync(join(srcDir, file), 'utf8'))),
+    );
+    expect(callers).toEqual(['channels/adapter.ts']);
   });
 
   it('finds every form of a limit set outside limits.ts, and skips state and comparisons', () => {
