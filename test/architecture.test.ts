@@ -26,6 +26,12 @@
  *    node:http2). The one exception is src/notifications, the merchant notification outbox's
  *    delivery: posting forms over HTTP is what it exists for. It imports only src/notifications
  *    and src/core, so it stays a client, with no road to the HTTP server code or to a domain.
+ * 11. Every limit lives in src/core/limits.ts: elsewhere no constant, field or parameter default
+ *    named like a limit (ending in Max, Min, Ms, Bytes or Limit) takes a number literal. The few
+ *    named constants that are facts of a protocol or a format, not choices, are listed in
+ *    `notLimits` with their reason. Mutable state (`let lastMs = 0`) is no limit.
+ * 12. The global `fetch` is an HTTP client too: outside the interfaces and src/notifications, only
+ *    src/channels/adapter.ts calls it, the `BankAdapter` being the one door to the banks.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
@@ -80,6 +86,31 @@ function codeDeclarations(source: string): string[] {
   ];
   return patterns.flatMap((pattern) => [...code.matchAll(pattern)].map((m) => m[0].replace(/\s+/g, ' ')));
 }
+
+/**
+ * Where a source sets a limit of its own (rule 11): a name ending in Max, Min, Ms, Bytes or Limit
+ * given a number literal by `const`, `readonly` or a parameter default — not by `let`, which is
+ * state, nor by a comparison.
+ */
+function limitDeclarations(source: string): string[] {
+  const pattern =
+    /(?<!\blet\s+)(?<![.#\w])([A-Za-z_]\w*(?:Max|Min|Ms|Bytes|Limit))\s*(?::\s*number\s*)?=(?![=>])\s*-?\d/g;
+  return [...withoutComments(source).matchAll(pattern)].map((m) => m[1] ?? '');
+}
+
+/**
+ * Named numbers that look like limits but are facts nobody may tune; each with its reason.
+ * A new entry needs the same: a protocol or format that fixes the number.
+ */
+const notLimits: Record<string, string> = {
+  'ledger/state-machine.ts u32Max': 'the width of a u32 field in the TigerBeetle data model',
+  'ledger/state-machine.ts ledgerMax': 'the largest ledger id the accounts table stores (int4)',
+  'ledger/state-machine.ts codeMax': 'the width of a u16 code field in the TigerBeetle data model',
+  'members/passwords.ts saltBytes': 'part of the stored scrypt hash format: changing it breaks every stored password',
+  'members/passwords.ts hashBytes': 'part of the stored scrypt hash format: changing it breaks every stored password',
+  'core/time.ts beijingOffsetMs': 'the offset of Beijing time (UTC+8, no daylight saving), a fact',
+  'core/db/pglite-wire.ts socketPathBytesMax': "the operating system's limit on a Unix socket path (sun_path)",
+};
 
 /** The module specifiers a source re-exports (`export … from`). */
 function reexportSpecifiers(source: string): string[] {
@@ -204,6 +235,40 @@ describe('architecture', () => {
       'const fundLedger = 9',
       'const benchLedgerId: number = 1',
     ]);
+  });
+
+  it('keeps every limit in src/core/limits.ts (rule 11)', () => {
+    const found = files
+      .filter((file) => file !== 'core/limits.ts')
+      .flatMap((file) => limitDeclarations(readFileSync(join(srcDir, file), 'utf8')).map((name) => `${file} ${name}`));
+    // Guards the detector: the exempt facts must still be found, or the list has gone stale.
+    expect(found.filter((entry) => entry in notLimits).sort()).toEqual(Object.keys(notLimits).sort());
+    expect(found.filter((entry) => !(entry in notLimits))).toEqual([]);
+  });
+
+  it('calls the global fetch in a domain module only in the bank adapter (rule 12)', () => {
+    const callers = files.filter(
+      (file) =>
+        !httpAreas.has(areaOf(file)) &&
+        /(?<![.\w])fetch\s*\(/.test(withoutComments(readFileSync(join(srcDir, file), 'utf8'))),
+    );
+    expect(callers).toEqual(['channels/adapter.ts']);
+  });
+
+  it('finds every form of a limit set outside limits.ts, and skips state and comparisons', () => {
+    const source = [
+      'const textMax = 512;',
+      'const retryMs: number = 1_000;',
+      'constructor(readonly sweepIntervalMs = 60_000) {}',
+      'function f(max = 1, pageLimit = 20, bodyBytes: number = 1024) {}',
+      'let lastMs = 0;',
+      'if (elapsedMs === 0 || waitMs >= 5) return;',
+      'this.#lastSweepMs = 0;',
+      'const fooMax = limits.fooMax;',
+      '// const commentedMs = 5;',
+      'const minimumAge = 18;',
+    ].join('\n');
+    expect(limitDeclarations(source)).toEqual(['textMax', 'retryMs', 'sweepIntervalMs', 'pageLimit', 'bodyBytes']);
   });
 
   it('takes shared helpers from src/core, never from another module passing them on', () => {

@@ -66,7 +66,7 @@ export const reserveAccountId = (bank: string): bigint => derivedId('channels.re
  * Bank channels: money in (gateway top-up, quick-pay top-up by withholding a bound card) and out
  * (withdrawal to a bound card), one adapter per bank, routing by bank within its limits.
  *
- * Every order is a saga like a trade's (ARCHITECTURE.md): its row is written first (CREATED),
+ * Every order is a saga like a trade's (docs/channels.md): its row is written first (CREATED),
  * each step is claimed by a compare-and-set on the status, the ledger moves money under ids
  * derived from the order number, and the outcome is recorded after. Bank calls are never made
  * inside a database transaction. Money moves only on a result the bank confirmed.

@@ -141,6 +141,10 @@ export const limits = {
   gatewayNonceSweepMax: 10_000,
   /** v3 nonces one process remembers to refuse replays (each kept for two skew windows at most). */
   gatewayNoncesMax: 1_000_000,
+  /** How often the in-memory nonce store drops expired nonces (a scan of a map). */
+  gatewayNonceSweepMemoryMs: 1000,
+  /** How often the database nonce store deletes expired nonces (a statement, so rarer). */
+  gatewayNonceSweepDbMs: 60_000,
   /** How long an SMS login code stays valid after it is sent. */
   smsCodeTtlMs: 5 * 60_000,
   /** Wrong guesses one SMS code takes before it is dead (a 6-digit code, so 5 in a million). */
@@ -270,4 +274,8 @@ export const limits = {
   reconDailyAtMinute: 90,
   /** How often the server checks whether the daily reconciliation and reserve report are due. */
   channelDailyTickMs: 60_000,
+  /** Characters of a refund reason, a refusal reason or a logistics company name. */
+  afterSaleTextCharsMax: 512,
+  /** Characters of the evidence a party gives in a dispute. */
+  afterSaleEvidenceCharsMax: 4096,
 } as const;

@@ -29,7 +29,7 @@ export class MemoryNonceStore implements NonceStore {
 
   constructor(
     max: number = limits.gatewayNoncesMax,
-    readonly sweepIntervalMs = 1000,
+    readonly sweepIntervalMs: number = limits.gatewayNonceSweepMemoryMs,
   ) {
     this.#max = max;
   }
@@ -84,7 +84,7 @@ export class DbNonceStore implements NonceStore {
 
   constructor(
     private readonly db: Db,
-    readonly sweepIntervalMs = 60_000,
+    readonly sweepIntervalMs: number = limits.gatewayNonceSweepDbMs,
   ) {}
 
   async claim(key: string, expiresAtMs: number, nowMs: number): Promise<NonceClaim> {

@@ -1,5 +1,5 @@
 /**
- * The ledger's data types. Semantics follow TigerBeetle (see ARCHITECTURE.md for where and why
+ * The ledger's data types. Semantics follow TigerBeetle (see docs/ledger.md for where and why
  * Paybao differs). Ids are u128 as `bigint`; amounts and balances are minor units as `bigint`.
  */
 

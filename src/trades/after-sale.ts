@@ -103,8 +103,6 @@ export interface AfterSaleParties {
   fundingAccountId(): Promise<bigint>;
 }
 
-const textMax = 512;
-
 /** A dispute not yet ruled (SQL list): while one is open on a trade, its case is frozen. */
 const openDisputeStatuses = `('WAIT_SELLER_EVIDENCE', 'WAIT_RULING', 'RULING')`;
 
@@ -395,7 +393,7 @@ export class AfterSale {
 
   /** The seller answers with its evidence. */
   async answer(actor: Actor, disputeNo: string, evidence: string): Promise<DisputeView> {
-    const text = requireText(evidence, 'evidence', 4096);
+    const text = requireText(evidence, 'evidence', limits.afterSaleEvidenceCharsMax);
     const row = await this.db.transaction(async (tx) => {
       const d = await this.#dispute(tx, disputeNo);
       const trade = await this.#tradeOf(tx, actor, d.trade_no, true);
@@ -833,7 +831,7 @@ function parseRefundAmount(text: string): bigint {
   return fen;
 }
 
-function requireText(text: unknown, name: string, max = textMax): string {
+function requireText(text: unknown, name: string, max: number = limits.afterSaleTextCharsMax): string {
   if (typeof text !== 'string' || !text.trim() || text.length > max) throw new TradeError('INVALID_PARAMETER', name);
   return text.trim();
 }
