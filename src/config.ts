@@ -111,16 +111,8 @@ function oneOf(env: NodeJS.ProcessEnv, name: string, allowed: readonly string[])
 }
 
 function databaseUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const text = nonEmpty(env, name);
-  if (text === undefined) return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(text);
-  } catch {}
   // Not echoed: the URL may carry a password.
-  if (url?.protocol !== 'postgres:' && url?.protocol !== 'postgresql:')
-    throw new Error(`${name} must be a postgres:// or postgresql:// URL`);
-  return text;
+  return urlSetting(env, name, ['postgres:', 'postgresql:'], `${name} must be a postgres:// or postgresql:// URL`);
 }
 
 /** A PostgreSQL schema name the platform can create and name unquoted. */
@@ -140,13 +132,19 @@ function bearerToken(env: NodeJS.ProcessEnv, name: string): string | undefined {
 
 function httpUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const text = nonEmpty(env, name);
+  return urlSetting(env, name, ['http:', 'https:'], `${name} must be an http or https URL, not "${text}"`);
+}
+
+/** A URL setting whose scheme is one of `protocols`; anything else is refused with `refusal`. */
+function urlSetting(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  protocols: readonly string[],
+  refusal: string,
+): string | undefined {
+  const text = nonEmpty(env, name);
   if (text === undefined) return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(text);
-  } catch {}
-  if (url?.protocol !== 'http:' && url?.protocol !== 'https:')
-    throw new Error(`${name} must be an http or https URL, not "${text}"`);
+  if (!URL.canParse(text) || !protocols.includes(new URL(text).protocol)) throw new Error(refusal);
   return text;
 }
 
