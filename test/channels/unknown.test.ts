@@ -25,12 +25,15 @@ describe('unknown outcomes', () => {
     const poorCard = await bindCard(world(), users[2]?.userId ?? '', li);
     const before = Number(await bankBalance(world(), 'ICBC', zhang.cardNo));
     await setFaults(world(), { ...drop, timeoutAfterRate: 1 });
-    const sent = await platform.channels.withdrawBatch([
-      { userId: users[0]?.userId ?? '', cardId: cards[0] ?? '', amount: '40.00', idempotencyKey: key() },
-      { userId: users[1]?.userId ?? '', cardId: cards[1] ?? '', amount: '60.00', idempotencyKey: key() },
-      // Short of money: failed at once, never sent.
-      { userId: users[2]?.userId ?? '', cardId: poorCard, amount: '5.00', idempotencyKey: key() },
-    ]);
+    // The bank's callback could confirm the payouts before the platform gives up waiting: lose it.
+    const sent = await world().losingCallbacks(() =>
+      platform.channels.withdrawBatch([
+        { userId: users[0]?.userId ?? '', cardId: cards[0] ?? '', amount: '40.00', idempotencyKey: key() },
+        { userId: users[1]?.userId ?? '', cardId: cards[1] ?? '', amount: '60.00', idempotencyKey: key() },
+        // Short of money: failed at once, never sent.
+        { userId: users[2]?.userId ?? '', cardId: poorCard, amount: '5.00', idempotencyKey: key() },
+      ]),
+    );
     expect(sent.map((o) => (o instanceof Error ? o.message : o.status))).toEqual(['UNKNOWN', 'UNKNOWN', 'FAILED']);
     expect(await balance(world(), users[0]?.userId ?? '')).toBe(6_000n);
     await setFaults(world(), {});
@@ -49,7 +52,11 @@ describe('unknown outcomes', () => {
     const cardId = await bindCard(world(), user.userId, li);
     const before = Number(await bankBalance(world(), 'ICBC', li.cardNo));
     await setFaults(world(), { ...drop, timeoutAfterRate: 1 });
-    const order = await platform.channels.withdraw(user.userId, { cardId, amount: '250.00', idempotencyKey: key() });
+    // A callback arriving before the platform gives up waiting would confirm it: lose it, so the
+    // answer is truly unknown (under load the 800 ms timeout can outlast the bank's callback).
+    const order = await world().losingCallbacks(() =>
+      platform.channels.withdraw(user.userId, { cardId, amount: '250.00', idempotencyKey: key() }),
+    );
     expect(order.status).toBe('UNKNOWN');
     // Held, not gone: the balance shows it unavailable; the bank already paid.
     expect(await balance(world(), user.userId)).toBe(75_000n);
