@@ -5,3 +5,4 @@ export { openDb } from './open.ts';
 export type { Owner } from './owner-lock.ts';
 export { DataDirOwnedError, liveOwner } from './owner-lock.ts';
 export type { Db, Engine, Queryable } from './types.ts';
+export { typed } from './typed.ts';
