@@ -47,13 +47,19 @@ describe('typed', () => {
         throw new Error('roll back');
       }),
     ).rejects.toThrow('roll back');
-    const rows = await typed<Tables>(platform.db).selectFrom('typed_probe').select('id').where('id', '=', 'b').execute();
+    const rows = await typed<Tables>(platform.db)
+      .selectFrom('typed_probe')
+      .select('id')
+      .where('id', '=', 'b')
+      .execute();
     expect(rows).toEqual([]);
   });
 
   it('refuses to open a transaction of its own', async () => {
-    await expect(typed<Tables>(platform.db).transaction().execute(async () => undefined)).rejects.toThrow(
-      'Db.transaction',
-    );
+    await expect(
+      typed<Tables>(platform.db)
+        .transaction()
+        .execute(async () => undefined),
+    ).rejects.toThrow('Db.transaction');
   });
 });
