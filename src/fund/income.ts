@@ -170,14 +170,14 @@ export class FundIncome {
       // one statement (read only: every movement still goes through the ledger's batches).
       await tx.query(
         `with later_orders as (
-           select user_id, sum(case when kind = 'PURCHASE' then -amount_fen else amount_fen end) delta
+           select user_id, sum(case when kind = 'PURCHASE' then -amount_fen else amount_fen end)::bigint delta
              from fund_orders
             where product_code = $1
               and ((kind = 'PURCHASE' and status = 'DONE' and due_day > $2)
                 or (kind <> 'PURCHASE' and status in ('PENDING', 'DONE') and requested_day > $2))
             group by user_id
          ), later_income as (
-           select account_id, sum(income_fen) fen from fund_income_lines
+           select account_id, sum(income_fen)::bigint fen from fund_income_lines
             where product_code = $1 and day > $2 and paid group by account_id
          ), held as (
            select h.account_id,
