@@ -292,6 +292,8 @@ export const limits = {
   fundConfirmBatchMax: 1000,
   /** Fund: holders' income transfers per ledger submission of a distribution. */
   fundDistributionBatchMax: 8000,
+  /** Fund: an order still SUBMITTED this long was left by a crash; the fund job submits it again. */
+  fundOrderSubmittedStaleMs: 60_000,
   /** Fund: how often the server's fund job confirms due orders and distributes declared income. */
   fundJobIntervalMs: 60_000,
   /** Fund: the largest income per 10,000 shares a fund company may declare, in 0.0001 yuan (100.0000). */

@@ -25,10 +25,12 @@ export class Fund {
   }
 
   /**
-   * The server's fund job (on the job runner): distributes every declared day before today, then
-   * confirms the orders due today. Both are idempotent, so every process may run it.
+   * The server's fund job (on the job runner): finishes orders a crash left submitted, distributes
+   * every declared day before today, then confirms the orders due today. All of it is idempotent,
+   * so every process may run it.
    */
   async runDue(): Promise<void> {
+    await this.orders.finishSubmitted();
     await this.income.distributeDue();
     await this.orders.confirmDue();
   }

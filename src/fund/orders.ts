@@ -2,6 +2,7 @@ import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import { type Db, type Queryable, typed } from '../core/db/index.ts';
 import { derivedId, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
+import { SweepFailures } from '../core/jobs.ts';
 import { FundAccountCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
@@ -10,7 +11,7 @@ import { type Account, AccountFlags, assertLedgerResults, chainCommitted, type L
 import { confirmationEvents, orderEvents } from './books.ts';
 import { type OrderDays, TradingCalendar } from './calendar.ts';
 import type { FundCatalog, Product } from './catalog.ts';
-import { FundError } from './errors.ts';
+import { FundError, isFundError } from './errors.ts';
 import type { FundTables, OrderKind, OrderRow } from './tables.ts';
 
 /** Where the fund meets members: a user's wallet account (wired in src/platform.ts). */
@@ -313,6 +314,35 @@ export class FundOrders {
       );
       confirmed += due.length;
     }
+  }
+
+  /**
+   * Finishes the orders a crash left SUBMITTED (older than `fundOrderSubmittedStaleMs`): each is
+   * submitted again under its own ids, so it moves once, or is taken back when the ledger refuses.
+   */
+  async finishSubmitted(): Promise<number> {
+    const before = dateFromNs(this.clock.nowNs() - BigInt(limits.fundOrderSubmittedStaleMs) * 1_000_000n);
+    const stale = await typed<FundTables>(this.db)
+      .selectFrom('fund_orders')
+      .selectAll()
+      .where('status', '=', 'SUBMITTED')
+      .where('requested_at', '<', before)
+      .orderBy('requested_at')
+      .limit(limits.fundConfirmBatchMax)
+      .execute();
+    const failures = new SweepFailures();
+    await failures.each(
+      stale,
+      async (row) => {
+        const product = await this.catalog.product(row.product_code);
+        const wallet = await this.parties.walletOf(row.user_id);
+        assert(wallet !== null, `the wallet of fund order ${row.order_id} is gone`);
+        await this.#submit(row, product, wallet, derivedId('fund.holder', `${row.product_code}/${row.user_id}`));
+      },
+      (error) => isFundError(error),
+    );
+    failures.throwIfAny('fund orders left submitted');
+    return stale.length;
   }
 
   /** A user's holdings, one per product held or being bought. */

@@ -5,7 +5,8 @@
  * and the pool; bad input is refused with the catalog's errors and writes nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { isFundError } from '../../src/fund/index.ts';
+import { Fund, isFundError } from '../../src/fund/index.ts';
+import type { Ledger } from '../../src/ledger/index.ts';
 import { moveTo, useFundWorld } from './support.ts';
 
 const world = useFundWorld();
@@ -131,5 +132,38 @@ describe('fund orders', () => {
       orders.purchase(user, { productCode: 'YEB', amount: '6.00', idempotencyKey: 'b4' }),
       'idempotency_key_reused',
     );
+  });
+
+  it('finishes an order a crash left between the ledger and its row, moving the money once', async () => {
+    const { platform, clock, users } = world();
+    const user = users[1] ?? '';
+    const dying = new Proxy(platform.ledger, {
+      get(target, prop, receiver) {
+        if (prop === 'createTransfers')
+          return async (...args: Parameters<Ledger['createTransfers']>) => {
+            await target.createTransfers(...args);
+            throw new Error('process killed');
+          };
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const parties = { walletOf: async (u: string) => (await platform.members.getMember(u)).walletAccountId };
+    const crashing = new Fund(platform.db, dying, parties, clock);
+    const before = await platform.members.walletBalance(user);
+    await expect(
+      crashing.orders.purchase(user, { productCode: 'YEB', amount: '10.00', idempotencyKey: 'crash' }),
+    ).rejects.toThrow('process killed');
+    expect(await platform.fund.orders.finishSubmitted()).toBe(0); // not stale yet: it may still be running
+    clock.advanceSeconds(61);
+    expect(await platform.fund.orders.finishSubmitted()).toBe(1);
+    expect(await platform.members.walletBalance(user)).toBe(before - 1000n);
+    const [order] = (await platform.fund.orders.orders(user)).filter((o) => o.amount === '10.00');
+    expect(order?.status).toBe('to_be_confirmed');
+    // The user's retry answers the same order.
+    expect(
+      await platform.fund.orders.purchase(user, { productCode: 'YEB', amount: '10.00', idempotencyKey: 'crash' }),
+    ).toEqual(order);
+    expect(await platform.members.walletBalance(user)).toBe(before - 1000n);
   });
 });
