@@ -4,38 +4,16 @@
  * distributed day refused, `report fund` and `ledger verify` (which checks the fund's books too)
  * passing. The real clock runs here: the purchase is still to be confirmed, so nobody earns yet.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { reportCommand } from '../../src/cli/channels.ts';
 import { addFundReport, fundCommand } from '../../src/cli/fund.ts';
 import { ledgerCommand } from '../../src/cli/ledger.ts';
 import { withPlatform } from '../../src/cli/open-platform.ts';
-import { openDb } from '../../src/core/db/index.ts';
 import { beijingDayAndMinute } from '../../src/fund/index.ts';
 import { runCli } from '../cli/in-process.ts';
-import { databaseUrl, freshSchema } from '../support/engine.ts';
+import { useCliEnvironment } from '../support/cli-env.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'paybao-fund-cli-'));
-const schema = freshSchema();
-const saved = { ...process.env };
-
-beforeAll(() => {
-  process.env.PAYBAO_DATA_DIR = join(dir, 'data');
-  process.env.PAYBAO_DB_SCHEMA = schema ?? '';
-  process.env.DATABASE_URL = databaseUrl ?? '';
-});
-
-afterAll(async () => {
-  process.env = saved;
-  rmSync(dir, { recursive: true, force: true });
-  if (databaseUrl && schema) {
-    const db = await openDb({ databaseUrl });
-    await db.exec(`drop schema if exists ${schema} cascade`);
-    await db.close();
-  }
-});
+useCliEnvironment('paybao-fund-cli-');
 
 describe('paybao fund', { timeout: 600_000 }, () => {
   it('declares, distributes, reports and verifies', async () => {

@@ -6,10 +6,10 @@
  * 7-day yield is the compound form.
  */
 import { describe, expect, it } from 'vitest';
-import { Fund, isFundError, sevenDayYieldPercent } from '../../src/fund/index.ts';
-import type { Ledger } from '../../src/ledger/index.ts';
+import { FundTransferCode } from '../../src/core/ledger-codes.ts';
+import { isFundError, sevenDayYieldPercent } from '../../src/fund/index.ts';
 import { expectedIncome } from './reference.ts';
-import { moveTo, useFundWorld } from './support.ts';
+import { dyingFund, moveTo, useFundWorld } from './support.ts';
 
 const world = useFundWorld({ users: 4 });
 
@@ -88,20 +88,7 @@ describe('fund income', () => {
     await platform.fund.income.declare('YEB', '2026-11-13', '1.2345');
     const held = await holderBalances();
     // A process that dies right after its first income submission commits, before marking the lines paid.
-    const crashing = new Proxy(platform.ledger, {
-      get(target, prop, receiver) {
-        if (prop === 'createTransfers')
-          return async (...args: Parameters<Ledger['createTransfers']>) => {
-            const results = await target.createTransfers(...args);
-            if (args[0].some((t) => t.code === 404)) throw new Error('process killed');
-            return results;
-          };
-        const value = Reflect.get(target, prop, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-    const parties = { walletOf: async (u: string) => (await platform.members.getMember(u)).walletAccountId };
-    const dying = new Fund(platform.db, crashing, parties, clock);
+    const dying = dyingFund(world(), (events) => events.some((t) => t.code === FundTransferCode.incomeDistributed));
     await expect(dying.income.distribute('2026-11-13')).rejects.toThrow('process killed');
     expect((await lines('2026-11-13')).every((l) => !l.paid)).toBe(true);
     await platform.fund.income.distribute('2026-11-13');

@@ -5,9 +5,8 @@
  * and the pool; bad input is refused with the catalog's errors and writes nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { Fund, isFundError } from '../../src/fund/index.ts';
-import type { Ledger } from '../../src/ledger/index.ts';
-import { moveTo, useFundWorld } from './support.ts';
+import { isFundError } from '../../src/fund/index.ts';
+import { dyingFund, moveTo, useFundWorld } from './support.ts';
 
 const world = useFundWorld();
 
@@ -102,26 +101,19 @@ describe('fund orders', () => {
       expect(isFundError(error) && error.code).toBe(code);
     };
     const orders = platform.fund.orders;
-    await refusal(
-      orders.purchase(user, { productCode: 'YEB', amount: '0.99', idempotencyKey: 'b1' }),
-      'amount_below_minimum',
-    );
-    await refusal(
-      orders.purchase(user, { productCode: 'YEB', amount: '1.001', idempotencyKey: 'b1' }),
-      'invalid_amount',
-    );
-    await refusal(
-      orders.purchase(user, { productCode: 'NOPE', amount: '5.00', idempotencyKey: 'b1' }),
-      'unknown_product',
-    );
-    await refusal(
-      orders.purchase(user, { productCode: 'YEB', amount: '200000.00', idempotencyKey: 'b1' }),
-      'balance_not_enough',
-    );
-    await refusal(
-      orders.redeem(user, { productCode: 'YEB', amount: '1.00', idempotencyKey: 'b2', kind: 'standard' }),
-      'shares_not_enough',
-    );
+    const cases = [
+      ['YEB', '0.99', 'purchase', 'amount_below_minimum'],
+      ['YEB', '1.001', 'purchase', 'invalid_amount'],
+      ['NOPE', '5.00', 'purchase', 'unknown_product'],
+      ['YEB', '200000.00', 'purchase', 'balance_not_enough'],
+      ['YEB', '1.00', 'standard', 'shares_not_enough'],
+      ['YEB', '1.00', 'fast', 'shares_not_enough'],
+    ] as const;
+    for (const [productCode, amount, kind, code] of cases) {
+      const input = { productCode, amount, idempotencyKey: `bad-${code}` };
+      await refusal(kind === 'purchase' ? orders.purchase(user, input) : orders.redeem(user, { ...input, kind }), code);
+    }
+    // More shares than held: the first user holds 50.00 after the redemptions above.
     await refusal(
       orders.redeem(users[0] ?? '', { productCode: 'YEB', amount: '50.01', idempotencyKey: 'b3', kind: 'fast' }),
       'shares_not_enough',
@@ -137,19 +129,7 @@ describe('fund orders', () => {
   it('finishes an order a crash left between the ledger and its row, moving the money once', async () => {
     const { platform, clock, users } = world();
     const user = users[1] ?? '';
-    const dying = new Proxy(platform.ledger, {
-      get(target, prop, receiver) {
-        if (prop === 'createTransfers')
-          return async (...args: Parameters<Ledger['createTransfers']>) => {
-            await target.createTransfers(...args);
-            throw new Error('process killed');
-          };
-        const value = Reflect.get(target, prop, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-    const parties = { walletOf: async (u: string) => (await platform.members.getMember(u)).walletAccountId };
-    const crashing = new Fund(platform.db, dying, parties, clock);
+    const crashing = dyingFund(world(), () => true);
     const before = await platform.members.walletBalance(user);
     await expect(
       crashing.orders.purchase(user, { productCode: 'YEB', amount: '10.00', idempotencyKey: 'crash' }),

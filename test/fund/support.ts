@@ -5,8 +5,8 @@
  */
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
-import { verifyFundBooks } from '../../src/fund/index.ts';
-import { verifyLedger } from '../../src/ledger/index.ts';
+import { Fund, type FundParties, verifyFundBooks } from '../../src/fund/index.ts';
+import { type Ledger, type TransferInput, verifyLedger } from '../../src/ledger/index.ts';
 import type { Platform } from '../../src/platform.ts';
 import { freshPlatform } from '../support/engine.ts';
 
@@ -60,4 +60,26 @@ export function useFundWorld(options: { users?: number; balance?: bigint; pool?:
     if (!world) throw new Error('the fund world exists once the file has started');
     return world;
   };
+}
+
+/**
+ * The fund of a process that dies right after the ledger commits a submission `dies` picks,
+ * before the fund records what it did: the submission's money moved, its caller hears an error.
+ */
+export function dyingFund(world: FundWorld, dies: (events: readonly TransferInput[]) => boolean): Fund {
+  const { platform, clock } = world;
+  const ledger = new Proxy(platform.ledger, {
+    get(target, prop, receiver) {
+      if (prop === 'createTransfers')
+        return async (...args: Parameters<Ledger['createTransfers']>) => {
+          const results = await target.createTransfers(...args);
+          if (dies(args[0])) throw new Error('process killed');
+          return results;
+        };
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const parties: FundParties = { walletOf: async (u) => (await platform.members.getMember(u)).walletAccountId };
+  return new Fund(platform.db, ledger, parties, clock);
 }
