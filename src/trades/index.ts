@@ -5,7 +5,23 @@ export {
   type AfterSaleParties,
   type DisputeView,
   type RefundCaseView,
-} from './after-sale.ts';
+} from './after-sale/after-sale.ts';
+export { TradeError, type TradeErrorCode, tradeErrors } from './errors.ts';
+export { defaultContract, type EscrowContract, saveContract } from './escrow/contracts.ts';
+export { type Actor, Escrow } from './escrow/escrow.ts';
+export {
+  ensureEscrowAccounts,
+  escrowAccounts,
+  unsettledAccountOf,
+} from './escrow/escrow-books.ts';
+export { tradesMigrations } from './migrations.ts';
+export { Royalties, type RoyaltyParameter, type RoyaltyView } from './settlement/royalty.ts';
+export {
+  type SettlementPayout,
+  type SettlementStatement,
+  Settlements,
+  type SettlementView,
+} from './settlement/settlement.ts';
 export {
   type Bill,
   BillError,
@@ -14,29 +30,13 @@ export {
   billColumns,
   billErrors,
   TradeBills,
-} from './bills.ts';
-export { defaultContract, type EscrowContract, saveContract } from './contracts.ts';
-export { TradeError, type TradeErrorCode, tradeErrors } from './errors.ts';
-export { type Actor, Escrow } from './escrow.ts';
-export {
-  ensureEscrowAccounts,
-  escrowAccounts,
-  unsettledAccountOf,
-} from './escrow-books.ts';
-export { tradesMigrations } from './migrations.ts';
-export { Royalties, type RoyaltyParameter, type RoyaltyView } from './royalty.ts';
+} from './trade/bills.ts';
 export {
   type CreateTradeInput,
   type RefundView,
   requestNotifyUrl,
   type TradeParties,
   Trades,
-} from './service.ts';
-export {
-  type SettlementPayout,
-  type SettlementStatement,
-  Settlements,
-  type SettlementView,
-} from './settlement.ts';
-export type { CaseStatus, DisputeStatus, TradeStatus } from './state.ts';
-export type { EscrowView, TradeKey, TradeView } from './store.ts';
+} from './trade/service.ts';
+export type { CaseStatus, DisputeStatus, TradeStatus } from './trade/state.ts';
+export type { EscrowView, TradeKey, TradeView } from './trade/store.ts';

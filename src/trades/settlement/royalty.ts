@@ -1,18 +1,18 @@
-import { allocate } from '../core/allocate.ts';
-import { assert } from '../core/assert.ts';
-import type { Clock } from '../core/clock.ts';
-import type { Db } from '../core/db/index.ts';
-import { derivedId, u128FromUuid } from '../core/ids.ts';
-import { SweepFailures } from '../core/jobs.ts';
-import { cnyLedger, EscrowTransferCode } from '../core/ledger-codes.ts';
-import { limits } from '../core/limits.ts';
-import { formatAmount, parseAmount } from '../core/money.ts';
-import { dateFromNs } from '../core/time.ts';
-import { assertLedgerResult, chainCommitted, type Ledger, linkChain, type TransferInput } from '../ledger/index.ts';
-import { isRefusal, TradeError } from './errors.ts';
-import { unsettledAccountOf } from './escrow-books.ts';
-import { refundable, type TradeParties } from './service.ts';
-import { findTrade, type TradeKey, type TradeRow } from './store.ts';
+import { allocate } from '../../core/allocate.ts';
+import { assert } from '../../core/assert.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { Db } from '../../core/db/index.ts';
+import { derivedId, u128FromUuid } from '../../core/ids.ts';
+import { SweepFailures } from '../../core/jobs.ts';
+import { cnyLedger, EscrowTransferCode } from '../../core/ledger-codes.ts';
+import { limits } from '../../core/limits.ts';
+import { formatAmount, parseAmount } from '../../core/money.ts';
+import { dateFromNs } from '../../core/time.ts';
+import { assertLedgerResult, chainCommitted, type Ledger, linkChain, type TransferInput } from '../../ledger/index.ts';
+import { isRefusal, TradeError } from '../errors.ts';
+import { unsettledAccountOf } from '../escrow/escrow-books.ts';
+import { refundable, type TradeParties } from '../trade/service.ts';
+import { findTrade, type TradeKey, type TradeRow } from '../trade/store.ts';
 
 /** One receiver of `alipay.trade.order.settle`'s `royalty_parameters`. */
 export interface RoyaltyParameter {

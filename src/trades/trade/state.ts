@@ -58,8 +58,8 @@
  * ```
  */
 
-import { assert } from '../core/assert.ts';
-import { limits } from '../core/limits.ts';
+import { assert } from '../../core/assert.ts';
+import { limits } from '../../core/limits.ts';
 
 export type TradeStatus =
   | 'WAIT_BUYER_PAY'

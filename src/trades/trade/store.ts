@@ -1,9 +1,9 @@
-import { assert } from '../core/assert.ts';
-import type { Clock } from '../core/clock.ts';
-import type { Queryable } from '../core/db/index.ts';
-import { formatAmount } from '../core/money.ts';
-import { beijingTime, dateFromNs } from '../core/time.ts';
-import { TradeError } from './errors.ts';
+import { assert } from '../../core/assert.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { Queryable } from '../../core/db/index.ts';
+import { formatAmount } from '../../core/money.ts';
+import { beijingTime, dateFromNs } from '../../core/time.ts';
+import { TradeError } from '../errors.ts';
 import { assertTransition, publicStatus, type TradeStatus } from './state.ts';
 
 /** A trade is named by Paybao's trade_no or by the merchant's out_trade_no. */

@@ -1,16 +1,16 @@
-import { assert } from '../core/assert.ts';
-import type { Clock } from '../core/clock.ts';
-import type { Db, Queryable } from '../core/db/index.ts';
-import { dailyNumber } from '../core/external-ids.ts';
-import { derivedId } from '../core/ids.ts';
-import { cnyLedger, EscrowTransferCode } from '../core/ledger-codes.ts';
-import { limits } from '../core/limits.ts';
-import { formatAmount, minFen } from '../core/money.ts';
-import { dateFromNs } from '../core/time.ts';
-import { chainCommitted, type Ledger, linkChain, type TransferInput } from '../ledger/index.ts';
-import { TradeError } from './errors.ts';
-import { escrowAccounts, unsettledAccountOf } from './escrow-books.ts';
-import type { TradeParties } from './service.ts';
+import { assert } from '../../core/assert.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { Db, Queryable } from '../../core/db/index.ts';
+import { dailyNumber } from '../../core/external-ids.ts';
+import { derivedId } from '../../core/ids.ts';
+import { cnyLedger, EscrowTransferCode } from '../../core/ledger-codes.ts';
+import { limits } from '../../core/limits.ts';
+import { formatAmount, minFen } from '../../core/money.ts';
+import { dateFromNs } from '../../core/time.ts';
+import { chainCommitted, type Ledger, linkChain, type TransferInput } from '../../ledger/index.ts';
+import { TradeError } from '../errors.ts';
+import { escrowAccounts, unsettledAccountOf } from '../escrow/escrow-books.ts';
+import type { TradeParties } from '../trade/service.ts';
 
 interface SettlementRow {
   settlement_no: string;

@@ -1,18 +1,18 @@
-import { assert } from '../core/assert.ts';
-import type { Clock } from '../core/clock.ts';
-import type { Db, Queryable } from '../core/db/index.ts';
-import { dailyNumber } from '../core/external-ids.ts';
-import { derivedId, u128FromUuid } from '../core/ids.ts';
-import { SweepFailures } from '../core/jobs.ts';
-import { cnyLedger, EscrowTransferCode } from '../core/ledger-codes.ts';
-import { limits } from '../core/limits.ts';
-import { formatAmount, parseAmount } from '../core/money.ts';
-import { beijingTime, dateFromNs } from '../core/time.ts';
-import { assertLedgerResult, type Ledger, TransferFlags } from '../ledger/index.ts';
-import { isRefusal, TradeError } from './errors.ts';
-import { type Actor, actorName, requireActor, tradeFor } from './escrow.ts';
-import { escrowAccounts } from './escrow-books.ts';
-import { refundable, reserveRefund, type Trades } from './service.ts';
+import { assert } from '../../core/assert.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { Db, Queryable } from '../../core/db/index.ts';
+import { dailyNumber } from '../../core/external-ids.ts';
+import { derivedId, u128FromUuid } from '../../core/ids.ts';
+import { SweepFailures } from '../../core/jobs.ts';
+import { cnyLedger, EscrowTransferCode } from '../../core/ledger-codes.ts';
+import { limits } from '../../core/limits.ts';
+import { formatAmount, parseAmount } from '../../core/money.ts';
+import { beijingTime, dateFromNs } from '../../core/time.ts';
+import { assertLedgerResult, type Ledger, TransferFlags } from '../../ledger/index.ts';
+import { isRefusal, TradeError } from '../errors.ts';
+import { type Actor, actorName, requireActor, tradeFor } from '../escrow/escrow.ts';
+import { escrowAccounts } from '../escrow/escrow-books.ts';
+import { refundable, reserveRefund, type Trades } from '../trade/service.ts';
 import {
   assertCaseTransition,
   assertDisputeTransition,
@@ -22,8 +22,8 @@ import {
   type DisputeStatus,
   disputeMayMove,
   inEscrow,
-} from './state.ts';
-import { type TradeKey, type TradeRow, TradeStore } from './store.ts';
+} from '../trade/state.ts';
+import { type TradeKey, type TradeRow, TradeStore } from '../trade/store.ts';
 
 interface CaseRow {
   case_no: string;
