@@ -1,11 +1,8 @@
 /** Trades: the Alipay-style trade lifecycle on the ledger (create, pay, refund, close, cancel). */
 
-export {
-  AfterSale,
-  type AfterSaleParties,
-  type DisputeView,
-  type RefundCaseView,
-} from './after-sale/after-sale.ts';
+export { AfterSale } from './after-sale/after-sale.ts';
+export type { AfterSaleParties } from './after-sale/compensation-fund.ts';
+export type { DisputeView, RefundCaseView } from './after-sale/views.ts';
 export { TradeError, type TradeErrorCode, tradeErrors } from './errors.ts';
 export { defaultContract, type EscrowContract, saveContract } from './escrow/contracts.ts';
 export { type Actor, Escrow } from './escrow/escrow.ts';
