@@ -2,6 +2,7 @@
 
 export { AfterSale } from './after-sale/after-sale.ts';
 export type { AfterSaleParties } from './after-sale/compensation-fund.ts';
+export type { CaseStatus, DisputeStatus } from './after-sale/state.ts';
 export type { DisputeView, RefundCaseView } from './after-sale/views.ts';
 export { TradeError, type TradeErrorCode, tradeErrors } from './errors.ts';
 export { defaultContract, type EscrowContract, saveContract } from './escrow/contracts.ts';
@@ -35,5 +36,5 @@ export {
   type TradeParties,
   Trades,
 } from './trade/service.ts';
-export type { CaseStatus, DisputeStatus, TradeStatus } from './trade/state.ts';
+export type { TradeStatus } from './trade/state.ts';
 export type { EscrowView, TradeKey, TradeView } from './trade/store.ts';

@@ -5,7 +5,8 @@
  * it out.
  */
 import type { Generated, Selectable } from 'kysely';
-import type { CaseStatus, DisputeStatus, TradeStatus } from './trade/state.ts';
+import type { CaseStatus, DisputeStatus } from './after-sale/state.ts';
+import type { TradeStatus } from './trade/state.ts';
 
 export interface TradesTables {
   trades: TradesTable;

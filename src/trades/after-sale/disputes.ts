@@ -7,9 +7,10 @@ import { isRefusal, TradeError } from '../errors.ts';
 import { type Actor, actorName, requireActor, tradeFor } from '../escrow/escrow.ts';
 import type { DisputeRow } from '../tables.ts';
 import { refundable, reserveRefund, type Trades } from '../trade/service.ts';
-import { caseMayMove, disputeMayMove, inEscrow } from '../trade/state.ts';
+import { inEscrow } from '../trade/state.ts';
 import type { TradeKey } from '../trade/store.ts';
 import type { CompensationFund } from './compensation-fund.ts';
+import { caseMayMove, disputeMayMove } from './state.ts';
 import type { AfterSaleStore } from './store.ts';
 import { type DisputeView, disputeView, parseRefundAmount, requireText } from './views.ts';
 

@@ -6,8 +6,9 @@ import { isRefusal, TradeError } from '../errors.ts';
 import { type Actor, actorName, requireActor, tradeFor } from '../escrow/escrow.ts';
 import type { CaseRow } from '../tables.ts';
 import { refundable, type Trades } from '../trade/service.ts';
-import { type CaseStatus, caseDeadline, caseMayMove, inEscrow } from '../trade/state.ts';
+import { inEscrow } from '../trade/state.ts';
 import type { TradeKey } from '../trade/store.ts';
+import { type CaseStatus, caseDeadline, caseMayMove } from './state.ts';
 import { type AfterSaleStore, type CaseSets, openDisputeStatuses } from './store.ts';
 import { caseView, parseRefundAmount, type RefundCaseView, requireText } from './views.ts';
 

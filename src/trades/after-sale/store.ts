@@ -8,15 +8,15 @@ import { beijingTime, dateFromNs } from '../../core/time.ts';
 import { TradeError } from '../errors.ts';
 import type { Actor } from '../escrow/escrow.ts';
 import type { CaseRow, DisputeRow, TradeRow, TradesTables } from '../tables.ts';
+import { inEscrow } from '../trade/state.ts';
+import { TradeStore } from '../trade/store.ts';
 import {
   assertCaseTransition,
   assertDisputeTransition,
   type CaseStatus,
   caseDeadline,
   type DisputeStatus,
-  inEscrow,
-} from '../trade/state.ts';
-import { TradeStore } from '../trade/store.ts';
+} from './state.ts';
 
 /** The columns a case's move may set beside its status (what the party sends with it). */
 export type CaseSets = Partial<Pick<CaseRow, 'refuse_reason' | 'return_company' | 'return_no'>>;

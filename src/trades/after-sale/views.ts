@@ -4,7 +4,7 @@ import { limits } from '../../core/limits.ts';
 import { formatAmount, parseAmount } from '../../core/money.ts';
 import { TradeError } from '../errors.ts';
 import type { CaseRow, DisputeRow } from '../tables.ts';
-import type { CaseStatus, DisputeStatus } from '../trade/state.ts';
+import type { CaseStatus, DisputeStatus } from './state.ts';
 
 export interface RefundCaseView {
   caseNo: string;
