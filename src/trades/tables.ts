@@ -73,7 +73,7 @@ export interface TradeRefundsTable {
   refund_fen: bigint;
   reason: string | null;
   /** PROCESSING until the ledger answers, then SUCCESS or FAILED. */
-  status: string;
+  status: 'PROCESSING' | 'SUCCESS' | 'FAILED';
   created_at: Date;
 }
 
@@ -170,10 +170,13 @@ export interface RoyaltiesTable {
   out_request_no: string;
   app_id: string;
   amount_fen: bigint;
-  parts: unknown;
+  /** The receivers in request order, every part above zero (jsonb). */
+  parts: { trans_in: string; amount_fen: string; desc: string | null }[];
+  /** The request as the merchant sent it, to tell a replay from a reuse of the number. */
   request: string;
+  /** Where the parts come from: the seller's unsettled proceeds, or its wallet. */
   source: 'unsettled' | 'wallet';
-  status: string;
+  status: 'PROCESSING' | 'SUCCESS' | 'FAILED';
   created_at: Date;
 }
 
@@ -184,9 +187,10 @@ export interface SettlementsTable {
   recovery_fen: bigint;
   payout_fen: bigint;
   trade_count: number;
-  status: string;
+  status: 'PROCESSING' | 'SETTLED';
   created_at: Date;
   settled_at: Date | null;
+  /** Where the payout went: a bank order number, or 'wallet'; null until decided. */
   payout_destination: string | null;
 }
 

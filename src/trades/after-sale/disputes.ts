@@ -141,9 +141,7 @@ export class Disputes {
   /** A dispute as its buyer, its seller or an operator sees it. */
   async get(actor: Actor, disputeNo: string): Promise<DisputeView> {
     const d = await this.store.dispute(this.db, disputeNo);
-    const trade = await this.store.tradeOf(this.db, actor, d.trade_no);
-    if (actor.kind === 'buyer') requireActor(actor, trade, 'buyer');
-    if (actor.kind === 'seller') requireActor(actor, trade, 'seller');
+    await this.store.requireReader(this.db, actor, d.trade_no);
     return disputeView(d);
   }
 

@@ -129,9 +129,7 @@ export class RefundCases {
   /** A case as a party of its trade sees it. */
   async get(actor: Actor, caseNo: string): Promise<RefundCaseView> {
     const c = await this.store.case(this.db, caseNo);
-    const trade = await this.store.tradeOf(this.db, actor, c.trade_no);
-    if (actor.kind === 'buyer') requireActor(actor, trade, 'buyer');
-    if (actor.kind === 'seller') requireActor(actor, trade, 'seller');
+    await this.store.requireReader(this.db, actor, c.trade_no);
     return caseView(c);
   }
 

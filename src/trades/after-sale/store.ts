@@ -6,7 +6,7 @@ import { limits } from '../../core/limits.ts';
 import { formatAmount } from '../../core/money.ts';
 import { beijingTime, dateFromNs } from '../../core/time.ts';
 import { TradeError } from '../errors.ts';
-import type { Actor } from '../escrow/escrow.ts';
+import { type Actor, requireActor } from '../escrow/escrow.ts';
 import type { CaseRow, DisputeRow, TradeRow, TradesTables } from '../tables.ts';
 import { inEscrow } from '../trade/state.ts';
 import { TradeStore } from '../trade/store.ts';
@@ -217,6 +217,13 @@ export class AfterSaleStore {
     if (actor.kind === 'seller' && trade.app_id !== actor.appId) throw new TradeError('CASE_NOT_EXIST');
     if (actor.kind === 'buyer' && trade.buyer_id !== actor.userId) throw new TradeError('CASE_NOT_EXIST');
     return trade;
+  }
+
+  /** Lets only a party of the trade (or an operator) read one of its cases or disputes. */
+  async requireReader(q: Queryable, actor: Actor, tradeNo: string): Promise<void> {
+    const trade = await this.tradeOf(q, actor, tradeNo);
+    if (actor.kind === 'buyer') requireActor(actor, trade, 'buyer');
+    if (actor.kind === 'seller') requireActor(actor, trade, 'seller');
   }
 
   /** The trade's case that is not over (a refused one, one being paid count), if any. */
