@@ -1,4 +1,8 @@
-/** Trades: the Alipay-style trade lifecycle on the ledger (create, pay, refund, close, cancel). */
+/**
+ * Trades, the module's one entry: the Alipay-style trade on the ledger (`trade/`: create, pay,
+ * refund, close, cancel, bills), escrow (`escrow/`), after-sale (`after-sale/`: refund cases,
+ * disputes, the compensation fund) and settlement with royalties (`settlement/`).
+ */
 
 export { AfterSale } from './after-sale/after-sale.ts';
 export type { AfterSaleParties } from './after-sale/compensation-fund.ts';
