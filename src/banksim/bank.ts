@@ -442,15 +442,8 @@ export class Banks {
 
   /** The parameters the browser carries back to the return URL (signed by the HTTP layer). */
   static returnParams(o: OrderView): Record<string, string> {
-    return {
-      bank: o.bank,
-      merchant_id: o.merchant_id,
-      order_no: o.order_no,
-      amount: o.amount,
-      status: o.status,
-      bank_serial: o.bank_serial,
-      timestamp: String(Date.now()),
-    };
+    const { bank, merchant_id, order_no, amount, status, bank_serial } = o;
+    return { bank, merchant_id, order_no, amount, status, bank_serial, timestamp: String(Date.now()) };
   }
 
   // ---- card binding and withholding ----

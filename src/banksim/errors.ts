@@ -1,4 +1,4 @@
-import { apiError, type CatalogEntry, CatalogError, invalidRequest } from '../core/catalog-error.ts';
+import { apiError, CatalogError, catalog, invalidRequest } from '../core/catalog-error.ts';
 
 /**
  * The one catalog of the simulator's refusals: each code with its HTTP status and message. A
@@ -6,7 +6,7 @@ import { apiError, type CatalogEntry, CatalogError, invalidRequest } from '../co
  * a short balance, a limit, an unknown card — is not a refusal: the order is recorded FAILED
  * with one of `failCodes`, so a retry with the same order number answers the same.)
  */
-export const errorCatalog = {
+export const errorCatalog = catalog({
   INVALID_REQUEST: invalidRequest(400, 'the request is malformed or misses a field'),
   INVALID_AMOUNT: invalidRequest(400, 'amount must be a decimal string in yuan, above zero, at most two decimals'),
   BATCH_TOO_LARGE: invalidRequest(400, 'a batch carries too many items'),
@@ -21,7 +21,7 @@ export const errorCatalog = {
   BODY_TOO_LARGE: invalidRequest(413, 'the request body is too large'),
   UNSUPPORTED_MEDIA_TYPE: invalidRequest(415, 'send application/json'),
   SYSTEM_BUSY: apiError(503, 'the bank is busy; try again'),
-} as const satisfies Record<string, CatalogEntry>;
+});
 
 export type ErrorCode = keyof typeof errorCatalog;
 

@@ -5,14 +5,14 @@
  */
 import {
   apiError,
-  type CatalogEntry,
   CatalogError,
   type CatalogErrorOptions,
+  catalog,
   idempotencyError,
   invalidRequest,
 } from '../core/catalog-error.ts';
 
-export const channelErrors = {
+export const channelErrors = catalog({
   parameter_invalid: invalidRequest(400, 'a parameter is malformed'),
   amount_invalid: invalidRequest(400, 'amount must be a decimal string of yuan with at most 2 places, above zero'),
   bank_not_found: invalidRequest(404, 'no such bank'),
@@ -35,7 +35,7 @@ export const channelErrors = {
     "the bank did not deliver the day's statement, so nothing was reconciled; try again later",
   ),
   bank_refused: apiError(502, 'the bank refused the request'),
-} as const satisfies Record<string, CatalogEntry>;
+});
 
 export type ChannelErrorCode = keyof typeof channelErrors;
 

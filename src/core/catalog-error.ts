@@ -5,6 +5,9 @@ export interface CatalogEntry {
   readonly message: string;
 }
 
+/** Declares a module's catalog: every entry checked to be one, its codes and types kept literal. */
+export const catalog = <const Catalog extends Record<string, CatalogEntry>>(entries: Catalog): Catalog => entries;
+
 // One constructor per kind of error, so that a catalog entry is one line: `phone_taken:
 // invalidRequest(409, 'a user with this phone already exists')`. The kinds are the native API's
 // `type`s, the family a client switches on; each fixes what its kind always has (a rate limit is

@@ -1,10 +1,4 @@
-import {
-  authenticationError,
-  type CatalogEntry,
-  CatalogError,
-  invalidRequest,
-  rateLimitError,
-} from '../core/catalog-error.ts';
+import { authenticationError, CatalogError, catalog, invalidRequest, rateLimitError } from '../core/catalog-error.ts';
 import { limits } from '../core/limits.ts';
 
 /**
@@ -12,7 +6,7 @@ import { limits } from '../core/limits.ts';
  * a bug (bugs are assertions). Each code has its HTTP status and its message, documented once; the
  * gateway and the native API map them to their own wire formats. Codes are never renamed.
  */
-export const membersErrors = {
+export const membersErrors = catalog({
   phone_invalid: invalidRequest(
     400,
     'phone must be a mainland China mobile number (1 and 10 more digits) or E.164 (+ and 8 to 15 digits)',
@@ -47,7 +41,7 @@ export const membersErrors = {
   payment_code_not_found: invalidRequest(404, 'no such payment code'),
   payment_code_expired: invalidRequest(410, 'the payment code has expired'),
   payment_code_used: invalidRequest(409, 'the payment code has already been used'),
-} as const satisfies Record<string, CatalogEntry>;
+});
 
 export type MembersErrorCode = keyof typeof membersErrors;
 

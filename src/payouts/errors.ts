@@ -1,4 +1,4 @@
-import { apiError, type CatalogEntry, CatalogError, invalidRequest } from '../core/catalog-error.ts';
+import { apiError, CatalogError, catalog, invalidRequest } from '../core/catalog-error.ts';
 
 /**
  * The payouts catalog: every business error a transfer can answer, with its HTTP status and
@@ -6,7 +6,7 @@ import { apiError, type CatalogEntry, CatalogError, invalidRequest } from '../co
  * `sub_code`s of `alipay.fund.trans.uni.transfer` / `.common.query`, which (unlike the trade
  * methods' `ACQ.*`) carry no namespace; the gateway writes them as they are.
  */
-export const payoutErrors = {
+export const payoutErrors = catalog({
   INVALID_PARAMETER: invalidRequest(400, 'A parameter is missing or malformed.'),
   PAYEE_NOT_EXIST: invalidRequest(404, 'No account matches the payee.'),
   PAYER_PAYEE_CANNOT_SAME: invalidRequest(400, 'The payer and the payee are the same account.'),
@@ -17,7 +17,7 @@ export const payoutErrors = {
   ),
   ORDER_NOT_EXIST: invalidRequest(404, 'No such transfer for this app.'),
   SYSTEM_ERROR: apiError(503, 'The system is busy; retry with the same out_biz_no.'),
-} as const satisfies Record<string, CatalogEntry>;
+});
 
 export type PayoutErrorCode = keyof typeof payoutErrors;
 

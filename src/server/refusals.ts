@@ -25,9 +25,9 @@ import type {
 import fp from 'fastify-plugin';
 import {
   apiError,
-  type CatalogEntry,
   CatalogError,
   type CatalogErrorOptions,
+  catalog,
   invalidRequest,
   rateLimitError,
 } from '../core/catalog-error.ts';
@@ -38,7 +38,7 @@ import { ConsoleError } from './console.ts';
 import { escapeHtml, page } from './html.ts';
 
 /** The refusals of the HTTP edge itself, in the native API's terms (the codes are the wallet catalog's). */
-export const edgeErrors = {
+export const edgeErrors = catalog({
   parameter_invalid: invalidRequest(400, 'a parameter is malformed'),
   parameter_missing: invalidRequest(400, 'a required parameter is missing'),
   body_invalid: invalidRequest(400, 'the request body could not be read'),
@@ -54,7 +54,7 @@ export const edgeErrors = {
   too_many_requests: rateLimitError('too many requests; wait a moment and retry'),
   request_invalid: invalidRequest(400, 'the request could not be accepted'),
   internal_error: apiError(500, 'something went wrong on our side; retry the request'),
-} as const satisfies Record<string, CatalogEntry>;
+});
 
 export type EdgeErrorCode = keyof typeof edgeErrors;
 
@@ -76,7 +76,7 @@ export const repeatedParameter = (param: string) =>
   new EdgeError('parameter_invalid', { param, detail: `${param} was sent more than once`, reason: 'repeated' });
 
 /** The page guard's refusals (`web-security.ts`: the origin, the CSRF token, the request rate). */
-export const pageGuardErrors = {
+export const pageGuardErrors = catalog({
   form_from_other_site: invalidRequest(
     403,
     '此请求来自其他网站 · This form was sent from another site. Open the page on Paybao and try again.',
@@ -87,7 +87,7 @@ export const pageGuardErrors = {
     '页面已过期 · This form has expired or did not come from its page. Reload it and try again.',
   ),
   too_many_attempts: rateLimitError('操作太频繁 · Too many attempts from your network. Wait a moment and try again.'),
-} as const satisfies Record<string, CatalogEntry>;
+});
 
 /** A refusal of the page guard, answered with a page of its own that links back to the form. */
 export class PageRefusal extends CatalogError<typeof pageGuardErrors> {

@@ -7,16 +7,16 @@
 import {
   apiError,
   authenticationError,
-  type CatalogEntry,
   CatalogError,
   type CatalogErrorOptions,
+  catalog,
   idempotencyError,
   invalidRequest,
   rateLimitError,
 } from '../core/catalog-error.ts';
 import { limits } from '../core/limits.ts';
 
-export const walletErrors = {
+export const walletErrors = catalog({
   // Input the schema cannot judge alone; the schema's own refusals are `parameter_*` too.
   parameter_invalid: invalidRequest(400, 'a parameter is malformed'),
   parameter_missing: invalidRequest(400, 'a required parameter is missing'),
@@ -56,7 +56,7 @@ export const walletErrors = {
     'a request with this Idempotency-Key is still running; retry shortly with the same key',
   ),
   internal_error: apiError(500, 'something went wrong on our side; retry the request'),
-} as const satisfies Record<string, CatalogEntry>;
+});
 
 export type WalletErrorCode = keyof typeof walletErrors;
 export type WalletErrorType = (typeof walletErrors)[WalletErrorCode]['type'];
