@@ -1,13 +1,8 @@
 import { SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { formatAmount } from '../core/money.ts';
-import { isCalendarDate } from '../core/time.ts';
+import { day } from './channels.ts';
 import { withPlatform } from './open-platform.ts';
-
-function day(value: string): string {
-  if (!isCalendarDate(value)) throw new InvalidArgumentError('expected a calendar day as YYYY-MM-DD (Beijing)');
-  return value;
-}
 
 /**
  * `paybao fund …`: the fund company's and the operator's side of Yu'e Bao — companies, products,
