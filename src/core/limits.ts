@@ -292,6 +292,8 @@ export const limits = {
   fundConfirmBatchMax: 1000,
   /** Fund: holders' income transfers per ledger submission of a distribution. */
   fundDistributionBatchMax: 8000,
+  /** Fund: pages of a distribution in flight at once (read, in the ledger, being marked paid). */
+  fundDistributionPagesInFlightMax: 4,
   /** Fund: an order still SUBMITTED this long was left by a crash; the fund job submits it again. */
   fundOrderSubmittedStaleMs: 60_000,
   /** Fund: how often the server's fund job confirms due orders and distributes declared income. */

@@ -69,6 +69,8 @@ export class FundIncome {
     private readonly catalog: FundCatalog,
     private readonly orders: FundOrders,
     private readonly clock: Clock,
+    /** Holders per ledger submission (tests make pages small to crash between them). */
+    private readonly pageLines: number = limits.fundDistributionBatchMax,
   ) {}
 
   /** Records (or, before its distribution, corrects) the income of `day` per 10,000 shares. */
@@ -214,7 +216,11 @@ export class FundIncome {
     });
   }
 
-  /** Pays the unpaid lines in submissions of `fundDistributionBatchMax`, marking each submission paid. */
+  /**
+   * Pays the unpaid lines in pages of `fundDistributionBatchMax` (account ranges found in one
+   * statement), `fundDistributionPagesInFlightMax` pages at once, so that the ledger writes one
+   * page while the next is read and the one before marked paid.
+   */
   async #payLines(
     product: Product,
     day: string,
@@ -222,34 +228,55 @@ export class FundIncome {
     onProgress?: (done: number, total: number) => void,
   ): Promise<void> {
     const code = product.row.product_code;
-    let after = '00000000-0000-0000-0000-000000000000';
     const [paidBefore] = await this.db.query<{ n: bigint }>(
       'select count(*)::bigint n from fund_income_lines where product_code = $1 and day = $2 and paid',
       [code, day],
     );
     let done = Number(paidBefore?.n ?? 0n);
     onProgress?.(done, total);
-    for (;;) {
-      const lines = await this.db.query<{ account_id: string; income_fen: bigint }>(
-        `select account_id, income_fen from fund_income_lines
-          where product_code = $1 and day = $2 and not paid and account_id > $3
-          order by account_id limit $4`,
-        [code, day, after, limits.fundDistributionBatchMax],
-      );
-      const last = lines.at(-1);
-      if (!last) return;
-      after = last.account_id;
-      const events = lines
-        .filter((l) => l.income_fen > 0n)
-        .map((l) => holderIncomeEvent(code, day, u128FromUuid(l.account_id), l.income_fen, product.books));
-      assertLedgerResults(await this.ledger.createTransfers(events), 'income distribution');
-      await this.db.query(
-        'update fund_income_lines set paid = true where product_code = $1 and day = $2 and account_id = any($3::uuid[])',
-        [code, day, lines.map((l) => l.account_id)],
-      );
-      done += lines.length;
-      onProgress?.(done, total);
-    }
+    const starts = await this.db.query<{ account_id: string }>(
+      `select account_id::text from (
+         select account_id, row_number() over (order by account_id) rn from fund_income_lines
+          where product_code = $1 and day = $2 and not paid) l
+        where (rn - 1) % $3 = 0 order by account_id`,
+      [code, day, this.pageLines],
+    );
+    let next = 0;
+    const worker = async () => {
+      for (let page = next++; page < starts.length; page = next++) {
+        try {
+          done += await this.#payPage(product, day, starts[page]?.account_id ?? '', starts[page + 1]?.account_id);
+        } catch (error) {
+          next = starts.length; // the other workers take no new page
+          throw error;
+        }
+        onProgress?.(done, total);
+      }
+    };
+    // Every worker ends before the distribution answers, a failed one included: none is left paying.
+    const ended = await Promise.allSettled(Array.from({ length: limits.fundDistributionPagesInFlightMax }, worker));
+    const failed = ended.find((e) => e.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** Pays the unpaid lines of accounts from `first` up to (not including) `end`; returns how many. */
+  async #payPage(product: Product, day: string, first: string, end: string | undefined): Promise<number> {
+    const code = product.row.product_code;
+    const lines = await this.db.query<{ account_id: string; income_fen: bigint }>(
+      `select account_id::text, income_fen from fund_income_lines
+        where product_code = $1 and day = $2 and not paid and account_id >= $3::uuid
+          and ($4::uuid is null or account_id < $4::uuid)`,
+      [code, day, first, end ?? null],
+    );
+    const events = lines
+      .filter((l) => l.income_fen > 0n)
+      .map((l) => holderIncomeEvent(code, day, u128FromUuid(l.account_id), l.income_fen, product.books));
+    assertLedgerResults(await this.ledger.createTransfers(events), 'income distribution');
+    await this.db.query(
+      'update fund_income_lines set paid = true where product_code = $1 and day = $2 and account_id = any($3::uuid[])',
+      [code, day, lines.map((l) => l.account_id)],
+    );
+    return lines.length;
   }
 
   /** The 7-day yield of a product as of `day` (the seven natural days ending with it), in percent. */

@@ -66,7 +66,11 @@ export function useFundWorld(options: { users?: number; balance?: bigint; pool?:
  * The fund of a process that dies right after the ledger commits a submission `dies` picks,
  * before the fund records what it did: the submission's money moved, its caller hears an error.
  */
-export function dyingFund(world: FundWorld, dies: (events: readonly TransferInput[]) => boolean): Fund {
+export function dyingFund(
+  world: FundWorld,
+  dies: (events: readonly TransferInput[]) => boolean,
+  options: { distributionPageLines?: number } = {},
+): Fund {
   const { platform, clock } = world;
   const ledger = new Proxy(platform.ledger, {
     get(target, prop, receiver) {
@@ -81,5 +85,5 @@ export function dyingFund(world: FundWorld, dies: (events: readonly TransferInpu
     },
   });
   const parties: FundParties = { walletOf: async (u) => (await platform.members.getMember(u)).walletAccountId };
-  return new Fund(platform.db, ledger, parties, clock);
+  return new Fund(platform.db, ledger, parties, clock, options);
 }
