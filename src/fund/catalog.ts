@@ -106,8 +106,10 @@ export class FundCatalog {
     const seq = Number(next?.n);
     const shareLedger = fundShareLedger(seq);
     const custodian = derivedId('fund.custodian', input.code);
-    const issuance = derivedId('fund.issuance', input.code);
-    const undistributed = derivedId('fund.undistributed', input.code);
+    // The share accounts' ids name their ledger too: a creation interrupted after the sequence moved
+    // on leaves accounts of an unused ledger behind (empty), never an id on two ledgers.
+    const issuance = derivedId('fund.issuance', `${input.code}/${shareLedger}`);
+    const undistributed = derivedId('fund.undistributed', `${input.code}/${shareLedger}`);
     assertLedgerResults(
       await this.ledger.createAccounts([
         {

@@ -243,10 +243,14 @@ export class FundOrders {
     throw new FundError('shares_not_enough', { param: 'amount' });
   }
 
+  /** Takes a refused order back; its quota too, once, by whoever deletes the row. */
   async #takeBack(row: OrderRow): Promise<void> {
     await this.db.transaction(async (tx) => {
-      await tx.query("delete from fund_orders where order_id = $1 and status = 'SUBMITTED'", [row.order_id]);
-      if (row.kind === 'FAST')
+      const deleted = await tx.query(
+        "delete from fund_orders where order_id = $1 and status = 'SUBMITTED' returning 1",
+        [row.order_id],
+      );
+      if (deleted.length > 0 && row.kind === 'FAST')
         await tx.query('update fund_fast_quota set used_fen = used_fen - $3 where user_id = $1 and day = $2', [
           row.user_id,
           row.requested_day,

@@ -146,4 +146,14 @@ describe('fund orders', () => {
     ).toEqual(order);
     expect(await platform.members.walletBalance(user)).toBe(before - 1000n);
   });
+
+  it('moves the money once when the same key arrives many times at once', async () => {
+    const { platform, users } = world();
+    const user = users[2] ?? '';
+    const before = await platform.members.walletBalance(user);
+    const input = { productCode: 'YEB2', amount: '3.00', idempotencyKey: 'same-key' };
+    const views = await Promise.all(Array.from({ length: 8 }, () => platform.fund.orders.purchase(user, input)));
+    expect(new Set(views.map((v) => v.orderId)).size).toBe(1);
+    expect(await platform.members.walletBalance(user)).toBe(before - 300n);
+  });
 });
