@@ -36,6 +36,7 @@ export const fundErrors = catalog({
     'The liquidity pool cannot cover this fast redemption now; choose standard redemption (money on the next trading day)',
   ),
   day_in_future: invalidRequest(400, 'Income can be declared only for a day that has begun'),
+  day_not_over: invalidRequest(400, 'A day is distributed once it is over (Beijing): its holdings are final then'),
   already_distributed: invalidRequest(409, 'Income of that day was distributed already; it cannot be declared again'),
 });
 

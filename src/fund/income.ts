@@ -92,14 +92,15 @@ export class FundIncome {
   }
 
   /**
-   * Distributes the income declared for `day`, for every product that declared it; confirms the
-   * orders due by then first, so that shares confirmed on `day` earn on it. `onProgress` hears
+   * Distributes the income declared for `day` (a day that is over), for every product that
+   * declared it; confirms the orders due by then first, so that shares confirmed on `day` earn on it. `onProgress` hears
    * (lines paid, lines) after each submission.
    */
   async distribute(day: string, onProgress?: (done: number, total: number) => void): Promise<DistributionSummary[]> {
     if (!isCalendarDate(day)) throw new FundError('invalid_day', { param: 'date' });
     const today = beijingDayAndMinute(this.clock.nowNs()).day;
-    await this.orders.confirmDue(day < today ? day : today);
+    if (day >= today) throw new FundError('day_not_over', { param: 'date' });
+    await this.orders.confirmDue(day);
     const days = await typed<FundTables>(this.db)
       .selectFrom('fund_income_days')
       .selectAll()

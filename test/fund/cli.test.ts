@@ -9,7 +9,7 @@ import { reportCommand } from '../../src/cli/channels.ts';
 import { addFundReport, fundCommand } from '../../src/cli/fund.ts';
 import { ledgerCommand } from '../../src/cli/ledger.ts';
 import { withPlatform } from '../../src/cli/open-platform.ts';
-import { beijingDayAndMinute } from '../../src/fund/index.ts';
+import { addDays, beijingDayAndMinute } from '../../src/fund/index.ts';
 import { runCli } from '../cli/in-process.ts';
 import { useCliEnvironment } from '../support/cli-env.ts';
 
@@ -25,22 +25,30 @@ describe('paybao fund', { timeout: 600_000 }, () => {
     expect(
       await runCli(fundCommand(), ['refill', '--company', 'TIANHONG', '--amount', '1000.00', '--key', 'k1']),
     ).toMatchObject(ok);
-    const today = await withPlatform(async (p) => {
+    const yesterday = await withPlatform(async (p) => {
       const user = await p.members.createUser({
         phone: '13700137000',
         password: 'correct horse 1',
         openingBalance: 50_000n,
       });
       await p.fund.orders.purchase(user.userId, { productCode: 'YEB', amount: '100.00', idempotencyKey: 'cli' });
-      return beijingDayAndMinute(p.clock.nowNs()).day;
+      return addDays(beijingDayAndMinute(p.clock.nowNs()).day, -1);
     });
     expect(
-      await runCli(fundCommand(), ['declare', '--product', 'YEB', '--date', today, '--per10k', '0.6543']),
+      await runCli(fundCommand(), ['declare', '--product', 'YEB', '--date', yesterday, '--per10k', '0.6543']),
     ).toMatchObject(ok);
-    const run = await runCli(fundCommand(), ['distribute', '--date', today, '--json']);
+    const run = await runCli(fundCommand(), ['distribute', '--date', yesterday, '--json']);
     expect(run).toMatchObject(ok);
-    expect(JSON.parse(run.stdout)).toEqual([{ product: 'YEB', date: today, holders: 0, total: '0.00' }]);
-    const again = await runCli(fundCommand(), ['declare', '--product', 'YEB', '--date', today, '--per10k', '0.7000']);
+    expect(JSON.parse(run.stdout)).toEqual([{ product: 'YEB', date: yesterday, holders: 0, total: '0.00' }]);
+    const again = await runCli(fundCommand(), [
+      'declare',
+      '--product',
+      'YEB',
+      '--date',
+      yesterday,
+      '--per10k',
+      '0.7000',
+    ]);
     expect(again.exitCode).toBe(1);
     expect(again.stderr).toMatch(/distributed already/);
     const report = await runCli(addFundReport(reportCommand()), ['fund', '--json']);

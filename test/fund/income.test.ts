@@ -76,6 +76,8 @@ describe('fund income', () => {
     expect(await code(platform.fund.income.declare('YEB', '2026-11-12', '0.65432'))).toBe('invalid_per10k');
     expect(await code(platform.fund.income.declare('NOPE', '2026-11-12', '0.6543'))).toBe('unknown_product');
     expect(await code(platform.fund.income.declare('YEB', '2026-02-30', '0.6543'))).toBe('invalid_day');
+    await platform.fund.income.declare('YEB', '2026-11-13', '1.2345');
+    expect(await code(platform.fund.income.distribute('2026-11-13'))).toBe('day_not_over');
     const [row] = await platform.db.query<{ per10k_scaled: bigint }>(
       "select per10k_scaled from fund_income_days where product_code = 'YEB' and day = '2026-11-12'",
     );
