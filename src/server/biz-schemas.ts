@@ -55,7 +55,7 @@ const royaltyParameter = Type.Object({
   // A percentage is no money: Alipay's Number(3), taken as a number or as its digits.
   amount_percentage: optional(
     Type.Union([Type.String({ pattern: '^\\d{1,3}(\\.\\d{1,2})?$' }), Type.Number({ minimum: 0, maximum: 100 })], {
-      description: 'a percentage, more than 0 and at most 100',
+      description: 'a percentage, as digits or a number',
     }),
   ),
   desc: optional(text(1000)),
