@@ -70,21 +70,27 @@ function answering<M extends BizMethod>(
   };
 }
 
-/** A method answering the fields `body` returns. */
-export function method<M extends BizMethod>(
-  name: M,
-  body: (ctx: GatewayContext, biz: Biz<M>) => Promise<Record<string, unknown>>,
-): GatewayMethod {
-  return answering(name, async (ctx, biz) => ({ body: await body(ctx, biz) }));
+/** Method bodies by name, each on its own method's typed biz_content: a name without a schema does not compile. */
+type Bodies<N extends BizMethod, Out> = { readonly [M in N]: (ctx: GatewayContext, biz: Biz<M>) => Promise<Out> };
+
+/** Each body as a `GatewayMethod`, its result answered by `answer`. */
+function each<N extends BizMethod, Out>(
+  bodies: Bodies<N, Out>,
+  answer: (out: Out) => GatewayResult,
+): Record<N, GatewayMethod> {
+  const entries = (Object.keys(bodies) as N[]).map((name) => {
+    const body = bodies[name] as (ctx: GatewayContext, biz: Biz<N>) => Promise<Out>;
+    return [name, answering(name, async (ctx, biz) => answer(await body(ctx, biz)))] as const;
+  });
+  return Object.fromEntries(entries) as Record<N, GatewayMethod>;
 }
 
-/** A page method: the buyer's browser is sent on to the URL `body` returns. */
-function pageMethod<M extends BizMethod>(
-  name: M,
-  body: (ctx: GatewayContext, biz: Biz<M>) => Promise<string>,
-): GatewayMethod {
-  return answering(name, async (ctx, biz) => ({ redirect: await body(ctx, biz) }));
-}
+/** Methods by name, each answering the fields its body returns for the typed biz_content. */
+export const methods = <N extends BizMethod>(bodies: Bodies<N, Record<string, unknown>>) =>
+  each(bodies, (body) => ({ body }));
+
+/** Page methods by name: the buyer's browser is sent on to the URL each body returns. */
+const pageMethods = <N extends BizMethod>(bodies: Bodies<N, string>) => each(bodies, (redirect) => ({ redirect }));
 
 /**
  * The Alipay methods of the open gateway: trades, transfers (`alipay.fund.trans.*`) and the bill
@@ -131,115 +137,111 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
   });
   const create = (ctx: GatewayContext, biz: Biz<'alipay.trade.create'>) => trades.create(createInput(ctx, biz));
   // The buyer's browser posted the merchant's signed form here; the cashier takes it from there.
-  const pagePay = (name: 'alipay.trade.page.pay' | 'alipay.trade.wap.pay') =>
-    pageMethod(name, async (ctx, biz) => `/cashier/${(await create(ctx, biz)).tradeNo}`);
+  const pagePay = async (ctx: GatewayContext, biz: Biz<'alipay.trade.create'>) =>
+    `/cashier/${(await create(ctx, biz)).tradeNo}`;
 
   return {
-    'alipay.trade.create': method('alipay.trade.create', async (ctx, biz) => {
-      const t = await create(ctx, biz);
-      return { trade_no: t.tradeNo, out_trade_no: t.outTradeNo };
-    }),
-    'alipay.trade.precreate': method('alipay.trade.precreate', async (ctx, biz) => {
-      const t = await create(ctx, biz);
-      return { out_trade_no: t.outTradeNo, qr_code: `${deps.publicUrl()}/cashier/${t.tradeNo}` };
-    }),
-    'alipay.trade.page.pay': pagePay('alipay.trade.page.pay'),
-    'alipay.trade.wap.pay': pagePay('alipay.trade.wap.pay'),
-    'alipay.trade.pay': method('alipay.trade.pay', async (ctx, biz) => {
-      const input = createInput(ctx, biz);
-      // Refused before the payment code is spent: a bad request writes nothing.
-      requestNotifyUrl(input.notifyUrl);
-      const buyerId = await members.redeemPaymentCode(biz.auth_code).catch((error: unknown) => {
-        // A code that is not one, unknown, expired or used: only those are the caller's error.
-        throw isMembersError(error) ? new TradeError('PAYMENT_AUTH_CODE_INVALID') : error;
-      });
-      const t = await trades.createAndPay(input, buyerId);
-      const fields = await tradeFields(t);
-      return {
-        ...fields,
-        trade_status: undefined,
-        gmt_payment: fields.send_pay_date,
-        send_pay_date: undefined,
-        fund_bill_list: [{ fund_channel: 'ALIPAYACCOUNT', amount: t.totalAmount }],
-      };
-    }),
-    'alipay.trade.query': method('alipay.trade.query', async (ctx, biz) =>
-      tradeFields(await trades.query(ctx.appId, keyOf(biz))),
-    ),
-    'alipay.trade.refund': method('alipay.trade.refund', async (ctx, biz) => {
-      const r = await trades.refund(ctx.appId, keyOf(biz), {
-        refundAmount: formatAmount(biz.refund_amount),
-        outRequestNo: biz.out_request_no,
-        reason: biz.refund_reason,
-      });
-      return {
-        trade_no: r.tradeNo,
-        out_trade_no: r.outTradeNo,
-        buyer_logon_id: await logonId(r.buyerId),
-        buyer_user_id: r.buyerId ?? undefined,
-        fund_change: r.fundChange ? 'Y' : 'N',
-        refund_fee: r.refundedTotal,
-        send_back_fee: r.refundAmount,
-      };
-    }),
-    'alipay.trade.fastpay.refund.query': method('alipay.trade.fastpay.refund.query', async (ctx, biz) => {
-      const key = keyOf(biz);
-      const r = await trades.refundQuery(ctx.appId, key, biz.out_request_no);
-      if (!r) return { ...keyFields(key) };
-      const t = await trades.query(ctx.appId, key);
-      return {
-        trade_no: r.tradeNo,
-        out_trade_no: r.outTradeNo,
-        out_request_no: r.outRequestNo,
-        total_amount: t.totalAmount,
-        refund_amount: r.refundAmount,
-        refund_status: r.status === 'SUCCESS' ? 'REFUND_SUCCESS' : undefined,
-      };
-    }),
-    'alipay.trade.close': method('alipay.trade.close', async (ctx, biz) => {
-      const t = await trades.close(ctx.appId, keyOf(biz));
-      return { trade_no: t.tradeNo, out_trade_no: t.outTradeNo };
-    }),
-    'alipay.trade.cancel': method('alipay.trade.cancel', async (ctx, biz) => {
-      const { trade, action } = await trades.cancel(ctx.appId, keyOf(biz));
-      return { trade_no: trade.tradeNo, out_trade_no: trade.outTradeNo, retry_flag: 'N', action };
-    }),
-    'alipay.fund.trans.uni.transfer': method('alipay.fund.trans.uni.transfer', async (ctx, biz) => {
-      const p = await payouts.transfer({
-        appId: ctx.appId,
-        outBizNo: biz.out_biz_no,
-        transAmount: formatAmount(biz.trans_amount),
-        productCode: biz.product_code,
-        bizScene: biz.biz_scene,
-        payeeIdentity: biz.payee_info.identity,
-        payeeIdentityType: biz.payee_info.identity_type,
-        orderTitle: biz.order_title,
-        remark: biz.remark,
-      });
-      return { ...payoutFields(p), trans_date: p.paidAt ? beijingTime(p.paidAt) : undefined };
-    }),
-    'alipay.fund.trans.common.query': method('alipay.fund.trans.common.query', async (ctx, biz) => {
-      const p = await payouts.query(ctx.appId, {
-        outBizNo: biz.out_biz_no,
-        orderId: biz.order_id,
-        payFundOrderId: biz.pay_fund_order_id,
-      });
-      return {
-        ...payoutFields(p),
-        trans_amount: p.amount,
-        order_fee: '0.00',
-        pay_date: p.paidAt ? beijingTime(p.paidAt) : undefined,
-        error_code: p.errorCode ?? undefined,
-        fail_reason: p.errorCode ? payoutErrors[p.errorCode].message : undefined,
-      };
-    }),
-    'alipay.data.dataservice.bill.downloadurl.query': method(
-      'alipay.data.dataservice.bill.downloadurl.query',
-      async (ctx, biz) => {
+    ...pageMethods({ 'alipay.trade.page.pay': pagePay, 'alipay.trade.wap.pay': pagePay }),
+    ...methods({
+      'alipay.trade.create': async (ctx, biz) => {
+        const t = await create(ctx, biz);
+        return { trade_no: t.tradeNo, out_trade_no: t.outTradeNo };
+      },
+      'alipay.trade.precreate': async (ctx, biz) => {
+        const t = await create(ctx, biz);
+        return { out_trade_no: t.outTradeNo, qr_code: `${deps.publicUrl()}/cashier/${t.tradeNo}` };
+      },
+      'alipay.trade.pay': async (ctx, biz) => {
+        const input = createInput(ctx, biz);
+        // Refused before the payment code is spent: a bad request writes nothing.
+        requestNotifyUrl(input.notifyUrl);
+        const buyerId = await members.redeemPaymentCode(biz.auth_code).catch((error: unknown) => {
+          // A code that is not one, unknown, expired or used: only those are the caller's error.
+          throw isMembersError(error) ? new TradeError('PAYMENT_AUTH_CODE_INVALID') : error;
+        });
+        const t = await trades.createAndPay(input, buyerId);
+        const fields = await tradeFields(t);
+        return {
+          ...fields,
+          trade_status: undefined,
+          gmt_payment: fields.send_pay_date,
+          send_pay_date: undefined,
+          fund_bill_list: [{ fund_channel: 'ALIPAYACCOUNT', amount: t.totalAmount }],
+        };
+      },
+      'alipay.trade.query': async (ctx, biz) => tradeFields(await trades.query(ctx.appId, keyOf(biz))),
+      'alipay.trade.refund': async (ctx, biz) => {
+        const r = await trades.refund(ctx.appId, keyOf(biz), {
+          refundAmount: formatAmount(biz.refund_amount),
+          outRequestNo: biz.out_request_no,
+          reason: biz.refund_reason,
+        });
+        return {
+          trade_no: r.tradeNo,
+          out_trade_no: r.outTradeNo,
+          buyer_logon_id: await logonId(r.buyerId),
+          buyer_user_id: r.buyerId ?? undefined,
+          fund_change: r.fundChange ? 'Y' : 'N',
+          refund_fee: r.refundedTotal,
+          send_back_fee: r.refundAmount,
+        };
+      },
+      'alipay.trade.fastpay.refund.query': async (ctx, biz) => {
+        const key = keyOf(biz);
+        const r = await trades.refundQuery(ctx.appId, key, biz.out_request_no);
+        if (!r) return { ...keyFields(key) };
+        const t = await trades.query(ctx.appId, key);
+        return {
+          trade_no: r.tradeNo,
+          out_trade_no: r.outTradeNo,
+          out_request_no: r.outRequestNo,
+          total_amount: t.totalAmount,
+          refund_amount: r.refundAmount,
+          refund_status: r.status === 'SUCCESS' ? 'REFUND_SUCCESS' : undefined,
+        };
+      },
+      'alipay.trade.close': async (ctx, biz) => {
+        const t = await trades.close(ctx.appId, keyOf(biz));
+        return { trade_no: t.tradeNo, out_trade_no: t.outTradeNo };
+      },
+      'alipay.trade.cancel': async (ctx, biz) => {
+        const { trade, action } = await trades.cancel(ctx.appId, keyOf(biz));
+        return { trade_no: trade.tradeNo, out_trade_no: trade.outTradeNo, retry_flag: 'N', action };
+      },
+      'alipay.fund.trans.uni.transfer': async (ctx, biz) => {
+        const p = await payouts.transfer({
+          appId: ctx.appId,
+          outBizNo: biz.out_biz_no,
+          transAmount: formatAmount(biz.trans_amount),
+          productCode: biz.product_code,
+          bizScene: biz.biz_scene,
+          payeeIdentity: biz.payee_info.identity,
+          payeeIdentityType: biz.payee_info.identity_type,
+          orderTitle: biz.order_title,
+          remark: biz.remark,
+        });
+        return { ...payoutFields(p), trans_date: p.paidAt ? beijingTime(p.paidAt) : undefined };
+      },
+      'alipay.fund.trans.common.query': async (ctx, biz) => {
+        const p = await payouts.query(ctx.appId, {
+          outBizNo: biz.out_biz_no,
+          orderId: biz.order_id,
+          payFundOrderId: biz.pay_fund_order_id,
+        });
+        return {
+          ...payoutFields(p),
+          trans_amount: p.amount,
+          order_fee: '0.00',
+          pay_date: p.paidAt ? beijingTime(p.paidAt) : undefined,
+          error_code: p.errorCode ?? undefined,
+          fail_reason: p.errorCode ? payoutErrors[p.errorCode].message : undefined,
+        };
+      },
+      'alipay.data.dataservice.bill.downloadurl.query': async (ctx, biz) => {
         const token = await bills.issue(ctx.appId, biz.bill_type, biz.bill_date);
         return { bill_download_url: `${deps.publicUrl()}/bills/${token}.csv` };
       },
-    ),
+    }),
   };
 }
 

@@ -19,7 +19,7 @@ import type {
   Trades,
   TradeView,
 } from '../trades/index.ts';
-import { escrowFields, keyOf, method } from './alipay-methods.ts';
+import { escrowFields, keyOf, methods } from './alipay-methods.ts';
 import type { Biz } from './biz-schemas.ts';
 
 export interface EscrowMethodDeps {
@@ -82,38 +82,29 @@ function royaltyParameters(biz: Biz<'alipay.trade.order.settle'>): RoyaltyParame
 
 export function escrowMethods(deps: EscrowMethodDeps): Record<string, GatewayMethod> {
   const { escrow, afterSale, royalties, settlements, trades } = deps;
-  return {
-    'paybao.trade.ship': method('paybao.trade.ship', async (ctx, biz) =>
+  return methods({
+    'paybao.trade.ship': async (ctx, biz) =>
       tradeFields(
         await escrow.ship(seller(ctx), keyOf(biz), { company: biz.logistics_company, trackingNo: biz.logistics_no }),
       ),
-    ),
-    'paybao.trade.refund.agree': method('paybao.trade.refund.agree', async (ctx, biz) =>
-      caseFields(await afterSale.agree(seller(ctx), biz.case_no)),
-    ),
-    'paybao.trade.refund.refuse': method('paybao.trade.refund.refuse', async (ctx, biz) =>
+    'paybao.trade.refund.agree': async (ctx, biz) => caseFields(await afterSale.agree(seller(ctx), biz.case_no)),
+    'paybao.trade.refund.refuse': async (ctx, biz) =>
       caseFields(await afterSale.refuse(seller(ctx), biz.case_no, biz.refuse_reason)),
-    ),
-    'paybao.trade.return.receive': method('paybao.trade.return.receive', async (ctx, biz) =>
+    'paybao.trade.return.receive': async (ctx, biz) =>
       caseFields(await afterSale.receiveReturn(seller(ctx), biz.case_no)),
-    ),
-    'paybao.trade.refund.case.query': method('paybao.trade.refund.case.query', async (ctx, biz) =>
-      caseFields(await afterSale.getCase(seller(ctx), biz.case_no)),
-    ),
-    'paybao.trade.dispute.answer': method('paybao.trade.dispute.answer', async (ctx, biz) =>
+    'paybao.trade.refund.case.query': async (ctx, biz) => caseFields(await afterSale.getCase(seller(ctx), biz.case_no)),
+    'paybao.trade.dispute.answer': async (ctx, biz) =>
       disputeFields(await afterSale.answer(seller(ctx), biz.dispute_no, biz.evidence)),
-    ),
-    'paybao.trade.dispute.query': method('paybao.trade.dispute.query', async (ctx, biz) =>
+    'paybao.trade.dispute.query': async (ctx, biz) =>
       disputeFields(await afterSale.getDispute(seller(ctx), biz.dispute_no)),
-    ),
-    'alipay.trade.order.settle': method('alipay.trade.order.settle', async (ctx, biz) => {
+    'alipay.trade.order.settle': async (ctx, biz) => {
       const r = await royalties.settle(ctx.appId, keyOf(biz), {
         outRequestNo: biz.out_request_no,
         parameters: royaltyParameters(biz),
       });
       return { trade_no: r.tradeNo, settle_no: r.settleNo };
-    }),
-    'paybao.settlement.query': method('paybao.settlement.query', async (ctx, biz) => {
+    },
+    'paybao.settlement.query': async (ctx, biz) => {
       const sellerId = (await trades.sellerOfApp(ctx.appId)) ?? '';
       const no = biz.settlement_no;
       if (!no) {
@@ -152,6 +143,6 @@ export function escrowMethods(deps: EscrowMethodDeps): Record<string, GatewayMet
         })),
         recoveries: s.recoveries.map((r) => ({ dispute_no: r.disputeNo, amount: r.amount })),
       };
-    }),
-  };
+    },
+  });
 }
