@@ -135,6 +135,17 @@ export function amount(minFen: bigint, maxFen: bigint) {
     .Encode((fen: bigint): string => formatAmount(fen));
 }
 
+/**
+ * An optional field that may also come empty: many merchants send `""` for a field they do not
+ * use, and Alipay takes it as absent (the modules treat `""` as absent too).
+ */
+export const maybe = <T extends TSchema>(kind: T) =>
+  Type.Optional(
+    Type.Union([Type.Literal(''), kind], {
+      description: `${(kind as { description?: string }).description}, or empty`,
+    }),
+  );
+
 /** A relative time: digits and a unit, `90m`, `2h`, `3d` (and `1c`, today, where `units` has it). */
 export const relativeTime = (units: string) =>
   Type.String({ pattern: `^\\d{1,5}[${units}]$`, maxLength: 6, description: `digits and a unit (${units})` });

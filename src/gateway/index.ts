@@ -10,6 +10,7 @@ export {
   type BizSchema,
   bizSchema,
   checkBizContent,
+  maybe,
   merchantNo,
   oneOf,
   relativeTime,

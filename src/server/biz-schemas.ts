@@ -12,6 +12,7 @@ import {
   type BizOf,
   type BizRefusal,
   bizSchema,
+  maybe,
   merchantNo,
   oneOf,
   relativeTime,
@@ -31,26 +32,26 @@ const tradeAmount = () => amount(1n, 100_000_000_00n);
 const optional = Type.Optional;
 
 /** Which trade: `trade_no` or `out_trade_no` (the trades module requires one). */
-const tradeKey = { trade_no: optional(text(64)), out_trade_no: optional(merchantNo()) };
+const tradeKey = { trade_no: maybe(text(64)), out_trade_no: maybe(merchantNo()) };
 
 /** What creates a trade (create, precreate, page and wap pay; pay adds the payment code). */
 const createFields = {
   out_trade_no: merchantNo(),
   total_amount: tradeAmount(),
   subject: text(256),
-  product_code: optional(text(64)),
+  product_code: maybe(text(64)),
   // 1m to 15d, or 1c (until midnight); the trades module checks the range.
-  timeout_express: optional(relativeTime('mhdc')),
-  notify_url: optional(text(limits.notifyUrlLengthMax)),
+  timeout_express: maybe(relativeTime('mhdc')),
+  notify_url: maybe(text(limits.notifyUrlLengthMax)),
   escrow_trade: optional(oneOf('Y', 'N')),
-  confirm_timeout_express: optional(relativeTime('mhd')),
+  confirm_timeout_express: maybe(relativeTime('mhd')),
 };
 const createTrade = bizSchema(createFields, invalid);
 
 /** Royalty receivers of `alipay.trade.order.settle` (OpenApiRoyaltyDetailInfoPojo). */
 const royaltyParameter = Type.Object({
   trans_in: text(16),
-  trans_in_type: optional(text(64)),
+  trans_in_type: maybe(text(64)),
   amount: optional(tradeAmount()),
   // A percentage is no money: Alipay's Number(3), taken as a number or as its digits.
   amount_percentage: optional(
@@ -58,7 +59,7 @@ const royaltyParameter = Type.Object({
       description: 'a percentage, as digits or a number',
     }),
   ),
-  desc: optional(text(1000)),
+  desc: maybe(text(1000)),
 });
 
 export const bizSchemas = {
@@ -76,13 +77,13 @@ export const bizSchemas = {
     {
       ...tradeKey,
       refund_amount: tradeAmount(),
-      out_request_no: optional(merchantNo()),
-      refund_reason: optional(text(256)),
+      out_request_no: maybe(merchantNo()),
+      refund_reason: maybe(text(256)),
     },
     invalid,
     { refund_amount: acq('REASON_TRADE_REFUND_FEE_ERR') },
   ),
-  'alipay.trade.fastpay.refund.query': bizSchema({ ...tradeKey, out_request_no: optional(merchantNo()) }, invalid),
+  'alipay.trade.fastpay.refund.query': bizSchema({ ...tradeKey, out_request_no: maybe(merchantNo()) }, invalid),
   'alipay.trade.order.settle': bizSchema(
     {
       ...tradeKey,
@@ -105,15 +106,15 @@ export const bizSchemas = {
       payee_info: Type.Object({
         identity: text(64),
         identity_type: oneOf('ALIPAY_USER_ID', 'ALIPAY_LOGON_ID'),
-        name: optional(text(128)),
+        name: maybe(text(128)),
       }),
-      order_title: optional(text(128)),
-      remark: optional(text(200)),
+      order_title: maybe(text(128)),
+      remark: maybe(text(200)),
     },
     fundInvalid,
   ),
   'alipay.fund.trans.common.query': bizSchema(
-    { out_biz_no: optional(merchantNo()), order_id: optional(text(64)), pay_fund_order_id: optional(text(64)) },
+    { out_biz_no: maybe(merchantNo()), order_id: maybe(text(64)), pay_fund_order_id: maybe(text(64)) },
     fundInvalid,
   ),
   'alipay.data.dataservice.bill.downloadurl.query': bizSchema(
@@ -134,7 +135,7 @@ export const bizSchemas = {
     invalid,
   ),
   'paybao.trade.dispute.query': bizSchema({ dispute_no: text(64) }, invalid),
-  'paybao.settlement.query': bizSchema({ settlement_no: optional(text(64)) }, invalid),
+  'paybao.settlement.query': bizSchema({ settlement_no: maybe(text(64)) }, invalid),
 } as const;
 
 export type BizMethod = keyof typeof bizSchemas;

@@ -6,7 +6,8 @@
  * timeout_express are each refused with the method's Alipay code (`ACQ.INVALID_PARAMETER`;
  * `ACQ.REASON_TRADE_REFUND_FEE_ERR` for a refund amount, `INVALID_PARAMETER` for a transfer),
  * naming the field, and write nothing: no trade, refund, payout or ledger row, and a payment code
- * sent with a bad trade.pay is not spent. The bounds themselves are accepted.
+ * sent with a bad trade.pay is not spent. The bounds themselves are accepted, and an optional
+ * field sent empty is taken as absent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tradeMethods } from '../../src/server/alipay-methods.ts';
@@ -93,6 +94,12 @@ describe.each(protocols)('biz_content limits over %s', (protocol) => {
       await gw.a.call(protocol, 'alipay.trade.create', trade({ out_trade_no: outTradeNo, subject: '字'.repeat(256) })),
     );
     expect(created.out_trade_no).toBe(outTradeNo);
+  });
+
+  it('takes an optional field sent empty as absent, as Alipay does', async () => {
+    ok(await gw.a.call(protocol, 'alipay.trade.create', trade({ product_code: '', timeout_express: '' })));
+    const refund = { out_trade_no: paidNo, refund_amount: '0.01', out_request_no: uniqueNo('e'), refund_reason: '' };
+    ok(await gw.a.call(protocol, 'alipay.trade.refund', refund));
   });
 
   it('refuses a bad trade.pay before the payment code is spent', async () => {
