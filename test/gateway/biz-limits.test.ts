@@ -10,6 +10,7 @@
  * field sent empty is taken as absent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkBizContent } from '../../src/gateway/index.ts';
 import { tradeMethods } from '../../src/server/alipay-methods.ts';
 import { bizSchemas } from '../../src/server/biz-schemas.ts';
 import { escrowMethods } from '../../src/server/escrow-methods.ts';
@@ -159,6 +160,29 @@ describe.each(protocols)('biz_content limits over %s', (protocol) => {
 });
 
 describe('the schemas', () => {
+  it('hand the method amounts in fen, leave the request as it came, and name a nested field', () => {
+    const biz = {
+      trade_no: '1',
+      out_request_no: 's-1',
+      royalty_parameters: [{ trans_in: '2088000000000001', amount: '1.5' }, { trans_in: '2088000000000002' }],
+    };
+    const checked = checkBizContent(bizSchemas['alipay.trade.order.settle'], biz);
+    expect(checked).toEqual({
+      value: {
+        ...biz,
+        royalty_parameters: [{ ...biz.royalty_parameters[0], amount: 150n }, biz.royalty_parameters[1]],
+      },
+    });
+    expect(biz.royalty_parameters[0]?.amount).toBe('1.5');
+    const nested = checkBizContent(bizSchemas['alipay.trade.order.settle'], { ...biz, royalty_parameters: [{}] });
+    expect(nested).toMatchObject({
+      failure: {
+        subCode: 'ACQ.INVALID_PARAMETER',
+        subMsg: expect.stringContaining('royalty_parameters.0.trans_in is required'),
+      },
+    });
+  });
+
   it('cover every gateway method, and nothing else', () => {
     const methods = { ...tradeMethods({ ...gw.platform, publicUrl: () => '' }), ...escrowMethods(gw.platform) };
     expect(Object.keys(bizSchemas).sort()).toEqual(Object.keys(methods).sort());
