@@ -32,6 +32,11 @@
  *    `notLimits` with their reason. Mutable state (`let lastMs = 0`) is no limit.
  * 12. The global `fetch` is an HTTP client too: outside the interfaces and src/notifications, only
  *    src/channels/adapter.ts calls it, the `BankAdapter` being the one door to the banks.
+ * 13. Inside src/trades, one folder per concept: `trade/` and `escrow/` are the base (a trade and
+ *    its escrow lean on each other); `after-sale/` and `settlement/` build on them. No file in
+ *    trade/ or escrow/ imports after-sale or settlement, and neither of the two imports the other;
+ *    the module-wide files at the top (index.ts, tables.ts, migrations.ts, errors.ts) see every
+ *    folder. (From outside the module, rule 6 already allows only src/trades/index.ts.)
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
@@ -255,6 +260,27 @@ describe('architecture', () => {
     expect(callers).toEqual(['channels/adapter.ts']);
   });
 
+  it('keeps after-sale and settlement on top of trade and escrow in src/trades (rule 13)', () => {
+    const upper = ['trades/after-sale/', 'trades/settlement/'];
+    const folderOf = (path: string) => upper.find((folder) => path.startsWith(folder));
+    const inner = imports.flatMap(({ file, specifier }) =>
+      specifier.startsWith('.') && areaOf(file) === 'trades'
+        ? [{ file, target: posix.normalize(posix.join(posix.dirname(file), specifier)) }]
+        : [],
+    );
+    // Guards the reader: the index must be seen reaching both folders.
+    for (const folder of upper)
+      expect(inner.some(({ file, target }) => file === 'trades/index.ts' && folderOf(target) === folder)).toBe(true);
+    const broken = inner
+      .filter(({ file, target }) => {
+        const to = folderOf(target);
+        const inFolder = file.split('/').length > 2;
+        return to !== undefined && inFolder && folderOf(file) !== to;
+      })
+      .map(({ file, target }) => `src/${file} imports src/${target}`);
+    expect(broken).toEqual([]);
+  });
+
   it('finds every form of a limit set outside limits.ts, and skips state and comparisons', () => {
     const source = [
       'const textMax = 512;',
@@ -327,6 +353,8 @@ describe('architecture', () => {
       '../trades/index.ts',
       'src/notifications imports only src/notifications and src/core',
     ],
+    ['server/console.ts', '../trades/after-sale/after-sale.ts', 'import src/trades through src/trades/index.ts'],
+    ['wallet/escrow.ts', '../trades/trade/store.ts', 'import src/trades through src/trades/index.ts'],
   ])('refuses %s importing %s', (file, specifier, why) => {
     expect(violation(file, specifier)).toBe(why);
   });
@@ -349,6 +377,8 @@ describe('architecture', () => {
     ['cli/bench/gateway.ts', 'node:http'],
     ['server/main.ts', '../notifications/index.ts'],
     ['trades/service.ts', 'node:crypto'],
+    ['trades/after-sale/disputes.ts', '../trade/service.ts'],
+    ['trades/index.ts', './settlement/settlement.ts'],
   ])('allows %s importing %s', (file, specifier) => {
     expect(violation(file, specifier)).toBeUndefined();
   });
