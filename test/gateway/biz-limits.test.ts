@@ -14,17 +14,9 @@ import { checkBizContent } from '../../src/gateway/index.ts';
 import { tradeMethods } from '../../src/server/alipay-methods.ts';
 import { bizSchemas } from '../../src/server/biz-schemas.ts';
 import { escrowMethods } from '../../src/server/escrow-methods.ts';
-import {
-  expectFailure,
-  newBuyer,
-  ok,
-  type PlatformGateway,
-  protocols,
-  startPlatformGateway,
-  uniqueNo,
-} from './platform-support.ts';
+import { expectFailure, newBuyer, ok, protocols, startPlatformGateway, uniqueNo } from './platform-support.ts';
 
-let gw: PlatformGateway;
+let gw: Awaited<ReturnType<typeof startPlatformGateway>>;
 let buyer: Awaited<ReturnType<typeof newBuyer>>;
 let paidNo: string;
 
