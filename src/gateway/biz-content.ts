@@ -49,14 +49,17 @@ export function bizSchema<P extends TProperties>(
 }
 
 /**
- * `biz` checked against `schema`: the typed value, or the Alipay failure of the first miss. No
- * coercion: a number where a string belongs is refused, so that no amount passes through a float.
+ * `biz` checked against `schema`: the typed value, or the Alipay failure of the first miss.
+ * Merchants' code often sends `"total_amount": 88.88` or `"out_trade_no": 2026` as JSON numbers,
+ * and Alipay takes them: such a number is read back as the text the merchant wrote (see
+ * `numbersAsText`) and then checked as that text, so no amount is ever computed in floating point.
  */
 export function checkBizContent<T extends TSchema>(
   schema: BizSchema<T>,
-  biz: unknown,
+  raw: unknown,
 ): { readonly value: StaticDecode<T> } | { readonly failure: GatewayFailure } {
   const { validator } = schema;
+  const biz = numbersAsText(validator.Type(), raw);
   if (validator.Check(biz)) return { value: decoded(validator.Type(), biz) as StaticDecode<T> };
   const [error] = validator.Errors(biz);
   let path = error?.instancePath.split('/').slice(1) ?? [];
@@ -99,6 +102,52 @@ function decoded(schema: TSchema, value: unknown): unknown {
   return value;
 }
 
+/**
+ * How a field written as text takes a JSON number: `decimal` (amounts) as the shortest decimal
+ * that reads back as the same double — exactly the literal the merchant wrote, for the at most 11
+ * significant digits an amount has — which the amount's own check then judges (`88.888` and
+ * `1e-7` are refused there); `integer` (numbers and texts) only when it is a safe integer, since a
+ * larger or fractional number has already lost the digits it was written with.
+ */
+type FromNumber = 'decimal' | 'integer';
+
+/** `value` with the numbers of fields that take them (`fromNumber`) turned into their text, in a copy. */
+function numbersAsText(schema: TSchema, value: unknown): unknown {
+  const from = (schema as { fromNumber?: FromNumber }).fromNumber;
+  if (typeof value === 'number' && from !== undefined) {
+    if (from === 'decimal' ? Number.isFinite(value) : Number.isSafeInteger(value)) return String(value);
+    return value;
+  }
+  const { properties, items, anyOf } = schema as {
+    properties?: Record<string, TSchema>;
+    items?: TSchema;
+    anyOf?: TSchema[];
+  };
+  if (anyOf && typeof value === 'number') {
+    // `maybe(kind)`: the empty string or the kind; a number can only be the kind.
+    for (const option of anyOf) {
+      const text = numbersAsText(option, value);
+      if (text !== value) return text;
+    }
+    return value;
+  }
+  if (properties && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    let copy: Record<string, unknown> | undefined;
+    for (const [key, field] of Object.entries(properties)) {
+      if (!Object.hasOwn(value, key)) continue;
+      const before = (value as Record<string, unknown>)[key];
+      const after = numbersAsText(field, before);
+      if (after !== before) {
+        copy ??= { ...value };
+        copy[key] = after;
+      }
+    }
+    return copy ?? value;
+  }
+  if (items && Array.isArray(value)) return value.map((item) => numbersAsText(items, item));
+  return value;
+}
+
 /** The `description` of the schema at `path` (object keys and array indexes), for the message. */
 function ruleAt(schema: TSchema, path: readonly string[]): string | undefined {
   let node: unknown = schema;
@@ -118,11 +167,20 @@ function ruleAt(schema: TSchema, path: readonly string[]): string | undefined {
  * and `.` too (as Alipay itself does), and the trades and payouts modules store them.
  */
 export const merchantNo = () =>
-  Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: '1 to 64 letters, digits, _ - or .' });
+  Type.String({
+    pattern: '^[A-Za-z0-9_.-]{1,64}$',
+    description: '1 to 64 letters, digits, _ - or .',
+    fromNumber: 'integer' satisfies FromNumber,
+  });
 
 /** A text field of 1 to `chars` characters (`subject` ≤ 256, `refund_reason` ≤ 256). */
 export const text = (chars: number) =>
-  Type.String({ minLength: 1, maxLength: chars, description: `a string of 1 to ${chars} characters` });
+  Type.String({
+    minLength: 1,
+    maxLength: chars,
+    description: `a string of 1 to ${chars} characters`,
+    fromNumber: 'integer' satisfies FromNumber,
+  });
 
 /** One of a few fixed values (`scene`: `bar_code`; `escrow_trade`: `Y` or `N`). */
 export function oneOf<const V extends readonly [string, ...string[]]>(
@@ -145,7 +203,8 @@ export function amount(minFen: bigint, maxFen: bigint) {
     const fen = parseAmount(text);
     return fen !== undefined && fen >= minFen && fen <= maxFen;
   };
-  return Type.Codec(Type.Refine(Type.String({ description }), inRange, () => `must be ${description}`))
+  const text = Type.String({ description, fromNumber: 'decimal' satisfies FromNumber });
+  return Type.Codec(Type.Refine(text, inRange, () => `must be ${description}`))
     .Decode((text: string): bigint => {
       const fen = parseAmount(text);
       assert(fen !== undefined, 'an amount that passed its check parses');

@@ -63,11 +63,13 @@ describe.each(protocols)('biz_content limits over %s', (protocol) => {
     ['an amount with three places', { total_amount: '1.001' }, 'total_amount'],
     ['an amount of 0.00', { total_amount: '0.00' }, 'total_amount'],
     ['an amount above 100000000', { total_amount: '100000000.01' }, 'total_amount'],
-    ['an amount as a JSON number', { total_amount: 88.88 }, 'total_amount'],
+    ['an amount as a JSON number with three places', { total_amount: 88.888 }, 'total_amount'],
+    ['an amount as a JSON number in exponent form', { total_amount: 1e-7 }, 'total_amount'],
     ['an amount in exponent form', { total_amount: '1e3' }, 'total_amount'],
     ['no subject', { subject: undefined }, 'subject'],
     ['a subject of 257 characters', { subject: '字'.repeat(257) }, 'subject'],
-    ['a subject as a number', { subject: 7 }, 'subject'],
+    ['a subject as a fractional number', { subject: 7.5 }, 'subject'],
+    ['an out_trade_no as a number past 2^53', { out_trade_no: 2 ** 53 + 2 }, 'out_trade_no'],
     ['a timeout_express with a fraction', { timeout_express: '1.5h' }, 'timeout_express'],
     ['an escrow_trade other than Y or N', { escrow_trade: 'maybe' }, 'escrow_trade'],
   ])('refuses a trade with %s, creating nothing', async (_what, fields, field) => {
@@ -87,6 +89,18 @@ describe.each(protocols)('biz_content limits over %s', (protocol) => {
       await gw.a.call(protocol, 'alipay.trade.create', trade({ out_trade_no: outTradeNo, subject: '字'.repeat(256) })),
     );
     expect(created.out_trade_no).toBe(outTradeNo);
+  });
+
+  it('takes amounts and merchant numbers sent as JSON numbers, as Alipay does, to the fen', async () => {
+    const outTradeNo = Number(`${Date.now()}${protocol === 'legacy' ? 1 : 2}`);
+    const created = ok(
+      await gw.a.call(protocol, 'alipay.trade.create', trade({ out_trade_no: outTradeNo, total_amount: 88.88 })),
+    );
+    expect(created.out_trade_no).toBe(String(outTradeNo));
+    const query = ok(await gw.a.call(protocol, 'alipay.trade.query', { out_trade_no: outTradeNo }));
+    expect(query.total_amount).toBe('88.88');
+    const refund = { out_trade_no: paidNo, refund_amount: 0.1, out_request_no: uniqueNo('n') };
+    expect(ok(await gw.a.call(protocol, 'alipay.trade.refund', refund)).refund_fee).toBeDefined();
   });
 
   it('takes an optional field sent empty as absent, as Alipay does', async () => {
@@ -118,11 +132,11 @@ describe.each(protocols)('biz_content limits over %s', (protocol) => {
   it.each([
     ['an amount with three places', { refund_amount: '0.001' }, 'ACQ.REASON_TRADE_REFUND_FEE_ERR'],
     ['an amount of 0.00', { refund_amount: '0.00' }, 'ACQ.REASON_TRADE_REFUND_FEE_ERR'],
-    ['an amount as a JSON number', { refund_amount: 1 }, 'ACQ.REASON_TRADE_REFUND_FEE_ERR'],
+    ['an amount as a JSON number with three places', { refund_amount: 0.001 }, 'ACQ.REASON_TRADE_REFUND_FEE_ERR'],
     ['no amount', { refund_amount: undefined }, 'ACQ.REASON_TRADE_REFUND_FEE_ERR'],
     ['a refund_reason of 257 characters', { refund_reason: 'r'.repeat(257) }, 'ACQ.INVALID_PARAMETER'],
     ['an out_request_no of 65 characters', { out_request_no: 'r'.repeat(65) }, 'ACQ.INVALID_PARAMETER'],
-    ['a trade_no as a number', { out_trade_no: undefined, trade_no: 2026 }, 'ACQ.INVALID_PARAMETER'],
+    ['a trade_no as a fractional number', { out_trade_no: undefined, trade_no: 20.26 }, 'ACQ.INVALID_PARAMETER'],
   ])('refuses a refund with %s, moving nothing', async (_what, fields, subCode) => {
     const before = await counts();
     const refund = { out_trade_no: paidNo, refund_amount: '1.00', out_request_no: uniqueNo('r'), ...fields };
@@ -133,7 +147,7 @@ describe.each(protocols)('biz_content limits over %s', (protocol) => {
   it.each([
     ['an amount below 0.10', { trans_amount: '0.09' }],
     ['an amount with three places', { trans_amount: '1.001' }],
-    ['an amount as a JSON number', { trans_amount: 5 }],
+    ['an amount as a JSON number with three places', { trans_amount: 5.001 }],
     ['an out_biz_no of 65 characters', { out_biz_no: 'b'.repeat(65) }],
     ['no payee_info', { payee_info: undefined }],
     ['a payee_info that is a string', { payee_info: 'someone' }],
