@@ -290,10 +290,11 @@ export const limits = {
   fundCalendarLookaheadDays: 60,
   /** Fund: orders one confirmation round confirms (each a linked chain of two or three). */
   fundConfirmBatchMax: 1000,
-  /** Fund: holders' income transfers per ledger submission of a distribution. */
-  fundDistributionBatchMax: 8000,
-  /** Fund: pages of a distribution in flight at once (read, in the ledger, being marked paid). */
-  fundDistributionPagesInFlightMax: 4,
+  /** Fund: holders' income transfers per ledger submission of a distribution (a whole submission). */
+  fundDistributionBatchMax: 8190,
+  /** Fund: pages of a distribution in flight at once: enough to fill the ledger's two batches of two
+   * submissions each, and one more being read. */
+  fundDistributionPagesInFlightMax: 5,
   /** Fund: an order still SUBMITTED this long was left by a crash; the fund job submits it again. */
   fundOrderSubmittedStaleMs: 60_000,
   /** Fund: how often the server's fund job confirms due orders and distributes declared income. */

@@ -18,11 +18,19 @@ export class Fund {
     ledger: Ledger,
     parties: FundParties,
     private readonly clock: Clock,
-    options: { distributionPageLines?: number } = {},
+    options: { distributionPageLines?: number; distributionPagesInFlight?: number } = {},
   ) {
     this.catalog = new FundCatalog(db, ledger, clock);
     this.orders = new FundOrders(db, ledger, this.catalog, parties, clock);
-    this.income = new FundIncome(db, ledger, this.catalog, this.orders, clock, options.distributionPageLines);
+    this.income = new FundIncome(
+      db,
+      ledger,
+      this.catalog,
+      this.orders,
+      clock,
+      options.distributionPageLines,
+      options.distributionPagesInFlight,
+    );
   }
 
   /**

@@ -95,4 +95,28 @@ create table fund_income_lines (
 create index fund_income_lines_unpaid on fund_income_lines (product_code, day, account_id) where not paid;
 `,
   },
+  {
+    id: '20261204-61-fund-income-pages',
+    sql: `
+-- The snapshot cuts a day's lines into pages of consecutive accounts (the last one open-ended),
+-- and a page is marked paid once the ledger has moved its lines: one row per page, not per line.
+create table fund_income_pages (
+  product_code text not null,
+  day text not null,
+  first_account uuid not null,
+  end_account uuid,
+  lines integer not null check (lines > 0),
+  paid boolean not null default false,
+  primary key (product_code, day, first_account),
+  foreign key (product_code, day) references fund_income_days
+);
+-- A day caught in the middle of its distribution becomes one page, paid again whole: the lines
+-- already paid are answered exists by the ledger.
+insert into fund_income_pages (product_code, day, first_account, lines, paid)
+select d.product_code, d.day, '00000000-0000-0000-0000-000000000000'::uuid, count(*), d.status = 'DONE'
+  from fund_income_days d join fund_income_lines l on l.product_code = d.product_code and l.day = d.day
+ where d.status <> 'DECLARED' group by d.product_code, d.day, d.status;
+alter table fund_income_lines drop column paid;
+`,
+  },
 ];
