@@ -305,6 +305,8 @@ export const limits = {
   fundYieldDays: 7,
   /** Fund: the pool must cover at least this share (percent) of one day's fast-redemption demand. */
   fundPoolCoveragePercentMin: 100,
+  /** Fund: a fund company's refill rate of its liquidity pool until it sets its own, fen per hour (1,000,000.00 yuan). */
+  fundPoolRefillFenPerHourDefault: 1_000_000_00,
   /** Fund: the largest holders `paybao report fund` lists. */
   fundReportHoldersMax: 10,
 } as const;

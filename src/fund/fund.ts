@@ -6,6 +6,7 @@ import { FundCatalog } from './catalog.ts';
 import { FundIncome } from './income.ts';
 import { FundOrders, type FundParties } from './orders.ts';
 import { type FundReport, fundReport } from './report.ts';
+import { type StressReport, setRefillRate, stressPools } from './stress.ts';
 
 /** Yu'e Bao as the platform wires it: the catalog, the orders, the income, the report. */
 export class Fund {
@@ -46,5 +47,15 @@ export class Fund {
 
   report(): Promise<FundReport> {
     return fundReport(this.db, beijingDayAndMinute(this.clock.nowNs()).day);
+  }
+
+  /** What each pool would do if `share` of holders ("0.3") asked fast redemption now; writes nothing. */
+  stress(share: string): Promise<StressReport> {
+    return stressPools(this.db, beijingDayAndMinute(this.clock.nowNs()).day, share);
+  }
+
+  /** Sets a fund company's refill rate of its pool, yuan per hour ("1000000.00"). */
+  setRefillRate(companyCode: string, perHour: string): Promise<void> {
+    return setRefillRate(this.db, companyCode, perHour);
   }
 }

@@ -7,4 +7,5 @@ export { type DistributionSummary, FundIncome, formatPer10k, parsePer10k, sevenD
 export { fundMigrations } from './migrations.ts';
 export { FundOrders, type FundParties, type Holding, type OrderInput, type OrderView } from './orders.ts';
 export type { FundReport, PoolReport, ProductReport } from './report.ts';
+export { type PoolStress, parseShare, type StressReport, setRefillRate, stressPool, stressPools } from './stress.ts';
 export { type FundViolation, verifyFundBooks } from './verify.ts';

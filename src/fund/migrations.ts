@@ -119,4 +119,12 @@ select d.product_code, d.day, '00000000-0000-0000-0000-000000000000'::uuid, coun
 alter table fund_income_lines drop column paid;
 `,
   },
+  {
+    id: '20261204-62-fund-refill-rate',
+    sql: `
+-- The fund company's refill rate of its liquidity pool, fen per hour (null: the platform default),
+-- which \`paybao fund stress\` uses to tell how long the pool takes to refill.
+alter table fund_companies add column refill_fen_per_hour bigint check (refill_fen_per_hour > 0);
+`,
+  },
 ];

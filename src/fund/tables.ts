@@ -6,6 +6,7 @@ export interface FundTables {
     company_account: string;
     pool_account: string;
     created_at: Date;
+    refill_fen_per_hour?: bigint | null;
   };
   fund_products: {
     product_code: string;
