@@ -307,6 +307,8 @@ export const limits = {
   fundPoolCoveragePercentMin: 100,
   /** Fund: a fund company's refill rate of its liquidity pool until it sets its own, fen per hour (1,000,000.00 yuan). */
   fundPoolRefillFenPerHourDefault: 1_000_000_00,
+  /** Fund: from this Beijing minute of the day on, the fund job makes the users' evening auto-transfers (21:00). */
+  fundAutoTransferBeijingMinute: 21 * 60,
   /** Fund: the largest holders `paybao report fund` lists. */
   fundReportHoldersMax: 10,
 } as const;

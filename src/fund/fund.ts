@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
 import type { Ledger } from '../ledger/index.ts';
+import { FundAutoTransfer } from './auto-transfer.ts';
 import { beijingDayAndMinute } from './calendar.ts';
 import { FundCatalog } from './catalog.ts';
 import { FundIncome } from './income.ts';
@@ -13,6 +14,7 @@ export class Fund {
   readonly catalog: FundCatalog;
   readonly orders: FundOrders;
   readonly income: FundIncome;
+  readonly autoTransfer: FundAutoTransfer;
 
   constructor(
     private readonly db: Db,
@@ -32,17 +34,20 @@ export class Fund {
       options.distributionPageLines,
       options.distributionPagesInFlight,
     );
+    this.autoTransfer = new FundAutoTransfer(db, ledger, this.catalog, this.orders, parties, clock);
   }
 
   /**
    * The server's fund job (on the job runner): finishes orders a crash left submitted, distributes
-   * every declared day before today, then confirms the orders due today. All of it is idempotent,
+   * every declared day before today, confirms the orders due today, then (in the evening) makes
+   * the users' auto-transfers. All of it is idempotent,
    * so every process may run it.
    */
   async runDue(): Promise<void> {
     await this.orders.finishSubmitted();
     await this.income.distributeDue();
     await this.orders.confirmDue();
+    await this.autoTransfer.runDue();
   }
 
   report(): Promise<FundReport> {

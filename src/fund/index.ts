@@ -1,4 +1,5 @@
 /** Yu'e Bao: a money-market fund inside the wallet (purchases, daily income, redemptions). */
+export { type AutoTransferSetting, autoTransferKey, FundAutoTransfer } from './auto-transfer.ts';
 export { addDays, beijingDayAndMinute, type OrderDays, TradingCalendar } from './calendar.ts';
 export { FundCatalog, type Product } from './catalog.ts';
 export { FundError, type FundErrorCode, fundErrors, isFundError } from './errors.ts';

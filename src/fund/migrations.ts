@@ -127,4 +127,15 @@ alter table fund_income_lines drop column paid;
 alter table fund_companies add column refill_fen_per_hour bigint check (refill_fen_per_hour > 0);
 `,
   },
+  {
+    id: '20261204-63-fund-auto-transfer',
+    sql: `
+-- A user's evening auto-transfer: the wallet balance above keep_fen goes into product_code.
+create table fund_auto_transfers (
+  user_id text primary key,
+  product_code text not null references fund_products,
+  keep_fen bigint not null check (keep_fen >= 0)
+);
+`,
+  },
 ];
