@@ -290,11 +290,12 @@ export const limits = {
   fundCalendarLookaheadDays: 60,
   /** Fund: orders one confirmation round confirms (each a linked chain of two or three). */
   fundConfirmBatchMax: 1000,
-  /** Fund: holders' income transfers per ledger submission of a distribution (a whole submission). */
-  fundDistributionBatchMax: 8190,
-  /** Fund: pages of a distribution in flight at once: enough to fill the ledger's two batches of two
-   * submissions each, and one more being read. */
-  fundDistributionPagesInFlightMax: 5,
+  /** Fund: holders' income transfers per ledger submission of a distribution (a page). Measured
+   * with payments running (BENCHMARKS.md, bench fund): pages of 8,190 five at once pay holders no
+   * faster on two cores and hold payments up for seconds; 2,048 two at once keep them moving. */
+  fundDistributionBatchMax: 2048,
+  /** Fund: pages of a distribution in flight at once: one in the ledger while the next is read. */
+  fundDistributionPagesInFlightMax: 2,
   /** Fund: an order still SUBMITTED this long was left by a crash; the fund job submits it again. */
   fundOrderSubmittedStaleMs: 60_000,
   /** Fund: how often the server's fund job confirms due orders and distributes declared income. */

@@ -205,7 +205,8 @@ export class FundIncome {
          )
          insert into fund_income_lines (product_code, day, account_id, shares, income_fen)
          select $1, $2, r.account_id, r.shares, r.base + case when r.rank <= t.remainder then 1 else 0 end
-           from ranked r cross join totals t`,
+           from ranked r cross join totals t
+          order by r.account_id`,
         [product.row.product_code, day, state.per10k_scaled, incomeDivisor],
       );
       await tx.query(
@@ -216,16 +217,13 @@ export class FundIncome {
           where (rn - 1) % $3 = 0`,
         [product.row.product_code, day, this.pageLines],
       );
-      await tx.query(
-        `update fund_income_days d set status = 'SNAPSHOT', total_fen = s.total, holders = s.n
-           from (select coalesce(sum(income_fen), 0)::bigint total, count(*)::int n
-                   from fund_income_lines where product_code = $1 and day = $2) s
-          where d.product_code = $1 and d.day = $2`,
-        [product.row.product_code, day],
-      );
+      // The day's total and count from the lines written, checked against the declared total.
       const [check] = await tx.query<{ ok: boolean }>(
-        `select d.total_fen = coalesce((select sum(shares) from fund_income_lines l where l.product_code = d.product_code and l.day = d.day), 0)::bigint * d.per10k_scaled / $3 ok
-           from fund_income_days d where d.product_code = $1 and d.day = $2`,
+        `update fund_income_days d set status = 'SNAPSHOT', total_fen = s.total, holders = s.n
+           from (select coalesce(sum(income_fen), 0)::bigint total, coalesce(sum(shares), 0)::bigint shares, count(*)::int n
+                   from fund_income_lines where product_code = $1 and day = $2) s
+          where d.product_code = $1 and d.day = $2
+          returning s.total = s.shares * d.per10k_scaled / $3 ok`,
         [product.row.product_code, day, incomeDivisor],
       );
       assert(check?.ok, `income lines of ${product.row.product_code} ${day} do not sum to the declared total`);

@@ -110,6 +110,9 @@ create table fund_income_pages (
   primary key (product_code, day, first_account),
   foreign key (product_code, day) references fund_income_days
 );
+-- The lines are written by the day's snapshot alone, under the day's row lock: the foreign key's
+-- per-row check cost the snapshot of a million holders more than the lines themselves.
+alter table fund_income_lines drop constraint fund_income_lines_product_code_day_fkey;
 -- A day caught in the middle of its distribution becomes one page, paid again whole: the lines
 -- already paid are answered exists by the ledger.
 insert into fund_income_pages (product_code, day, first_account, lines, paid)
