@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
-import type { Db } from '../core/db/index.ts';
-import { typed } from '../core/db/typed.ts';
+import { type Db, typed } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { dateFromNs } from '../core/time.ts';
 import type { BankAdapter, BankAnswer } from './adapter.ts';

@@ -1,6 +1,5 @@
 import type { Clock } from '../core/clock.ts';
-import type { Db } from '../core/db/index.ts';
-import { typed } from '../core/db/typed.ts';
+import { type Db, typed } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { beijingOffsetMs, beijingTime, dateFromNs } from '../core/time.ts';
 import type { Reconciler, ReconSummary } from './recon.ts';

@@ -5,8 +5,7 @@
 
 import type { Updateable } from 'kysely';
 import { assert } from '../core/assert.ts';
-import type { Queryable } from '../core/db/index.ts';
-import { typed } from '../core/db/typed.ts';
+import { type Queryable, typed } from '../core/db/index.ts';
 import { dailyNumber } from '../core/external-ids.ts';
 import { requestFingerprint } from '../core/idempotency.ts';
 import { formatAmount } from '../core/money.ts';

@@ -1,6 +1,5 @@
 import type { Clock } from '../core/clock.ts';
-import type { Db } from '../core/db/index.ts';
-import { typed } from '../core/db/typed.ts';
+import { type Db, typed } from '../core/db/index.ts';
 import { AccountCode, cnyLedger } from '../core/ledger-codes.ts';
 import { formatAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';

@@ -1,7 +1,6 @@
 import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
-import type { Db, Queryable } from '../core/db/index.ts';
-import { typed } from '../core/db/typed.ts';
+import { type Db, type Queryable, typed } from '../core/db/index.ts';
 import { isIdempotencyKey, refuseReusedKey } from '../core/idempotency.ts';
 import { derivedId, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { ChannelAccountCode, ChannelTransferCode, cnyLedger } from '../core/ledger-codes.ts';

@@ -1,7 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
-import type { Db } from '../core/db/index.ts';
-import { typed } from '../core/db/typed.ts';
+import { type Db, typed } from '../core/db/index.ts';
 import { dateFromNs } from '../core/time.ts';
 import type { MemberTables } from './tables.ts';
 

@@ -1,6 +1,5 @@
 import { assert } from '../core/assert.ts';
-import type { Db } from '../core/db/index.ts';
-import { typed } from '../core/db/typed.ts';
+import { type Db, typed } from '../core/db/index.ts';
 import { id, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { AccountCode, cnyLedger, TransferCode } from '../core/ledger-codes.ts';
 import { type Account, AccountFlags, assertLedgerResult, type Ledger } from '../ledger/index.ts';

@@ -1,8 +1,7 @@
 import type { Updateable } from 'kysely';
 import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
-import type { Db, Queryable } from '../core/db/index.ts';
-import { typed } from '../core/db/typed.ts';
+import { type Db, type Queryable, typed } from '../core/db/index.ts';
 import { dailyNumber } from '../core/external-ids.ts';
 import { derivedId, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { SweepFailures } from '../core/jobs.ts';
