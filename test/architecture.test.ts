@@ -32,6 +32,9 @@
  *    `notLimits` with their reason. Mutable state (`let lastMs = 0`) is no limit.
  * 12. The global `fetch` is an HTTP client too: outside the interfaces and src/notifications, only
  *    src/channels/adapter.ts calls it, the `BankAdapter` being the one door to the banks.
+ * 13. A module declares for Kysely only the tables it owns: every table in a `src/<area>/tables.ts`
+ *    is created by that area's own migrations (`create table` in its .ts or .sql files), and no
+ *    table is declared in two areas.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
@@ -269,6 +272,33 @@ describe('architecture', () => {
       'const minimumAge = 18;',
     ].join('\n');
     expect(limitDeclarations(source)).toEqual(['textMax', 'retryMs', 'sweepIntervalMs', 'pageLimit', 'bodyBytes']);
+  });
+
+  it('declares the Kysely types of a table only in the module that creates it (rule 13)', () => {
+    const areaFiles = (area: string) =>
+      readdirSync(join(srcDir, area), { recursive: true, encoding: 'utf8' }).filter(
+        (f) => f.endsWith('.ts') || f.endsWith('.sql'),
+      );
+    const declaredBy = new Map<string, string[]>();
+    const foreign: string[] = [];
+    for (const file of files.filter((f) => /^[^/]+\/tables\.ts$/.test(f))) {
+      const area = file.split('/')[0] as string;
+      const created = new Set(
+        areaFiles(area).flatMap((f) =>
+          [...readFileSync(join(srcDir, area, f), 'utf8').matchAll(/create table (\w+)/g)].map((m) => m[1]),
+        ),
+      );
+      // The tables are the keys two spaces in, each opening an object of columns.
+      const code = withoutComments(readFileSync(join(srcDir, file), 'utf8'));
+      const tables = [...code.matchAll(/^ {2}(\w+): \{$/gm)].map((m) => m[1] as string);
+      expect(tables.length, `${file} declares tables`).toBeGreaterThan(0);
+      for (const table of tables) {
+        if (!created.has(table)) foreign.push(`src/${file} declares ${table}, which src/${area} does not create`);
+        declaredBy.set(table, [...(declaredBy.get(table) ?? []), area]);
+      }
+    }
+    expect(foreign).toEqual([]);
+    expect([...declaredBy].filter(([, areas]) => areas.length > 1)).toEqual([]);
   });
 
   it('takes shared helpers from src/core, never from another module passing them on', () => {
