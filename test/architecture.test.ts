@@ -32,7 +32,12 @@
  *    `notLimits` with their reason. Mutable state (`let lastMs = 0`) is no limit.
  * 12. The global `fetch` is an HTTP client too: outside the interfaces and src/notifications, only
  *    src/channels/adapter.ts calls it, the `BankAdapter` being the one door to the banks.
- * 13. A module declares for Kysely only the tables it owns: every table in a `src/<area>/tables.ts`
+ * 13. Inside src/trades, one folder per concept: `trade/` and `escrow/` are the base (a trade and
+ *    its escrow lean on each other); `after-sale/` and `settlement/` build on them. No file in
+ *    trade/ or escrow/ imports after-sale or settlement, and neither of the two imports the other;
+ *    the module-wide files at the top (index.ts, tables.ts, migrations.ts, errors.ts) see every
+ *    folder. (From outside the module, rule 6 already allows only src/trades/index.ts.)
+ * 14. A module declares for Kysely only the tables it owns: every table in a `src/<area>/tables.ts`
  *    is created by that area's own migrations (`create table` in its .ts or .sql files), and no
  *    table is declared in two areas.
  */
@@ -40,6 +45,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { declaredTables } from './support/table-declarations.ts';
 
 const srcDir = fileURLToPath(new URL('../src/', import.meta.url));
 // banksim: the bank simulator is an outside system in its own process, with its own HTTP server.
@@ -258,6 +264,27 @@ describe('architecture', () => {
     expect(callers).toEqual(['channels/adapter.ts']);
   });
 
+  it('keeps after-sale and settlement on top of trade and escrow in src/trades (rule 13)', () => {
+    const upper = ['trades/after-sale/', 'trades/settlement/'];
+    const folderOf = (path: string) => upper.find((folder) => path.startsWith(folder));
+    const inner = imports.flatMap(({ file, specifier }) =>
+      specifier.startsWith('.') && areaOf(file) === 'trades'
+        ? [{ file, target: posix.normalize(posix.join(posix.dirname(file), specifier)) }]
+        : [],
+    );
+    // Guards the reader: the index must be seen reaching both folders.
+    for (const folder of upper)
+      expect(inner.some(({ file, target }) => file === 'trades/index.ts' && folderOf(target) === folder)).toBe(true);
+    const broken = inner
+      .filter(({ file, target }) => {
+        const to = folderOf(target);
+        const inFolder = file.split('/').length > 2;
+        return to !== undefined && inFolder && folderOf(file) !== to;
+      })
+      .map(({ file, target }) => `src/${file} imports src/${target}`);
+    expect(broken).toEqual([]);
+  });
+
   it('finds every form of a limit set outside limits.ts, and skips state and comparisons', () => {
     const source = [
       'const textMax = 512;',
@@ -274,7 +301,7 @@ describe('architecture', () => {
     expect(limitDeclarations(source)).toEqual(['textMax', 'retryMs', 'sweepIntervalMs', 'pageLimit', 'bodyBytes']);
   });
 
-  it('declares the Kysely types of a table only in the module that creates it (rule 13)', () => {
+  it('declares the Kysely types of a table only in the module that creates it (rule 14)', () => {
     const areaFiles = (area: string) =>
       readdirSync(join(srcDir, area), { recursive: true, encoding: 'utf8' }).filter(
         (f) => f.endsWith('.ts') || f.endsWith('.sql'),
@@ -288,9 +315,7 @@ describe('architecture', () => {
           [...readFileSync(join(srcDir, area, f), 'utf8').matchAll(/create table (\w+)/g)].map((m) => m[1]),
         ),
       );
-      // The tables are the keys two spaces in, each opening an object of columns.
-      const code = withoutComments(readFileSync(join(srcDir, file), 'utf8'));
-      const tables = [...code.matchAll(/^ {2}(\w+): \{$/gm)].map((m) => m[1] as string);
+      const tables = declaredTables(readFileSync(join(srcDir, file), 'utf8')).map((t) => t.table);
       expect(tables.length, `${file} declares tables`).toBeGreaterThan(0);
       for (const table of tables) {
         if (!created.has(table)) foreign.push(`src/${file} declares ${table}, which src/${area} does not create`);
@@ -357,6 +382,8 @@ describe('architecture', () => {
       '../trades/index.ts',
       'src/notifications imports only src/notifications and src/core',
     ],
+    ['server/console.ts', '../trades/after-sale/after-sale.ts', 'import src/trades through src/trades/index.ts'],
+    ['wallet/escrow.ts', '../trades/trade/store.ts', 'import src/trades through src/trades/index.ts'],
   ])('refuses %s importing %s', (file, specifier, why) => {
     expect(violation(file, specifier)).toBe(why);
   });
@@ -379,6 +406,8 @@ describe('architecture', () => {
     ['cli/bench/gateway.ts', 'node:http'],
     ['server/main.ts', '../notifications/index.ts'],
     ['trades/service.ts', 'node:crypto'],
+    ['trades/after-sale/disputes.ts', '../trade/service.ts'],
+    ['trades/index.ts', './settlement/settlement.ts'],
   ])('allows %s importing %s', (file, specifier) => {
     expect(violation(file, specifier)).toBeUndefined();
   });

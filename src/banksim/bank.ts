@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import type { BankOrderKind, BankOrderStatus } from '../core/bank-protocol.ts';
 import type { Clock } from '../core/clock.ts';
 import { csvRecords } from '../core/csv.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
@@ -10,17 +11,14 @@ import type { BankConfig, CustomerConfig } from './config.ts';
 import { BankSimError, type FailCode } from './errors.ts';
 import type { Faults } from './faults.ts';
 
-export type OrderKind = 'GATEWAY' | 'WITHHOLD' | 'PAYOUT';
-export type OrderStatus = 'PROCESSING' | 'SUCCESS' | 'FAILED';
-
 /** An order as the merchant API, the callback and the statement show it (wire names). */
 export interface OrderView {
   bank: string;
   merchant_id: string;
   order_no: string;
-  kind: OrderKind;
+  kind: BankOrderKind;
   amount: string;
-  status: OrderStatus;
+  status: BankOrderStatus;
   fail_code: FailCode | null;
   bank_serial: string;
   batch_no: string | null;
@@ -32,10 +30,10 @@ interface OrderRow {
   bank: string;
   merchant_id: string;
   order_no: string;
-  kind: OrderKind;
+  kind: BankOrderKind;
   fingerprint: string;
   amount_fen: bigint;
-  status: OrderStatus;
+  status: BankOrderStatus;
   fail_code: FailCode | null;
   serial: string;
   card_no: string | null;
@@ -249,7 +247,7 @@ export class Banks {
       bank: string;
       merchantId: string;
       orderNo: string;
-      kind: OrderKind;
+      kind: BankOrderKind;
       fingerprint: string;
       amountFen: bigint;
     } & Partial<
@@ -444,15 +442,8 @@ export class Banks {
 
   /** The parameters the browser carries back to the return URL (signed by the HTTP layer). */
   static returnParams(o: OrderView): Record<string, string> {
-    return {
-      bank: o.bank,
-      merchant_id: o.merchant_id,
-      order_no: o.order_no,
-      amount: o.amount,
-      status: o.status,
-      bank_serial: o.bank_serial,
-      timestamp: String(Date.now()),
-    };
+    const { bank, merchant_id, order_no, amount, status, bank_serial } = o;
+    return { bank, merchant_id, order_no, amount, status, bank_serial, timestamp: String(Date.now()) };
   }
 
   // ---- card binding and withholding ----
@@ -706,7 +697,7 @@ export class Banks {
       const fault = this.#faults.statementLine(`${o.bank}/${o.merchant_id}/${o.order_no}`);
       if (fault === 'drop') continue;
       const amount = fault === 'amount' ? o.amount_fen + 1n : o.amount_fen;
-      const flipped: Record<OrderStatus, OrderStatus> = {
+      const flipped: Record<BankOrderStatus, BankOrderStatus> = {
         SUCCESS: 'FAILED',
         FAILED: 'SUCCESS',
         PROCESSING: 'PROCESSING',

@@ -1,6 +1,12 @@
+import {
+  bankMerchantHeader,
+  bankSignature,
+  bankSignatureHeader,
+  bankTimestampHeader,
+  callbackSignString,
+} from '../core/bank-protocol.ts';
 import type { Db } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
-import { callbackSignString, headerMerchant, headerSignature, headerTimestamp, hmac } from './sign.ts';
 
 interface CallbackRow {
   id: bigint;
@@ -65,9 +71,9 @@ export class CallbackDispatcher {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          [headerMerchant]: c.merchant_id,
-          [headerTimestamp]: timestamp,
-          [headerSignature]: hmac(secret, callbackSignString(timestamp, c.body)),
+          [bankMerchantHeader]: c.merchant_id,
+          [bankTimestampHeader]: timestamp,
+          [bankSignatureHeader]: bankSignature(secret, callbackSignString(timestamp, c.body)),
         },
         body: c.body,
         signal: AbortSignal.timeout(limits.bankSimCallbackTimeoutMs),

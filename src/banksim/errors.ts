@@ -1,4 +1,4 @@
-import { type CatalogEntry, CatalogError } from '../core/catalog-error.ts';
+import { apiError, CatalogError, catalog, invalidRequest } from '../core/catalog-error.ts';
 
 /**
  * The one catalog of the simulator's refusals: each code with its HTTP status and message. A
@@ -6,42 +6,22 @@ import { type CatalogEntry, CatalogError } from '../core/catalog-error.ts';
  * a short balance, a limit, an unknown card — is not a refusal: the order is recorded FAILED
  * with one of `failCodes`, so a retry with the same order number answers the same.)
  */
-export const errorCatalog = {
-  INVALID_REQUEST: {
-    type: 'invalid_request_error',
-    status: 400,
-    message: 'the request is malformed or misses a field',
-  },
-  INVALID_AMOUNT: {
-    type: 'invalid_request_error',
-    status: 400,
-    message: 'amount must be a decimal string in yuan, above zero, at most two decimals',
-  },
-  BATCH_TOO_LARGE: { type: 'invalid_request_error', status: 400, message: 'a batch carries too many items' },
-  SMS_CODE_INVALID: { type: 'invalid_request_error', status: 400, message: 'the SMS code is wrong or expired' },
-  INVALID_SIGNATURE: {
-    type: 'invalid_request_error',
-    status: 401,
-    message: 'the merchant, timestamp or signature does not verify',
-  },
-  BANK_NOT_FOUND: { type: 'invalid_request_error', status: 404, message: 'no such bank' },
-  ORDER_NOT_FOUND: { type: 'invalid_request_error', status: 404, message: 'no such order' },
-  AGREEMENT_NOT_FOUND: { type: 'invalid_request_error', status: 404, message: 'no such agreement' },
-  NOT_FOUND: { type: 'invalid_request_error', status: 404, message: 'no such page' },
-  ORDER_PARAMS_CONFLICT: {
-    type: 'invalid_request_error',
-    status: 409,
-    message: 'this order number was used with other parameters',
-  },
-  AGREEMENT_NOT_ACTIVE: {
-    type: 'invalid_request_error',
-    status: 409,
-    message: 'the agreement is not confirmed or was cancelled',
-  },
-  BODY_TOO_LARGE: { type: 'invalid_request_error', status: 413, message: 'the request body is too large' },
-  UNSUPPORTED_MEDIA_TYPE: { type: 'invalid_request_error', status: 415, message: 'send application/json' },
-  SYSTEM_BUSY: { type: 'api_error', status: 503, message: 'the bank is busy; try again' },
-} as const satisfies Record<string, CatalogEntry>;
+export const errorCatalog = catalog({
+  INVALID_REQUEST: invalidRequest(400, 'the request is malformed or misses a field'),
+  INVALID_AMOUNT: invalidRequest(400, 'amount must be a decimal string in yuan, above zero, at most two decimals'),
+  BATCH_TOO_LARGE: invalidRequest(400, 'a batch carries too many items'),
+  SMS_CODE_INVALID: invalidRequest(400, 'the SMS code is wrong or expired'),
+  INVALID_SIGNATURE: invalidRequest(401, 'the merchant, timestamp or signature does not verify'),
+  BANK_NOT_FOUND: invalidRequest(404, 'no such bank'),
+  ORDER_NOT_FOUND: invalidRequest(404, 'no such order'),
+  AGREEMENT_NOT_FOUND: invalidRequest(404, 'no such agreement'),
+  NOT_FOUND: invalidRequest(404, 'no such page'),
+  ORDER_PARAMS_CONFLICT: invalidRequest(409, 'this order number was used with other parameters'),
+  AGREEMENT_NOT_ACTIVE: invalidRequest(409, 'the agreement is not confirmed or was cancelled'),
+  BODY_TOO_LARGE: invalidRequest(413, 'the request body is too large'),
+  UNSUPPORTED_MEDIA_TYPE: invalidRequest(415, 'send application/json'),
+  SYSTEM_BUSY: apiError(503, 'the bank is busy; try again'),
+});
 
 export type ErrorCode = keyof typeof errorCatalog;
 
@@ -60,9 +40,7 @@ export type FailCode = (typeof failCodes)[number];
 
 /** A refusal of the simulated bank: nothing moved, nothing recorded. */
 export class BankSimError extends CatalogError<typeof errorCatalog> {
-  declare readonly code: ErrorCode;
   constructor(code: ErrorCode, detail?: string) {
     super(errorCatalog, code, { detail });
-    this.name = 'BankSimError';
   }
 }

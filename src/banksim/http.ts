@@ -20,6 +20,14 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import {
+  bankMerchantHeader,
+  bankSignature,
+  bankSignatureHeader,
+  bankTimestampHeader,
+  requestSignString,
+  sameSignature,
+} from '../core/bank-protocol.ts';
 import type { Db } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { parseAmount } from '../core/money.ts';
@@ -30,15 +38,7 @@ import { parseFaults } from './config.ts';
 import { BankSimError, errorCatalog } from './errors.ts';
 import type { Faults } from './faults.ts';
 import { payPage, resultPage } from './page.ts';
-import {
-  headerMerchant,
-  headerSignature,
-  headerTimestamp,
-  hmac,
-  requestSignString,
-  sameSignature,
-  signParams,
-} from './sign.ts';
+import { signParams } from './sign.ts';
 
 export interface BankSimAppOptions {
   db: Db;
@@ -161,14 +161,17 @@ export async function buildBankSimApp(options: BankSimAppOptions): Promise<Fasti
   function authenticate(request: FastifyRequest<{ Params: { bank: string } }>): string {
     const { bank } = request.params;
     if (!banks.hasBank(bank)) throw new BankSimError('BANK_NOT_FOUND', bank);
-    const merchantId = String(request.headers[headerMerchant] ?? '');
-    const timestamp = String(request.headers[headerTimestamp] ?? '');
-    const signature = String(request.headers[headerSignature] ?? '');
+    const merchantId = String(request.headers[bankMerchantHeader] ?? '');
+    const timestamp = String(request.headers[bankTimestampHeader] ?? '');
+    const signature = String(request.headers[bankSignatureHeader] ?? '');
     const secret = banks.secretOf(bank, merchantId);
     if (!secret || !/^\d{1,15}$/.test(timestamp)) throw new BankSimError('INVALID_SIGNATURE');
     if (Math.abs(Date.now() - Number(timestamp)) > limits.bankSimTimestampSkewMs)
       throw new BankSimError('INVALID_SIGNATURE', 'stale timestamp');
-    const expected = hmac(secret, requestSignString(request.method, request.url, timestamp, request.rawBody ?? ''));
+    const expected = bankSignature(
+      secret,
+      requestSignString(request.method, request.url, timestamp, request.rawBody ?? ''),
+    );
     if (!sameSignature(signature, expected)) throw new BankSimError('INVALID_SIGNATURE');
     return merchantId;
   }

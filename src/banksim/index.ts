@@ -3,7 +3,7 @@
  * bank-sim`). The platform reaches it only over HTTP; what it shares with the platform's code
  * is the wire contract below (signatures, configuration types, the order view).
  */
-export type { OrderKind, OrderStatus, OrderView } from './bank.ts';
+export type { OrderView } from './bank.ts';
 export { type BooksReport, verifyBooks } from './books.ts';
 export {
   type BankConfig,
@@ -19,12 +19,4 @@ export {
 } from './config.ts';
 export { errorCatalog, type FailCode, failCodes } from './errors.ts';
 export { type BankSimOptions, type RunningBankSim, startBankSim } from './server.ts';
-export {
-  headerMerchant,
-  headerSignature,
-  headerTimestamp,
-  signParams,
-  signRequest,
-  verifyCallback,
-  verifyParams,
-} from './sign.ts';
+export { signParams, signRequest, verifyCallback, verifyParams } from './sign.ts';

@@ -47,19 +47,12 @@ export async function startBankSim(options: BankSimOptions = {}): Promise<Runnin
     const app = await buildBankSimApp({ db, banks, faults, callbacks, publicUrl: () => url, logger: options.logger });
     url = await app.listen({ port: options.port ?? 9001, host: options.host ?? '127.0.0.1' });
     callbacks.start((error) => app.log.error({ err: error }, 'callback dispatch failed'));
-    return {
-      url,
-      app,
-      db,
-      banks,
-      faults,
-      callbacks,
-      async close() {
-        await callbacks.stop();
-        await app.close();
-        await db.close();
-      },
+    const close = async () => {
+      await callbacks.stop();
+      await app.close();
+      await db.close();
     };
+    return { url, app, db, banks, faults, callbacks, close };
   } catch (error) {
     await db.close();
     throw error;

@@ -1,16 +1,16 @@
 /**
  * The bank channel adapter: the one narrow contract through which the platform talks to a bank,
  * and its implementation for the bank protocol of docs/bank-sim.md (JSON over HTTP, HMAC-SHA256
- * signatures with a shared secret). The bank is an outside system: this file shares no code
- * with src/banksim; the signing rule below is the bank's published protocol, copied.
+ * signatures with a shared secret). The bank is an outside system: this file imports nothing of
+ * src/banksim; the protocol's published facts (order kinds and statuses, headers, signed strings)
+ * are in src/core/bank-protocol.ts, which the simulator speaks too.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+
+import type { BankOrderKind, BankOrderStatus } from '../core/bank-protocol.ts';
+import * as protocol from '../core/bank-protocol.ts';
 import { parseCsv } from '../core/csv.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import type { ChannelBankConfig } from './config.ts';
-
-export type BankOrderKind = 'GATEWAY' | 'WITHHOLD' | 'PAYOUT';
-export type BankOrderStatus = 'PROCESSING' | 'SUCCESS' | 'FAILED';
 
 /** An order as the bank reports it, normalised (amounts in fen). */
 export interface BankOrder {
@@ -123,20 +123,8 @@ export interface BankAdapter {
   fetchStatement(date: string): Promise<BankAnswer<StatementLine[]>>;
 }
 
-// ---- The bank's published signing rule ----------------------------------------------------------
-
-function hmac(secret: string, text: string): string {
-  return createHmac('sha256', secret).update(text, 'utf8').digest('hex');
-}
-
-function sameSignature(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-const statuses: readonly string[] = ['PROCESSING', 'SUCCESS', 'FAILED'] satisfies BankOrderStatus[];
-const kinds: readonly string[] = ['GATEWAY', 'WITHHOLD', 'PAYOUT'] satisfies BankOrderKind[];
+const statuses: readonly string[] = protocol.bankOrderStatuses;
+const kinds: readonly string[] = protocol.bankOrderKinds;
 
 /** The bank's order JSON → BankOrder; null when it is not one. */
 function orderOf(json: unknown): BankOrder | null {
@@ -276,11 +264,12 @@ export class HttpBankAdapter implements BankAdapter {
   }
 
   verifyCallback(headers: Record<string, string | undefined>, body: string): VerifiedCallback | null {
-    const timestamp = headers['x-bank-timestamp'];
-    const signature = headers['x-bank-signature'];
-    if (headers['x-bank-merchant'] !== this.#config.merchantId) return null;
+    const timestamp = headers[protocol.bankTimestampHeader];
+    const signature = headers[protocol.bankSignatureHeader];
+    if (headers[protocol.bankMerchantHeader] !== this.#config.merchantId) return null;
     if (!timestamp || !signature || !/^\d{1,15}$/.test(timestamp)) return null;
-    if (!sameSignature(signature, hmac(this.#config.secret, `CALLBACK\n${timestamp}\n${body}`))) return null;
+    const expected = protocol.bankSignature(this.#config.secret, protocol.callbackSignString(timestamp, body));
+    if (!protocol.sameSignature(signature, expected)) return null;
     let json: unknown;
     try {
       json = JSON.parse(body);
@@ -296,12 +285,8 @@ export class HttpBankAdapter implements BankAdapter {
   verifyReturn(params: Record<string, string>): VerifiedReturn | null {
     const { sign } = params;
     if (typeof sign !== 'string') return null;
-    const text = Object.keys(params)
-      .filter((k) => k !== 'sign')
-      .sort()
-      .map((k) => `${k}=${params[k]}`)
-      .join('&');
-    if (!sameSignature(sign, hmac(this.#config.secret, text))) return null;
+    const expected = protocol.bankSignature(this.#config.secret, protocol.paramsSignString(params));
+    if (!protocol.sameSignature(sign, expected)) return null;
     const amountFen = parseAmount(params.amount ?? '');
     const status = params.status ?? '';
     if (params.bank !== this.code || params.merchant_id !== this.#config.merchantId) return null;
@@ -327,9 +312,12 @@ export class HttpBankAdapter implements BankAdapter {
     const text = body === undefined ? '' : JSON.stringify(body);
     const timestamp = String(Date.now());
     const headers: Record<string, string> = {
-      'x-bank-merchant': this.#config.merchantId,
-      'x-bank-timestamp': timestamp,
-      'x-bank-signature': hmac(this.#config.secret, `${method}\n${path}\n${timestamp}\n${text}`),
+      [protocol.bankMerchantHeader]: this.#config.merchantId,
+      [protocol.bankTimestampHeader]: timestamp,
+      [protocol.bankSignatureHeader]: protocol.bankSignature(
+        this.#config.secret,
+        protocol.requestSignString(method, path, timestamp, text),
+      ),
     };
     if (text) headers['content-type'] = 'application/json';
     let status: number;

@@ -21,14 +21,12 @@ export const demoDepositId = (userId: string, reference: string): bigint =>
  * No bank is called: a demo needs no simulator running.
  */
 export class DemoDeposits {
-  readonly #ledger: Ledger;
-  readonly #parties: ChannelParties;
   #reserve: Promise<void> | undefined;
 
-  constructor(ledger: Ledger, parties: ChannelParties) {
-    this.#ledger = ledger;
-    this.#parties = parties;
-  }
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly parties: ChannelParties,
+  ) {}
 
   /**
    * Moves `amountFen` from the demo reserve into the user's wallet (transfer code 303), once per
@@ -37,10 +35,10 @@ export class DemoDeposits {
    */
   async deposit(userId: string, amountFen: bigint, reference: string): Promise<'ok' | 'exists'> {
     if (amountFen <= 0n || amountFen > amountMax) throw new ChannelError('amount_invalid', { param: 'amount' });
-    const wallet = await this.#parties.walletOf(userId);
+    const wallet = await this.parties.walletOf(userId);
     if (wallet === null) throw new ChannelError('user_not_found', { param: 'user_id' });
     await this.#ensureReserve();
-    const [result] = await this.#ledger.createTransfers([
+    const [result] = await this.ledger.createTransfers([
       {
         id: demoDepositId(userId, reference),
         debitAccountId: demoReserveAccountId,
@@ -63,7 +61,7 @@ export class DemoDeposits {
 
   #ensureReserve(): Promise<void> {
     this.#reserve ??= (async () => {
-      const [result] = await this.#ledger.createAccounts([
+      const [result] = await this.ledger.createAccounts([
         { id: demoReserveAccountId, ledger: cnyLedger, code: ChannelAccountCode.demoReserve },
       ]);
       assertLedgerResult(result, 'demo reserve account');

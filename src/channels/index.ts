@@ -3,7 +3,6 @@ export {
   type BankAdapter,
   type BankAnswer,
   type BankOrder,
-  type BankOrderStatus,
   HttpBankAdapter,
   parseStatement,
   type StatementLine,

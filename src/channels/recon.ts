@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import { assert } from '../core/assert.ts';
+import type { BankOrderStatus } from '../core/bank-protocol.ts';
 import type { Clock } from '../core/clock.ts';
 import { csvRecords } from '../core/csv.ts';
 import { type Db, typed } from '../core/db/index.ts';
@@ -9,7 +10,7 @@ import { limits } from '../core/limits.ts';
 import { formatAmount, perHundredThousand } from '../core/money.ts';
 import { dateFromNs, isCalendarDate } from '../core/time.ts';
 import { AccountFlags, assertLedgerResult, type Ledger } from '../ledger/index.ts';
-import type { BankOrderStatus, StatementLine } from './adapter.ts';
+import type { StatementLine } from './adapter.ts';
 import { ChannelError } from './errors.ts';
 import { findOrder, type OrderRow } from './orders.ts';
 import type { Channels } from './service.ts';

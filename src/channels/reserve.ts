@@ -38,30 +38,25 @@ export interface ReservePosition {
  * read-only API serves it; the server writes one to `reserve_reports` every day.
  */
 export class ReserveReport {
-  readonly #db: Db;
-  readonly #ledger: Ledger;
-  readonly #channels: Channels;
-  readonly #clock: Clock;
-
-  constructor(db: Db, ledger: Ledger, channels: Channels, clock: Clock) {
-    this.#db = db;
-    this.#ledger = ledger;
-    this.#channels = channels;
-    this.#clock = clock;
-  }
+  constructor(
+    private readonly db: Db,
+    private readonly ledger: Ledger,
+    private readonly channels: Channels,
+    private readonly clock: Clock,
+  ) {}
 
   async position(): Promise<ReservePosition> {
-    const [users, merchants] = await totalsByCode(this.#db, cnyLedger, [
+    const [users, merchants] = await totalsByCode(this.db, cnyLedger, [
       AccountCode.userWallet,
       AccountCode.merchantWallet,
     ]);
     const wallets = [users, merchants].filter((t) => t !== undefined);
     const customer = wallets.reduce((sum, t) => sum + t.creditsPosted - t.debitsPosted, 0n);
     const held = wallets.reduce((sum, t) => sum + t.debitsPending, 0n);
-    const banks = this.#channels.banks().map((b) => b.code);
+    const banks = this.channels.banks().map((b) => b.code);
     // Looked up, never created: the regulator's view writes nothing (a bank never used has none).
     const accounts = banks.map(reserveAccountId);
-    const found = await this.#ledger.lookupAccounts([...accounts, demoReserveAccountId]);
+    const found = await this.ledger.lookupAccounts([...accounts, demoReserveAccountId]);
     const perBank = banks.map((bank, i) => {
       const account = found.find((a) => a.id === accounts[i]);
       const reserve = account ? account.debitsPosted - account.creditsPosted : 0n;
@@ -73,7 +68,7 @@ export class ReserveReport {
     const surplus = reserves - customer;
     const percent = customer <= 0n ? 10_000n : (reserves * 10_000n) / customer;
     return {
-      at: dateFromNs(this.#clock.nowNs()).toISOString(),
+      at: dateFromNs(this.clock.nowNs()).toISOString(),
       currency: 'CNY',
       customerBalances: formatAmount(customer),
       withdrawalsInFlight: formatAmount(held),
@@ -93,7 +88,7 @@ export class ReserveReport {
   /** Writes today's position to `reserve_reports` (the daily report) and answers it. */
   async snapshot(): Promise<ReservePosition> {
     const position = await this.position();
-    await typed<ChannelTables>(this.#db)
+    await typed<ChannelTables>(this.db)
       .insertInto('reserve_reports')
       .values({ taken_at: new Date(position.at), report: JSON.stringify(position) })
       .execute();

@@ -1,7 +1,7 @@
 import { isChannelError } from './errors.ts';
 import type { Channels } from './service.ts';
 
-/** A settled seller payout, as the settlement job hands it on (src/trades/settlement.ts). */
+/** A settled seller payout, as the settlement job hands it on (src/trades/settlement/settlement.ts). */
 export interface SettledPayout {
   sellerId: string;
   /** Decimal yuan. */

@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config.ts';
-import { benchEscrow, type EscrowBenchOptions } from './bench/escrow.ts';
-import { benchGateway, type GatewayBenchOptions } from './bench/gateway.ts';
-import { benchLedger, type LedgerBenchOptions } from './bench/ledger.ts';
+import { benchEscrow } from './bench/escrow.ts';
+import { benchGateway } from './bench/gateway.ts';
+import { benchLedger } from './bench/ledger.ts';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -19,24 +19,33 @@ function report(result: object, json: boolean): void {
   for (const [key, value] of Object.entries(result)) console.log(`${key.padEnd(28)} ${value}`);
 }
 
+/** What every benchmark takes: how to print its answer, and the database it runs on. */
+interface BenchOptions {
+  json: boolean;
+  databaseUrl?: string | undefined;
+}
+
+/** A benchmark's action: it runs on the database the configuration names, then its answer is printed. */
+function runBench<O extends BenchOptions>(run: (options: O) => Promise<object>) {
+  return async (options: Omit<O, 'databaseUrl'>) => {
+    const result = await run({ ...options, databaseUrl: loadConfig().databaseUrl } as O);
+    report(result, options.json);
+  };
+}
+
 /** `paybao bench ...`: benchmarks that print ratios against a baseline measured in the same run. */
 export function benchCommand(): Command {
   const bench = new Command('bench').description('run a benchmark');
-  bench
-    .command('ledger')
-    .description('ledger throughput: batched transfers against one transfer per transaction')
-    .option('--json', 'print one JSON object instead of a report', false)
+  const benchmark = (name: string, description: string) =>
+    bench.command(name).description(description).option('--json', 'print one JSON object instead of a report', false);
+  benchmark('ledger', 'ledger throughput: batched transfers against one transfer per transaction')
     .option('--accounts <n>', 'accounts to create', positiveInteger, 100_000)
     .option('--transfers <n>', 'transfers per workload', positiveInteger, 1_000_000)
-    .action(async (options: Omit<LedgerBenchOptions, 'databaseUrl'>) => {
-      const config = loadConfig();
-      const result = await benchLedger({ ...options, databaseUrl: config.databaseUrl });
-      report(result, options.json);
-    });
-  bench
-    .command('gateway')
-    .description('open gateway throughput: SDK-style clients paying bar-code trades over HTTP with RSA2 signatures')
-    .option('--json', 'print one JSON object instead of a report', false)
+    .action(runBench(benchLedger));
+  benchmark(
+    'gateway',
+    'open gateway throughput: SDK-style clients paying bar-code trades over HTTP with RSA2 signatures',
+  )
     .option(
       '--trades <n>',
       "paid trades (create + pay) to time, after a warm-up; all must finish within the payment codes' 120 s TTL",
@@ -53,25 +62,14 @@ export function benchCommand(): Command {
     )
     .option('--notify', "give the app a notify URL and wait until every paid trade's notification arrived", false)
     .option('--server-cpu-prof <dir>', 'write a CPU profile of the server process into this directory')
-    .action(async (options: Omit<GatewayBenchOptions, 'databaseUrl'>) => {
-      const config = loadConfig();
-      const result = await benchGateway({ ...options, databaseUrl: config.databaseUrl });
-      report(result, options.json);
-    });
-  bench
-    .command('escrow')
-    .description('the auto-confirm sweep releasing escrow trades, and payment latency while it runs')
-    .option('--json', 'print one JSON object instead of a report', false)
+    .action(runBench(benchGateway));
+  benchmark('escrow', 'the auto-confirm sweep releasing escrow trades, and payment latency while it runs')
     .option('--trades <n>', 'escrow trades due for auto-confirm', positiveInteger, 1_000_000)
     .option('--sellers <n>', 'sellers the trades belong to', positiveInteger, 20)
     .option('--payers <n>', 'concurrent payers during the baseline and the sweep', positiveInteger, 16)
     .option('--baseline-seconds <n>', 'seconds of payments alone before the sweep', positiveInteger, 10)
     .option('--no-verify', 'skip recomputing the books at the end')
     .option('--pause-ratio <r>', "the sweep's rest after each round, times the round's time (server default 1)", Number)
-    .action(async (options: Omit<EscrowBenchOptions, 'databaseUrl'>) => {
-      const config = loadConfig();
-      const result = await benchEscrow({ ...options, databaseUrl: config.databaseUrl });
-      report(result, options.json);
-    });
+    .action(runBench(benchEscrow));
   return bench;
 }

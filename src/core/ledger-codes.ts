@@ -97,7 +97,7 @@ export const payoutTransferCodes = { payout: 110 } as const;
 // ---- escrow (src/trades) -------------------------------------------------------------------
 
 /**
- * Escrow's account codes (see src/trades/escrow-books.ts for why an escrow account):
+ * Escrow's account codes (see src/trades/escrow/escrow-books.ts for why an escrow account):
  *
  * | code | account                                              | flags                          |
  * |------|------------------------------------------------------|--------------------------------|

@@ -34,13 +34,10 @@ function counters(attempt: LoginAttempt): { key: string; max: number }[] {
 }
 
 export class LoginThrottle {
-  readonly #db: Queryable;
-  readonly #clock: Clock;
-
-  constructor(db: Queryable, clock: Clock) {
-    this.#db = db;
-    this.#clock = clock;
-  }
+  constructor(
+    private readonly db: Queryable,
+    private readonly clock: Clock,
+  ) {}
 
   /**
    * Counts one attempt against the phone and the address (a window that has ended starts again
@@ -50,8 +47,8 @@ export class LoginThrottle {
   async begin(attempt: LoginAttempt): Promise<ThrottleVerdict> {
     const wanted = counters(attempt);
     if (wanted.length === 0) return { allowed: true, keys: [] };
-    const now = this.#clock.nowNs();
-    const rows = await this.#db.query<{ key: string; failures: number; window_start_ns: bigint }>(
+    const now = this.clock.nowNs();
+    const rows = await this.db.query<{ key: string; failures: number; window_start_ns: bigint }>(
       `insert into members_login_failures as f (key, window_start_ns, failures)
        select k, $2::bigint, 1 from unnest($1::text[]) as k
        on conflict (key) do update set
@@ -75,17 +72,17 @@ export class LoginThrottle {
   /** The password was right: the attempt `begin` counted is given back. */
   async succeeded(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
-    await this.#db.query(
+    await this.db.query(
       `update members_login_failures set failures = failures - 1
        where key = any($1::text[]) and failures > 0 and window_start_ns > $2::bigint`,
-      [keys, (this.#clock.nowNs() - windowNs).toString()],
+      [keys, (this.clock.nowNs() - windowNs).toString()],
     );
   }
 
   /** The password was wrong: the attempt stays counted; counters of ended windows are dropped. */
   async failed(): Promise<void> {
-    await this.#db.query('delete from members_login_failures where window_start_ns <= $1::bigint', [
-      (this.#clock.nowNs() - windowNs).toString(),
+    await this.db.query('delete from members_login_failures where window_start_ns <= $1::bigint', [
+      (this.clock.nowNs() - windowNs).toString(),
     ]);
   }
 }

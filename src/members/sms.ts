@@ -28,18 +28,16 @@ export interface SmsSender {
 
 /** The development sender: every message goes into `members_sms_outbox`, nothing leaves the box. */
 export class OutboxSmsSender implements SmsSender {
-  readonly #db: Queryable;
-  readonly #clock: Clock;
-  constructor(db: Queryable, clock: Clock) {
-    this.#db = db;
-    this.#clock = clock;
-  }
+  constructor(
+    private readonly db: Queryable,
+    private readonly clock: Clock,
+  ) {}
   async send(message: SmsMessage): Promise<void> {
-    await this.#db.query('insert into members_sms_outbox (id, phone, text, created_at_ns) values ($1, $2, $3, $4)', [
+    await this.db.query('insert into members_sms_outbox (id, phone, text, created_at_ns) values ($1, $2, $3, $4)', [
       uuidFromU128(id()),
       message.phone,
       message.text,
-      this.#clock.nowNs().toString(),
+      this.clock.nowNs().toString(),
     ]);
   }
 }

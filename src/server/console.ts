@@ -7,7 +7,7 @@
 import { Type, type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { assert } from '../core/assert.ts';
-import { type CatalogEntry, CatalogError } from '../core/catalog-error.ts';
+import { authenticationError, CatalogError, catalog } from '../core/catalog-error.ts';
 import type { Operator, Operators } from '../members/index.ts';
 import type { AfterSale, DisputeView, Settlements, Trades } from '../trades/index.ts';
 import { disputeView } from './api.ts';
@@ -52,20 +52,14 @@ const CapitalBody = Type.Object(
 const operatorOf = new WeakMap<FastifyRequest, Operator>();
 
 /** The console's own refusals; the trades module's pass through with their catalog's status. */
-export const consoleErrors = {
-  UNAUTHORIZED: {
-    type: 'authentication_error',
-    status: 401,
-    message: 'send an operator token as `Authorization: Bearer <token>`',
-  },
-} as const satisfies Record<string, CatalogEntry>;
+export const consoleErrors = catalog({
+  UNAUTHORIZED: authenticationError('send an operator token as `Authorization: Bearer <token>`'),
+});
 
 /** A refusal of the console's own (`refusals.ts` answers it as `{code, message}`). */
 export class ConsoleError extends CatalogError<typeof consoleErrors> {
-  declare readonly code: keyof typeof consoleErrors;
   constructor(code: keyof typeof consoleErrors) {
     super(consoleErrors, code);
-    this.name = 'ConsoleError';
   }
 }
 

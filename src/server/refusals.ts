@@ -23,7 +23,14 @@ import type {
   FastifySchemaValidationError,
 } from 'fastify';
 import fp from 'fastify-plugin';
-import { type CatalogEntry, CatalogError } from '../core/catalog-error.ts';
+import {
+  apiError,
+  CatalogError,
+  type CatalogErrorOptions,
+  catalog,
+  invalidRequest,
+  rateLimitError,
+} from '../core/catalog-error.ts';
 import { findUnreadableText } from '../core/text.ts';
 import { type Gateway, type GatewayError, gatewayError } from '../gateway/index.ts';
 import { TradeError } from '../trades/index.ts';
@@ -31,32 +38,23 @@ import { ConsoleError } from './console.ts';
 import { escapeHtml, page } from './html.ts';
 
 /** The refusals of the HTTP edge itself, in the native API's terms (the codes are the wallet catalog's). */
-export const edgeErrors = {
-  parameter_invalid: { type: 'invalid_request_error', status: 400, message: 'a parameter is malformed' },
-  parameter_missing: { type: 'invalid_request_error', status: 400, message: 'a required parameter is missing' },
-  body_invalid: { type: 'invalid_request_error', status: 400, message: 'the request body could not be read' },
-  body_too_large: { type: 'invalid_request_error', status: 413, message: 'the request body is too large' },
-  content_type_unsupported: {
-    type: 'invalid_request_error',
-    status: 415,
-    message: 'this route does not take a body of this content type',
-  },
-  route_not_found: { type: 'invalid_request_error', status: 404, message: 'no such route' },
-  url_invalid: {
-    type: 'invalid_request_error',
-    status: 400,
-    message: 'the URL is not valid: a percent-encoded part is not UTF-8',
-  },
-  url_too_long: { type: 'invalid_request_error', status: 414, message: 'a part of the URL is too long' },
-  request_forbidden: {
-    type: 'invalid_request_error',
-    status: 403,
-    message: 'this request is not allowed: it lacks a valid token or comes from another site',
-  },
-  too_many_requests: { type: 'rate_limit_error', status: 429, message: 'too many requests; wait a moment and retry' },
-  request_invalid: { type: 'invalid_request_error', status: 400, message: 'the request could not be accepted' },
-  internal_error: { type: 'api_error', status: 500, message: 'something went wrong on our side; retry the request' },
-} as const;
+export const edgeErrors = catalog({
+  parameter_invalid: invalidRequest(400, 'a parameter is malformed'),
+  parameter_missing: invalidRequest(400, 'a required parameter is missing'),
+  body_invalid: invalidRequest(400, 'the request body could not be read'),
+  body_too_large: invalidRequest(413, 'the request body is too large'),
+  content_type_unsupported: invalidRequest(415, 'this route does not take a body of this content type'),
+  route_not_found: invalidRequest(404, 'no such route'),
+  url_invalid: invalidRequest(400, 'the URL is not valid: a percent-encoded part is not UTF-8'),
+  url_too_long: invalidRequest(414, 'a part of the URL is too long'),
+  request_forbidden: invalidRequest(
+    403,
+    'this request is not allowed: it lacks a valid token or comes from another site',
+  ),
+  too_many_requests: rateLimitError('too many requests; wait a moment and retry'),
+  request_invalid: invalidRequest(400, 'the request could not be accepted'),
+  internal_error: apiError(500, 'something went wrong on our side; retry the request'),
+});
 
 export type EdgeErrorCode = keyof typeof edgeErrors;
 
@@ -65,22 +63,11 @@ export type EdgeReason = 'repeated' | 'unreadable_text';
 
 /** A refusal of the HTTP edge; `reason` says why a parameter was refused, when it was. */
 export class EdgeError extends CatalogError<typeof edgeErrors> {
-  declare readonly code: EdgeErrorCode;
   readonly reason: EdgeReason | undefined;
-  constructor(
-    code: EdgeErrorCode,
-    options: { param?: string | undefined; detail?: string | undefined; reason?: EdgeReason } = {},
-  ) {
-    super(edgeErrors, code, options);
+  constructor(code: EdgeErrorCode, options: Omit<CatalogErrorOptions, 'message'> & { reason?: EdgeReason } = {}) {
     // A detail names the parameter and says what is wrong with it: it is the whole message.
-    if (options.detail) this.message = options.detail;
-    this.name = 'EdgeError';
+    super(edgeErrors, code, { param: options.param, message: options.detail });
     this.reason = options.reason;
-  }
-
-  /** Read by Fastify when it logs or defaults a status. */
-  get statusCode(): number {
-    return this.status;
   }
 }
 
@@ -89,41 +76,23 @@ export const repeatedParameter = (param: string) =>
   new EdgeError('parameter_invalid', { param, detail: `${param} was sent more than once`, reason: 'repeated' });
 
 /** The page guard's refusals (`web-security.ts`: the origin, the CSRF token, the request rate). */
-export const pageGuardErrors = {
-  form_from_other_site: {
-    type: 'invalid_request_error',
-    status: 403,
-    message: '此请求来自其他网站 · This form was sent from another site. Open the page on Paybao and try again.',
-  },
-  form_expired: {
-    type: 'invalid_request_error',
-    status: 403,
-    message: '页面已过期 · This form has expired. Reload the page and try again.',
-  },
-  form_token_invalid: {
-    type: 'invalid_request_error',
-    status: 403,
-    message: '页面已过期 · This form has expired or did not come from its page. Reload it and try again.',
-  },
-  too_many_attempts: {
-    type: 'rate_limit_error',
-    status: 429,
-    message: '操作太频繁 · Too many attempts from your network. Wait a moment and try again.',
-  },
-} as const satisfies Record<string, CatalogEntry>;
+export const pageGuardErrors = catalog({
+  form_from_other_site: invalidRequest(
+    403,
+    '此请求来自其他网站 · This form was sent from another site. Open the page on Paybao and try again.',
+  ),
+  form_expired: invalidRequest(403, '页面已过期 · This form has expired. Reload the page and try again.'),
+  form_token_invalid: invalidRequest(
+    403,
+    '页面已过期 · This form has expired or did not come from its page. Reload it and try again.',
+  ),
+  too_many_attempts: rateLimitError('操作太频繁 · Too many attempts from your network. Wait a moment and try again.'),
+});
 
 /** A refusal of the page guard, answered with a page of its own that links back to the form. */
 export class PageRefusal extends CatalogError<typeof pageGuardErrors> {
-  declare readonly code: keyof typeof pageGuardErrors;
   constructor(code: keyof typeof pageGuardErrors, options: { message?: string } = {}) {
-    super(pageGuardErrors, code);
-    if (options.message) this.message = options.message;
-    this.name = 'PageRefusal';
-  }
-
-  /** Read by the rate-limit plugin, which throws what its `errorResponseBuilder` returns. */
-  get statusCode(): number {
-    return this.status;
+    super(pageGuardErrors, code, options);
   }
 }
 

@@ -1,11 +1,29 @@
-/** Trades: the Alipay-style trade lifecycle on the ledger (create, pay, refund, close, cancel). */
+/**
+ * Trades, the module's one entry: the Alipay-style trade on the ledger (`trade/`: create, pay,
+ * refund, close, cancel, bills), escrow (`escrow/`), after-sale (`after-sale/`: refund cases,
+ * disputes, the compensation fund) and settlement with royalties (`settlement/`).
+ */
 
+export { AfterSale } from './after-sale/after-sale.ts';
+export type { AfterSaleParties } from './after-sale/compensation-fund.ts';
+export type { CaseStatus, DisputeStatus } from './after-sale/state.ts';
+export type { DisputeView, RefundCaseView } from './after-sale/views.ts';
+export { TradeError, type TradeErrorCode, tradeErrors } from './errors.ts';
+export { defaultContract, type EscrowContract, saveContract } from './escrow/contracts.ts';
+export { type Actor, Escrow } from './escrow/escrow.ts';
 export {
-  AfterSale,
-  type AfterSaleParties,
-  type DisputeView,
-  type RefundCaseView,
-} from './after-sale.ts';
+  ensureEscrowAccounts,
+  escrowAccounts,
+  unsettledAccountOf,
+} from './escrow/escrow-books.ts';
+export { tradesMigrations } from './migrations.ts';
+export { Royalties, type RoyaltyParameter, type RoyaltyView } from './settlement/royalty.ts';
+export {
+  type SettlementPayout,
+  type SettlementStatement,
+  Settlements,
+  type SettlementView,
+} from './settlement/settlement.ts';
 export {
   type Bill,
   BillError,
@@ -14,29 +32,13 @@ export {
   billColumns,
   billErrors,
   TradeBills,
-} from './bills.ts';
-export { defaultContract, type EscrowContract, saveContract } from './contracts.ts';
-export { TradeError, type TradeErrorCode, tradeErrors } from './errors.ts';
-export { type Actor, Escrow } from './escrow.ts';
-export {
-  ensureEscrowAccounts,
-  escrowAccounts,
-  unsettledAccountOf,
-} from './escrow-books.ts';
-export { tradesMigrations } from './migrations.ts';
-export { Royalties, type RoyaltyParameter, type RoyaltyView } from './royalty.ts';
+} from './trade/bills.ts';
 export {
   type CreateTradeInput,
   type RefundView,
   requestNotifyUrl,
   type TradeParties,
   Trades,
-} from './service.ts';
-export {
-  type SettlementPayout,
-  type SettlementStatement,
-  Settlements,
-  type SettlementView,
-} from './settlement.ts';
-export type { CaseStatus, DisputeStatus, TradeStatus } from './state.ts';
-export type { EscrowView, TradeKey, TradeView } from './store.ts';
+} from './trade/service.ts';
+export type { TradeStatus } from './trade/state.ts';
+export type { EscrowView, TradeKey, TradeView } from './trade/store.ts';

@@ -19,23 +19,21 @@ const tokenHash = (token: string): string => createHash('sha256').update(token).
 
 /** Bearer-token sessions of the native API. */
 export class Sessions {
-  readonly #db: Db;
-  readonly #clock: Clock;
-  constructor(db: Db, clock: Clock) {
-    this.#db = db;
-    this.#clock = clock;
-  }
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
 
   /** Opens a session for a user who has just proved who they are; retires the oldest beyond the cap. */
   async open(userId: string): Promise<NewSession> {
     const token = `${tokenPrefix}${randomBytes(32).toString('base64url')}`;
-    const now = this.#clock.nowNs();
+    const now = this.clock.nowNs();
     const expiresAtNs = now + BigInt(limits.sessionTtlMs) * 1_000_000n;
-    await this.#db.query(
+    await this.db.query(
       `insert into wallet_sessions (token_hash, user_id, created_at_ns, expires_at_ns) values ($1, $2, $3, $4)`,
       [tokenHash(token), userId, now.toString(), expiresAtNs.toString()],
     );
-    await this.#db.query(
+    await this.db.query(
       `update wallet_sessions set revoked_at_ns = $3
        where user_id = $1 and revoked_at_ns is null and token_hash not in (
          select token_hash from wallet_sessions where user_id = $1 and revoked_at_ns is null
@@ -48,9 +46,9 @@ export class Sessions {
   /** The user of a live session, or undefined for an unknown, expired or revoked token. */
   async userOf(token: string): Promise<string | undefined> {
     if (!tokenPattern.test(token)) return undefined;
-    const [row] = await this.#db.query<{ user_id: string }>(
+    const [row] = await this.db.query<{ user_id: string }>(
       `select user_id from wallet_sessions where token_hash = $1 and revoked_at_ns is null and expires_at_ns > $2`,
-      [tokenHash(token), this.#clock.nowNs().toString()],
+      [tokenHash(token), this.clock.nowNs().toString()],
     );
     return row?.user_id;
   }
@@ -58,9 +56,9 @@ export class Sessions {
   /** Ends a session; ending one already ended does nothing. */
   async revoke(token: string): Promise<void> {
     if (!tokenPattern.test(token)) return;
-    await this.#db.query(
+    await this.db.query(
       'update wallet_sessions set revoked_at_ns = $2 where token_hash = $1 and revoked_at_ns is null',
-      [tokenHash(token), this.#clock.nowNs().toString()],
+      [tokenHash(token), this.clock.nowNs().toString()],
     );
   }
 }

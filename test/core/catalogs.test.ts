@@ -16,8 +16,8 @@ import { MembersError, membersErrors } from '../../src/members/errors.ts';
 import { PayoutError, payoutErrors } from '../../src/payouts/errors.ts';
 import { ConsoleError, consoleErrors } from '../../src/server/console.ts';
 import { EdgeError, edgeErrors, PageRefusal, pageGuardErrors } from '../../src/server/refusals.ts';
-import { BillError, billErrors } from '../../src/trades/bills.ts';
 import { TradeError, tradeErrors } from '../../src/trades/errors.ts';
+import { BillError, billErrors } from '../../src/trades/trade/bills.ts';
 import { WalletError, walletErrors } from '../../src/wallet/errors.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: each catalog's constructor takes its own codes.

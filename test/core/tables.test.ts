@@ -2,13 +2,15 @@
  * The Kysely types each module declares in its `src/<module>/tables.ts` are the tables its
  * migrations create, column for column: the same names, `| null` exactly where the column is
  * nullable, and the TypeScript type our drivers answer for the column's SQL type (int8 → bigint,
- * int4 → number, timestamptz → Date, text and uuid → string). A migration that adds, drops or
- * changes a column without its declaration fails here rather than in a query.
+ * int4 → number, timestamptz → Date, text and uuid → string; jsonb as the module declares it).
+ * A migration that adds, drops or changes a column without its declaration fails here rather
+ * than in a query.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '../../src/platform.ts';
 import { freshPlatform } from '../support/engine.ts';
+import { declaredTables } from '../support/table-declarations.ts';
 
 const srcDir = new URL('../../src/', import.meta.url);
 
@@ -22,33 +24,15 @@ const tsTypeOf: Record<string, string> = {
   'timestamp with time zone': 'Date',
 };
 
-interface Declared {
-  file: string;
-  table: string;
-  columns: Map<string, { type: string; nullable: boolean }>;
-}
-
-/** The tables and columns of a tables.ts: tables two spaces in, their columns four. */
-function declarations(file: string): Declared[] {
-  const text = readFileSync(new URL(file, srcDir), 'utf8').replace(/\/\*\*[\s\S]*?\*\//g, '');
-  const found: Declared[] = [];
-  for (const line of text.split('\n')) {
-    const table = /^ {2}(\w+): \{$/.exec(line);
-    if (table) found.push({ file, table: table[1] as string, columns: new Map() });
-    const column = /^ {4}(\w+): (.+);$/.exec(line);
-    if (column && found.length > 0) {
-      const type = (column[2] as string).replace(/^Generated<(.+)>$/, '$1');
-      const parts = type.split(' | ').map((p) => p.trim());
-      const base = parts.filter((p) => p !== 'null');
-      // A union of string literals, or a string-valued type named for the domain, is a string.
-      const isString = base.every((p) => p.startsWith("'") || /^[A-Z]\w*(Status|Kind|Code)$/.test(p));
-      (found.at(-1) as Declared).columns.set(column[1] as string, {
-        type: isString ? 'string' : base.join(' | '),
-        nullable: parts.includes('null'),
-      });
-    }
-  }
-  return found;
+/** What a declared type reads as: `Generated` unwrapped, string literals and domain string types as string. */
+function readType(declared: string): { type: string; nullable: boolean } {
+  const parts = declared
+    .replace(/^Generated<(.+)>$/, '$1')
+    .split(' | ')
+    .map((p) => p.trim());
+  const base = parts.filter((p) => p !== 'null');
+  const isString = base.every((p) => p.startsWith("'") || /^[A-Z]\w*(Status|Kind|Code)$/.test(p));
+  return { type: isString ? 'string' : base.join(' | '), nullable: parts.includes('null') };
 }
 
 let platform: Platform;
@@ -76,16 +60,19 @@ describe('tables.ts', () => {
       `select table_name, column_name, is_nullable, data_type from information_schema.columns
         where table_schema = current_schema()`,
     );
-    for (const declared of declarations(file)) {
+    for (const declared of declaredTables(readFileSync(new URL(file, srcDir), 'utf8'))) {
       const columns = rows.filter((r) => r.table_name === declared.table);
       expect(columns.length, `${declared.table} exists`).toBeGreaterThan(0);
+      const columnsDeclared = Object.fromEntries([...declared.columns].map(([name, type]) => [name, readType(type)]));
+      // jsonb holds whatever shape the module declares for it: only its nullability is checked.
+      const typeOf = (c: { column_name: string; data_type: string }) =>
+        c.data_type === 'jsonb'
+          ? (columnsDeclared[c.column_name]?.type ?? 'jsonb')
+          : (tsTypeOf[c.data_type] ?? c.data_type);
       const actual = Object.fromEntries(
-        columns.map((c) => [
-          c.column_name,
-          { type: tsTypeOf[c.data_type] ?? c.data_type, nullable: c.is_nullable === 'YES' },
-        ]),
+        columns.map((c) => [c.column_name, { type: typeOf(c), nullable: c.is_nullable === 'YES' }]),
       );
-      expect(Object.fromEntries(declared.columns), `${file}: ${declared.table}`).toEqual(actual);
+      expect(columnsDeclared, `${file}: ${declared.table}`).toEqual(actual);
     }
   });
 });

@@ -28,7 +28,7 @@ import { EscrowTransferCode } from '../../src/core/ledger-codes.ts';
 import { formatAmount } from '../../src/core/money.ts';
 import type { Platform } from '../../src/platform.ts';
 import { type Actor, escrowAccounts, TradeError, unsettledAccountOf } from '../../src/trades/index.ts';
-import type { TradeRow } from '../../src/trades/store.ts';
+import type { TradeRow } from '../../src/trades/trade/store.ts';
 import { usePlatform } from '../support/engine.ts';
 import { day, type Marketplace, marketplace } from './escrow-support.ts';
 

@@ -1,14 +1,13 @@
-import { assert } from '../core/assert.ts';
-import type { Clock } from '../core/clock.ts';
-import type { Db, Queryable } from '../core/db/index.ts';
-import { derivedId } from '../core/ids.ts';
-import { cnyLedger, EscrowTransferCode } from '../core/ledger-codes.ts';
-import { limits } from '../core/limits.ts';
-import { beijingTime, dateFromNs } from '../core/time.ts';
-import type { Ledger, TransferInput } from '../ledger/index.ts';
-import { chainCommitted, linkChain } from '../ledger/index.ts';
-import { TradeError } from './errors.ts';
-import { ensureUnsettledAccount, escrowAccounts, unsettledAccountOf } from './escrow-books.ts';
+import { assert } from '../../core/assert.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { Db, Queryable } from '../../core/db/index.ts';
+import { derivedId } from '../../core/ids.ts';
+import { cnyLedger, EscrowTransferCode } from '../../core/ledger-codes.ts';
+import { limits } from '../../core/limits.ts';
+import { beijingTime, dateFromNs } from '../../core/time.ts';
+import type { Ledger, TransferInput } from '../../ledger/index.ts';
+import { chainCommitted, linkChain } from '../../ledger/index.ts';
+import { TradeError } from '../errors.ts';
 import {
   findTrade,
   notificationPayload,
@@ -17,7 +16,8 @@ import {
   TradeStore,
   type TradeView,
   view,
-} from './store.ts';
+} from '../trade/store.ts';
+import { ensureUnsettledAccount, escrowAccounts, unsettledAccountOf } from './escrow-books.ts';
 
 /** Who asks: the buyer (native API), the seller (its app, through the gateway), or an operator (console). */
 export type Actor =

@@ -1,6 +1,6 @@
-import { derivedId } from '../core/ids.ts';
-import { cnyLedger, EscrowAccountCode } from '../core/ledger-codes.ts';
-import { AccountFlags, assertLedgerResults, type Ledger } from '../ledger/index.ts';
+import { derivedId } from '../../core/ids.ts';
+import { cnyLedger, EscrowAccountCode } from '../../core/ledger-codes.ts';
+import { AccountFlags, assertLedgerResults, type Ledger } from '../../ledger/index.ts';
 
 /**
  * The escrow side of the ledger: the platform's escrow accounts and each seller's unsettled

@@ -1,5 +1,5 @@
-import type { Queryable } from '../core/db/index.ts';
-import { limits } from '../core/limits.ts';
+import type { Queryable } from '../../core/db/index.ts';
+import { limits } from '../../core/limits.ts';
 
 /** An app's escrow terms, agreed with the platform. */
 export interface EscrowContract {

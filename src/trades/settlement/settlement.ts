@@ -1,40 +1,23 @@
-import { assert } from '../core/assert.ts';
-import type { Clock } from '../core/clock.ts';
-import type { Db, Queryable } from '../core/db/index.ts';
-import { dailyNumber } from '../core/external-ids.ts';
-import { derivedId } from '../core/ids.ts';
-import { cnyLedger, EscrowTransferCode } from '../core/ledger-codes.ts';
-import { limits } from '../core/limits.ts';
-import { formatAmount, minFen } from '../core/money.ts';
-import { dateFromNs } from '../core/time.ts';
-import { chainCommitted, type Ledger, linkChain, type TransferInput } from '../ledger/index.ts';
-import { TradeError } from './errors.ts';
-import { escrowAccounts, unsettledAccountOf } from './escrow-books.ts';
-import type { TradeParties } from './service.ts';
+import type { Selectable } from 'kysely';
+import { assert } from '../../core/assert.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { Db, Queryable } from '../../core/db/index.ts';
+import { dailyNumber } from '../../core/external-ids.ts';
+import { derivedId } from '../../core/ids.ts';
+import { cnyLedger, EscrowTransferCode } from '../../core/ledger-codes.ts';
+import { limits } from '../../core/limits.ts';
+import { formatAmount, minFen } from '../../core/money.ts';
+import { dateFromNs } from '../../core/time.ts';
+import { chainCommitted, type Ledger, linkChain, type TransferInput } from '../../ledger/index.ts';
+import { TradeError } from '../errors.ts';
+import { escrowAccounts, unsettledAccountOf } from '../escrow/escrow-books.ts';
+import type { SettlementItemsTable, SettlementsTable } from '../tables.ts';
+import type { TradeParties } from '../trade/service.ts';
 
-interface SettlementRow {
-  settlement_no: string;
-  seller_id: string;
-  gross_fen: bigint;
-  recovery_fen: bigint;
-  payout_fen: bigint;
-  trade_count: number;
-  status: 'PROCESSING' | 'SETTLED';
-  created_at: Date;
-  settled_at: Date | null;
-  payout_destination: string | null;
-}
+type SettlementRow = Selectable<SettlementsTable>;
 
-interface ItemRow {
-  trade_no: string;
-  out_trade_no: string;
-  total_fen: bigint;
-  refunded_fen: bigint;
-  fee_fen: bigint;
-  royalty_fen: bigint;
-  amount_fen: bigint;
-  released_at: Date;
-}
+/** A statement line as the settlement reads it (its settlement known). */
+type ItemRow = Omit<Selectable<SettlementItemsTable>, 'settlement_no'>;
 
 export interface SettlementView {
   settlementNo: string;

@@ -1,10 +1,17 @@
-import { assert } from '../core/assert.ts';
-import type { Clock } from '../core/clock.ts';
-import type { Queryable } from '../core/db/index.ts';
-import { formatAmount } from '../core/money.ts';
-import { beijingTime, dateFromNs } from '../core/time.ts';
-import { TradeError } from './errors.ts';
+import { sql } from 'kysely';
+import { assert } from '../../core/assert.ts';
+import type { Clock } from '../../core/clock.ts';
+import { type Queryable, typed } from '../../core/db/index.ts';
+import { formatAmount } from '../../core/money.ts';
+import { beijingTime, dateFromNs } from '../../core/time.ts';
+import { TradeError } from '../errors.ts';
+import type { TradeRow, TradesTables } from '../tables.ts';
 import { assertTransition, publicStatus, type TradeStatus } from './state.ts';
+
+export type { TradeRow } from '../tables.ts';
+
+/** The columns a trade's move may set beside its status. */
+export type TradeSets = Partial<Omit<TradeRow, 'trade_no' | 'status'>>;
 
 /** A trade is named by Paybao's trade_no or by the merchant's out_trade_no. */
 export interface TradeKey {
@@ -41,49 +48,6 @@ export interface EscrowView {
   royaltyAmount: string;
   settlementNo: string | null;
   caseOpen: boolean;
-}
-
-export interface TradeRow {
-  trade_no: string;
-  app_id: string;
-  out_trade_no: string;
-  subject: string;
-  total_fen: bigint;
-  status: TradeStatus;
-  seller_id: string;
-  seller_account: string;
-  buyer_id: string | null;
-  buyer_account: string | null;
-  product_code: string | null;
-  refunded_fen: bigint;
-  refund_reserved_fen: bigint;
-  expires_at: Date;
-  created_at: Date;
-  /** When the payment in flight was claimed (PAYING); null before. */
-  paying_at: Date | null;
-  paid_at: Date | null;
-  closed_at: Date | null;
-  return_url: string | null;
-  /** The request's own notify URL; null: the app's. */
-  notify_url: string | null;
-  /** A guaranteed (escrow) trade: paid into escrow, released to the seller on confirmed receipt. */
-  escrow: boolean;
-  /** The platform fee of an escrow trade, in basis points of what is released. */
-  fee_bps: number;
-  /** How long after shipment an unconfirmed escrow trade confirms itself. */
-  confirm_period_ms: bigint;
-  shipped_at: Date | null;
-  logistics_company: string | null;
-  logistics_no: string | null;
-  confirm_due_at: Date | null;
-  reminded_at: Date | null;
-  /** A refund case (or dispute) is open: the trade neither releases nor auto-confirms. */
-  case_open: boolean;
-  released_at: Date | null;
-  fee_fen: bigint;
-  royalty_fen: bigint;
-  royalty_reserved_fen: bigint;
-  settlement_no: string | null;
 }
 
 /** A trade of this app, by either number, optionally under its row lock. */
@@ -130,35 +94,58 @@ export class TradeStore {
     trade: TradeRow,
     to: TradeStatus,
     actor: string,
-    sets: Record<string, unknown>,
+    sets: TradeSets,
     notify?: Record<string, string>,
   ): Promise<TradeRow | null> {
     assertTransition(trade.status, to);
-    const columns = Object.keys(sets);
-    const assignments = columns.map((c, i) => `, ${c} = $${i + 8}`).join('');
-    const payload = notify ? notificationPayload({ ...trade, ...sets, status: to } as TradeRow, notify) : null;
-    const [updated] = await q.query<TradeRow>(
-      `with moved as (
-         update trades set status = $2${assignments} where trade_no = $1 and status = $3 returning *
-       ), logged as (
-         insert into trade_transitions (trade_no, from_status, to_status, actor, at)
-         select trade_no, $3, $2, $4, $5 from moved
-       ), notified as (
-         insert into trade_notifications (app_id, trade_no, event, payload, created_at, next_attempt_at)
-         select app_id, trade_no, $6, $7::jsonb, $5, $5 from moved where $7::text is not null
-       )
-       select * from moved`,
-      [
-        trade.trade_no,
-        to,
-        trade.status,
-        actor,
-        this.now(),
-        payload?.trade_status ?? null,
-        payload ? JSON.stringify(payload) : null,
-        ...columns.map((c) => sets[c]),
-      ],
-    );
+    const now = this.now();
+    const payload = notify ? notificationPayload({ ...trade, ...sets, status: to }, notify) : null;
+    const moved = typed<TradesTables>(q)
+      .with('moved', (db) =>
+        db
+          .updateTable('trades')
+          .set({ ...sets, status: to })
+          .where('trade_no', '=', trade.trade_no)
+          .where('status', '=', trade.status)
+          .returningAll(),
+      )
+      .with('logged', (db) =>
+        db
+          .insertInto('trade_transitions')
+          .columns(['trade_no', 'from_status', 'to_status', 'actor', 'at'])
+          .expression((eb) =>
+            eb
+              .selectFrom('moved')
+              .select((m) => [
+                'trade_no',
+                m.val(trade.status).as('from_status'),
+                m.val(to).as('to_status'),
+                m.val(actor).as('actor'),
+                m.val(now).as('at'),
+              ]),
+          ),
+      );
+    // The notification, when there is one, is written by the same statement.
+    const statement = payload
+      ? moved.with('notified', (db) =>
+          db
+            .insertInto('trade_notifications')
+            .columns(['app_id', 'trade_no', 'event', 'payload', 'created_at', 'next_attempt_at'])
+            .expression((eb) =>
+              eb
+                .selectFrom('moved')
+                .select((m) => [
+                  'app_id',
+                  'trade_no',
+                  m.val(payload.trade_status ?? null).as('event'),
+                  sql<unknown>`${JSON.stringify(payload)}::jsonb`.as('payload'),
+                  m.val(now).as('created_at'),
+                  m.val(now).as('next_attempt_at'),
+                ]),
+            ),
+        )
+      : moved;
+    const updated = await statement.selectFrom('moved').selectAll().executeTakeFirst();
     return updated ?? null;
   }
 
@@ -168,7 +155,7 @@ export class TradeStore {
     trade: TradeRow,
     to: TradeStatus,
     actor: string,
-    sets: Record<string, unknown>,
+    sets: TradeSets,
     notify?: Record<string, string>,
   ): Promise<TradeRow> {
     const moved = await this.transition(tx, trade, to, actor, sets, notify);

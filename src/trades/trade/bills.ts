@@ -1,12 +1,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { assert } from '../core/assert.ts';
-import { type CatalogEntry, CatalogError } from '../core/catalog-error.ts';
-import type { Clock } from '../core/clock.ts';
-import { csvRecords } from '../core/csv.ts';
-import type { Db } from '../core/db/index.ts';
-import { limits } from '../core/limits.ts';
-import { formatAmount } from '../core/money.ts';
-import { beijingOffsetMs, beijingTime } from '../core/time.ts';
+import { assert } from '../../core/assert.ts';
+import { type CatalogEntry, CatalogError } from '../../core/catalog-error.ts';
+import type { Clock } from '../../core/clock.ts';
+import { csvRecords } from '../../core/csv.ts';
+import type { Db } from '../../core/db/index.ts';
+import { limits } from '../../core/limits.ts';
+import { formatAmount } from '../../core/money.ts';
+import { beijingOffsetMs, beijingTime } from '../../core/time.ts';
 import { publicStatus, type TradeStatus } from './state.ts';
 
 /**

@@ -1,6 +1,6 @@
-import { Batcher, firstPerKey } from '../core/batcher.ts';
-import type { Db } from '../core/db/index.ts';
-import { limits } from '../core/limits.ts';
+import { Batcher, firstPerKey } from '../../core/batcher.ts';
+import type { Db } from '../../core/db/index.ts';
+import { limits } from '../../core/limits.ts';
 import { assertTransition, type TradeStatus } from './state.ts';
 import { notificationPayload, type TradeRow } from './store.ts';
 

@@ -1,18 +1,20 @@
-import { allocate } from '../core/allocate.ts';
-import { assert } from '../core/assert.ts';
-import type { Clock } from '../core/clock.ts';
-import type { Db } from '../core/db/index.ts';
-import { derivedId, u128FromUuid } from '../core/ids.ts';
-import { SweepFailures } from '../core/jobs.ts';
-import { cnyLedger, EscrowTransferCode } from '../core/ledger-codes.ts';
-import { limits } from '../core/limits.ts';
-import { formatAmount, parseAmount } from '../core/money.ts';
-import { dateFromNs } from '../core/time.ts';
-import { assertLedgerResult, chainCommitted, type Ledger, linkChain, type TransferInput } from '../ledger/index.ts';
-import { isRefusal, TradeError } from './errors.ts';
-import { unsettledAccountOf } from './escrow-books.ts';
-import { refundable, type TradeParties } from './service.ts';
-import { findTrade, type TradeKey, type TradeRow } from './store.ts';
+import type { Selectable } from 'kysely';
+import { allocate } from '../../core/allocate.ts';
+import { assert } from '../../core/assert.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { Db } from '../../core/db/index.ts';
+import { derivedId, u128FromUuid } from '../../core/ids.ts';
+import { SweepFailures } from '../../core/jobs.ts';
+import { cnyLedger, EscrowTransferCode } from '../../core/ledger-codes.ts';
+import { limits } from '../../core/limits.ts';
+import { formatAmount, parseAmount } from '../../core/money.ts';
+import { dateFromNs } from '../../core/time.ts';
+import { assertLedgerResult, chainCommitted, type Ledger, linkChain, type TransferInput } from '../../ledger/index.ts';
+import { isRefusal, TradeError } from '../errors.ts';
+import { unsettledAccountOf } from '../escrow/escrow-books.ts';
+import type { RoyaltiesTable } from '../tables.ts';
+import { refundable, type TradeParties } from '../trade/service.ts';
+import { findTrade, type TradeKey, type TradeRow } from '../trade/store.ts';
 
 /** One receiver of `alipay.trade.order.settle`'s `royalty_parameters`. */
 export interface RoyaltyParameter {
@@ -35,22 +37,8 @@ export interface RoyaltyView {
   amount: string;
 }
 
-interface Part {
-  trans_in: string;
-  amount_fen: string;
-  desc: string | null;
-}
-
-interface RoyaltyRow {
-  trade_no: string;
-  out_request_no: string;
-  app_id: string;
-  amount_fen: bigint;
-  parts: Part[];
-  request: string;
-  source: 'unsettled' | 'wallet';
-  status: RoyaltyView['status'];
-}
+type RoyaltyRow = Selectable<RoyaltiesTable>;
+type Part = RoyaltyRow['parts'][number];
 
 /**
  * Splits (`alipay.trade.order.settle`): a paid trade's proceeds go to several receivers (a
@@ -189,7 +177,7 @@ export class Royalties {
 
   /** Finishes splits a crash left PROCESSING (the same transfer ids: money moves once). */
   async sweep(): Promise<number> {
-    const rows = await this.db.query<RoyaltyRow & { created_at: Date }>(
+    const rows = await this.db.query<RoyaltyRow>(
       `select * from royalties where status = 'PROCESSING' and created_at <= $1 limit $2`,
       [new Date(this.#now().getTime() - limits.tradePayingStaleMs), limits.tradeSweepBatchMax],
     );
