@@ -13,6 +13,7 @@ import { cached } from './core/cache.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { type Db, type Migration, migrate, openDb } from './core/db/index.ts';
 import { limits } from './core/limits.ts';
+import { Fund, type FundParties, fundMigrations } from './fund/index.ts';
 import { gatewayMigrations } from './gateway/index.ts';
 import { type BatchStats, Ledger, ledgerMigrations } from './ledger/index.ts';
 import { isMembersError, Members, membersMigrations, Operators, type SmsSender } from './members/index.ts';
@@ -39,6 +40,7 @@ export const allMigrations: readonly Migration[] = [
   ...walletMigrations,
   ...channelsMigrations,
   ...gatewayMigrations,
+  ...fundMigrations,
 ];
 
 export interface PlatformOptions {
@@ -93,6 +95,8 @@ export interface Platform {
   reconciler: Reconciler;
   /** Customer balances against the reserves at the banks (the regulator's view). */
   reserves: ReserveReport;
+  /** Yu'e Bao: fund companies and products, purchases, daily income, redemptions (src/fund). */
+  fund: Fund;
   clock: Clock;
   /** Drains every in-flight batch, then closes storage. */
   close(): Promise<void>;
@@ -133,6 +137,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const settlements = new Settlements(db, ledger, parties, clock, { payout: payOutToCards(channels) });
   const reconciler = new Reconciler(db, ledger, channels, clock);
   const reserves = new ReserveReport(db, ledger, channels, clock);
+  const fund = new Fund(db, ledger, fundParties(members), clock);
   return {
     db,
     ledger,
@@ -150,6 +155,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     channels,
     reconciler,
     reserves,
+    fund,
     clock,
     async close() {
       await ledger.close();
@@ -206,6 +212,15 @@ function payoutParties(members: Members): PayoutParties {
 
 /** Channels meet members here: a user's wallet account. */
 function channelParties(members: Members): ChannelParties {
+  return walletParty(members);
+}
+
+/** The fund meets members here: a user's wallet account. */
+function fundParties(members: Members): FundParties {
+  return walletParty(members);
+}
+
+function walletParty(members: Members): ChannelParties & FundParties {
   return {
     async walletOf(userId) {
       try {

@@ -5,7 +5,8 @@ import { formatAmount, perHundredThousand } from '../core/money.ts';
 import { beijingTime, isCalendarDate } from '../core/time.ts';
 import { withPlatform } from './open-platform.ts';
 
-function day(value: string): string {
+/** Commander's parser of a `--date`: a calendar day as YYYY-MM-DD (Beijing). */
+export function day(value: string): string {
   if (!isCalendarDate(value)) throw new InvalidArgumentError('expected a calendar day as YYYY-MM-DD (Beijing)');
   return value;
 }

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { verifyFundBooks } from '../fund/index.ts';
 import { verifyLedger } from '../ledger/index.ts';
 import { withDb } from './open-platform.ts';
 
@@ -7,15 +8,19 @@ export function ledgerCommand(): Command {
   const ledger = new Command('ledger').description('inspect the ledger');
   ledger
     .command('verify')
-    .description('check every ledger invariant from scratch; prints JSON, exits 1 on violations')
+    .description(
+      "check every ledger invariant from scratch, and each fund product's books; prints JSON, exits 1 on violations",
+    )
     .option('--json', 'compact JSON on one line (indented JSON otherwise)')
     .action(async (options: { json?: boolean }) => {
       await withDb(async (db) => {
-        const violations = await verifyLedger(db).catch((error: unknown) => {
+        const ledger = await verifyLedger(db).catch((error: unknown) => {
           // 42P01, undefined_table: an empty database, or the wrong PAYBAO_DATA_DIR or DATABASE_URL.
           if ((error as { code?: unknown }).code !== '42P01') throw error;
           throw new Error('no ledger in this database: run `paybao migrate` or `paybao start` first', { cause: error });
         });
+        // Each fund product: shares outstanding against the money at the custodian (src/fund/verify.ts).
+        const violations = [...ledger, ...(await verifyFundBooks(db))];
         console.log(
           JSON.stringify(
             { ok: violations.length === 0, engine: db.engine, violations },

@@ -6,6 +6,7 @@ import { bankSimCommand } from './bank-sim.ts';
 import { benchCommand } from './bench.ts';
 import { reconcileCommand, reportCommand } from './channels.ts';
 import { operatorsCommand, settleCommand } from './escrow.ts';
+import { addFundReport, fundCommand } from './fund.ts';
 import { keysCommand } from './keys.ts';
 import { ledgerCommand } from './ledger.ts';
 import { migrateCommand } from './migrate.ts';
@@ -28,9 +29,10 @@ const program = new Command('paybao')
   .addCommand(bankSimCommand())
   .addCommand(benchCommand())
   .addCommand(settleCommand())
-  .addCommand(operatorsCommand());
+  .addCommand(operatorsCommand())
+  .addCommand(fundCommand());
 // The bank channels' commands (src/cli/channels.ts).
-program.addCommand(reconcileCommand()).addCommand(reportCommand());
+program.addCommand(reconcileCommand()).addCommand(addFundReport(reportCommand()));
 
 try {
   await program.parseAsync(process.argv);

@@ -27,6 +27,26 @@ export const ledgers = {
 /** The renminbi ledger, where every wallet lives today. */
 export const cnyLedger = ledgers.cny.id;
 
+/**
+ * The fund's share ledgers: one per fund product (src/fund), numbered when the product is created
+ * (`first` + the product's sequence number), so they are a range here rather than entries of
+ * `ledgers`. A share's minor unit is the share itself (exponent 0), and one share is worth one
+ * fen at the fixed net value of 1.00: a money-market fund's shares are counted in fen.
+ */
+export const fundShareLedgers = {
+  first: 1_000_001,
+  last: 1_999_999,
+  minorUnitExponent: 0,
+  kind: 'asset',
+} as const;
+
+/** The share ledger of the product with sequence number `n` (1, 2, …). */
+export function fundShareLedger(n: number): number {
+  const id = fundShareLedgers.first + n - 1;
+  if (!Number.isInteger(n) || n < 1 || id > fundShareLedgers.last) throw new RangeError(`no share ledger ${n}`);
+  return id;
+}
+
 /** Codes `first` to `last`, both included. */
 export type CodeRange = readonly [first: number, last: number];
 
@@ -41,6 +61,7 @@ export const accountCodeRanges = {
   ],
   escrow: [[10, 19]],
   channels: [[20, 29]],
+  fund: [[30, 49]],
 } as const satisfies Record<string, readonly CodeRange[]>;
 
 /** Who owns which transfer codes. */
@@ -51,6 +72,7 @@ export const transferCodeRanges = {
   escrow: [[120, 139]],
   wallet: [[200, 299]],
   channels: [[300, 399]],
+  fund: [[400, 449]],
 } as const satisfies Record<string, readonly CodeRange[]>;
 
 // ---- members: wallets and the platform's funding --------------------------------------------
@@ -197,6 +219,68 @@ export const ChannelTransferCode = {
   demoDeposit: 303,
 } as const;
 
+// ---- fund: Yu'e Bao, the money-market fund (src/fund) ------------------------------------------
+
+/**
+ * The fund's account codes. CNY accounts live on the CNY ledger, share accounts on the product's
+ * share ledger (`fundShareLedger`):
+ *
+ * | code | account                                                       | ledger | flags                          |
+ * |------|---------------------------------------------------------------|--------|--------------------------------|
+ * | 30   | a holder's shares of one product                              | shares | debits_must_not_exceed_credits |
+ * | 31   | share issuance: its debit balance is the shares outstanding   | shares | credits_must_not_exceed_debits |
+ * | 32   | custodian: the product's money at the custodian bank          | CNY    | debits_must_not_exceed_credits |
+ * | 33   | income shares issued for a day, not yet handed to holders     | shares | debits_must_not_exceed_credits |
+ * | 34   | liquidity pool of a fund company (fast redemptions)           | CNY    | debits_must_not_exceed_credits |
+ * | 35   | fund company: money it brings (income, pool refills)          | CNY    | none                           |
+ *
+ * The books of a product (checked by `verifyFundBooks`): posted shares issued (31) equal the posted
+ * money at the custodian (32), and shares being redeemed (31's pending credits) equal the money
+ * leaving the custodian for them (32's pending debits).
+ */
+export const FundAccountCode = {
+  holderShares: 30,
+  shareIssuance: 31,
+  custodian: 32,
+  undistributedIncome: 33,
+  liquidityPool: 34,
+  company: 35,
+} as const;
+
+/**
+ * The fund's transfer codes:
+ *
+ * | code | transfer                                                                         |
+ * |------|----------------------------------------------------------------------------------|
+ * | 400  | purchase: user wallet → custodian, pending until confirmed (T+1), then posted    |
+ * | 401  | shares issued at confirmation: issuance → holder                                 |
+ * | 402  | income money: fund company → custodian (one per product and day)                 |
+ * | 403  | income shares issued: issuance → the day's undistributed income                  |
+ * | 404  | income distributed: undistributed income → holder (one per holder and day)       |
+ * | 405  | standard redemption, shares: holder → issuance, pending until the next trading day |
+ * | 406  | standard redemption, money: custodian → user wallet, pending alongside 405       |
+ * | 407  | fast redemption, money: liquidity pool → user wallet, at once                    |
+ * | 408  | fast redemption, shares: holder → issuance, pending until the next trading day   |
+ * | 409  | fast redemption, settlement: custodian → liquidity pool, pending alongside 408   |
+ * | 410  | pool refill: fund company → liquidity pool                                       |
+ *
+ * Every id is derived from the order (user and idempotency key) or from (product, day, holder),
+ * so a retry, a second process or a resumed job moves each amount once.
+ */
+export const FundTransferCode = {
+  purchase: 400,
+  sharesIssued: 401,
+  incomeMoney: 402,
+  incomeShares: 403,
+  incomeDistributed: 404,
+  standardRedemptionShares: 405,
+  standardRedemptionMoney: 406,
+  fastRedemptionMoney: 407,
+  fastRedemptionShares: 408,
+  fastRedemptionSettlement: 409,
+  poolRefill: 410,
+} as const;
+
 // ---- the registry as data, for the checks -----------------------------------------------------
 
 /** Every owner's account codes, by the owner's name in `accountCodeRanges`. */
@@ -204,6 +288,7 @@ export const accountCodes = {
   members: AccountCode,
   escrow: EscrowAccountCode,
   channels: ChannelAccountCode,
+  fund: FundAccountCode,
 } as const satisfies Record<keyof typeof accountCodeRanges, Record<string, number>>;
 
 /** Every owner's transfer codes, by the owner's name in `transferCodeRanges`. */
@@ -214,4 +299,5 @@ export const transferCodes = {
   escrow: EscrowTransferCode,
   wallet: WalletTransferCode,
   channels: ChannelTransferCode,
+  fund: FundTransferCode,
 } as const satisfies Record<keyof typeof transferCodeRanges, Record<string, number>>;

@@ -278,4 +278,32 @@ export const limits = {
   afterSaleTextCharsMax: 512,
   /** Characters of the evidence a party gives in a dispute. */
   afterSaleEvidenceCharsMax: 4096,
+  /** Fund: the smallest purchase, in fen (Yu'e Bao's 1.00 yuan; funds used to ask for 100). */
+  fundPurchaseFenMin: 100,
+  /** Fund: the largest single purchase or redemption, in fen. */
+  fundOrderFenMax: 100_000_000_00,
+  /** Fund: the trading day's cut-off, minutes after Beijing midnight (15:00). */
+  fundCutoffBeijingMinute: 15 * 60,
+  /** Fund: fast redemptions one user may take per Beijing natural day, across products, in fen. */
+  fundFastRedemptionDailyFenMax: 10_000_00,
+  /** Fund: how far ahead the trading calendar looks for the next trading day. */
+  fundCalendarLookaheadDays: 60,
+  /** Fund: orders one confirmation round confirms (each a linked chain of two or three). */
+  fundConfirmBatchMax: 1000,
+  /** Fund: holders' income transfers per ledger submission of a distribution. */
+  fundDistributionBatchMax: 8000,
+  /** Fund: pages of a distribution in flight at once (read, in the ledger, being marked paid). */
+  fundDistributionPagesInFlightMax: 4,
+  /** Fund: an order still SUBMITTED this long was left by a crash; the fund job submits it again. */
+  fundOrderSubmittedStaleMs: 60_000,
+  /** Fund: how often the server's fund job confirms due orders and distributes declared income. */
+  fundJobIntervalMs: 60_000,
+  /** Fund: the largest income per 10,000 shares a fund company may declare, in 0.0001 yuan (100.0000). */
+  fundPer10kScaledMax: 100_0000,
+  /** Fund: the days of the annualised yield (the 7-day yield). */
+  fundYieldDays: 7,
+  /** Fund: the pool must cover at least this share (percent) of one day's fast-redemption demand. */
+  fundPoolCoveragePercentMin: 100,
+  /** Fund: the largest holders `paybao report fund` lists. */
+  fundReportHoldersMax: 10,
 } as const;

@@ -4,6 +4,19 @@
  * method registry. The trade methods live elsewhere and plug in as `GatewayMethod`s.
  */
 export {
+  amount,
+  type BizOf,
+  type BizRefusal,
+  type BizSchema,
+  bizSchema,
+  checkBizContent,
+  maybe,
+  merchantNo,
+  oneOf,
+  relativeTime,
+  text,
+} from './biz-content.ts';
+export {
   type GatewayCode,
   type GatewayError,
   type GatewayErrorSubCode,

@@ -1,7 +1,14 @@
 import { cached } from '../core/cache.ts';
 import { limits } from '../core/limits.ts';
+import { formatAmount } from '../core/money.ts';
 import { beijingTime } from '../core/time.ts';
-import type { GatewayContext, GatewayMethod, GatewayResult } from '../gateway/index.ts';
+import {
+  type BizSchema,
+  checkBizContent,
+  type GatewayContext,
+  type GatewayMethod,
+  type GatewayResult,
+} from '../gateway/index.ts';
 import { isMembersError, type Members } from '../members/index.ts';
 import { PayoutError, type Payouts, type PayoutView, payoutErrors } from '../payouts/index.ts';
 import {
@@ -14,6 +21,7 @@ import {
   type Trades,
   type TradeView,
 } from '../trades/index.ts';
+import { type Biz, type BizMethod, bizSchemas } from './biz-schemas.ts';
 
 /** What the open methods need from the platform. */
 export interface TradeMethodDeps {
@@ -25,16 +33,9 @@ export interface TradeMethodDeps {
   publicUrl: () => string;
 }
 
-export type Biz = Record<string, unknown>;
-
-export const str = (biz: Biz, key: string): string | undefined => {
-  const v = biz[key];
-  if (v === undefined || v === null) return undefined;
-  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
-};
-
-export function keyOf(biz: Biz): TradeKey {
-  return { tradeNo: str(biz, 'trade_no'), outTradeNo: str(biz, 'out_trade_no') };
+/** The trade a request names: by `trade_no` or `out_trade_no`. */
+export function keyOf(biz: { readonly trade_no?: string; readonly out_trade_no?: string }): TradeKey {
+  return { tradeNo: biz.trade_no, outTradeNo: biz.out_trade_no };
 }
 
 function failure(subCode: string, subMsg: string): GatewayResult {
@@ -44,11 +45,20 @@ function failure(subCode: string, subMsg: string): GatewayResult {
 /** Alipay's namespaced sub codes of the bill download query. */
 const billSubCodes = { invalid_arguments: 'isv.invalid_arguments', bill_not_exist: 'isp.bill_not_exist' } as const;
 
-/** Runs a method body, turning every refusal a merchant can cause into Alipay's 40004 answer. */
-export function method(body: (ctx: GatewayContext) => Promise<Record<string, unknown>>): GatewayMethod {
+/**
+ * The method `name`: its `biz_content` checked against its schema (`bizSchemas`), then `run` on
+ * the typed object, every refusal a merchant can cause answered as Alipay's 40004.
+ */
+function answering<M extends BizMethod>(
+  name: M,
+  run: (ctx: GatewayContext, biz: Biz<M>) => Promise<GatewayResult>,
+): GatewayMethod {
+  const schema: BizSchema = bizSchemas[name];
   return async (ctx) => {
+    const checked = checkBizContent(schema, ctx.bizContent);
+    if ('failure' in checked) return checked.failure;
     try {
-      return { body: await body(ctx) };
+      return await run(ctx, checked.value as Biz<M>);
     } catch (error) {
       if (error instanceof TradeError) return failure(`ACQ.${error.code}`, error.message);
       if (isMembersError(error)) return failure(`ACQ.${error.code}`, error.message);
@@ -60,11 +70,27 @@ export function method(body: (ctx: GatewayContext) => Promise<Record<string, unk
   };
 }
 
-/** `payee_info` of a transfer: an object (v3 and legacy JSON alike). */
-function payeeInfo(biz: Biz): Biz {
-  const info = biz.payee_info;
-  return typeof info === 'object' && info !== null && !Array.isArray(info) ? (info as Biz) : {};
+/** Method bodies by name, each on its own method's typed biz_content: a name without a schema does not compile. */
+type Bodies<N extends BizMethod, Out> = { readonly [M in N]: (ctx: GatewayContext, biz: Biz<M>) => Promise<Out> };
+
+/** Each body as a `GatewayMethod`, its result answered by `answer`. */
+function each<N extends BizMethod, Out>(
+  bodies: Bodies<N, Out>,
+  answer: (out: Out) => GatewayResult,
+): Record<N, GatewayMethod> {
+  const entries = (Object.keys(bodies) as N[]).map((name) => {
+    const body = bodies[name] as (ctx: GatewayContext, biz: Biz<N>) => Promise<Out>;
+    return [name, answering(name, async (ctx, biz) => answer(await body(ctx, biz)))] as const;
+  });
+  return Object.fromEntries(entries) as Record<N, GatewayMethod>;
 }
+
+/** Methods by name, each answering the fields its body returns for the typed biz_content. */
+export const methods = <N extends BizMethod>(bodies: Bodies<N, Record<string, unknown>>) =>
+  each(bodies, (body) => ({ body }));
+
+/** Page methods by name: the buyer's browser is sent on to the URL each body returns. */
+const pageMethods = <N extends BizMethod>(bodies: Bodies<N, string>) => each(bodies, (redirect) => ({ redirect }));
 
 /**
  * The Alipay methods of the open gateway: trades, transfers (`alipay.fund.trans.*`) and the bill
@@ -96,147 +122,127 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
     subject: t.subject,
     ...(t.escrow ? { escrow_info: escrowFields(t) } : {}),
   });
-  const createInput = (ctx: GatewayContext): CreateTradeInput => ({
+  const createInput = (ctx: GatewayContext, biz: Biz<'alipay.trade.create'>): CreateTradeInput => ({
     appId: ctx.appId,
-    outTradeNo: str(ctx.bizContent, 'out_trade_no') ?? '',
-    totalAmount: str(ctx.bizContent, 'total_amount') ?? '',
-    subject: str(ctx.bizContent, 'subject') ?? '',
-    productCode: str(ctx.bizContent, 'product_code'),
-    timeoutExpress: str(ctx.bizContent, 'timeout_express'),
+    outTradeNo: biz.out_trade_no,
+    totalAmount: formatAmount(biz.total_amount),
+    subject: biz.subject,
+    productCode: biz.product_code,
+    timeoutExpress: biz.timeout_express,
     returnUrl: ctx.params.return_url,
     // Legacy: a public parameter; v3: a field of the body. Alipay takes it over the app's.
-    notifyUrl: ctx.params.notify_url ?? str(ctx.bizContent, 'notify_url'),
-    escrow: yesNo(ctx.bizContent, 'escrow_trade'),
-    confirmTimeout: str(ctx.bizContent, 'confirm_timeout_express'),
+    notifyUrl: ctx.params.notify_url ?? biz.notify_url,
+    escrow: biz.escrow_trade === undefined ? undefined : biz.escrow_trade === 'Y',
+    confirmTimeout: biz.confirm_timeout_express,
   });
-  const create = (ctx: GatewayContext) => trades.create(createInput(ctx));
+  const create = (ctx: GatewayContext, biz: Biz<'alipay.trade.create'>) => trades.create(createInput(ctx, biz));
   // The buyer's browser posted the merchant's signed form here; the cashier takes it from there.
-  const pagePay = async (ctx: GatewayContext): Promise<GatewayResult> => {
-    try {
-      const t = await create(ctx);
-      return { redirect: `/cashier/${t.tradeNo}` };
-    } catch (error) {
-      if (error instanceof TradeError) return failure(`ACQ.${error.code}`, error.message);
-      throw error;
-    }
-  };
+  const pagePay = async (ctx: GatewayContext, biz: Biz<'alipay.trade.create'>) =>
+    `/cashier/${(await create(ctx, biz)).tradeNo}`;
 
   return {
-    'alipay.trade.create': method(async (ctx) => {
-      const t = await create(ctx);
-      return { trade_no: t.tradeNo, out_trade_no: t.outTradeNo };
-    }),
-    'alipay.trade.precreate': method(async (ctx) => {
-      const t = await create(ctx);
-      return { out_trade_no: t.outTradeNo, qr_code: `${deps.publicUrl()}/cashier/${t.tradeNo}` };
-    }),
-    'alipay.trade.page.pay': pagePay,
-    'alipay.trade.wap.pay': pagePay,
-    'alipay.trade.pay': method(async (ctx) => {
-      const scene = str(ctx.bizContent, 'scene') ?? 'bar_code';
-      if (scene !== 'bar_code') throw new TradeError('INVALID_PARAMETER', 'scene must be bar_code');
-      const input = createInput(ctx);
-      // Refused before the payment code is spent: a bad request writes nothing.
-      requestNotifyUrl(input.notifyUrl);
-      const buyerId = await members
-        .redeemPaymentCode(str(ctx.bizContent, 'auth_code') ?? '')
-        .catch((error: unknown) => {
+    ...pageMethods({ 'alipay.trade.page.pay': pagePay, 'alipay.trade.wap.pay': pagePay }),
+    ...methods({
+      'alipay.trade.create': async (ctx, biz) => {
+        const t = await create(ctx, biz);
+        return { trade_no: t.tradeNo, out_trade_no: t.outTradeNo };
+      },
+      'alipay.trade.precreate': async (ctx, biz) => {
+        const t = await create(ctx, biz);
+        return { out_trade_no: t.outTradeNo, qr_code: `${deps.publicUrl()}/cashier/${t.tradeNo}` };
+      },
+      'alipay.trade.pay': async (ctx, biz) => {
+        const input = createInput(ctx, biz);
+        // Refused before the payment code is spent: a bad request writes nothing.
+        requestNotifyUrl(input.notifyUrl);
+        const buyerId = await members.redeemPaymentCode(biz.auth_code).catch((error: unknown) => {
           // A code that is not one, unknown, expired or used: only those are the caller's error.
           throw isMembersError(error) ? new TradeError('PAYMENT_AUTH_CODE_INVALID') : error;
         });
-      const t = await trades.createAndPay(input, buyerId);
-      const fields = await tradeFields(t);
-      return {
-        ...fields,
-        trade_status: undefined,
-        gmt_payment: fields.send_pay_date,
-        send_pay_date: undefined,
-        fund_bill_list: [{ fund_channel: 'ALIPAYACCOUNT', amount: t.totalAmount }],
-      };
-    }),
-    'alipay.trade.query': method(async (ctx) => tradeFields(await trades.query(ctx.appId, keyOf(ctx.bizContent)))),
-    'alipay.trade.refund': method(async (ctx) => {
-      const r = await trades.refund(ctx.appId, keyOf(ctx.bizContent), {
-        refundAmount: str(ctx.bizContent, 'refund_amount') ?? '',
-        outRequestNo: str(ctx.bizContent, 'out_request_no'),
-        reason: str(ctx.bizContent, 'refund_reason'),
-      });
-      return {
-        trade_no: r.tradeNo,
-        out_trade_no: r.outTradeNo,
-        buyer_logon_id: await logonId(r.buyerId),
-        buyer_user_id: r.buyerId ?? undefined,
-        fund_change: r.fundChange ? 'Y' : 'N',
-        refund_fee: r.refundedTotal,
-        send_back_fee: r.refundAmount,
-      };
-    }),
-    'alipay.trade.fastpay.refund.query': method(async (ctx) => {
-      const key = keyOf(ctx.bizContent);
-      const r = await trades.refundQuery(ctx.appId, key, str(ctx.bizContent, 'out_request_no'));
-      if (!r) return { ...keyFields(key) };
-      const t = await trades.query(ctx.appId, key);
-      return {
-        trade_no: r.tradeNo,
-        out_trade_no: r.outTradeNo,
-        out_request_no: r.outRequestNo,
-        total_amount: t.totalAmount,
-        refund_amount: r.refundAmount,
-        refund_status: r.status === 'SUCCESS' ? 'REFUND_SUCCESS' : undefined,
-      };
-    }),
-    'alipay.trade.close': method(async (ctx) => {
-      const t = await trades.close(ctx.appId, keyOf(ctx.bizContent));
-      return { trade_no: t.tradeNo, out_trade_no: t.outTradeNo };
-    }),
-    'alipay.trade.cancel': method(async (ctx) => {
-      const { trade, action } = await trades.cancel(ctx.appId, keyOf(ctx.bizContent));
-      return { trade_no: trade.tradeNo, out_trade_no: trade.outTradeNo, retry_flag: 'N', action };
-    }),
-    'alipay.fund.trans.uni.transfer': method(async (ctx) => {
-      const biz = ctx.bizContent;
-      const payee = payeeInfo(biz);
-      const p = await payouts.transfer({
-        appId: ctx.appId,
-        outBizNo: str(biz, 'out_biz_no') ?? '',
-        transAmount: str(biz, 'trans_amount') ?? '',
-        productCode: str(biz, 'product_code'),
-        bizScene: str(biz, 'biz_scene'),
-        payeeIdentity: str(payee, 'identity') ?? '',
-        payeeIdentityType: str(payee, 'identity_type') ?? '',
-        orderTitle: str(biz, 'order_title'),
-        remark: str(biz, 'remark'),
-      });
-      return { ...payoutFields(p), trans_date: p.paidAt ? beijingTime(p.paidAt) : undefined };
-    }),
-    'alipay.fund.trans.common.query': method(async (ctx) => {
-      const p = await payouts.query(ctx.appId, {
-        outBizNo: str(ctx.bizContent, 'out_biz_no'),
-        orderId: str(ctx.bizContent, 'order_id'),
-        payFundOrderId: str(ctx.bizContent, 'pay_fund_order_id'),
-      });
-      return {
-        ...payoutFields(p),
-        trans_amount: p.amount,
-        order_fee: '0.00',
-        pay_date: p.paidAt ? beijingTime(p.paidAt) : undefined,
-        error_code: p.errorCode ?? undefined,
-        fail_reason: p.errorCode ? payoutErrors[p.errorCode].message : undefined,
-      };
-    }),
-    'alipay.data.dataservice.bill.downloadurl.query': method(async (ctx) => {
-      const token = await bills.issue(ctx.appId, str(ctx.bizContent, 'bill_type'), str(ctx.bizContent, 'bill_date'));
-      return { bill_download_url: `${deps.publicUrl()}/bills/${token}.csv` };
+        const t = await trades.createAndPay(input, buyerId);
+        const fields = await tradeFields(t);
+        return {
+          ...fields,
+          trade_status: undefined,
+          gmt_payment: fields.send_pay_date,
+          send_pay_date: undefined,
+          fund_bill_list: [{ fund_channel: 'ALIPAYACCOUNT', amount: t.totalAmount }],
+        };
+      },
+      'alipay.trade.query': async (ctx, biz) => tradeFields(await trades.query(ctx.appId, keyOf(biz))),
+      'alipay.trade.refund': async (ctx, biz) => {
+        const r = await trades.refund(ctx.appId, keyOf(biz), {
+          refundAmount: formatAmount(biz.refund_amount),
+          outRequestNo: biz.out_request_no,
+          reason: biz.refund_reason,
+        });
+        return {
+          trade_no: r.tradeNo,
+          out_trade_no: r.outTradeNo,
+          buyer_logon_id: await logonId(r.buyerId),
+          buyer_user_id: r.buyerId ?? undefined,
+          fund_change: r.fundChange ? 'Y' : 'N',
+          refund_fee: r.refundedTotal,
+          send_back_fee: r.refundAmount,
+        };
+      },
+      'alipay.trade.fastpay.refund.query': async (ctx, biz) => {
+        const key = keyOf(biz);
+        const r = await trades.refundQuery(ctx.appId, key, biz.out_request_no);
+        if (!r) return { ...keyFields(key) };
+        const t = await trades.query(ctx.appId, key);
+        return {
+          trade_no: r.tradeNo,
+          out_trade_no: r.outTradeNo,
+          out_request_no: r.outRequestNo,
+          total_amount: t.totalAmount,
+          refund_amount: r.refundAmount,
+          refund_status: r.status === 'SUCCESS' ? 'REFUND_SUCCESS' : undefined,
+        };
+      },
+      'alipay.trade.close': async (ctx, biz) => {
+        const t = await trades.close(ctx.appId, keyOf(biz));
+        return { trade_no: t.tradeNo, out_trade_no: t.outTradeNo };
+      },
+      'alipay.trade.cancel': async (ctx, biz) => {
+        const { trade, action } = await trades.cancel(ctx.appId, keyOf(biz));
+        return { trade_no: trade.tradeNo, out_trade_no: trade.outTradeNo, retry_flag: 'N', action };
+      },
+      'alipay.fund.trans.uni.transfer': async (ctx, biz) => {
+        const p = await payouts.transfer({
+          appId: ctx.appId,
+          outBizNo: biz.out_biz_no,
+          transAmount: formatAmount(biz.trans_amount),
+          productCode: biz.product_code,
+          bizScene: biz.biz_scene,
+          payeeIdentity: biz.payee_info.identity,
+          payeeIdentityType: biz.payee_info.identity_type,
+          orderTitle: biz.order_title,
+          remark: biz.remark,
+        });
+        return { ...payoutFields(p), trans_date: p.paidAt ? beijingTime(p.paidAt) : undefined };
+      },
+      'alipay.fund.trans.common.query': async (ctx, biz) => {
+        const p = await payouts.query(ctx.appId, {
+          outBizNo: biz.out_biz_no,
+          orderId: biz.order_id,
+          payFundOrderId: biz.pay_fund_order_id,
+        });
+        return {
+          ...payoutFields(p),
+          trans_amount: p.amount,
+          order_fee: '0.00',
+          pay_date: p.paidAt ? beijingTime(p.paidAt) : undefined,
+          error_code: p.errorCode ?? undefined,
+          fail_reason: p.errorCode ? payoutErrors[p.errorCode].message : undefined,
+        };
+      },
+      'alipay.data.dataservice.bill.downloadurl.query': async (ctx, biz) => {
+        const token = await bills.issue(ctx.appId, biz.bill_type, biz.bill_date);
+        return { bill_download_url: `${deps.publicUrl()}/bills/${token}.csv` };
+      },
     }),
   };
-}
-
-/** "Y" → true, "N" → false, absent → undefined; anything else is refused. */
-function yesNo(biz: Biz, key: string): boolean | undefined {
-  const v = str(biz, key);
-  if (v === undefined) return undefined;
-  if (v === 'Y' || v === 'N') return v === 'Y';
-  throw new TradeError('INVALID_PARAMETER', `${key} must be Y or N`);
 }
 
 /** An escrow trade's extra fields on Alipay-shaped answers (`escrow_info`). */

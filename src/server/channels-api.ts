@@ -26,6 +26,7 @@ import {
 } from '../channels/index.ts';
 import { assert } from '../core/assert.ts';
 import { limits } from '../core/limits.ts';
+import { formatAmount } from '../core/money.ts';
 import type { Operators } from '../members/index.ts';
 import type { Wallet } from '../wallet/index.ts';
 import { IdempotencyKeyHeaders } from './api.ts';
@@ -152,9 +153,9 @@ function userRoutes(api: FastifyInstance, { channels, wallet }: ChannelsApiDeps)
       data: channels.banks().map((b) => ({
         code: b.code,
         name: b.name,
-        payment_max: (Number(b.paymentMaxFen) / 100).toFixed(2),
-        daily_max: (Number(b.dailyMaxFen) / 100).toFixed(2),
-        payout_max: (Number(b.payoutMaxFen) / 100).toFixed(2),
+        payment_max: formatAmount(b.paymentMaxFen),
+        daily_max: formatAmount(b.dailyMaxFen),
+        payout_max: formatAmount(b.payoutMaxFen),
       })),
     }),
   );

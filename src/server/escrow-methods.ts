@@ -4,6 +4,7 @@
  * on the same gateway, signed the same way (v3: `/v3/paybao/...`). Every one acts as the app's
  * seller: buyers act through the native API, operators through the console.
  */
+import { formatAmount } from '../core/money.ts';
 import { beijingTime } from '../core/time.ts';
 import type { GatewayContext, GatewayMethod } from '../gateway/index.ts';
 import type {
@@ -18,7 +19,8 @@ import type {
   Trades,
   TradeView,
 } from '../trades/index.ts';
-import { type Biz, escrowFields, keyOf, method, str } from './alipay-methods.ts';
+import { escrowFields, keyOf, methods } from './alipay-methods.ts';
+import type { Biz } from './biz-schemas.ts';
 
 export interface EscrowMethodDeps {
   trades: Trades;
@@ -69,71 +71,42 @@ function disputeFields(d: DisputeView): Record<string, unknown> {
 }
 
 /** `royalty_parameters` as Alipay sends them: `trans_in` a user id, `amount` or `amount_percentage`. */
-function royaltyParameters(biz: Biz): RoyaltyParameter[] {
-  const list = biz.royalty_parameters;
-  if (!Array.isArray(list)) return [];
-  return list.map((item) => {
-    const p = (typeof item === 'object' && item !== null ? item : {}) as Biz;
-    return {
-      transIn: str(p, 'trans_in') ?? '',
-      amount: str(p, 'amount'),
-      amountPercentage: str(p, 'amount_percentage'),
-      desc: str(p, 'desc'),
-    };
-  });
+function royaltyParameters(biz: Biz<'alipay.trade.order.settle'>): RoyaltyParameter[] {
+  return biz.royalty_parameters.map((p) => ({
+    transIn: p.trans_in,
+    amount: p.amount === undefined ? undefined : formatAmount(p.amount),
+    amountPercentage: p.amount_percentage === undefined ? undefined : String(p.amount_percentage),
+    desc: p.desc,
+  }));
 }
 
 export function escrowMethods(deps: EscrowMethodDeps): Record<string, GatewayMethod> {
   const { escrow, afterSale, royalties, settlements, trades } = deps;
-  return {
-    'paybao.trade.ship': method(async (ctx) =>
+  return methods({
+    'paybao.trade.ship': async (ctx, biz) =>
       tradeFields(
-        await escrow.ship(seller(ctx), keyOf(ctx.bizContent), {
-          company: str(ctx.bizContent, 'logistics_company') ?? '',
-          trackingNo: str(ctx.bizContent, 'logistics_no') ?? '',
-        }),
+        await escrow.ship(seller(ctx), keyOf(biz), { company: biz.logistics_company, trackingNo: biz.logistics_no }),
       ),
-    ),
-    'paybao.trade.refund.agree': method(async (ctx) =>
-      caseFields(await afterSale.agree(seller(ctx), str(ctx.bizContent, 'case_no') ?? '')),
-    ),
-    'paybao.trade.refund.refuse': method(async (ctx) =>
-      caseFields(
-        await afterSale.refuse(
-          seller(ctx),
-          str(ctx.bizContent, 'case_no') ?? '',
-          str(ctx.bizContent, 'refuse_reason') ?? '',
-        ),
-      ),
-    ),
-    'paybao.trade.return.receive': method(async (ctx) =>
-      caseFields(await afterSale.receiveReturn(seller(ctx), str(ctx.bizContent, 'case_no') ?? '')),
-    ),
-    'paybao.trade.refund.case.query': method(async (ctx) =>
-      caseFields(await afterSale.getCase(seller(ctx), str(ctx.bizContent, 'case_no') ?? '')),
-    ),
-    'paybao.trade.dispute.answer': method(async (ctx) =>
-      disputeFields(
-        await afterSale.answer(
-          seller(ctx),
-          str(ctx.bizContent, 'dispute_no') ?? '',
-          str(ctx.bizContent, 'evidence') ?? '',
-        ),
-      ),
-    ),
-    'paybao.trade.dispute.query': method(async (ctx) =>
-      disputeFields(await afterSale.getDispute(seller(ctx), str(ctx.bizContent, 'dispute_no') ?? '')),
-    ),
-    'alipay.trade.order.settle': method(async (ctx) => {
-      const r = await royalties.settle(ctx.appId, keyOf(ctx.bizContent), {
-        outRequestNo: str(ctx.bizContent, 'out_request_no') ?? '',
-        parameters: royaltyParameters(ctx.bizContent),
+    'paybao.trade.refund.agree': async (ctx, biz) => caseFields(await afterSale.agree(seller(ctx), biz.case_no)),
+    'paybao.trade.refund.refuse': async (ctx, biz) =>
+      caseFields(await afterSale.refuse(seller(ctx), biz.case_no, biz.refuse_reason)),
+    'paybao.trade.return.receive': async (ctx, biz) =>
+      caseFields(await afterSale.receiveReturn(seller(ctx), biz.case_no)),
+    'paybao.trade.refund.case.query': async (ctx, biz) => caseFields(await afterSale.getCase(seller(ctx), biz.case_no)),
+    'paybao.trade.dispute.answer': async (ctx, biz) =>
+      disputeFields(await afterSale.answer(seller(ctx), biz.dispute_no, biz.evidence)),
+    'paybao.trade.dispute.query': async (ctx, biz) =>
+      disputeFields(await afterSale.getDispute(seller(ctx), biz.dispute_no)),
+    'alipay.trade.order.settle': async (ctx, biz) => {
+      const r = await royalties.settle(ctx.appId, keyOf(biz), {
+        outRequestNo: biz.out_request_no,
+        parameters: royaltyParameters(biz),
       });
       return { trade_no: r.tradeNo, settle_no: r.settleNo };
-    }),
-    'paybao.settlement.query': method(async (ctx) => {
+    },
+    'paybao.settlement.query': async (ctx, biz) => {
       const sellerId = (await trades.sellerOfApp(ctx.appId)) ?? '';
-      const no = str(ctx.bizContent, 'settlement_no');
+      const no = biz.settlement_no;
       if (!no) {
         const list = await settlements.list(sellerId);
         return {
@@ -170,6 +143,6 @@ export function escrowMethods(deps: EscrowMethodDeps): Record<string, GatewayMet
         })),
         recoveries: s.recoveries.map((r) => ({ dispute_no: r.disputeNo, amount: r.amount })),
       };
-    }),
-  };
+    },
+  });
 }

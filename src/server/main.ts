@@ -122,6 +122,8 @@ function startJobs(jobs: JobRunner, platform: Platform, config: Config, logger: 
   jobs.every('channel daily', limits.channelDailyTickMs, async () => {
     for (const run of await daily.tick()) logger.info({ reconciliation: run }, 'daily reconciliation done');
   });
+  // Fund: declared income distributed, due purchases and redemptions confirmed (idempotent).
+  jobs.every('fund', limits.fundJobIntervalMs, () => platform.fund.runDue());
 }
 
 /**

@@ -4,6 +4,7 @@
  * answer `{type, code, message, param}`. The regulator's read-only API needs its own token.
  */
 import { describe, expect, it } from 'vitest';
+import { formatAmount } from '../../src/core/money.ts';
 import { li, newUser, operatorToken, regulatorToken, smsCode, useWorld } from './support.ts';
 
 const world = useWorld();
@@ -44,6 +45,18 @@ describe('the channels in the native API', () => {
     const banks = await api(token, 'GET', '/api/v1/banks');
     expect(banks.status).toBe(200);
     expect((banks.json.data as { code: string }[]).map((b) => b.code)).toEqual(['ICBC', 'CMB', 'ABC']);
+    // The limits are the configured fen as decimal strings, exact (no float on the way).
+    expect(banks.json.data).toEqual(
+      world()
+        .platform.channels.banks()
+        .map((b) =>
+          expect.objectContaining({
+            payment_max: formatAmount(b.paymentMaxFen),
+            daily_max: formatAmount(b.dailyMaxFen),
+            payout_max: formatAmount(b.payoutMaxFen),
+          }),
+        ),
+    );
 
     const bound = await api(token, 'POST', '/api/v1/cards', {
       bank: 'ICBC',

@@ -9,11 +9,9 @@
  * - `reconcile` refuses a day that is not on the calendar (2026-02-30) and writes nothing, and
  *   with the bank down says that nothing was reconciled, not that nothing was charged.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { reconcileCommand, reportCommand } from '../../src/cli/channels.ts';
 import { settleCommand } from '../../src/cli/escrow.ts';
 import { keysCommand } from '../../src/cli/keys.ts';
@@ -21,29 +19,11 @@ import { ledgerCommand } from '../../src/cli/ledger.ts';
 import { withPlatform } from '../../src/cli/open-platform.ts';
 import { smsCommand } from '../../src/cli/sms.ts';
 import { usersCommand } from '../../src/cli/users.ts';
-import { openDb } from '../../src/core/db/index.ts';
-import { databaseUrl, engine, freshSchema } from '../support/engine.ts';
+import { useCliEnvironment } from '../support/cli-env.ts';
+import { engine } from '../support/engine.ts';
 import { runCli } from './in-process.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'paybao-first-hour-'));
-const schema = freshSchema();
-const saved = { ...process.env };
-
-beforeAll(() => {
-  process.env.PAYBAO_DATA_DIR = join(dir, 'data');
-  process.env.PAYBAO_DB_SCHEMA = schema ?? '';
-  process.env.DATABASE_URL = databaseUrl ?? '';
-});
-
-afterAll(async () => {
-  process.env = saved;
-  rmSync(dir, { recursive: true, force: true });
-  if (databaseUrl && schema) {
-    const db = await openDb({ databaseUrl });
-    await db.exec(`drop schema if exists ${schema} cascade`);
-    await db.close();
-  }
-});
+const dir = useCliEnvironment('paybao-first-hour-');
 
 /** A port that refuses connections: one the system gave us, closed again. */
 async function closedPort(): Promise<number> {

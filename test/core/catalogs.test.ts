@@ -12,6 +12,7 @@ import { BankSimError } from '../../src/banksim/errors.ts';
 import { errorCatalog } from '../../src/banksim/index.ts';
 import { ChannelError, channelErrors } from '../../src/channels/errors.ts';
 import { type CatalogEntry, CatalogError } from '../../src/core/catalog-error.ts';
+import { FundError, fundErrors } from '../../src/fund/index.ts';
 import { MembersError, membersErrors } from '../../src/members/errors.ts';
 import { PayoutError, payoutErrors } from '../../src/payouts/errors.ts';
 import { ConsoleError, consoleErrors } from '../../src/server/console.ts';
@@ -29,6 +30,7 @@ const catalogs: ReadonlyArray<readonly [string, Record<string, CatalogEntry>, Ma
   ['payouts', payoutErrors, (c) => new PayoutError(c)],
   ['wallet', walletErrors, (c) => new WalletError(c)],
   ['channels', channelErrors, (c) => new ChannelError(c)],
+  ['fund', fundErrors, (c) => new FundError(c)],
   ['console', consoleErrors, (c) => new ConsoleError(c)],
   ['edge', edgeErrors, (c) => new EdgeError(c)],
   ['page guard', pageGuardErrors, (c) => new PageRefusal(c)],

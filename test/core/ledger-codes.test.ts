@@ -9,6 +9,8 @@ import {
   accountCodeRanges,
   accountCodes,
   type CodeRange,
+  fundShareLedger,
+  fundShareLedgers,
   ledgers,
   transferCodeRanges,
   transferCodes,
@@ -83,6 +85,14 @@ describe('the ledger-code registry', () => {
       members: { userWallet: 1, merchantWallet: 2, platformFunding: 100 },
       escrow: { escrow: 10, feeIncome: 11, compensationFund: 12, unsettled: 13 },
       channels: { bankReserve: 20, channelLoss: 21, demoReserve: 22 },
+      fund: {
+        holderShares: 30,
+        shareIssuance: 31,
+        custodian: 32,
+        undistributedIncome: 33,
+        liquidityPool: 34,
+        company: 35,
+      },
     });
     expect(transferCodes).toEqual({
       members: { openingBalance: 1 },
@@ -102,6 +112,28 @@ describe('the ledger-code registry', () => {
       },
       wallet: { userToUser: 200 },
       channels: { topUp: 300, withdrawal: 301, lossWriteOff: 302, demoDeposit: 303 },
+      fund: {
+        purchase: 400,
+        sharesIssued: 401,
+        incomeMoney: 402,
+        incomeShares: 403,
+        incomeDistributed: 404,
+        standardRedemptionShares: 405,
+        standardRedemptionMoney: 406,
+        fastRedemptionMoney: 407,
+        fastRedemptionShares: 408,
+        fastRedemptionSettlement: 409,
+        poolRefill: 410,
+      },
     });
+    expect(fundShareLedgers).toEqual({ first: 1_000_001, last: 1_999_999, minorUnitExponent: 0, kind: 'asset' });
+  });
+
+  it('numbers the share ledgers of fund products apart from every declared ledger', () => {
+    expect(fundShareLedger(1)).toBe(1_000_001);
+    expect(() => fundShareLedger(0)).toThrow(RangeError);
+    expect(() => fundShareLedger(1_000_000)).toThrow(RangeError);
+    for (const l of Object.values(ledgers))
+      expect(l.id < fundShareLedgers.first || l.id > fundShareLedgers.last).toBe(true);
   });
 });

@@ -1,0 +1,53 @@
+/** The fund's tables as Kysely sees them (src/core/db/typed.ts); see migrations.ts. */
+export interface FundTables {
+  fund_companies: {
+    company_id: string;
+    name: string;
+    company_account: string;
+    pool_account: string;
+    created_at: Date;
+  };
+  fund_products: {
+    product_code: string;
+    company_id: string;
+    name: string;
+    seq: number;
+    share_ledger: number;
+    custodian_account: string;
+    issuance_account: string;
+    undistributed_account: string;
+    created_at: Date;
+  };
+  fund_holders: { product_code: string; user_id: string; account_id: string; wallet_account: string };
+  fund_orders: {
+    order_id: string;
+    user_id: string;
+    idempotency_key: string;
+    product_code: string;
+    kind: OrderKind;
+    amount_fen: bigint;
+    status: OrderStatus;
+    requested_at: Date;
+    requested_day: string;
+    trade_day: string;
+    due_day: string;
+    done_at: Date | null;
+  };
+  fund_income_days: {
+    product_code: string;
+    day: string;
+    per10k_scaled: bigint;
+    status: 'DECLARED' | 'SNAPSHOT' | 'DONE';
+    total_fen: bigint | null;
+    holders: number | null;
+    declared_at: Date;
+    done_at: Date | null;
+  };
+}
+
+/** A purchase, a standard redemption (money on the next trading day) or a fast one (at once). */
+export type OrderKind = 'PURCHASE' | 'STANDARD' | 'FAST';
+export type OrderStatus = 'SUBMITTED' | 'PENDING' | 'DONE';
+export type OrderRow = FundTables['fund_orders'];
+export type ProductRow = FundTables['fund_products'];
+export type CompanyRow = FundTables['fund_companies'];
