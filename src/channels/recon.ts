@@ -79,21 +79,16 @@ export const lossAccountId = derivedId('channels.account', 'losses');
  * duplicates), with a CSV report and the API.
  */
 export class Reconciler {
-  readonly #db: Db;
-  readonly #ledger: Ledger;
-  readonly #channels: Channels;
-  readonly #clock: Clock;
-
-  constructor(db: Db, ledger: Ledger, channels: Channels, clock: Clock) {
-    this.#db = db;
-    this.#ledger = ledger;
-    this.#channels = channels;
-    this.#clock = clock;
-  }
+  constructor(
+    private readonly db: Db,
+    private readonly ledger: Ledger,
+    private readonly channels: Channels,
+    private readonly clock: Clock,
+  ) {}
 
   /** Reconciles `bank` for the Beijing day `date`; `onProgress(done, total)` as lines are read. */
   async run(bank: string, date: string, onProgress?: (done: number, total: number) => void): Promise<ReconSummary> {
-    this.#channels.adapter(bank);
+    this.channels.adapter(bank);
     if (!isCalendarDate(date))
       throw new ChannelError('parameter_invalid', { param: 'date', detail: 'expected a calendar day as YYYY-MM-DD' });
     const run = await this.#tables()
@@ -116,7 +111,7 @@ export class Reconciler {
     await inParallel(open, limits.reconConcurrencyMax, async (order) => {
       if (isTerminal((await this.#resolve(order)).status)) settled++;
     });
-    const statement = await this.#channels.adapter(bank).fetchStatement(date);
+    const statement = await this.channels.adapter(bank).fetchStatement(date);
     if (statement.kind !== 'ok')
       throw new ChannelError('statement_unavailable', {
         detail: statement.kind === 'refused' ? statement.message : statement.reason,
@@ -202,7 +197,7 @@ export class Reconciler {
       return this.#queue(bank, date, order.order_no, 'amount_mismatch', order, line, detail);
     }
     if (sameStatus(order, line.status)) return 'matched';
-    const live = await this.#channels.adapter(bank).query(order.order_no);
+    const live = await this.channels.adapter(bank).query(order.order_no);
     const truth = live.kind === 'ok' ? live.value.status : 'unanswered';
     // A line still PROCESSING is a snapshot taken while the order was open; the bank's answer
     // now, agreeing with Paybao, is the end of that order (an expired gateway page, say).
@@ -214,7 +209,7 @@ export class Reconciler {
   /** An order Paybao sent that the statement does not list. */
   async #missingAtBank(bank: string, date: string, found: OrderRow, summary: ReconSummary): Promise<ReconClass> {
     const order = await this.#settle(found, summary);
-    const live = await this.#channels.adapter(bank).query(order.order_no);
+    const live = await this.channels.adapter(bank).query(order.order_no);
     if (live.kind === 'ok' && live.value.createdAt && !live.value.createdAt.startsWith(date)) {
       // The bank has it on another day's statement (it reached the bank after midnight).
       if (live.value.status === order.status && live.value.amountFen === order.amount_fen) return 'matched';
@@ -233,8 +228,8 @@ export class Reconciler {
   }
 
   async #resolve(order: OrderRow): Promise<OrderRow> {
-    await this.#channels.resolve(order.order_no, { waits: limits.channelQueryBackoffMs.slice(0, 2) });
-    return (await findOrder(this.#db, order.order_no)) ?? order;
+    await this.channels.resolve(order.order_no, { waits: limits.channelQueryBackoffMs.slice(0, 2) });
+    return (await findOrder(this.db, order.order_no)) ?? order;
   }
 
   async #queue(
@@ -371,15 +366,15 @@ export class Reconciler {
       })
       .onConflict((oc) => oc.column('loss_key').doNothing())
       .execute();
-    const [account] = await this.#ledger.createAccounts([
+    const [account] = await this.ledger.createAccounts([
       { id: lossAccountId, ledger: cnyLedger, code: ChannelAccountCode.channelLoss, flags: AccountFlags.none },
     ]);
     assertLedgerResult(account, 'loss account');
-    const [moved] = await this.#ledger.createTransfers([
+    const [moved] = await this.ledger.createTransfers([
       {
         id: transferId,
         debitAccountId: lossAccountId,
-        creditAccountId: await this.#channels.reserveAccount(loss.bank),
+        creditAccountId: await this.channels.reserveAccount(loss.bank),
         amount: loss.amountFen,
         ledger: cnyLedger,
         code: ChannelTransferCode.lossWriteOff,
@@ -400,10 +395,10 @@ export class Reconciler {
     lossFen: bigint;
     volumeFen: bigint;
   }> {
-    const [l] = await this.#db.query<{ fen: bigint; n: bigint }>(
+    const [l] = await this.db.query<{ fen: bigint; n: bigint }>(
       'select coalesce(sum(amount_fen), 0)::bigint fen, count(*)::bigint n from channel_losses',
     );
-    const [v] = await this.#db.query<{ fen: bigint }>(
+    const [v] = await this.db.query<{ fen: bigint }>(
       "select coalesce(sum(amount_fen), 0)::bigint fen from channel_orders where status = 'SUCCESS'",
     );
     const losses = l?.fen ?? 0n;
@@ -419,11 +414,11 @@ export class Reconciler {
   }
 
   #tables() {
-    return typed<ChannelTables>(this.#db);
+    return typed<ChannelTables>(this.db);
   }
 
   #now(): Date {
-    return dateFromNs(this.#clock.nowNs());
+    return dateFromNs(this.clock.nowNs());
   }
 }
 

@@ -47,16 +47,12 @@ const memoForbidden = /[\p{Cc}\p{Cs}]/u;
  * move the money at most once, and every one of them answers what the first one did.
  */
 export class Transfers {
-  readonly #db: Db;
-  readonly #ledger: Ledger;
-  readonly #members: Members;
-  readonly #clock: Clock;
-  constructor(db: Db, ledger: Ledger, members: Members, clock: Clock) {
-    this.#db = db;
-    this.#ledger = ledger;
-    this.#members = members;
-    this.#clock = clock;
-  }
+  constructor(
+    private readonly db: Db,
+    private readonly ledger: Ledger,
+    private readonly members: Members,
+    private readonly clock: Clock,
+  ) {}
 
   /**
    * Moves `amount` from the payer's wallet to another user's. Throws `amount_invalid`,
@@ -70,7 +66,7 @@ export class Transfers {
     if (existing) return this.#resume(existing, checked.hash);
     const payee = await this.#payee(request);
     if (payee.userId === payer.userId) throw new WalletError('recipient_is_sender');
-    const now = this.#clock.nowNs();
+    const now = this.clock.nowNs();
     const claimed = await this.#tables()
       .insertInto('wallet_transfers')
       .values({
@@ -124,7 +120,7 @@ export class Transfers {
         .where('user_id', '=', row.user_id)
         .where('idempotency_key', '=', row.idempotency_key)
         .where('status', '=', 'processing')
-        .where('lease_until_ns', '<=', this.#clock.nowNs())
+        .where('lease_until_ns', '<=', this.clock.nowNs())
         .returningAll()
         .executeTakeFirst();
       if (taken) return this.#run(taken, true);
@@ -141,10 +137,10 @@ export class Transfers {
     let status: 'succeeded' | 'failed';
     try {
       const [payer, payee] = await Promise.all([
-        this.#members.getMember(row.user_id),
-        this.#members.getMember(row.to_user_id),
+        this.members.getMember(row.user_id),
+        this.members.getMember(row.to_user_id),
       ]);
-      const [result] = await this.#ledger.createTransfers([
+      const [result] = await this.ledger.createTransfers([
         {
           id: u128FromUuid(row.transfer_id),
           debitAccountId: payer.walletAccountId,
@@ -175,7 +171,7 @@ export class Transfers {
       .set({
         status,
         error_code: status === 'succeeded' ? null : 'balance_not_enough',
-        completed_at_ns: this.#clock.nowNs(),
+        completed_at_ns: this.clock.nowNs(),
       })
       .where('user_id', '=', row.user_id)
       .where('idempotency_key', '=', row.idempotency_key)
@@ -189,8 +185,8 @@ export class Transfers {
 
   async #payee(request: TransferRequest): Promise<User> {
     try {
-      if (request.toUserId !== undefined) return await this.#members.getUser(request.toUserId);
-      return await this.#members.findUserByPhone(request.toPhone ?? '');
+      if (request.toUserId !== undefined) return await this.members.getUser(request.toUserId);
+      return await this.members.findUserByPhone(request.toPhone ?? '');
     } catch (error) {
       if (isMembersError(error, 'user_not_found')) {
         throw new WalletError('recipient_not_found', {
@@ -211,11 +207,11 @@ export class Transfers {
   }
 
   #tables() {
-    return typed<WalletTables>(this.#db);
+    return typed<WalletTables>(this.db);
   }
 
   #leaseEnd(): bigint {
-    return this.#clock.nowNs() + msToNs(limits.idempotencyLeaseMs);
+    return this.clock.nowNs() + msToNs(limits.idempotencyLeaseMs);
   }
 }
 
