@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.ts';
-import type { Db } from '../core/db/index.ts';
+import { type Db, typed } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import type { Ledger } from '../ledger/index.ts';
@@ -7,6 +7,7 @@ import { beijingDayAndMinute } from './calendar.ts';
 import type { FundCatalog } from './catalog.ts';
 import { FundError, isFundError } from './errors.ts';
 import type { FundOrders, FundParties } from './orders.ts';
+import type { FundTables } from './tables.ts';
 
 /** A user's choice: each evening, the wallet balance above `keepAbove` goes into the product. */
 export interface AutoTransferSetting {
@@ -39,26 +40,32 @@ export class FundAutoTransfer {
   async set(userId: string, setting: AutoTransferSetting | null): Promise<void> {
     if ((await this.parties.walletOf(userId)) === null) throw new FundError('unknown_user');
     if (setting === null) {
-      await this.db.query('delete from fund_auto_transfers where user_id = $1', [userId]);
+      await typed<FundTables>(this.db).deleteFrom('fund_auto_transfers').where('user_id', '=', userId).execute();
       return;
     }
     const keep = parseAmount(setting.keepAbove);
     if (keep === undefined || keep < 0n) throw new FundError('invalid_amount', { param: 'keepAbove' });
     if (keep > BigInt(limits.fundOrderFenMax)) throw new FundError('amount_above_maximum', { param: 'keepAbove' });
     const product = await this.catalog.product(setting.productCode);
-    await this.db.query(
-      `insert into fund_auto_transfers (user_id, product_code, keep_fen) values ($1, $2, $3)
-       on conflict (user_id) do update set product_code = excluded.product_code, keep_fen = excluded.keep_fen`,
-      [userId, product.row.product_code, keep],
-    );
+    await typed<FundTables>(this.db)
+      .insertInto('fund_auto_transfers')
+      .values({ user_id: userId, product_code: product.row.product_code, keep_fen: keep })
+      .onConflict((c) =>
+        c.column('user_id').doUpdateSet((eb) => ({
+          product_code: eb.ref('excluded.product_code'),
+          keep_fen: eb.ref('excluded.keep_fen'),
+        })),
+      )
+      .execute();
   }
 
   /** A user's choice, or null. */
   async get(userId: string): Promise<AutoTransferSetting | null> {
-    const [row] = await this.db.query<{ product_code: string; keep_fen: bigint }>(
-      'select product_code, keep_fen from fund_auto_transfers where user_id = $1',
-      [userId],
-    );
+    const row = await typed<FundTables>(this.db)
+      .selectFrom('fund_auto_transfers')
+      .select(['product_code', 'keep_fen'])
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     return row ? { productCode: row.product_code, keepAbove: formatAmount(row.keep_fen) } : null;
   }
 
