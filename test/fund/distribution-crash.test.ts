@@ -6,20 +6,16 @@
  * (the reference over the kernel's `allocate`), the holders together exactly the declared total,
  * and the ledger's and the fund's books balance.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seededHolder, seededShares, seedFund, seedHolders } from '../../src/cli/bench/fund.ts';
 import { uuidFromU128 } from '../../src/core/ids.ts';
 import { FundTransferCode } from '../../src/core/ledger-codes.ts';
 import { addDays, beijingDayAndMinute, verifyFundBooks } from '../../src/fund/index.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
-import { openPlatform } from '../../src/platform.ts';
-import { databaseUrl, engine, freshSchema } from '../support/engine.ts';
+import { exited, useCrashStorage } from '../support/crash-storage.ts';
 import { expectedIncome } from './reference.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -28,27 +24,7 @@ const holders = 20_000;
 const pageLines = 100;
 const per10k = 6543n;
 
-const dataDir = engine === 'pglite' ? mkdtempSync(join(tmpdir(), 'paybao-fundcrash-')) : undefined;
-const schema = freshSchema();
-const open = () => openPlatform({ databaseUrl, databaseSchema: schema, dataDir });
-const storageEnv: Record<string, string> = dataDir
-  ? { PAYBAO_CRASH_DATA_DIR: dataDir, DATABASE_URL: '' }
-  : { DATABASE_URL: databaseUrl ?? '', PAYBAO_CRASH_SCHEMA: schema ?? '' };
-
-afterAll(async () => {
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  if (schema) {
-    const p = await open();
-    await p.db.exec(`drop schema ${schema} cascade`);
-    await p.close();
-  }
-});
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null)
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-}
+const { open, childEnv: storageEnv } = useCrashStorage('paybao-fundcrash-');
 
 /** Runs the distributor; SIGKILLs it, at a random moment, once `killAt` lines are paid (never when undefined). */
 async function distribute(day: string, killAt?: number) {
