@@ -5,13 +5,15 @@ import { beijingDayAndMinute } from './calendar.ts';
 import { FundCatalog } from './catalog.ts';
 import { FundIncome } from './income.ts';
 import { FundOrders, type FundParties } from './orders.ts';
+import { FundPayments } from './payments.ts';
 import { type FundReport, fundReport } from './report.ts';
 
-/** Yu'e Bao as the platform wires it: the catalog, the orders, the income, the report. */
+/** Yu'e Bao as the platform wires it: the catalog, the orders, payments from it, the income, the report. */
 export class Fund {
   readonly catalog: FundCatalog;
   readonly orders: FundOrders;
   readonly income: FundIncome;
+  readonly payments: FundPayments;
 
   constructor(
     private readonly db: Db,
@@ -22,6 +24,7 @@ export class Fund {
   ) {
     this.catalog = new FundCatalog(db, ledger, clock);
     this.orders = new FundOrders(db, ledger, this.catalog, parties, clock);
+    this.payments = new FundPayments(db, ledger, this.catalog, this.orders, clock);
     this.income = new FundIncome(db, ledger, this.catalog, this.orders, clock, options.distributionPageLines);
   }
 
@@ -32,6 +35,7 @@ export class Fund {
    */
   async runDue(): Promise<void> {
     await this.orders.finishSubmitted();
+    await this.payments.finishAbandoned();
     await this.income.distributeDue();
     await this.orders.confirmDue();
   }

@@ -6,5 +6,6 @@ export { Fund } from './fund.ts';
 export { type DistributionSummary, FundIncome, formatPer10k, parsePer10k, sevenDayYieldPercent } from './income.ts';
 export { fundMigrations } from './migrations.ts';
 export { FundOrders, type FundParties, type Holding, type OrderInput, type OrderView } from './orders.ts';
+export { type FundPayment, FundPayments } from './payments.ts';
 export type { FundReport, PoolReport, ProductReport } from './report.ts';
 export { type FundViolation, verifyFundBooks } from './verify.ts';

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { beijingTime } from '../core/time.ts';
+import { isFundError } from '../fund/index.ts';
 import { isMembersError, type Members } from '../members/index.ts';
 import { TradeError, type Trades, type TradeView } from '../trades/index.ts';
 import { escapeHtml, page } from './html.ts';
@@ -26,14 +27,23 @@ function tradeCard(t: TradeView, inner: string): string {
   <dt>Status</dt><dd id="status">${escapeHtml(t.status)}</dd></dl>${inner}</div>`;
 }
 
-function payForm(t: TradeView, csrf: string, error?: string): string {
+/**
+ * The pay form: the buyer logs in and chooses how to pay, the balance or Yu'e Bao (the whole
+ * amount, its shares redeemed in the payment's own chain). The cashier does not know the buyer
+ * before the login, so both are offered; after a short balance the fund comes first.
+ */
+function payForm(t: TradeView, csrf: string, error?: string, fundFirst = false): string {
+  const amount = escapeHtml(t.totalAmount);
+  const balanceButton = `<button type="submit" id="pay-balance" name="method" value="balance"${fundFirst ? ' class="secondary"' : ''}>余额支付 · Pay ¥${amount} from balance</button>`;
+  const fundButton = `<button type="submit" id="pay-fund" name="method" value="fund"${fundFirst ? '' : ' class="secondary"'}>余额宝支付 · Pay ¥${amount} from Yu'e Bao</button>`;
   return tradeCard(
     t,
     `<form method="post" action="/cashier/${encodeURIComponent(t.tradeNo)}">${csrf}
     <label for="phone">Phone</label><input id="phone" name="phone" inputmode="tel" autocomplete="username" required>
     <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
     ${error ? `<div class="error" role="alert">${escapeHtml(error)}</div>` : ''}
-    <button type="submit">Pay ¥${escapeHtml(t.totalAmount)} from balance</button></form>
+    ${fundFirst ? fundButton + balanceButton : balanceButton + fundButton}
+    <p class="muted">余额宝付款不占快速转出额度 · Paying from Yu'e Bao redeems the shares at once and does not count against the fast-redemption limit.</p></form>
     <p class="muted"><a id="pay-by-card" href="/cashier/${encodeURIComponent(t.tradeNo)}/card">Balance short? Pay with a bound bank card</a></p>`,
   );
 }
@@ -54,7 +64,7 @@ export async function registerCashier(app: FastifyInstance, deps: CashierDeps): 
       allowReturn(reply, trade, deps.security);
       return cashierPage('Pay', payForm(trade, csrfField(reply)));
     });
-    scope.post<{ Params: { tradeNo: string }; Body: { phone?: string; password?: string } }>(
+    scope.post<{ Params: { tradeNo: string }; Body: PayBody }>(
       '/cashier/:tradeNo',
       { config: { rateLimit: loginRateLimit } },
       (request, reply) => pay(deps, request, reply),
@@ -62,10 +72,15 @@ export async function registerCashier(app: FastifyInstance, deps: CashierDeps): 
   });
 }
 
-/** The buyer's login and payment from the wallet; a refusal renders the form again with its reason. */
+type PayBody = { phone?: string; password?: string; method?: string };
+
+/**
+ * The buyer's login and payment from the wallet or the fund; a refusal renders the form again
+ * with its reason (a short balance puts the fund first).
+ */
 async function pay(
   deps: CashierDeps,
-  request: FastifyRequest<{ Params: { tradeNo: string }; Body: { phone?: string; password?: string } }>,
+  request: FastifyRequest<{ Params: { tradeNo: string }; Body: PayBody }>,
   reply: FastifyReply,
 ): Promise<FastifyReply | string> {
   reply.type('text/html; charset=utf-8');
@@ -76,13 +91,17 @@ async function pay(
     const user = await deps.members.loginWithPassword(request.body?.phone ?? '', request.body?.password ?? '', {
       clientAddress: clientAddress(request),
     });
-    const paid = await deps.trades.pay(trade.appId, { tradeNo: trade.tradeNo }, user.userId);
+    const fromFund = request.body?.method === 'fund';
+    const paid = await deps.trades.pay(trade.appId, { tradeNo: trade.tradeNo }, user.userId, undefined, { fromFund });
     if (paid.returnUrl) return reply.redirect(returnLocation(paid, deps), 302);
     return cashierPage('Paid', done(paid));
   } catch (error) {
-    if (error instanceof TradeError || isMembersError(error)) {
+    if (error instanceof TradeError || isMembersError(error) || isFundError(error)) {
       const status = isMembersError(error, 'login_throttled') ? 429 : 400;
-      return reply.code(status).send(cashierPage('Pay', payForm(trade, csrfField(reply), (error as Error).message)));
+      const short = error instanceof TradeError && error.code === 'BUYER_BALANCE_NOT_ENOUGH';
+      return reply
+        .code(status)
+        .send(cashierPage('Pay', payForm(trade, csrfField(reply), (error as Error).message, short)));
     }
     throw error;
   }

@@ -29,6 +29,8 @@ const stylesheet = `  :root { --blue: #1677ff; --ink: #1f2329; --muted: #646a73;
   input:focus, select:focus { outline: 2px solid rgba(22,119,255,.25); border-color: var(--blue); }
   button { width: 100%; margin-top: 22px; padding: 13px; border: 0; border-radius: 10px; background: var(--blue);
            color: #fff; font-size: 17px; font-weight: 600; cursor: pointer; }
+  button + button { margin-top: 10px; }
+  button.secondary { background: #fff; color: var(--blue); border: 1px solid var(--blue); }
   button.link { width: auto; margin: 0; padding: 0; background: none; color: var(--blue); font-size: 13px; font-weight: 400; }
   .error { background: #fff1f0; color: #cf1322; border-radius: 8px; padding: 10px 12px; margin-top: 16px; font-size: 14px; }
   .done { text-align: center; } .done .tick { font-size: 48px; color: #00b42a; }
