@@ -55,6 +55,10 @@ const keyPattern = /^[\x21-\x7e]{1,64}$/;
 /** What an account can give now: posted credits less posted and pending debits. */
 export const available = (a: Account | undefined) => (a ? a.creditsPosted - a.debitsPosted - a.debitsPending : 0n);
 
+/** A user's share account of a product. */
+export const holderAccount = (productCode: string, userId: string) =>
+  derivedId('fund.holder', `${productCode}/${userId}`);
+
 export function view(row: OrderRow): OrderView {
   const status =
     row.status !== 'DONE'

@@ -9,7 +9,7 @@ import { type CreateTransferResult, chainCommitted, type Ledger, type TransferIn
 import { orderEvents } from './books.ts';
 import type { FundCatalog, Product } from './catalog.ts';
 import { FundError } from './errors.ts';
-import { available, type FundOrders } from './orders.ts';
+import { available, type FundOrders, holderAccount } from './orders.ts';
 import type { FundTables, OrderRow } from './tables.ts';
 
 /** A payment of a trade from the fund: who pays, from which product, how much, for what. */
@@ -49,7 +49,7 @@ export class FundPayments {
     for (const h of holdings) {
       const product = await this.catalog.product(h.productCode);
       const [holder, pool] = await this.ledger.lookupAccounts([
-        this.#holder(h.productCode, userId),
+        holderAccount(h.productCode, userId),
         product.books.pool,
       ]);
       if (available(holder) >= fen && available(pool) >= fen)
@@ -65,7 +65,7 @@ export class FundPayments {
    */
   async legs(payment: FundPayment, wallet: bigint): Promise<TransferInput[]> {
     const product = await this.catalog.product(payment.productCode);
-    const holder = this.#holder(payment.productCode, payment.userId);
+    const holder = holderAccount(payment.productCode, payment.userId);
     const row = await this.#row(payment);
     const earlier = await this.#find(row.order_id);
     if (earlier) {
@@ -184,10 +184,6 @@ export class FundPayments {
 
   #orderId(payment: FundPayment): string {
     return uuidFromU128(derivedId('fund.order', `${payment.userId}/${paymentOrderKey(payment.paymentKey)}`));
-  }
-
-  #holder(productCode: string, userId: string): bigint {
-    return derivedId('fund.holder', `${productCode}/${userId}`);
   }
 
   #ago(ms: number): Date {

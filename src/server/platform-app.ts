@@ -85,7 +85,7 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
     await registerWalletPages(pages, { members, wallet: platform.wallet, channels: platform.channels, security });
   });
   await registerBills(app, platform);
-  await registerApi(app, { wallet: platform.wallet, buyerEscrow: platform.buyerEscrow });
+  await registerApi(app, { wallet: platform.wallet, buyerEscrow: platform.buyerEscrow, fund: platform.fund });
   await registerConsole(app, platform);
   await registerChannelsApi(app, {
     channels: platform.channels,
