@@ -34,8 +34,8 @@ function tradeCard(t: TradeView, inner: string): string {
  */
 function payForm(t: TradeView, csrf: string, error?: string, fundFirst = false): string {
   const amount = escapeHtml(t.totalAmount);
-  const balanceButton = `<button type="submit" id="pay-balance" name="method" value="balance"${fundFirst ? ' class="secondary"' : ''}>余额支付 · Pay ¥${amount} from balance</button>`;
-  const fundButton = `<button type="submit" id="pay-fund" name="method" value="fund"${fundFirst ? '' : ' class="secondary"'}>余额宝支付 · Pay ¥${amount} from Yu'e Bao</button>`;
+  const balanceButton = `<button type="submit" id="pay-balance" name="method" value="balance"${fundFirst ? ' class="secondary"' : ''}>余额支付 · Balance ¥${amount}</button>`;
+  const fundButton = `<button type="submit" id="pay-fund" name="method" value="fund"${fundFirst ? '' : ' class="secondary"'}>余额宝支付 · Yu'e Bao ¥${amount}</button>`;
   return tradeCard(
     t,
     `<form method="post" action="/cashier/${encodeURIComponent(t.tradeNo)}">${csrf}

@@ -88,7 +88,7 @@ describe("Yu'e Bao over the native API", () => {
       shares: '1000.60',
       to_be_confirmed: '0.00',
     });
-    expect(Number(h.seven_day_yield)).toBeCloseTo(2.2142, 3);
+    expect(Number(h.seven_day_yield)).toBeCloseTo(2.2141, 3);
 
     const series = await user.call({ method: 'GET', url: '/api/v1/fund/products/YEB/yield' });
     expect(series.statusCode).toBe(200);
