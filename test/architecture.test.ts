@@ -37,11 +37,15 @@
  *    trade/ or escrow/ imports after-sale or settlement, and neither of the two imports the other;
  *    the module-wide files at the top (index.ts, tables.ts, migrations.ts, errors.ts) see every
  *    folder. (From outside the module, rule 6 already allows only src/trades/index.ts.)
+ * 14. A module declares for Kysely only the tables it owns: every table in a `src/<area>/tables.ts`
+ *    is created by that area's own migrations (`create table` in its .ts or .sql files), and no
+ *    table is declared in two areas.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { declaredTables } from './support/table-declarations.ts';
 
 const srcDir = fileURLToPath(new URL('../src/', import.meta.url));
 // banksim: the bank simulator is an outside system in its own process, with its own HTTP server.
@@ -295,6 +299,31 @@ describe('architecture', () => {
       'const minimumAge = 18;',
     ].join('\n');
     expect(limitDeclarations(source)).toEqual(['textMax', 'retryMs', 'sweepIntervalMs', 'pageLimit', 'bodyBytes']);
+  });
+
+  it('declares the Kysely types of a table only in the module that creates it (rule 14)', () => {
+    const areaFiles = (area: string) =>
+      readdirSync(join(srcDir, area), { recursive: true, encoding: 'utf8' }).filter(
+        (f) => f.endsWith('.ts') || f.endsWith('.sql'),
+      );
+    const declaredBy = new Map<string, string[]>();
+    const foreign: string[] = [];
+    for (const file of files.filter((f) => /^[^/]+\/tables\.ts$/.test(f))) {
+      const area = file.split('/')[0] as string;
+      const created = new Set(
+        areaFiles(area).flatMap((f) =>
+          [...readFileSync(join(srcDir, area, f), 'utf8').matchAll(/create table (\w+)/g)].map((m) => m[1]),
+        ),
+      );
+      const tables = declaredTables(readFileSync(join(srcDir, file), 'utf8')).map((t) => t.table);
+      expect(tables.length, `${file} declares tables`).toBeGreaterThan(0);
+      for (const table of tables) {
+        if (!created.has(table)) foreign.push(`src/${file} declares ${table}, which src/${area} does not create`);
+        declaredBy.set(table, [...(declaredBy.get(table) ?? []), area]);
+      }
+    }
+    expect(foreign).toEqual([]);
+    expect([...declaredBy].filter(([, areas]) => areas.length > 1)).toEqual([]);
   });
 
   it('takes shared helpers from src/core, never from another module passing them on', () => {

@@ -1,25 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
-import type { Db } from '../core/db/index.ts';
+import { type Db, typed } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { dateFromNs } from '../core/time.ts';
 import type { BankAdapter, BankAnswer } from './adapter.ts';
 import { ChannelError } from './errors.ts';
+import type { CardRow, ChannelTables } from './tables.ts';
 
-export interface CardRow {
-  card_id: string;
-  user_id: string;
-  bank: string;
-  card_no: string;
-  name: string;
-  phone: string;
-  request_no: string;
-  agreement_no: string | null;
-  status: 'PENDING' | 'ACTIVE';
-  created_at: Date;
-  activated_at: Date | null;
-}
+export type { CardRow } from './tables.ts';
 
 /** A bound (or binding) card as its owner sees it: the number masked. */
 export interface CardView {
@@ -73,11 +62,22 @@ export class Cards {
     );
     if (answer.kind === 'refused') throw new ChannelError('card_rejected', { detail: answer.message });
     if (answer.kind === 'unknown') throw new ChannelError('bank_unavailable', { detail: answer.reason });
-    const [row] = await this.#db.query<CardRow>(
-      `insert into channel_cards (card_id, user_id, bank, card_no, name, phone, request_no, agreement_no, status, created_at)
-       values ($1, $2, $3, $4, $5, $6, $1, $7, 'PENDING', $8) returning *`,
-      [cardId, userId, input.bank, input.cardNo, input.name, input.phone, answer.value.agreementNo, this.#now()],
-    );
+    const row = await this.#cards()
+      .insertInto('channel_cards')
+      .values({
+        card_id: cardId,
+        user_id: userId,
+        bank: input.bank,
+        card_no: input.cardNo,
+        name: input.name,
+        phone: input.phone,
+        request_no: cardId,
+        agreement_no: answer.value.agreementNo,
+        status: 'PENDING',
+        created_at: this.#now(),
+      })
+      .returningAll()
+      .executeTakeFirst();
     assert(row, 'insert returning yields the row');
     return cardView(row);
   }
@@ -95,19 +95,25 @@ export class Cards {
     }
     if (answer.kind === 'unknown') throw new ChannelError('bank_unavailable', { detail: answer.reason });
     if (answer.value.status !== 'ACTIVE') throw new ChannelError('sms_code_invalid', { param: 'sms_code' });
-    const [row] = await this.#db.query<CardRow>(
-      `update channel_cards set status = 'ACTIVE', activated_at = coalesce(activated_at, $2) where card_id = $1 returning *`,
-      [card.card_id, this.#now()],
-    );
+    const now = this.#now();
+    const row = await this.#cards()
+      .updateTable('channel_cards')
+      .set((eb) => ({ status: 'ACTIVE', activated_at: eb.fn.coalesce('activated_at', eb.val(now)) }))
+      .where('card_id', '=', card.card_id)
+      .returningAll()
+      .executeTakeFirst();
     assert(row, 'the card being confirmed exists');
     return cardView(row);
   }
 
   /** The user's cards, oldest first. */
   async list(userId: string): Promise<CardView[]> {
-    const rows = await this.#db.query<CardRow>('select * from channel_cards where user_id = $1 order by created_at', [
-      userId,
-    ]);
+    const rows = await this.#cards()
+      .selectFrom('channel_cards')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .orderBy('created_at')
+      .execute();
     return rows.map(cardView);
   }
 
@@ -119,18 +125,28 @@ export class Cards {
   }
 
   async byId(cardId: string): Promise<CardRow> {
-    const [row] = await this.#db.query<CardRow>('select * from channel_cards where card_id = $1', [cardId]);
+    const row = await this.#cards()
+      .selectFrom('channel_cards')
+      .selectAll()
+      .where('card_id', '=', cardId)
+      .executeTakeFirst();
     assert(row, `card ${cardId} of a channel order exists`);
     return row;
   }
 
   async #own(userId: string, cardId: string): Promise<CardRow> {
-    const [row] = await this.#db.query<CardRow>('select * from channel_cards where card_id = $1 and user_id = $2', [
-      typeof cardId === 'string' ? cardId : '',
-      userId,
-    ]);
+    const row = await this.#cards()
+      .selectFrom('channel_cards')
+      .selectAll()
+      .where('card_id', '=', typeof cardId === 'string' ? cardId : '')
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     if (!row) throw new ChannelError('card_not_found', { param: 'card_id' });
     return row;
+  }
+
+  #cards() {
+    return typed<ChannelTables>(this.#db);
   }
 
   #now(): Date {

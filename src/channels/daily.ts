@@ -1,10 +1,11 @@
 import type { Clock } from '../core/clock.ts';
-import type { Db } from '../core/db/index.ts';
+import { type Db, typed } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { beijingOffsetMs, beijingTime, dateFromNs } from '../core/time.ts';
 import type { Reconciler, ReconSummary } from './recon.ts';
 import type { ReserveReport } from './reserve.ts';
 import type { Channels } from './service.ts';
+import type { ChannelTables } from './tables.ts';
 
 /**
  * The daily work of the channels, due once `limits.reconDailyAtMinute` minutes past Beijing
@@ -33,19 +34,26 @@ export class DailyChannelWork {
     const ran: ReconSummary[] = [];
     for (const bank of this.channels.banks()) {
       // An operator's `paybao reconcile` of the day counts as done too.
-      const [done] = await this.db.query(
-        'select 1 from recon_runs where bank = $1 and business_date = $2 and finished_at is not null limit 1',
-        [bank.code, yesterday],
-      );
+      const done = await this.#tables()
+        .selectFrom('recon_runs')
+        .select('id')
+        .where('bank', '=', bank.code)
+        .where('business_date', '=', yesterday)
+        .where('finished_at', 'is not', null)
+        .limit(1)
+        .executeTakeFirst();
       if (done) continue;
       const summary = await this.#once(`recon:${bank.code}`, yesterday, () =>
         this.reconciler.run(bank.code, yesterday),
       );
       if (summary) ran.push(summary);
     }
-    const [reported] = await this.db.query('select 1 from reserve_reports where taken_at >= $1 limit 1', [
-      new Date(midnightMs),
-    ]);
+    const reported = await this.#tables()
+      .selectFrom('reserve_reports')
+      .select('id')
+      .where('taken_at', '>=', new Date(midnightMs))
+      .limit(1)
+      .executeTakeFirst();
     if (!reported) await this.#once('reserve-report', today, () => this.reserves.snapshot());
     return ran;
   }
@@ -56,28 +64,41 @@ export class DailyChannelWork {
    */
   async #once<T>(job: string, day: string, work: () => Promise<T>): Promise<T | undefined> {
     const now = dateFromNs(this.clock.nowNs());
-    const claimed = await this.db.query(
-      `insert into daily_work (job, day, claimed_at) values ($1, $2, $3)
-       on conflict (job, day) do update set claimed_at = excluded.claimed_at
-         where daily_work.done_at is null and daily_work.claimed_at < $4
-       returning 1`,
-      [job, day, now, new Date(now.getTime() - limits.dailyWorkStaleMs)],
-    );
-    if (claimed.length === 0) return undefined;
+    const claimed = await this.#tables()
+      .insertInto('daily_work')
+      .values({ job, day, claimed_at: now })
+      .onConflict((oc) =>
+        oc
+          .columns(['job', 'day'])
+          .doUpdateSet((eb) => ({ claimed_at: eb.ref('excluded.claimed_at') }))
+          .where('daily_work.done_at', 'is', null)
+          .where('daily_work.claimed_at', '<', new Date(now.getTime() - limits.dailyWorkStaleMs)),
+      )
+      .returning('job')
+      .executeTakeFirst();
+    if (!claimed) return undefined;
     try {
       const result = await work();
-      await this.db.query('update daily_work set done_at = $3 where job = $1 and day = $2', [
-        job,
-        day,
-        dateFromNs(this.clock.nowNs()),
-      ]);
+      await this.#tables()
+        .updateTable('daily_work')
+        .set({ done_at: dateFromNs(this.clock.nowNs()) })
+        .where('job', '=', job)
+        .where('day', '=', day)
+        .execute();
       return result;
     } catch (error) {
-      await this.db.query(
-        'delete from daily_work where job = $1 and day = $2 and claimed_at = $3 and done_at is null',
-        [job, day, now],
-      );
+      await this.#tables()
+        .deleteFrom('daily_work')
+        .where('job', '=', job)
+        .where('day', '=', day)
+        .where('claimed_at', '=', now)
+        .where('done_at', 'is', null)
+        .execute();
       throw error;
     }
+  }
+
+  #tables() {
+    return typed<ChannelTables>(this.db);
   }
 }

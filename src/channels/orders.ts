@@ -2,38 +2,21 @@
  * Channel order rows: reading, the compare-and-set transitions of state.ts, and the view users
  * see. Nothing here talks to a bank or the ledger.
  */
+
+import type { Updateable } from 'kysely';
 import { assert } from '../core/assert.ts';
-import type { Queryable } from '../core/db/index.ts';
+import { type Queryable, typed } from '../core/db/index.ts';
 import { dailyNumber } from '../core/external-ids.ts';
 import { requestFingerprint } from '../core/idempotency.ts';
 import { formatAmount } from '../core/money.ts';
 import { beijingTime } from '../core/time.ts';
 import { assertTransition, type ChannelOrderStatus } from './state.ts';
+import type { ChannelOrderKind, ChannelTables, OrderRow } from './tables.ts';
 
-export type ChannelOrderKind = 'TOPUP_GATEWAY' | 'TOPUP_WITHHOLD' | 'WITHDRAW';
+export type { ChannelOrderKind, OrderRow } from './tables.ts';
 
-export interface OrderRow {
-  order_no: string;
-  kind: ChannelOrderKind;
-  bank: string;
-  user_id: string;
-  wallet_account: string;
-  card_id: string | null;
-  amount_fen: bigint;
-  idempotency_key: string;
-  request_hash: string;
-  status: ChannelOrderStatus;
-  fail_code: string | null;
-  bank_serial: string | null;
-  pay_url: string | null;
-  queries: number;
-  next_query_at: Date | null;
-  /** The Beijing day the order was created, `YYYY-MM-DD`. */
-  business_date: string;
-  created_at: Date;
-  updated_at: Date;
-  finished_at: Date | null;
-}
+/** The columns a transition may change besides the status (which it sets itself). */
+export type OrderChanges = Omit<Updateable<ChannelTables['channel_orders']>, 'order_no' | 'status' | 'updated_at'>;
 
 /** A channel order as its owner (and the API) sees it. */
 export interface ChannelOrderView {
@@ -68,8 +51,11 @@ export function orderView(row: OrderRow): ChannelOrderView {
 }
 
 export async function findOrder(q: Queryable, orderNo: string): Promise<OrderRow | undefined> {
-  const [row] = await q.query<OrderRow>('select * from channel_orders where order_no = $1', [orderNo]);
-  return row;
+  return typed<ChannelTables>(q)
+    .selectFrom('channel_orders')
+    .selectAll()
+    .where('order_no', '=', orderNo)
+    .executeTakeFirst();
 }
 
 /**
@@ -82,25 +68,36 @@ export async function transition(
   orderNo: string,
   from: readonly ChannelOrderStatus[],
   to: ChannelOrderStatus,
-  change: { actor: string; reason?: string | undefined; at: Date; sets?: Record<string, unknown> },
+  change: { actor: string; reason?: string | undefined; at: Date; sets?: OrderChanges },
 ): Promise<OrderRow | undefined> {
-  const [current] = await tx.query<OrderRow>('select * from channel_orders where order_no = $1 for update', [orderNo]);
+  const db = typed<ChannelTables>(tx);
+  const current = await db
+    .selectFrom('channel_orders')
+    .selectAll()
+    .where('order_no', '=', orderNo)
+    .forUpdate()
+    .executeTakeFirst();
   assert(current, `channel order ${orderNo} exists`);
   if (!from.includes(current.status)) return undefined;
   if (current.status !== to) assertTransition(current.status, to);
-  const sets = { ...change.sets, status: to, updated_at: change.at };
-  const columns = Object.keys(sets);
-  const assignments = columns.map((c, i) => `${c} = $${i + 2}`).join(', ');
-  const [row] = await tx.query<OrderRow>(`update channel_orders set ${assignments} where order_no = $1 returning *`, [
-    orderNo,
-    ...columns.map((c) => sets[c as keyof typeof sets]),
-  ]);
+  const row = await db
+    .updateTable('channel_orders')
+    .set({ ...change.sets, status: to, updated_at: change.at })
+    .where('order_no', '=', orderNo)
+    .returningAll()
+    .executeTakeFirst();
   if (current.status !== to) {
-    await tx.query(
-      `insert into channel_order_transitions (order_no, from_status, to_status, actor, reason, at)
-       values ($1, $2, $3, $4, $5, $6)`,
-      [orderNo, current.status, to, change.actor, change.reason ?? null, change.at],
-    );
+    await db
+      .insertInto('channel_order_transitions')
+      .values({
+        order_no: orderNo,
+        from_status: current.status,
+        to_status: to,
+        actor: change.actor,
+        reason: change.reason ?? null,
+        at: change.at,
+      })
+      .execute();
   }
   return row;
 }

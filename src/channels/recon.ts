@@ -1,8 +1,9 @@
+import type { Selectable } from 'kysely';
 import { assert } from '../core/assert.ts';
 import type { BankOrderStatus } from '../core/bank-protocol.ts';
 import type { Clock } from '../core/clock.ts';
 import { csvRecords } from '../core/csv.ts';
-import type { Db } from '../core/db/index.ts';
+import { type Db, typed } from '../core/db/index.ts';
 import { derivedId, uuidFromU128 } from '../core/ids.ts';
 import { ChannelAccountCode, ChannelTransferCode, cnyLedger } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
@@ -11,9 +12,10 @@ import { dateFromNs, isCalendarDate } from '../core/time.ts';
 import { AccountFlags, assertLedgerResult, type Ledger } from '../ledger/index.ts';
 import type { StatementLine } from './adapter.ts';
 import { ChannelError } from './errors.ts';
-import type { OrderRow } from './orders.ts';
+import { findOrder, type OrderRow } from './orders.ts';
 import type { Channels } from './service.ts';
-import { isTerminal } from './state.ts';
+import { isTerminal, openStatuses } from './state.ts';
+import type { ChannelTables } from './tables.ts';
 
 export type ReconClass = 'matched' | 'missing_at_bank' | 'missing_at_paybao' | 'amount_mismatch' | 'status_mismatch';
 
@@ -46,20 +48,22 @@ export interface ReconItem {
   resolution: string | null;
 }
 
-interface ItemRow {
-  id: string;
-  bank: string;
-  business_date: string;
-  order_no: string;
-  class: ReconItem['class'];
-  paybao_status: string | null;
-  paybao_amount_fen: bigint | null;
-  bank_status: string | null;
-  bank_amount_fen: bigint | null;
-  detail: string;
-  state: 'OPEN' | 'RESOLVED';
-  resolution: string | null;
-}
+/** The columns of a queue item that `ReconItem` shows. */
+const itemColumns = [
+  'id',
+  'bank',
+  'business_date',
+  'order_no',
+  'class',
+  'paybao_status',
+  'paybao_amount_fen',
+  'bank_status',
+  'bank_amount_fen',
+  'detail',
+  'state',
+  'resolution',
+] as const;
+type ItemRow = Pick<Selectable<ChannelTables['recon_items']>, (typeof itemColumns)[number]>;
 
 /** The channel losses account, one for the platform (code 21). */
 export const lossAccountId = derivedId('channels.account', 'losses');
@@ -75,47 +79,46 @@ export const lossAccountId = derivedId('channels.account', 'losses');
  * duplicates), with a CSV report and the API.
  */
 export class Reconciler {
-  readonly #db: Db;
-  readonly #ledger: Ledger;
-  readonly #channels: Channels;
-  readonly #clock: Clock;
-
-  constructor(db: Db, ledger: Ledger, channels: Channels, clock: Clock) {
-    this.#db = db;
-    this.#ledger = ledger;
-    this.#channels = channels;
-    this.#clock = clock;
-  }
+  constructor(
+    private readonly db: Db,
+    private readonly ledger: Ledger,
+    private readonly channels: Channels,
+    private readonly clock: Clock,
+  ) {}
 
   /** Reconciles `bank` for the Beijing day `date`; `onProgress(done, total)` as lines are read. */
   async run(bank: string, date: string, onProgress?: (done: number, total: number) => void): Promise<ReconSummary> {
-    this.#channels.adapter(bank);
+    this.channels.adapter(bank);
     if (!isCalendarDate(date))
       throw new ChannelError('parameter_invalid', { param: 'date', detail: 'expected a calendar day as YYYY-MM-DD' });
-    const [run] = await this.#db.query<{ id: string }>(
-      'insert into recon_runs (bank, business_date, started_at) values ($1, $2, $3) returning id::text',
-      [bank, date, this.#now()],
-    );
+    const run = await this.#tables()
+      .insertInto('recon_runs')
+      .values({ bank, business_date: date, started_at: this.#now() })
+      .returning('id')
+      .executeTakeFirst();
     assert(run, 'insert returning yields the row');
     // The safe class first: every order of the day that Paybao does not know the end of is
     // completed by asking the bank (a resend may only now bring an order to the bank), so the
     // statement, fetched after, lists what the bank has.
     let settled = 0;
-    const open = await this.#db.query<OrderRow>(
-      `select * from channel_orders where bank = $1 and business_date = $2 and status in ('CREATED', 'IN_FLIGHT', 'UNKNOWN')`,
-      [bank, date],
-    );
+    const open = await this.#tables()
+      .selectFrom('channel_orders')
+      .selectAll()
+      .where('bank', '=', bank)
+      .where('business_date', '=', date)
+      .where('status', 'in', openStatuses)
+      .execute();
     await inParallel(open, limits.reconConcurrencyMax, async (order) => {
       if (isTerminal((await this.#resolve(order)).status)) settled++;
     });
-    const statement = await this.#channels.adapter(bank).fetchStatement(date);
+    const statement = await this.channels.adapter(bank).fetchStatement(date);
     if (statement.kind !== 'ok')
       throw new ChannelError('statement_unavailable', {
         detail: statement.kind === 'refused' ? statement.message : statement.reason,
       });
     const lines = statement.value.filter((l) => l.kind !== undefined).slice(0, limits.reconLinesMax);
     const summary: ReconSummary = {
-      runId: run.id,
+      runId: run.id.toString(),
       bank,
       date,
       lines: lines.length,
@@ -146,10 +149,17 @@ export class Reconciler {
       count(await this.#missingAtBank(bank, date, order, summary));
       onProgress?.(++done, total);
     });
-    await this.#db.query(
-      'update recon_runs set finished_at = $2, lines = $3, matched = $4, settled = $5, queued = $6 where id = $1',
-      [run.id, this.#now(), summary.lines, summary.matched, summary.settled, summary.queued],
-    );
+    await this.#tables()
+      .updateTable('recon_runs')
+      .set({
+        finished_at: this.#now(),
+        lines: summary.lines,
+        matched: summary.matched,
+        settled: summary.settled,
+        queued: summary.queued,
+      })
+      .where('id', '=', run.id)
+      .execute();
     return summary;
   }
 
@@ -162,13 +172,14 @@ export class Reconciler {
     summary: ReconSummary,
   ): Promise<ReconClass> {
     // An order of ours may sit on another day's statement (sent again after midnight, say).
-    const other = ofTheDay
-      ? undefined
-      : await this.#db.query<OrderRow>('select * from channel_orders where order_no = $1 and bank = $2', [
-          line.orderNo,
-          bank,
-        ]);
-    const found = ofTheDay ?? other?.[0];
+    const found =
+      ofTheDay ??
+      (await this.#tables()
+        .selectFrom('channel_orders')
+        .selectAll()
+        .where('order_no', '=', line.orderNo)
+        .where('bank', '=', bank)
+        .executeTakeFirst());
     if (!found) {
       return this.#queue(
         bank,
@@ -186,7 +197,7 @@ export class Reconciler {
       return this.#queue(bank, date, order.order_no, 'amount_mismatch', order, line, detail);
     }
     if (sameStatus(order, line.status)) return 'matched';
-    const live = await this.#channels.adapter(bank).query(order.order_no);
+    const live = await this.channels.adapter(bank).query(order.order_no);
     const truth = live.kind === 'ok' ? live.value.status : 'unanswered';
     // A line still PROCESSING is a snapshot taken while the order was open; the bank's answer
     // now, agreeing with Paybao, is the end of that order (an expired gateway page, say).
@@ -198,7 +209,7 @@ export class Reconciler {
   /** An order Paybao sent that the statement does not list. */
   async #missingAtBank(bank: string, date: string, found: OrderRow, summary: ReconSummary): Promise<ReconClass> {
     const order = await this.#settle(found, summary);
-    const live = await this.#channels.adapter(bank).query(order.order_no);
+    const live = await this.channels.adapter(bank).query(order.order_no);
     if (live.kind === 'ok' && live.value.createdAt && !live.value.createdAt.startsWith(date)) {
       // The bank has it on another day's statement (it reached the bank after midnight).
       if (live.value.status === order.status && live.value.amountFen === order.amount_fen) return 'matched';
@@ -217,9 +228,8 @@ export class Reconciler {
   }
 
   async #resolve(order: OrderRow): Promise<OrderRow> {
-    await this.#channels.resolve(order.order_no, { waits: limits.channelQueryBackoffMs.slice(0, 2) });
-    const [row] = await this.#db.query<OrderRow>('select * from channel_orders where order_no = $1', [order.order_no]);
-    return row ?? order;
+    await this.channels.resolve(order.order_no, { waits: limits.channelQueryBackoffMs.slice(0, 2) });
+    return (await findOrder(this.db, order.order_no)) ?? order;
   }
 
   async #queue(
@@ -231,49 +241,58 @@ export class Reconciler {
     line: StatementLine | null,
     detail: string,
   ): Promise<ReconClass> {
-    await this.#db.query(
-      `insert into recon_items (bank, business_date, order_no, class, paybao_status, paybao_amount_fen, bank_status,
-         bank_amount_fen, detail, created_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       on conflict (bank, business_date, order_no, class) do update set detail = excluded.detail,
-         paybao_status = excluded.paybao_status, bank_status = excluded.bank_status`,
-      [
+    await this.#tables()
+      .insertInto('recon_items')
+      .values({
         bank,
-        date,
-        orderNo,
-        cls,
-        order?.status ?? null,
-        order?.amount_fen.toString() ?? null,
-        line?.status ?? null,
-        line?.amountFen.toString() ?? null,
+        business_date: date,
+        order_no: orderNo,
+        class: cls,
+        paybao_status: order?.status ?? null,
+        paybao_amount_fen: order?.amount_fen ?? null,
+        bank_status: line?.status ?? null,
+        bank_amount_fen: line?.amountFen ?? null,
         detail,
-        this.#now(),
-      ],
-    );
+        created_at: this.#now(),
+      })
+      .onConflict((oc) =>
+        oc.columns(['bank', 'business_date', 'order_no', 'class']).doUpdateSet((eb) => ({
+          detail: eb.ref('excluded.detail'),
+          paybao_status: eb.ref('excluded.paybao_status'),
+          bank_status: eb.ref('excluded.bank_status'),
+        })),
+      )
+      .execute();
     return cls;
   }
 
   /** The orders of a bank's day that the bank should list: those that were sent to it. */
   async #orders(bank: string, date: string): Promise<OrderRow[]> {
-    return this.#db.query<OrderRow>(
-      `select * from channel_orders where bank = $1 and business_date = $2 and status <> 'CREATED'
-          and (fail_code is null or (fail_code <> 'BALANCE_NOT_ENOUGH' and fail_code not like 'BANK_REFUSED_%'))
-        order by created_at`,
-      [bank, date],
-    );
+    return this.#tables()
+      .selectFrom('channel_orders')
+      .selectAll()
+      .where('bank', '=', bank)
+      .where('business_date', '=', date)
+      .where('status', '<>', 'CREATED')
+      .where((eb) =>
+        eb.or([
+          eb('fail_code', 'is', null),
+          eb.and([eb('fail_code', '<>', 'BALANCE_NOT_ENOUGH'), eb('fail_code', 'not like', 'BANK_REFUSED_%')]),
+        ]),
+      )
+      .orderBy('created_at')
+      .execute();
   }
 
   /** The queue, newest first, filtered. */
   async items(
     filter: { bank?: string | undefined; date?: string | undefined; state?: 'OPEN' | 'RESOLVED' | undefined } = {},
   ): Promise<ReconItem[]> {
-    const rows = await this.#db.query<ItemRow>(
-      `select id::text, bank, business_date, order_no, class, paybao_status, paybao_amount_fen, bank_status, bank_amount_fen,
-              detail, state, resolution
-         from recon_items where ($1::text is null or bank = $1) and ($2::text is null or business_date = $2)
-          and ($3::text is null or state = $3) order by id desc limit 10000`,
-      [filter.bank ?? null, filter.date ?? null, filter.state ?? null],
-    );
+    let query = this.#tables().selectFrom('recon_items').select(itemColumns);
+    if (filter.bank !== undefined) query = query.where('bank', '=', filter.bank);
+    if (filter.date !== undefined) query = query.where('business_date', '=', filter.date);
+    if (filter.state !== undefined) query = query.where('state', '=', filter.state);
+    const rows = await query.orderBy('id', 'desc').limit(10_000).execute();
     return rows.map(itemOf);
   }
 
@@ -302,11 +321,12 @@ export class Reconciler {
    * channel losses → bank reserve, recorded once, counted by the loss rate).
    */
   async resolve(id: string, action: 'dismiss' | 'write_off', note: string): Promise<ReconItem> {
-    const [item] = await this.#db.query<ItemRow>(
-      `select id::text, bank, business_date, order_no, class, paybao_status, paybao_amount_fen, bank_status, bank_amount_fen,
-              detail, state, resolution from recon_items where id = $1`,
-      [id],
-    );
+    // The id is digits (the API's schema says so): an int8 of the queue.
+    const item = await this.#tables()
+      .selectFrom('recon_items')
+      .select(itemColumns)
+      .where('id', '=', BigInt(id))
+      .executeTakeFirst();
     if (!item) throw new ChannelError('order_not_found', { param: 'id', detail: 'no such reconciliation item' });
     if (item.state === 'RESOLVED') return itemOf(item);
     if (action === 'write_off') {
@@ -320,12 +340,12 @@ export class Reconciler {
         reason: `${item.class}: ${note}`,
       });
     }
-    const [row] = await this.#db.query<ItemRow>(
-      `update recon_items set state = 'RESOLVED', resolution = $2, resolved_at = $3 where id = $1
-       returning id::text, bank, business_date, order_no, class, paybao_status, paybao_amount_fen, bank_status,
-         bank_amount_fen, detail, state, resolution`,
-      [id, `${action}: ${note}`, this.#now()],
-    );
+    const row = await this.#tables()
+      .updateTable('recon_items')
+      .set({ state: 'RESOLVED', resolution: `${action}: ${note}`, resolved_at: this.#now() })
+      .where('id', '=', item.id)
+      .returning(itemColumns)
+      .executeTakeFirst();
     assert(row, 'the item being resolved exists');
     return itemOf(row);
   }
@@ -333,28 +353,28 @@ export class Reconciler {
   /** Records a loss once (by key) and moves it in the ledger: channel losses → the bank's reserve. */
   async recordLoss(loss: { key: string; bank: string; orderNo: string | null; amountFen: bigint; reason: string }) {
     const transferId = derivedId('channels.loss', loss.key);
-    await this.#db.query(
-      `insert into channel_losses (loss_key, bank, order_no, amount_fen, reason, transfer_id, recorded_at)
-       values ($1, $2, $3, $4, $5, $6, $7) on conflict (loss_key) do nothing`,
-      [
-        loss.key,
-        loss.bank,
-        loss.orderNo,
-        loss.amountFen.toString(),
-        loss.reason,
-        uuidFromU128(transferId),
-        this.#now(),
-      ],
-    );
-    const [account] = await this.#ledger.createAccounts([
+    await this.#tables()
+      .insertInto('channel_losses')
+      .values({
+        loss_key: loss.key,
+        bank: loss.bank,
+        order_no: loss.orderNo,
+        amount_fen: loss.amountFen,
+        reason: loss.reason,
+        transfer_id: uuidFromU128(transferId),
+        recorded_at: this.#now(),
+      })
+      .onConflict((oc) => oc.column('loss_key').doNothing())
+      .execute();
+    const [account] = await this.ledger.createAccounts([
       { id: lossAccountId, ledger: cnyLedger, code: ChannelAccountCode.channelLoss, flags: AccountFlags.none },
     ]);
     assertLedgerResult(account, 'loss account');
-    const [moved] = await this.#ledger.createTransfers([
+    const [moved] = await this.ledger.createTransfers([
       {
         id: transferId,
         debitAccountId: lossAccountId,
-        creditAccountId: await this.#channels.reserveAccount(loss.bank),
+        creditAccountId: await this.channels.reserveAccount(loss.bank),
         amount: loss.amountFen,
         ledger: cnyLedger,
         code: ChannelTransferCode.lossWriteOff,
@@ -375,10 +395,10 @@ export class Reconciler {
     lossFen: bigint;
     volumeFen: bigint;
   }> {
-    const [l] = await this.#db.query<{ fen: bigint; n: bigint }>(
+    const [l] = await this.db.query<{ fen: bigint; n: bigint }>(
       'select coalesce(sum(amount_fen), 0)::bigint fen, count(*)::bigint n from channel_losses',
     );
-    const [v] = await this.#db.query<{ fen: bigint }>(
+    const [v] = await this.db.query<{ fen: bigint }>(
       "select coalesce(sum(amount_fen), 0)::bigint fen from channel_orders where status = 'SUCCESS'",
     );
     const losses = l?.fen ?? 0n;
@@ -393,8 +413,12 @@ export class Reconciler {
     };
   }
 
+  #tables() {
+    return typed<ChannelTables>(this.db);
+  }
+
   #now(): Date {
-    return dateFromNs(this.#clock.nowNs());
+    return dateFromNs(this.clock.nowNs());
   }
 }
 
@@ -405,7 +429,7 @@ function sameStatus(order: OrderRow, bank: BankOrderStatus): boolean {
 
 function itemOf(r: ItemRow): ReconItem {
   return {
-    id: r.id,
+    id: r.id.toString(),
     bank: r.bank,
     date: r.business_date,
     orderNo: r.order_no,

@@ -1,11 +1,12 @@
 import type { Clock } from '../core/clock.ts';
-import type { Db } from '../core/db/index.ts';
+import { type Db, typed } from '../core/db/index.ts';
 import { AccountCode, cnyLedger } from '../core/ledger-codes.ts';
 import { formatAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
 import { type Ledger, totalsByCode } from '../ledger/index.ts';
 import { demoReserveAccountId } from './demo-deposit.ts';
 import { type Channels, reserveAccountId } from './service.ts';
+import type { ChannelTables } from './tables.ts';
 
 /** The reserve position: customer money against the platform's money at its banks. */
 export interface ReservePosition {
@@ -87,10 +88,10 @@ export class ReserveReport {
   /** Writes today's position to `reserve_reports` (the daily report) and answers it. */
   async snapshot(): Promise<ReservePosition> {
     const position = await this.position();
-    await this.db.query('insert into reserve_reports (taken_at, report) values ($1, $2)', [
-      position.at,
-      JSON.stringify(position),
-    ]);
+    await typed<ChannelTables>(this.db)
+      .insertInto('reserve_reports')
+      .values({ taken_at: new Date(position.at), report: JSON.stringify(position) })
+      .execute();
     return position;
   }
 }

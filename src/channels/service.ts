@@ -1,6 +1,6 @@
 import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
-import type { Db, Queryable } from '../core/db/index.ts';
+import { type Db, type Queryable, typed } from '../core/db/index.ts';
 import { isIdempotencyKey, refuseReusedKey } from '../core/idempotency.ts';
 import { derivedId, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { ChannelAccountCode, ChannelTransferCode, cnyLedger } from '../core/ledger-codes.ts';
@@ -25,6 +25,7 @@ import {
   transition,
 } from './orders.ts';
 import { type ChannelOrderStatus, isTerminal, openStatuses } from './state.ts';
+import type { ChannelTables } from './tables.ts';
 
 /** Who owns the money: wired by the platform from the members module. */
 export interface ChannelParties {
@@ -338,11 +339,14 @@ export class Channels {
    * still open, its next query is pushed back exponentially. Answers how many became terminal.
    */
   async sweep(): Promise<number> {
-    const due = await this.#db.query<OrderRow>(
-      `select * from channel_orders where status in ('CREATED', 'IN_FLIGHT', 'UNKNOWN') and next_query_at <= $1
-        order by next_query_at limit $2`,
-      [this.#now(), limits.channelSweepBatchMax],
-    );
+    const due = await this.#tables()
+      .selectFrom('channel_orders')
+      .selectAll()
+      .where('status', 'in', openStatuses)
+      .where('next_query_at', '<=', this.#now())
+      .orderBy('next_query_at')
+      .limit(limits.channelSweepBatchMax)
+      .execute();
     let finished = 0;
     for (const row of due) {
       const { row: after } = await this.#step(row, 'sweep');
@@ -354,11 +358,14 @@ export class Channels {
 
   /** Every open order of a bank created on a Beijing day (reconciliation resolves them first). */
   async openOrders(bank: string, date: string): Promise<string[]> {
-    const rows = await this.#db.query<{ order_no: string }>(
-      `select order_no from channel_orders where bank = $1 and business_date = $2
-        and status in ('CREATED', 'IN_FLIGHT', 'UNKNOWN') order by created_at`,
-      [bank, date],
-    );
+    const rows = await this.#tables()
+      .selectFrom('channel_orders')
+      .select('order_no')
+      .where('bank', '=', bank)
+      .where('business_date', '=', date)
+      .where('status', 'in', openStatuses)
+      .orderBy('created_at')
+      .execute();
     return rows.map((r) => r.order_no);
   }
 
@@ -404,10 +411,12 @@ export class Channels {
   async #postpone(row: OrderRow): Promise<void> {
     const base = row.kind === 'TOPUP_GATEWAY' && row.status === 'IN_FLIGHT' ? limits.channelGatewayQueryDelayMs : 1_000;
     const delay = Math.min(base * 2 ** Math.min(row.queries, 16), limits.channelQueryDelayMaxMs);
-    await this.#db.query(
-      'update channel_orders set queries = queries + 1, next_query_at = $2 where order_no = $1 and status = $3',
-      [row.order_no, new Date(this.#now().getTime() + delay), row.status],
-    );
+    await this.#tables()
+      .updateTable('channel_orders')
+      .set((eb) => ({ queries: eb('queries', '+', 1), next_query_at: new Date(this.#now().getTime() + delay) }))
+      .where('order_no', '=', row.order_no)
+      .where('status', '=', row.status)
+      .execute();
   }
 
   // ---- Bank results ------------------------------------------------------------------------------
@@ -547,11 +556,12 @@ export class Channels {
     if (!row || row.bank !== bank) return this.#reject(bank, order.orderNo, 'unknown_order', signature, body, 404);
     if (row.amount_fen !== order.amountFen || bankKindOf(row.kind) !== order.kind)
       return this.#reject(bank, order.orderNo, 'mismatch', signature, body, 400);
-    const [logged] = await this.#db.query(
-      `insert into channel_callbacks (bank, order_no, verdict, signature, body, received_at)
-       values ($1, $2, 'accepted', $3, $4, $5) on conflict do nothing returning id`,
-      [bank, order.orderNo, signature, body, this.#now()],
-    );
+    const logged = await this.#tables()
+      .insertInto('channel_callbacks')
+      .values({ bank, order_no: order.orderNo, verdict: 'accepted', signature, body, received_at: this.#now() })
+      .onConflict((oc) => oc.doNothing())
+      .returning('id')
+      .executeTakeFirst();
     if (!logged) return this.#reject(bank, order.orderNo, 'replay', signature, body, 409);
     await this.apply(order.orderNo, order, 'callback');
     return { status: 200, body: 'success', verdict: 'accepted' };
@@ -565,10 +575,10 @@ export class Channels {
     body: string,
     status: number,
   ): Promise<CallbackOutcome> {
-    await this.#db.query(
-      `insert into channel_callbacks (bank, order_no, verdict, signature, body, received_at) values ($1, $2, $3, $4, $5, $6)`,
-      [bank, orderNo, verdict, signature, body.slice(0, 65_536), this.#now()],
-    );
+    await this.#tables()
+      .insertInto('channel_callbacks')
+      .values({ bank, order_no: orderNo, verdict, signature, body: body.slice(0, 65_536), received_at: this.#now() })
+      .execute();
     this.#onRejected?.({ bank, verdict, orderNo });
     return { status, body: verdict, verdict };
   }
@@ -589,10 +599,12 @@ export class Channels {
   // ---- Creating and sending ----------------------------------------------------------------------
 
   async #replay(userId: string, key: string, hash: string): Promise<ChannelOrderView | undefined> {
-    const [row] = await this.#db.query<OrderRow>(
-      'select * from channel_orders where user_id = $1 and idempotency_key = $2',
-      [userId, key],
-    );
+    const row = await this.#tables()
+      .selectFrom('channel_orders')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('idempotency_key', '=', key)
+      .executeTakeFirst();
     if (!row) return undefined;
     refuseReusedKey(
       row.request_hash,
@@ -629,11 +641,16 @@ export class Channels {
       }
       const created = await this.#db.transaction(async (tx) => {
         await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`channels/${userId}/${bank}/${outgoing}`]);
-        const [used] = await tx.query<{ fen: bigint | null }>(
-          `select sum(amount_fen)::bigint fen from channel_orders where user_id = $1 and bank = $2 and business_date = $3
-            and status <> 'FAILED' and (kind = 'WITHDRAW') = $4`,
-          [userId, bank, day, outgoing],
-        );
+        const used = await typed<ChannelTables>(tx)
+          .selectFrom('channel_orders')
+          // sum(int8) is numeric, which our drivers answer as text: cast back to int8 (bigint).
+          .select((eb) => eb.cast<bigint | null>(eb.fn.sum('amount_fen'), 'bigint').as('fen'))
+          .where('user_id', '=', userId)
+          .where('bank', '=', bank)
+          .where('business_date', '=', day)
+          .where('status', '<>', 'FAILED')
+          .where('kind', outgoing ? '=' : '<>', 'WITHDRAW')
+          .executeTakeFirst();
         if ((used?.fen ?? 0n) + order.amount > config.dailyMaxFen) return undefined;
         return insertOrder(tx, { ...order, orderNo: newOrderNo(now), bank, userId, wallet, day, now });
       });
@@ -731,6 +748,10 @@ export class Channels {
     return row;
   }
 
+  #tables() {
+    return typed<ChannelTables>(this.#db);
+  }
+
   #now(): Date {
     return dateFromNs(this.#clock.nowNs());
   }
@@ -756,27 +777,28 @@ async function insertOrder(
     now: Date;
   },
 ): Promise<OrderRow> {
-  const [row] = await tx.query<OrderRow>(
-    `insert into channel_orders (order_no, kind, bank, user_id, wallet_account, card_id, amount_fen, idempotency_key,
-       request_hash, status, business_date, created_at, updated_at, next_query_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'CREATED', $10, $11, $11, $12)
-     on conflict (user_id, idempotency_key) do nothing returning *`,
-    [
-      o.orderNo,
-      o.kind,
-      o.bank,
-      o.userId,
-      uuidFromU128(o.wallet),
-      o.cardId,
-      o.amount.toString(),
-      o.key,
-      o.hash,
-      o.day,
-      o.now,
+  const row = await typed<ChannelTables>(tx)
+    .insertInto('channel_orders')
+    .values({
+      order_no: o.orderNo,
+      kind: o.kind,
+      bank: o.bank,
+      user_id: o.userId,
+      wallet_account: uuidFromU128(o.wallet),
+      card_id: o.cardId,
+      amount_fen: o.amount,
+      idempotency_key: o.key,
+      request_hash: o.hash,
+      status: 'CREATED',
+      business_date: o.day,
+      created_at: o.now,
+      updated_at: o.now,
       // A CREATED order still here after this was left by a crash: the sweep sends it.
-      new Date(o.now.getTime() + limits.channelRequestTimeoutMs * 2),
-    ],
-  );
+      next_query_at: new Date(o.now.getTime() + limits.channelRequestTimeoutMs * 2),
+    })
+    .onConflict((oc) => oc.columns(['user_id', 'idempotency_key']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
   // A concurrent request with the same key won: it is the one that goes on.
   if (!row) throw new ChannelError('idempotency_key_reused', { param: 'Idempotency-Key', detail: 'in progress' });
   return row;

@@ -1,8 +1,9 @@
 import { createHash, type KeyObject, randomInt, timingSafeEqual } from 'node:crypto';
+import type { Insertable } from 'kysely';
 import { assert, unreachable } from '../core/assert.ts';
 import { Batcher, firstPerKey } from '../core/batcher.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
-import type { Db, Queryable } from '../core/db/index.ts';
+import { type Db, type Queryable, typed } from '../core/db/index.ts';
 import { id, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { limits } from '../core/limits.ts';
 import { amountMax, type Ledger } from '../ledger/index.ts';
@@ -14,6 +15,7 @@ import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
 import { maskPhone, normalizePhone } from './phone.ts';
 import { PlatformKeyStore, type PlatformKeys } from './platform-keys.ts';
 import { type OutboxMessage, OutboxSmsSender, readOutbox, type SmsSender } from './sms.ts';
+import type { MemberRow, MemberTables } from './tables.ts';
 import { Wallets } from './wallets.ts';
 
 export interface MembersOptions {
@@ -79,24 +81,8 @@ export interface App {
   createdAtNs: bigint;
 }
 
-interface MemberRow {
-  user_id: string;
-  kind: 'user' | 'merchant';
-  phone: string | null;
-  password_hash: string | null;
-  name: string | null;
-  wallet_account_id: string;
-  opening_balance: bigint;
-  opening_transfer_id: string | null;
-  created_at_ns: bigint;
-}
-
 /** The outcome of checking an SMS code inside its transaction (errors are thrown after commit). */
 type CodeCheck = 'ok' | Extract<MembersErrorCode, `sms_code_${string}`>;
-
-const insertMember = `insert into members
-  (user_id, kind, phone, password_hash, name, wallet_account_id, opening_balance, opening_transfer_id, created_at_ns)
-  values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (user_id) do nothing returning user_id`;
 
 /**
  * Members: users, merchants and their apps, logins, payment codes, and the platform's key pair.
@@ -155,17 +141,16 @@ export class Members {
     if (await this.#rowByPhone(phone)) throw new MembersError('phone_taken');
     const passwordHash = await hashPassword(input.password);
     const openingTransferId = openingBalance > 0n ? uuidFromU128(id()) : null;
-    const userId = await this.#insertMember(this.#db, (userId) => [
-      userId,
-      'user',
+    const userId = await this.#insertMember(this.#db, {
+      kind: 'user',
       phone,
-      passwordHash,
-      null,
-      uuidFromU128(id()),
-      openingBalance.toString(),
-      openingTransferId,
-      this.#clock.nowNs().toString(),
-    ]).catch((error: unknown) => {
+      password_hash: passwordHash,
+      name: null,
+      wallet_account_id: uuidFromU128(id()),
+      opening_balance: openingBalance,
+      opening_transfer_id: openingTransferId,
+      created_at_ns: this.#clock.nowNs(),
+    }).catch((error: unknown) => {
       // Only the phone can collide: user ids retry on conflict, the uuids are fresh.
       if ((error as { code?: unknown }).code === '23505') throw new MembersError('phone_taken');
       throw error;
@@ -270,25 +255,43 @@ export class Members {
     const codeId = uuidFromU128(id());
     const outcome = await this.#db.transaction(async (tx) => {
       // Locking the user row serialises concurrent requests for one phone.
-      const [user] = await tx.query('select 1 from members where phone = $1 for update', [normalized]);
+      const t = typed<MemberTables>(tx);
+      const user = await t
+        .selectFrom('members')
+        .select('user_id')
+        .where('phone', '=', normalized)
+        .forUpdate()
+        .executeTakeFirst();
       if (!user) return 'no_user' as const;
       const now = this.#clock.nowNs();
-      const [last] = await tx.query<{ created_at_ns: bigint }>(
-        `select created_at_ns from members_sms_codes where phone = $1 and status <> 'revoked'
-         order by created_at_ns desc limit 1`,
-        [normalized],
-      );
+      const last = await t
+        .selectFrom('members_sms_codes')
+        .select('created_at_ns')
+        .where('phone', '=', normalized)
+        .where('status', '<>', 'revoked')
+        .orderBy('created_at_ns', 'desc')
+        .limit(1)
+        .executeTakeFirst();
       if (last && now - last.created_at_ns < BigInt(limits.smsCodeResendIntervalMs) * 1_000_000n) {
         return 'sms_code_too_frequent' as const;
       }
-      await tx.query(`update members_sms_codes set status = 'superseded' where phone = $1 and status = 'open'`, [
-        normalized,
-      ]);
-      await tx.query(
-        `insert into members_sms_codes (id, phone, code_hash, status, created_at_ns, expires_at_ns)
-         values ($1, $2, $3, 'open', $4, $5)`,
-        [codeId, normalized, codeHash(codeId, code), now.toString(), (now + msToNs(limits.smsCodeTtlMs)).toString()],
-      );
+      await t
+        .updateTable('members_sms_codes')
+        .set({ status: 'superseded' })
+        .where('phone', '=', normalized)
+        .where('status', '=', 'open')
+        .execute();
+      await t
+        .insertInto('members_sms_codes')
+        .values({
+          id: codeId,
+          phone: normalized,
+          code_hash: codeHash(codeId, code),
+          status: 'open',
+          created_at_ns: now,
+          expires_at_ns: now + msToNs(limits.smsCodeTtlMs),
+        })
+        .execute();
       return 'ok' as const;
     });
     if (outcome === 'sms_code_too_frequent') throw new MembersError(outcome);
@@ -299,7 +302,11 @@ export class Members {
       await this.#sms.send({ phone: normalized, text });
     } catch (error) {
       // Compensation: a code nobody received must not count against the next one.
-      await this.#db.query(`update members_sms_codes set status = 'revoked' where id = $1`, [codeId]);
+      await this.#tables()
+        .updateTable('members_sms_codes')
+        .set({ status: 'revoked' })
+        .where('id', '=', codeId)
+        .execute();
       throw error;
     }
   }
@@ -339,28 +346,35 @@ export class Members {
     }
     // The key pair exists before anything is written: generating it is the step that can fail.
     const keys = await this.#keys.keys();
-    const now = this.#clock.nowNs().toString();
+    const now = this.#clock.nowNs();
     const created = await this.#db.transaction(async (tx) => {
       const sellerId =
         input.sellerId ??
-        (await this.#insertMember(tx, (userId) => [
-          userId,
-          'merchant',
-          null,
-          null,
+        (await this.#insertMember(tx, {
+          kind: 'merchant',
+          phone: null,
+          password_hash: null,
           name,
-          uuidFromU128(id()),
-          '0',
-          null,
-          now,
-        ]));
+          wallet_account_id: uuidFromU128(id()),
+          opening_balance: 0n,
+          opening_transfer_id: null,
+          created_at_ns: now,
+        }));
       const appId = await retryIds(newAppId, async (appId) => {
-        const rows = await tx.query(
-          `insert into members_apps (app_id, seller_id, name, merchant_public_key_pem, notify_url, created_at_ns)
-           values ($1, $2, $3, $4, $5, $6) on conflict (app_id) do nothing returning app_id`,
-          [appId, sellerId, name, pem, notifyUrl ?? null, now],
-        );
-        return rows.length === 1;
+        const inserted = await typed<MemberTables>(tx)
+          .insertInto('members_apps')
+          .values({
+            app_id: appId,
+            seller_id: sellerId,
+            name,
+            merchant_public_key_pem: pem,
+            notify_url: notifyUrl ?? null,
+            created_at_ns: now,
+          })
+          .onConflict((oc) => oc.column('app_id').doNothing())
+          .returning('app_id')
+          .executeTakeFirst();
+        return inserted !== undefined;
       });
       return { appId, sellerId };
     });
@@ -370,14 +384,11 @@ export class Members {
 
   /** An app; throws `app_not_found`. */
   async getApp(appId: string): Promise<App> {
-    const [row] = await this.#db.query<{
-      app_id: string;
-      seller_id: string;
-      name: string;
-      merchant_public_key_pem: string;
-      notify_url: string | null;
-      created_at_ns: bigint;
-    }>('select * from members_apps where app_id = $1', [appId]);
+    const row = await this.#tables()
+      .selectFrom('members_apps')
+      .selectAll()
+      .where('app_id', '=', appId)
+      .executeTakeFirst();
     if (!row) throw new MembersError('app_not_found');
     return {
       appId: row.app_id,
@@ -406,12 +417,13 @@ export class Members {
     const now = this.#clock.nowNs();
     const expires = now + msToNs(limits.paymentCodeTtlMs);
     return retryIds(newPaymentCodeText, async (code) => {
-      const rows = await this.#db.query(
-        `insert into members_payment_codes (code, user_id, created_at_ns, expires_at_ns) values ($1, $2, $3, $4)
-         on conflict (code) do nothing returning code`,
-        [code, userId, now.toString(), expires.toString()],
-      );
-      return rows.length === 1;
+      const inserted = await this.#tables()
+        .insertInto('members_payment_codes')
+        .values({ code, user_id: userId, created_at_ns: now, expires_at_ns: expires })
+        .onConflict((oc) => oc.column('code').doNothing())
+        .returning('code')
+        .executeTakeFirst();
+      return inserted !== undefined;
     });
   }
 
@@ -423,10 +435,11 @@ export class Members {
     if (!paymentCodePattern.test(code)) throw new MembersError('payment_code_invalid');
     const spent = await this.#redemptions.submit({ code, atNs: this.#clock.nowNs() });
     if (spent) return spent;
-    const [row] = await this.#db.query<{ redeemed_at_ns: bigint | null }>(
-      'select redeemed_at_ns from members_payment_codes where code = $1',
-      [code],
-    );
+    const row = await this.#tables()
+      .selectFrom('members_payment_codes')
+      .select('redeemed_at_ns')
+      .where('code', '=', code)
+      .executeTakeFirst();
     if (!row) throw new MembersError('payment_code_not_found');
     throw new MembersError(row.redeemed_at_ns === null ? 'payment_code_expired' : 'payment_code_used');
   }
@@ -448,36 +461,55 @@ export class Members {
   }
 
   async #checkCode(tx: Queryable, phone: string, code: string): Promise<CodeCheck> {
-    const [row] = await tx.query<{ id: string; code_hash: string; attempts: number; expires_at_ns: bigint }>(
-      `select id, code_hash, attempts, expires_at_ns from members_sms_codes
-       where phone = $1 and status = 'open' order by created_at_ns desc limit 1 for update`,
-      [phone],
-    );
+    const t = typed<MemberTables>(tx);
+    const row = await t
+      .selectFrom('members_sms_codes')
+      .select(['id', 'code_hash', 'attempts', 'expires_at_ns'])
+      .where('phone', '=', phone)
+      .where('status', '=', 'open')
+      .orderBy('created_at_ns', 'desc')
+      .limit(1)
+      .forUpdate()
+      .executeTakeFirst();
     if (!row) return 'sms_code_invalid';
     if (row.expires_at_ns <= this.#clock.nowNs()) return 'sms_code_expired';
     if (row.attempts >= limits.smsCodeAttemptsMax) return 'sms_code_attempts_exceeded';
     const expected = Buffer.from(row.code_hash, 'hex');
     if (!timingSafeEqual(Buffer.from(codeHash(row.id, code), 'hex'), expected)) {
-      await tx.query('update members_sms_codes set attempts = attempts + 1 where id = $1', [row.id]);
+      await t
+        .updateTable('members_sms_codes')
+        .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+        .where('id', '=', row.id)
+        .execute();
       return 'sms_code_invalid';
     }
-    await tx.query(`update members_sms_codes set status = 'used' where id = $1`, [row.id]);
+    await t.updateTable('members_sms_codes').set({ status: 'used' }).where('id', '=', row.id).execute();
     return 'ok';
   }
 
   /** Inserts a member row under a fresh user id, drawing again on the (rare) collision. */
-  #insertMember(q: Queryable, params: (userId: string) => unknown[]): Promise<string> {
-    return retryIds(newUserId, async (userId) => (await q.query(insertMember, params(userId))).length === 1);
+  #insertMember(q: Queryable, member: Omit<Insertable<MemberTables['members']>, 'user_id'>): Promise<string> {
+    return retryIds(newUserId, async (userId) => {
+      const inserted = await typed<MemberTables>(q)
+        .insertInto('members')
+        .values({ ...member, user_id: userId })
+        .onConflict((oc) => oc.column('user_id').doNothing())
+        .returning('user_id')
+        .executeTakeFirst();
+      return inserted !== undefined;
+    });
   }
 
-  async #row(userId: string): Promise<MemberRow | undefined> {
-    const [row] = await this.#db.query<MemberRow>('select * from members where user_id = $1', [userId]);
-    return row;
+  #row(userId: string): Promise<MemberRow | undefined> {
+    return this.#tables().selectFrom('members').selectAll().where('user_id', '=', userId).executeTakeFirst();
   }
 
-  async #rowByPhone(phone: string): Promise<MemberRow | undefined> {
-    const [row] = await this.#db.query<MemberRow>('select * from members where phone = $1', [phone]);
-    return row;
+  #rowByPhone(phone: string): Promise<MemberRow | undefined> {
+    return this.#tables().selectFrom('members').selectAll().where('phone', '=', phone).executeTakeFirst();
+  }
+
+  #tables() {
+    return typed<MemberTables>(this.#db);
   }
 }
 

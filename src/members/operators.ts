@@ -1,7 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
-import type { Db } from '../core/db/index.ts';
+import { type Db, typed } from '../core/db/index.ts';
 import { dateFromNs } from '../core/time.ts';
+import type { MemberTables } from './tables.ts';
 
 export interface Operator {
   operatorId: string;
@@ -25,22 +26,26 @@ export class Operators {
     if (typeof name !== 'string' || !name.trim() || name.length > 64) throw new RangeError('name: 1 to 64 characters');
     const token = `${tokenPrefix}${randomBytes(32).toString('base64url')}`;
     const operatorId = randomUUID();
-    await this.db.query('insert into operators (operator_id, name, token_sha256, created_at) values ($1, $2, $3, $4)', [
-      operatorId,
-      name.trim(),
-      tokenHash(token),
-      dateFromNs(this.clock.nowNs()),
-    ]);
+    await typed<MemberTables>(this.db)
+      .insertInto('operators')
+      .values({
+        operator_id: operatorId,
+        name: name.trim(),
+        token_sha256: tokenHash(token),
+        created_at: dateFromNs(this.clock.nowNs()),
+      })
+      .execute();
     return { operatorId, name: name.trim(), token };
   }
 
   /** The operator behind a bearer token; null for anything else. */
   async authenticate(token: string | undefined): Promise<Operator | null> {
     if (typeof token !== 'string' || !token.startsWith(tokenPrefix)) return null;
-    const [row] = await this.db.query<{ operator_id: string; name: string }>(
-      'select operator_id, name from operators where token_sha256 = $1',
-      [tokenHash(token)],
-    );
+    const row = await typed<MemberTables>(this.db)
+      .selectFrom('operators')
+      .select(['operator_id', 'name'])
+      .where('token_sha256', '=', tokenHash(token))
+      .executeTakeFirst();
     return row ? { operatorId: row.operator_id, name: row.name } : null;
   }
 }

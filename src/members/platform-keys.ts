@@ -1,9 +1,11 @@
 import { createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import type { Selectable } from 'kysely';
 import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
-import type { Db } from '../core/db/index.ts';
+import { type Db, type Queryable, typed } from '../core/db/index.ts';
 import { id, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { limits } from '../core/limits.ts';
+import type { MemberTables } from './tables.ts';
 
 /** One of the platform's RSA-2048 key pairs. */
 export interface PlatformKey {
@@ -23,14 +25,7 @@ export interface PlatformKeys {
   retired: PlatformKey[];
 }
 
-interface KeyRow {
-  id: string;
-  public_key_pem: string;
-  private_key_pem: string;
-  status: 'active' | 'retired';
-  created_at_ns: bigint;
-  retired_at_ns: bigint | null;
-}
+type KeyRow = Selectable<MemberTables['members_platform_keys']>;
 
 /**
  * A fresh RSA-2048 pair. With a passphrase the private key is PKCS#8 encrypted under it
@@ -68,8 +63,20 @@ function readPrivateKey(row: KeyRow, passphrase: string | undefined): KeyObject 
   }
 }
 
-const insertKey = `insert into members_platform_keys (id, public_key_pem, private_key_pem, status, created_at_ns)
-  values ($1, $2, $3, 'active', $4) on conflict do nothing`;
+/** Inserts a fresh active key; a racing insert (the unique index on the active key) loses quietly. */
+async function insertKey(q: Queryable, pair: { publicKeyPem: string; privateKeyPem: string }, nowNs: bigint) {
+  await typed<MemberTables>(q)
+    .insertInto('members_platform_keys')
+    .values({
+      id: uuidFromU128(id()),
+      public_key_pem: pair.publicKeyPem,
+      private_key_pem: pair.privateKeyPem,
+      status: 'active',
+      created_at_ns: nowNs,
+    })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
 
 /**
  * The platform's key pairs in the database. The first caller generates one; racing processes
@@ -100,12 +107,7 @@ export class PlatformKeyStore {
     let keys = await this.#load();
     if (!keys) {
       const pair = await generate(this.#passphrase);
-      await this.#db.query(insertKey, [
-        uuidFromU128(id()),
-        pair.publicKeyPem,
-        pair.privateKeyPem,
-        this.#clock.nowNs().toString(),
-      ]);
+      await insertKey(this.#db, pair, this.#clock.nowNs());
       keys = await this.#load();
     }
     assert(keys, 'a platform key is active after inserting one');
@@ -117,21 +119,25 @@ export class PlatformKeyStore {
   async rotate(): Promise<PlatformKeys> {
     const pair = await generate(this.#passphrase);
     await this.#db.transaction(async (tx) => {
-      const now = this.#clock.nowNs().toString();
-      await tx.query(
-        `update members_platform_keys set status = 'retired', retired_at_ns = $1 where status = 'active'`,
-        [now],
-      );
-      await tx.query(insertKey, [uuidFromU128(id()), pair.publicKeyPem, pair.privateKeyPem, now]);
+      const now = this.#clock.nowNs();
+      await typed<MemberTables>(tx)
+        .updateTable('members_platform_keys')
+        .set({ status: 'retired', retired_at_ns: now })
+        .where('status', '=', 'active')
+        .execute();
+      await insertKey(tx, pair, now);
     });
     this.#cached = undefined;
     return this.keys();
   }
 
   async #load(): Promise<PlatformKeys | undefined> {
-    const rows = await this.#db.query<KeyRow>(
-      'select * from members_platform_keys order by created_at_ns desc, id desc',
-    );
+    const rows = await typed<MemberTables>(this.#db)
+      .selectFrom('members_platform_keys')
+      .selectAll()
+      .orderBy('created_at_ns', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
     const all: PlatformKey[] = [];
     for (const r of rows) {
       const privateKey = this.#privateKey(r);
@@ -160,9 +166,11 @@ export class PlatformKeyStore {
   /** Encrypts a key stored in clear under the passphrase (compare-and-set: one process does it). */
   async #seal(row: KeyRow, key: KeyObject): Promise<void> {
     const sealed = key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: this.#passphrase });
-    await this.#db.query(
-      'update members_platform_keys set private_key_pem = $2 where id = $1 and private_key_pem = $3',
-      [row.id, sealed.toString(), row.private_key_pem],
-    );
+    await typed<MemberTables>(this.#db)
+      .updateTable('members_platform_keys')
+      .set({ private_key_pem: sealed.toString() })
+      .where('id', '=', row.id)
+      .where('private_key_pem', '=', row.private_key_pem)
+      .execute();
   }
 }

@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.ts';
-import type { Queryable } from '../core/db/index.ts';
+import { type Queryable, typed } from '../core/db/index.ts';
 import { id, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
+import type { MemberTables } from './tables.ts';
 
 /** One text message to one phone. */
 export interface SmsMessage {
@@ -33,21 +34,22 @@ export class OutboxSmsSender implements SmsSender {
     private readonly clock: Clock,
   ) {}
   async send(message: SmsMessage): Promise<void> {
-    await this.db.query('insert into members_sms_outbox (id, phone, text, created_at_ns) values ($1, $2, $3, $4)', [
-      uuidFromU128(id()),
-      message.phone,
-      message.text,
-      this.clock.nowNs().toString(),
-    ]);
+    await typed<MemberTables>(this.db)
+      .insertInto('members_sms_outbox')
+      .values({ id: uuidFromU128(id()), phone: message.phone, text: message.text, created_at_ns: this.clock.nowNs() })
+      .execute();
   }
 }
 
 /** The outbox, newest first; `phone` narrows it to one phone. */
 export async function readOutbox(db: Queryable, options: { limit: number; phone?: string }): Promise<OutboxMessage[]> {
-  const rows = await db.query<{ id: string; phone: string; text: string; created_at_ns: bigint }>(
-    `select id, phone, text, created_at_ns from members_sms_outbox
-     where $1::text is null or phone = $1 order by created_at_ns desc, id desc limit $2`,
-    [options.phone ?? null, options.limit],
-  );
+  let query = typed<MemberTables>(db)
+    .selectFrom('members_sms_outbox')
+    .select(['id', 'phone', 'text', 'created_at_ns'])
+    .orderBy('created_at_ns', 'desc')
+    .orderBy('id', 'desc')
+    .limit(options.limit);
+  if (options.phone !== undefined) query = query.where('phone', '=', options.phone);
+  const rows = await query.execute();
   return rows.map((r) => ({ id: u128FromUuid(r.id), phone: r.phone, text: r.text, createdAtNs: r.created_at_ns }));
 }

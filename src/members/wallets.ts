@@ -1,8 +1,9 @@
 import { assert } from '../core/assert.ts';
-import type { Db } from '../core/db/index.ts';
+import { type Db, typed } from '../core/db/index.ts';
 import { id, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { AccountCode, cnyLedger, TransferCode } from '../core/ledger-codes.ts';
 import { type Account, AccountFlags, assertLedgerResult, type Ledger } from '../ledger/index.ts';
+import type { MemberTables } from './tables.ts';
 
 /** Names of the platform's own accounts in `platform_accounts`. */
 export const PlatformAccount = {
@@ -80,15 +81,22 @@ export class Wallets {
   }
 
   async #createFunding(): Promise<bigint> {
-    await this.#db.query(
-      `insert into platform_accounts (name, account_id, ledger, code) values ($1, $2, $3, $4)
-       on conflict (name) do nothing`,
-      [PlatformAccount.funding, uuidFromU128(id()), cnyLedger, AccountCode.platformFunding],
-    );
-    const [row] = await this.#db.query<{ account_id: string }>(
-      'select account_id from platform_accounts where name = $1',
-      [PlatformAccount.funding],
-    );
+    const accounts = typed<MemberTables>(this.#db);
+    await accounts
+      .insertInto('platform_accounts')
+      .values({
+        name: PlatformAccount.funding,
+        account_id: uuidFromU128(id()),
+        ledger: cnyLedger,
+        code: AccountCode.platformFunding,
+      })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+    const row = await accounts
+      .selectFrom('platform_accounts')
+      .select('account_id')
+      .where('name', '=', PlatformAccount.funding)
+      .executeTakeFirst();
     assert(row, 'the funding account row exists after inserting it');
     const accountId = u128FromUuid(row.account_id);
     const [result] = await this.#ledger.createAccounts([

@@ -1,6 +1,7 @@
+import type { Updateable } from 'kysely';
 import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
-import type { Db, Queryable } from '../core/db/index.ts';
+import { type Db, type Queryable, typed } from '../core/db/index.ts';
 import { dailyNumber } from '../core/external-ids.ts';
 import { derivedId, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { SweepFailures } from '../core/jobs.ts';
@@ -10,6 +11,7 @@ import { formatAmount, parseAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
 import { assertLedgerResult, type CreateTransferResult, type Ledger } from '../ledger/index.ts';
 import { PayoutError, type PayoutErrorCode } from './errors.ts';
+import type { PayoutRow, PayoutTables } from './tables.ts';
 
 /** Alipay's bounds for TRANS_ACCOUNT_NO_PWD: 0.10 to 100,000,000.00 yuan. */
 const amountMinFen = 10n;
@@ -62,26 +64,6 @@ export interface PayoutView {
   errorCode: PayoutErrorCode | null;
 }
 
-interface PayoutRow {
-  order_id: string;
-  pay_fund_order_id: string;
-  app_id: string;
-  out_biz_no: string;
-  amount_fen: bigint;
-  payer_id: string;
-  payer_account: string;
-  payee_id: string;
-  payee_account: string;
-  payee_identity: string;
-  payee_identity_type: string;
-  order_title: string | null;
-  remark: string | null;
-  status: 'PROCESSING' | 'SUCCESS' | 'FAIL';
-  error_code: PayoutErrorCode | null;
-  created_at: Date;
-  paid_at: Date | null;
-}
-
 /**
  * Payouts: a merchant pays a member from its wallet (`alipay.fund.trans.uni.transfer`).
  *
@@ -110,29 +92,28 @@ export class Payouts {
     if (!payee) throw new PayoutError('PAYEE_NOT_EXIST');
     if (payee.accountId === payer.accountId) throw new PayoutError('PAYER_PAYEE_CANNOT_SAME');
     const now = this.#now();
-    const [created] = await this.db.query<PayoutRow>(
-      `insert into payouts (order_id, pay_fund_order_id, app_id, out_biz_no, amount_fen, payer_id, payer_account,
-         payee_id, payee_account, payee_identity, payee_identity_type, order_title, remark, status, created_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'PROCESSING', $14)
-       on conflict (app_id, out_biz_no) do nothing
-       returning *`,
-      [
-        newOrderId(now),
-        newOrderId(now),
-        input.appId,
-        request.outBizNo,
-        request.amount.toString(),
-        payer.payerId,
-        uuidFromU128(payer.accountId),
-        payee.userId,
-        uuidFromU128(payee.accountId),
-        request.payeeIdentity,
-        request.payeeIdentityType,
-        request.orderTitle ?? null,
-        request.remark ?? null,
-        now,
-      ],
-    );
+    const created = await typed<PayoutTables>(this.db)
+      .insertInto('payouts')
+      .values({
+        order_id: newOrderId(now),
+        pay_fund_order_id: newOrderId(now),
+        app_id: input.appId,
+        out_biz_no: request.outBizNo,
+        amount_fen: request.amount,
+        payer_id: payer.payerId,
+        payer_account: uuidFromU128(payer.accountId),
+        payee_id: payee.userId,
+        payee_account: uuidFromU128(payee.accountId),
+        payee_identity: request.payeeIdentity,
+        payee_identity_type: request.payeeIdentityType,
+        order_title: request.orderTitle ?? null,
+        remark: request.remark ?? null,
+        status: 'PROCESSING',
+        created_at: now,
+      })
+      .onConflict((oc) => oc.columns(['app_id', 'out_biz_no']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
     if (created) return this.#settle(created);
     // A concurrent request with the same out_biz_no wrote its row first.
     const raced = await this.#find(this.db, input.appId, { outBizNo: request.outBizNo });
@@ -151,10 +132,14 @@ export class Payouts {
 
   /** Finishes transfers a crash left PROCESSING. Returns how many it finished. */
   async sweep(): Promise<number> {
-    const stale = await this.db.query<PayoutRow>(
-      `select * from payouts where status = 'PROCESSING' and created_at <= $1 order by created_at limit $2`,
-      [new Date(this.#now().getTime() - limits.payoutProcessingStaleMs), limits.payoutSweepBatchMax],
-    );
+    const stale = await typed<PayoutTables>(this.db)
+      .selectFrom('payouts')
+      .selectAll()
+      .where('status', '=', 'PROCESSING')
+      .where('created_at', '<=', new Date(this.#now().getTime() - limits.payoutProcessingStaleMs))
+      .orderBy('created_at')
+      .limit(limits.payoutSweepBatchMax)
+      .execute();
     // One transfer failing does not hold up the others; each failure is thrown at the end.
     const failures = new SweepFailures();
     const finished = await failures.each(stale, (row) => this.#settle(row));
@@ -173,10 +158,13 @@ export class Payouts {
     if (row.status === 'SUCCESS') return view(row);
     if (row.status === 'PROCESSING') return this.#settle(row);
     // FAIL (the payer was short): the same out_biz_no may try again, under the same transfer id.
-    const [claimed] = await this.db.query<PayoutRow>(
-      `update payouts set status = 'PROCESSING', error_code = null where order_id = $1 and status = 'FAIL' returning *`,
-      [row.order_id],
-    );
+    const claimed = await typed<PayoutTables>(this.db)
+      .updateTable('payouts')
+      .set({ status: 'PROCESSING', error_code: null })
+      .where('order_id', '=', row.order_id)
+      .where('status', '=', 'FAIL')
+      .returningAll()
+      .executeTakeFirst();
     return this.#settle(claimed ?? row);
   }
 
@@ -197,17 +185,20 @@ export class Payouts {
     const short = result === 'exceeds_credits';
     assertLedgerResult(result, `payout ${row.order_id}`, ['exceeds_credits']);
     const after = await this.db.transaction(async (tx) => {
-      const [current] = await tx.query<PayoutRow>('select * from payouts where order_id = $1 for update', [
-        row.order_id,
-      ]);
+      const current = await typed<PayoutTables>(tx)
+        .selectFrom('payouts')
+        .selectAll()
+        .where('order_id', '=', row.order_id)
+        .forUpdate()
+        .executeTakeFirst();
       assert(current, 'the payout being settled exists');
       // Money moved: the row says SUCCESS, whatever an earlier attempt wrote. Short: only an
       // attempt still PROCESSING becomes FAIL, never one that another attempt saw succeed.
       if (moved && current.status !== 'SUCCESS') {
-        return updated(tx, row.order_id, `status = 'SUCCESS', error_code = null, paid_at = $2`, [this.#now()]);
+        return updated(tx, row.order_id, { status: 'SUCCESS', error_code: null, paid_at: this.#now() });
       }
       if (short && current.status === 'PROCESSING') {
-        return updated(tx, row.order_id, `status = 'FAIL', error_code = 'PAYER_BALANCE_NOT_ENOUGH'`, []);
+        return updated(tx, row.order_id, { status: 'FAIL', error_code: 'PAYER_BALANCE_NOT_ENOUGH' });
       }
       return current;
     });
@@ -217,15 +208,17 @@ export class Payouts {
 
   async #find(q: Queryable, appId: string, key: PayoutKey): Promise<PayoutRow | undefined> {
     const [column, value] = key.orderId
-      ? ['order_id', key.orderId]
+      ? (['order_id', key.orderId] as const)
       : key.payFundOrderId
-        ? ['pay_fund_order_id', key.payFundOrderId]
-        : ['out_biz_no', key.outBizNo];
+        ? (['pay_fund_order_id', key.payFundOrderId] as const)
+        : (['out_biz_no', key.outBizNo] as const);
     // Another app's transfer is indistinguishable from a missing one.
-    const [row] = await q.query<PayoutRow>(`select * from payouts where app_id = $1 and ${column} = $2`, [
-      appId,
-      value ?? '',
-    ]);
+    const row = await typed<PayoutTables>(q)
+      .selectFrom('payouts')
+      .selectAll()
+      .where('app_id', '=', appId)
+      .where(column, '=', value ?? '')
+      .executeTakeFirst();
     if (row && key.outBizNo && row.out_biz_no !== key.outBizNo) return undefined;
     return row;
   }
@@ -266,11 +259,13 @@ function validate(input: TransferInput): ValidRequest {
   };
 }
 
-async function updated(tx: Queryable, orderId: string, sets: string, params: unknown[]): Promise<PayoutRow> {
-  const [row] = await tx.query<PayoutRow>(`update payouts set ${sets} where order_id = $1 returning *`, [
-    orderId,
-    ...params,
-  ]);
+async function updated(tx: Queryable, orderId: string, sets: Updateable<PayoutTables['payouts']>): Promise<PayoutRow> {
+  const row = await typed<PayoutTables>(tx)
+    .updateTable('payouts')
+    .set(sets)
+    .where('order_id', '=', orderId)
+    .returningAll()
+    .executeTakeFirst();
   assert(row, 'the payout being updated exists');
   return row;
 }

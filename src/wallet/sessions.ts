@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
-import type { Db } from '../core/db/index.ts';
+import { type Db, typed } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
+import type { WalletTables } from './tables.ts';
 
 /** What a login hands back: the bearer token (shown once, stored only hashed) and its expiry. */
 export interface NewSession {
@@ -29,36 +30,50 @@ export class Sessions {
     const token = `${tokenPrefix}${randomBytes(32).toString('base64url')}`;
     const now = this.clock.nowNs();
     const expiresAtNs = now + BigInt(limits.sessionTtlMs) * 1_000_000n;
-    await this.db.query(
-      `insert into wallet_sessions (token_hash, user_id, created_at_ns, expires_at_ns) values ($1, $2, $3, $4)`,
-      [tokenHash(token), userId, now.toString(), expiresAtNs.toString()],
-    );
-    await this.db.query(
-      `update wallet_sessions set revoked_at_ns = $3
-       where user_id = $1 and revoked_at_ns is null and token_hash not in (
-         select token_hash from wallet_sessions where user_id = $1 and revoked_at_ns is null
-         order by created_at_ns desc, token_hash limit $2)`,
-      [userId, limits.sessionsPerUserMax, now.toString()],
-    );
+    const q = typed<WalletTables>(this.db);
+    await q
+      .insertInto('wallet_sessions')
+      .values({ token_hash: tokenHash(token), user_id: userId, created_at_ns: now, expires_at_ns: expiresAtNs })
+      .execute();
+    const newest = q
+      .selectFrom('wallet_sessions')
+      .select('token_hash')
+      .where('user_id', '=', userId)
+      .where('revoked_at_ns', 'is', null)
+      .orderBy('created_at_ns', 'desc')
+      .orderBy('token_hash')
+      .limit(limits.sessionsPerUserMax);
+    await q
+      .updateTable('wallet_sessions')
+      .set({ revoked_at_ns: now })
+      .where('user_id', '=', userId)
+      .where('revoked_at_ns', 'is', null)
+      .where('token_hash', 'not in', newest)
+      .execute();
     return { token, userId, expiresAtNs };
   }
 
   /** The user of a live session, or undefined for an unknown, expired or revoked token. */
   async userOf(token: string): Promise<string | undefined> {
     if (!tokenPattern.test(token)) return undefined;
-    const [row] = await this.db.query<{ user_id: string }>(
-      `select user_id from wallet_sessions where token_hash = $1 and revoked_at_ns is null and expires_at_ns > $2`,
-      [tokenHash(token), this.clock.nowNs().toString()],
-    );
+    const row = await typed<WalletTables>(this.db)
+      .selectFrom('wallet_sessions')
+      .select('user_id')
+      .where('token_hash', '=', tokenHash(token))
+      .where('revoked_at_ns', 'is', null)
+      .where('expires_at_ns', '>', this.clock.nowNs())
+      .executeTakeFirst();
     return row?.user_id;
   }
 
   /** Ends a session; ending one already ended does nothing. */
   async revoke(token: string): Promise<void> {
     if (!tokenPattern.test(token)) return;
-    await this.db.query(
-      'update wallet_sessions set revoked_at_ns = $2 where token_hash = $1 and revoked_at_ns is null',
-      [tokenHash(token), this.clock.nowNs().toString()],
-    );
+    await typed<WalletTables>(this.db)
+      .updateTable('wallet_sessions')
+      .set({ revoked_at_ns: this.clock.nowNs() })
+      .where('token_hash', '=', tokenHash(token))
+      .where('revoked_at_ns', 'is', null)
+      .execute();
   }
 }

@@ -1,6 +1,6 @@
 import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
-import type { Db } from '../core/db/index.ts';
+import { type Db, typed } from '../core/db/index.ts';
 import { isIdempotencyKey, refuseReusedKey, requestFingerprint } from '../core/idempotency.ts';
 import { derivedId, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { cnyLedger, WalletTransferCode } from '../core/ledger-codes.ts';
@@ -9,6 +9,7 @@ import { formatAmount, parseAmount } from '../core/money.ts';
 import { assertLedgerResult, type Ledger } from '../ledger/index.ts';
 import { isMembersError, type Members, normalizePhone, type User } from '../members/index.ts';
 import { WalletError, type WalletErrorCode } from './errors.ts';
+import type { TransferRow, WalletTables } from './tables.ts';
 
 /** A transfer as the payer asks for it: to a user id or to a phone, never both. */
 export interface TransferRequest {
@@ -36,20 +37,6 @@ export interface TransferOutcome {
   replayed: boolean;
 }
 
-interface TransferRow {
-  user_id: string;
-  idempotency_key: string;
-  request_hash: string;
-  transfer_id: string;
-  to_user_id: string;
-  amount_fen: bigint;
-  memo: string;
-  status: 'processing' | 'succeeded' | 'failed';
-  error_code: string | null;
-  lease_until_ns: bigint;
-  created_at_ns: bigint;
-}
-
 /** Control characters (PostgreSQL text refuses NUL) and lone surrogates have no place in a memo. */
 const memoForbidden = /[\p{Cc}\p{Cs}]/u;
 
@@ -60,16 +47,12 @@ const memoForbidden = /[\p{Cc}\p{Cs}]/u;
  * move the money at most once, and every one of them answers what the first one did.
  */
 export class Transfers {
-  readonly #db: Db;
-  readonly #ledger: Ledger;
-  readonly #members: Members;
-  readonly #clock: Clock;
-  constructor(db: Db, ledger: Ledger, members: Members, clock: Clock) {
-    this.#db = db;
-    this.#ledger = ledger;
-    this.#members = members;
-    this.#clock = clock;
-  }
+  constructor(
+    private readonly db: Db,
+    private readonly ledger: Ledger,
+    private readonly members: Members,
+    private readonly clock: Clock,
+  ) {}
 
   /**
    * Moves `amount` from the payer's wallet to another user's. Throws `amount_invalid`,
@@ -83,24 +66,24 @@ export class Transfers {
     if (existing) return this.#resume(existing, checked.hash);
     const payee = await this.#payee(request);
     if (payee.userId === payer.userId) throw new WalletError('recipient_is_sender');
-    const now = this.#clock.nowNs();
-    const [claimed] = await this.#db.query<TransferRow>(
-      `insert into wallet_transfers (user_id, idempotency_key, request_hash, transfer_id, to_user_id, amount_fen,
-         memo, status, lease_until_ns, created_at_ns)
-       values ($1, $2, $3, $4, $5, $6, $7, 'processing', $8, $9)
-       on conflict (user_id, idempotency_key) do nothing returning *`,
-      [
-        payer.userId,
-        key,
-        checked.hash,
-        uuidFromU128(transferId(payer.userId, key)),
-        payee.userId,
-        checked.fen.toString(),
-        checked.memo,
-        (now + msToNs(limits.idempotencyLeaseMs)).toString(),
-        now.toString(),
-      ],
-    );
+    const now = this.clock.nowNs();
+    const claimed = await this.#tables()
+      .insertInto('wallet_transfers')
+      .values({
+        user_id: payer.userId,
+        idempotency_key: key,
+        request_hash: checked.hash,
+        transfer_id: uuidFromU128(transferId(payer.userId, key)),
+        to_user_id: payee.userId,
+        amount_fen: checked.fen,
+        memo: checked.memo,
+        status: 'processing',
+        lease_until_ns: now + msToNs(limits.idempotencyLeaseMs),
+        created_at_ns: now,
+      })
+      .onConflict((oc) => oc.columns(['user_id', 'idempotency_key']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
     if (claimed) return this.#run(claimed, false);
     // An identical request got there between our look and our insert.
     const raced = await this.#row(payer.userId, key);
@@ -111,10 +94,11 @@ export class Transfers {
   /** The memos of the given ledger transfers that are user-to-user transfers. */
   async memos(transferIds: readonly bigint[]): Promise<Map<bigint, string>> {
     if (transferIds.length === 0) return new Map();
-    const rows = await this.#db.query<{ transfer_id: string; memo: string }>(
-      'select transfer_id, memo from wallet_transfers where transfer_id = any($1::uuid[])',
-      [transferIds.map(uuidFromU128)],
-    );
+    const rows = await this.#tables()
+      .selectFrom('wallet_transfers')
+      .select(['transfer_id', 'memo'])
+      .where((eb) => eb('transfer_id', '=', eb.fn.any(eb.val(transferIds.map(uuidFromU128)))))
+      .execute();
     return new Map(rows.map((r) => [u128FromUuid(r.transfer_id), r.memo]));
   }
 
@@ -130,11 +114,15 @@ export class Transfers {
     for (;;) {
       assert(row, 'an idempotency row is never deleted');
       if (row.status !== 'processing') return answer(row, true);
-      const [taken] = await this.#db.query<TransferRow>(
-        `update wallet_transfers set lease_until_ns = $3
-         where user_id = $1 and idempotency_key = $2 and status = 'processing' and lease_until_ns <= $4 returning *`,
-        [row.user_id, row.idempotency_key, this.#leaseEnd().toString(), this.#clock.nowNs().toString()],
-      );
+      const taken = await this.#tables()
+        .updateTable('wallet_transfers')
+        .set({ lease_until_ns: this.#leaseEnd() })
+        .where('user_id', '=', row.user_id)
+        .where('idempotency_key', '=', row.idempotency_key)
+        .where('status', '=', 'processing')
+        .where('lease_until_ns', '<=', this.clock.nowNs())
+        .returningAll()
+        .executeTakeFirst();
       if (taken) return this.#run(taken, true);
       if (performance.now() >= deadline) {
         throw new WalletError('idempotency_request_in_progress', { param: 'Idempotency-Key' });
@@ -149,10 +137,10 @@ export class Transfers {
     let status: 'succeeded' | 'failed';
     try {
       const [payer, payee] = await Promise.all([
-        this.#members.getMember(row.user_id),
-        this.#members.getMember(row.to_user_id),
+        this.members.getMember(row.user_id),
+        this.members.getMember(row.to_user_id),
       ]);
-      const [result] = await this.#ledger.createTransfers([
+      const [result] = await this.ledger.createTransfers([
         {
           id: u128FromUuid(row.transfer_id),
           debitAccountId: payer.walletAccountId,
@@ -167,24 +155,29 @@ export class Transfers {
       status = result === 'exceeds_credits' ? 'failed' : 'succeeded';
     } catch (error) {
       // Let the next retry run at once instead of waiting out the lease.
-      await this.#db
-        .query(
-          `update wallet_transfers set lease_until_ns = 0
-           where user_id = $1 and idempotency_key = $2 and status = 'processing'`,
-          [row.user_id, row.idempotency_key],
-        )
+      await this.#tables()
+        .updateTable('wallet_transfers')
+        .set({ lease_until_ns: 0n })
+        .where('user_id', '=', row.user_id)
+        .where('idempotency_key', '=', row.idempotency_key)
+        .where('status', '=', 'processing')
+        .execute()
         .catch(() => {});
       throw error;
     }
     // The ledger is the truth: money that moved is recorded as moved whatever was written before.
-    const [recorded] = await this.#db.query<TransferRow>(
-      status === 'succeeded'
-        ? `update wallet_transfers set status = 'succeeded', error_code = null, completed_at_ns = $3
-           where user_id = $1 and idempotency_key = $2 and status <> 'succeeded' returning *`
-        : `update wallet_transfers set status = 'failed', error_code = 'balance_not_enough', completed_at_ns = $3
-           where user_id = $1 and idempotency_key = $2 and status = 'processing' returning *`,
-      [row.user_id, row.idempotency_key, this.#clock.nowNs().toString()],
-    );
+    const recorded = await this.#tables()
+      .updateTable('wallet_transfers')
+      .set({
+        status,
+        error_code: status === 'succeeded' ? null : 'balance_not_enough',
+        completed_at_ns: this.clock.nowNs(),
+      })
+      .where('user_id', '=', row.user_id)
+      .where('idempotency_key', '=', row.idempotency_key)
+      .where('status', status === 'succeeded' ? '<>' : '=', status === 'succeeded' ? 'succeeded' : 'processing')
+      .returningAll()
+      .executeTakeFirst();
     const final = recorded ?? (await this.#row(row.user_id, row.idempotency_key));
     assert(final, 'an idempotency row is never deleted');
     return answer(final, replayed);
@@ -192,8 +185,8 @@ export class Transfers {
 
   async #payee(request: TransferRequest): Promise<User> {
     try {
-      if (request.toUserId !== undefined) return await this.#members.getUser(request.toUserId);
-      return await this.#members.findUserByPhone(request.toPhone ?? '');
+      if (request.toUserId !== undefined) return await this.members.getUser(request.toUserId);
+      return await this.members.findUserByPhone(request.toPhone ?? '');
     } catch (error) {
       if (isMembersError(error, 'user_not_found')) {
         throw new WalletError('recipient_not_found', {
@@ -204,16 +197,21 @@ export class Transfers {
     }
   }
 
-  async #row(userId: string, key: string): Promise<TransferRow | undefined> {
-    const [row] = await this.#db.query<TransferRow>(
-      'select * from wallet_transfers where user_id = $1 and idempotency_key = $2',
-      [userId, key],
-    );
-    return row;
+  #row(userId: string, key: string): Promise<TransferRow | undefined> {
+    return this.#tables()
+      .selectFrom('wallet_transfers')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('idempotency_key', '=', key)
+      .executeTakeFirst();
+  }
+
+  #tables() {
+    return typed<WalletTables>(this.db);
   }
 
   #leaseEnd(): bigint {
-    return this.#clock.nowNs() + msToNs(limits.idempotencyLeaseMs);
+    return this.clock.nowNs() + msToNs(limits.idempotencyLeaseMs);
   }
 }
 

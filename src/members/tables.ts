@@ -1,0 +1,78 @@
+/**
+ * The members' tables (migrations/*.sql) as Kysely sees them, for `typed<MemberTables>(q)`.
+ * Column types are what our drivers answer: int8 → bigint, timestamptz → Date, uuid → text.
+ * Columns with a default are `Generated` (optional on insert).
+ */
+import type { Generated, Selectable } from 'kysely';
+
+export interface MemberTables {
+  members: {
+    user_id: string;
+    kind: 'user' | 'merchant';
+    phone: string | null;
+    password_hash: string | null;
+    name: string | null;
+    wallet_account_id: string;
+    opening_balance: Generated<bigint>;
+    opening_transfer_id: string | null;
+    created_at_ns: bigint;
+  };
+  platform_accounts: {
+    name: string;
+    account_id: string;
+    ledger: number;
+    code: number;
+  };
+  members_sms_codes: {
+    id: string;
+    phone: string;
+    code_hash: string;
+    status: 'open' | 'used' | 'superseded' | 'revoked';
+    attempts: Generated<number>;
+    created_at_ns: bigint;
+    expires_at_ns: bigint;
+  };
+  members_sms_outbox: {
+    id: string;
+    phone: string;
+    text: string;
+    created_at_ns: bigint;
+  };
+  members_payment_codes: {
+    code: string;
+    user_id: string;
+    created_at_ns: bigint;
+    expires_at_ns: bigint;
+    redeemed_at_ns: bigint | null;
+  };
+  members_apps: {
+    app_id: string;
+    seller_id: string;
+    name: string;
+    merchant_public_key_pem: string;
+    notify_url: string | null;
+    created_at_ns: bigint;
+  };
+  members_platform_keys: {
+    id: string;
+    public_key_pem: string;
+    private_key_pem: string;
+    status: 'active' | 'retired';
+    created_at_ns: bigint;
+    retired_at_ns: bigint | null;
+  };
+  operators: {
+    operator_id: string;
+    name: string;
+    token_sha256: string;
+    created_at: Date;
+  };
+  members_login_failures: {
+    key: string;
+    window_start_ns: bigint;
+    failures: number;
+  };
+}
+
+/** A member as stored. */
+export type MemberRow = Selectable<MemberTables['members']>;
