@@ -9,6 +9,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
+import { limits } from '../../src/core/limits.ts';
 import { parseAmount } from '../../src/core/money.ts';
 import { isFundError } from '../../src/fund/index.ts';
 import { TradeError } from '../../src/trades/index.ts';
@@ -179,6 +180,60 @@ describe('paying a trade from the fund', () => {
     const payments = (await platform.fund.orders.orders(buyer)).filter((o) => o.kind === 'PAYMENT');
     expect(payments).toEqual([]);
     expect(after.orders).toBe((before.orders ?? 0n) + 1n); // the purchase that drained the balance, alone
+  });
+
+  it('finishes a payment a crash cut short after its chain: the trade by its sweep, the order by the fund job', async () => {
+    const { platform, clock } = world();
+    const buyer = await buyerHolding(0n, '100.00');
+    const trade = await newTrade('40.00');
+    const settled = vi.spyOn(platform.fund.payments, 'settled').mockRejectedValueOnce(new Error('process killed'));
+    await expect(
+      platform.trades.pay(trade.appId, { tradeNo: trade.tradeNo }, buyer, undefined, { fromFund: true }),
+    ).rejects.toThrow('process killed');
+    settled.mockRestore();
+    const [cut] = (await platform.fund.orders.orders(buyer)).filter((o) => o.kind === 'PAYMENT');
+    expect(cut?.status).toBe('paid');
+    clock.advanceMs(limits.tradePaymentMovedAfterMs);
+    await platform.trades.sweep();
+    expect(await platform.trades.byTradeNo(trade.tradeNo)).toMatchObject({
+      status: 'TRADE_SUCCESS',
+      fundBills: [{ fundChannel: 'FINANCEACCOUNT', amount: '40.00' }],
+    });
+    clock.advanceMs(limits.fundOrderSubmittedStaleMs);
+    await platform.fund.runDue();
+    const [row] = await platform.db.query<{ status: string }>(
+      "select status from fund_orders where user_id = $1 and kind = 'PAYMENT'",
+      [buyer],
+    );
+    expect(row?.status).toBe('PENDING');
+    expect(await state(buyer)).toMatchObject({ shares: '60.00', redeeming: '40.00' });
+  });
+
+  it('finishes a payment a crash cut short before its chain, moving it once', async () => {
+    const { platform, clock } = world();
+    const buyer = await buyerHolding(0n, '100.00');
+    const trade = await newTrade('25.00');
+    const legs = platform.fund.payments.legs.bind(platform.fund.payments);
+    const spy = vi.spyOn(platform.fund.payments, 'legs').mockImplementationOnce(async (...args) => {
+      await legs(...args);
+      throw new Error('process killed');
+    });
+    await expect(
+      platform.trades.pay(trade.appId, { tradeNo: trade.tradeNo }, buyer, undefined, { fromFund: true }),
+    ).rejects.toThrow('process killed');
+    spy.mockRestore();
+    expect(await state(buyer)).toMatchObject({ shares: '100.00', redeeming: '0.00' });
+    clock.advanceMs(limits.tradePayingStaleMs);
+    await platform.trades.sweep();
+    await platform.trades.sweep();
+    expect((await platform.trades.byTradeNo(trade.tradeNo)).status).toBe('TRADE_SUCCESS');
+    expect(await state(buyer)).toMatchObject({ shares: '75.00', redeeming: '25.00', wallet: 0n });
+    // An order whose chain the ledger never took is taken back a day later.
+    const other = await buyerHolding(0n, '10.00');
+    await platform.fund.payments.legs({ userId: other, productCode: 'YEB', fen: 500n, paymentKey: 'never-sent' }, 1n);
+    clock.advanceMs(limits.fundPaymentAbandonedMs + 1);
+    await platform.fund.runDue();
+    expect((await platform.fund.orders.orders(other)).filter((o) => o.kind === 'PAYMENT')).toEqual([]);
   });
 
   it('conserves shares under random payments from the fund beside concurrent redemptions', async () => {
