@@ -114,7 +114,8 @@ const Bill = Type.Object({
         'By ledger transfer code: 1 opening_balance; 100 and 120 (escrow) trade_payment; 101 and 121 trade_refund; ' +
         '124 royalty (a split); 125 settlement (released escrow money); 127 compensation (from the fund); ' +
         '128 recovery (taken back for the fund); 200 transfer; 300 topup (from a bank); 301 withdrawal (to a bank); ' +
-        "110 payout (a merchant's transfer); other for anything else.",
+        "110 payout (a merchant's transfer); 400 fund_purchase, 406 and 407 fund_redemption, 411 fund_payment " +
+        "(Yu'e Bao's shares redeemed to pay a trade); other for anything else.",
     },
   ),
   direction: Type.Union([Type.Literal('in'), Type.Literal('out')]),

@@ -114,6 +114,13 @@ describe("Yu'e Bao over the native API", () => {
     expect(fast.json()).toMatchObject({ kind: 'fast', status: 'paid' });
     const listed = await user.call({ method: 'GET', url: '/api/v1/fund/orders' });
     expect(listed.json().data.map((o: { kind: string }) => o.kind)).toEqual(['fast', 'standard', 'purchase']);
+    // The wallet's bill names the fund's movements.
+    const bills = await user.call({ method: 'GET', url: '/api/v1/bills' });
+    const types = (bills.json().data as { type: string; direction: string; amount: string }[]).map(
+      (b) => `${b.type} ${b.direction} ${b.amount}`,
+    );
+    expect(types).toContain('fund_redemption in 50.00');
+    expect(types).toContain('fund_purchase out 1000.00');
   });
 
   it('refuses in the native shape, writing nothing', async () => {
