@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseAmount } from '../core/money.ts';
 import { beijingTime } from '../core/time.ts';
 import { isFundError } from '../fund/index.ts';
 import { isMembersError, type Members } from '../members/index.ts';
@@ -15,6 +16,8 @@ export interface CashierDeps {
   signReturn(params: Record<string, string>): Record<string, string>;
   /** Where the platform is reached (the pages' policy and cookies follow it). */
   security: WebSecurityOptions;
+  /** Whether the buyer's Yu'e Bao (holdings and pool) covers `fen` now. */
+  fundCovers(userId: string, fen: bigint): Promise<boolean>;
 }
 
 const cashierPage = (title: string, body: string) => page('Paybao 收银台 · Cashier', title, body);
@@ -30,7 +33,8 @@ function tradeCard(t: TradeView, inner: string): string {
 /**
  * The pay form: the buyer logs in and chooses how to pay, the balance or Yu'e Bao (the whole
  * amount, its shares redeemed in the payment's own chain). The cashier does not know the buyer
- * before the login, so both are offered; after a short balance the fund comes first.
+ * before the login, so both are offered; after a short balance that the buyer's Yu'e Bao covers,
+ * the fund comes first.
  */
 function payForm(t: TradeView, csrf: string, error?: string, fundFirst = false): string {
   const amount = escapeHtml(t.totalAmount);
@@ -87,10 +91,12 @@ async function pay(
   const trade = await tradeOrNull(deps.trades, request.params.tradeNo);
   if (!trade) return reply.code(404).send(cashierPage('Not found', '<div class="card">No such trade.</div>'));
   allowReturn(reply, trade, deps.security);
+  let userId: string | undefined;
   try {
     const user = await deps.members.loginWithPassword(request.body?.phone ?? '', request.body?.password ?? '', {
       clientAddress: clientAddress(request),
     });
+    userId = user.userId;
     const fromFund = request.body?.method === 'fund';
     const paid = await deps.trades.pay(trade.appId, { tradeNo: trade.tradeNo }, user.userId, undefined, { fromFund });
     if (paid.returnUrl) return reply.redirect(returnLocation(paid, deps), 302);
@@ -98,10 +104,16 @@ async function pay(
   } catch (error) {
     if (error instanceof TradeError || isMembersError(error) || isFundError(error)) {
       const status = isMembersError(error, 'login_throttled') ? 429 : 400;
-      const short = error instanceof TradeError && error.code === 'BUYER_BALANCE_NOT_ENOUGH';
-      return reply
-        .code(status)
-        .send(cashierPage('Pay', payForm(trade, csrfField(reply), (error as Error).message, short)));
+      // A short balance whose Yu'e Bao covers the trade: the fund is offered first.
+      const offerFund =
+        error instanceof TradeError &&
+        error.code === 'BUYER_BALANCE_NOT_ENOUGH' &&
+        userId !== undefined &&
+        (await deps.fundCovers(userId, parseAmount(trade.totalAmount) ?? 0n));
+      const message = offerFund
+        ? "余额不足，余额宝可付 · The balance is short; your Yu'e Bao covers it: pay from Yu'e Bao."
+        : (error as Error).message;
+      return reply.code(status).send(cashierPage('Pay', payForm(trade, csrfField(reply), message, offerFund)));
     }
     throw error;
   }

@@ -81,7 +81,9 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
     await registerPageGuard(pages, security);
     registerPageAssets(pages);
     const signReturn = (params: Record<string, string>) => signNotification(params, key.privateKey);
-    await registerCashier(pages, { trades, members, signReturn, security });
+    const fundCovers = async (userId: string, fen: bigint) =>
+      (await platform.fund.payments.sourcesFor(userId, fen)).length > 0;
+    await registerCashier(pages, { trades, members, signReturn, security, fundCovers });
     await registerCardCashier(pages, { trades, members, channels: platform.channels, signReturn, security });
     await registerWalletPages(pages, { members, wallet: platform.wallet, channels: platform.channels, security });
     await registerFundPages(pages, { wallet: platform.wallet, fund: platform.fund, security });

@@ -79,11 +79,11 @@ describe.skipIf(browserMissing)("Yu'e Bao in a real browser", () => {
     await page.waitForSelector('#buy');
     // The confirmation day is on the form before the user confirms.
     expect(await page.locator('#buy-when strong').textContent()).toBe('2026-11-03');
-    await page.fill('#buy-amount', '1000.00');
+    await page.fill('#buy-amount', '1500.00');
     await page.click('#buy');
     await page.locator('#notice').waitFor();
     expect(await page.locator('#notice').textContent()).toContain('confirmed on 2026-11-03');
-    expect(await page.locator('#to-be-confirmed').textContent()).toBe('1000.00');
+    expect(await page.locator('#to-be-confirmed').textContent()).toBe('1500.00');
 
     // Ten days pass: the company declares each day's income, the job runs each morning.
     for (let d = 3; d <= 12; d++) {
@@ -105,7 +105,7 @@ describe.skipIf(browserMissing)("Yu'e Bao in a real browser", () => {
     expect(await page.locator('#yesterday-income').textContent()).toBe(`+${mine?.yesterdayIncome}`);
     expect(await page.locator('#total-income').textContent()).toBe(mine?.totalIncome);
     expect(await page.locator('#fund-total').textContent()).toBe(
-      formatAmount(100_000n + (parseAmount(mine?.totalIncome ?? '') ?? 0n)),
+      formatAmount(150_000n + (parseAmount(mine?.totalIncome ?? '') ?? 0n)),
     );
     expect(await page.locator('#seven-day-yield').textContent()).toBe(`${mine?.sevenDayYield?.toFixed(4)}%`);
     expect(await page.locator('#yield-chart polyline').count()).toBe(1);
@@ -116,16 +116,23 @@ describe.skipIf(browserMissing)("Yu'e Bao in a real browser", () => {
     await page.fill('#redeem-amount', '10.00');
     await page.click('#redeem');
     await page.locator('#notice').waitFor();
-    expect(await platform.members.walletBalance(buyerId)).toBe(200_000n - 100_000n + 1_000n);
+    expect(await platform.members.walletBalance(buyerId)).toBe(200_000n - 150_000n + 1_000n);
 
-    // The cashier: pay a trade from Yu'e Bao.
+    // The cashier: a trade above the balance. Paying from the balance is refused, and since the
+    // buyer's Yu'e Bao covers it the fund is offered first; paying from it moves both legs at once.
     const trade = await platform.trades.create({
       appId: app.appId,
       outTradeNo: `fund-browser-${Date.now()}`,
-      totalAmount: '88.88',
-      subject: 'Longjing tea',
+      totalAmount: '888.00',
+      subject: 'Longjing tea, a gift box',
     });
     await page.goto(`${base}/cashier/${trade.tradeNo}`);
+    await page.fill('#phone', phone);
+    await page.fill('#password', password);
+    await page.click('#pay-balance');
+    await page.locator('[role=alert]').waitFor();
+    expect(await page.locator('[role=alert]').textContent()).toContain("Yu'e Bao covers it");
+    expect(await page.locator('form button').first().getAttribute('id')).toBe('pay-fund');
     await page.fill('#phone', phone);
     await page.fill('#password', password);
     await page.screenshot({ path: cashierScreenshot, fullPage: true });
@@ -134,12 +141,12 @@ describe.skipIf(browserMissing)("Yu'e Bao in a real browser", () => {
     const paid = await platform.trades.byTradeNo(trade.tradeNo);
     expect(paid).toMatchObject({
       status: 'TRADE_SUCCESS',
-      fundBills: [{ fundChannel: 'FINANCEACCOUNT', amount: '88.88' }],
+      fundBills: [{ fundChannel: 'FINANCEACCOUNT', amount: '888.00' }],
     });
-    expect(await platform.members.walletBalance(buyerId)).toBe(101_000n);
-    expect(await platform.members.walletBalance(app.sellerId)).toBe(8_888n);
+    expect(await platform.members.walletBalance(buyerId)).toBe(51_000n);
+    expect(await platform.members.walletBalance(app.sellerId)).toBe(88_800n);
     const [holding] = await platform.fund.orders.holdings(buyerId);
-    const shares = 100_000n + (parseAmount(mine?.totalIncome ?? '') ?? 0n) - 1_000n - 8_888n;
-    expect(holding).toMatchObject({ shares: formatAmount(shares), redeeming: '98.88' });
+    const shares = 150_000n + (parseAmount(mine?.totalIncome ?? '') ?? 0n) - 1_000n - 88_800n;
+    expect(holding).toMatchObject({ shares: formatAmount(shares), redeeming: '898.00' });
   });
 });
