@@ -95,4 +95,13 @@ create table fund_income_lines (
 create index fund_income_lines_unpaid on fund_income_lines (product_code, day, account_id) where not paid;
 `,
   },
+  {
+    id: '20261204-61-fund-payments',
+    sql: `
+-- A payment from the fund: shares redeemed in the trade's own ledger chain (src/fund/payments.ts).
+alter table fund_orders drop constraint fund_orders_kind_check;
+alter table fund_orders add constraint fund_orders_kind_check
+  check (kind in ('PURCHASE', 'STANDARD', 'FAST', 'PAYMENT'));
+`,
+  },
 ];
