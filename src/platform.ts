@@ -13,7 +13,7 @@ import { cached } from './core/cache.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { type Db, type Migration, migrate, openDb } from './core/db/index.ts';
 import { limits } from './core/limits.ts';
-import { Fund, type FundParties, fundMigrations } from './fund/index.ts';
+import { Fund, type FundParties, fundMigrations, isFundError } from './fund/index.ts';
 import { gatewayMigrations } from './gateway/index.ts';
 import { type BatchStats, Ledger, ledgerMigrations } from './ledger/index.ts';
 import { isMembersError, Members, membersMigrations, Operators, type SmsSender } from './members/index.ts';
@@ -22,6 +22,8 @@ import {
   AfterSale,
   type BillLinkKeys,
   Escrow,
+  type FundingRequest,
+  type FundingSource,
   Royalties,
   Settlements,
   TradeBills,
@@ -118,7 +120,8 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     keyPassphrase: options.keyPassphrase,
   });
   const parties = tradeParties(members);
-  const trades = new Trades(db, ledger, parties, clock);
+  const fund = new Fund(db, ledger, fundParties(members), clock);
+  const trades = new Trades(db, ledger, parties, clock, fundingFromFund(fund));
   const escrow = new Escrow(db, ledger, clock);
   const afterSale = new AfterSale(db, ledger, trades, { fundingAccountId: () => members.fundingAccountId() }, clock);
   const royalties = new Royalties(db, ledger, parties, clock);
@@ -137,7 +140,6 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const settlements = new Settlements(db, ledger, parties, clock, { payout: payOutToCards(channels) });
   const reconciler = new Reconciler(db, ledger, channels, clock);
   const reserves = new ReserveReport(db, ledger, channels, clock);
-  const fund = new Fund(db, ledger, fundParties(members), clock);
   return {
     db,
     ledger,
@@ -213,6 +215,22 @@ function payoutParties(members: Members): PayoutParties {
 /** Channels meet members here: a user's wallet account. */
 function channelParties(members: Members): ChannelParties {
   return walletParty(members);
+}
+
+/** Trades meet the fund here: a payment may draw on the buyer's Yu'e Bao (`FundingSource`). */
+function fundingFromFund(fund: Fund): FundingSource {
+  const payment = (r: FundingRequest) => ({
+    userId: r.buyerId,
+    productCode: r.source,
+    fen: r.fen,
+    paymentKey: r.tradeNo,
+  });
+  return {
+    choose: (buyerId, fen) => fund.payments.choose(buyerId, fen),
+    legs: (r) => fund.payments.legs(payment(r), r.buyerAccount),
+    settled: (r, results) => fund.payments.settled(payment(r), results),
+    isRefusal: (error) => isFundError(error),
+  };
 }
 
 /** The fund meets members here: a user's wallet account. */

@@ -263,6 +263,9 @@ export const FundAccountCode = {
  * | 408  | fast redemption, shares: holder → issuance, pending until the next trading day   |
  * | 409  | fast redemption, settlement: custodian → liquidity pool, pending alongside 408   |
  * | 410  | pool refill: fund company → liquidity pool                                       |
+ * | 411  | payment from the fund, money: liquidity pool → buyer wallet, in the trade's chain |
+ * | 412  | payment from the fund, shares: holder → issuance, pending until the next trading day |
+ * | 413  | payment from the fund, settlement: custodian → liquidity pool, pending alongside 412 |
  *
  * Every id is derived from the order (user and idempotency key) or from (product, day, holder),
  * so a retry, a second process or a resumed job moves each amount once.
@@ -279,6 +282,9 @@ export const FundTransferCode = {
   fastRedemptionShares: 408,
   fastRedemptionSettlement: 409,
   poolRefill: 410,
+  paymentMoney: 411,
+  paymentShares: 412,
+  paymentSettlement: 413,
 } as const;
 
 // ---- the registry as data, for the checks -----------------------------------------------------

@@ -298,6 +298,13 @@ export const limits = {
   fundDistributionPagesInFlightMax: 2,
   /** Fund: an order still SUBMITTED this long was left by a crash; the fund job submits it again. */
   fundOrderSubmittedStaleMs: 60_000,
+  /**
+   * Fund: a payment from the fund whose chain the ledger never took, left SUBMITTED this long, is
+   * taken back (the trade's sweep re-settles a stale payment long before: `tradePayingStaleMs`).
+   */
+  fundPaymentAbandonedMs: 86_400_000,
+  /** Fund: how many days of the 7-day yield the wallet's chart and the native API show. */
+  fundYieldHistoryDays: 30,
   /** Fund: how often the server's fund job confirms due orders and distributes declared income. */
   fundJobIntervalMs: 60_000,
   /** Fund: the largest income per 10,000 shares a fund company may declare, in 0.0001 yuan (100.0000). */

@@ -40,7 +40,8 @@ const orderEventId = (order: OrderRow, leg: string) => derivedId(`fund.order.${l
 /**
  * What an order moves when it is made: a purchase holds the money (pending, wallet → custodian);
  * a standard redemption reserves the shares and the money (both pending, linked); a fast one pays
- * the user from the pool at once and reserves the shares and the custodian's repayment of the pool.
+ * the user from the pool at once and reserves the shares and the custodian's repayment of the pool;
+ * a payment does what a fast one does, its chain left open for the trade's leg.
  */
 export function orderEvents(order: OrderRow, books: ProductBooks, parties: OrderParties): TransferInput[] {
   const common = {
@@ -80,6 +81,34 @@ export function orderEvents(order: OrderRow, books: ProductBooks, parties: Order
           creditAccountId: parties.wallet,
           code: FundTransferCode.standardRedemptionMoney,
           flags: pending,
+        },
+      ];
+    case 'PAYMENT':
+      // As a fast redemption, but every leg linked: the trade's payment closes the chain.
+      return [
+        {
+          ...cny,
+          id: orderEventId(order, 'pay'),
+          debitAccountId: books.pool,
+          creditAccountId: parties.wallet,
+          code: FundTransferCode.paymentMoney,
+          flags: TransferFlags.linked,
+        },
+        {
+          ...shares,
+          id: orderEventId(order, 'shares'),
+          debitAccountId: parties.holder,
+          creditAccountId: books.issuance,
+          code: FundTransferCode.paymentShares,
+          flags: TransferFlags.linked | pending,
+        },
+        {
+          ...cny,
+          id: orderEventId(order, 'settle'),
+          debitAccountId: books.custodian,
+          creditAccountId: books.pool,
+          code: FundTransferCode.paymentSettlement,
+          flags: TransferFlags.linked | pending,
         },
       ];
     case 'FAST':
@@ -156,6 +185,11 @@ export function confirmationEvents(order: OrderRow, books: ProductBooks, holder:
       return [
         post(order, 'shares', books.shareLedger, FundTransferCode.fastRedemptionShares, linked),
         post(order, 'settle', cnyLedger, FundTransferCode.fastRedemptionSettlement, 0),
+      ];
+    case 'PAYMENT':
+      return [
+        post(order, 'shares', books.shareLedger, FundTransferCode.paymentShares, linked),
+        post(order, 'settle', cnyLedger, FundTransferCode.paymentSettlement, 0),
       ];
   }
 }

@@ -35,6 +35,14 @@ export const fundErrors = catalog({
     402,
     'The liquidity pool cannot cover this fast redemption now; choose standard redemption (money on the next trading day)',
   ),
+  fund_pay_shares_not_enough: invalidRequest(
+    402,
+    "The Yu'e Bao holdings (confirmed, not being redeemed) do not cover this payment; pay from the balance",
+  ),
+  fund_pay_pool_insufficient: invalidRequest(
+    402,
+    "Yu'e Bao cannot pay this now: the fund's liquidity pool is short; pay from the balance or try later",
+  ),
   day_in_future: invalidRequest(400, 'Income can be declared only for a day that has begun'),
   day_not_over: invalidRequest(400, 'A day is distributed once it is over (Beijing): its holdings are final then'),
   invalid_share: invalidRequest(400, 'A share of holders is a decimal above 0 and at most 1, with at most four places'),

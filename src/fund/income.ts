@@ -300,6 +300,28 @@ export class FundIncome {
     return sevenDayYieldPercent(rows.map((r) => r.per10k_scaled));
   }
 
+  /**
+   * The 7-day yield of each of the `days` natural days ending with `lastDay`, oldest first (none
+   * for a day whose seven days are not all declared): one read of the declarations.
+   */
+  async yieldSeries(productCode: string, lastDay: string, days: number): Promise<{ day: string; percent?: number }[]> {
+    const first = addDays(lastDay, 2 - days - limits.fundYieldDays);
+    const rows = await typed<FundTables>(this.db)
+      .selectFrom('fund_income_days')
+      .select(['day', 'per10k_scaled'])
+      .where('product_code', '=', productCode)
+      .where('day', '>=', first)
+      .where('day', '<=', lastDay)
+      .execute();
+    const declared = new Map(rows.map((r) => [r.day, r.per10k_scaled]));
+    return Array.from({ length: days }, (_, i) => {
+      const day = addDays(lastDay, i + 1 - days);
+      const week = Array.from({ length: limits.fundYieldDays }, (_, j) => declared.get(addDays(day, -j)));
+      const percent = week.every((r) => r !== undefined) ? sevenDayYieldPercent(week as bigint[]) : undefined;
+      return percent === undefined ? { day } : { day, percent };
+    });
+  }
+
   /** A holder's income: the last day's and the total, in fen. */
   async incomeOf(
     productCode: string,

@@ -3,10 +3,11 @@ export { type AutoTransferSetting, autoTransferKey, FundAutoTransfer } from './a
 export { addDays, beijingDayAndMinute, type OrderDays, TradingCalendar } from './calendar.ts';
 export { FundCatalog, type Product } from './catalog.ts';
 export { FundError, type FundErrorCode, fundErrors, isFundError } from './errors.ts';
-export { Fund } from './fund.ts';
+export { Fund, type FundOverview } from './fund.ts';
 export { type DistributionSummary, FundIncome, formatPer10k, parsePer10k, sevenDayYieldPercent } from './income.ts';
 export { fundMigrations } from './migrations.ts';
 export { FundOrders, type FundParties, type Holding, type OrderInput, type OrderView } from './orders.ts';
+export { type FundPayment, FundPayments } from './payments.ts';
 export type { FundReport, PoolReport, ProductReport } from './report.ts';
 export { type PoolStress, parseShare, type StressReport, setRefillRate, stressPool, stressPools } from './stress.ts';
 export { type FundViolation, verifyFundBooks } from './verify.ts';

@@ -96,7 +96,16 @@ create index fund_income_lines_unpaid on fund_income_lines (product_code, day, a
 `,
   },
   {
-    id: '20261204-61-fund-income-pages',
+    id: '20261204-61-fund-payments',
+    sql: `
+-- A payment from the fund: shares redeemed in the trade's own ledger chain (src/fund/payments.ts).
+alter table fund_orders drop constraint fund_orders_kind_check;
+alter table fund_orders add constraint fund_orders_kind_check
+  check (kind in ('PURCHASE', 'STANDARD', 'FAST', 'PAYMENT'));
+`,
+  },
+  {
+    id: '20261204-62-fund-income-pages',
     sql: `
 -- The snapshot cuts a day's lines into pages of consecutive accounts (the last one open-ended),
 -- and a page is marked paid once the ledger has moved its lines: one row per page, not per line.
@@ -123,7 +132,7 @@ alter table fund_income_lines drop column paid;
 `,
   },
   {
-    id: '20261204-62-fund-refill-rate',
+    id: '20261204-63-fund-refill-rate',
     sql: `
 -- The fund company's refill rate of its liquidity pool, fen per hour (null: the platform default),
 -- which \`paybao fund stress\` uses to tell how long the pool takes to refill.
@@ -131,7 +140,7 @@ alter table fund_companies add column refill_fen_per_hour bigint check (refill_f
 `,
   },
   {
-    id: '20261204-63-fund-auto-transfer',
+    id: '20261204-64-fund-auto-transfer',
     sql: `
 -- A user's evening auto-transfer: the wallet balance above keep_fen goes into product_code.
 create table fund_auto_transfers (

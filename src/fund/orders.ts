@@ -52,15 +52,20 @@ export interface Holding {
 }
 
 const keyPattern = /^[\x21-\x7e]{1,64}$/;
-const available = (a: Account | undefined) => (a ? a.creditsPosted - a.debitsPosted - a.debitsPending : 0n);
+/** What an account can give now: posted credits less posted and pending debits. */
+export const available = (a: Account | undefined) => (a ? a.creditsPosted - a.debitsPosted - a.debitsPending : 0n);
 
-function view(row: OrderRow): OrderView {
+/** A user's share account of a product. */
+export const holderAccount = (productCode: string, userId: string) =>
+  derivedId('fund.holder', `${productCode}/${userId}`);
+
+export function view(row: OrderRow): OrderView {
   const status =
     row.status !== 'DONE'
-      ? row.kind === 'FAST'
+      ? row.kind === 'FAST' || row.kind === 'PAYMENT'
         ? 'paid'
         : 'to_be_confirmed'
-      : row.kind === 'FAST'
+      : row.kind === 'FAST' || row.kind === 'PAYMENT'
         ? 'paid'
         : 'confirmed';
   return {
@@ -330,6 +335,8 @@ export class FundOrders {
       .selectFrom('fund_orders')
       .selectAll()
       .where('status', '=', 'SUBMITTED')
+      // A payment's chain is the trade's to submit (`FundPayments.finishAbandoned`).
+      .where('kind', '<>', 'PAYMENT')
       .where('requested_at', '<', before)
       .orderBy('requested_at')
       .limit(limits.fundConfirmBatchMax)

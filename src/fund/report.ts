@@ -33,7 +33,13 @@ export interface FundReport {
   products: ProductReport[];
   pools: PoolReport[];
   /** Redemptions per requested day and kind over the last week. */
-  redemptionsByDay: { day: string; productCode: string; kind: 'STANDARD' | 'FAST'; count: number; amount: string }[];
+  redemptionsByDay: {
+    day: string;
+    productCode: string;
+    kind: 'STANDARD' | 'FAST' | 'PAYMENT';
+    count: number;
+    amount: string;
+  }[];
   /** Every pool covers at least `fundPoolCoveragePercentMin` of its day's demand. */
   covered: boolean;
 }
@@ -78,7 +84,7 @@ export async function fundReport(db: Db, today: string): Promise<FundReport> {
   const redemptions = await db.query<{
     day: string;
     product_code: string;
-    kind: 'STANDARD' | 'FAST';
+    kind: 'STANDARD' | 'FAST' | 'PAYMENT';
     n: number;
     fen: bigint;
   }>(
@@ -90,7 +96,7 @@ export async function fundReport(db: Db, today: string): Promise<FundReport> {
   const pools = await db.query<{ company_id: string; pool: bigint; demand: bigint }>(
     `select c.company_id, a.credits_posted - a.debits_posted - a.debits_pending pool,
             coalesce((select max(fen) from (select sum(o.amount_fen)::bigint fen from fund_orders o join fund_products p using (product_code)
-                       where p.company_id = c.company_id and o.kind = 'FAST' and o.status <> 'SUBMITTED' and o.requested_day >= $1
+                       where p.company_id = c.company_id and o.kind in ('FAST', 'PAYMENT') and o.status <> 'SUBMITTED' and o.requested_day >= $1
                        group by o.requested_day) d), 0)::bigint demand
        from fund_companies c join ledger_accounts a on a.id = c.pool_account order by c.company_id`,
     [since],

@@ -58,7 +58,8 @@ export interface FundTables {
 }
 
 /** A purchase, a standard redemption (money on the next trading day) or a fast one (at once). */
-export type OrderKind = 'PURCHASE' | 'STANDARD' | 'FAST';
+/** PAYMENT: shares redeemed to pay a trade, in the trade's own ledger chain (`payments.ts`). */
+export type OrderKind = 'PURCHASE' | 'STANDARD' | 'FAST' | 'PAYMENT';
 export type OrderStatus = 'SUBMITTED' | 'PENDING' | 'DONE';
 export type OrderRow = FundTables['fund_orders'];
 export type ProductRow = FundTables['fund_products'];

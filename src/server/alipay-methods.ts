@@ -120,6 +120,9 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
     receipt_amount: t.paidAt ? t.totalAmount : '0.00',
     send_pay_date: t.paidAt ? beijingTime(t.paidAt) : undefined,
     subject: t.subject,
+    ...(t.fundBills.length > 0
+      ? { fund_bill_list: t.fundBills.map((b) => ({ fund_channel: b.fundChannel, amount: b.amount })) }
+      : {}),
     ...(t.escrow ? { escrow_info: escrowFields(t) } : {}),
   });
   const createInput = (ctx: GatewayContext, biz: Biz<'alipay.trade.create'>): CreateTradeInput => ({
@@ -166,7 +169,6 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
           trade_status: undefined,
           gmt_payment: fields.send_pay_date,
           send_pay_date: undefined,
-          fund_bill_list: [{ fund_channel: 'ALIPAYACCOUNT', amount: t.totalAmount }],
         };
       },
       'alipay.trade.query': async (ctx, biz) => tradeFields(await trades.query(ctx.appId, keyOf(biz))),

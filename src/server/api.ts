@@ -20,6 +20,7 @@ import { assert } from '../core/assert.ts';
 import { idempotencyKeyPattern } from '../core/idempotency.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount } from '../core/money.ts';
+import type { Fund, FundOverview, OrderDays, OrderView } from '../fund/index.ts';
 import type { User } from '../members/index.ts';
 import type { DisputeView, RefundCaseView, TradeView } from '../trades/index.ts';
 import { type BuyerEscrow, billTypeNames, isWalletError, type Wallet, WalletError } from '../wallet/index.ts';
@@ -27,6 +28,8 @@ import { clientAddress, docsPolicy, loginRateLimit } from './web-security.ts';
 
 export interface ApiDeps {
   wallet: Wallet;
+  /** Yu'e Bao: holdings, income, the 7-day yield, purchases and redemptions. */
+  fund: Fund;
   /** The buyer's side of escrow trades (confirm receipt, refund requests, disputes). */
   buyerEscrow: BuyerEscrow;
 }
@@ -111,7 +114,8 @@ const Bill = Type.Object({
         'By ledger transfer code: 1 opening_balance; 100 and 120 (escrow) trade_payment; 101 and 121 trade_refund; ' +
         '124 royalty (a split); 125 settlement (released escrow money); 127 compensation (from the fund); ' +
         '128 recovery (taken back for the fund); 200 transfer; 300 topup (from a bank); 301 withdrawal (to a bank); ' +
-        "110 payout (a merchant's transfer); other for anything else.",
+        "110 payout (a merchant's transfer); 400 fund_purchase, 406 and 407 fund_redemption, 411 fund_payment " +
+        "(Yu'e Bao's shares redeemed to pay a trade); other for anything else.",
     },
   ),
   direction: Type.Union([Type.Literal('in'), Type.Literal('out')]),
@@ -265,7 +269,93 @@ function sessionOf(request: FastifyRequest): { user: User; token: string } {
   return session;
 }
 
+const ProductCode = Type.String({ pattern: '^[A-Z0-9_]{2,16}$', description: 'A fund product, e.g. YEB.' });
+const Day = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'A Beijing calendar day.' });
+const YieldPercent = Nullable(
+  Type.String({ description: 'Annualised, in percent with 4 places ("2.3456"); null until 7 days are declared.' }),
+);
+const FundHolding = Type.Object({
+  product_code: ProductCode,
+  product_name: Type.String(),
+  shares: Amount,
+  redeeming: Type.String({ description: 'Shares of redemptions (and payments) not yet final, as yuan.' }),
+  to_be_confirmed: Type.String({ description: 'Purchases whose money is held until their confirmation day.' }),
+  yesterday: Day,
+  yesterday_income: Amount,
+  total_income: Amount,
+  seven_day_yield: YieldPercent,
+});
+const FundHoldings = Type.Object({ data: Type.Array(FundHolding) });
+const FundYieldParams = Type.Object({ productCode: ProductCode }, Strict);
+const FundYield = Type.Object({
+  product_code: ProductCode,
+  data: Type.Array(Type.Object({ day: Day, seven_day_yield: YieldPercent }), {
+    description: `The last ${limits.fundYieldHistoryDays} days, ending yesterday, oldest first.`,
+  }),
+});
+const FundOrderKind = Type.Union([Type.Literal('purchase'), Type.Literal('standard'), Type.Literal('fast')]);
+const FundQuoteQuery = Type.Object({ kind: FundOrderKind }, Strict);
+const FundQuote = Type.Object({
+  kind: FundOrderKind,
+  trade_day: Day,
+  confirm_day: Day,
+  note: Type.String({ description: 'What happens when, in words, to show before the user confirms.' }),
+});
+const FundOrderBody = Type.Object({ product_code: ProductCode, amount: Amount }, Strict);
+const FundRedemptionBody = Type.Object(
+  { product_code: ProductCode, amount: Amount, kind: Type.Union([Type.Literal('standard'), Type.Literal('fast')]) },
+  Strict,
+);
+const FundOrder = Type.Object({
+  order_id: Type.String(),
+  product_code: ProductCode,
+  kind: Type.Union([Type.Literal('purchase'), Type.Literal('standard'), Type.Literal('fast'), Type.Literal('payment')]),
+  amount: Amount,
+  status: Type.Union([Type.Literal('to_be_confirmed'), Type.Literal('confirmed'), Type.Literal('paid')]),
+  trade_day: Day,
+  confirm_day: Day,
+});
+const FundOrders = Type.Object({ data: Type.Array(FundOrder) });
+
 // ---- Views ---------------------------------------------------------------------------------
+
+const yieldText = (percent: number | undefined) => (percent === undefined ? null : percent.toFixed(4));
+
+function fundHoldingView(h: FundOverview): Static<typeof FundHolding> {
+  return {
+    product_code: h.productCode,
+    product_name: h.productName,
+    shares: h.shares,
+    redeeming: h.redeeming,
+    to_be_confirmed: h.toBeConfirmed,
+    yesterday: h.yesterday,
+    yesterday_income: h.yesterdayIncome,
+    total_income: h.totalIncome,
+    seven_day_yield: yieldText(h.sevenDayYield),
+  };
+}
+
+function fundOrderView(o: OrderView): Static<typeof FundOrder> {
+  return {
+    order_id: o.orderId,
+    product_code: o.productCode,
+    kind: o.kind.toLowerCase() as Static<typeof FundOrder>['kind'],
+    amount: o.amount,
+    status: o.status,
+    trade_day: o.tradeDay,
+    confirm_day: o.dueDay,
+  };
+}
+
+/** The days an order made now would have, with what they mean, for the user to read before confirming. */
+export function fundQuote(kind: Static<typeof FundOrderKind>, days: OrderDays): Static<typeof FundQuote> {
+  const note = {
+    purchase: `Shares are confirmed and start earning on ${days.dueDay}; the first income shows the day after.`,
+    standard: `The money arrives in your wallet on ${days.dueDay}; the shares earn until then.`,
+    fast: `The money arrives in your wallet at once (at most ${formatAmount(BigInt(limits.fundFastRedemptionDailyFenMax))} yuan a day).`,
+  }[kind];
+  return { kind, trade_day: days.tradeDay, confirm_day: days.dueDay, note };
+}
 
 const iso = (ns: bigint): string => new Date(Number(ns / 1_000_000n)).toISOString();
 
@@ -385,7 +475,7 @@ function publicRoutes(api: FastifyInstance, { wallet }: ApiDeps): void {
 }
 
 /** Routes that need `Authorization: Bearer <token>`. */
-function authenticatedRoutes(api: FastifyInstance, { wallet, buyerEscrow }: ApiDeps): void {
+function authenticatedRoutes(api: FastifyInstance, { wallet, buyerEscrow, fund }: ApiDeps): void {
   api.addHook('onRequest', async (request) => {
     const token = bearerToken(request);
     sessions.set(request, { user: await wallet.authenticate(token), token });
@@ -502,6 +592,7 @@ function authenticatedRoutes(api: FastifyInstance, { wallet, buyerEscrow }: ApiD
     async (request) => tradeView(await wallet.trade(sessionOf(request).user, request.params.tradeNo)),
   );
   escrowRoutes(api, buyerEscrow);
+  fundRoutes(api, fund);
 }
 
 /** The buyer's side of escrow trades: confirm receipt, refund requests, returns, disputes. */
@@ -591,6 +682,95 @@ function escrowRoutes(api: FastifyInstance, buyerEscrow: BuyerEscrow): void {
     '/disputes/:disputeNo',
     { schema: { ...doc('A dispute of yours'), params: DisputeParams, response: { 200: Dispute, ...errors } } },
     async (request) => disputeView(await buyerEscrow.dispute(sessionOf(request).user, request.params.disputeNo)),
+  );
+}
+
+/** Yu'e Bao for its holder: holdings and income, the yield, quotes, orders. */
+function fundRoutes(api: FastifyInstance, fund: Fund): void {
+  const typed = api.withTypeProvider<TypeBoxTypeProvider>();
+  const doc = (summary: string) => ({ summary, tags: ['fund'], security: bearer });
+  const userId = (request: FastifyRequest) => sessionOf(request).user.userId;
+  typed.get(
+    '/fund/holdings',
+    {
+      schema: {
+        ...doc("Your Yu'e Bao: per product, the shares, yesterday's and the total income, the 7-day yield"),
+        response: { 200: FundHoldings, ...errors },
+      },
+    },
+    async (request) => ({ data: (await fund.overview(userId(request))).map(fundHoldingView) }),
+  );
+  typed.get(
+    '/fund/products/:productCode/yield',
+    {
+      schema: {
+        ...doc(`A product's 7-day annualised yield, day by day, over the last ${limits.fundYieldHistoryDays} days`),
+        params: FundYieldParams,
+        response: { 200: FundYield, ...errors },
+      },
+    },
+    async (request) => {
+      const series = await fund.yieldHistory(request.params.productCode);
+      return {
+        product_code: request.params.productCode,
+        data: series.map((p) => ({ day: p.day, seven_day_yield: yieldText(p.percent) })),
+      };
+    },
+  );
+  typed.get(
+    '/fund/quote',
+    {
+      schema: {
+        ...doc('The days an order made now would have: show them before the user confirms'),
+        querystring: FundQuoteQuery,
+        response: { 200: FundQuote, ...errors },
+      },
+    },
+    async (request) => fundQuote(request.query.kind, await fund.orders.orderDays()),
+  );
+  typed.post(
+    '/fund/purchases',
+    {
+      schema: {
+        ...doc('Buy shares from your balance: held until the confirmation day; requires an Idempotency-Key'),
+        headers: IdempotencyKeyHeaders,
+        body: FundOrderBody,
+        response: { 201: FundOrder, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const order = await fund.orders.purchase(userId(request), {
+        productCode: request.body.product_code,
+        amount: request.body.amount,
+        idempotencyKey: request.headers['idempotency-key'],
+      });
+      return reply.code(201).send(fundOrderView(order));
+    },
+  );
+  typed.post(
+    '/fund/redemptions',
+    {
+      schema: {
+        ...doc('Redeem shares: standard (money on the confirmation day) or fast (at once, within the daily limit)'),
+        headers: IdempotencyKeyHeaders,
+        body: FundRedemptionBody,
+        response: { 201: FundOrder, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const order = await fund.orders.redeem(userId(request), {
+        productCode: request.body.product_code,
+        amount: request.body.amount,
+        kind: request.body.kind,
+        idempotencyKey: request.headers['idempotency-key'],
+      });
+      return reply.code(201).send(fundOrderView(order));
+    },
+  );
+  typed.get(
+    '/fund/orders',
+    { schema: { ...doc('Your fund orders, newest first'), response: { 200: FundOrders, ...errors } } },
+    async (request) => ({ data: (await fund.orders.orders(userId(request))).map(fundOrderView) }),
   );
 }
 

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseAmount } from '../core/money.ts';
 import { beijingTime } from '../core/time.ts';
+import { isFundError } from '../fund/index.ts';
 import { isMembersError, type Members } from '../members/index.ts';
 import { TradeError, type Trades, type TradeView } from '../trades/index.ts';
 import { escapeHtml, page } from './html.ts';
@@ -14,6 +16,8 @@ export interface CashierDeps {
   signReturn(params: Record<string, string>): Record<string, string>;
   /** Where the platform is reached (the pages' policy and cookies follow it). */
   security: WebSecurityOptions;
+  /** Whether the buyer's Yu'e Bao (holdings and pool) covers `fen` now. */
+  fundCovers(userId: string, fen: bigint): Promise<boolean>;
 }
 
 const cashierPage = (title: string, body: string) => page('Paybao 收银台 · Cashier', title, body);
@@ -26,14 +30,24 @@ function tradeCard(t: TradeView, inner: string): string {
   <dt>Status</dt><dd id="status">${escapeHtml(t.status)}</dd></dl>${inner}</div>`;
 }
 
-function payForm(t: TradeView, csrf: string, error?: string): string {
+/**
+ * The pay form: the buyer logs in and chooses how to pay, the balance or Yu'e Bao (the whole
+ * amount, its shares redeemed in the payment's own chain). The cashier does not know the buyer
+ * before the login, so both are offered; after a short balance that the buyer's Yu'e Bao covers,
+ * the fund comes first.
+ */
+function payForm(t: TradeView, csrf: string, error?: string, fundFirst = false): string {
+  const amount = escapeHtml(t.totalAmount);
+  const balanceButton = `<button type="submit" id="pay-balance" name="method" value="balance"${fundFirst ? ' class="secondary"' : ''}>余额支付 · Balance ¥${amount}</button>`;
+  const fundButton = `<button type="submit" id="pay-fund" name="method" value="fund"${fundFirst ? '' : ' class="secondary"'}>余额宝支付 · Yu'e Bao ¥${amount}</button>`;
   return tradeCard(
     t,
     `<form method="post" action="/cashier/${encodeURIComponent(t.tradeNo)}">${csrf}
     <label for="phone">Phone</label><input id="phone" name="phone" inputmode="tel" autocomplete="username" required>
     <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
     ${error ? `<div class="error" role="alert">${escapeHtml(error)}</div>` : ''}
-    <button type="submit">Pay ¥${escapeHtml(t.totalAmount)} from balance</button></form>
+    ${fundFirst ? fundButton + balanceButton : balanceButton + fundButton}
+    <p class="muted">余额宝付款不占快速转出额度 · Paying from Yu'e Bao redeems the shares at once and does not count against the fast-redemption limit.</p></form>
     <p class="muted"><a id="pay-by-card" href="/cashier/${encodeURIComponent(t.tradeNo)}/card">Balance short? Pay with a bound bank card</a></p>`,
   );
 }
@@ -54,7 +68,7 @@ export async function registerCashier(app: FastifyInstance, deps: CashierDeps): 
       allowReturn(reply, trade, deps.security);
       return cashierPage('Pay', payForm(trade, csrfField(reply)));
     });
-    scope.post<{ Params: { tradeNo: string }; Body: { phone?: string; password?: string } }>(
+    scope.post<{ Params: { tradeNo: string }; Body: PayBody }>(
       '/cashier/:tradeNo',
       { config: { rateLimit: loginRateLimit } },
       (request, reply) => pay(deps, request, reply),
@@ -62,27 +76,44 @@ export async function registerCashier(app: FastifyInstance, deps: CashierDeps): 
   });
 }
 
-/** The buyer's login and payment from the wallet; a refusal renders the form again with its reason. */
+type PayBody = { phone?: string; password?: string; method?: string };
+
+/**
+ * The buyer's login and payment from the wallet or the fund; a refusal renders the form again
+ * with its reason (a short balance puts the fund first).
+ */
 async function pay(
   deps: CashierDeps,
-  request: FastifyRequest<{ Params: { tradeNo: string }; Body: { phone?: string; password?: string } }>,
+  request: FastifyRequest<{ Params: { tradeNo: string }; Body: PayBody }>,
   reply: FastifyReply,
 ): Promise<FastifyReply | string> {
   reply.type('text/html; charset=utf-8');
   const trade = await tradeOrNull(deps.trades, request.params.tradeNo);
   if (!trade) return reply.code(404).send(cashierPage('Not found', '<div class="card">No such trade.</div>'));
   allowReturn(reply, trade, deps.security);
+  let userId: string | undefined;
   try {
     const user = await deps.members.loginWithPassword(request.body?.phone ?? '', request.body?.password ?? '', {
       clientAddress: clientAddress(request),
     });
-    const paid = await deps.trades.pay(trade.appId, { tradeNo: trade.tradeNo }, user.userId);
+    userId = user.userId;
+    const fromFund = request.body?.method === 'fund';
+    const paid = await deps.trades.pay(trade.appId, { tradeNo: trade.tradeNo }, user.userId, undefined, { fromFund });
     if (paid.returnUrl) return reply.redirect(returnLocation(paid, deps), 302);
     return cashierPage('Paid', done(paid));
   } catch (error) {
-    if (error instanceof TradeError || isMembersError(error)) {
+    if (error instanceof TradeError || isMembersError(error) || isFundError(error)) {
       const status = isMembersError(error, 'login_throttled') ? 429 : 400;
-      return reply.code(status).send(cashierPage('Pay', payForm(trade, csrfField(reply), (error as Error).message)));
+      // A short balance whose Yu'e Bao covers the trade: the fund is offered first.
+      const offerFund =
+        error instanceof TradeError &&
+        error.code === 'BUYER_BALANCE_NOT_ENOUGH' &&
+        userId !== undefined &&
+        (await deps.fundCovers(userId, parseAmount(trade.totalAmount) ?? 0n));
+      const message = offerFund
+        ? "余额不足，余额宝可付 · The balance is short; your Yu'e Bao covers it: pay from Yu'e Bao."
+        : (error as Error).message;
+      return reply.code(status).send(cashierPage('Pay', payForm(trade, csrfField(reply), message, offerFund)));
     }
     throw error;
   }

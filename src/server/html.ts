@@ -29,6 +29,8 @@ const stylesheet = `  :root { --blue: #1677ff; --ink: #1f2329; --muted: #646a73;
   input:focus, select:focus { outline: 2px solid rgba(22,119,255,.25); border-color: var(--blue); }
   button { width: 100%; margin-top: 22px; padding: 13px; border: 0; border-radius: 10px; background: var(--blue);
            color: #fff; font-size: 17px; font-weight: 600; cursor: pointer; }
+  button + button { margin-top: 10px; }
+  button.secondary { background: #fff; color: var(--blue); border: 1px solid var(--blue); }
   button.link { width: auto; margin: 0; padding: 0; background: none; color: var(--blue); font-size: 13px; font-weight: 400; }
   .error { background: #fff1f0; color: #cf1322; border-radius: 8px; padding: 10px 12px; margin-top: 16px; font-size: 14px; }
   .done { text-align: center; } .done .tick { font-size: 48px; color: #00b42a; }
@@ -37,6 +39,30 @@ const stylesheet = `  :root { --blue: #1677ff; --ink: #1f2329; --muted: #646a73;
   a { color: var(--blue); }
   .foot { display: flex; justify-content: space-between; align-items: center; margin-top: 18px; }
   .center { text-align: center; }
+  .card + .card { margin-top: 16px; }
+  h2 { font-size: 17px; margin: 0 0 4px; }
+  .notice { background: #f0fff4; color: #00873a; padding: 14px 18px; font-size: 14px; }
+  .stats { display: grid; grid-template-columns: repeat(3, 1fr); gap: 8px; margin: 18px 0 8px; padding: 14px 0;
+           border-top: 1px solid var(--line); border-bottom: 1px solid var(--line); }
+  .stat { font-size: 18px; font-weight: 600; margin-top: 2px; } .up { color: #f53f3f; }
+  .chart-title { margin-top: 14px; }
+  .chart { display: block; width: 100%; height: auto; margin-top: 6px; }
+  .chart .line { fill: none; stroke: #ff7d00; stroke-width: 2; stroke-linejoin: round; stroke-linecap: round; }
+  .chart .area { fill: url(#yield-fill); stroke: none; }
+  .chart .dot { fill: #fff; stroke: #ff7d00; stroke-width: 2; }
+  .chart .grid { stroke: var(--line); stroke-dasharray: 3 3; }
+  .chart .axis { fill: var(--muted); font-size: 10px; }
+  .chart-empty { padding: 28px 0; text-align: center; }
+  .when { display: flex; justify-content: space-between; align-items: baseline; margin: 16px 0 4px; padding: 12px 14px;
+          background: #fff7e8; border-radius: 10px; font-size: 14px; } .when strong { color: #d25f00; font-size: 16px; }
+  fieldset.choices { border: 0; padding: 0; margin: 14px 0 0; display: grid; gap: 8px; }
+  label.choice { display: flex; gap: 10px; align-items: flex-start; margin: 0; padding: 12px 14px; border: 1px solid var(--line);
+                 border-radius: 10px; color: var(--ink); font-size: 14px; cursor: pointer; }
+  label.choice input { width: auto; margin-top: 3px; }
+  ul.orders { list-style: none; padding: 0; margin: 8px 0 0; }
+  ul.orders li { display: flex; justify-content: space-between; align-items: center; padding: 10px 0; border-bottom: 1px solid var(--line);
+                 font-size: 14px; } ul.orders li:last-child { border-bottom: 0; }
+  .plus { color: #00873a; font-weight: 600; } .minus { color: var(--ink); font-weight: 600; }
 `;
 
 /** The stylesheet's address names its content, so that it can be cached for good. */

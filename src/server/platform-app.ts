@@ -15,6 +15,7 @@ import { registerChannelsApi } from './channels-api.ts';
 import { registerCardCashier } from './channels-cashier.ts';
 import { registerConsole } from './console.ts';
 import { escrowMethods } from './escrow-methods.ts';
+import { registerFundPages } from './fund-pages.ts';
 import { registerPageAssets } from './html.ts';
 import type { Metrics } from './metrics.ts';
 import { registerWalletPages } from './wallet-pages.ts';
@@ -80,12 +81,15 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
     await registerPageGuard(pages, security);
     registerPageAssets(pages);
     const signReturn = (params: Record<string, string>) => signNotification(params, key.privateKey);
-    await registerCashier(pages, { trades, members, signReturn, security });
+    const fundCovers = async (userId: string, fen: bigint) =>
+      (await platform.fund.payments.sourcesFor(userId, fen)).length > 0;
+    await registerCashier(pages, { trades, members, signReturn, security, fundCovers });
     await registerCardCashier(pages, { trades, members, channels: platform.channels, signReturn, security });
     await registerWalletPages(pages, { members, wallet: platform.wallet, channels: platform.channels, security });
+    await registerFundPages(pages, { wallet: platform.wallet, fund: platform.fund, security });
   });
   await registerBills(app, platform);
-  await registerApi(app, { wallet: platform.wallet, buyerEscrow: platform.buyerEscrow });
+  await registerApi(app, { wallet: platform.wallet, buyerEscrow: platform.buyerEscrow, fund: platform.fund });
   await registerConsole(app, platform);
   await registerChannelsApi(app, {
     channels: platform.channels,

@@ -29,13 +29,20 @@ const path = '/wallet/withdraw';
 /** How long to ask the bank about a payout that is not confirmed yet before showing it as it stands. */
 const resolveWaitsMs = [200, 500, 1_000];
 
-const walletPage = (title: string, body: string) => page('Paybao 钱包 · Wallet', title, body);
+export const walletPage = (title: string, body: string) => page('Paybao 钱包 · Wallet', title, body);
 
-const alert = (error?: string) => (error ? `<div class="error" role="alert">${escapeHtml(error)}</div>` : '');
+export const alert = (error?: string) => (error ? `<div class="error" role="alert">${escapeHtml(error)}</div>` : '');
 
-function loginForm(csrf: string, error?: string, phone = ''): string {
-  return `<div class="card"><div class="muted">提现 · Withdraw to a bank card</div><h2>登录 · Log in</h2>
-  <form method="post" action="${path}">${csrf}<input type="hidden" name="step" value="login">
+/** The wallet's login form; `action` is the page it logs in to (the withdrawal page by default). */
+export function loginForm(
+  csrf: string,
+  error?: string,
+  phone = '',
+  action = path,
+  place = '提现 · Withdraw to a bank card',
+): string {
+  return `<div class="card"><div class="muted">${escapeHtml(place)}</div><h2>登录 · Log in</h2>
+  <form method="post" action="${action}">${csrf}<input type="hidden" name="step" value="login">
   <label for="phone">手机号 · Phone</label><input id="phone" name="phone" inputmode="tel" autocomplete="username" value="${escapeHtml(phone)}" required>
   <label for="password">密码 · Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
   ${alert(error)}<button type="submit">登录 · Log in</button></form></div>`;
@@ -43,9 +50,10 @@ function loginForm(csrf: string, error?: string, phone = ''): string {
 
 const cardLabel = (c: Pick<CardView, 'bank' | 'cardNo'>) => `${c.bank} •••• ${c.cardNo.slice(-4)}`;
 
-const logoutForm = (
+export const logoutForm = (
   csrf: string,
-) => `<form method="post" action="${path}">${csrf}<input type="hidden" name="step" value="logout">
+  action = path,
+) => `<form method="post" action="${action}">${csrf}<input type="hidden" name="step" value="logout">
   <button class="link" type="submit" id="logout">退出 · Log out</button></form>`;
 
 function balanceBlock(user: User, balance: bigint): string {
@@ -164,12 +172,7 @@ export async function registerWalletPages(app: FastifyInstance, deps: WalletPage
       reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
       const body = request.body ?? {};
       if (body.step === 'login') return logIn(deps, request, reply);
-      if (body.step === 'logout') {
-        const token = sessionToken(request);
-        if (token) await deps.wallet.logout(token);
-        setSession(reply, '', 0, deps.security);
-        return reply.redirect(path, 303);
-      }
+      if (body.step === 'logout') return logOut(deps, request, reply);
       const user = await currentUser(deps, request);
       if (!user) {
         return reply
@@ -181,8 +184,24 @@ export async function registerWalletPages(app: FastifyInstance, deps: WalletPage
   });
 }
 
+/** The logout step: the session ended, its cookie cleared, back to the page `back`. */
+export async function logOut(
+  deps: Pick<WalletPagesDeps, 'wallet' | 'security'>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  back = path,
+) {
+  const token = sessionToken(request);
+  if (token) await deps.wallet.logout(token);
+  setSession(reply, '', 0, deps.security);
+  return reply.redirect(back, 303);
+}
+
 /** The user behind the session cookie, or undefined (no cookie, expired or revoked session). */
-async function currentUser(deps: WalletPagesDeps, request: FastifyRequest): Promise<User | undefined> {
+export async function currentUser(
+  deps: Pick<WalletPagesDeps, 'wallet'>,
+  request: FastifyRequest,
+): Promise<User | undefined> {
   const token = sessionToken(request);
   if (!token) return undefined;
   try {
@@ -207,8 +226,17 @@ async function formPage(
   return walletPage('Withdraw', withdrawForm(csrfField(reply), user, balance, cards, input));
 }
 
-/** The login step: a session cookie and a redirect to the form, or the login form with the reason. */
-async function logIn(deps: WalletPagesDeps, request: FastifyRequest<{ Body: Body }>, reply: FastifyReply) {
+/**
+ * The login step: a session cookie and a redirect to the page `back` (the withdrawal form by
+ * default), or the login form with the reason.
+ */
+export async function logIn(
+  deps: Pick<WalletPagesDeps, 'wallet' | 'security'>,
+  request: FastifyRequest<{ Body: { phone?: string; password?: string } }>,
+  reply: FastifyReply,
+  back = path,
+  place?: string,
+) {
   const phone = request.body?.phone ?? '';
   try {
     const session = await deps.wallet.login({
@@ -217,12 +245,14 @@ async function logIn(deps: WalletPagesDeps, request: FastifyRequest<{ Body: Body
       clientAddress: clientAddress(request),
     });
     setSession(reply, session.token, Math.floor(limits.sessionTtlMs / 1000), deps.security);
-    return reply.redirect(path, 303);
+    return reply.redirect(back, 303);
   } catch (error) {
     if (!isWalletError(error)) throw error;
     const throttled = isWalletError(error, 'login_throttled');
     const message = throttled ? `密码错误次数过多 · ${error.message}.` : '手机号或密码错误 · Wrong phone or password.';
-    return reply.code(throttled ? 429 : 401).send(walletPage('Log in', loginForm(csrfField(reply), message, phone)));
+    return reply
+      .code(throttled ? 429 : 401)
+      .send(walletPage('Log in', loginForm(csrfField(reply), message, phone, back, place)));
   }
 }
 

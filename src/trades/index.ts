@@ -33,6 +33,7 @@ export {
   billErrors,
   TradeBills,
 } from './trade/bills.ts';
+export type { FundingRequest, FundingSource } from './trade/funding.ts';
 export {
   type CreateTradeInput,
   type RefundView,
@@ -41,4 +42,4 @@ export {
   Trades,
 } from './trade/service.ts';
 export type { TradeStatus } from './trade/state.ts';
-export type { EscrowView, TradeKey, TradeView } from './trade/store.ts';
+export type { EscrowView, FundBill, TradeKey, TradeView } from './trade/store.ts';

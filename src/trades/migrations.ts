@@ -272,4 +272,12 @@ update refund_cases set due_at = updated_at + case status
 alter table trades add column notify_url text;
 `,
   },
+  {
+    id: '20261204-62-trades-fund-source',
+    sql: `
+-- A trade paid (in part) from Yu'e Bao: its product and how much it paid, in the payment's chain.
+alter table trades add column fund_source text;
+alter table trades add column fund_fen bigint not null default 0 check (fund_fen >= 0 and fund_fen <= total_fen);
+`,
+  },
 ];

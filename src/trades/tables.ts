@@ -65,6 +65,10 @@ export interface TradesTable {
   royalty_fen: Generated<bigint>;
   royalty_reserved_fen: Generated<bigint>;
   settlement_no: string | null;
+  /** A payment's other source than the balance (Yu'e Bao: the product's code); null: the balance alone. */
+  fund_source: string | null;
+  /** What that source paid; the balance paid the rest of total_fen. */
+  fund_fen: Generated<bigint>;
 }
 
 export interface TradeRefundsTable {

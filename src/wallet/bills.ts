@@ -3,6 +3,7 @@ import {
   AccountCode,
   ChannelTransferCode,
   EscrowTransferCode,
+  FundTransferCode,
   payoutTransferCodes,
   TransferCode,
   tradeTransferCodes,
@@ -28,6 +29,9 @@ export const billTypeNames = [
   'withdrawal',
   'payout',
   'demo_deposit',
+  'fund_purchase',
+  'fund_redemption',
+  'fund_payment',
   'other',
 ] as const;
 
@@ -51,6 +55,11 @@ const billTypes = new Map<number, BillType>([
   [ChannelTransferCode.demoDeposit, 'demo_deposit'],
   // A merchant's transfer to a member (alipay.fund.trans.uni.transfer).
   [payoutTransferCodes.payout, 'payout'],
+  // Yu'e Bao: a purchase (held, then posted), a redemption paid, shares redeemed to pay a trade.
+  [FundTransferCode.purchase, 'fund_purchase'],
+  [FundTransferCode.standardRedemptionMoney, 'fund_redemption'],
+  [FundTransferCode.fastRedemptionMoney, 'fund_redemption'],
+  [FundTransferCode.paymentMoney, 'fund_payment'],
 ]);
 
 /** Codes whose transfers carry their trade in user_data_128. */

@@ -58,6 +58,13 @@ describe('/docs', () => {
         'POST /api/v1/topups',
         'POST /api/v1/withdrawals',
         'GET /api/v1/channel-orders/{orderNo}',
+        // Yu'e Bao.
+        'GET /api/v1/fund/holdings',
+        'GET /api/v1/fund/orders',
+        'GET /api/v1/fund/products/{productCode}/yield',
+        'GET /api/v1/fund/quote',
+        'POST /api/v1/fund/purchases',
+        'POST /api/v1/fund/redemptions',
       ].sort(),
     );
 

@@ -124,6 +124,9 @@ describe('the ledger-code registry', () => {
         fastRedemptionShares: 408,
         fastRedemptionSettlement: 409,
         poolRefill: 410,
+        paymentMoney: 411,
+        paymentShares: 412,
+        paymentSettlement: 413,
       },
     });
     expect(fundShareLedgers).toEqual({ first: 1_000_001, last: 1_999_999, minorUnitExponent: 0, kind: 'asset' });

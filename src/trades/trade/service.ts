@@ -8,11 +8,18 @@ import { cnyLedger, EscrowTransferCode, tradeTransferCodes } from '../../core/le
 import { limits } from '../../core/limits.ts';
 import { formatAmount, parseAmount } from '../../core/money.ts';
 import { beijingTime, dateFromNs } from '../../core/time.ts';
-import { assertLedgerResult, type CreateTransferResult, type Ledger } from '../../ledger/index.ts';
+import {
+  assertLedgerResult,
+  type CreateTransferResult,
+  chainCommitted,
+  type Ledger,
+  type TransferInput,
+} from '../../ledger/index.ts';
 import { isMembersError, validNotifyUrl } from '../../members/index.ts';
 import { isRefusal, TradeError } from '../errors.ts';
 import { contractOf, defaultContract, type EscrowContract, saveContract } from '../escrow/contracts.ts';
 import { ensureEscrowAccounts, escrowAccounts } from '../escrow/escrow-books.ts';
+import type { FundingRequest, FundingSource } from './funding.ts';
 import { inEscrow } from './state.ts';
 import { type TradeKey, type TradeRow, TradeStore, type TradeView, view } from './store.ts';
 import { TradeWrites } from './write-batches.ts';
@@ -84,6 +91,8 @@ export class Trades {
     private readonly ledger: Ledger,
     private readonly parties: TradeParties,
     private readonly clock: Clock,
+    /** Yu'e Bao, when the platform wires it: a payment may draw on it (see `FundingSource`). */
+    private readonly funding?: FundingSource,
   ) {
     this.store = new TradeStore(clock);
     this.#writes = new TradeWrites(db);
@@ -179,10 +188,18 @@ export class Trades {
   }
 
   /**
-   * Pays a waiting trade from the buyer's wallet. Paying a trade twice moves money once.
-   * `notifyUrl`: the paying request's own, checked as an app's is; it then takes over for this trade.
+   * Pays a waiting trade from the buyer's wallet, or (`fromFund`, the buyer's choice at the
+   * cashier) wholly from Yu'e Bao: the shares' redemption and the payment in one linked chain.
+   * Paying a trade twice moves money once. `notifyUrl`: the paying request's own, checked as an
+   * app's is; it then takes over for this trade.
    */
-  async pay(appId: string, key: TradeKey, buyerId: string, requestUrl?: string): Promise<TradeView> {
+  async pay(
+    appId: string,
+    key: TradeKey,
+    buyerId: string,
+    requestUrl?: string,
+    options: { fromFund?: boolean } = {},
+  ): Promise<TradeView> {
     const notifyUrl = requestNotifyUrl(requestUrl);
     const buyer = await this.parties.buyer(buyerId);
     if (!buyer) throw new TradeError('PAYMENT_AUTH_CODE_INVALID');
@@ -195,14 +212,17 @@ export class Trades {
       await this.store.transition(this.db, trade, 'TRADE_CLOSED', 'timeout', { closed_at: this.#now() }, {});
       throw new TradeError('TRADE_HAS_CLOSE');
     }
+    // Refused before the claim, writing nothing, when the fund cannot pay it all.
+    const source = options.fromFund ? await this.#fundSource(buyer.userId, trade.total_fen) : null;
     // Compare and set: of two payers racing for one trade, exactly one moves it to PAYING.
     const claimed = await this.store.transition(this.db, trade, 'PAYING', `buyer:${buyer.userId}`, {
       buyer_id: buyer.userId,
       buyer_account: uuidFromU128(buyer.accountId),
       paying_at: this.#now(),
       ...(notifyUrl === null ? {} : { notify_url: notifyUrl }),
+      ...(source === null ? {} : { fund_source: source, fund_fen: trade.total_fen }),
     });
-    if (!claimed) return this.pay(appId, { tradeNo: trade.trade_no }, buyerId, requestUrl);
+    if (!claimed) return this.pay(appId, { tradeNo: trade.trade_no }, buyerId, requestUrl, options);
     return view(await this.#settlePayment(claimed));
   }
 
@@ -228,7 +248,7 @@ export class Trades {
       const existing = await this.create(input);
       return this.pay(input.appId, { tradeNo: existing.tradeNo }, buyerId, input.notifyUrl);
     }
-    return view(await this.#settlePayment(row));
+    return view(await this.#settlePayment(row, { fundShortfall: true }));
   }
 
   /**
@@ -255,11 +275,25 @@ export class Trades {
   /**
    * Moves the money of a trade in PAYING and records the outcome. Also how a payment left in
    * PAYING by a crash is finished: the transfer id is the trade's, so it moves money at most once.
+   * A trade paid from the fund submits the fund's legs and its own transfer as ONE linked chain.
+   * `fundShortfall` (bar-code payments): a balance that does not cover the trade is topped up
+   * from the buyer's Yu'e Bao, when its holdings and pool cover the shortfall.
    */
-  async #settlePayment(trade: TradeRow): Promise<TradeRow> {
+  async #settlePayment(trade: TradeRow, options: { fundShortfall?: boolean } = {}): Promise<TradeRow> {
     assert(trade.buyer_account, 'a paying trade has a buyer account');
     if (trade.escrow) await this.#ensureEscrowAccounts();
-    const [result] = await this.ledger.createTransfers([
+    const funding = this.#fundingOf(trade);
+    let legs: TransferInput[] = [];
+    if (funding && this.funding) {
+      try {
+        legs = await this.funding.legs(funding);
+      } catch (error) {
+        if (this.funding.isRefusal(error)) await this.#backToWaiting(trade);
+        throw error;
+      }
+    }
+    const results = await this.ledger.createTransfers([
+      ...legs,
       {
         id: derivedId('trade.pay', trade.trade_no),
         debitAccountId: u128FromUuid(trade.buyer_account),
@@ -270,7 +304,14 @@ export class Trades {
         code: trade.escrow ? EscrowTransferCode.payment : tradeTransferCodes.payment,
       },
     ]);
-    const paid = result === 'ok' || result === 'exists';
+    const paid = chainCommitted(results);
+    const result = results[legs.length];
+    const fundRefusal =
+      funding && this.funding ? await this.funding.settled(funding, results.slice(0, legs.length)) : null;
+    if (!paid && !funding && options.fundShortfall && result === 'exceeds_credits') {
+      const topped = await this.#topUpFromFund(trade);
+      if (topped) return this.#settlePayment(topped);
+    }
     const settled = paid
       ? await this.#writes.recordPaid({
           trade,
@@ -278,13 +319,65 @@ export class Trades {
           actor: 'ledger',
           at: this.#now(),
         })
-      : await this.store.transition(this.db, trade, 'WAIT_BUYER_PAY', 'ledger', {
-          buyer_id: null,
-          buyer_account: null,
-        });
+      : await this.#backToWaiting(trade);
+    if (fundRefusal) throw fundRefusal;
     if (!paid) throw paymentError(result);
     // Null: another settler (a concurrent retry, the sweep) recorded the outcome first.
     return settled ?? (await this.store.find(this.db, trade.app_id, { tradeNo: trade.trade_no }));
+  }
+
+  /** A refused payment: the trade waits for its buyer again, with no buyer and no fund source. */
+  #backToWaiting(trade: TradeRow): Promise<TradeRow | null> {
+    return this.store.transition(this.db, trade, 'WAIT_BUYER_PAY', 'ledger', {
+      buyer_id: null,
+      buyer_account: null,
+      fund_source: null,
+      fund_fen: 0n,
+    });
+  }
+
+  /** The fund's part of a paying trade's chain; null when the balance alone pays it. */
+  #fundingOf(trade: TradeRow): FundingRequest | null {
+    if (trade.fund_source === null || !trade.buyer_id || !trade.buyer_account) return null;
+    assert(this.funding, `trade ${trade.trade_no} draws on a fund the platform did not wire`);
+    return {
+      tradeNo: trade.trade_no,
+      buyerId: trade.buyer_id,
+      buyerAccount: u128FromUuid(trade.buyer_account),
+      source: trade.fund_source,
+      fen: trade.fund_fen,
+    };
+  }
+
+  /** The fund product the buyer pays `fen` from; refused (the fund's reason) when none covers it. */
+  async #fundSource(buyerId: string, fen: bigint): Promise<string> {
+    if (!this.funding) throw new TradeError('BUYER_BALANCE_NOT_ENOUGH', "Yu'e Bao is not offered here");
+    return this.funding.choose(buyerId, fen);
+  }
+
+  /**
+   * Records on a paying trade whose balance fell short that the fund pays the shortfall; null when
+   * the fund cannot (then the balance's refusal stands).
+   */
+  async #topUpFromFund(trade: TradeRow): Promise<TradeRow | null> {
+    if (!this.funding || !trade.buyer_id || !trade.buyer_account) return null;
+    const [account] = await this.ledger.lookupAccounts([u128FromUuid(trade.buyer_account)]);
+    const balance = account ? account.creditsPosted - account.debitsPosted - account.debitsPending : 0n;
+    const shortfall = trade.total_fen - (balance > 0n ? balance : 0n);
+    if (shortfall <= 0n) return null;
+    let source: string;
+    try {
+      source = await this.funding.choose(trade.buyer_id, shortfall);
+    } catch (error) {
+      if (this.funding.isRefusal(error)) return null;
+      throw error;
+    }
+    const [row] = await this.db.query<TradeRow>(
+      `update trades set fund_source = $2, fund_fen = $3
+        where trade_no = $1 and status = 'PAYING' and fund_source is null returning *`,
+      [trade.trade_no, source, shortfall],
+    );
+    return row ?? null;
   }
 
   /** Closes an unpaid trade (merchant's close, or the timeout). */
@@ -528,7 +621,11 @@ export class Trades {
       [new Date(now.getTime() - limits.tradePayingStaleMs), limits.tradeSweepBatchMax],
     );
     // A refused payment (the buyer was short) is settled too: the trade went back to waiting.
-    await failures.each(stale, (t) => this.#settlePayment(t), isRefusal);
+    await failures.each(
+      stale,
+      (t) => this.#settlePayment(t),
+      (error) => isRefusal(error) || this.funding?.isRefusal(error) === true,
+    );
     const finishing = await this.db.query<{ app_id: string; trade_no: string }>(
       `select app_id, trade_no from trades where status = 'TRADE_SUCCESS' and paid_at <= $1
        order by paid_at limit $2`,

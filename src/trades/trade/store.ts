@@ -36,6 +36,27 @@ export interface TradeView {
   returnUrl: string | null;
   /** Escrow (guaranteed) trades only: shipment, the auto-confirm deadline, release. */
   escrow: EscrowView | null;
+  /** What paid it, as Alipay's fund_bill_list names it; empty before it is paid. */
+  fundBills: FundBill[];
+}
+
+/**
+ * One channel of a payment, Alipay's `fund_bill_list` entry: `ALIPAYACCOUNT` the balance,
+ * `FINANCEACCOUNT` Yu'e Bao (the names of Alipay's documented list of fund channels).
+ */
+export interface FundBill {
+  fundChannel: 'ALIPAYACCOUNT' | 'FINANCEACCOUNT';
+  amount: string;
+}
+
+/** The channels that paid a trade: the fund's part, the balance the rest; none before payment. */
+export function fundBills(t: Pick<TradeRow, 'paid_at' | 'total_fen' | 'fund_fen'>): FundBill[] {
+  if (!t.paid_at) return [];
+  const balance = t.total_fen - t.fund_fen;
+  return [
+    ...(balance > 0n ? [{ fundChannel: 'ALIPAYACCOUNT' as const, amount: formatAmount(balance) }] : []),
+    ...(t.fund_fen > 0n ? [{ fundChannel: 'FINANCEACCOUNT' as const, amount: formatAmount(t.fund_fen) }] : []),
+  ];
 }
 
 export interface EscrowView {
@@ -210,7 +231,12 @@ export function notificationPayload(trade: TradeRow, extra: Record<string, strin
     gmt_create: beijingTime(trade.created_at),
     ...(trade.buyer_id ? { buyer_id: trade.buyer_id } : {}),
     ...(trade.paid_at
-      ? { gmt_payment: beijingTime(trade.paid_at), receipt_amount: formatAmount(trade.total_fen) }
+      ? {
+          gmt_payment: beijingTime(trade.paid_at),
+          receipt_amount: formatAmount(trade.total_fen),
+          // Alipay's notification carries the list as JSON text, its keys in camel case.
+          fund_bill_list: JSON.stringify(fundBills(trade)),
+        }
       : {}),
     ...(trade.closed_at ? { gmt_close: beijingTime(trade.closed_at) } : {}),
     ...extra,
@@ -245,5 +271,6 @@ export function view(t: TradeRow): TradeView {
           caseOpen: t.case_open,
         }
       : null,
+    fundBills: fundBills(t),
   };
 }
