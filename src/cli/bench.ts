@@ -1,12 +1,19 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config.ts';
 import { benchEscrow } from './bench/escrow.ts';
+import { benchFund } from './bench/fund.ts';
 import { benchGateway } from './bench/gateway.ts';
 import { benchLedger } from './bench/ledger.ts';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer of 0 or more');
   return n;
 }
 
@@ -71,5 +78,14 @@ export function benchCommand(): Command {
     .option('--no-verify', 'skip recomputing the books at the end')
     .option('--pause-ratio <r>', "the sweep's rest after each round, times the round's time (server default 1)", Number)
     .action(runBench(benchEscrow));
+  benchmark('fund', "the fund's daily income distribution against one transaction per holder, and payments meanwhile")
+    .option('--holders <n>', 'holders of the one product', positiveInteger, 1_000_000)
+    .option('--baseline-seconds <n>', 'seconds of the one-transaction-per-holder baseline', positiveInteger, 10)
+    .option('--payers <n>', 'concurrent payers before and during the distribution (0: none)', nonNegativeInteger, 16)
+    .option('--pay-seconds <n>', 'seconds of payments alone before the distribution', positiveInteger, 10)
+    .option('--page-lines <n>', 'holders per ledger submission (default: the server limit)', positiveInteger)
+    .option('--pages-in-flight <n>', 'pages paid at once (default: the server limit)', positiveInteger)
+    .option('--no-verify', 'skip recomputing the books at the end')
+    .action(runBench(benchFund));
   return bench;
 }

@@ -49,6 +49,25 @@ export function fundCommand(): Command {
       await withPlatform((p) => p.fund.catalog.refillPool(o.company, o.amount, o.key));
     });
   fund
+    .command('refill-rate')
+    .description('set how fast the fund company refills its liquidity pool (what `fund stress` assumes)')
+    .requiredOption('--company <CODE>', 'the fund company')
+    .requiredOption('--per-hour <yuan>', 'yuan per hour, "1000000.00"')
+    .action(async (o: { company: string; perHour: string }) => {
+      await withPlatform((p) => p.fund.setRefillRate(o.company, o.perHour));
+    });
+  fund
+    .command('stress')
+    .description(
+      'simulate a share of holders asking fast redemption at once: what each pool covers, how many are refused, how long it takes to refill (moves no money)',
+    )
+    .requiredOption('--share <fraction>', 'the share of holders asking, the largest first ("0.3")')
+    .option('--json', 'compact JSON on one line (indented JSON otherwise)')
+    .action(async (o: { share: string; json?: boolean }) => {
+      const out = await withPlatform((p) => p.fund.stress(o.share));
+      console.log(JSON.stringify(out, null, o.json ? undefined : 2));
+    });
+  fund
     .command('declare')
     .description("the fund company's income per 10,000 shares for one natural day (before its distribution)")
     .requiredOption('--product <CODE>', 'the product')

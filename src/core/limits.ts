@@ -290,10 +290,12 @@ export const limits = {
   fundCalendarLookaheadDays: 60,
   /** Fund: orders one confirmation round confirms (each a linked chain of two or three). */
   fundConfirmBatchMax: 1000,
-  /** Fund: holders' income transfers per ledger submission of a distribution. */
-  fundDistributionBatchMax: 8000,
-  /** Fund: pages of a distribution in flight at once (read, in the ledger, being marked paid). */
-  fundDistributionPagesInFlightMax: 4,
+  /** Fund: holders' income transfers per ledger submission of a distribution (a page). Measured
+   * with payments running (BENCHMARKS.md, bench fund): pages of 8,190 five at once pay holders no
+   * faster on two cores and hold payments up for seconds; 2,048 two at once keep them moving. */
+  fundDistributionBatchMax: 2048,
+  /** Fund: pages of a distribution in flight at once: one in the ledger while the next is read. */
+  fundDistributionPagesInFlightMax: 2,
   /** Fund: an order still SUBMITTED this long was left by a crash; the fund job submits it again. */
   fundOrderSubmittedStaleMs: 60_000,
   /**
@@ -311,6 +313,10 @@ export const limits = {
   fundYieldDays: 7,
   /** Fund: the pool must cover at least this share (percent) of one day's fast-redemption demand. */
   fundPoolCoveragePercentMin: 100,
+  /** Fund: a fund company's refill rate of its liquidity pool until it sets its own, fen per hour (1,000,000.00 yuan). */
+  fundPoolRefillFenPerHourDefault: 1_000_000_00,
+  /** Fund: from this Beijing minute of the day on, the fund job makes the users' evening auto-transfers (21:00). */
+  fundAutoTransferBeijingMinute: 21 * 60,
   /** Fund: the largest holders `paybao report fund` lists. */
   fundReportHoldersMax: 10,
 } as const;

@@ -72,6 +72,7 @@ export class FundCatalog {
       company_account: uuidFromU128(company),
       pool_account: uuidFromU128(pool),
       created_at: dateFromNs(this.clock.nowNs()),
+      refill_fen_per_hour: null,
     };
     const inserted = await q
       .insertInto('fund_companies')

@@ -45,6 +45,7 @@ export const fundErrors = catalog({
   ),
   day_in_future: invalidRequest(400, 'Income can be declared only for a day that has begun'),
   day_not_over: invalidRequest(400, 'A day is distributed once it is over (Beijing): its holdings are final then'),
+  invalid_share: invalidRequest(400, 'A share of holders is a decimal above 0 and at most 1, with at most four places'),
   already_distributed: invalidRequest(409, 'Income of that day was distributed already; it cannot be declared again'),
 });
 

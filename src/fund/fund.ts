@@ -4,12 +4,14 @@ import { uuidFromU128 } from '../core/ids.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount } from '../core/money.ts';
 import type { Ledger } from '../ledger/index.ts';
+import { FundAutoTransfer } from './auto-transfer.ts';
 import { addDays, beijingDayAndMinute } from './calendar.ts';
 import { FundCatalog } from './catalog.ts';
 import { FundIncome } from './income.ts';
 import { FundOrders, type FundParties, type Holding, holderAccount } from './orders.ts';
 import { FundPayments } from './payments.ts';
 import { type FundReport, fundReport } from './report.ts';
+import { type StressReport, setRefillRate, stressPools } from './stress.ts';
 
 /** One product in a user's Yu'e Bao, with its income and yield (amounts as yuan). */
 export interface FundOverview extends Holding {
@@ -27,6 +29,7 @@ export class Fund {
   readonly catalog: FundCatalog;
   readonly orders: FundOrders;
   readonly income: FundIncome;
+  readonly autoTransfer: FundAutoTransfer;
   readonly payments: FundPayments;
 
   constructor(
@@ -34,17 +37,27 @@ export class Fund {
     ledger: Ledger,
     parties: FundParties,
     private readonly clock: Clock,
-    options: { distributionPageLines?: number } = {},
+    options: { distributionPageLines?: number; distributionPagesInFlight?: number } = {},
   ) {
     this.catalog = new FundCatalog(db, ledger, clock);
     this.orders = new FundOrders(db, ledger, this.catalog, parties, clock);
     this.payments = new FundPayments(db, ledger, this.catalog, this.orders, clock);
-    this.income = new FundIncome(db, ledger, this.catalog, this.orders, clock, options.distributionPageLines);
+    this.income = new FundIncome(
+      db,
+      ledger,
+      this.catalog,
+      this.orders,
+      clock,
+      options.distributionPageLines,
+      options.distributionPagesInFlight,
+    );
+    this.autoTransfer = new FundAutoTransfer(db, ledger, this.catalog, this.orders, parties, clock);
   }
 
   /**
    * The server's fund job (on the job runner): finishes orders a crash left submitted, distributes
-   * every declared day before today, then confirms the orders due today. All of it is idempotent,
+   * every declared day before today, confirms the orders due today, then (in the evening) makes
+   * the users' auto-transfers. All of it is idempotent,
    * so every process may run it.
    */
   async runDue(): Promise<void> {
@@ -52,6 +65,7 @@ export class Fund {
     await this.payments.finishAbandoned();
     await this.income.distributeDue();
     await this.orders.confirmDue();
+    await this.autoTransfer.runDue();
   }
 
   /**
@@ -86,5 +100,15 @@ export class Fund {
 
   report(): Promise<FundReport> {
     return fundReport(this.db, beijingDayAndMinute(this.clock.nowNs()).day);
+  }
+
+  /** What each pool would do if `share` of holders ("0.3") asked fast redemption now; writes nothing. */
+  stress(share: string): Promise<StressReport> {
+    return stressPools(this.db, beijingDayAndMinute(this.clock.nowNs()).day, share);
+  }
+
+  /** Sets a fund company's refill rate of its pool, yuan per hour ("1000000.00"). */
+  setRefillRate(companyCode: string, perHour: string): Promise<void> {
+    return setRefillRate(this.db, companyCode, perHour);
   }
 }

@@ -41,6 +41,11 @@ export function sevenDayYieldPercent(per10kScaled: readonly bigint[]): number | 
   return (growth ** (365 / limits.fundYieldDays) - 1) * 100;
 }
 
+/** SQL: the income line `l` is paid, that is, its page is (the snapshot cuts a day's lines into pages). */
+const linePaid = (l: string) =>
+  `exists (select 1 from fund_income_pages p where p.product_code = ${l}.product_code and p.day = ${l}.day and p.paid
+     and ${l}.account_id >= p.first_account and (p.end_account is null or ${l}.account_id < p.end_account))`;
+
 export interface DistributionSummary {
   productCode: string;
   day: string;
@@ -71,6 +76,8 @@ export class FundIncome {
     private readonly clock: Clock,
     /** Holders per ledger submission (tests make pages small to crash between them). */
     private readonly pageLines: number = limits.fundDistributionBatchMax,
+    /** Pages paid at once (smaller numbers leave more of the ledger to payments meanwhile). */
+    private readonly pagesInFlight: number = limits.fundDistributionPagesInFlightMax,
   ) {}
 
   /** Records (or, before its distribution, corrects) the income of `day` per 10,000 shares. */
@@ -180,8 +187,8 @@ export class FundIncome {
                 or (kind <> 'PURCHASE' and status in ('PENDING', 'DONE') and requested_day > $2))
             group by user_id
          ), later_income as (
-           select account_id, sum(income_fen)::bigint fen from fund_income_lines
-            where product_code = $1 and day > $2 and paid group by account_id
+           select l.account_id, sum(l.income_fen)::bigint fen from fund_income_lines l
+            where l.product_code = $1 and l.day > $2 and ${linePaid('l')} group by l.account_id
          ), held as (
            select h.account_id,
                   a.credits_posted - a.debits_posted - a.debits_pending + coalesce(o.delta, 0) - coalesce(i.fen, 0) shares
@@ -198,19 +205,25 @@ export class FundIncome {
          )
          insert into fund_income_lines (product_code, day, account_id, shares, income_fen)
          select $1, $2, r.account_id, r.shares, r.base + case when r.rank <= t.remainder then 1 else 0 end
-           from ranked r cross join totals t`,
+           from ranked r cross join totals t
+          order by r.account_id`,
         [product.row.product_code, day, state.per10k_scaled, incomeDivisor],
       );
       await tx.query(
-        `update fund_income_days d set status = 'SNAPSHOT', total_fen = s.total, holders = s.n
-           from (select coalesce(sum(income_fen), 0)::bigint total, count(*)::int n
-                   from fund_income_lines where product_code = $1 and day = $2) s
-          where d.product_code = $1 and d.day = $2`,
-        [product.row.product_code, day],
+        `insert into fund_income_pages (product_code, day, first_account, end_account, lines)
+         select $1, $2, account_id, lead(account_id) over (order by account_id), least($3::bigint, n - rn + 1)
+           from (select account_id, row_number() over (order by account_id) rn, count(*) over () n
+                   from fund_income_lines where product_code = $1 and day = $2) l
+          where (rn - 1) % $3 = 0`,
+        [product.row.product_code, day, this.pageLines],
       );
+      // The day's total and count from the lines written, checked against the declared total.
       const [check] = await tx.query<{ ok: boolean }>(
-        `select d.total_fen = coalesce((select sum(shares) from fund_income_lines l where l.product_code = d.product_code and l.day = d.day), 0)::bigint * d.per10k_scaled / $3 ok
-           from fund_income_days d where d.product_code = $1 and d.day = $2`,
+        `update fund_income_days d set status = 'SNAPSHOT', total_fen = s.total, holders = s.n
+           from (select coalesce(sum(income_fen), 0)::bigint total, coalesce(sum(shares), 0)::bigint shares, count(*)::int n
+                   from fund_income_lines where product_code = $1 and day = $2) s
+          where d.product_code = $1 and d.day = $2
+          returning s.total = s.shares * d.per10k_scaled / $3 ok`,
         [product.row.product_code, day, incomeDivisor],
       );
       assert(check?.ok, `income lines of ${product.row.product_code} ${day} do not sum to the declared total`);
@@ -218,9 +231,10 @@ export class FundIncome {
   }
 
   /**
-   * Pays the unpaid lines in pages of `fundDistributionBatchMax` (account ranges found in one
-   * statement), `fundDistributionPagesInFlightMax` pages at once, so that the ledger writes one
-   * page while the next is read and the one before marked paid.
+   * Pays the pages the snapshot cut that are not paid yet, `fundDistributionPagesInFlightMax` at
+   * once (unless told otherwise), so that the ledger writes one page while the next is read; each page, once the ledger
+   * has answered, is marked paid in one row (never its lines one by one: a million row updates
+   * cost the database more than the payments themselves).
    */
   async #payLines(
     product: Product,
@@ -228,54 +242,47 @@ export class FundIncome {
     total: number,
     onProgress?: (done: number, total: number) => void,
   ): Promise<void> {
-    const code = product.row.product_code;
-    const [paidBefore] = await this.db.query<{ n: bigint }>(
-      'select count(*)::bigint n from fund_income_lines where product_code = $1 and day = $2 and paid',
-      [code, day],
+    const pages = await this.db.query<{ first: string; end: string | null; lines: number; paid: boolean }>(
+      `select first_account::text first, end_account::text "end", lines, paid from fund_income_pages
+        where product_code = $1 and day = $2 order by first_account`,
+      [product.row.product_code, day],
     );
-    let done = Number(paidBefore?.n ?? 0n);
+    const unpaid = pages.filter((p) => !p.paid);
+    let done = pages.reduce((n, p) => n + (p.paid ? p.lines : 0), 0);
     onProgress?.(done, total);
-    const starts = await this.db.query<{ account_id: string }>(
-      `select account_id::text from (
-         select account_id, row_number() over (order by account_id) rn from fund_income_lines
-          where product_code = $1 and day = $2 and not paid) l
-        where (rn - 1) % $3 = 0 order by account_id`,
-      [code, day, this.pageLines],
-    );
     let next = 0;
     const worker = async () => {
-      for (let page = next++; page < starts.length; page = next++) {
+      for (let page = next++; page < unpaid.length; page = next++) {
         try {
-          done += await this.#payPage(product, day, starts[page]?.account_id ?? '', starts[page + 1]?.account_id);
+          done += await this.#payPage(product, day, unpaid[page] as (typeof unpaid)[number]);
         } catch (error) {
-          next = starts.length; // the other workers take no new page
+          next = unpaid.length; // the other workers take no new page
           throw error;
         }
         onProgress?.(done, total);
       }
     };
     // Every worker ends before the distribution answers, a failed one included: none is left paying.
-    const ended = await Promise.allSettled(Array.from({ length: limits.fundDistributionPagesInFlightMax }, worker));
+    const ended = await Promise.allSettled(Array.from({ length: this.pagesInFlight }, worker));
     const failed = ended.find((e) => e.status === 'rejected');
     if (failed) throw failed.reason;
   }
 
-  /** Pays the unpaid lines of accounts from `first` up to (not including) `end`; returns how many. */
-  async #payPage(product: Product, day: string, first: string, end: string | undefined): Promise<number> {
+  /** Pays the lines of the page of accounts from `first` up to (not including) `end`; returns how many. */
+  async #payPage(product: Product, day: string, page: { first: string; end: string | null }): Promise<number> {
     const code = product.row.product_code;
     const lines = await this.db.query<{ account_id: string; income_fen: bigint }>(
       `select account_id::text, income_fen from fund_income_lines
-        where product_code = $1 and day = $2 and not paid and account_id >= $3::uuid
-          and ($4::uuid is null or account_id < $4::uuid)`,
-      [code, day, first, end ?? null],
+        where product_code = $1 and day = $2 and account_id >= $3::uuid and ($4::uuid is null or account_id < $4::uuid)`,
+      [code, day, page.first, page.end],
     );
     const events = lines
       .filter((l) => l.income_fen > 0n)
       .map((l) => holderIncomeEvent(code, day, u128FromUuid(l.account_id), l.income_fen, product.books));
     assertLedgerResults(await this.ledger.createTransfers(events), 'income distribution');
     await this.db.query(
-      'update fund_income_lines set paid = true where product_code = $1 and day = $2 and account_id = any($3::uuid[])',
-      [code, day, lines.map((l) => l.account_id)],
+      'update fund_income_pages set paid = true where product_code = $1 and day = $2 and first_account = $3::uuid',
+      [code, day, page.first],
     );
     return lines.length;
   }
@@ -321,9 +328,11 @@ export class FundIncome {
     accountId: string,
   ): Promise<{ lastDay: string | null; lastFen: bigint; totalFen: bigint }> {
     const [row] = await this.db.query<{ last_day: string | null; last_fen: bigint | null; total: bigint }>(
-      `select max(day) last_day, coalesce(sum(income_fen), 0)::bigint total,
-              (select income_fen from fund_income_lines where product_code = $1 and account_id = $2 and paid order by day desc limit 1) last_fen
-         from fund_income_lines where product_code = $1 and account_id = $2 and paid`,
+      `with paid as (select day, income_fen from fund_income_lines l
+                      where l.product_code = $1 and l.account_id = $2 and ${linePaid('l')})
+       select max(day) last_day, coalesce(sum(income_fen), 0)::bigint total,
+              (select income_fen from paid order by day desc limit 1) last_fen
+         from paid`,
       [productCode, accountId],
     );
     return { lastDay: row?.last_day ?? null, lastFen: row?.last_fen ?? 0n, totalFen: row?.total ?? 0n };

@@ -104,4 +104,50 @@ alter table fund_orders add constraint fund_orders_kind_check
   check (kind in ('PURCHASE', 'STANDARD', 'FAST', 'PAYMENT'));
 `,
   },
+  {
+    id: '20261204-62-fund-income-pages',
+    sql: `
+-- The snapshot cuts a day's lines into pages of consecutive accounts (the last one open-ended),
+-- and a page is marked paid once the ledger has moved its lines: one row per page, not per line.
+create table fund_income_pages (
+  product_code text not null,
+  day text not null,
+  first_account uuid not null,
+  end_account uuid,
+  lines integer not null check (lines > 0),
+  paid boolean not null default false,
+  primary key (product_code, day, first_account),
+  foreign key (product_code, day) references fund_income_days
+);
+-- The lines are written by the day's snapshot alone, under the day's row lock: the foreign key's
+-- per-row check cost the snapshot of a million holders more than the lines themselves.
+alter table fund_income_lines drop constraint fund_income_lines_product_code_day_fkey;
+-- A day caught in the middle of its distribution becomes one page, paid again whole: the lines
+-- already paid are answered exists by the ledger.
+insert into fund_income_pages (product_code, day, first_account, lines, paid)
+select d.product_code, d.day, '00000000-0000-0000-0000-000000000000'::uuid, count(*), d.status = 'DONE'
+  from fund_income_days d join fund_income_lines l on l.product_code = d.product_code and l.day = d.day
+ where d.status <> 'DECLARED' group by d.product_code, d.day, d.status;
+alter table fund_income_lines drop column paid;
+`,
+  },
+  {
+    id: '20261204-63-fund-refill-rate',
+    sql: `
+-- The fund company's refill rate of its liquidity pool, fen per hour (null: the platform default),
+-- which \`paybao fund stress\` uses to tell how long the pool takes to refill.
+alter table fund_companies add column refill_fen_per_hour bigint check (refill_fen_per_hour > 0);
+`,
+  },
+  {
+    id: '20261204-64-fund-auto-transfer',
+    sql: `
+-- A user's evening auto-transfer: the wallet balance above keep_fen goes into product_code.
+create table fund_auto_transfers (
+  user_id text primary key,
+  product_code text not null references fund_products,
+  keep_fen bigint not null check (keep_fen >= 0)
+);
+`,
+  },
 ];

@@ -6,6 +6,8 @@ export interface FundTables {
     company_account: string;
     pool_account: string;
     created_at: Date;
+    /** Fen per hour; null: `fundPoolRefillFenPerHourDefault`. */
+    refill_fen_per_hour: bigint | null;
   };
   fund_products: {
     product_code: string;
@@ -43,6 +45,16 @@ export interface FundTables {
     declared_at: Date;
     done_at: Date | null;
   };
+  /** A day's lines cut into pages of consecutive accounts (the last open-ended), each paid whole. */
+  fund_income_pages: {
+    product_code: string;
+    day: string;
+    first_account: string;
+    end_account: string | null;
+    lines: number;
+    paid: boolean;
+  };
+  fund_auto_transfers: { user_id: string; product_code: string; keep_fen: bigint };
 }
 
 /** A purchase, a standard redemption (money on the next trading day) or a fast one (at once). */

@@ -2,7 +2,7 @@
  * The fund's commands: a company, a product and its pool set up from the CLI, a user's purchase
  * held, the day's figure declared and distributed (again: nothing more), a declaration of a
  * distributed day refused, `report fund` and `ledger verify` (which checks the fund's books too)
- * passing. The real clock runs here: the purchase is still to be confirmed, so nobody earns yet.
+ * passing; the refill rate set and the liquidity stress run. The real clock runs here: the purchase is still to be confirmed, so nobody earns yet.
  */
 import { describe, expect, it } from 'vitest';
 import { reportCommand } from '../../src/cli/channels.ts';
@@ -58,6 +58,17 @@ describe('paybao fund', { timeout: 600_000 }, () => {
       products: [{ productCode: 'YEB', toBeConfirmed: '100.00', sharesOutstanding: '0.00' }],
       pools: [{ companyCode: 'TIANHONG', pool: '1000.00' }],
     });
+    expect(await runCli(fundCommand(), ['refill-rate', '--company', 'TIANHONG', '--per-hour', '500.00'])).toMatchObject(
+      ok,
+    );
+    const stress = await runCli(fundCommand(), ['stress', '--share', '0.3', '--json']);
+    expect(stress).toMatchObject(ok);
+    // Nobody holds confirmed shares yet: nobody asks, the pool is whole.
+    expect(JSON.parse(stress.stdout)).toMatchObject({
+      share: '0.3',
+      pools: [{ companyCode: 'TIANHONG', pool: '1000.00', asking: 0, refused: 0, refillPerHour: '500.00' }],
+    });
+    expect((await runCli(fundCommand(), ['stress', '--share', '2'])).exitCode).toBe(1);
     const verify = await runCli(ledgerCommand(), ['verify', '--json']);
     expect(verify).toMatchObject(ok);
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, violations: [] });

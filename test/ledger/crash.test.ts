@@ -1,10 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { uuidFromU128 } from '../../src/core/ids.ts';
 import {
   type CreateTransferResult,
@@ -13,9 +10,10 @@ import {
   type TransferInput,
   verifyLedger,
 } from '../../src/ledger/index.ts';
-import { openPlatform, type Platform } from '../../src/platform.ts';
+import type { Platform } from '../../src/platform.ts';
 import { crashAccounts, crashPerSubmission, crashSubmission } from '../support/crash-loader.ts';
-import { databaseUrl, engine, freshSchema } from '../support/engine.ts';
+import { useCrashStorage } from '../support/crash-storage.ts';
+import { engine } from '../support/engine.ts';
 
 /**
  * Durability under SIGKILL. A child process loads transfers with several submissions in flight
@@ -153,21 +151,7 @@ async function lookupAll(platform: Platform, ids: readonly bigint[]): Promise<Ma
 }
 
 describe(`ledger durability under SIGKILL (${engine})`, () => {
-  const dataDir = engine === 'pglite' ? mkdtempSync(join(tmpdir(), 'paybao-crash-')) : undefined;
-  const schema = freshSchema();
-  const childEnv: Record<string, string> = dataDir
-    ? { PAYBAO_CRASH_DATA_DIR: dataDir, DATABASE_URL: '' }
-    : { DATABASE_URL: databaseUrl ?? '', PAYBAO_CRASH_SCHEMA: schema ?? '' };
-  const open = () => openPlatform({ databaseUrl, databaseSchema: schema, dataDir });
-
-  afterAll(async () => {
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    if (schema) {
-      const p = await open();
-      await p.db.exec(`drop schema ${schema} cascade`);
-      await p.close();
-    }
-  });
+  const { open, childEnv } = useCrashStorage('paybao-crash-');
 
   it('keeps every acknowledged transfer exactly once, across repeated kills and retries', async () => {
     const everSubmitted = new Set<number>();

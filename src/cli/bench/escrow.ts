@@ -289,7 +289,7 @@ async function transfers(platform: Platform, events: readonly TransferInput[]): 
   await Promise.all(parts);
 }
 
-async function createPayers(platform: Platform, n: number): Promise<{ appId: string; buyerIds: string[] }> {
+export async function createPayers(platform: Platform, n: number): Promise<{ appId: string; buyerIds: string[] }> {
   const key = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const app = await platform.members.createApp({
     name: 'Plain Shop',
@@ -308,7 +308,7 @@ async function createPayers(platform: Platform, n: number): Promise<{ appId: str
 }
 
 /** Payers paying plain trades (one in flight each) through the trade.pay path, with latencies. */
-class Payments {
+export class Payments {
   #latencies: number[] = [];
   #since = performance.now();
   #running = false;
@@ -364,4 +364,4 @@ class Payments {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
