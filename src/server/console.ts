@@ -1,13 +1,17 @@
 /**
  * The operators' console API, JSON under `/console/v1`, behind an operator's bearer token
  * (`paybao operators create`): the dispute queue and rulings, escrow contracts, the compensation
- * fund's capital, a settlement run on demand. Refusals answer `{code, message}` with a 4xx;
- * the trades module's codes pass through, since operators read them.
+ * fund's capital, a settlement run on demand, and Yu'e Bao's daily figure (the fund company's
+ * income per 10,000 shares, as `paybao fund declare`) and its distribution. Refusals answer
+ * `{code, message}` with a 4xx; the trades and fund modules' codes pass through, since operators
+ * read them.
  */
 import { Type, type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { assert } from '../core/assert.ts';
 import { authenticationError, CatalogError, catalog } from '../core/catalog-error.ts';
+import { formatAmount } from '../core/money.ts';
+import type { Fund } from '../fund/index.ts';
 import type { Operator, Operators } from '../members/index.ts';
 import type { AfterSale, DisputeView, Settlements, Trades } from '../trades/index.ts';
 import { disputeView } from './api.ts';
@@ -17,6 +21,7 @@ export interface ConsoleDeps {
   afterSale: AfterSale;
   trades: Trades;
   settlements: Settlements;
+  fund: Fund;
 }
 
 const Strict = { additionalProperties: false } as const;
@@ -48,6 +53,24 @@ const CapitalBody = Type.Object(
   },
   Strict,
 );
+
+const IncomeParams = Type.Object(
+  {
+    productCode: Type.String({ pattern: '^[A-Z0-9_]{2,16}$', description: 'A fund product code.' }),
+    date: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'A Beijing day, YYYY-MM-DD.' }),
+  },
+  Strict,
+);
+const IncomeBody = Type.Object(
+  {
+    per10k: Type.String({
+      pattern: '^[0-9]{1,3}(\\.[0-9]{1,4})?$',
+      description: 'Income per 10,000 shares in yuan, at most 4 places ("0.6543").',
+    }),
+  },
+  Strict,
+);
+const DayParams = Type.Object({ date: IncomeParams.properties.date }, Strict);
 
 const operatorOf = new WeakMap<FastifyRequest, Operator>();
 
@@ -136,6 +159,23 @@ export async function registerConsole(app: FastifyInstance, deps: ConsoleDeps): 
         await deps.afterSale.addFundCapital(request.body.amount, request.body.reference);
         return { status: 'ok' };
       });
+      typed.put(
+        '/fund/products/:productCode/income/:date',
+        { schema: { params: IncomeParams, body: IncomeBody } },
+        async (request) => {
+          const { productCode, date } = request.params;
+          await deps.fund.income.declare(productCode, date, request.body.per10k);
+          return { product_code: productCode, date, per10k: request.body.per10k, status: 'DECLARED' };
+        },
+      );
+      typed.post('/fund/distributions/:date', { schema: { params: DayParams } }, async (request) => ({
+        data: (await deps.fund.income.distribute(request.params.date)).map((d) => ({
+          product_code: d.productCode,
+          date: d.day,
+          holders: d.holders,
+          total_amount: formatAmount(d.totalFen),
+        })),
+      }));
       typed.post('/settlements/run', async () => ({
         data: (await deps.settlements.run()).map((s) => ({
           settlement_no: s.settlementNo,

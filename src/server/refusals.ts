@@ -32,6 +32,7 @@ import {
   rateLimitError,
 } from '../core/catalog-error.ts';
 import { findUnreadableText } from '../core/text.ts';
+import { FundError } from '../fund/index.ts';
 import { type Gateway, type GatewayError, gatewayError } from '../gateway/index.ts';
 import { TradeError } from '../trades/index.ts';
 import { ConsoleError } from './console.ts';
@@ -306,9 +307,9 @@ function sendNative(reply: FastifyReply, r: Refusal): FastifyReply {
 }
 
 function sendConsole(reply: FastifyReply, error: FastifyError, r: Refusal): FastifyReply {
-  // The console's own refusals and the trades module's (operators read its codes), each with
+  // The console's own refusals and the trades and fund modules' (operators read their codes), each with
   // the status its catalog gives it.
-  if (error instanceof ConsoleError || error instanceof TradeError) {
+  if (error instanceof ConsoleError || error instanceof TradeError || error instanceof FundError) {
     return reply.code(error.status).send({ code: error.code, message: error.message });
   }
   if (error instanceof RangeError) return reply.code(400).send({ code: 'INVALID_PARAMETER', message: error.message });
