@@ -92,7 +92,9 @@ describe.each(protocols)('refunding a trade paid from Yu e Bao over %s', (protoc
     expect((await holding(buyer.userId))?.shares).toBe('465.56');
 
     // The rest: each channel gets back exactly what it paid in all.
-    const rest = ok(await call('alipay.trade.refund', { out_trade_no: no, refund_amount: '44.44', out_request_no: 'r2' }));
+    const rest = ok(
+      await call('alipay.trade.refund', { out_trade_no: no, refund_amount: '44.44', out_request_no: 'r2' }),
+    );
     expect(rest).toMatchObject({ fund_change: 'Y', refund_fee: '88.88' });
     expect(rest.refund_detail_item_list).toEqual([
       { fund_channel: 'ALIPAYACCOUNT', amount: '10.00' },

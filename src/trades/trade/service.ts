@@ -22,7 +22,15 @@ import { contractOf, defaultContract, type EscrowContract, saveContract } from '
 import { ensureEscrowAccounts, escrowAccounts } from '../escrow/escrow-books.ts';
 import type { FundingRequest, FundingSource } from './funding.ts';
 import { inEscrow } from './state.ts';
-import { channelBills, type FundBill, type TradeKey, type TradeRow, TradeStore, type TradeView, view } from './store.ts';
+import {
+  channelBills,
+  type FundBill,
+  type TradeKey,
+  type TradeRow,
+  TradeStore,
+  type TradeView,
+  view,
+} from './store.ts';
 import { TradeWrites } from './write-batches.ts';
 
 const amountMinFen = 1n;
