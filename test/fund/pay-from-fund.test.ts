@@ -130,7 +130,7 @@ describe('paying a trade from the fund', () => {
     expect(await platform.trades.refund(appId, { tradeNo: trade.tradeNo }, refund)).toMatchObject({
       fundChange: false,
     });
-    expect((await state(buyer)).transfers).toBe(before.transfers + 2n);
+    expect((await state(buyer)).transfers).toBe((before.transfers ?? 0n) + 2n);
   });
 
   it('refuses, writing nothing, when the holdings or the pool do not cover it', async () => {
