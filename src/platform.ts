@@ -229,6 +229,11 @@ function fundingFromFund(fund: Fund): FundingSource {
     choose: (buyerId, fen) => fund.payments.choose(buyerId, fen),
     legs: (r) => fund.payments.legs(payment(r), r.buyerAccount),
     settled: (r, results) => fund.payments.settled(payment(r), results),
+    refundLegs: (r) =>
+      fund.payments.refundLegs(
+        { refundKey: r.refundKey, tradeRef: r.tradeRef, userId: r.buyerId, productCode: r.source, fen: r.fen },
+        r.payer,
+      ),
     isRefusal: (error) => isFundError(error),
   };
 }

@@ -266,6 +266,8 @@ export const FundAccountCode = {
  * | 411  | payment from the fund, money: liquidity pool → buyer wallet, in the trade's chain |
  * | 412  | payment from the fund, shares: holder → issuance, pending until the next trading day |
  * | 413  | payment from the fund, settlement: custodian → liquidity pool, pending alongside 412 |
+ * | 414  | refund to the fund, money: seller wallet or escrow → custodian, in the refund's chain |
+ * | 415  | refund to the fund, shares issued at once: issuance → holder, in the refund's chain |
  *
  * Every id is derived from the order (user and idempotency key) or from (product, day, holder),
  * so a retry, a second process or a resumed job moves each amount once.
@@ -285,6 +287,8 @@ export const FundTransferCode = {
   paymentMoney: 411,
   paymentShares: 412,
   paymentSettlement: 413,
+  refundMoney: 414,
+  refundShares: 415,
 } as const;
 
 // ---- the registry as data, for the checks -----------------------------------------------------

@@ -239,3 +239,42 @@ export function holderIncomeEvent(
     userData32: Number(day.replaceAll('-', '')),
   };
 }
+
+/** A refund's part that goes back to the buyer's Yu'e Bao: from whom, to which holder, how much. */
+export interface RefundToFund {
+  /** The refund's own key (trade number and request): its ids, so a replay moves it once. */
+  refundKey: string;
+  /** The trade's ledger reference (user_data_128), so both sides' bills name the trade. */
+  tradeRef: bigint;
+  userId: string;
+  payer: bigint;
+  holder: bigint;
+  fen: bigint;
+}
+
+/**
+ * A refund's return to the fund, at once and posted: the money from the payer (seller or escrow)
+ * to the custodian and as many shares issued to the holder, so the books stay level. Neither is
+ * linked: the caller links them into the refund's chain.
+ */
+export function refundEvents(refund: RefundToFund, books: ProductBooks): TransferInput[] {
+  const common = { amount: refund.fen, userData128: refund.tradeRef, userData64: BigInt(refund.userId) };
+  return [
+    {
+      ...common,
+      id: derivedId('fund.refund.money', refund.refundKey),
+      debitAccountId: refund.payer,
+      creditAccountId: books.custodian,
+      ledger: cnyLedger,
+      code: FundTransferCode.refundMoney,
+    },
+    {
+      ...common,
+      id: derivedId('fund.refund.shares', refund.refundKey),
+      debitAccountId: books.issuance,
+      creditAccountId: refund.holder,
+      ledger: books.shareLedger,
+      code: FundTransferCode.refundShares,
+    },
+  ];
+}

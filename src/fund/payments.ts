@@ -6,7 +6,7 @@ import { limits } from '../core/limits.ts';
 import { parseAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
 import { type CreateTransferResult, chainCommitted, type Ledger, type TransferInput } from '../ledger/index.ts';
-import { orderEvents } from './books.ts';
+import { orderEvents, refundEvents } from './books.ts';
 import type { FundCatalog, Product } from './catalog.ts';
 import { FundError } from './errors.ts';
 import { available, type FundOrders, holderAccount } from './orders.ts';
@@ -79,6 +79,21 @@ export class FundPayments {
       .onConflict((c) => c.doNothing())
       .execute();
     return orderEvents(row, product.books, { holder, wallet });
+  }
+
+  /**
+   * The legs that return a refund's fund part to the buyer's shares of the product that paid, at
+   * once (posted), unlinked: the trade links them into its refund's chain (both or neither). Ids
+   * derive from the refund's key, so a replay answers `exists` and moves nothing twice.
+   */
+  async refundLegs(
+    refund: { refundKey: string; tradeRef: bigint; userId: string; productCode: string; fen: bigint },
+    payer: bigint,
+  ): Promise<TransferInput[]> {
+    assert(refund.fen > 0n, `refund ${refund.refundKey} returns nothing to the fund`);
+    const product = await this.catalog.product(refund.productCode);
+    const holder = holderAccount(refund.productCode, refund.userId);
+    return refundEvents({ ...refund, payer, holder }, product.books);
   }
 
   /**

@@ -186,6 +186,7 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
           fund_change: r.fundChange ? 'Y' : 'N',
           refund_fee: r.refundedTotal,
           send_back_fee: r.refundAmount,
+          refund_detail_item_list: r.fundBills.map((b) => ({ fund_channel: b.fundChannel, amount: b.amount })),
         };
       },
       'alipay.trade.fastpay.refund.query': async (ctx, biz) => {

@@ -111,7 +111,8 @@ const Bill = Type.Object({
     billTypeNames.map((t) => Type.Literal(t)),
     {
       description:
-        'By ledger transfer code: 1 opening_balance; 100 and 120 (escrow) trade_payment; 101 and 121 trade_refund; ' +
+        'By ledger transfer code: 1 opening_balance; 100 and 120 (escrow) trade_payment; 101, 121 and 414 (to the ' +
+        "buyer's Yu'e Bao) trade_refund; " +
         '124 royalty (a split); 125 settlement (released escrow money); 127 compensation (from the fund); ' +
         '128 recovery (taken back for the fund); 200 transfer; 300 topup (from a bank); 301 withdrawal (to a bank); ' +
         "110 payout (a merchant's transfer); 400 fund_purchase, 406 and 407 fund_redemption, 411 fund_payment " +

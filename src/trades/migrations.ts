@@ -280,4 +280,11 @@ alter table trades add column fund_source text;
 alter table trades add column fund_fen bigint not null default 0 check (fund_fen >= 0 and fund_fen <= total_fen);
 `,
   },
+  {
+    id: '20261204-70-trade-refunds-fund',
+    sql: `
+-- The part of a refund that goes back to Yu'e Bao (the trade's fund_source), fixed when it is reserved.
+alter table trade_refunds add column fund_fen bigint not null default 0 check (fund_fen >= 0 and fund_fen <= refund_fen);
+`,
+  },
 ];

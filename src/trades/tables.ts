@@ -75,6 +75,8 @@ export interface TradeRefundsTable {
   trade_no: string;
   out_request_no: string;
   refund_fen: bigint;
+  /** The part of it that goes back to Yu'e Bao; the rest goes to the balance. */
+  fund_fen: bigint;
   reason: string | null;
   /** PROCESSING until the ledger answers, then SUCCESS or FAILED. */
   status: 'PROCESSING' | 'SUCCESS' | 'FAILED';

@@ -60,6 +60,8 @@ const billTypes = new Map<number, BillType>([
   [FundTransferCode.standardRedemptionMoney, 'fund_redemption'],
   [FundTransferCode.fastRedemptionMoney, 'fund_redemption'],
   [FundTransferCode.paymentMoney, 'fund_payment'],
+  // The fund's part of a refund leaves the seller (or escrow) for the buyer's Yu'e Bao.
+  [FundTransferCode.refundMoney, 'trade_refund'],
 ]);
 
 /** Codes whose transfers carry their trade in user_data_128. */
@@ -67,6 +69,7 @@ const tradeCodes: ReadonlySet<number> = new Set([
   ...Object.values(tradeTransferCodes),
   EscrowTransferCode.payment,
   EscrowTransferCode.refund,
+  FundTransferCode.refundMoney,
   EscrowTransferCode.royalty,
   EscrowTransferCode.compensation,
   EscrowTransferCode.recoveryAtRuling,

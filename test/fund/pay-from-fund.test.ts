@@ -110,6 +110,29 @@ describe('paying a trade from the fund', () => {
     expect(await state(buyer)).toMatchObject({ shares: '380.00', redeeming: '0.00' });
   });
 
+  it('refunds an escrow trade paid from the fund back to the shares, from escrow, once', async () => {
+    const { platform } = world();
+    const buyer = await buyerHolding(0n, '200.00');
+    const { appId } = await seller();
+    const trade = await platform.trades.create({
+      appId,
+      outTradeNo: `fund-pay-${tradeNos++}`,
+      totalAmount: '50.00',
+      subject: 'tea',
+      escrow: true,
+    });
+    await platform.trades.pay(appId, { tradeNo: trade.tradeNo }, buyer, undefined, { fromFund: true });
+    const before = await state(buyer);
+    const refund = { refundAmount: '20.00', outRequestNo: 'escrow-r1' };
+    const refunded = await platform.trades.refund(appId, { tradeNo: trade.tradeNo }, refund);
+    expect(refunded.fundBills).toEqual([{ fundChannel: 'FINANCEACCOUNT', amount: '20.00' }]);
+    expect(await state(buyer)).toMatchObject({ shares: '170.00', redeeming: '50.00', wallet: 0n });
+    expect(await platform.trades.refund(appId, { tradeNo: trade.tradeNo }, refund)).toMatchObject({
+      fundChange: false,
+    });
+    expect((await state(buyer)).transfers).toBe((before.transfers ?? 0n) + 2n);
+  });
+
   it('refuses, writing nothing, when the holdings or the pool do not cover it', async () => {
     const { platform } = world();
     const buyer = await buyerHolding(10_000_000n, '30000.00');

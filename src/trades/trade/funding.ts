@@ -10,6 +10,20 @@ export interface FundingRequest {
   fen: bigint;
 }
 
+/** A refund's part that goes back to the source that paid it (Yu'e Bao: as shares, at once). */
+export interface FundingRefund {
+  /** The refund's own key (trade number and out_request_no): the source's ids derive from it. */
+  refundKey: string;
+  /** The trade's ledger reference (`derivedId('trade', trade_no)`), on the source's legs too. */
+  tradeRef: bigint;
+  buyerId: string;
+  /** The source's product that paid the trade. */
+  source: string;
+  /** Who gives the money back: the seller's wallet, or escrow. */
+  payer: bigint;
+  fen: bigint;
+}
+
 /**
  * Where a payment may draw money besides the buyer's balance: Yu'e Bao, wired by the platform
  * (src/platform.ts) to the fund, which trades never imports. The source's legs bring the money
@@ -27,6 +41,11 @@ export interface FundingSource {
    * failed with the trade's leg).
    */
   settled(request: FundingRequest, results: readonly CreateTransferResult[]): Promise<Error | null>;
+  /**
+   * The legs that return a refund's part to the source, unlinked: the trade links them with its
+   * own refund transfer into ONE chain (both or neither). Submitted again, they answer `exists`.
+   */
+  refundLegs(refund: FundingRefund): Promise<TransferInput[]>;
   /** Whether an error is the source's refusal (shown to the buyer), not a failure. */
   isRefusal(error: unknown): boolean;
 }

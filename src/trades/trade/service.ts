@@ -13,6 +13,7 @@ import {
   type CreateTransferResult,
   chainCommitted,
   type Ledger,
+  linkChain,
   type TransferInput,
 } from '../../ledger/index.ts';
 import { isMembersError, validNotifyUrl } from '../../members/index.ts';
@@ -21,7 +22,15 @@ import { contractOf, defaultContract, type EscrowContract, saveContract } from '
 import { ensureEscrowAccounts, escrowAccounts } from '../escrow/escrow-books.ts';
 import type { FundingRequest, FundingSource } from './funding.ts';
 import { inEscrow } from './state.ts';
-import { type TradeKey, type TradeRow, TradeStore, type TradeView, view } from './store.ts';
+import {
+  channelBills,
+  type FundBill,
+  type TradeKey,
+  type TradeRow,
+  TradeStore,
+  type TradeView,
+  view,
+} from './store.ts';
 import { TradeWrites } from './write-batches.ts';
 
 const amountMinFen = 1n;
@@ -67,7 +76,12 @@ export interface RefundView {
   /** Whether this call moved money (Alipay's fund_change). */
   fundChange: boolean;
   buyerId: string | null;
+  /** Where this refund goes back, as Alipay's refund_detail_item_list names the channels. */
+  fundBills: FundBill[];
 }
+
+/** A refund's row: how much, how much of it back to Yu'e Bao, and where it stands. */
+type RefundRow = { refund_fen: bigint; fund_fen: bigint; status: RefundView['status'] };
 
 const outTradeNoPattern = /^[A-Za-z0-9_\-.]{1,64}$/;
 
@@ -427,47 +441,76 @@ export class Trades {
     const claim = await this.db.transaction(async (tx) => {
       const trade = await this.store.find(tx, appId, key, true);
       const outRequestNo = request.outRequestNo || trade.out_trade_no;
-      const [existing] = await tx.query<{ refund_fen: bigint; status: RefundView['status'] }>(
-        'select refund_fen, status from trade_refunds where trade_no = $1 and out_request_no = $2',
-        [trade.trade_no, outRequestNo],
-      );
+      const existing = await refundRow(tx, trade.trade_no, outRequestNo);
       if (existing) {
         if (existing.refund_fen !== amount) throw new TradeError('CONTEXT_INCONSISTENT', 'out_request_no');
-        return { trade, outRequestNo, replay: existing.status };
+        return { trade, outRequestNo, replay: existing.status, refund: existing };
       }
       // The sweep may not have reached a trade whose refund period is over: finish it here.
       if (trade.status === 'TRADE_SUCCESS' && this.#refundPeriodOver(trade)) {
         await this.#finish(tx, trade);
-        return { trade, outRequestNo, replay: 'FINISHED' as const };
+        return { trade, outRequestNo, replay: 'FINISHED' as const, refund: null };
       }
       if (trade.status === 'TRADE_FINISHED') throw new TradeError('TRADE_HAS_FINISHED');
       if (trade.status !== 'TRADE_SUCCESS' && !inEscrow.includes(trade.status))
         throw new TradeError('TRADE_STATUS_ERROR');
-      await reserveRefund(tx, trade, outRequestNo, amount, request.reason ?? null, this.#now());
-      return { trade, outRequestNo, replay: null };
+      const refund = await reserveRefund(tx, trade, outRequestNo, amount, request.reason ?? null, this.#now());
+      return { trade, outRequestNo, replay: null, refund };
     });
     if (claim.replay === 'FINISHED') throw new TradeError('TRADE_HAS_FINISHED');
+    assert(claim.refund, 'a refund claimed has its row');
     if (claim.replay && claim.replay !== 'PROCESSING') {
       const trade = await this.store.find(this.db, appId, { tradeNo: claim.trade.trade_no });
-      return refundView(trade, claim.outRequestNo, amount, claim.replay, false);
+      return refundView(trade, claim.outRequestNo, claim.refund, false);
     }
-    return this.#settleRefund(claim.trade, claim.outRequestNo, amount, claim.replay === null);
+    return this.#settleRefund(claim.trade, claim.outRequestNo, claim.refund, claim.replay === null);
   }
 
-  async #settleRefund(trade: TradeRow, outRequestNo: string, amount: bigint, fresh: boolean): Promise<RefundView> {
+  /**
+   * Moves a reserved refund's money and records the outcome. Its fund part (`fund_fen`, fixed at
+   * the reservation) goes back to the buyer's Yu'e Bao through the `FundingSource`, the rest to the
+   * balance, in ONE linked chain: both or neither. Every id derives from the refund's key, so a
+   * replay, a retry or a second process moves it once.
+   */
+  async #settleRefund(trade: TradeRow, outRequestNo: string, refund: RefundRow, fresh: boolean): Promise<RefundView> {
     assert(trade.buyer_account, 'a paid trade has a buyer account');
-    const [result] = await this.ledger.createTransfers([
-      {
-        id: derivedId('trade.refund', `${trade.trade_no}/${outRequestNo}`),
-        debitAccountId: trade.escrow ? escrowAccounts.escrow : u128FromUuid(trade.seller_account),
-        creditAccountId: u128FromUuid(trade.buyer_account),
-        amount,
-        userData128: derivedId('trade', trade.trade_no),
-        ledger: cnyLedger,
-        code: trade.escrow ? EscrowTransferCode.refund : tradeTransferCodes.refund,
-      },
-    ]);
-    const moved = result === 'ok' || result === 'exists';
+    const amount = refund.refund_fen;
+    const payer = trade.escrow ? escrowAccounts.escrow : u128FromUuid(trade.seller_account);
+    const tradeRef = derivedId('trade', trade.trade_no);
+    const refundKey = `${trade.trade_no}/${outRequestNo}`;
+    let fundLegs: TransferInput[] = [];
+    if (refund.fund_fen > 0n) {
+      assert(this.funding && trade.fund_source && trade.buyer_id, `refund ${refundKey} returns to a fund not wired`);
+      fundLegs = await this.funding.refundLegs({
+        refundKey,
+        tradeRef,
+        buyerId: trade.buyer_id,
+        source: trade.fund_source,
+        payer,
+        fen: refund.fund_fen,
+      });
+    }
+    const balanceFen = amount - refund.fund_fen;
+    const results = await this.ledger.createTransfers(
+      linkChain([
+        ...fundLegs,
+        ...(balanceFen > 0n
+          ? [
+              {
+                id: derivedId('trade.refund', refundKey),
+                debitAccountId: payer,
+                creditAccountId: u128FromUuid(trade.buyer_account),
+                amount: balanceFen,
+                userData128: tradeRef,
+                ledger: cnyLedger,
+                code: trade.escrow ? EscrowTransferCode.refund : tradeTransferCodes.refund,
+              },
+            ]
+          : []),
+      ]),
+    );
+    const moved = chainCommitted(results);
+    const result = results.find((r) => r !== 'linked_event_failed') ?? 'linked_event_failed';
     const after = await this.db.transaction(async (tx) => {
       const current = await this.store.find(tx, trade.app_id, { tradeNo: trade.trade_no }, true);
       const [row] = await tx.query<{ status: string }>(
@@ -503,18 +546,15 @@ export class Trades {
       assertLedgerResult(result, `refund ${outRequestNo}`, ['exceeds_credits']);
       throw new TradeError('SELLER_BALANCE_NOT_ENOUGH');
     }
-    return refundView(after, outRequestNo, amount, 'SUCCESS', fresh);
+    return refundView(after, outRequestNo, { ...refund, status: 'SUCCESS' }, fresh);
   }
 
   /** A refund by its out_request_no; null when there is none. */
   async refundQuery(appId: string, key: TradeKey, outRequestNo: string | undefined): Promise<RefundView | null> {
     const trade = await this.store.find(this.db, appId, key);
-    const [row] = await this.db.query<{ refund_fen: bigint; status: RefundView['status'] }>(
-      'select refund_fen, status from trade_refunds where trade_no = $1 and out_request_no = $2',
-      [trade.trade_no, outRequestNo || trade.out_trade_no],
-    );
+    const row = await refundRow(this.db, trade.trade_no, outRequestNo || trade.out_trade_no);
     if (!row) return null;
-    return refundView(trade, outRequestNo || trade.out_trade_no, row.refund_fen, row.status, false);
+    return refundView(trade, outRequestNo || trade.out_trade_no, row, false);
   }
 
   /**
@@ -682,17 +722,50 @@ export async function reserveRefund(
   amount: bigint,
   reason: string | null,
   now: Date,
-): Promise<void> {
+): Promise<RefundRow> {
   if (refundable(trade) < amount) throw new TradeError('REFUND_AMT_NOT_EQUAL_TOTAL');
+  const [before] = await tx.query<{ refund_fen: bigint; fund_fen: bigint }>(
+    `select coalesce(sum(refund_fen), 0)::bigint refund_fen, coalesce(sum(fund_fen), 0)::bigint fund_fen
+       from trade_refunds where trade_no = $1 and status <> 'FAILED'`,
+    [trade.trade_no],
+  );
+  assert(before, 'a sum has a row');
+  const fundFen = fundPartOf(trade, amount, before.refund_fen, before.fund_fen);
   await tx.query(
-    `insert into trade_refunds (trade_no, out_request_no, refund_fen, reason, status, created_at)
-     values ($1, $2, $3, $4, 'PROCESSING', $5)`,
-    [trade.trade_no, outRequestNo, amount.toString(), reason, now],
+    `insert into trade_refunds (trade_no, out_request_no, refund_fen, fund_fen, reason, status, created_at)
+     values ($1, $2, $3, $4, $5, 'PROCESSING', $6)`,
+    [trade.trade_no, outRequestNo, amount.toString(), fundFen.toString(), reason, now],
   );
   await tx.query('update trades set refund_reserved_fen = refund_reserved_fen + $2 where trade_no = $1', [
     trade.trade_no,
     amount.toString(),
   ]);
+  return { refund_fen: amount, fund_fen: fundFen, status: 'PROCESSING' };
+}
+
+/**
+ * The part of a refund of `amount` that goes back to Yu'e Bao, the rest to the balance: in
+ * proportion to what each paid, counted over the trade's refunds so far (`refundedFen` of which
+ * `fundFen` went to the fund) and rounded down, so the refund that completes the trade returns
+ * each channel exactly what it paid; never more to a channel than it has left.
+ */
+export function fundPartOf(t: TradeRow, amount: bigint, refundedFen: bigint, fundFen: bigint): bigint {
+  if (t.fund_fen === 0n) return 0n;
+  const fundLeft = t.fund_fen - fundFen;
+  const balanceLeft = t.total_fen - t.fund_fen - (refundedFen - fundFen);
+  const proportional = (t.fund_fen * (refundedFen + amount)) / t.total_fen - fundFen;
+  const atMost = [proportional, amount, fundLeft].reduce((a, b) => (a < b ? a : b));
+  const atLeast = amount - balanceLeft;
+  return atMost > atLeast ? (atMost > 0n ? atMost : 0n) : atLeast > 0n ? atLeast : 0n;
+}
+
+function refundRow(q: Queryable, tradeNo: string, outRequestNo: string): Promise<RefundRow | undefined> {
+  return q
+    .query<RefundRow>(
+      'select refund_fen, fund_fen, status from trade_refunds where trade_no = $1 and out_request_no = $2',
+      [tradeNo, outRequestNo],
+    )
+    .then((rows) => rows[0]);
 }
 
 /** What is left to refund (or split) of a trade: what was paid, less what has gone or is going. */
@@ -746,21 +819,16 @@ function paymentError(result: CreateTransferResult | undefined): TradeError {
   return new TradeError('BUYER_BALANCE_NOT_ENOUGH');
 }
 
-function refundView(
-  t: TradeRow,
-  outRequestNo: string,
-  amount: bigint,
-  status: RefundView['status'],
-  fundChange: boolean,
-): RefundView {
+function refundView(t: TradeRow, outRequestNo: string, refund: RefundRow, fundChange: boolean): RefundView {
   return {
     tradeNo: t.trade_no,
     outTradeNo: t.out_trade_no,
     outRequestNo,
-    refundAmount: formatAmount(amount),
+    refundAmount: formatAmount(refund.refund_fen),
     refundedTotal: formatAmount(t.refunded_fen),
-    status,
+    status: refund.status,
     fundChange,
     buyerId: t.buyer_id,
+    fundBills: channelBills(refund.refund_fen, refund.fund_fen),
   };
 }

@@ -51,11 +51,15 @@ export interface FundBill {
 
 /** The channels that paid a trade: the fund's part, the balance the rest; none before payment. */
 export function fundBills(t: Pick<TradeRow, 'paid_at' | 'total_fen' | 'fund_fen'>): FundBill[] {
-  if (!t.paid_at) return [];
-  const balance = t.total_fen - t.fund_fen;
+  return t.paid_at ? channelBills(t.total_fen, t.fund_fen) : [];
+}
+
+/** `totalFen` by channel: `fundFen` of it Yu'e Bao's, the rest the balance's. */
+export function channelBills(totalFen: bigint, fundFen: bigint): FundBill[] {
+  const balance = totalFen - fundFen;
   return [
     ...(balance > 0n ? [{ fundChannel: 'ALIPAYACCOUNT' as const, amount: formatAmount(balance) }] : []),
-    ...(t.fund_fen > 0n ? [{ fundChannel: 'FINANCEACCOUNT' as const, amount: formatAmount(t.fund_fen) }] : []),
+    ...(fundFen > 0n ? [{ fundChannel: 'FINANCEACCOUNT' as const, amount: formatAmount(fundFen) }] : []),
   ];
 }
 
