@@ -276,26 +276,33 @@ export class Escrow {
     }
   }
 
-  /** Reminds buyers (through the merchant's notify URL) that their trades will confirm themselves. */
+  /**
+   * Reminds buyers (through the merchant's notify URL) that their trades will confirm themselves.
+   * The mark and the notification commit together; `skip locked` gives concurrent sweepers (two
+   * server processes) disjoint trades, where two updates of one set in different orders deadlocked.
+   */
   async #remind(now: Date): Promise<number> {
-    const rows = await this.db.query<TradeRow>(
-      `update trades set reminded_at = $1
-       where trade_no in (
-         select trade_no from trades
-         where status = 'WAIT_BUYER_CONFIRM_GOODS' and reminded_at is null and not case_open
-           and confirm_due_at <= $2
-         order by confirm_due_at limit $3)
-       returning *`,
-      [now, new Date(now.getTime() + limits.escrowReminderBeforeMs), limits.escrowReleaseBatchMax],
-    );
-    await this.#store.notifyMany(
-      this.db,
-      rows.map((t) => ({
-        trade: t,
-        extra: { notify_type: 'trade_confirm_reminder', confirm_deadline: beijingTime(t.confirm_due_at ?? now) },
-      })),
-    );
-    return rows.length;
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query<TradeRow>(
+        `update trades set reminded_at = $1
+         where trade_no in (
+           select trade_no from trades
+           where status = 'WAIT_BUYER_CONFIRM_GOODS' and reminded_at is null and not case_open
+             and confirm_due_at <= $2
+           order by confirm_due_at limit $3
+           for update skip locked)
+         returning *`,
+        [now, new Date(now.getTime() + limits.escrowReminderBeforeMs), limits.escrowReleaseBatchMax],
+      );
+      await this.#store.notifyMany(
+        tx,
+        rows.map((t) => ({
+          trade: t,
+          extra: { notify_type: 'trade_confirm_reminder', confirm_deadline: beijingTime(t.confirm_due_at ?? now) },
+        })),
+      );
+      return rows.length;
+    });
   }
 
   async #reread(trade: TradeRow): Promise<TradeRow> {
