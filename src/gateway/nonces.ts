@@ -102,11 +102,14 @@ export class DbNonceStore implements NonceStore {
     return rows.length === 1 ? 'fresh' : 'replayed';
   }
 
-  /** Deletes entries whose time is over (they refuse nothing: the timestamp check does). */
+  /**
+   * Deletes entries whose time is over (they refuse nothing: the timestamp check does). `skip
+   * locked`: processes sweeping at once take disjoint rows instead of deadlocking on one set.
+   */
   async sweep(nowMs: number): Promise<number> {
     const rows = await this.db.query(
       `delete from gateway_nonces where key in (
-         select key from gateway_nonces where expires_at_ms < $1 limit $2
+         select key from gateway_nonces where expires_at_ms < $1 limit $2 for update skip locked
        ) returning key`,
       [String(Math.floor(nowMs)), limits.gatewayNonceSweepMax],
     );
