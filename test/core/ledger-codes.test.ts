@@ -127,6 +127,8 @@ describe('the ledger-code registry', () => {
         paymentMoney: 411,
         paymentShares: 412,
         paymentSettlement: 413,
+        refundMoney: 414,
+        refundShares: 415,
       },
     });
     expect(fundShareLedgers).toEqual({ first: 1_000_001, last: 1_999_999, minorUnitExponent: 0, kind: 'asset' });
