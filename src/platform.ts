@@ -13,6 +13,7 @@ import { cached } from './core/cache.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { type Db, type Migration, migrate, openDb } from './core/db/index.ts';
 import { limits } from './core/limits.ts';
+import { formatAmount } from './core/money.ts';
 import { Fund, type FundParties, fundMigrations, isFundError } from './fund/index.ts';
 import { gatewayMigrations } from './gateway/index.ts';
 import { type BatchStats, Ledger, ledgerMigrations } from './ledger/index.ts';
@@ -54,6 +55,10 @@ export interface PlatformOptions {
   pgliteSharing?: 'serve' | 'reach' | undefined;
   clock?: Clock;
   onBatch?: (stats: BatchStats) => void;
+  /** Events one batch of the ledger's bulk lane carries; `limits.bulkBatchEventsMax` when absent (benches). */
+  bulkBatchEventsMax?: number | undefined;
+  /** Connections of the PostgreSQL pool; `limits.pgPoolConnectionsMax` when absent (benches). */
+  poolMax?: number | undefined;
   /** Where SMS codes go; the development outbox (`paybao sms list`) when absent. */
   smsSender?: SmsSender;
   /** The banks the channels reach; `channelBanksFromEnv()` (the simulator's banks) when absent. */
@@ -110,17 +115,24 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     schema: options.databaseSchema,
     dataDir: options.dataDir,
     pgliteSharing: options.pgliteSharing,
+    poolMax: options.poolMax,
   });
   await migrate(db, allMigrations);
   const clock = options.clock ?? systemClock;
-  const ledger = new Ledger(db, { clock, onBatch: options.onBatch });
+  const ledger = new Ledger(db, { clock, onBatch: options.onBatch, bulkBatchEventsMax: options.bulkBatchEventsMax });
   const members = new Members(db, ledger, {
     clock,
     smsSender: options.smsSender,
     keyPassphrase: options.keyPassphrase,
   });
   const parties = tradeParties(members);
-  const fund = new Fund(db, ledger, fundParties(members), clock);
+  // The fund reaches the banks for purchases from cards once the channels exist (below).
+  const fund = new Fund(
+    db,
+    ledger,
+    fundParties(members, () => channels),
+    clock,
+  );
   const trades = new Trades(db, ledger, parties, clock, fundingFromFund(fund));
   const escrow = new Escrow(db, ledger, clock);
   const afterSale = new AfterSale(db, ledger, trades, { fundingAccountId: () => members.fundingAccountId() }, clock);
@@ -238,9 +250,18 @@ function fundingFromFund(fund: Fund): FundingSource {
   };
 }
 
-/** The fund meets members here: a user's wallet account. */
-function fundParties(members: Members): FundParties {
-  return walletParty(members);
+/** The fund meets members and banks here: a user's wallet, and quick pay from a bound card. */
+function fundParties(members: Members, channels: () => Channels): FundParties {
+  return {
+    ...walletParty(members),
+    async withholdFromCard(userId, { cardId, fen, key }) {
+      const order = await channels().topUpByCard(userId, { cardId, amount: formatAmount(fen), idempotencyKey: key });
+      if (order.status === 'SUCCESS') return { status: 'succeeded', orderNo: order.orderNo };
+      if (order.status === 'FAILED')
+        return { status: 'failed', orderNo: order.orderNo, failCode: order.failCode ?? '' };
+      return { status: 'pending', orderNo: order.orderNo };
+    },
+  };
 }
 
 function walletParty(members: Members): ChannelParties & FundParties {

@@ -81,10 +81,16 @@ export function benchCommand(): Command {
   benchmark('fund', "the fund's daily income distribution against one transaction per holder, and payments meanwhile")
     .option('--holders <n>', 'holders of the one product', positiveInteger, 1_000_000)
     .option('--baseline-seconds <n>', 'seconds of the one-transaction-per-holder baseline', positiveInteger, 10)
-    .option('--payers <n>', 'concurrent payers before and during the distribution (0: none)', nonNegativeInteger, 16)
+    .option('--pay-rate <n>', 'payments per second through the gateway meanwhile (0: none)', nonNegativeInteger, 100)
     .option('--pay-seconds <n>', 'seconds of payments alone before the distribution', positiveInteger, 10)
     .option('--page-lines <n>', 'holders per ledger submission (default: the server limit)', positiveInteger)
     .option('--pages-in-flight <n>', 'pages paid at once (default: the server limit)', positiveInteger)
+    .option(
+      '--bulk-events <n>',
+      "events per batch of the ledger's bulk lane (default: the server limit)",
+      positiveInteger,
+    )
+    .option('--pool <n>', 'connections of the PostgreSQL pool (default: the server limit)', positiveInteger)
     .option('--no-verify', 'skip recomputing the books at the end')
     .action(runBench(benchFund));
   return bench;

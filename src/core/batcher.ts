@@ -7,6 +7,16 @@ interface Queued<Req, Res> {
   reject: (e: unknown) => void;
 }
 
+/**
+ * Which queue a request waits in. `interactive` is someone waiting (a payment); `bulk` is a
+ * background job's page (a distribution to a million holders). A batch takes every interactive
+ * request waiting, then bulk ones up to `bulkBatchEventsMax` events; while a batch with bulk
+ * requests is out, nothing else is sent (a batch beside it would only wait for the ledger's lock
+ * and cost a transaction of its own): an interactive request waits for at most that batch, and
+ * rides in front of the next, never behind the job's whole queue.
+ */
+export type Lane = 'interactive' | 'bulk';
+
 /** How a batcher groups: the ledger's limits unless told otherwise. */
 export interface BatcherOptions {
   /** How long an idle batcher waits for company before dispatching. */
@@ -19,6 +29,8 @@ export interface BatcherOptions {
   submissionEventsMax?: number;
   /** Events queued behind the batches in flight before callers are refused. */
   queueEventsMax?: number;
+  /** Events one batch of the bulk lane may carry (a bulk request is never split either). */
+  bulkBatchEventsMax?: number;
   /**
    * When a batch of several requests fails, run each of them alone, so that one bad request
    * fails only its caller (for statements whose requests are independent of each other).
@@ -34,12 +46,14 @@ export interface BatcherOptions {
  * to `batchEventsMax` events, runs them through `execute` as one unit, and answers every caller
  * with its own result, or every caller with the same error if the unit failed (or, with
  * `isolateFailures`, each with its own outcome of running alone). Up to `maxInFlight` batches run
- * at once.
+ * at once. Requests of the bulk lane wait while any interactive request does (see `Lane`).
  */
 export class Batcher<Req, Res> {
   #queue: Array<Queued<Req, Res>> = [];
+  #bulk: Array<Queued<Req, Res>> = [];
   #queuedEvents = 0;
   #inFlight = 0;
+  #bulkInFlight = false;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #idle: Array<() => void> = [];
@@ -48,6 +62,7 @@ export class Batcher<Req, Res> {
   readonly #batchEventsMax: number;
   readonly #submissionEventsMax: number;
   readonly #queueEventsMax: number;
+  readonly #bulkBatchEventsMax: number;
   readonly #isolateFailures: boolean;
   readonly #name: string;
 
@@ -60,12 +75,13 @@ export class Batcher<Req, Res> {
     this.#batchEventsMax = options.batchEventsMax ?? limits.batchEventsMax;
     this.#submissionEventsMax = options.submissionEventsMax ?? limits.submissionEventsMax;
     this.#queueEventsMax = options.queueEventsMax ?? limits.queueEventsMax;
+    this.#bulkBatchEventsMax = options.bulkBatchEventsMax ?? limits.bulkBatchEventsMax;
     this.#isolateFailures = options.isolateFailures ?? false;
     this.#name = options.name ?? 'ledger';
   }
 
-  /** Queues one request of `size` events; resolves once its batch has committed. */
-  submit(request: Req, size = 1): Promise<Res> {
+  /** Queues one request of `size` events in `lane`; resolves once its batch has committed. */
+  submit(request: Req, size = 1, lane: Lane = 'interactive'): Promise<Res> {
     if (this.#closed) return Promise.reject(new Error(`${this.#name} is shutting down`));
     if (size > this.#submissionEventsMax) {
       return Promise.reject(new RangeError(`a request may carry at most ${this.#submissionEventsMax} events`));
@@ -74,7 +90,7 @@ export class Batcher<Req, Res> {
       return Promise.reject(new Error(`${this.#name} queue is full; retry later`));
     }
     return new Promise<Res>((resolve, reject) => {
-      this.#queue.push({ request, size, resolve, reject });
+      (lane === 'bulk' ? this.#bulk : this.#queue).push({ request, size, resolve, reject });
       this.#queuedEvents += size;
       this.#schedule();
     });
@@ -88,12 +104,22 @@ export class Batcher<Req, Res> {
 
   /** Resolves when nothing is queued or in flight. */
   drained(): Promise<void> {
-    if (this.#inFlight === 0 && this.#queue.length === 0) return Promise.resolve();
+    if (this.#idleNow()) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
+  #idleNow(): boolean {
+    return this.#inFlight === 0 && this.#queue.length === 0 && this.#bulk.length === 0;
+  }
+
+  /** Whether a batch could be taken now: something queued, and no bulk batch out. */
+  #takeable(): boolean {
+    if (this.#bulkInFlight) return false;
+    return this.#queue.length > 0 || this.#bulk.length > 0;
+  }
+
   #schedule(): void {
-    if (this.#timer || this.#queue.length === 0 || this.#inFlight >= this.#maxInFlight) return;
+    if (this.#timer || !this.#takeable() || this.#inFlight >= this.#maxInFlight) return;
     // Idle: wait a moment for company. Busy: the batch in flight is the wait.
     const wait = this.#inFlight === 0 && this.#queuedEvents < this.#batchEventsMax ? this.#waitMs : 0;
     this.#timer = setTimeout(() => {
@@ -103,12 +129,18 @@ export class Batcher<Req, Res> {
   }
 
   #dispatch(): void {
-    while (this.#queue.length > 0 && this.#inFlight < this.#maxInFlight) {
-      const batch = this.#take();
+    while (this.#takeable() && this.#inFlight < this.#maxInFlight) {
+      // Every interactive request waiting, and bulk ones behind them while no bulk batch is out:
+      // a payment rides with a page rather than costing the ledger a transaction of its own.
+      const batch = this.#take(this.#queue, this.#batchEventsMax);
+      const bulk = !this.#bulkInFlight && this.#bulk.length > 0;
+      if (bulk) batch.push(...this.#take(this.#bulk, this.#bulkBatchEventsMax));
       this.#inFlight++;
+      if (bulk) this.#bulkInFlight = true;
       this.#run(batch).finally(() => {
         this.#inFlight--;
-        if (this.#inFlight === 0 && this.#queue.length === 0) {
+        if (bulk) this.#bulkInFlight = false;
+        if (this.#idleNow()) {
           for (const resolve of this.#idle.splice(0)) resolve();
         }
         this.#schedule();
@@ -129,17 +161,18 @@ export class Batcher<Req, Res> {
     }
   }
 
-  #take(): Array<Queued<Req, Res>> {
+  /** Whole requests from the front of `queue`, up to `eventsMax` events (at least one, if any). */
+  #take(queue: Array<Queued<Req, Res>>, eventsMax: number): Array<Queued<Req, Res>> {
     let events = 0;
     let n = 0;
-    while (n < this.#queue.length) {
-      const size = this.#queue[n]?.size ?? 0;
-      if (n > 0 && events + size > this.#batchEventsMax) break;
+    while (n < queue.length) {
+      const size = queue[n]?.size ?? 0;
+      if (n > 0 && events + size > eventsMax) break;
       events += size;
       n++;
     }
     this.#queuedEvents -= events;
-    return this.#queue.splice(0, n);
+    return queue.splice(0, n);
   }
 }
 

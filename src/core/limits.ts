@@ -13,6 +13,12 @@ export const limits = {
   batchesInFlightMax: 2,
   /** Submissions queued behind the batch in flight before callers are refused. */
   queueEventsMax: 1_000_000,
+  /**
+   * Events one batch of the ledger's bulk lane carries (background jobs: the fund's distribution).
+   * A payment arriving while a bulk batch is written waits for it: small enough that this wait
+   * stays within the payment's own time (BENCHMARKS.md, bench fund).
+   */
+  bulkBatchEventsMax: 512,
   /** Trade writes (inserts, claims, payments recorded) one grouped statement carries. */
   tradeWriteBatchMax: 1000,
   /** Trade writes of one kind queued behind the statement in flight before callers are refused. */

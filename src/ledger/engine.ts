@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Batcher } from '../core/batcher.ts';
+import { Batcher, type Lane } from '../core/batcher.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
 import { u128Max } from '../core/ids.ts';
@@ -36,6 +36,8 @@ export interface LedgerOptions {
   clock?: Clock;
   /** Called after every committed batch. */
   onBatch?: (stats: BatchStats) => void;
+  /** Events one batch of the bulk lane carries (`limits.bulkBatchEventsMax` when absent). */
+  bulkBatchEventsMax?: number | undefined;
 }
 
 const usableId = (id: unknown): id is bigint => typeof id === 'bigint' && id > 0n && id < u128Max;
@@ -61,6 +63,8 @@ export class Ledger {
   #lastTimestamp = 0n;
   /** Numbers batches, to attach each account once per batch without a set of ids. */
   #batchSeq = 0;
+  /** Events one batch of the bulk lane carries: a bulk submission larger than this is one batch alone. */
+  readonly bulkBatchEventsMax: number;
   /** Careful batches run one at a time, and never beside a speculation being decided. */
   readonly #careful = new Mutex();
 
@@ -68,7 +72,10 @@ export class Ledger {
     this.#db = db;
     this.#clock = options.clock ?? systemClock;
     this.#onBatch = options.onBatch;
-    this.#batcher = new Batcher((requests) => this.#executeBatch(requests));
+    this.bulkBatchEventsMax = options.bulkBatchEventsMax ?? limits.bulkBatchEventsMax;
+    this.#batcher = new Batcher((requests) => this.#executeBatch(requests), {
+      bulkBatchEventsMax: this.bulkBatchEventsMax,
+    });
   }
 
   /** Creates accounts; one result per event, in order. */
@@ -77,10 +84,14 @@ export class Ledger {
     return this.#batcher.submit({ kind: 'accounts', events }, events.length) as Promise<CreateAccountResult[]>;
   }
 
-  /** Creates transfers; one result per event, in order. */
-  createTransfers(events: readonly TransferInput[]): Promise<CreateTransferResult[]> {
+  /**
+   * Creates transfers; one result per event, in order. A background job's pages go in the `bulk`
+   * lane: applied only while no other submission waits, in batches of at most
+   * `bulkBatchEventsMax` events, so that payments meanwhile wait behind one small batch at most.
+   */
+  createTransfers(events: readonly TransferInput[], lane: Lane = 'interactive'): Promise<CreateTransferResult[]> {
     if (events.length === 0) return Promise.resolve([]);
-    return this.#batcher.submit({ kind: 'transfers', events }, events.length) as Promise<CreateTransferResult[]>;
+    return this.#batcher.submit({ kind: 'transfers', events }, events.length, lane) as Promise<CreateTransferResult[]>;
   }
 
   /** Voids pending transfers whose timeout has passed (at most one sweep batch); returns how many. */

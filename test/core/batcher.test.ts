@@ -38,6 +38,38 @@ describe('Batcher', () => {
     expect(batches).toEqual([[0], [1, 2, 3], [4]]);
   });
 
+  it('takes bulk requests behind the interactive ones, in small batches, one batch at a time while bulk is out', async () => {
+    const batches: string[][] = [];
+    let release: (() => void) | undefined;
+    let held = false;
+    const batcher = new Batcher<string, string>(
+      async (items) => {
+        batches.push([...items]);
+        // The first batch (a lone bulk page) is held until the test lets it go.
+        if (!held) {
+          held = true;
+          await new Promise<void>((resolve) => (release = resolve));
+        }
+        return [...items];
+      },
+      { waitMs: 0, maxInFlight: 2, bulkBatchEventsMax: 2 },
+    );
+    const bulk = ['b1', 'b2', 'b3', 'b4', 'b5'].map((x) => batcher.submit(x, 1, 'bulk'));
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    // Payments arriving while a bulk batch is out wait for it (not beside it), then go first in
+    // the next batch, ahead of the job's other pages.
+    const payments = ['p1', 'p2'].map((x) => batcher.submit(x));
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(batches).toEqual([['b1', 'b2']]);
+    release?.();
+    expect(await Promise.all([...payments, ...bulk])).toEqual(['p1', 'p2', 'b1', 'b2', 'b3', 'b4', 'b5']);
+    expect(batches).toEqual([['b1', 'b2'], ['p1', 'p2', 'b3', 'b4'], ['b5']]);
+    // With no bulk work, interactive batches go as before, two at once.
+    batches.length = 0;
+    await Promise.all([batcher.submit('p3'), batcher.submit('p4')]);
+    expect(batches).toEqual([['p3', 'p4']]);
+  });
+
   it('fails every caller of a failed batch, or with isolateFailures only the bad one', async () => {
     const execute = async (items: readonly string[]) => {
       if (items.includes('bad')) throw new Error(`batch of ${items.length} failed`);
