@@ -1,3 +1,4 @@
+import { unreachable } from '../core/assert.ts';
 import { derivedId, u128FromUuid } from '../core/ids.ts';
 import { cnyLedger, FundTransferCode } from '../core/ledger-codes.ts';
 import { TransferFlags, type TransferInput } from '../ledger/index.ts';
@@ -138,6 +139,8 @@ export function orderEvents(order: OrderRow, books: ProductBooks, parties: Order
           flags: pending,
         },
       ];
+    case 'REFUND':
+      return unreachable(`refund order ${order.order_id} moves in its trade's refund chain (refundEvents)`);
   }
 }
 
@@ -191,6 +194,8 @@ export function confirmationEvents(order: OrderRow, books: ProductBooks, holder:
         post(order, 'shares', books.shareLedger, FundTransferCode.paymentShares, linked),
         post(order, 'settle', cnyLedger, FundTransferCode.paymentSettlement, 0),
       ];
+    case 'REFUND':
+      return unreachable(`refund order ${order.order_id} is done when made: nothing to confirm`);
   }
 }
 

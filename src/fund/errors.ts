@@ -27,6 +27,11 @@ export const fundErrors = catalog({
   product_exists: invalidRequest(409, 'A fund product with that code exists'),
   unknown_user: invalidRequest(404, 'No such user'),
   balance_not_enough: invalidRequest(402, 'The wallet balance is not enough for this purchase'),
+  card_payment_failed: invalidRequest(402, 'The bank refused to take the amount from the card; no purchase was made'),
+  card_payment_pending: invalidRequest(
+    409,
+    'The bank has not confirmed the payment from the card yet; send the same request again (same key) to complete it',
+  ),
   shares_not_enough: invalidRequest(402, 'More shares asked than held (confirmed and not being redeemed)'),
   fast_limit_exceeded: rateLimitError(
     'The daily fast-redemption limit (per user, across products) would be passed; choose standard redemption',

@@ -166,7 +166,8 @@ export class FundIncome {
   /**
    * Writes every earning holder's line of the day in one statement, with the day's total, and
    * moves the day to SNAPSHOT, in one transaction. A holder's shares on `day` are the confirmed
-   * shares now, less what came after the day (purchases confirmed later, income of later days),
+   * shares now, less what came after the day (purchases confirmed later, refunds' shares earning
+   * later, income of later days),
    * plus what left after it (redemptions asked later): a late distribution pays what the day earned.
    */
   async #snapshot(product: Product, day: string): Promise<void> {
@@ -180,11 +181,12 @@ export class FundIncome {
       // one statement (read only: every movement still goes through the ledger's batches).
       await tx.query(
         `with later_orders as (
-           select user_id, sum(case when kind = 'PURCHASE' then -amount_fen else amount_fen end)::bigint delta
-             from fund_orders
+           select user_id, sum(case when kind in ('PURCHASE', 'REFUND') then -amount_fen else amount_fen end)::bigint delta
+             from fund_orders o
             where product_code = $1
               and ((kind = 'PURCHASE' and status = 'DONE' and due_day > $2)
-                or (kind <> 'PURCHASE' and status in ('PENDING', 'DONE') and requested_day > $2))
+                or (kind = 'REFUND' and due_day > $2 and exists (select 1 from ledger_transfers t where t.id = o.order_id))
+                or (kind in ('STANDARD', 'FAST', 'PAYMENT') and status in ('PENDING', 'DONE') and requested_day > $2))
             group by user_id
          ), later_income as (
            select l.account_id, sum(l.income_fen)::bigint fen from fund_income_lines l
@@ -279,7 +281,13 @@ export class FundIncome {
     const events = lines
       .filter((l) => l.income_fen > 0n)
       .map((l) => holderIncomeEvent(code, day, u128FromUuid(l.account_id), l.income_fen, product.books));
-    assertLedgerResults(await this.ledger.createTransfers(events), 'income distribution');
+    // In the ledger's bulk lane, in parts of one bulk batch: payments meanwhile go first.
+    const parts: Promise<readonly string[]>[] = [];
+    const part = this.ledger.bulkBatchEventsMax;
+    for (let i = 0; i < events.length; i += part) {
+      parts.push(this.ledger.createTransfers(events.slice(i, i + part), 'bulk'));
+    }
+    for (const results of await Promise.all(parts)) assertLedgerResults(results, 'income distribution');
     await this.db.query(
       'update fund_income_pages set paid = true where product_code = $1 and day = $2 and first_account = $3::uuid',
       [code, day, page.first],

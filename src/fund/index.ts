@@ -6,7 +6,15 @@ export { FundError, type FundErrorCode, fundErrors, isFundError } from './errors
 export { Fund, type FundOverview } from './fund.ts';
 export { type DistributionSummary, FundIncome, formatPer10k, parsePer10k, sevenDayYieldPercent } from './income.ts';
 export { fundMigrations } from './migrations.ts';
-export { FundOrders, type FundParties, type Holding, type OrderInput, type OrderView } from './orders.ts';
+export {
+  type CardWithholding,
+  FundOrders,
+  type FundParties,
+  type Holding,
+  holderAccount,
+  type OrderInput,
+  type OrderView,
+} from './orders.ts';
 export { type FundPayment, FundPayments } from './payments.ts';
 export type { FundReport, PoolReport, ProductReport } from './report.ts';
 export { type PoolStress, parseShare, type StressReport, setRefillRate, stressPool, stressPools } from './stress.ts';

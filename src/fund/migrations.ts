@@ -150,4 +150,18 @@ create table fund_auto_transfers (
 );
 `,
   },
+  {
+    id: '20261207-65-fund-card-purchase-refund-orders',
+    sql: `
+-- A purchase paid from a bound bank card: the card, and the channel order (a quick-pay
+-- withholding) that brought its money into the wallet first; both null for the balance.
+alter table fund_orders add column card_id text, add column card_order_no text,
+  add constraint fund_orders_card check ((card_id is null) = (card_order_no is null));
+-- The shares a refund gives back to Yu'e Bao: an order row whose id is the share transfer's, so
+-- that it counts once that transfer exists (the buyer's order list; the distribution's day).
+alter table fund_orders drop constraint fund_orders_kind_check;
+alter table fund_orders add constraint fund_orders_kind_check
+  check (kind in ('PURCHASE', 'STANDARD', 'FAST', 'PAYMENT', 'REFUND'));
+`,
+  },
 ];

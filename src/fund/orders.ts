@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import { type Db, type Queryable, typed } from '../core/db/index.ts';
@@ -14,10 +15,26 @@ import type { FundCatalog, Product } from './catalog.ts';
 import { FundError, isFundError } from './errors.ts';
 import type { FundTables, OrderKind, OrderRow } from './tables.ts';
 
-/** Where the fund meets members: a user's wallet account (wired in src/platform.ts). */
+/** What the bank answered a withholding from a bound card (quick pay). */
+export type CardWithholding =
+  | { status: 'succeeded'; orderNo: string }
+  | { status: 'failed'; orderNo: string; failCode: string }
+  /** The bank has not confirmed either way yet; asking again with the same key finds out. */
+  | { status: 'pending'; orderNo: string };
+
+/** Where the fund meets members and banks (wired in src/platform.ts). */
 export interface FundParties {
   /** The wallet account of a member; null for an unknown user. */
   walletOf(userId: string): Promise<bigint | null>;
+  /**
+   * Withholds `fen` from the user's bound card `cardId` into the user's wallet, once per `key`
+   * (the same key answers the same bank order): money moves only on the bank's confirmation.
+   * Absent where no bank is wired (tools and benches that never buy from cards).
+   */
+  withholdFromCard?(
+    userId: string,
+    withholding: { cardId: string; fen: bigint; key: string },
+  ): Promise<CardWithholding>;
 }
 
 export interface OrderInput {
@@ -38,6 +55,8 @@ export interface OrderView {
   tradeDay: string;
   /** The day shares are confirmed and earn (a purchase), or the money arrives (standard redemption). */
   dueDay: string;
+  /** A purchase paid from a bound card: the channel order that withheld its money; null otherwise. */
+  cardOrderNo: string | null;
 }
 
 /** One product in a user's hands. */
@@ -76,6 +95,7 @@ export function view(row: OrderRow): OrderView {
     status,
     tradeDay: row.trade_day,
     dueDay: row.due_day,
+    cardOrderNo: row.card_order_no,
   };
 }
 
@@ -117,12 +137,54 @@ export class FundOrders {
     return this.#order(userId, input, 'PURCHASE');
   }
 
+  /**
+   * Buys shares with money from a bound bank card (Yu'e Bao's "transfer in from card"): the bank
+   * withholds the amount into the wallet (a quick-pay channel order, final only on the bank's
+   * confirmation), then it is held for the purchase as from the balance, one order under the
+   * user's key. A bank refusal writes no order (`card_payment_failed`); an answer not yet given
+   * is `card_payment_pending`, and the same key again completes the purchase, never a second
+   * withholding (its key is derived from the order's).
+   */
+  async purchaseFromCard(userId: string, input: OrderInput & { cardId: string }): Promise<OrderView> {
+    const fen = parseOrderAmount(input.amount, 'PURCHASE');
+    if (!keyPattern.test(input.idempotencyKey))
+      throw new FundError('invalid_idempotency_key', { param: 'idempotencyKey' });
+    const product = await this.catalog.product(input.productCode);
+    const orderId = uuidFromU128(derivedId('fund.order', `${userId}/${input.idempotencyKey}`));
+    const earlier = await this.#find(this.db, orderId);
+    if (earlier) {
+      const same =
+        earlier.card_id === input.cardId &&
+        earlier.amount_fen === fen &&
+        earlier.product_code === product.row.product_code;
+      if (!same || earlier.card_order_no === null)
+        throw new FundError('idempotency_key_reused', { param: 'idempotencyKey' });
+      return this.#order(userId, input, 'PURCHASE', { cardId: input.cardId, orderNo: earlier.card_order_no });
+    }
+    const withhold = this.parties.withholdFromCard;
+    assert(withhold, 'purchase from a card needs the banks wired (FundParties.withholdFromCard)');
+    const withheld = await withhold.call(this.parties, userId, {
+      cardId: input.cardId,
+      fen,
+      key: uuidFromU128(derivedId('fund.card', orderId)),
+    });
+    if (withheld.status === 'failed')
+      throw new FundError('card_payment_failed', { param: 'cardId', detail: withheld.failCode });
+    if (withheld.status === 'pending') throw new FundError('card_payment_pending', { param: 'cardId' });
+    return this.#order(userId, input, 'PURCHASE', { cardId: input.cardId, orderNo: withheld.orderNo });
+  }
+
   /** Redeems shares: `standard` pays on the next trading day, `fast` at once from the pool. */
   redeem(userId: string, input: OrderInput & { kind: 'standard' | 'fast' }): Promise<OrderView> {
     return this.#order(userId, input, input.kind === 'fast' ? 'FAST' : 'STANDARD');
   }
 
-  async #order(userId: string, input: OrderInput, kind: OrderKind): Promise<OrderView> {
+  async #order(
+    userId: string,
+    input: OrderInput,
+    kind: OrderKind,
+    card: { cardId: string; orderNo: string } | null = null,
+  ): Promise<OrderView> {
     const fen = parseOrderAmount(input.amount, kind);
     if (!keyPattern.test(input.idempotencyKey))
       throw new FundError('invalid_idempotency_key', { param: 'idempotencyKey' });
@@ -131,7 +193,7 @@ export class FundOrders {
     if (wallet === null) throw new FundError('unknown_user');
     const orderId = uuidFromU128(derivedId('fund.order', `${userId}/${input.idempotencyKey}`));
     const earlier = await this.#find(this.db, orderId);
-    if (earlier) return this.#replay(earlier, { product, kind, fen, wallet });
+    if (earlier) return this.#replay(earlier, { product, kind, fen, wallet, card });
     const holder = derivedId('fund.holder', `${product.row.product_code}/${userId}`);
     await this.#checkFunds(kind, fen, product, wallet, holder);
     const days = await this.orderDays();
@@ -150,6 +212,8 @@ export class FundOrders {
       trade_day: days.tradeDay,
       due_day: days.dueDay,
       done_at: null,
+      card_id: card?.cardId ?? null,
+      card_order_no: card?.orderNo ?? null,
     };
     const inserted = await this.db.transaction(async (tx) => {
       const rows = await typed<FundTables>(tx)
@@ -164,7 +228,7 @@ export class FundOrders {
     if (!inserted) {
       const raced = await this.#find(this.db, orderId);
       assert(raced, 'an order row that conflicted must exist');
-      return this.#replay(raced, { product, kind, fen, wallet });
+      return this.#replay(raced, { product, kind, fen, wallet, card });
     }
     return this.#submit(row, product, wallet, holder);
   }
@@ -266,9 +330,14 @@ export class FundOrders {
 
   async #replay(
     row: OrderRow,
-    asked: { product: Product; kind: OrderKind; fen: bigint; wallet: bigint },
+    asked: { product: Product; kind: OrderKind; fen: bigint; wallet: bigint; card: { cardId: string } | null },
   ): Promise<OrderView> {
-    if (row.kind !== asked.kind || row.amount_fen !== asked.fen || row.product_code !== asked.product.row.product_code)
+    if (
+      row.kind !== asked.kind ||
+      row.amount_fen !== asked.fen ||
+      row.product_code !== asked.product.row.product_code ||
+      row.card_id !== (asked.card?.cardId ?? null)
+    )
       throw new FundError('idempotency_key_reused', { param: 'idempotencyKey' });
     if (row.status !== 'SUBMITTED') return view(row);
     const holder = derivedId('fund.holder', `${row.product_code}/${row.user_id}`);
@@ -381,12 +450,15 @@ export class FundOrders {
     });
   }
 
-  /** The user's orders, newest first. */
+  /** The user's orders, newest first (a refund's once its shares came back). */
   async orders(userId: string): Promise<OrderView[]> {
     const rows = await typed<FundTables>(this.db)
       .selectFrom('fund_orders')
       .selectAll()
       .where('user_id', '=', userId)
+      .where(
+        sql<boolean>`kind <> 'REFUND' or exists (select 1 from ledger_transfers t where t.id = fund_orders.order_id)`,
+      )
       .orderBy('requested_at', 'desc')
       .execute();
     return rows.map(view);

@@ -2,11 +2,13 @@ import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import { type Db, typed } from '../core/db/index.ts';
 import { derivedId, uuidFromU128 } from '../core/ids.ts';
+import { FundTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { parseAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
 import { type CreateTransferResult, chainCommitted, type Ledger, type TransferInput } from '../ledger/index.ts';
 import { orderEvents, refundEvents } from './books.ts';
+import { addDays, beijingDayAndMinute } from './calendar.ts';
 import type { FundCatalog, Product } from './catalog.ts';
 import { FundError } from './errors.ts';
 import { available, type FundOrders, holderAccount } from './orders.ts';
@@ -93,7 +95,46 @@ export class FundPayments {
     assert(refund.fen > 0n, `refund ${refund.refundKey} returns nothing to the fund`);
     const product = await this.catalog.product(refund.productCode);
     const holder = holderAccount(refund.productCode, refund.userId);
-    return refundEvents({ ...refund, payer, holder }, product.books);
+    const events = refundEvents({ ...refund, payer, holder }, product.books);
+    await this.#recordRefund(refund, events);
+    return events;
+  }
+
+  /**
+   * The refund's order row (kind REFUND, written before its chain goes): it puts the shares in
+   * the buyer's order list and tells the distribution that they earn from the day after the
+   * refund, not before. Its id is the id of the share transfer, so that a row counts only once
+   * that transfer exists (a refused chain leaves a row that nothing reads as done; the same
+   * refund again finds it).
+   */
+  async #recordRefund(
+    refund: { refundKey: string; userId: string; productCode: string; fen: bigint },
+    events: TransferInput[],
+  ) {
+    const shares = events.find((e) => e.code === FundTransferCode.refundShares);
+    assert(shares, `refund ${refund.refundKey} returns shares`);
+    const now = this.clock.nowNs();
+    const day = beijingDayAndMinute(now).day;
+    await typed<FundTables>(this.db)
+      .insertInto('fund_orders')
+      .values({
+        order_id: uuidFromU128(shares.id),
+        user_id: refund.userId,
+        idempotency_key: `refund ${refund.refundKey}`,
+        product_code: refund.productCode,
+        kind: 'REFUND',
+        amount_fen: refund.fen,
+        status: 'DONE',
+        requested_at: dateFromNs(now),
+        requested_day: day,
+        trade_day: day,
+        due_day: addDays(day, 1),
+        done_at: dateFromNs(now),
+        card_id: null,
+        card_order_no: null,
+      })
+      .onConflict((c) => c.doNothing())
+      .execute();
   }
 
   /**
@@ -186,6 +227,8 @@ export class FundPayments {
       trade_day: days.tradeDay,
       due_day: days.dueDay,
       done_at: null,
+      card_id: null,
+      card_order_no: null,
     };
   }
 

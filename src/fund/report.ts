@@ -89,7 +89,7 @@ export async function fundReport(db: Db, today: string): Promise<FundReport> {
     fen: bigint;
   }>(
     `select requested_day as day, product_code, kind, count(*)::int n, sum(amount_fen)::bigint fen from fund_orders
-      where kind <> 'PURCHASE' and status <> 'SUBMITTED' and requested_day >= $1
+      where kind in ('STANDARD', 'FAST', 'PAYMENT') and status <> 'SUBMITTED' and requested_day >= $1
       group by requested_day, product_code, kind order by requested_day, product_code, kind`,
     [since],
   );

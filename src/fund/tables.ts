@@ -34,6 +34,9 @@ export interface FundTables {
     trade_day: string;
     due_day: string;
     done_at: Date | null;
+    /** A purchase from a bound card: the card, and the channel order that withheld the money; null for the balance. */
+    card_id: string | null;
+    card_order_no: string | null;
   };
   fund_income_days: {
     product_code: string;
@@ -59,7 +62,8 @@ export interface FundTables {
 
 /** A purchase, a standard redemption (money on the next trading day) or a fast one (at once). */
 /** PAYMENT: shares redeemed to pay a trade, in the trade's own ledger chain (`payments.ts`). */
-export type OrderKind = 'PURCHASE' | 'STANDARD' | 'FAST' | 'PAYMENT';
+/** REFUND: shares a refund of a trade paid from the fund gave back (done once its transfer exists). */
+export type OrderKind = 'PURCHASE' | 'STANDARD' | 'FAST' | 'PAYMENT' | 'REFUND';
 export type OrderStatus = 'SUBMITTED' | 'PENDING' | 'DONE';
 export type OrderRow = FundTables['fund_orders'];
 export type ProductRow = FundTables['fund_products'];

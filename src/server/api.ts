@@ -302,7 +302,20 @@ const FundQuote = Type.Object({
   confirm_day: Day,
   note: Type.String({ description: 'What happens when, in words, to show before the user confirms.' }),
 });
-const FundOrderBody = Type.Object({ product_code: ProductCode, amount: Amount }, Strict);
+const FundOrderBody = Type.Object(
+  {
+    product_code: ProductCode,
+    amount: Amount,
+    card_id: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'A bound card (GET /cards) to pay from by quick pay; absent: the wallet balance.',
+      }),
+    ),
+  },
+  Strict,
+);
 const FundRedemptionBody = Type.Object(
   { product_code: ProductCode, amount: Amount, kind: Type.Union([Type.Literal('standard'), Type.Literal('fast')]) },
   Strict,
@@ -310,13 +323,40 @@ const FundRedemptionBody = Type.Object(
 const FundOrder = Type.Object({
   order_id: Type.String(),
   product_code: ProductCode,
-  kind: Type.Union([Type.Literal('purchase'), Type.Literal('standard'), Type.Literal('fast'), Type.Literal('payment')]),
+  kind: Type.Union([
+    Type.Literal('purchase'),
+    Type.Literal('standard'),
+    Type.Literal('fast'),
+    Type.Literal('payment'),
+    Type.Literal('refund'),
+  ]),
   amount: Amount,
   status: Type.Union([Type.Literal('to_be_confirmed'), Type.Literal('confirmed'), Type.Literal('paid')]),
   trade_day: Day,
   confirm_day: Day,
+  card_order_no: Nullable(
+    Type.String({
+      description: 'A purchase paid from a card: the bank channel order that took the money; null otherwise.',
+    }),
+  ),
 });
 const FundOrders = Type.Object({ data: Type.Array(FundOrder) });
+const FundAutoTransferBody = Type.Object(
+  {
+    product_code: ProductCode,
+    keep_amount: Type.String({
+      pattern: '^[0-9]{1,13}(\\.[0-9]{1,2})?$',
+      description:
+        'Yuan kept in the wallet; each evening from 21:00 Beijing the balance above it (at least 1.00) is bought.',
+    }),
+  },
+  Strict,
+);
+const FundAutoTransfer = Type.Object({
+  enabled: Type.Boolean(),
+  product_code: Nullable(ProductCode),
+  keep_amount: Nullable(Type.String()),
+});
 
 // ---- Views ---------------------------------------------------------------------------------
 
@@ -345,6 +385,7 @@ function fundOrderView(o: OrderView): Static<typeof FundOrder> {
     status: o.status,
     trade_day: o.tradeDay,
     confirm_day: o.dueDay,
+    card_order_no: o.cardOrderNo,
   };
 }
 
@@ -733,19 +774,68 @@ function fundRoutes(api: FastifyInstance, fund: Fund): void {
     '/fund/purchases',
     {
       schema: {
-        ...doc('Buy shares from your balance: held until the confirmation day; requires an Idempotency-Key'),
+        ...doc(
+          'Buy shares from your balance, or from a bound card by quick pay (card_id): held until the confirmation day; requires an Idempotency-Key. ' +
+            'From a card: 402 card_payment_failed when the bank refuses (no order), 409 card_payment_pending while it has not answered (send the same request again).',
+        ),
         headers: IdempotencyKeyHeaders,
         body: FundOrderBody,
         response: { 201: FundOrder, ...errors },
       },
     },
     async (request, reply) => {
-      const order = await fund.orders.purchase(userId(request), {
+      const input = {
         productCode: request.body.product_code,
         amount: request.body.amount,
         idempotencyKey: request.headers['idempotency-key'],
-      });
+      };
+      const cardId = request.body.card_id;
+      const order =
+        cardId === undefined
+          ? await fund.orders.purchase(userId(request), input)
+          : await fund.orders.purchaseFromCard(userId(request), { ...input, cardId });
       return reply.code(201).send(fundOrderView(order));
+    },
+  );
+  const autoTransferView = async (request: FastifyRequest): Promise<Static<typeof FundAutoTransfer>> => {
+    const setting = await fund.autoTransfer.get(userId(request));
+    return setting
+      ? { enabled: true, product_code: setting.productCode, keep_amount: setting.keepAbove }
+      : { enabled: false, product_code: null, keep_amount: null };
+  };
+  typed.get(
+    '/fund/auto-transfer',
+    {
+      schema: {
+        ...doc('Your evening auto-transfer of idle balance into a product, if you chose one'),
+        response: { 200: FundAutoTransfer, ...errors },
+      },
+    },
+    autoTransferView,
+  );
+  typed.put(
+    '/fund/auto-transfer',
+    {
+      schema: {
+        ...doc('Choose the evening auto-transfer: the balance above keep_amount goes into the product each evening'),
+        body: FundAutoTransferBody,
+        response: { 200: FundAutoTransfer, ...errors },
+      },
+    },
+    async (request) => {
+      await fund.autoTransfer.set(userId(request), {
+        productCode: request.body.product_code,
+        keepAbove: request.body.keep_amount,
+      });
+      return autoTransferView(request);
+    },
+  );
+  typed.delete(
+    '/fund/auto-transfer',
+    { schema: { ...doc('Stop the evening auto-transfer'), response: { 200: FundAutoTransfer, ...errors } } },
+    async (request) => {
+      await fund.autoTransfer.set(userId(request), null);
+      return autoTransferView(request);
     },
   );
   typed.post(

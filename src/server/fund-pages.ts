@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type CardView, isChannelError } from '../channels/index.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { type Fund, type FundOverview, isFundError, type OrderDays, type OrderView } from '../fund/index.ts';
@@ -20,6 +21,8 @@ import { csrfField, loginRateLimit, type WebSecurityOptions } from './web-securi
 export interface FundPagesDeps {
   wallet: Wallet;
   fund: Fund;
+  /** The user's bound cards, to buy from by quick pay. */
+  cards(userId: string): Promise<CardView[]>;
   security: WebSecurityOptions;
 }
 
@@ -33,6 +36,8 @@ type Body = {
   product_code?: string;
   amount?: string;
   kind?: string;
+  /** `balance`, or `card:<card id>`. */
+  pay_with?: string;
   idempotency_key?: string;
 };
 
@@ -124,13 +129,32 @@ function summaryCard(
 const productOptions = (products: { code: string; name: string }[]) =>
   products.map((p) => `<option value="${escapeHtml(p.code)}">${escapeHtml(p.name)}</option>`).join('');
 
-function buyForm(csrf: string, products: { code: string; name: string }[], days: OrderDays, flash: Flash): string {
+/** Where a purchase's money comes from: the balance, or a bound card by quick pay. */
+function payWithOptions(cards: readonly CardView[]): string {
+  const active = cards.filter((c) => c.status === 'ACTIVE');
+  return [
+    '<option value="balance">余额 · Wallet balance</option>',
+    ...active.map(
+      (c) =>
+        `<option value="card:${escapeHtml(c.cardId)}">${escapeHtml(c.bank)} 储蓄卡 (${escapeHtml(c.cardNo.slice(-4))}) · Card ending ${escapeHtml(c.cardNo.slice(-4))}</option>`,
+    ),
+  ].join('');
+}
+
+function buyForm(
+  csrf: string,
+  products: { code: string; name: string }[],
+  cards: readonly CardView[],
+  days: OrderDays,
+  flash: Flash,
+): string {
   return `<div class="card"><h2>买入 · Buy</h2>
   <form method="post" action="${path}">${csrf}<input type="hidden" name="step" value="buy">
   <input type="hidden" name="idempotency_key" value="fund-buy-${randomUUID()}">
   <label for="buy-product">产品 · Product</label><select id="buy-product" name="product_code">${productOptions(products)}</select>
   <label for="buy-amount">金额 (元) · Amount (yuan), at least ${escapeHtml(formatAmount(BigInt(limits.fundPurchaseFenMin)))}</label>
   <input id="buy-amount" name="amount" inputmode="decimal" placeholder="0.00" autocomplete="off" required>
+  <label for="buy-pay-with">付款方式 · Pay with</label><select id="buy-pay-with" name="pay_with">${payWithOptions(cards)}</select>
   <div class="when" id="buy-when"><span>确认份额 · Confirmed on</span><strong>${escapeHtml(days.dueDay)}</strong></div>
   <div class="muted">交易日 ${escapeHtml(days.tradeDay)} · Shares earn from ${escapeHtml(days.dueDay)}; the first income shows the day after. 15:00 is the cut-off.</div>
   ${flash.form === 'buy' ? alert(flash.error) : ''}<button type="submit" id="buy">确认买入 · Confirm purchase</button></form></div>`;
@@ -159,6 +183,7 @@ const kindNames: Record<OrderView['kind'], string> = {
   STANDARD: '转出 · Standard',
   FAST: '快速转出 · Fast',
   PAYMENT: '消费 · Payment',
+  REFUND: '退款 · Refund',
 };
 const statusNames: Record<OrderView['status'], string> = {
   to_be_confirmed: '待确认 · to be confirmed',
@@ -182,11 +207,12 @@ function ordersCard(orders: OrderView[]): string {
 
 async function fundPage(deps: FundPagesDeps, reply: FastifyReply, user: User, flash: Flash = {}): Promise<string> {
   const { fund } = deps;
-  const [overview, products, days, orders] = await Promise.all([
+  const [overview, products, days, orders, cards] = await Promise.all([
     fund.overview(user.userId),
     fund.catalog.products(),
     fund.orders.orderDays(),
     fund.orders.orders(user.userId),
+    deps.cards(user.userId),
   ]);
   const chartProduct = overview[0]?.productCode ?? products[0]?.product_code;
   const series = chartProduct ? await fund.yieldHistory(chartProduct) : [];
@@ -201,6 +227,7 @@ async function fundPage(deps: FundPagesDeps, reply: FastifyReply, user: User, fl
       buyForm(
         csrf,
         products.map((p) => ({ code: p.product_code, name: p.name })),
+        cards,
         days,
         flash,
       ) +
@@ -242,14 +269,14 @@ async function order(deps: FundPagesDeps, _request: FastifyRequest, reply: Fasti
     amount: (body.amount ?? '').trim(),
     idempotencyKey: body.idempotency_key ?? '',
   };
+  const cardId = body.pay_with?.startsWith('card:') ? body.pay_with.slice('card:'.length) : undefined;
   try {
     const done =
-      form === 'buy'
-        ? await deps.fund.orders.purchase(user.userId, input)
-        : await deps.fund.orders.redeem(user.userId, {
-            ...input,
-            kind: body.kind === 'standard' ? 'standard' : 'fast',
-          });
+      form === 'redeem'
+        ? await deps.fund.orders.redeem(user.userId, { ...input, kind: body.kind === 'standard' ? 'standard' : 'fast' })
+        : cardId === undefined
+          ? await deps.fund.orders.purchase(user.userId, input)
+          : await deps.fund.orders.purchaseFromCard(user.userId, { ...input, cardId });
     const notice =
       done.kind === 'PURCHASE'
         ? `买入成功 · Bought ¥${done.amount}: shares confirmed on ${done.dueDay}.`
@@ -258,7 +285,8 @@ async function order(deps: FundPagesDeps, _request: FastifyRequest, reply: Fasti
           : `转出成功 · ¥${done.amount} arrives in your balance on ${done.dueDay}.`;
     return fundPage(deps, reply, user, { notice });
   } catch (error) {
-    if (!isFundError(error)) throw error;
+    // The card's bank speaks through the channels: an unknown card, a limit, a bank down.
+    if (!isFundError(error) && !isChannelError(error)) throw error;
     return reply.code(400).send(await fundPage(deps, reply, user, { error: error.message, form }));
   }
 }

@@ -86,7 +86,12 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
     await registerCashier(pages, { trades, members, signReturn, security, fundCovers });
     await registerCardCashier(pages, { trades, members, channels: platform.channels, signReturn, security });
     await registerWalletPages(pages, { members, wallet: platform.wallet, channels: platform.channels, security });
-    await registerFundPages(pages, { wallet: platform.wallet, fund: platform.fund, security });
+    await registerFundPages(pages, {
+      wallet: platform.wallet,
+      fund: platform.fund,
+      cards: (userId) => platform.channels.cards.list(userId),
+      security,
+    });
   });
   await registerBills(app, platform);
   await registerApi(app, { wallet: platform.wallet, buyerEscrow: platform.buyerEscrow, fund: platform.fund });

@@ -59,6 +59,9 @@ describe('/docs', () => {
         'POST /api/v1/withdrawals',
         'GET /api/v1/channel-orders/{orderNo}',
         // Yu'e Bao.
+        'GET /api/v1/fund/auto-transfer',
+        'PUT /api/v1/fund/auto-transfer',
+        'DELETE /api/v1/fund/auto-transfer',
         'GET /api/v1/fund/holdings',
         'GET /api/v1/fund/orders',
         'GET /api/v1/fund/products/{productCode}/yield',

@@ -8,7 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
-import { verifyFundBooks } from '../../src/fund/index.ts';
+import { formatAmount } from '../../src/core/money.ts';
+import { beijingDayAndMinute, verifyFundBooks } from '../../src/fund/index.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import { beijing, moveTo } from '../fund/support.ts';
 import { type ApiUser, type ApiWorld, apiUser, apiWorld, expectError } from './support.ts';
@@ -149,5 +150,31 @@ describe("Yu'e Bao over the native API", () => {
     const badKind = await user.call({ method: 'GET', url: '/api/v1/fund/quote?kind=slow' });
     expect(badKind.statusCode).toBe(400);
     expect(await world.platform.fund.orders.orders(user.userId)).toEqual(before);
+  });
+
+  it('lets the user choose, read and stop the evening auto-transfer of idle balance', async () => {
+    const put = (payload: object) => user.call({ method: 'PUT', url: '/api/v1/fund/auto-transfer', payload });
+    const off = { enabled: false, product_code: null, keep_amount: null };
+    expect((await user.call({ method: 'GET', url: '/api/v1/fund/auto-transfer' })).json()).toEqual(off);
+    expectError(await put({ product_code: 'NOPE', keep_amount: '500.00' }), 404, 'unknown_product');
+    expect((await put({ product_code: 'YEB', keep_amount: '1.5.0' })).statusCode).toBe(400);
+    const chosen = await put({ product_code: 'YEB', keep_amount: '500.00' });
+    expect(chosen.statusCode).toBe(200);
+    expect(chosen.json()).toEqual({ enabled: true, product_code: 'YEB', keep_amount: '500.00' });
+
+    // At 21:00 Beijing the fund job buys what the wallet holds above 500.00, once that day.
+    const { fund, members } = world.platform;
+    const day = beijingDayAndMinute(clock.nowNs()).day;
+    const before = await members.walletBalance(user.userId);
+    moveTo(clock, `${day} 21:05`);
+    await fund.runDue();
+    await fund.runDue();
+    await relogin();
+    expect(await members.walletBalance(user.userId)).toBe(50_000n);
+    const orders = (await user.call({ method: 'GET', url: '/api/v1/fund/orders' })).json().data;
+    expect(orders.filter((o: { amount: string }) => o.amount === formatAmount(before - 50_000n))).toHaveLength(1);
+
+    const stopped = await user.call({ method: 'DELETE', url: '/api/v1/fund/auto-transfer' });
+    expect(stopped.json()).toEqual(off);
   });
 });

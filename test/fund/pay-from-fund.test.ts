@@ -9,9 +9,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
+import { uuidFromU128 } from '../../src/core/ids.ts';
 import { limits } from '../../src/core/limits.ts';
 import { parseAmount } from '../../src/core/money.ts';
-import { isFundError } from '../../src/fund/index.ts';
+import { addDays, beijingDayAndMinute, holderAccount, isFundError } from '../../src/fund/index.ts';
 import { TradeError } from '../../src/trades/index.ts';
 import { keyPair } from '../gateway/support.ts';
 import { moveTo, useFundWorld } from './support.ts';
@@ -131,6 +132,40 @@ describe('paying a trade from the fund', () => {
       fundChange: false,
     });
     expect((await state(buyer)).transfers).toBe((before.transfers ?? 0n) + 2n);
+  });
+
+  it("lists a refund's shares as the buyer's order, earning from the day after the refund", async () => {
+    const { platform, clock } = world();
+    const buyer = await buyerHolding(0n, '200.00');
+    // On the day the shares were confirmed (they earn from it), the buyer pays and is refunded.
+    const { dueDay } = await platform.fund.orders.orderDays();
+    moveTo(clock, `${dueDay} 10:00`);
+    const trade = await newTrade('50.00');
+    await platform.trades.pay(trade.appId, { tradeNo: trade.tradeNo }, buyer, undefined, { fromFund: true });
+    const refunded = await platform.trades.refund(
+      trade.appId,
+      { tradeNo: trade.tradeNo },
+      {
+        refundAmount: '20.00',
+        outRequestNo: 'earn-r1',
+      },
+    );
+    expect(refunded.fundBills).toEqual([{ fundChannel: 'FINANCEACCOUNT', amount: '20.00' }]);
+    const [refundOrder] = (await platform.fund.orders.orders(buyer)).filter((o) => o.kind === 'REFUND');
+    expect(refundOrder).toMatchObject({ amount: '20.00', status: 'confirmed' });
+
+    // The day of the refund is distributed the next morning: the buyer held 200.00 at its start,
+    // paid 50.00 that day (not earning, as a redemption asked that day), and the 20.00 back earn
+    // from the next day: 150.00 earn, not 170.00.
+    const day = beijingDayAndMinute(clock.nowNs()).day;
+    moveTo(clock, `${addDays(day, 1)} 09:00`);
+    await platform.fund.income.declare('YEB', day, '1.0000');
+    await platform.fund.income.distribute(day);
+    const [line] = await platform.db.query<{ shares: bigint }>(
+      'select shares from fund_income_lines where product_code = $1 and day = $2 and account_id = $3',
+      ['YEB', day, uuidFromU128(holderAccount('YEB', buyer))],
+    );
+    expect(line?.shares).toBe(15_000n);
   });
 
   it('refuses, writing nothing, when the holdings or the pool do not cover it', async () => {
