@@ -1,3 +1,4 @@
+import type { Lane } from '../core/batcher.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
 import { uuidFromU128 } from '../core/ids.ts';
@@ -37,7 +38,12 @@ export class Fund {
     ledger: Ledger,
     parties: FundParties,
     private readonly clock: Clock,
-    options: { distributionPageLines?: number; distributionPagesInFlight?: number } = {},
+    options: {
+      distributionPageLines?: number | undefined;
+      distributionPagesInFlight?: number | undefined;
+      /** The ledger lane of the distribution's pages (`bulk`; the bench measures `interactive` beside it). */
+      distributionLane?: Lane | undefined;
+    } = {},
   ) {
     this.catalog = new FundCatalog(db, ledger, clock);
     this.orders = new FundOrders(db, ledger, this.catalog, parties, clock);
@@ -50,6 +56,7 @@ export class Fund {
       clock,
       options.distributionPageLines,
       options.distributionPagesInFlight,
+      options.distributionLane,
     );
     this.autoTransfer = new FundAutoTransfer(db, ledger, this.catalog, this.orders, parties, clock);
   }

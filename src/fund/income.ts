@@ -1,4 +1,5 @@
 import { assert } from '../core/assert.ts';
+import type { Lane } from '../core/batcher.ts';
 import type { Clock } from '../core/clock.ts';
 import { type Db, typed } from '../core/db/index.ts';
 import { u128FromUuid } from '../core/ids.ts';
@@ -78,6 +79,8 @@ export class FundIncome {
     private readonly pageLines: number = limits.fundDistributionBatchMax,
     /** Pages paid at once (smaller numbers leave more of the ledger to payments meanwhile). */
     private readonly pagesInFlight: number = limits.fundDistributionPagesInFlightMax,
+    /** Where the pages wait in the ledger: behind payments (`bulk`), or among them. */
+    private readonly lane: Lane = 'bulk',
   ) {}
 
   /** Records (or, before its distribution, corrects) the income of `day` per 10,000 shares. */
@@ -285,7 +288,7 @@ export class FundIncome {
     const parts: Promise<readonly string[]>[] = [];
     const part = this.ledger.bulkBatchEventsMax;
     for (let i = 0; i < events.length; i += part) {
-      parts.push(this.ledger.createTransfers(events.slice(i, i + part), 'bulk'));
+      parts.push(this.ledger.createTransfers(events.slice(i, i + part), this.lane));
     }
     for (const results of await Promise.all(parts)) assertLedgerResults(results, 'income distribution');
     await this.db.query(

@@ -201,6 +201,11 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
           total_amount: t.totalAmount,
           refund_amount: r.refundAmount,
           refund_status: r.status === 'SUCCESS' ? 'REFUND_SUCCESS' : undefined,
+          // Only when asked for, as Alipay answers it: which channels the refund went back to.
+          refund_detail_item_list:
+            biz.query_options?.includes('refund_detail_item_list') && r.status === 'SUCCESS'
+              ? r.fundBills.map((b) => ({ fund_channel: b.fundChannel, amount: b.amount }))
+              : undefined,
         };
       },
       'alipay.trade.close': async (ctx, biz) => {

@@ -83,7 +83,15 @@ export const bizSchemas = {
     invalid,
     { refund_amount: acq('REASON_TRADE_REFUND_FEE_ERR') },
   ),
-  'alipay.trade.fastpay.refund.query': bizSchema({ ...tradeKey, out_request_no: maybe(merchantNo()) }, invalid),
+  'alipay.trade.fastpay.refund.query': bizSchema(
+    {
+      ...tradeKey,
+      out_request_no: maybe(merchantNo()),
+      // Alipay's extra answers on request; Paybao knows refund_detail_item_list and ignores the rest.
+      query_options: Type.Optional(Type.Array(text(64), { maxItems: 16, description: 'a list of extra answers' })),
+    },
+    invalid,
+  ),
   'alipay.trade.order.settle': bizSchema(
     {
       ...tradeKey,

@@ -3,9 +3,12 @@
  * the amount by quick pay, the purchase holds it until its confirmation day like one from the
  * balance, and the same key never withholds twice. A bank that declines leaves no order; a bank
  * that has not answered leaves none either, until the same request after its answer completes it.
+ * The native API takes `card_id`, and the wallet's fund page offers the bound card in Chromium.
  * The fund's books and the ledger are checked after every test (the channels' world checks the
  * ledger and the bank's books).
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isFundError, verifyFundBooks } from '../../src/fund/index.ts';
 import {
@@ -20,6 +23,7 @@ import {
   wang,
   zhang,
 } from '../channels/support.ts';
+import { browserMissing, launchBrowser } from '../support/browser.ts';
 
 const world = useWorld();
 
@@ -189,6 +193,39 @@ describe('a purchase from a bound card through the native API', () => {
     const fromBalance = await post(token, { product_code: 'YEB', amount: '1.00' }, key('api'));
     expect(fromBalance.status).toBe(402);
     expect(fromBalance.json).toMatchObject({ code: 'balance_not_enough', param: 'amount' });
+    await fundBooksClean();
+  });
+});
+
+describe.skipIf(browserMissing)('a purchase from a bound card on the wallet page, in a real browser', () => {
+  it('offers the bound card beside the balance and buys from it', async () => {
+    const user = await newUser(world());
+    await bindCard(world(), user.userId, li);
+    const cardBefore = Number(await bankBalance(world(), 'ICBC', li.cardNo));
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${world().base}/wallet/fund`);
+      await page.fill('#phone', user.phone);
+      await page.fill('#password', user.password);
+      await page.click('button[type=submit]');
+      await page.waitForSelector('#buy');
+      const options = await page.locator('#buy-pay-with option').allTextContents();
+      expect(options).toHaveLength(2);
+      expect(options[1]).toContain(li.cardNo.slice(-4));
+      await page.fill('#buy-amount', '150.00');
+      await page.selectOption('#buy-pay-with', { index: 1 });
+      await page.click('#buy');
+      await page.locator('#notice').waitFor();
+      expect(await page.locator('#to-be-confirmed').textContent()).toBe('150.00');
+      await page.screenshot({ path: join(tmpdir(), 'paybao-fund-card.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+    expect(Number(await bankBalance(world(), 'ICBC', li.cardNo))).toBeCloseTo(cardBefore - 150, 2);
+    const [order] = await world().platform.fund.orders.orders(user.userId);
+    expect(order).toMatchObject({ kind: 'PURCHASE', amount: '150.00', status: 'to_be_confirmed' });
+    expect(order?.cardOrderNo).toEqual(expect.any(String));
     await fundBooksClean();
   });
 });

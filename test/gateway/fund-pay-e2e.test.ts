@@ -154,6 +154,19 @@ describe.each(protocols)('refunding a trade paid from Yu e Bao over %s', (protoc
     });
     expect(await wallet(gw.a.sellerId)).toBe(sellerBefore - 4_444n);
 
+    // The refund query names the channels when asked to, as Alipay does (query_options).
+    const queried = ok(
+      await call('alipay.trade.fastpay.refund.query', {
+        out_trade_no: no,
+        out_request_no: 'r1',
+        query_options: ['refund_detail_item_list'],
+      }),
+    );
+    expect(queried).toMatchObject({ refund_status: 'REFUND_SUCCESS', refund_amount: '44.44' });
+    expect(queried.refund_detail_item_list).toEqual(refunded.refund_detail_item_list);
+    const plain = ok(await call('alipay.trade.fastpay.refund.query', { out_trade_no: no, out_request_no: 'r1' }));
+    expect(plain.refund_detail_item_list).toBeUndefined();
+
     // A replay answers the same refund and moves nothing.
     const again = ok(await call('alipay.trade.refund', first));
     expect(again).toMatchObject({ fund_change: 'N', refund_fee: '44.44' });

@@ -26,6 +26,11 @@ export interface FundBenchOptions {
   pageLines?: number | undefined;
   /** Pages of the distribution in flight (the server's limit when absent). */
   pagesInFlight?: number | undefined;
+  /**
+   * The ledger lane of the distribution's pages: `bulk` (the server's), or `interactive` — each
+   * page one submission among the payments, as before the bulk lane — to compare in one session.
+   */
+  lane: 'bulk' | 'interactive';
   /** Events per batch of the ledger's bulk lane (the server's limit when absent). */
   bulkEvents?: number | undefined;
   /** Connections of the PostgreSQL pool (the server's limit when absent). */
@@ -49,6 +54,7 @@ export interface FundBenchResult {
   ratio: number;
   page_lines: number;
   pages_in_flight: number;
+  lane: string;
   bulk_batch_events: number;
   pool_connections: number;
   /** Payments per second offered (open load), each one signed `alipay.trade.pay` over HTTP. */
@@ -84,7 +90,9 @@ export async function benchFund(options: FundBenchOptions): Promise<FundBenchRes
     databaseUrl: options.databaseUrl,
     databaseSchema: schema,
     dataDir,
-    bulkBatchEventsMax: options.bulkEvents,
+    // Interactive pages go to the ledger whole, as they did before the bulk lane.
+    bulkBatchEventsMax:
+      options.lane === 'interactive' ? (options.pageLines ?? limits.fundDistributionBatchMax) : options.bulkEvents,
     poolMax: options.pool,
     onBatch: (b) => {
       for (const [k, v] of Object.entries(b.phasesMs)) phases[k] = (phases[k] ?? 0) + v;
@@ -119,6 +127,7 @@ export async function benchFund(options: FundBenchOptions): Promise<FundBenchRes
     const fund = new Fund(platform.db, platform.ledger, { walletOf: async () => null }, platform.clock, {
       distributionPageLines: options.pageLines,
       distributionPagesInFlight: options.pagesInFlight,
+      distributionLane: options.lane,
     });
     const [summary] = await fund.income.distribute(day, (done) => {
       snapshotS ||= (performance.now() - started) / 1000;
@@ -149,6 +158,7 @@ export async function benchFund(options: FundBenchOptions): Promise<FundBenchRes
       ratio: round1(perS / baseline.perS),
       page_lines: options.pageLines ?? limits.fundDistributionBatchMax,
       pages_in_flight: options.pagesInFlight ?? limits.fundDistributionPagesInFlightMax,
+      lane: options.lane,
       bulk_batch_events: platform.ledger.bulkBatchEventsMax,
       pool_connections: options.pool ?? limits.pgPoolConnectionsMax,
       pay_rate: options.payRate,

@@ -16,12 +16,12 @@ export interface PaymentWindow {
   loopDelayP99: number;
 }
 
-/** Seconds of payments prepared ahead of their send time (payment codes live 120 s). */
-const preparedAheadS = 2;
+/** Seconds of payments prepared ahead of their send time (payment codes live 120 s; PGlite serves the codes on its one connection, behind the distribution). */
+const preparedAheadS = 30;
 /** Payment codes made and requests signed at once by the preparer. */
-const preparers = 4;
-/** How often the sender looks for payments due, in milliseconds. */
-const tickMs = 2;
+const preparers = 32;
+/** How often a second the sender looks for payments due. */
+const sendTicksPerS = 500;
 
 /**
  * Buyers paying at the till at a fixed rate, through the real HTTP gateway: each payment one
@@ -131,7 +131,7 @@ export class GatewayPayments {
         this.#inFlight.add(exchange);
         exchange.finally(() => this.#inFlight.delete(exchange));
       }
-      await sleep(tickMs);
+      await sleep(1000 / sendTicksPerS);
     }
   }
 
