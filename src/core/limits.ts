@@ -121,6 +121,8 @@ export const limits = {
   partyCacheMax: 100_000,
   /** How long a remembered seller or buyer is trusted. */
   partyCacheMs: 60_000,
+  /** How often a server on PGlite checkpoints (PostgreSQL's own `checkpoint_timeout`). */
+  pgliteCheckpointIntervalMs: 5 * 60_000,
   /** Connections in the PostgreSQL pool of one process. */
   pgPoolConnectionsMax: 8,
   /**
