@@ -85,6 +85,11 @@ export function benchCommand(): Command {
     .option('--pay-seconds <n>', 'seconds of payments alone before the distribution', positiveInteger, 10)
     .option('--page-lines <n>', 'holders per ledger submission (default: the server limit)', positiveInteger)
     .option('--pages-in-flight <n>', 'pages paid at once (default: the server limit)', positiveInteger)
+    .addOption(
+      new Option('--lane <lane>', "the ledger lane of the distribution's pages (interactive: as before the bulk lane)")
+        .choices(['bulk', 'interactive'])
+        .default('bulk'),
+    )
     .option(
       '--bulk-events <n>',
       "events per batch of the ledger's bulk lane (default: the server limit)",

@@ -185,7 +185,7 @@ export async function benchFund(options: FundBenchOptions): Promise<FundBenchRes
 async function settle(db: Db, log: (s: string) => void): Promise<void> {
   const started = performance.now();
   await db.exec('vacuum (analyze) ledger_accounts, ledger_transfers, fund_holders');
-  if (db.engine === 'postgres') await db.exec('checkpoint');
+  await db.exec('checkpoint');
   log(`settled (vacuum, checkpoint) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 

@@ -85,7 +85,10 @@ export class LeanClient {
   }
 
   async send(request: Prepared): Promise<Answer> {
-    const connection = this.#idle.pop() ?? (await this.#connect());
+    // A connection the server closed while it was idle is dropped, not written to.
+    let connection = this.#idle.pop();
+    while (connection?.closed) connection = this.#idle.pop();
+    connection ??= await this.#connect();
     const body = await connection.exchange(request.bytes);
     this.#idle.push(connection);
     const key = legacyResponseKey(request.method);
@@ -123,6 +126,8 @@ export interface Prepared {
 class Connection {
   #buffer: Buffer = Buffer.alloc(0);
   #waiting: { resolve: (body: string) => void; reject: (e: Error) => void } | undefined;
+  /** The server closed it (an idle keep-alive connection past the server's timeout): never reused. */
+  closed = false;
 
   private constructor(private readonly socket: Socket) {
     socket.setNoDelay(true);
@@ -135,7 +140,10 @@ class Connection {
       this.#waiting = undefined;
     };
     socket.on('error', fail);
-    socket.on('close', () => fail(new Error('the server closed the connection')));
+    socket.on('close', () => {
+      this.closed = true;
+      fail(new Error('the server closed the connection'));
+    });
   }
 
   static open(url: URL): Promise<Connection> {
@@ -147,6 +155,10 @@ class Connection {
 
   exchange(request: Buffer): Promise<string> {
     return new Promise((resolve, reject) => {
+      if (this.closed) {
+        reject(new Error('the server closed the connection'));
+        return;
+      }
       this.#waiting = { resolve, reject };
       this.socket.write(request);
     });
