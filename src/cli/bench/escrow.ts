@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -289,7 +289,11 @@ async function transfers(platform: Platform, events: readonly TransferInput[]): 
   await Promise.all(parts);
 }
 
-export async function createPayers(platform: Platform, n: number): Promise<{ appId: string; buyerIds: string[] }> {
+/** A merchant app (its private key kept, to sign requests) and `n` buyers with money to pay. */
+export async function createPayers(
+  platform: Platform,
+  n: number,
+): Promise<{ appId: string; buyerIds: string[]; merchantKey: KeyObject }> {
   const key = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const app = await platform.members.createApp({
     name: 'Plain Shop',
@@ -304,7 +308,7 @@ export async function createPayers(platform: Platform, n: number): Promise<{ app
     });
     buyerIds.push(user.userId);
   }
-  return { appId: app.appId, buyerIds };
+  return { appId: app.appId, buyerIds, merchantKey: key.privateKey };
 }
 
 /** Payers paying plain trades (one in flight each) through the trade.pay path, with latencies. */

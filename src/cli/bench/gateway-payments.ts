@@ -1,7 +1,7 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Platform } from '../../platform.ts';
 import { quantile, round1 } from './common.ts';
+import { createPayers } from './escrow.ts';
 import { inProcessServer, type Server } from './gateway.ts';
 import { type Answer, LeanClient, type Prepared } from './lean-client.ts';
 
@@ -56,23 +56,10 @@ export class GatewayPayments {
 
   /** A merchant app, `buyers` funded buyers, and the platform's server listening in this process. */
   static async open(platform: Platform, rate: number, buyers: number): Promise<GatewayPayments> {
-    const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const app = await platform.members.createApp({
-      name: 'Till Shop',
-      merchantPublicKeyPem: merchant.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-    });
-    const buyerIds: string[] = [];
-    for (let i = 0; i < buyers; i++) {
-      const user = await platform.members.createUser({
-        phone: `136${String(i).padStart(8, '0')}`,
-        password: 'bench password',
-        openingBalance: 100_000_000n,
-      });
-      buyerIds.push(user.userId);
-    }
+    const { appId, buyerIds, merchantKey } = await createPayers(platform, buyers);
     const server = await inProcessServer(platform);
     const platformKey = (await platform.members.platformKeys()).active.publicKeyPem;
-    const client = new LeanClient(server.url, app.appId, merchant.privateKey, platformKey);
+    const client = new LeanClient(server.url, appId, merchantKey, platformKey);
     return new GatewayPayments(platform, server, client, buyerIds, rate, Date.now().toString(36));
   }
 
