@@ -259,7 +259,10 @@ export class FundIncome {
     const worker = async () => {
       for (let page = next++; page < unpaid.length; page = next++) {
         try {
-          done += await this.#payPage(product, day, unpaid[page] as (typeof unpaid)[number]);
+          // Not `done += await …`: that reads `done` before the await, and the other worker's
+          // pages paid meanwhile would be lost from the count (the bar ended at 50%).
+          const paid = await this.#payPage(product, day, unpaid[page] as (typeof unpaid)[number]);
+          done += paid;
         } catch (error) {
           next = unpaid.length; // the other workers take no new page
           throw error;

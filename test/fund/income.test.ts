@@ -103,7 +103,10 @@ describe('fund income', () => {
     );
     expect(pages?.all).toBe(4n);
     expect(pages?.paid).toBeLessThan(4n);
-    await platform.fund.income.distribute('2026-11-13');
+    // The resumed run counts what was paid before it, and what each of its page workers pays.
+    const progress: [number, number][] = [];
+    await platform.fund.income.distribute('2026-11-13', (done, total) => progress.push([done, total]));
+    expect(progress.at(-1)).toEqual([4, 4]);
     const expected = expectedIncome(
       held.map((h) => ({ account: h.account_id, shares: h.shares })),
       12345n,
