@@ -137,6 +137,8 @@ export const limits = {
   dataDirOwnerPollMs: 200,
   /** Age after which a data directory's takeover guard is a dead process's leftover. */
   dataDirTakeoverGuardStaleMs: 10_000,
+  /** Entries of a query's `query_options` (the extra answers a merchant asks for). */
+  gatewayQueryOptionsMax: 16,
   /** How far a gateway request's timestamp may be from the platform's clock, either way. */
   gatewayTimestampSkewMs: 15 * 60_000,
   /** Apps whose verification key one process keeps for the gateway (oldest leave first). */

@@ -88,7 +88,9 @@ export const bizSchemas = {
       ...tradeKey,
       out_request_no: maybe(merchantNo()),
       // Alipay's extra answers on request; Paybao knows refund_detail_item_list and ignores the rest.
-      query_options: Type.Optional(Type.Array(text(64), { maxItems: 16, description: 'a list of extra answers' })),
+      query_options: Type.Optional(
+        Type.Array(text(64), { maxItems: limits.gatewayQueryOptionsMax, description: 'a list of extra answers' }),
+      ),
     },
     invalid,
   ),
