@@ -15,8 +15,9 @@ export const limits = {
   queueEventsMax: 1_000_000,
   /**
    * Events one batch of the ledger's bulk lane carries (background jobs: the fund's distribution).
-   * A payment arriving while a bulk batch is written waits for it: small enough that this wait
-   * stays within the payment's own time (BENCHMARKS.md, bench fund).
+   * A payment arriving while a bulk batch is written waits for it, then rides in front of the
+   * next: smaller batches shorten that wait and cost the job holders/s (BENCHMARKS.md, bench
+   * fund: 512 against 256).
    */
   bulkBatchEventsMax: 512,
   /** Trade writes (inserts, claims, payments recorded) one grouped statement carries. */
