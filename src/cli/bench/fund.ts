@@ -10,6 +10,7 @@ import { addDays, beijingDayAndMinute, Fund, type Product, parsePer10k, verifyFu
 import { AccountFlags, type Ledger, type TransferInput, verifyLedger } from '../../ledger/index.ts';
 import { openPlatform, type Platform } from '../../platform.ts';
 import { dropSchema, readDurability, round1 } from './common.ts';
+import { sleep } from './escrow.ts';
 import { GatewayPayments, type PaymentWindow } from './gateway-payments.ts';
 
 export interface FundBenchOptions {
@@ -395,5 +396,3 @@ async function verifyBooks(db: Db, log: (s: string) => void): Promise<void> {
   if (violations.length > 0) throw new Error(`the books do not balance: ${JSON.stringify(violations.slice(0, 5))}`);
   log(`books verified in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Platform } from '../../platform.ts';
 import { quantile, round1 } from './common.ts';
-import { createPayers } from './escrow.ts';
+import { createPayers, sleep } from './escrow.ts';
 import { inProcessServer, type Server } from './gateway.ts';
 import { type Answer, LeanClient, type Prepared } from './lean-client.ts';
 
@@ -161,5 +161,3 @@ export class GatewayPayments {
     await this.server.close();
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
