@@ -22,3 +22,18 @@ export function quantile(sorted: readonly number[], q: number): number {
 
 export const round1 = (n: number) => Math.round(n * 10) / 10;
 export const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** Latencies (ms) gathered since `sinceMs`: how many, the rate, and their quantiles. */
+export function latencyWindow(
+  latencies: number[],
+  sinceMs: number,
+): { count: number; perS: number; p50: number; p99: number; max: number } {
+  const sorted = latencies.sort((a, b) => a - b);
+  return {
+    count: sorted.length,
+    perS: sorted.length / ((performance.now() - sinceMs) / 1000),
+    p50: round1(quantile(sorted, 0.5)),
+    p99: round1(quantile(sorted, 0.99)),
+    max: round1(sorted[sorted.length - 1] ?? 0),
+  };
+}

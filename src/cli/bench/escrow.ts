@@ -9,7 +9,7 @@ import { limits } from '../../core/limits.ts';
 import { AccountFlags, type TransferInput, verifyLedger } from '../../ledger/index.ts';
 import { openPlatform, type Platform } from '../../platform.ts';
 import { ensureEscrowAccounts, escrowAccounts } from '../../trades/index.ts';
-import { dropSchema, quantile, readDurability, round1 } from './common.ts';
+import { dropSchema, latencyWindow, readDurability, round1 } from './common.ts';
 
 export interface EscrowBenchOptions {
   json: boolean;
@@ -348,15 +348,7 @@ export class Payments {
 
   /** The payments since the last mark: rate and latency quantiles; starts a new window. */
   mark(): { count: number; perS: number; p50: number; p99: number; max: number } {
-    const sorted = this.#latencies.sort((a, b) => a - b);
-    const seconds = (performance.now() - this.#since) / 1000;
-    const result = {
-      count: sorted.length,
-      perS: sorted.length / seconds,
-      p50: round1(quantile(sorted, 0.5)),
-      p99: round1(quantile(sorted, 0.99)),
-      max: round1(sorted[sorted.length - 1] ?? 0),
-    };
+    const result = latencyWindow(this.#latencies, this.#since);
     this.#latencies = [];
     this.#since = performance.now();
     return result;

@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Platform } from '../../platform.ts';
-import { quantile, round1 } from './common.ts';
+import { latencyWindow, round1 } from './common.ts';
 import { createPayers, sleep } from './escrow.ts';
 import { inProcessServer, type Server } from './gateway.ts';
 import { type Answer, LeanClient, type Prepared } from './lean-client.ts';
@@ -133,14 +133,8 @@ export class GatewayPayments {
   /** The payments answered since the last mark: rate and latency quantiles; starts a new window. */
   mark(): PaymentWindow {
     if (this.#failure) throw this.#failure;
-    const sorted = this.#latencies.sort((a, b) => a - b);
-    const seconds = (performance.now() - this.#since) / 1000;
     const window = {
-      count: sorted.length,
-      perS: sorted.length / seconds,
-      p50: round1(quantile(sorted, 0.5)),
-      p99: round1(quantile(sorted, 0.99)),
-      max: round1(sorted[sorted.length - 1] ?? 0),
+      ...latencyWindow(this.#latencies, this.#since),
       loopDelayP99: round1(this.#loopDelay.percentile(99) / 1e6),
     };
     this.#loopDelay.reset();
