@@ -38,6 +38,8 @@ export interface LedgerOptions {
   onBatch?: (stats: BatchStats) => void;
   /** Events one batch of the bulk lane carries (`limits.bulkBatchEventsMax` when absent). */
   bulkBatchEventsMax?: number | undefined;
+  /** Accounts kept in memory between batches (`limits.accountCacheMax` when absent). */
+  accountCacheMax?: number;
 }
 
 const usableId = (id: unknown): id is bigint => typeof id === 'bigint' && id > 0n && id < u128Max;
@@ -65,14 +67,18 @@ export class Ledger {
   #batchSeq = 0;
   /** Events one batch of the bulk lane carries: a bulk submission larger than this is one batch alone. */
   readonly bulkBatchEventsMax: number;
+  readonly #accountCacheMax: number;
   /** Careful batches run one at a time, and never beside a speculation being decided. */
   readonly #careful = new Mutex();
+  /** The reads of bulk submissions' accounts under way (see `#prefetch`). */
+  readonly #prefetches = new Set<Prefetch>();
 
   constructor(db: Db, options: LedgerOptions = {}) {
     this.#db = db;
     this.#clock = options.clock ?? systemClock;
     this.#onBatch = options.onBatch;
     this.bulkBatchEventsMax = options.bulkBatchEventsMax ?? limits.bulkBatchEventsMax;
+    this.#accountCacheMax = options.accountCacheMax ?? limits.accountCacheMax;
     this.#batcher = new Batcher((requests) => this.#executeBatch(requests), {
       bulkBatchEventsMax: this.bulkBatchEventsMax,
     });
@@ -89,9 +95,42 @@ export class Ledger {
    * lane: applied only while no other submission waits, in batches of at most
    * `bulkBatchEventsMax` events, so that payments meanwhile wait behind one small batch at most.
    */
-  createTransfers(events: readonly TransferInput[], lane: Lane = 'interactive'): Promise<CreateTransferResult[]> {
-    if (events.length === 0) return Promise.resolve([]);
+  async createTransfers(events: readonly TransferInput[], lane: Lane = 'interactive'): Promise<CreateTransferResult[]> {
+    if (events.length === 0) return [];
+    if (lane === 'bulk') await this.#prefetch(events);
     return this.#batcher.submit({ kind: 'transfers', events }, events.length, lane) as Promise<CreateTransferResult[]>;
+  }
+
+  /**
+   * Reads the accounts of a bulk submission that the cache lacks, outside the commit lock and
+   * before the submission queues, so that its batch finds them cached (and speculates) instead
+   * of loading them under the lock while payments wait: a distribution to a million holders
+   * loads a million accounts. A row read here goes into the cache only if no batch can have
+   * written its account since the read began: a batch of this process that touches an account
+   * holds it in the cache until it is evicted, so a row whose account is cached by then, or was
+   * evicted meanwhile, stays out; another process's batch changes the version token, which
+   * drops the whole cache at this process's next batch, so a read that saw a drop stays out
+   * entirely. A failed read is forgotten: the batch loads what it needs itself.
+   */
+  async #prefetch(events: readonly TransferInput[]): Promise<void> {
+    const ids = new Set<bigint>();
+    for (const e of events) {
+      if (usableId(e.debitAccountId) && !this.#cache.has(e.debitAccountId)) ids.add(e.debitAccountId);
+      if (usableId(e.creditAccountId) && !this.#cache.has(e.creditAccountId)) ids.add(e.creditAccountId);
+    }
+    if (ids.size === 0) return;
+    const read: Prefetch = { ids, stale: new Set(), dropped: false };
+    this.#prefetches.add(read);
+    try {
+      const loaded = new Map<bigint, AccountState>();
+      await store.loadAccounts(this.#db, loaded, [...ids]);
+      if (read.dropped) return;
+      for (const [id, s] of loaded) if (!this.#cache.has(id) && !read.stale.has(id)) this.#cache.set(id, s);
+    } catch {
+      // Nothing to undo: the cache was not touched.
+    } finally {
+      this.#prefetches.delete(read);
+    }
   }
 
   /** Voids pending transfers whose timeout has passed (at most one sweep batch); returns how many. */
@@ -297,15 +336,17 @@ export class Ledger {
   #dropCache(): void {
     this.#cache.clear();
     this.#cacheVersion = null;
+    for (const read of this.#prefetches) read.dropped = true;
   }
 
   /** Forgets the oldest cached accounts beyond the limit (Map keeps insertion order). */
   #trimCache(): void {
-    let excess = this.#cache.size - limits.accountCacheMax;
+    let excess = this.#cache.size - this.#accountCacheMax;
     if (excess <= 0) return;
     for (const id of this.#cache.keys()) {
       if (excess-- <= 0) break;
       this.#cache.delete(id);
+      for (const read of this.#prefetches) if (read.ids.has(id)) read.stale.add(id);
     }
   }
 }
@@ -357,6 +398,15 @@ function failedIds(requests: readonly Request[], responses: readonly Response[])
 /** A random, non-zero version token for the books (int8). */
 function newVersion(): bigint {
   return randomBytes(8).readBigInt64BE() || 1n;
+}
+
+/** A read of accounts for the cache, and what happened to the cache while it ran. */
+interface Prefetch {
+  ids: ReadonlySet<bigint>;
+  /** Accounts evicted while the read ran: a batch may have written them since. */
+  stale: Set<bigint>;
+  /** The whole cache was dropped while the read ran. */
+  dropped: boolean;
 }
 
 /** The books were not what a speculative batch assumed: it runs again, carefully. */

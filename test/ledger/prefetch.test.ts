@@ -1,0 +1,119 @@
+/**
+ * The bulk lane reads a submission's accounts ahead of its batch, outside the commit lock. Such a
+ * read may race a batch that writes one of those accounts; these tests hold the read between
+ * fetching its rows and putting them in the cache, write the account meanwhile, and check that
+ * the stale row never reaches the cache (the bulk transfer is then judged on the true balance).
+ */
+import { describe, expect, it } from 'vitest';
+import type { Db } from '../../src/core/db/index.ts';
+import { id } from '../../src/core/ids.ts';
+import { AccountFlags, Ledger, type TransferInput } from '../../src/ledger/index.ts';
+import { usePlatform } from '../support/engine.ts';
+
+const platformOf = usePlatform();
+
+/** A Db whose reads of accounts by id outside a transaction (the read-ahead) can be held. */
+function gatedDb(db: Db) {
+  let gate: Promise<void> | undefined;
+  let open = () => {};
+  let reached = () => {};
+  const readHeld = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
+  const wrapped: Db = {
+    engine: db.engine,
+    async query<R>(sql: string, params?: readonly unknown[]) {
+      const rows = await db.query<R>(sql, params);
+      if (gate && /from ledger_accounts where id = any/.test(sql)) {
+        reached();
+        await gate;
+      }
+      return rows;
+    },
+    exec: (sql) => db.exec(sql),
+    transaction: (fn) => db.transaction(fn),
+    close: async () => {},
+  };
+  return {
+    db: wrapped,
+    hold() {
+      gate = new Promise((resolve) => {
+        open = resolve;
+      });
+    },
+    readHeld,
+    release() {
+      gate = undefined;
+      open();
+    },
+  };
+}
+
+const transfer = (dr: bigint, cr: bigint, amount: bigint): TransferInput => ({
+  id: id(),
+  debitAccountId: dr,
+  creditAccountId: cr,
+  amount,
+  ledger: 1,
+  code: 1,
+});
+
+/** A bank account and an empty wallet that may not overdraw, created by the platform's ledger. */
+async function bankAndWallet(): Promise<[bigint, bigint]> {
+  const [bank, wallet] = [id(), id()];
+  expect(
+    await platformOf().ledger.createAccounts([
+      { id: bank, ledger: 1, code: 1 },
+      { id: wallet, ledger: 1, code: 1, flags: AccountFlags.debitsMustNotExceedCredits },
+    ]),
+  ).toEqual(['ok', 'ok']);
+  return [bank, wallet];
+}
+
+describe('the bulk lane reading accounts ahead of the lock', () => {
+  it('leaves out a row whose account a batch of this process wrote and evicted meanwhile', async () => {
+    const [bank, wallet] = await bankAndWallet();
+    const [other, otherWallet] = await bankAndWallet();
+    const gated = gatedDb(platformOf().db);
+    // A cache of no account: every batch evicts what it loaded as it ends.
+    const ledger = new Ledger(gated.db, { accountCacheMax: 0 });
+    try {
+      // The cache is valid (this process wrote the current version of the books), and empty.
+      expect(await ledger.createTransfers([transfer(other, otherWallet, 1n)])).toEqual(['ok']);
+      gated.hold();
+      const spend = ledger.createTransfers([transfer(wallet, bank, 60n)], 'bulk');
+      await gated.readHeld; // the read saw the wallet empty
+      expect(await ledger.createTransfers([transfer(bank, wallet, 100n)])).toEqual(['ok']);
+      gated.release();
+      expect(await spend).toEqual(['ok']); // judged on 100, not on the 0 read ahead
+      const [w] = await ledger.lookupAccounts([wallet]);
+      expect([w?.debitsPosted, w?.creditsPosted]).toEqual([60n, 100n]);
+    } finally {
+      gated.release();
+      await ledger.close();
+    }
+  });
+
+  it('leaves out every row of a read during which another process wrote', async () => {
+    const [bank, wallet] = await bankAndWallet();
+    const [other] = await bankAndWallet();
+    const gated = gatedDb(platformOf().db);
+    const ledger = new Ledger(gated.db);
+    try {
+      // This process's cache holds the bank accounts, at the current version of the books.
+      expect(await ledger.createTransfers([transfer(other, bank, 1n)])).toEqual(['ok']);
+      gated.hold();
+      const spend = ledger.createTransfers([transfer(wallet, bank, 60n)], 'bulk');
+      await gated.readHeld; // the read saw the wallet empty
+      // Another process (the platform's ledger) funds the wallet; this one then runs a batch,
+      // finds the version changed, and drops its cache while the read is still held.
+      expect(await platformOf().ledger.createTransfers([transfer(bank, wallet, 100n)])).toEqual(['ok']);
+      expect(await ledger.createTransfers([transfer(other, bank, 1n)])).toEqual(['ok']);
+      gated.release();
+      expect(await spend).toEqual(['ok']);
+    } finally {
+      gated.release();
+      await ledger.close();
+    }
+  });
+});
