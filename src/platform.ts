@@ -19,6 +19,7 @@ import { gatewayMigrations } from './gateway/index.ts';
 import { type BatchStats, Ledger, ledgerMigrations } from './ledger/index.ts';
 import { isMembersError, Members, membersMigrations, Operators, type SmsSender } from './members/index.ts';
 import { type PayoutParties, Payouts, payoutsMigrations } from './payouts/index.ts';
+import { Social, type SocialParties, socialMigrations } from './social/index.ts';
 import {
   AfterSale,
   type BillLinkKeys,
@@ -44,6 +45,7 @@ export const allMigrations: readonly Migration[] = [
   ...channelsMigrations,
   ...gatewayMigrations,
   ...fundMigrations,
+  ...socialMigrations,
 ];
 
 export interface PlatformOptions {
@@ -104,6 +106,8 @@ export interface Platform {
   reserves: ReserveReport;
   /** Yu'e Bao: fund companies and products, purchases, daily income, redemptions (src/fund). */
   fund: Fund;
+  /** Friends, blocks, contact matching, groups (src/social). */
+  social: Social;
   clock: Clock;
   /** Drains every in-flight batch, then closes storage. */
   close(): Promise<void>;
@@ -143,7 +147,10 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const tradeRefs = {
     tradeNos: (buyerId: string, refs: readonly bigint[]) => trades.tradeNosByLedgerRef(buyerId, refs),
   };
-  const wallet = new Wallet({ db, ledger, members, trades, tradeRefs, clock });
+  const social = new Social(db, socialParties(members), clock);
+  // Transfers between users respect the payee's block and a new friendship's daily cap.
+  const transferPolicy = { rule: (payer: string, payee: string) => social.friends.transferRule(payer, payee) };
+  const wallet = new Wallet({ db, ledger, members, trades, tradeRefs, clock, transferPolicy });
   const channels = new Channels(db, ledger, channelParties(members), clock, {
     banks: options.channelBanks ?? channelBanksFromEnv(),
     publicUrl: options.publicUrl ?? publicUrlFromEnv(),
@@ -170,6 +177,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     reconciler,
     reserves,
     fund,
+    social,
     clock,
     async close() {
       await ledger.close();
@@ -221,6 +229,24 @@ function payoutParties(members: Members): PayoutParties {
       );
       return member ? { userId: member.userId, accountId: member.walletAccountId } : null;
     },
+  };
+}
+
+/** The social module meets members here: users by id, by phone, by the hash of their phone. */
+function socialParties(members: Members): SocialParties {
+  const view = (u: { userId: string; logonId: string }) => ({ userId: u.userId, logonId: u.logonId });
+  return {
+    users: async (ids) => (await members.findUsers(ids)).map(view),
+    async userByPhone(phone) {
+      try {
+        return view(await members.findUserByPhone(phone));
+      } catch (error) {
+        if (isMembersError(error)) return null;
+        throw error;
+      }
+    },
+    usersByPhoneHashes: async (hashes) =>
+      (await members.findUsersByPhoneHashes(hashes)).map((u) => ({ ...view(u), phoneSha256: u.phoneSha256 })),
   };
 }
 

@@ -330,4 +330,20 @@ export const limits = {
   fundAutoTransferBeijingMinute: 21 * 60,
   /** Fund: the largest holders `paybao report fund` lists. */
   fundReportHoldersMax: 10,
+  /** Social: characters of a friend request's message. */
+  socialRequestMessageLengthMax: 64,
+  /** Social: characters of the nickname a user shows to friends. */
+  socialNicknameLengthMax: 20,
+  /** Social: characters of a group's name. */
+  socialGroupNameLengthMax: 30,
+  /** Social: members of a group of friends, its owner included (group red packets and bills). */
+  socialGroupMembersMax: 500,
+  /** Social: phone hashes one contact-matching request may carry. */
+  socialContactHashesMax: 1_000,
+  /** Social: friends and requests one page lists. */
+  socialListMax: 500,
+  /** Social: a friendship is new (transfers to the friend limited per day) for this many days. */
+  socialNewFriendshipDays: 3,
+  /** Social: what one user may send a new friend per Beijing day, in fen (a first guard against scams). */
+  socialNewFriendDailyFenMax: 100_000,
 } as const;

@@ -197,6 +197,29 @@ export class Members {
     return toMember(row) as User;
   }
 
+  /** The users among `userIds` (merchants and unknown ids left out), in no particular order. */
+  async findUsers(userIds: readonly string[]): Promise<User[]> {
+    if (userIds.length === 0) return [];
+    const rows = await this.#db.query<MemberRow>(
+      "select * from members where kind = 'user' and user_id = any($1::text[])",
+      [userIds],
+    );
+    return rows.map((r) => toMember(r) as User);
+  }
+
+  /**
+   * The users whose phone's SHA-256 (hex, of the number as `normalizePhone` spells it) is among
+   * `hashes`: contact matching, where the wallet sends hashes and never the address book.
+   */
+  async findUsersByPhoneHashes(hashes: readonly string[]): Promise<Array<User & { phoneSha256: string }>> {
+    if (hashes.length === 0) return [];
+    const rows = await this.#db.query<MemberRow & { phone_sha256: string }>(
+      "select * from members where kind = 'user' and phone_sha256 = any($1::text[])",
+      [hashes],
+    );
+    return rows.map((r) => ({ ...(toMember(r) as User), phoneSha256: r.phone_sha256 }));
+  }
+
   /** What the wallet can spend: posted credits less posted and pending debits, in fen. */
   async walletBalance(userId: string): Promise<bigint> {
     const member = await this.getMember(userId);

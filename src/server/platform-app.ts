@@ -18,6 +18,7 @@ import { escrowMethods } from './escrow-methods.ts';
 import { registerFundPages } from './fund-pages.ts';
 import { registerPageAssets } from './html.ts';
 import type { Metrics } from './metrics.ts';
+import { registerSocialApi } from './social-api.ts';
 import { registerWalletPages } from './wallet-pages.ts';
 import { registerPageGuard, type WebSecurityOptions } from './web-security.ts';
 
@@ -105,6 +106,7 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
     operators: platform.operators,
     regulatorToken: options.regulatorToken,
   });
+  await registerSocialApi(app, { social: platform.social, wallet: platform.wallet });
   return app;
 }
 

@@ -30,6 +30,10 @@ export const walletErrors = catalog({
   route_not_found: invalidRequest(404, 'no such route'),
   recipient_not_found: invalidRequest(404, 'no user with this id or phone'),
   recipient_is_sender: invalidRequest(400, 'a transfer needs another user'),
+  recipient_unavailable: invalidRequest(403, 'this user cannot receive your transfers'),
+  new_friend_limit_exceeded: rateLimitError(
+    `a friendship younger than ${limits.socialNewFriendshipDays} days may carry at most ${limits.socialNewFriendDailyFenMax / 100} yuan a day; try tomorrow`,
+  ),
   trade_not_found: invalidRequest(404, 'no such trade among yours'),
   trade_state_conflict: invalidRequest(409, 'the trade is not in a state that allows this'),
   refund_case_open: invalidRequest(409, 'the trade has an open refund request; finish or withdraw it first'),

@@ -4,5 +4,11 @@ export { isWalletError, WalletError, type WalletErrorCode, type WalletErrorType,
 export { BuyerEscrow } from './escrow.ts';
 export { walletMigrations } from './migrations.ts';
 export type { NewSession } from './sessions.ts';
-export { type TransferOutcome, type TransferRequest, type TransferView, transferId } from './transfers.ts';
+export {
+  type TransferOutcome,
+  type TransferPolicy,
+  type TransferRequest,
+  type TransferView,
+  transferId,
+} from './transfers.ts';
 export { type LoginInput, Wallet, type WalletDeps } from './wallet.ts';

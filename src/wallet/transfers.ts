@@ -6,6 +6,7 @@ import { derivedId, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { cnyLedger, WalletTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
+import { beijingOffsetMs } from '../core/time.ts';
 import { assertLedgerResult, type Ledger } from '../ledger/index.ts';
 import { isMembersError, type Members, normalizePhone, type User } from '../members/index.ts';
 import { WalletError, type WalletErrorCode } from './errors.ts';
@@ -18,6 +19,14 @@ export interface TransferRequest {
   /** Yuan as a decimal string ("88.88"). */
   amount: string;
   memo?: string | undefined;
+}
+
+/**
+ * What a transfer between two users must respect beyond money (the social module's rules, wired
+ * in the root): the payee's block, and a per-day cap for a new friendship.
+ */
+export interface TransferPolicy {
+  rule(payerId: string, payeeId: string): Promise<{ blocked: boolean; dailyLimitFen: bigint | null }>;
 }
 
 /** A transfer that moved money. */
@@ -52,6 +61,7 @@ export class Transfers {
     private readonly ledger: Ledger,
     private readonly members: Members,
     private readonly clock: Clock,
+    private readonly policy: TransferPolicy | undefined = undefined,
   ) {}
 
   /**
@@ -66,6 +76,7 @@ export class Transfers {
     if (existing) return this.#resume(existing, checked.hash);
     const payee = await this.#payee(request);
     if (payee.userId === payer.userId) throw new WalletError('recipient_is_sender');
+    if ((await this.policy?.rule(payer.userId, payee.userId))?.blocked) throw new WalletError('recipient_unavailable');
     const now = this.clock.nowNs();
     const claimed = await this.#tables()
       .insertInto('wallet_transfers')
@@ -135,24 +146,31 @@ export class Transfers {
   /** Asks the ledger to move a claimed row's money, records the outcome, answers it. */
   async #run(row: TransferRow, replayed: boolean): Promise<TransferOutcome> {
     let status: 'succeeded' | 'failed';
+    let errorCode: WalletErrorCode | null = null;
     try {
-      const [payer, payee] = await Promise.all([
-        this.members.getMember(row.user_id),
-        this.members.getMember(row.to_user_id),
-      ]);
-      const [result] = await this.ledger.createTransfers([
-        {
-          id: u128FromUuid(row.transfer_id),
-          debitAccountId: payer.walletAccountId,
-          creditAccountId: payee.walletAccountId,
-          amount: row.amount_fen,
-          ledger: cnyLedger,
-          code: WalletTransferCode.userToUser,
-          userData64: BigInt(row.user_id),
-        },
-      ]);
-      assertLedgerResult(result, `transfer ${row.transfer_id}`, ['exceeds_credits']);
-      status = result === 'exceeds_credits' ? 'failed' : 'succeeded';
+      if (await this.#overDailyLimit(row)) {
+        status = 'failed';
+        errorCode = 'new_friend_limit_exceeded';
+      } else {
+        const [payer, payee] = await Promise.all([
+          this.members.getMember(row.user_id),
+          this.members.getMember(row.to_user_id),
+        ]);
+        const [result] = await this.ledger.createTransfers([
+          {
+            id: u128FromUuid(row.transfer_id),
+            debitAccountId: payer.walletAccountId,
+            creditAccountId: payee.walletAccountId,
+            amount: row.amount_fen,
+            ledger: cnyLedger,
+            code: WalletTransferCode.userToUser,
+            userData64: BigInt(row.user_id),
+          },
+        ]);
+        assertLedgerResult(result, `transfer ${row.transfer_id}`, ['exceeds_credits']);
+        status = result === 'exceeds_credits' ? 'failed' : 'succeeded';
+        if (status === 'failed') errorCode = 'balance_not_enough';
+      }
     } catch (error) {
       // Let the next retry run at once instead of waiting out the lease.
       await this.#tables()
@@ -170,7 +188,7 @@ export class Transfers {
       .updateTable('wallet_transfers')
       .set({
         status,
-        error_code: status === 'succeeded' ? null : 'balance_not_enough',
+        error_code: errorCode,
         completed_at_ns: this.clock.nowNs(),
       })
       .where('user_id', '=', row.user_id)
@@ -181,6 +199,24 @@ export class Transfers {
     const final = recorded ?? (await this.#row(row.user_id, row.idempotency_key));
     assert(final, 'an idempotency row is never deleted');
     return answer(final, replayed);
+  }
+
+  /**
+   * Whether this transfer would take what the payer sent the payee today (Beijing) past a new
+   * friendship's cap. Counts every request of the pair today not failed, this one included: two
+   * racing requests each see the other, so together they never pass the cap (at worst both are
+   * refused).
+   */
+  async #overDailyLimit(row: TransferRow): Promise<boolean> {
+    const rule = await this.policy?.rule(row.user_id, row.to_user_id);
+    if (!rule || rule.dailyLimitFen === null) return false;
+    const dayStartNs = beijingDayStartNs(this.clock.nowNs());
+    const [sum] = await this.db.query<{ fen: bigint }>(
+      `select coalesce(sum(amount_fen), 0)::bigint fen from wallet_transfers
+        where user_id = $1 and to_user_id = $2 and status <> 'failed' and created_at_ns >= $3`,
+      [row.user_id, row.to_user_id, dayStartNs],
+    );
+    return (sum?.fen ?? 0n) > rule.dailyLimitFen;
   }
 
   async #payee(request: TransferRequest): Promise<User> {
@@ -213,6 +249,13 @@ export class Transfers {
   #leaseEnd(): bigint {
     return this.clock.nowNs() + msToNs(limits.idempotencyLeaseMs);
   }
+}
+
+/** The start of the Beijing day of `ns`, in ns since the epoch. */
+function beijingDayStartNs(ns: bigint): bigint {
+  const dayNs = 86_400_000_000_000n;
+  const offsetNs = BigInt(beijingOffsetMs) * 1_000_000n;
+  return ((ns + offsetNs) / dayNs) * dayNs - offsetNs;
 }
 
 /** The ledger id of the transfer a (payer, key) pair stands for. */

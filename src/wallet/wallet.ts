@@ -7,7 +7,7 @@ import { TradeError, type Trades, type TradeView } from '../trades/index.ts';
 import { type BillPage, billPage, type TradeRefs } from './bills.ts';
 import { WalletError } from './errors.ts';
 import { type NewSession, Sessions } from './sessions.ts';
-import { type TransferOutcome, type TransferRequest, Transfers } from './transfers.ts';
+import { type TransferOutcome, type TransferPolicy, type TransferRequest, Transfers } from './transfers.ts';
 
 export interface WalletDeps {
   db: Db;
@@ -17,6 +17,8 @@ export interface WalletDeps {
   /** Trade numbers behind the ledger's `user_data_128`, for bill entries; wired by the platform. */
   tradeRefs: TradeRefs;
   clock: Clock;
+  /** The payee's block and a new friendship's daily cap (the social module's rules); none when absent. */
+  transferPolicy?: TransferPolicy | undefined;
 }
 
 /** How a user proves who they are: a password, or an SMS code sent by `sendLoginCode`. */
@@ -41,7 +43,7 @@ export class Wallet {
   constructor(deps: WalletDeps) {
     this.#deps = deps;
     this.#sessions = new Sessions(deps.db, deps.clock);
-    this.#transfers = new Transfers(deps.db, deps.ledger, deps.members, deps.clock);
+    this.#transfers = new Transfers(deps.db, deps.ledger, deps.members, deps.clock, deps.transferPolicy);
   }
 
   /**

@@ -1,0 +1,390 @@
+/**
+ * Social payments over the native API (`/api/v1`, bearer session as the rest of it): friends and
+ * their requests, blocks, contact matching by phone hashes, the profile others see, groups of
+ * friends. Transfers to friends are `POST /api/v1/transfers` (the wallet's), under the rules of
+ * `Friends.transferRule`. TypeBox schemas on every route; refusals are `{type, code, message, param}`.
+ * The routes are thin: `Social` decides.
+ */
+import { type Static, Type, type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { assert } from '../core/assert.ts';
+import { limits } from '../core/limits.ts';
+import type { FriendRequestView, GroupSummary, GroupView, PersonView, ProfileView, Social } from '../social/index.ts';
+import type { Wallet } from '../wallet/index.ts';
+
+export interface SocialApiDeps {
+  social: Social;
+  wallet: Wallet;
+}
+
+const Strict = { additionalProperties: false } as const;
+const ApiError = Type.Object({
+  type: Type.String(),
+  code: Type.String(),
+  message: Type.String(),
+  param: Type.Union([Type.String(), Type.Null()]),
+});
+const errors = { '4xx': ApiError, '5xx': ApiError };
+const UserId = Type.String({ pattern: '^2088[0-9]{12}$', description: '16 digits from 2088.' });
+const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
+const Time = Type.String({ format: 'date-time' });
+const Phone = Type.String({ pattern: '^\\+?[0-9][0-9 -]{6,22}$', maxLength: 24 });
+
+const Person = Type.Object({
+  user_id: UserId,
+  logon_id: Type.String({ description: 'The phone, masked: 138****8000.' }),
+  masked_name: Type.Union([
+    Type.String({ description: 'The nickname, all but its last character hidden.' }),
+    Type.Null(),
+  ]),
+  avatar_initial: Type.String(),
+});
+const Friend = Type.Object({ ...Person.properties, since: Time });
+const Friends = Type.Object({ data: Type.Array(Friend) });
+const FriendRequest = Type.Object({
+  request_id: Uuid,
+  from: Person,
+  to: Person,
+  message: Type.String(),
+  status: Type.String({ description: 'PENDING, ACCEPTED (you are friends), DECLINED or CANCELLED' }),
+  created_at: Time,
+  decided_at: Type.Union([Time, Type.Null()]),
+});
+const FriendRequestBody = Type.Object(
+  {
+    to_user_id: Type.Optional(UserId),
+    to_phone: Type.Optional(Phone),
+    message: Type.Optional(Type.String({ maxLength: limits.socialRequestMessageLengthMax })),
+  },
+  { ...Strict, description: 'Give to_user_id or to_phone.' },
+);
+const RequestsQuery = Type.Object(
+  { box: Type.Optional(Type.Union([Type.Literal('incoming'), Type.Literal('outgoing')])) },
+  Strict,
+);
+const RequestParams = Type.Object({ requestId: Uuid });
+const UserParams = Type.Object({ userId: UserId });
+const Match = Type.Object({
+  data: Type.Array(Type.Object({ ...Person.properties, phone_sha256: Type.String(), friend: Type.Boolean() })),
+});
+const MatchBody = Type.Object(
+  {
+    phone_hashes: Type.Array(Type.String({ pattern: '^[0-9a-fA-F]{64}$' }), {
+      maxItems: limits.socialContactHashesMax,
+      description: 'SHA-256 (hex) of each phone of your address book, as 13800138000 (mainland) or +E.164.',
+    }),
+  },
+  Strict,
+);
+const Profile = Type.Object({
+  nickname: Type.Union([Type.String(), Type.Null()]),
+  discoverable: Type.Boolean({ description: 'Others find you by your phone.' }),
+  show_score_band: Type.Boolean({ description: 'Friends see your credit score band (once scores exist).' }),
+});
+const ProfileBody = Type.Object(
+  {
+    nickname: Type.Optional(Type.Union([Type.String({ maxLength: limits.socialNicknameLengthMax }), Type.Null()])),
+    discoverable: Type.Optional(Type.Boolean()),
+    show_score_band: Type.Optional(Type.Boolean()),
+  },
+  Strict,
+);
+const GroupSummarySchema = Type.Object({
+  group_id: Uuid,
+  name: Type.String(),
+  owner_id: UserId,
+  members: Type.Integer(),
+  created_at: Time,
+});
+const Group = Type.Object({
+  ...GroupSummarySchema.properties,
+  member_list: Type.Array(Type.Object({ ...Person.properties, joined_at: Time })),
+});
+const Groups = Type.Object({ data: Type.Array(GroupSummarySchema) });
+const GroupBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: limits.socialGroupNameLengthMax }),
+    member_ids: Type.Array(UserId, { maxItems: limits.socialGroupMembersMax - 1 }),
+  },
+  Strict,
+);
+const MembersBody = Type.Object({ user_ids: Type.Array(UserId, { maxItems: limits.socialGroupMembersMax }) }, Strict);
+const GroupParams = Type.Object({ groupId: Uuid });
+const GroupMemberParams = Type.Object({ groupId: Uuid, userId: UserId });
+
+function personView(p: PersonView): Static<typeof Person> {
+  return { user_id: p.userId, logon_id: p.logonId, masked_name: p.maskedName, avatar_initial: p.avatarInitial };
+}
+
+function requestView(r: FriendRequestView): Static<typeof FriendRequest> {
+  return {
+    request_id: r.requestId,
+    from: personView(r.from),
+    to: personView(r.to),
+    message: r.message,
+    status: r.status,
+    created_at: r.createdAt.toISOString(),
+    decided_at: r.decidedAt?.toISOString() ?? null,
+  };
+}
+
+function profileView(p: ProfileView): Static<typeof Profile> {
+  return { nickname: p.nickname, discoverable: p.discoverable, show_score_band: p.showScoreBand };
+}
+
+function groupSummaryView(g: GroupSummary): Static<typeof GroupSummarySchema> {
+  return {
+    group_id: g.groupId,
+    name: g.name,
+    owner_id: g.ownerId,
+    members: g.members,
+    created_at: g.createdAt.toISOString(),
+  };
+}
+
+function groupView(g: GroupView): Static<typeof Group> {
+  return {
+    ...groupSummaryView(g),
+    member_list: g.memberList.map((m) => ({ ...personView(m), joined_at: m.joinedAt.toISOString() })),
+  };
+}
+
+const userIds = new WeakMap<FastifyRequest, string>();
+function userOf(request: FastifyRequest): string {
+  const userId = userIds.get(request);
+  assert(userId, 'an authenticated route runs after the session hook');
+  return userId;
+}
+
+function routes(api: FastifyInstance, { social, wallet }: SocialApiDeps): void {
+  api.addHook('onRequest', async (request) => {
+    const match = /^Bearer ([^\s]+)$/i.exec(request.headers.authorization ?? '');
+    userIds.set(request, (await wallet.authenticate(match?.[1] ?? '')).userId);
+  });
+  const typed = api.withTypeProvider<TypeBoxTypeProvider>();
+  const doc = (summary: string, tag: string) => ({ summary, tags: [tag], security: [{ bearerAuth: [] }] });
+  const { friends, groups } = social;
+
+  typed.get(
+    '/friends',
+    { schema: { ...doc('Your friends, oldest friendship first', 'friends'), response: { 200: Friends, ...errors } } },
+    async (request) => ({
+      data: (await friends.list(userOf(request))).map((f) => ({ ...personView(f), since: f.since.toISOString() })),
+    }),
+  );
+  typed.delete(
+    '/friends/:userId',
+    {
+      schema: {
+        ...doc('End a friendship, both ways', 'friends'),
+        params: UserParams,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      await friends.remove(userOf(request), request.params.userId);
+      return reply.code(204).send(null);
+    },
+  );
+  typed.post(
+    '/friends/requests',
+    {
+      schema: {
+        ...doc(
+          'Ask a user (by id or phone) to be your friend; if they asked you first, you are friends at once (status ACCEPTED)',
+          'friends',
+        ),
+        body: FriendRequestBody,
+        response: { 201: FriendRequest, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { to_user_id: toUserId, to_phone: toPhone, message } = request.body;
+      const view = await friends.request(userOf(request), { toUserId, toPhone, message });
+      return reply.code(201).send(requestView(view));
+    },
+  );
+  typed.get(
+    '/friends/requests',
+    {
+      schema: {
+        ...doc('Open friend requests sent to you (box=incoming, the default) or by you (outgoing)', 'friends'),
+        querystring: RequestsQuery,
+        response: { 200: Type.Object({ data: Type.Array(FriendRequest) }), ...errors },
+      },
+    },
+    async (request) => ({
+      data: (await friends.requests(userOf(request), request.query.box ?? 'incoming')).map(requestView),
+    }),
+  );
+  for (const [action, summary] of [
+    ['accept', 'Accept a friend request sent to you'],
+    ['decline', 'Decline a friend request sent to you'],
+  ] as const) {
+    typed.post(
+      `/friends/requests/:requestId/${action}`,
+      {
+        schema: { ...doc(summary, 'friends'), params: RequestParams, response: { 200: FriendRequest, ...errors } },
+      },
+      async (request) => requestView(await friends[action](userOf(request), request.params.requestId)),
+    );
+  }
+  typed.get(
+    '/blocks',
+    {
+      schema: {
+        ...doc('The users you blocked, newest first', 'friends'),
+        response: { 200: Type.Object({ data: Type.Array(Person) }), ...errors },
+      },
+    },
+    async (request) => ({ data: (await friends.blocked(userOf(request))).map(personView) }),
+  );
+  typed.put(
+    '/blocks/:userId',
+    {
+      schema: {
+        ...doc('Block a user: they can send you no request, transfer or red packet', 'friends'),
+        params: UserParams,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      await friends.block(userOf(request), request.params.userId);
+      return reply.code(204).send(null);
+    },
+  );
+  typed.delete(
+    '/blocks/:userId',
+    { schema: { ...doc('Lift a block', 'friends'), params: UserParams, response: { 204: Type.Null(), ...errors } } },
+    async (request, reply) => {
+      await friends.unblock(userOf(request), request.params.userId);
+      return reply.code(204).send(null);
+    },
+  );
+  typed.post(
+    '/contacts/match',
+    {
+      schema: {
+        ...doc(
+          'Find which of your contacts use Paybao, from the hashes of their phones (never the numbers)',
+          'friends',
+        ),
+        body: MatchBody,
+        response: { 200: Match, ...errors },
+      },
+    },
+    async (request) => ({
+      data: (await friends.match(userOf(request), request.body.phone_hashes)).map((m) => ({
+        ...personView(m),
+        phone_sha256: m.phoneSha256,
+        friend: m.friend,
+      })),
+    }),
+  );
+  typed.get(
+    '/profile',
+    {
+      schema: {
+        ...doc('What others see of you, and who may find you', 'friends'),
+        response: { 200: Profile, ...errors },
+      },
+    },
+    async (request) => profileView(await friends.profile(userOf(request))),
+  );
+  typed.put(
+    '/profile',
+    {
+      schema: {
+        ...doc('Change your nickname (null removes it), whether others find you by phone, your score band', 'friends'),
+        body: ProfileBody,
+        response: { 200: Profile, ...errors },
+      },
+    },
+    async (request) => {
+      const { nickname, discoverable, show_score_band: showScoreBand } = request.body;
+      const change = {
+        ...(nickname !== undefined && { nickname }),
+        ...(discoverable !== undefined && { discoverable }),
+        ...(showScoreBand !== undefined && { showScoreBand }),
+      };
+      return profileView(await friends.updateProfile(userOf(request), change));
+    },
+  );
+  typed.get(
+    '/groups',
+    { schema: { ...doc('The groups you are in, newest first', 'groups'), response: { 200: Groups, ...errors } } },
+    async (request) => ({ data: (await groups.list(userOf(request))).map(groupSummaryView) }),
+  );
+  typed.post(
+    '/groups',
+    {
+      schema: {
+        ...doc(
+          `Create a group of you and some of your friends (at most ${limits.socialGroupMembersMax} members)`,
+          'groups',
+        ),
+        body: GroupBody,
+        response: { 201: Group, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const group = await groups.create(userOf(request), {
+        name: request.body.name,
+        memberIds: request.body.member_ids,
+      });
+      return reply.code(201).send(groupView(group));
+    },
+  );
+  typed.get(
+    '/groups/:groupId',
+    {
+      schema: {
+        ...doc('A group you are in, with its members', 'groups'),
+        params: GroupParams,
+        response: { 200: Group, ...errors },
+      },
+    },
+    async (request) => groupView(await groups.get(userOf(request), request.params.groupId)),
+  );
+  typed.post(
+    '/groups/:groupId/members',
+    {
+      schema: {
+        ...doc("Add friends to your group (the owner's only)", 'groups'),
+        params: GroupParams,
+        body: MembersBody,
+        response: { 200: Group, ...errors },
+      },
+    },
+    async (request) =>
+      groupView(await groups.addMembers(userOf(request), request.params.groupId, request.body.user_ids)),
+  );
+  typed.delete(
+    '/groups/:groupId/members/:userId',
+    {
+      schema: {
+        ...doc('Remove a member (the owner), or leave (yourself)', 'groups'),
+        params: GroupMemberParams,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      await groups.removeMember(userOf(request), request.params.groupId, request.params.userId);
+      return reply.code(204).send(null);
+    },
+  );
+}
+
+/** Mounts the social routes under `/api/v1` (register before `registerApi`'s spec is built, as the channels' are). */
+export async function registerSocialApi(app: FastifyInstance, deps: SocialApiDeps): Promise<void> {
+  await app.register(
+    async (scope) => {
+      scope.setValidatorCompiler(TypeBoxValidatorCompiler);
+      scope.addHook('onRoute', (route) => {
+        route.bodyLimit ??= limits.apiBodyBytesMax;
+      });
+      routes(scope, deps);
+    },
+    { prefix: '/api/v1' },
+  );
+}
