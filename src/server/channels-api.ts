@@ -24,12 +24,12 @@ import {
   type Reconciler,
   type ReserveReport,
 } from '../channels/index.ts';
-import { assert } from '../core/assert.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount } from '../core/money.ts';
 import type { Operators } from '../members/index.ts';
 import type { Wallet } from '../wallet/index.ts';
 import { IdempotencyKeyHeaders } from './api.ts';
+import { requireUser, userOf } from './bearer-user.ts';
 
 export interface ChannelsApiDeps {
   channels: Channels;
@@ -131,19 +131,9 @@ function cardJson(c: CardView): Static<typeof Card> {
   };
 }
 
-const userIds = new WeakMap<FastifyRequest, string>();
-function userOf(request: FastifyRequest): string {
-  const userId = userIds.get(request);
-  assert(userId, 'an authenticated route runs after the session hook');
-  return userId;
-}
-
 /** The native API routes of the channels, for the wallet's owner. */
 function userRoutes(api: FastifyInstance, { channels, wallet }: ChannelsApiDeps): void {
-  api.addHook('onRequest', async (request) => {
-    const match = /^Bearer ([^\s]+)$/i.exec(request.headers.authorization ?? '');
-    userIds.set(request, (await wallet.authenticate(match?.[1] ?? '')).userId);
-  });
+  requireUser(api, wallet);
   const typed = api.withTypeProvider<TypeBoxTypeProvider>();
   const doc = (summary: string) => ({ summary, tags: ['banks'], security: [{ bearerAuth: [] }] });
   typed.get(

@@ -6,11 +6,11 @@
  * The routes are thin: `Social` decides.
  */
 import { type Static, Type, type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { assert } from '../core/assert.ts';
+import type { FastifyInstance } from 'fastify';
 import { limits } from '../core/limits.ts';
 import type { FriendRequestView, GroupSummary, GroupView, PersonView, ProfileView, Social } from '../social/index.ts';
 import type { Wallet } from '../wallet/index.ts';
+import { requireUser, userOf } from './bearer-user.ts';
 
 export interface SocialApiDeps {
   social: Social;
@@ -149,18 +149,8 @@ function groupView(g: GroupView): Static<typeof Group> {
   };
 }
 
-const userIds = new WeakMap<FastifyRequest, string>();
-function userOf(request: FastifyRequest): string {
-  const userId = userIds.get(request);
-  assert(userId, 'an authenticated route runs after the session hook');
-  return userId;
-}
-
 function routes(api: FastifyInstance, { social, wallet }: SocialApiDeps): void {
-  api.addHook('onRequest', async (request) => {
-    const match = /^Bearer ([^\s]+)$/i.exec(request.headers.authorization ?? '');
-    userIds.set(request, (await wallet.authenticate(match?.[1] ?? '')).userId);
-  });
+  requireUser(api, wallet);
   const typed = api.withTypeProvider<TypeBoxTypeProvider>();
   const doc = (summary: string, tag: string) => ({ summary, tags: [tag], security: [{ bearerAuth: [] }] });
   const { friends, groups } = social;
