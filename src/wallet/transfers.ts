@@ -210,6 +210,10 @@ export class Transfers {
   async #overDailyLimit(row: TransferRow): Promise<boolean> {
     const rule = await this.policy?.rule(row.user_id, row.to_user_id);
     if (!rule || rule.dailyLimitFen === null) return false;
+    // A request resumed after a crash may have moved its money already: the ledger is the truth,
+    // and money that moved is recorded as moved, whatever the cap says now.
+    const [moved] = await this.ledger.lookupTransfers([u128FromUuid(row.transfer_id)]);
+    if (moved) return false;
     const dayStartNs = beijingDayStartNs(this.clock.nowNs());
     const [sum] = await this.db.query<{ fen: bigint }>(
       `select coalesce(sum(amount_fen), 0)::bigint fen from wallet_transfers

@@ -5,8 +5,13 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
+import { requestFingerprint } from '../../src/core/idempotency.ts';
+import { uuidFromU128 } from '../../src/core/ids.ts';
+import { cnyLedger, WalletTransferCode } from '../../src/core/ledger-codes.ts';
 import { limits } from '../../src/core/limits.ts';
+import { formatAmount } from '../../src/core/money.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
+import { transferId } from '../../src/wallet/index.ts';
 import { type ApiUser, type ApiWorld, apiUser, apiWorld } from './support.ts';
 
 const clock = new ManualClock(Date.parse('2026-12-07T02:00:00Z'));
@@ -197,6 +202,47 @@ describe('transfers to friends', () => {
     clock.advanceMs(limits.socialNewFriendshipDays * 86_400_000);
     a = await relog(a);
     expect((await transfer(a, b, `${capYuan + 1}.00`)).statusCode).toBe(200);
+  });
+
+  it('records as moved a request resumed after a crash whose money moved, even past the cap now', async () => {
+    const { platform } = world;
+    const [a, b] = [await apiUser(world, BigInt(limits.socialNewFriendDailyFenMax) * 2n), await apiUser(world, 0n)];
+    await befriend(a, b);
+    const share = BigInt(limits.socialNewFriendDailyFenMax) / 2n + 1n; // two of them pass the cap
+    expect((await transfer(a, b, formatAmount(share))).statusCode).toBe(200);
+    // A crash between the ledger and the request's row: the money moved, the row still says processing.
+    const key = 'crashed-after-the-ledger';
+    const [payer, payee] = [await platform.members.getMember(a.userId), await platform.members.getMember(b.userId)];
+    const id = transferId(a.userId, key);
+    expect(
+      await platform.ledger.createTransfers([
+        {
+          id,
+          debitAccountId: payer.walletAccountId,
+          creditAccountId: payee.walletAccountId,
+          amount: share,
+          ledger: cnyLedger,
+          code: WalletTransferCode.userToUser,
+          userData64: BigInt(a.userId),
+        },
+      ]),
+    ).toEqual(['ok']);
+    await platform.db.query(
+      `insert into wallet_transfers (user_id, idempotency_key, request_hash, transfer_id, to_user_id, amount_fen, memo,
+         status, error_code, lease_until_ns, created_at_ns) values ($1, $2, $3, $4, $5, $6, 'dinner', 'processing', null, 0, $7)`,
+      [
+        a.userId,
+        key,
+        requestFingerprint({ to_user_id: b.userId, amount_fen: share.toString(), memo: 'dinner' }),
+        uuidFromU128(id),
+        b.userId,
+        share,
+        clock.nowNs(),
+      ],
+    );
+    const resumed = await transfer(a, b, formatAmount(share), key);
+    expect(resumed.statusCode, resumed.body).toBe(200);
+    expect((await b.call({ method: 'GET', url: '/api/v1/balance' })).json().available).toBe(formatAmount(share * 2n));
   });
 
   it('a stranger (no friendship) is not capped by the friendship rule', async () => {
