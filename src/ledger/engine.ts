@@ -126,6 +126,9 @@ export class Ledger {
       await store.loadAccounts(this.#db, loaded, [...ids]);
       if (read.dropped) return;
       for (const [id, s] of loaded) if (!this.#cache.has(id) && !read.stale.has(id)) this.#cache.set(id, s);
+      // Speculative batches never trim: the cache is trimmed here, between careful batches (one
+      // may rely on an account staying cached from its look at the cache to its attach).
+      if (this.#cache.size > this.#accountCacheMax) void this.#careful.run(async () => this.#trimCache());
     } catch {
       // Nothing to undo: the cache was not touched.
     } finally {
