@@ -147,7 +147,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const tradeRefs = {
     tradeNos: (buyerId: string, refs: readonly bigint[]) => trades.tradeNosByLedgerRef(buyerId, refs),
   };
-  const social = new Social(db, socialParties(members), clock);
+  const social = new Social(db, ledger, socialParties(members), clock);
   // Transfers between users respect the payee's block and a new friendship's daily cap.
   const transferPolicy = { rule: (payer: string, payee: string) => social.friends.transferRule(payer, payee) };
   const wallet = new Wallet({ db, ledger, members, trades, tradeRefs, clock, transferPolicy });
@@ -234,7 +234,11 @@ function payoutParties(members: Members): PayoutParties {
 
 /** The social module meets members here: users by id, by phone, by the hash of their phone. */
 function socialParties(members: Members): SocialParties {
-  const view = (u: { userId: string; logonId: string }) => ({ userId: u.userId, logonId: u.logonId });
+  const view = (u: { userId: string; logonId: string; walletAccountId: bigint }) => ({
+    userId: u.userId,
+    logonId: u.logonId,
+    walletAccountId: u.walletAccountId,
+  });
   return {
     users: async (ids) => (await members.findUsers(ids)).map(view),
     async userByPhone(phone) {

@@ -62,6 +62,7 @@ export const accountCodeRanges = {
   escrow: [[10, 19]],
   channels: [[20, 29]],
   fund: [[30, 49]],
+  social: [[50, 59]],
 } as const satisfies Record<string, readonly CodeRange[]>;
 
 /** Who owns which transfer codes. */
@@ -73,6 +74,7 @@ export const transferCodeRanges = {
   wallet: [[200, 299]],
   channels: [[300, 399]],
   fund: [[400, 449]],
+  social: [[500, 549]],
 } as const satisfies Record<string, readonly CodeRange[]>;
 
 // ---- members: wallets and the platform's funding --------------------------------------------
@@ -291,6 +293,40 @@ export const FundTransferCode = {
   refundShares: 415,
 } as const;
 
+// ---- social: red packets (src/social) -----------------------------------------------------------
+
+/**
+ * The social module's account codes:
+ *
+ * | code | account                                                 | flags                          |
+ * |------|---------------------------------------------------------|--------------------------------|
+ * | 50   | one red packet: the money sent, until grabbed or refunded | debits_must_not_exceed_credits |
+ *
+ * A packet's account id is `derivedId('social.red-packet', packetId)`; its `user_data_64` is the
+ * sender's 16-digit user id.
+ */
+export const SocialAccountCode = {
+  redPacket: 50,
+} as const;
+
+/**
+ * The social module's transfer codes:
+ *
+ * | code | transfer                                                            |
+ * |------|---------------------------------------------------------------------|
+ * | 500  | send: sender wallet → the packet's account (the whole packet, once) |
+ * | 501  | grab: the packet's account → the grabber's wallet (one share)       |
+ * | 502  | refund: the packet's account → sender wallet (what is left at expiry) |
+ *
+ * Ids are derived: the send's from (sender, key), a grab's from (packet, grabber), the refund's
+ * from the packet; so a retry, a resumed grab or a second sweep moves money once.
+ */
+export const SocialTransferCode = {
+  redPacketSend: 500,
+  redPacketGrab: 501,
+  redPacketRefund: 502,
+} as const;
+
 // ---- the registry as data, for the checks -----------------------------------------------------
 
 /** Every owner's account codes, by the owner's name in `accountCodeRanges`. */
@@ -299,6 +335,7 @@ export const accountCodes = {
   escrow: EscrowAccountCode,
   channels: ChannelAccountCode,
   fund: FundAccountCode,
+  social: SocialAccountCode,
 } as const satisfies Record<keyof typeof accountCodeRanges, Record<string, number>>;
 
 /** Every owner's transfer codes, by the owner's name in `transferCodeRanges`. */
@@ -310,4 +347,5 @@ export const transferCodes = {
   wallet: WalletTransferCode,
   channels: ChannelTransferCode,
   fund: FundTransferCode,
+  social: SocialTransferCode,
 } as const satisfies Record<keyof typeof transferCodeRanges, Record<string, number>>;

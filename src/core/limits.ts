@@ -346,4 +346,22 @@ export const limits = {
   socialNewFriendshipDays: 3,
   /** Social: what one user may send a new friend per Beijing day, in fen (a first guard against scams). */
   socialNewFriendDailyFenMax: 100_000,
+  /** Red packets: the least one share carries, in fen (0.01 yuan). */
+  redPacketShareFenMin: 1,
+  /** Red packets: the most one share carries, in fen (200.00 yuan). */
+  redPacketShareFenMax: 20_000,
+  /** Red packets: shares of one packet to a group. */
+  redPacketSharesMax: 100,
+  /** Red packets: characters of the greeting. */
+  redPacketGreetingLengthMax: 40,
+  /** Red packets: unclaimed money goes back to the sender this long after sending (24 hours). */
+  redPacketTtlMs: 24 * 3_600_000,
+  /** Red packets: how often the server looks for expired packets and unpaid grabs. */
+  redPacketSweepIntervalMs: 60_000,
+  /** Red packets: packets refunded per sweep round (the rest wait for the next). */
+  redPacketSweepBatchMax: 500,
+  /** Red packets: grabs of one packet gathered into one batch (one row lock, one ledger submission). */
+  redPacketGrabBatchMax: 2_000,
+  /** Red packets: a recorded grab not yet paid after this long is paid by the sweep (a crash cut it short). */
+  redPacketUnpaidGraceMs: 30_000,
 } as const;

@@ -16,6 +16,8 @@ export interface MemberTables {
     opening_balance: Generated<bigint>;
     opening_transfer_id: string | null;
     created_at_ns: bigint;
+    /** SHA-256 (hex) of the phone, computed by the database (contact matching). */
+    phone_sha256: Generated<string | null>;
   };
   platform_accounts: {
     name: string;

@@ -8,8 +8,18 @@
 import { type Static, Type, type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { limits } from '../core/limits.ts';
-import type { FriendRequestView, GroupSummary, GroupView, PersonView, ProfileView, Social } from '../social/index.ts';
+import { formatAmount } from '../core/money.ts';
+import type {
+  FriendRequestView,
+  GroupSummary,
+  GroupView,
+  PacketView,
+  PersonView,
+  ProfileView,
+  Social,
+} from '../social/index.ts';
 import type { Wallet } from '../wallet/index.ts';
+import { IdempotencyKeyHeaders } from './api.ts';
 import { requireUser, userOf } from './bearer-user.ts';
 
 export interface SocialApiDeps {
@@ -112,6 +122,75 @@ const MembersBody = Type.Object({ user_ids: Type.Array(UserId, { maxItems: limit
 const GroupParams = Type.Object({ groupId: Uuid });
 const GroupMemberParams = Type.Object({ groupId: Uuid, userId: UserId });
 
+const Amount = Type.String({ description: 'Yuan as a decimal string with at most 2 places.', examples: ['8.88'] });
+const Grab = Type.Object({
+  ...Person.properties,
+  seq: Type.Integer({ description: 'The order of the grab: 1 for the first.' }),
+  amount: Amount,
+  grabbed_at: Time,
+});
+const RedPacket = Type.Object({
+  packet_id: Uuid,
+  sender: Person,
+  kind: Type.String({
+    description: 'SINGLE (to one friend), EQUAL (a group, equal shares) or LUCKY (a group, random shares)',
+  }),
+  to_user_id: Type.Union([UserId, Type.Null()]),
+  group_id: Type.Union([Uuid, Type.Null()]),
+  amount: Amount,
+  shares: Type.Integer(),
+  greeting: Type.String(),
+  remaining_amount: Amount,
+  remaining_shares: Type.Integer(),
+  status: Type.String({ description: 'OPEN, FINISHED (every share grabbed) or EXPIRED (the rest went back)' }),
+  refunded_amount: Type.Union([Amount, Type.Null()]),
+  created_at: Time,
+  expires_at: Time,
+  grabs: Type.Array(Grab),
+  luckiest_user_id: Type.Union([UserId, Type.Null()]),
+});
+const RedPacketBody = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('SINGLE'), Type.Literal('EQUAL'), Type.Literal('LUCKY')]),
+    amount: Type.String({ maxLength: 20, description: 'The whole packet, in yuan.' }),
+    shares: Type.Optional(Type.Integer({ minimum: 1, maximum: limits.redPacketSharesMax })),
+    greeting: Type.Optional(Type.String({ maxLength: limits.redPacketGreetingLengthMax })),
+    to_user_id: Type.Optional(UserId),
+    group_id: Type.Optional(Type.String({ maxLength: 36 })),
+  },
+  { ...Strict, description: 'SINGLE: to_user_id (a friend). EQUAL and LUCKY: group_id and shares.' },
+);
+const PacketParams = Type.Object({ packetId: Uuid });
+const PacketsQuery = Type.Object(
+  { box: Type.Optional(Type.Union([Type.Literal('sent'), Type.Literal('received')])) },
+  Strict,
+);
+
+function grabView(g: PacketView['grabs'][number]): Static<typeof Grab> {
+  return { ...personView(g), seq: g.seq, amount: formatAmount(g.amountFen), grabbed_at: g.grabbedAt.toISOString() };
+}
+
+function packetView(p: PacketView): Static<typeof RedPacket> {
+  return {
+    packet_id: p.packetId,
+    sender: personView(p.sender),
+    kind: p.kind,
+    to_user_id: p.target.kind === 'USER' ? p.target.id : null,
+    group_id: p.target.kind === 'GROUP' ? p.target.id : null,
+    amount: formatAmount(p.amountFen),
+    shares: p.shares,
+    greeting: p.greeting,
+    remaining_amount: formatAmount(p.remainingFen),
+    remaining_shares: p.remainingShares,
+    status: p.status,
+    refunded_amount: p.refundedFen === null ? null : formatAmount(p.refundedFen),
+    created_at: p.createdAt.toISOString(),
+    expires_at: p.expiresAt.toISOString(),
+    grabs: p.grabs.map(grabView),
+    luckiest_user_id: p.luckiestUserId,
+  };
+}
+
 function personView(p: PersonView): Static<typeof Person> {
   return { user_id: p.userId, logon_id: p.logonId, masked_name: p.maskedName, avatar_initial: p.avatarInitial };
 }
@@ -153,7 +232,84 @@ function routes(api: FastifyInstance, { social, wallet }: SocialApiDeps): void {
   requireUser(api, wallet);
   const typed = api.withTypeProvider<TypeBoxTypeProvider>();
   const doc = (summary: string, tag: string) => ({ summary, tags: [tag], security: [{ bearerAuth: [] }] });
-  const { friends, groups } = social;
+  const { friends, groups, redPackets } = social;
+
+  typed.post(
+    '/red-packets',
+    {
+      schema: {
+        ...doc(
+          'Send a red packet: to a friend (SINGLE), or to a group in equal or lucky shares; the money leaves your wallet now, and what is not grabbed in 24 hours comes back; requires an Idempotency-Key',
+          'red packets',
+        ),
+        headers: IdempotencyKeyHeaders,
+        body: RedPacketBody,
+        response: { 201: RedPacket, 200: RedPacket, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const outcome = await redPackets.send(userOf(request), request.headers['idempotency-key'], {
+        kind: b.kind,
+        amount: b.amount,
+        shares: b.shares,
+        greeting: b.greeting,
+        toUserId: b.to_user_id,
+        groupId: b.group_id,
+      });
+      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(outcome.replayed ? 200 : 201).send(packetView(outcome.packet));
+    },
+  );
+  typed.get(
+    '/red-packets',
+    {
+      schema: {
+        ...doc(
+          'Red packets you sent (box=sent, the default), or the ones you grabbed a share of (received)',
+          'red packets',
+        ),
+        querystring: PacketsQuery,
+        response: { 200: Type.Object({ data: Type.Array(RedPacket) }), ...errors },
+      },
+    },
+    async (request) => {
+      const user = userOf(request);
+      const packets =
+        request.query.box === 'received'
+          ? (await redPackets.received(user)).map((r) => r.packet)
+          : await redPackets.sent(user);
+      return { data: packets.map(packetView) };
+    },
+  );
+  typed.get(
+    '/red-packets/:packetId',
+    {
+      schema: {
+        ...doc('A red packet you sent or may grab: who got how much, and the luckiest', 'red packets'),
+        params: PacketParams,
+        response: { 200: RedPacket, ...errors },
+      },
+    },
+    async (request) => packetView(await redPackets.get(userOf(request), request.params.packetId)),
+  );
+  typed.post(
+    '/red-packets/:packetId/grab',
+    {
+      schema: {
+        ...doc(
+          'Grab your share of a red packet (once: grabbing again shows the same share); the money is in your wallet when this answers',
+          'red packets',
+        ),
+        params: PacketParams,
+        response: { 200: Type.Object({ packet_id: Uuid, ...Grab.properties }), ...errors },
+      },
+    },
+    async (request) => {
+      const grab = await redPackets.grab(userOf(request), request.params.packetId);
+      return { packet_id: grab.packetId, ...grabView(grab) };
+    },
+  );
 
   typed.get(
     '/friends',

@@ -1,4 +1,10 @@
-import { CatalogError, type CatalogErrorOptions, catalog, invalidRequest } from '../core/catalog-error.ts';
+import {
+  CatalogError,
+  type CatalogErrorOptions,
+  catalog,
+  idempotencyError,
+  invalidRequest,
+} from '../core/catalog-error.ts';
 
 /**
  * The social module's catalog: friends, blocks, contact matching, groups. A refusal writes
@@ -18,6 +24,16 @@ export const socialErrors = catalog({
   not_group_owner: invalidRequest(403, "Only the group's owner may do this"),
   group_full: invalidRequest(409, 'A group has at most its limit of members'),
   owner_cannot_leave: invalidRequest(409, "A group's owner cannot leave it"),
+  amount_invalid: invalidRequest(400, 'The amount must be a decimal of yuan with at most two places'),
+  shares_invalid: invalidRequest(400, 'The number of shares is out of bounds for this kind of packet'),
+  share_out_of_bounds: invalidRequest(400, 'Every share must carry from 0.01 to 200.00 yuan'),
+  not_divisible: invalidRequest(400, 'A packet of equal shares must divide into shares of whole fen'),
+  idempotency_key_invalid: invalidRequest(400, 'The idempotency key is missing or malformed'),
+  idempotency_key_reused: idempotencyError('The idempotency key was used before for another packet'),
+  balance_not_enough: invalidRequest(402, 'The wallet balance is not enough for this packet'),
+  packet_not_found: invalidRequest(404, 'No such red packet for you'),
+  packet_expired: invalidRequest(410, 'The red packet expired; what was left went back to its sender'),
+  all_grabbed: invalidRequest(410, 'Every share of the red packet was grabbed'),
 });
 
 export type SocialErrorCode = keyof typeof socialErrors;

@@ -10,6 +10,8 @@ import type { SocialTables } from './tables.ts';
 export interface SocialUser {
   userId: string;
   logonId: string;
+  /** The user's wallet in the ledger (red packets are sent from it and grabbed into it). */
+  walletAccountId: bigint;
 }
 
 /** Where the social module finds users (members), wired in the root. */
@@ -500,7 +502,12 @@ function personView(user: SocialUser, nickname: string | null): PersonView {
   };
 }
 
-const unknownPerson = (userId: string): PersonView => ({ userId, logonId: '', maskedName: null, avatarInitial: '?' });
+export const unknownPerson = (userId: string): PersonView => ({
+  userId,
+  logonId: '',
+  maskedName: null,
+  avatarInitial: '?',
+});
 
 function requestView(row: SocialTables['social_friend_requests'], people: Map<string, PersonView>): FriendRequestView {
   return {

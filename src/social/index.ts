@@ -1,4 +1,6 @@
-/** Social payments: friends, blocks, contact matching, groups of friends (docs/social.md). */
+/** Social payments: friends, blocks, contact matching, groups of friends, red packets (docs/social.md). */
+
+export { type Draw, drawEqual, drawLucky, type Random } from './draw.ts';
 export { isSocialError, SocialError, type SocialErrorCode, socialErrors } from './errors.ts';
 export {
   type FriendRequestView,
@@ -13,4 +15,14 @@ export {
 } from './friends.ts';
 export { type GroupSummary, Groups, type GroupView } from './groups.ts';
 export { socialMigrations } from './migrations.ts';
+export {
+  type GrabView,
+  grabTransferId,
+  type PacketOutcome,
+  type PacketView,
+  packetAccountId,
+  RedPackets,
+  type SendInput,
+} from './red-packets.ts';
 export { Social } from './social.ts';
+export { type RedPacketViolation, verifyRedPackets } from './verify.ts';

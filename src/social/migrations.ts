@@ -58,4 +58,55 @@ create table social_group_members (
 create index social_group_members_user on social_group_members (user_id);
 `,
   },
+  {
+    id: '20261207-72-social-red-packets',
+    sql: `
+-- A red packet: its money sits in its own ledger account (code 50) from the send until grabbed
+-- or refunded. remaining_fen and remaining_shares are what is left to draw; every draw is a grab
+-- row, written under the packet row's lock, and paid by a ledger transfer (paid_at once it is).
+create table social_red_packets (
+  packet_id uuid primary key,
+  sender_id text not null,
+  idempotency_key text not null,
+  request_hash text not null,
+  kind text not null check (kind in ('SINGLE', 'EQUAL', 'LUCKY')),
+  target_kind text not null check (target_kind in ('USER', 'GROUP')),
+  target_id text not null,
+  amount_fen bigint not null check (amount_fen > 0),
+  shares int not null check (shares > 0),
+  greeting text not null,
+  account_id uuid not null unique,
+  remaining_fen bigint not null check (remaining_fen >= 0),
+  remaining_shares int not null check (remaining_shares >= 0),
+  status text not null check (status in ('FUNDING', 'FAILED', 'OPEN', 'FINISHED', 'EXPIRED')),
+  error_code text,
+  refunded_fen bigint,
+  created_at timestamptz not null,
+  expires_at timestamptz not null,
+  closed_at timestamptz,
+  unique (sender_id, idempotency_key),
+  check ((status = 'FAILED') = (error_code is not null)),
+  check ((status = 'EXPIRED') = (refunded_fen is not null)),
+  check (remaining_shares > 0 or remaining_fen = 0)
+);
+create index social_red_packets_due on social_red_packets (expires_at) where status in ('FUNDING', 'OPEN', 'FINISHED');
+create index social_red_packets_sender on social_red_packets (sender_id, created_at desc);
+create table social_red_packet_grabs (
+  packet_id uuid not null references social_red_packets,
+  user_id text not null,
+  seq int not null check (seq > 0),
+  amount_fen bigint not null check (amount_fen > 0),
+  -- The draw's bounds (both included), kept with it: the rule can be checked afterwards.
+  low_fen bigint not null,
+  high_fen bigint not null,
+  grabbed_at timestamptz not null,
+  paid_at timestamptz,
+  primary key (packet_id, user_id),
+  unique (packet_id, seq),
+  check (low_fen <= amount_fen and amount_fen <= high_fen)
+);
+create index social_red_packet_grabs_user on social_red_packet_grabs (user_id, grabbed_at desc);
+create index social_red_packet_grabs_unpaid on social_red_packet_grabs (grabbed_at) where paid_at is null;
+`,
+  },
 ];

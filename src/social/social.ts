@@ -1,15 +1,23 @@
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
+import type { Ledger } from '../ledger/index.ts';
+import type { Random } from './draw.ts';
 import { Friends, type SocialParties } from './friends.ts';
 import { Groups } from './groups.ts';
+import { RedPackets } from './red-packets.ts';
 
-/** Social payments (issue 15): friends and groups today; transfers to friends are the wallet's, under `friends.transferRule`. */
+/**
+ * Social payments (issue 15): friends and groups, red packets. Transfers to friends are the
+ * wallet's, under `friends.transferRule`.
+ */
 export class Social {
   readonly friends: Friends;
   readonly groups: Groups;
+  readonly redPackets: RedPackets;
 
-  constructor(db: Db, parties: SocialParties, clock: Clock) {
+  constructor(db: Db, ledger: Ledger, parties: SocialParties, clock: Clock, random?: Random) {
     this.friends = new Friends(db, parties, clock);
     this.groups = new Groups(db, this.friends, clock);
+    this.redPackets = new RedPackets(db, ledger, this.friends, this.groups, parties, clock, random);
   }
 }

@@ -20,6 +20,40 @@ export interface SocialTables {
   social_blocks: { user_id: string; blocked_id: string; created_at: Date };
   social_groups: { group_id: string; owner_id: string; name: string; created_at: Date };
   social_group_members: { group_id: string; user_id: string; joined_at: Date };
+  social_red_packets: {
+    packet_id: string;
+    sender_id: string;
+    idempotency_key: string;
+    request_hash: string;
+    kind: PacketKind;
+    target_kind: 'USER' | 'GROUP';
+    target_id: string;
+    amount_fen: bigint;
+    shares: number;
+    greeting: string;
+    account_id: string;
+    remaining_fen: bigint;
+    remaining_shares: number;
+    status: PacketStatus;
+    error_code: string | null;
+    refunded_fen: bigint | null;
+    created_at: Date;
+    expires_at: Date;
+    closed_at: Date | null;
+  };
+  social_red_packet_grabs: {
+    packet_id: string;
+    user_id: string;
+    seq: number;
+    amount_fen: bigint;
+    low_fen: bigint;
+    high_fen: bigint;
+    grabbed_at: Date;
+    paid_at: Date | null;
+  };
 }
+
+export type PacketKind = 'SINGLE' | 'EQUAL' | 'LUCKY';
+export type PacketStatus = 'FUNDING' | 'FAILED' | 'OPEN' | 'FINISHED' | 'EXPIRED';
 
 export type RequestStatus = 'PENDING' | 'ACCEPTED' | 'DECLINED' | 'CANCELLED';

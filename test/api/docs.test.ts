@@ -86,6 +86,10 @@ describe('/docs', () => {
         'GET /api/v1/groups/{groupId}',
         'POST /api/v1/groups/{groupId}/members',
         'DELETE /api/v1/groups/{groupId}/members/{userId}',
+        'GET /api/v1/red-packets',
+        'POST /api/v1/red-packets',
+        'GET /api/v1/red-packets/{packetId}',
+        'POST /api/v1/red-packets/{packetId}/grab',
       ].sort(),
     );
 

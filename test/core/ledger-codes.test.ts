@@ -93,6 +93,7 @@ describe('the ledger-code registry', () => {
         liquidityPool: 34,
         company: 35,
       },
+      social: { redPacket: 50 },
     });
     expect(transferCodes).toEqual({
       members: { openingBalance: 1 },
@@ -130,6 +131,7 @@ describe('the ledger-code registry', () => {
         refundMoney: 414,
         refundShares: 415,
       },
+      social: { redPacketSend: 500, redPacketGrab: 501, redPacketRefund: 502 },
     });
     expect(fundShareLedgers).toEqual({ first: 1_000_001, last: 1_999_999, minorUnitExponent: 0, kind: 'asset' });
   });
