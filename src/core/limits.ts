@@ -352,6 +352,10 @@ export const limits = {
   redPacketShareFenMax: 20_000,
   /** Red packets: shares of one packet to a group. */
   redPacketSharesMax: 100,
+  /** Red packets: shares of one campaign packet (a merchant's red packet rain, anyone may grab). */
+  redPacketCampaignSharesMax: 1_000_000,
+  /** Red packets: packets whose fixed facts (sender, kind, target, account) one process keeps in memory. */
+  redPacketFactsCacheMax: 10_000,
   /** Red packets: characters of the greeting. */
   redPacketGreetingLengthMax: 40,
   /** Red packets: unclaimed money goes back to the sender this long after sending (24 hours). */

@@ -109,4 +109,13 @@ create index social_red_packet_grabs_user on social_red_packet_grabs (user_id, g
 create index social_red_packet_grabs_unpaid on social_red_packet_grabs (grabbed_at) where paid_at is null;
 `,
   },
+  {
+    id: '20261207-73-social-red-packet-campaigns',
+    sql: `
+-- A campaign packet (a merchant's "red packet rain"): anyone may grab one share.
+alter table social_red_packets drop constraint social_red_packets_target_kind_check;
+alter table social_red_packets add constraint social_red_packets_target_kind_check
+  check (target_kind in ('USER', 'GROUP', 'CAMPAIGN'));
+`,
+  },
 ];

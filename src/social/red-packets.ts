@@ -1,4 +1,5 @@
 import { assert } from '../core/assert.ts';
+import { cached } from '../core/cache.ts';
 import type { Clock } from '../core/clock.ts';
 import { type Db, type Queryable, typed } from '../core/db/index.ts';
 import { isIdempotencyKey, refuseReusedKey, requestFingerprint } from '../core/idempotency.ts';
@@ -17,7 +18,7 @@ import { type Draw, drawEqual, drawLucky, type Random, secureRandom } from './dr
 import { SocialError, type SocialErrorCode } from './errors.ts';
 import { checkText, type Friends, type PersonView, type SocialParties, unknownPerson } from './friends.ts';
 import type { Groups } from './groups.ts';
-import type { PacketKind, PacketStatus, SocialTables } from './tables.ts';
+import type { PacketKind, PacketStatus, SocialTables, TargetKind } from './tables.ts';
 
 type PacketRow = SocialTables['social_red_packets'];
 type GrabRow = SocialTables['social_red_packet_grabs'];
@@ -35,6 +36,11 @@ export interface SendInput {
   toUserId?: string | undefined;
   /** The group an EQUAL or LUCKY packet is for (you must be in it). */
   groupId?: string | undefined;
+  /**
+   * A campaign (a merchant's "red packet rain"): an EQUAL or LUCKY packet that anyone but its
+   * sender may grab once, up to `redPacketCampaignSharesMax` shares.
+   */
+  campaign?: boolean | undefined;
 }
 
 export interface GrabView extends PersonView {
@@ -47,7 +53,8 @@ export interface PacketView {
   packetId: string;
   sender: PersonView;
   kind: PacketKind;
-  target: { kind: 'USER' | 'GROUP'; id: string };
+  /** The friend (USER), the group (GROUP), or `*` for anyone (CAMPAIGN). */
+  target: { kind: TargetKind; id: string };
   amountFen: bigint;
   shares: number;
   greeting: string;
@@ -69,10 +76,13 @@ export interface PacketOutcome {
   replayed: boolean;
 }
 
+/** A share grabbed, as its grabber sees it. */
+export type GrabOutcome = GrabView & { packetId: string };
+
 /** One grab waiting for its packet's next batch. */
 interface Waiting {
   userId: string;
-  resolve: (grab: GrabRow) => void;
+  resolve: (grab: GrabOutcome) => void;
   reject: (error: unknown) => void;
 }
 
@@ -96,6 +106,14 @@ const shareBounds = {
  */
 export class RedPackets {
   readonly #waiting = new Map<string, Waiting[]>();
+  /**
+   * A packet's row as first read once it was sent: only its fixed facts (sender, kind, target,
+   * account) are used from it; its state is read under the row's lock by each batch.
+   */
+  readonly #facts = cached((packetId: string) => this.#sentPacket(packetId), {
+    max: limits.redPacketFactsCacheMax,
+    ttlMs: limits.redPacketTtlMs,
+  });
 
   constructor(
     private readonly db: Db,
@@ -118,7 +136,9 @@ export class RedPackets {
     const checked = checkSend(input);
     const existing = await this.#packetByKey(senderId, key);
     if (existing) return this.#resume(existing, checked.hash);
-    if (checked.target.kind === 'USER') {
+    if (checked.target.kind === 'CAMPAIGN') {
+      // Anyone may grab a campaign packet: nobody to check.
+    } else if (checked.target.kind === 'USER') {
       const to = checked.target.id;
       if (to === senderId) throw new SocialError('user_is_self');
       if (await this.friends.isBlocked(senderId, to)) throw new SocialError('user_unavailable');
@@ -174,21 +194,21 @@ export class RedPackets {
   /**
    * Grabs one share of a packet: the amount is drawn now (lucky) and paid into the wallet before
    * the answer. Grabbing again answers the same share. Throws `packet_not_found` (not yours to
-   * grab), `packet_expired`, `all_grabbed`.
+   * grab), `packet_expired`, `all_grabbed`. The hot path: a packet's fixed facts come from memory,
+   * and everything else is decided by the packet's next batch.
    */
-  async grab(userId: string, packetId: string): Promise<GrabView & { packetId: string }> {
-    const row = await this.#visible(userId, packetId);
-    if (row.sender_id === userId && row.target_kind === 'USER') throw new SocialError('packet_not_found');
-    let grab = await this.#grabOf(packetId, userId);
-    if (!grab) {
-      if (row.status === 'EXPIRED' || this.#expired(row)) throw new SocialError('packet_expired');
-      if (row.status === 'FINISHED') throw new SocialError('all_grabbed');
-      grab = await new Promise<GrabRow>((resolve, reject) => this.#enqueue(packetId, { userId, resolve, reject }));
-    } else if (grab.paid_at === null) {
-      await this.#pay(row, [grab]);
-    }
-    const [person] = (await this.friends.people([userId])).values();
-    return { ...(person ?? unknownPerson(userId)), ...grabView(grab), packetId };
+  async grab(userId: string, packetId: string): Promise<GrabOutcome> {
+    const facts = uuidPattern.test(packetId) ? await this.#facts(packetId) : null;
+    if (!facts || !(await this.#mayGrab(userId, facts))) throw new SocialError('packet_not_found');
+    return new Promise<GrabOutcome>((resolve, reject) => this.#enqueue(packetId, { userId, resolve, reject }));
+  }
+
+  /** Whether `userId` may grab a share: the friend it is for, a member of its group, anyone but a campaign's sender. */
+  async #mayGrab(userId: string, row: PacketRow): Promise<boolean> {
+    if (row.sender_id === userId && row.target_kind !== 'GROUP') return false;
+    if (row.target_kind === 'USER') return row.target_id === userId;
+    if (row.target_kind === 'GROUP') return this.groups.isMember(userId, row.target_id);
+    return true;
   }
 
   /** The packets you sent, newest first. */
@@ -343,11 +363,15 @@ export class RedPackets {
           packetId,
           batch.map((w) => w.userId),
         );
+        // One read of how the grabbers appear, for the whole batch.
+        const people = await this.friends.people(
+          [...outcomes].filter(([, o]) => typeof o !== 'string').map(([userId]) => userId),
+        );
         for (const w of batch) {
           const outcome = outcomes.get(w.userId);
           assert(outcome, 'every grab of a batch has an outcome');
           if (typeof outcome === 'string') w.reject(new SocialError(outcome));
-          else w.resolve(outcome);
+          else w.resolve({ ...(people.get(w.userId) ?? unknownPerson(w.userId)), ...grabView(outcome), packetId });
         }
       } catch (error) {
         for (const w of batch) w.reject(error);
@@ -518,10 +542,7 @@ export class RedPackets {
   async #visible(userId: string, packetId: string): Promise<PacketRow> {
     const row = uuidPattern.test(packetId) ? await this.#packetOrNull(packetId) : undefined;
     if (!row || row.status === 'FAILED' || row.status === 'FUNDING') throw new SocialError('packet_not_found');
-    const mine =
-      row.sender_id === userId ||
-      (row.target_kind === 'USER' ? row.target_id === userId : await this.groups.isMember(userId, row.target_id));
-    if (!mine) throw new SocialError('packet_not_found');
+    if (row.sender_id !== userId && !(await this.#mayGrab(userId, row))) throw new SocialError('packet_not_found');
     return row;
   }
 
@@ -556,17 +577,14 @@ export class RedPackets {
     };
   }
 
-  #expired(row: PacketRow): boolean {
-    return this.#now().getTime() >= row.expires_at.getTime();
+  /** The packet once sent (not FUNDING or FAILED), or null. */
+  async #sentPacket(packetId: string): Promise<PacketRow | null> {
+    const row = await this.#packetOrNull(packetId);
+    return row && row.status !== 'FUNDING' && row.status !== 'FAILED' ? row : null;
   }
 
-  #grabOf(packetId: string, userId: string): Promise<GrabRow | undefined> {
-    return this.#tables()
-      .selectFrom('social_red_packet_grabs')
-      .selectAll()
-      .where('packet_id', '=', packetId)
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
+  #expired(row: PacketRow): boolean {
+    return this.#now().getTime() >= row.expires_at.getTime();
   }
 
   #packetByKey(senderId: string, key: string): Promise<PacketRow | undefined> {
@@ -622,7 +640,7 @@ function checkSend(input: SendInput): {
   fen: bigint;
   shares: number;
   greeting: string;
-  target: { kind: 'USER' | 'GROUP'; id: string };
+  target: { kind: TargetKind; id: string };
   hash: string;
 } {
   if (!['SINGLE', 'EQUAL', 'LUCKY'].includes(input.kind)) throw new SocialError('parameter_invalid', { param: 'kind' });
@@ -631,18 +649,25 @@ function checkSend(input: SendInput): {
   const greeting = input.greeting ?? '';
   checkText(greeting, limits.redPacketGreetingLengthMax, 'greeting');
   const single = input.kind === 'SINGLE';
+  const campaign = input.campaign === true;
+  if (campaign && single)
+    throw new SocialError('parameter_invalid', { param: 'kind', detail: 'a campaign is EQUAL or LUCKY' });
   const shares = single ? (input.shares ?? 1) : input.shares;
-  if (
-    !Number.isInteger(shares) ||
-    shares === undefined ||
-    shares < 1 ||
-    shares > (single ? 1 : limits.redPacketSharesMax)
-  )
+  const sharesMax = single ? 1 : campaign ? limits.redPacketCampaignSharesMax : limits.redPacketSharesMax;
+  if (!Number.isInteger(shares) || shares === undefined || shares < 1 || shares > sharesMax)
     throw new SocialError('shares_invalid', { param: 'shares' });
   const n = BigInt(shares);
   const { shareMinFen: min, shareMaxFen: max } = shareBounds;
   if (input.kind === 'EQUAL' && fen % n !== 0n) throw new SocialError('not_divisible', { param: 'amount' });
   if (fen < n * min || fen > n * max) throw new SocialError('share_out_of_bounds', { param: 'amount' });
+  const fingerprint = (to: { kind: TargetKind; id: string }) =>
+    requestFingerprint({ kind: input.kind, amount_fen: fen.toString(), shares, greeting, to });
+  if (campaign) {
+    if (input.toUserId !== undefined || input.groupId !== undefined)
+      throw new SocialError('parameter_invalid', { param: 'group_id', detail: 'a campaign goes to anyone' });
+    const to = { kind: 'CAMPAIGN' as const, id: '*' };
+    return { fen, shares, greeting, target: to, hash: fingerprint(to) };
+  }
   const target = single ? input.toUserId : input.groupId;
   if (typeof target !== 'string' || (single ? input.groupId : input.toUserId) !== undefined)
     throw new SocialError('parameter_invalid', {
@@ -656,6 +681,6 @@ function checkSend(input: SendInput): {
     shares,
     greeting,
     target: to,
-    hash: requestFingerprint({ kind: input.kind, amount_fen: fen.toString(), shares, greeting, to }),
+    hash: fingerprint(to),
   };
 }

@@ -26,7 +26,7 @@ export interface SocialTables {
     idempotency_key: string;
     request_hash: string;
     kind: PacketKind;
-    target_kind: 'USER' | 'GROUP';
+    target_kind: TargetKind;
     target_id: string;
     amount_fen: bigint;
     shares: number;
@@ -54,6 +54,8 @@ export interface SocialTables {
 }
 
 export type PacketKind = 'SINGLE' | 'EQUAL' | 'LUCKY';
+/** Whom a packet is for: one friend, a group's members, or anyone (a campaign). */
+export type TargetKind = 'USER' | 'GROUP' | 'CAMPAIGN';
 export type PacketStatus = 'FUNDING' | 'FAILED' | 'OPEN' | 'FINISHED' | 'EXPIRED';
 
 export type RequestStatus = 'PENDING' | 'ACCEPTED' | 'DECLINED' | 'CANCELLED';

@@ -153,6 +153,30 @@ describe('red packets', () => {
     expect(await balance(sender)).toBe('25.00');
   });
 
+  it('a campaign packet (a red packet rain): anyone but its sender grabs once, beyond a group’s share limit', async () => {
+    const [merchant, a, b] = [await apiUser(world, 1_000_00n), await apiUser(world, 0n), await apiUser(world, 0n)];
+    const shares = limits.redPacketSharesMax + 50;
+    const { packet } = await world.platform.social.redPackets.send(merchant.userId, 'rain-1', {
+      kind: 'LUCKY',
+      amount: '300.00',
+      shares,
+      campaign: true,
+    });
+    expect(packet.target).toEqual({ kind: 'CAMPAIGN', id: '*' });
+    const first = await grab(a, packet.packetId);
+    expect(first.statusCode, first.body).toBe(200);
+    expect((await grab(a, packet.packetId)).json().amount).toBe(first.json().amount);
+    expect((await grab(b, packet.packetId)).json().seq).toBe(2);
+    expect((await grab(merchant, packet.packetId)).json()).toMatchObject({ code: 'packet_not_found' });
+    await expect(
+      world.platform.social.redPackets.send(merchant.userId, 'rain-2', {
+        kind: 'SINGLE',
+        amount: '1.00',
+        campaign: true,
+      }),
+    ).rejects.toMatchObject({ code: 'parameter_invalid' });
+  });
+
   it('refuses bad packets with clear errors and writes nothing', async () => {
     const sender = await apiUser(world, 5_00n);
     const member = await apiUser(world, 0n);
