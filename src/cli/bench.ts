@@ -4,6 +4,7 @@ import { benchEscrow } from './bench/escrow.ts';
 import { benchFund } from './bench/fund.ts';
 import { benchGateway } from './bench/gateway.ts';
 import { benchLedger } from './bench/ledger.ts';
+import { benchRedPacket } from './bench/redpacket.ts';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -98,5 +99,12 @@ export function benchCommand(): Command {
     .option('--pool <n>', 'connections of the PostgreSQL pool (default: the server limit)', positiveInteger)
     .option('--no-verify', 'skip recomputing the books at the end')
     .action(runBench(benchFund));
+  benchmark('redpacket', 'one campaign red packet grabbed by many users at once, against a row lock per grab')
+    .option('--shares <n>', 'shares of the campaign packet', positiveInteger, 100_000)
+    .option('--users <n>', 'users who each grab once, at once', positiveInteger, 200_000)
+    .option('--clients <n>', 'simulated clients grabbing at once', positiveInteger, 2_000)
+    .option('--baseline-seconds <n>', 'seconds of the row-lock-per-grab baseline', positiveInteger, 10)
+    .option('--no-verify', 'skip recomputing the books at the end')
+    .action(runBench(benchRedPacket));
   return bench;
 }
