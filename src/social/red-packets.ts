@@ -76,6 +76,12 @@ export interface PacketOutcome {
   replayed: boolean;
 }
 
+/** A batch drawn: the packet as locked, and each grabber's share or refusal. */
+interface Drawn {
+  row: PacketRow;
+  outcomes: Map<string, GrabRow | SocialErrorCode>;
+}
+
 /** A share grabbed, as its grabber sees it. */
 export type GrabOutcome = GrabView & { packetId: string };
 
@@ -349,51 +355,51 @@ export class RedPackets {
     void this.#drain(packetId);
   }
 
-  /** Runs the packet's batches until nobody waits: each takes up to `redPacketGrabBatchMax` grabs. */
+  /**
+   * Runs the packet's batches until nobody waits; each takes up to `redPacketGrabBatchMax` grabs.
+   * The next batch draws while the previous one is being paid (at most one payment in flight):
+   * draws are serial under the row lock, payments are independent of one another.
+   */
   async #drain(packetId: string): Promise<void> {
+    let paying: Promise<void> = Promise.resolve();
     for (;;) {
       const queue = this.#waiting.get(packetId) ?? [];
       if (queue.length === 0) {
         this.#waiting.delete(packetId);
+        await paying;
         return;
       }
       const batch = queue.splice(0, limits.redPacketGrabBatchMax);
+      let drawn: Drawn;
       try {
-        const outcomes = await this.#grabBatch(
+        drawn = await this.#draw(
           packetId,
           batch.map((w) => w.userId),
         );
-        // One read of how the grabbers appear, for the whole batch.
-        const people = await this.friends.people(
-          [...outcomes].filter(([, o]) => typeof o !== 'string').map(([userId]) => userId),
-        );
-        for (const w of batch) {
-          const outcome = outcomes.get(w.userId);
-          assert(outcome, 'every grab of a batch has an outcome');
-          if (typeof outcome === 'string') w.reject(new SocialError(outcome));
-          else w.resolve({ ...(people.get(w.userId) ?? unknownPerson(w.userId)), ...grabView(outcome), packetId });
-        }
       } catch (error) {
         for (const w of batch) w.reject(error);
+        continue;
       }
+      await paying;
+      paying = this.#settle(drawn.row, batch, drawn.outcomes);
     }
   }
 
   /**
-   * One batch of grabs of one packet: under the packet row's lock, draws a share for every user
-   * who has none (in arrival order), writes the shares and the packet's remainder; then pays the
-   * new shares in one ledger submission. A user who grabbed before gets that share again.
+   * Draws one batch of grabs of one packet under the packet row's lock: a share for every user
+   * who has none (in arrival order); writes the shares and the packet's remainder. A user who
+   * grabbed before gets that share again.
    */
-  async #grabBatch(packetId: string, userIds: readonly string[]): Promise<Map<string, GrabRow | SocialErrorCode>> {
+  async #draw(packetId: string, userIds: readonly string[]): Promise<Drawn> {
     const users = [...new Set(userIds)];
     const now = this.#now();
-    const { row, outcomes, drawn } = await this.db.transaction(async (tx) => {
-      const [locked] = await tx.query<{ packet_id: string }>(
-        'select packet_id from social_red_packets where packet_id = $1 for update',
-        [packetId],
-      );
-      assert(locked, `packet ${packetId} exists`);
-      const row = await this.#packet(packetId, tx);
+    return this.db.transaction(async (tx) => {
+      const row = await this.#tables(tx)
+        .selectFrom('social_red_packets')
+        .selectAll()
+        .where('packet_id', '=', packetId)
+        .forUpdate()
+        .executeTakeFirstOrThrow();
       const before = await this.#tables(tx)
         .selectFrom('social_red_packet_grabs')
         .selectAll()
@@ -442,15 +448,37 @@ export class RedPackets {
           .where('packet_id', '=', packetId)
           .execute();
       }
-      return { row, outcomes, drawn };
+      return { row, outcomes };
     });
-    if (drawn.length > 0) await this.#pay(row, drawn);
-    // Shares drawn before and still unpaid (their batch failed at the ledger) are paid now too.
-    const unpaid = [...outcomes.values()].filter((o): o is GrabRow => typeof o !== 'string' && o.paid_at === null);
-    const earlier = unpaid.filter((g) => !drawn.includes(g));
-    if (earlier.length > 0) await this.#pay(row, earlier);
-    for (const g of unpaid) g.paid_at = g.paid_at ?? this.#now();
-    return outcomes;
+  }
+
+  /**
+   * Pays every share of the batch not paid yet (those drawn now, and any a failed payment left)
+   * in one ledger submission, then answers each grab: its share, or its refusal. Never throws:
+   * a failure is every grab's answer.
+   */
+  async #settle(row: PacketRow, batch: readonly Waiting[], outcomes: Map<string, GrabRow | SocialErrorCode>) {
+    try {
+      const unpaid = [...outcomes.values()].filter((o): o is GrabRow => typeof o !== 'string' && o.paid_at === null);
+      if (unpaid.length > 0) await this.#pay(row, unpaid);
+      // One read of how the grabbers appear, for the whole batch.
+      const people = await this.friends.people(
+        [...outcomes].filter(([, o]) => typeof o !== 'string').map(([userId]) => userId),
+      );
+      for (const w of batch) {
+        const outcome = outcomes.get(w.userId);
+        assert(outcome, 'every grab of a batch has an outcome');
+        if (typeof outcome === 'string') w.reject(new SocialError(outcome));
+        else
+          w.resolve({
+            ...(people.get(w.userId) ?? unknownPerson(w.userId)),
+            ...grabView(outcome),
+            packetId: row.packet_id,
+          });
+      }
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+    }
   }
 
   /** Pays drawn shares from the packet's account, each under its derived id, and marks them paid. */
