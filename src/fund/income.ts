@@ -287,6 +287,8 @@ export class FundIncome {
     const events = lines
       .filter((l) => l.income_fen > 0n)
       .map((l) => holderIncomeEvent(code, day, u128FromUuid(l.account_id), l.income_fen, product.books));
+    // The holders' accounts read ahead, outside the ledger's lock (a million of them are not cached).
+    await this.ledger.prefetchAccounts(events.flatMap((e) => [e.debitAccountId, e.creditAccountId]));
     // In the ledger's bulk lane, in parts of one bulk batch: payments meanwhile go first.
     const parts: Promise<readonly string[]>[] = [];
     const part = this.ledger.bulkBatchEventsMax;

@@ -70,7 +70,7 @@ export class Ledger {
   readonly #accountCacheMax: number;
   /** Careful batches run one at a time, and never beside a speculation being decided. */
   readonly #careful = new Mutex();
-  /** The reads of bulk submissions' accounts under way (see `#prefetch`). */
+  /** The reads of accounts ahead of submissions under way (see `prefetchAccounts`). */
   readonly #prefetches = new Set<Prefetch>();
 
   constructor(db: Db, options: LedgerOptions = {}) {
@@ -95,29 +95,27 @@ export class Ledger {
    * lane: applied only while no other submission waits, in batches of at most
    * `bulkBatchEventsMax` events, so that payments meanwhile wait behind one small batch at most.
    */
-  async createTransfers(events: readonly TransferInput[], lane: Lane = 'interactive'): Promise<CreateTransferResult[]> {
-    if (events.length === 0) return [];
-    if (lane === 'bulk') await this.#prefetch(events);
+  createTransfers(events: readonly TransferInput[], lane: Lane = 'interactive'): Promise<CreateTransferResult[]> {
+    if (events.length === 0) return Promise.resolve([]);
     return this.#batcher.submit({ kind: 'transfers', events }, events.length, lane) as Promise<CreateTransferResult[]>;
   }
 
   /**
-   * Reads the accounts of a bulk submission that the cache lacks, outside the commit lock and
-   * before the submission queues, so that its batch finds them cached (and speculates) instead
-   * of loading them under the lock while payments wait: a distribution to a million holders
-   * loads a million accounts. A row read here goes into the cache only if no batch can have
-   * written its account since the read began: a batch of this process that touches an account
-   * holds it in the cache until it is evicted, so a row whose account is cached by then, or was
-   * evicted meanwhile, stays out; another process's batch changes the version token, which
-   * drops the whole cache at this process's next batch, so a read that saw a drop stays out
-   * entirely. A failed read is forgotten: the batch loads what it needs itself.
+   * Reads the accounts among `ids` that the cache lacks, outside the commit lock, so that a
+   * submission made next finds them cached (and speculates) instead of loading them under the
+   * lock while everyone else waits: call it before submitting transfers on many accounts this
+   * process has not touched lately (a distribution to a million holders loads a million
+   * accounts, a red packet rain two hundred thousand wallets). A row read here goes into the
+   * cache only if no batch can have written its account since the read began: a batch of this
+   * process that touches an account holds it in the cache until it is evicted, so a row whose
+   * account is cached by then, or was evicted meanwhile, stays out; another process's batch
+   * changes the version token, which drops the whole cache at this process's next batch, so a
+   * read that saw a drop stays out entirely. A failed read is forgotten: the batch loads what it
+   * needs itself. Submissions stay in call order: this is a separate call, never inside one.
    */
-  async #prefetch(events: readonly TransferInput[]): Promise<void> {
+  async prefetchAccounts(accountIds: Iterable<bigint>): Promise<void> {
     const ids = new Set<bigint>();
-    for (const e of events) {
-      if (usableId(e.debitAccountId) && !this.#cache.has(e.debitAccountId)) ids.add(e.debitAccountId);
-      if (usableId(e.creditAccountId) && !this.#cache.has(e.creditAccountId)) ids.add(e.creditAccountId);
-    }
+    for (const id of accountIds) if (usableId(id) && !this.#cache.has(id)) ids.add(id);
     if (ids.size === 0) return;
     const read: Prefetch = { ids, stale: new Set(), dropped: false };
     this.#prefetches.add(read);

@@ -381,14 +381,21 @@ export class Friends {
   async people(userIds: readonly string[]): Promise<Map<string, PersonView>> {
     const ids = [...new Set(userIds)];
     if (ids.length === 0) return new Map();
-    const [users, profiles] = await Promise.all([
-      this.parties.users(ids),
-      this.#tables()
-        .selectFrom('social_profiles')
-        .select(['user_id', 'nickname'])
-        .where('user_id', 'in', ids)
-        .execute(),
-    ]);
+    return this.peopleOf(await this.parties.users(ids));
+  }
+
+  /** How each of `users` (already read) appears to others: their nicknames read in one query. */
+  async peopleOf(users: readonly SocialUser[]): Promise<Map<string, PersonView>> {
+    if (users.length === 0) return new Map();
+    const profiles = await this.#tables()
+      .selectFrom('social_profiles')
+      .select(['user_id', 'nickname'])
+      .where(
+        'user_id',
+        'in',
+        users.map((u) => u.userId),
+      )
+      .execute();
     const nicknames = new Map(profiles.map((p) => [p.user_id, p.nickname]));
     return new Map(users.map((u) => [u.userId, personView(u, nicknames.get(u.userId) ?? null)]));
   }

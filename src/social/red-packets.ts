@@ -16,7 +16,14 @@ import {
 } from '../ledger/index.ts';
 import { type Draw, drawEqual, drawLucky, type Random, secureRandom } from './draw.ts';
 import { SocialError, type SocialErrorCode } from './errors.ts';
-import { checkText, type Friends, type PersonView, type SocialParties, unknownPerson } from './friends.ts';
+import {
+  checkText,
+  type Friends,
+  type PersonView,
+  type SocialParties,
+  type SocialUser,
+  unknownPerson,
+} from './friends.ts';
 import type { Groups } from './groups.ts';
 import type { PacketKind, PacketStatus, SocialTables, TargetKind } from './tables.ts';
 
@@ -400,12 +407,10 @@ export class RedPackets {
         .where('packet_id', '=', packetId)
         .forUpdate()
         .executeTakeFirstOrThrow();
-      const before = await this.#tables(tx)
-        .selectFrom('social_red_packet_grabs')
-        .selectAll()
-        .where('packet_id', '=', packetId)
-        .where('user_id', 'in', users)
-        .execute();
+      const before = await tx.query<GrabRow>(
+        'select * from social_red_packet_grabs where packet_id = $1 and user_id = any($2::text[])',
+        [packetId, users],
+      );
       const outcomes = new Map<string, GrabRow | SocialErrorCode>(before.map((g) => [g.user_id, g]));
       const drawn: GrabRow[] = [];
       let remainingFen = row.remaining_fen;
@@ -437,7 +442,20 @@ export class RedPackets {
         }
       }
       if (drawn.length > 0) {
-        await this.#tables(tx).insertInto('social_red_packet_grabs').values(drawn).execute();
+        // One statement whatever the batch's size: the rows as arrays (a batch is up to thousands).
+        await tx.query(
+          `insert into social_red_packet_grabs (packet_id, user_id, seq, amount_fen, low_fen, high_fen, grabbed_at)
+           select $1, u, s, a, l, h, $7 from unnest($2::text[], $3::int[], $4::int8[], $5::int8[], $6::int8[]) as t(u, s, a, l, h)`,
+          [
+            packetId,
+            drawn.map((g) => g.user_id),
+            drawn.map((g) => g.seq),
+            drawn.map((g) => g.amount_fen),
+            drawn.map((g) => g.low_fen),
+            drawn.map((g) => g.high_fen),
+            now,
+          ],
+        );
         await this.#tables(tx)
           .updateTable('social_red_packets')
           .set({
@@ -459,12 +477,14 @@ export class RedPackets {
    */
   async #settle(row: PacketRow, batch: readonly Waiting[], outcomes: Map<string, GrabRow | SocialErrorCode>) {
     try {
-      const unpaid = [...outcomes.values()].filter((o): o is GrabRow => typeof o !== 'string' && o.paid_at === null);
-      if (unpaid.length > 0) await this.#pay(row, unpaid);
-      // One read of how the grabbers appear, for the whole batch.
-      const people = await this.friends.people(
-        [...outcomes].filter(([, o]) => typeof o !== 'string').map(([userId]) => userId),
-      );
+      const grabbed = [...outcomes.values()].filter((o): o is GrabRow => typeof o !== 'string');
+      const users = await this.parties.users(grabbed.map((g) => g.user_id));
+      const unpaid = grabbed.filter((g) => g.paid_at === null);
+      // The payment, and how the grabbers appear (one read for the whole batch), at once.
+      const [, people] = await Promise.all([
+        unpaid.length > 0 ? this.#pay(row, unpaid, users) : undefined,
+        this.friends.peopleOf(users),
+      ]);
       for (const w of batch) {
         const outcome = outcomes.get(w.userId);
         assert(outcome, 'every grab of a batch has an outcome');
@@ -482,8 +502,9 @@ export class RedPackets {
   }
 
   /** Pays drawn shares from the packet's account, each under its derived id, and marks them paid. */
-  async #pay(row: PacketRow, grabs: readonly GrabRow[]): Promise<void> {
-    const wallets = new Map((await this.parties.users(grabs.map((g) => g.user_id))).map((u) => [u.userId, u]));
+  async #pay(row: PacketRow, grabs: readonly GrabRow[], known?: readonly SocialUser[]): Promise<void> {
+    const users = known ?? (await this.parties.users(grabs.map((g) => g.user_id)));
+    const wallets = new Map(users.map((u) => [u.userId, u]));
     const events: TransferInput[] = grabs.map((g) => {
       const wallet = wallets.get(g.user_id);
       assert(wallet, `the grabber ${g.user_id} exists`);
@@ -498,18 +519,13 @@ export class RedPackets {
         userData64: BigInt(g.user_id),
       };
     });
+    // A rain's grabbers' wallets are not cached: read ahead, outside the ledger's lock.
+    await this.ledger.prefetchAccounts(events.flatMap((e) => [e.debitAccountId, e.creditAccountId]));
     assertLedgerResults(await this.ledger.createTransfers(events), `grabs of red packet ${row.packet_id}`);
-    await this.#tables()
-      .updateTable('social_red_packet_grabs')
-      .set({ paid_at: this.#now() })
-      .where('packet_id', '=', row.packet_id)
-      .where(
-        'user_id',
-        'in',
-        grabs.map((g) => g.user_id),
-      )
-      .where('paid_at', 'is', null)
-      .execute();
+    await this.db.query(
+      'update social_red_packet_grabs set paid_at = $3 where packet_id = $1 and user_id = any($2::text[]) and paid_at is null',
+      [row.packet_id, grabs.map((g) => g.user_id), this.#now()],
+    );
   }
 
   /**

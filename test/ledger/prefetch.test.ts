@@ -1,8 +1,8 @@
 /**
- * The bulk lane reads a submission's accounts ahead of its batch, outside the commit lock. Such a
+ * `Ledger.prefetchAccounts` reads accounts ahead of a submission, outside the commit lock. Such a
  * read may race a batch that writes one of those accounts; these tests hold the read between
  * fetching its rows and putting them in the cache, write the account meanwhile, and check that
- * the stale row never reaches the cache (the bulk transfer is then judged on the true balance).
+ * the stale row never reaches the cache (the transfer after it is judged on the true balance).
  */
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../../src/core/db/index.ts';
@@ -70,22 +70,27 @@ async function bankAndWallet(): Promise<[bigint, bigint]> {
   return [bank, wallet];
 }
 
-describe('the bulk lane reading accounts ahead of the lock', () => {
+describe('reading accounts ahead of the lock', () => {
   it('leaves out a row whose account a batch of this process wrote and evicted meanwhile', async () => {
     const [bank, wallet] = await bankAndWallet();
     const [other, otherWallet] = await bankAndWallet();
     const gated = gatedDb(platformOf().db);
-    // A cache of no account: every batch evicts what it loaded as it ends.
-    const ledger = new Ledger(gated.db, { accountCacheMax: 0 });
+    // A cache of two accounts, oldest loaded leaving first.
+    const ledger = new Ledger(gated.db, { accountCacheMax: 2 });
     try {
-      // The cache is valid (this process wrote the current version of the books), and empty.
+      // The cache is valid (this process wrote the current version of the books).
       expect(await ledger.createTransfers([transfer(other, otherWallet, 1n)])).toEqual(['ok']);
       gated.hold();
-      const spend = ledger.createTransfers([transfer(wallet, bank, 60n)], 'bulk');
+      const ahead = ledger.prefetchAccounts([wallet, bank]);
       await gated.readHeld; // the read saw the wallet empty
+      // Writes the wallet (it stays cached, the other two leave) ...
       expect(await ledger.createTransfers([transfer(bank, wallet, 100n)])).toEqual(['ok']);
+      // ... and evicts it, by loading the other two again.
+      expect(await ledger.createTransfers([transfer(other, otherWallet, 1n)])).toEqual(['ok']);
       gated.release();
-      expect(await spend).toEqual(['ok']); // judged on 100, not on the 0 read ahead
+      await ahead;
+      // Judged on 100, not on the 0 read ahead.
+      expect(await ledger.createTransfers([transfer(wallet, bank, 60n)])).toEqual(['ok']);
       const [w] = await ledger.lookupAccounts([wallet]);
       expect([w?.debitsPosted, w?.creditsPosted]).toEqual([60n, 100n]);
     } finally {
@@ -103,14 +108,15 @@ describe('the bulk lane reading accounts ahead of the lock', () => {
       // This process's cache holds the bank accounts, at the current version of the books.
       expect(await ledger.createTransfers([transfer(other, bank, 1n)])).toEqual(['ok']);
       gated.hold();
-      const spend = ledger.createTransfers([transfer(wallet, bank, 60n)], 'bulk');
+      const ahead = ledger.prefetchAccounts([wallet]);
       await gated.readHeld; // the read saw the wallet empty
       // Another process (the platform's ledger) funds the wallet; this one then runs a batch,
       // finds the version changed, and drops its cache while the read is still held.
       expect(await platformOf().ledger.createTransfers([transfer(bank, wallet, 100n)])).toEqual(['ok']);
       expect(await ledger.createTransfers([transfer(other, bank, 1n)])).toEqual(['ok']);
       gated.release();
-      expect(await spend).toEqual(['ok']);
+      await ahead;
+      expect(await ledger.createTransfers([transfer(wallet, bank, 60n)])).toEqual(['ok']);
     } finally {
       gated.release();
       await ledger.close();

@@ -103,6 +103,7 @@ describe(`${members} members grab a ${shares}-share packet at once (${engine}, $
     });
     // A process whose ledger fails every grab payment: the shares are drawn and written, not paid.
     const failing = {
+      prefetchAccounts: async () => {},
       createTransfers: async () => {
         throw new Error('the process died before the ledger answered');
       },
