@@ -71,7 +71,7 @@ export interface PacketView {
   refundedFen: bigint | null;
   createdAt: Date;
   expiresAt: Date;
-  /** Who got how much, in the order they grabbed. */
+  /** Who got how much, in the order they grabbed (the first `socialListMax`). */
   grabs: GrabView[];
   /** The largest share of a lucky packet once every share is out (ties: the earlier grab); else null. */
   luckiestUserId: string | null;
@@ -591,17 +591,27 @@ export class RedPackets {
   }
 
   async #view(row: PacketRow): Promise<PacketView> {
+    // The first grabs in order (a campaign's may be a million: the list shows the first page).
     const grabs = await this.#tables()
       .selectFrom('social_red_packet_grabs')
       .selectAll()
       .where('packet_id', '=', row.packet_id)
       .orderBy('seq')
+      .limit(limits.socialListMax)
       .execute();
     const people = await this.friends.people([row.sender_id, ...grabs.map((g) => g.user_id)]);
-    const allOut = row.remaining_shares === 0;
-    let luckiest: GrabRow | undefined;
-    if (row.kind === 'LUCKY' && allOut)
-      for (const g of grabs) if (!luckiest || g.amount_fen > luckiest.amount_fen) luckiest = g;
+    // The luckiest once every share is out: the largest, the earlier grab on a tie.
+    const luckiest =
+      row.kind === 'LUCKY' && row.remaining_shares === 0
+        ? await this.#tables()
+            .selectFrom('social_red_packet_grabs')
+            .select('user_id')
+            .where('packet_id', '=', row.packet_id)
+            .orderBy('amount_fen', 'desc')
+            .orderBy('seq')
+            .limit(1)
+            .executeTakeFirst()
+        : undefined;
     return {
       packetId: row.packet_id,
       sender: people.get(row.sender_id) ?? unknownPerson(row.sender_id),
