@@ -39,6 +39,11 @@ export function uuidHexFromU128(n: bigint): string {
 }
 
 /** Canonical UUID text → u128. */
+/** Whether `text` is a UUID as the database answers it (lower-case hex, dashed): ids in URLs are checked with it before any query. */
+export function isUuid(text: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(text);
+}
+
 export function u128FromUuid(s: string): bigint {
   return BigInt(`0x${s.slice(0, 8)}${s.slice(9, 13)}${s.slice(14, 18)}${s.slice(19, 23)}${s.slice(24)}`);
 }

@@ -317,14 +317,17 @@ export const SocialAccountCode = {
  * | 500  | send: sender wallet → the packet's account (the whole packet, once) |
  * | 501  | grab: the packet's account → the grabber's wallet (one share)       |
  * | 502  | refund: the packet's account → sender wallet (what is left at expiry) |
+ * | 503  | collection (AA): a member's wallet → the requester's wallet (their share) |
  *
  * Ids are derived: the send's from (sender, key), a grab's from (packet, grabber), the refund's
- * from the packet; so a retry, a resumed grab or a second sweep moves money once.
+ * from the packet, a collection payment's from (collection, payer); so a retry, a resumed grab or
+ * a second sweep moves money once.
  */
 export const SocialTransferCode = {
   redPacketSend: 500,
   redPacketGrab: 501,
   redPacketRefund: 502,
+  collectionPayment: 503,
 } as const;
 
 // ---- the registry as data, for the checks -----------------------------------------------------

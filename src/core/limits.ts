@@ -368,4 +368,14 @@ export const limits = {
   redPacketGrabBatchMax: 2_000,
   /** Red packets: a recorded grab not yet paid after this long is paid by the sweep (a crash cut it short). */
   redPacketUnpaidGraceMs: 30_000,
+  /** Collections (AA): a request closes this long after it is made (7 days). */
+  collectionOpenMs: 7 * 24 * 3_600_000,
+  /** Collections (AA): the unpaid are reminded once, this long after the request (1 day). */
+  collectionRemindAfterMs: 24 * 3_600_000,
+  /** Collections (AA): characters of a request's title. */
+  collectionTitleLengthMax: 40,
+  /** Collections (AA): the most one member may be asked for, in fen (the largest wallet transfer's bound). */
+  collectionShareFenMax: 5_000_000,
+  /** Notices: the newest a user's list shows. */
+  noticesListMax: 100,
 } as const;

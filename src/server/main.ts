@@ -124,7 +124,7 @@ function startJobs(jobs: JobRunner, platform: Platform, config: Config, logger: 
   });
   // Fund: declared income distributed, due purchases and redemptions confirmed (idempotent).
   jobs.every('fund', limits.fundJobIntervalMs, () => platform.fund.runDue());
-  jobs.every('red packets', limits.redPacketSweepIntervalMs, () => platform.social.redPackets.sweep());
+  jobs.every('social sweep', limits.redPacketSweepIntervalMs, () => platform.social.sweep());
   // PGlite runs PostgreSQL as one backend without its checkpointer: nothing checkpoints unless
   // asked, so the WAL would grow without end (2.4 GB seen in a bench) and a restart would replay
   // all of it. A checkpoint on PostgreSQL's own schedule lets it recycle the segments.

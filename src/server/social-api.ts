@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { limits } from '../core/limits.ts';
 import { formatAmount } from '../core/money.ts';
 import type {
+  CollectionView,
   FriendRequestView,
   GroupSummary,
   GroupView,
@@ -166,6 +167,63 @@ const PacketsQuery = Type.Object(
   Strict,
 );
 
+const Collection = Type.Object({
+  collection_id: Uuid,
+  requester: Person,
+  group_id: Uuid,
+  title: Type.String(),
+  status: Type.String({ description: 'OPEN, or CLOSED (7 days after the request)' }),
+  total_amount: Amount,
+  paid_amount: Amount,
+  created_at: Time,
+  closes_at: Time,
+  shares: Type.Array(Type.Object({ ...Person.properties, amount: Amount, paid_at: Type.Union([Time, Type.Null()]) })),
+});
+const CollectionBody = Type.Object(
+  {
+    group_id: Uuid,
+    title: Type.String({ minLength: 1, maxLength: limits.collectionTitleLengthMax }),
+    amount_per_person: Type.Optional(Type.String({ maxLength: 20 })),
+    shares: Type.Optional(
+      Type.Array(Type.Object({ user_id: UserId, amount: Type.String({ maxLength: 20 }) }, Strict), {
+        maxItems: limits.socialGroupMembersMax,
+      }),
+    ),
+  },
+  { ...Strict, description: 'amount_per_person (every other member pays it), or shares (set per member).' },
+);
+const CollectionParams = Type.Object({ collectionId: Uuid });
+const CollectionsQuery = Type.Object(
+  { box: Type.Optional(Type.Union([Type.Literal('requested'), Type.Literal('owed')])) },
+  Strict,
+);
+const Notice = Type.Object({
+  notice_id: Uuid,
+  kind: Type.String({ description: 'red_packet_refunded, collection_reminder or collection_paid' }),
+  message: Type.String(),
+  ref: Type.String({ description: 'The red packet or collection it is about.' }),
+  created_at: Time,
+});
+
+function collectionView(c: CollectionView): Static<typeof Collection> {
+  return {
+    collection_id: c.collectionId,
+    requester: personView(c.requester),
+    group_id: c.groupId,
+    title: c.title,
+    status: c.status,
+    total_amount: formatAmount(c.totalFen),
+    paid_amount: formatAmount(c.paidFen),
+    created_at: c.createdAt.toISOString(),
+    closes_at: c.closesAt.toISOString(),
+    shares: c.shares.map((s) => ({
+      ...personView(s),
+      amount: formatAmount(s.amountFen),
+      paid_at: s.paidAt?.toISOString() ?? null,
+    })),
+  };
+}
+
 function grabView(g: PacketView['grabs'][number]): Static<typeof Grab> {
   return { ...personView(g), seq: g.seq, amount: formatAmount(g.amountFen), grabbed_at: g.grabbedAt.toISOString() };
 }
@@ -232,7 +290,85 @@ function routes(api: FastifyInstance, { social, wallet }: SocialApiDeps): void {
   requireUser(api, wallet);
   const typed = api.withTypeProvider<TypeBoxTypeProvider>();
   const doc = (summary: string, tag: string) => ({ summary, tags: [tag], security: [{ bearerAuth: [] }] });
-  const { friends, groups, redPackets } = social;
+  const { friends, groups, redPackets, collections, notices } = social;
+
+  typed.post(
+    '/collections',
+    {
+      schema: {
+        ...doc(
+          'Ask the other members of a group for a share each (AA): the same amount, or set per member; closes in 7 days; requires an Idempotency-Key',
+          'collections',
+        ),
+        headers: IdempotencyKeyHeaders,
+        body: CollectionBody,
+        response: { 201: Collection, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const view = await collections.request(userOf(request), request.headers['idempotency-key'], {
+        groupId: b.group_id,
+        title: b.title,
+        amountPerPerson: b.amount_per_person,
+        shares: b.shares?.map((s) => ({ userId: s.user_id, amount: s.amount })),
+      });
+      return reply.code(201).send(collectionView(view));
+    },
+  );
+  typed.get(
+    '/collections',
+    {
+      schema: {
+        ...doc('Collections you asked for (box=requested, the default), or that ask you (owed)', 'collections'),
+        querystring: CollectionsQuery,
+        response: { 200: Type.Object({ data: Type.Array(Collection) }), ...errors },
+      },
+    },
+    async (request) => ({
+      data: (await collections.list(userOf(request), request.query.box ?? 'requested')).map(collectionView),
+    }),
+  );
+  typed.get(
+    '/collections/:collectionId',
+    {
+      schema: {
+        ...doc('A collection of a group you are in: who owes what, who paid', 'collections'),
+        params: CollectionParams,
+        response: { 200: Collection, ...errors },
+      },
+    },
+    async (request) => collectionView(await collections.get(userOf(request), request.params.collectionId)),
+  );
+  typed.post(
+    '/collections/:collectionId/pay',
+    {
+      schema: {
+        ...doc('Pay your share from your wallet to the requester (paying again answers the same)', 'collections'),
+        params: CollectionParams,
+        response: { 200: Collection, ...errors },
+      },
+    },
+    async (request) => collectionView(await collections.pay(userOf(request), request.params.collectionId)),
+  );
+  typed.get(
+    '/notices',
+    {
+      schema: {
+        ...doc('What you were told, newest first: red packets refunded, collections to pay or paid', 'friends'),
+        response: { 200: Type.Object({ data: Type.Array(Notice) }), ...errors },
+      },
+    },
+    async (request) => ({
+      data: (await notices.list(userOf(request))).map((n) => ({
+        notice_id: n.noticeId,
+        kind: n.kind,
+        message: n.message,
+        ref: n.ref,
+        created_at: n.createdAt.toISOString(),
+      })),
+    }),
+  );
 
   typed.post(
     '/red-packets',

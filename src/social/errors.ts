@@ -34,6 +34,8 @@ export const socialErrors = catalog({
   packet_not_found: invalidRequest(404, 'No such red packet for you'),
   packet_expired: invalidRequest(410, 'The red packet expired; what was left went back to its sender'),
   all_grabbed: invalidRequest(410, 'Every share of the red packet was grabbed'),
+  collection_not_found: invalidRequest(404, 'No such collection request for you'),
+  collection_closed: invalidRequest(410, 'The collection request is closed'),
 });
 
 export type SocialErrorCode = keyof typeof socialErrors;

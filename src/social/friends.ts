@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import { type Db, type Queryable, typed } from '../core/db/index.ts';
-import { id, uuidFromU128 } from '../core/ids.ts';
+import { id, isUuid, uuidFromU128 } from '../core/ids.ts';
 import { limits } from '../core/limits.ts';
 import { isUnreadableText } from '../core/text.ts';
 import { SocialError } from './errors.ts';
@@ -434,7 +434,7 @@ export class Friends {
   }
 
   async #ownRequest(userId: string, requestId: string) {
-    const row = uuidPattern.test(requestId)
+    const row = isUuid(requestId)
       ? await this.#tables()
           .selectFrom('social_friend_requests')
           .selectAll()
@@ -485,8 +485,6 @@ export class Friends {
     return typed<SocialTables>(q);
   }
 }
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Refuses text too long, or with control characters or NUL (PostgreSQL text refuses NUL). */
 export function checkText(text: unknown, lengthMax: number, param: string): asserts text is string {

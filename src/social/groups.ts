@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import { type Db, type Queryable, typed } from '../core/db/index.ts';
-import { id, uuidFromU128 } from '../core/ids.ts';
+import { id, isUuid, uuidFromU128 } from '../core/ids.ts';
 import { limits } from '../core/limits.ts';
 import { SocialError } from './errors.ts';
 import { checkText, type Friends, type PersonView } from './friends.ts';
@@ -18,8 +18,6 @@ export interface GroupView extends GroupSummary {
   /** The owner first, then by the day they joined. */
   memberList: Array<PersonView & { joinedAt: Date }>;
 }
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Groups of friends, for group red packets and bills: an owner gathers friends (at most
@@ -165,7 +163,7 @@ export class Groups {
 
   /** Whether `userId` is a member of `groupId`. */
   async isMember(userId: string, groupId: string): Promise<boolean> {
-    if (!uuidPattern.test(groupId)) return false;
+    if (!isUuid(groupId)) return false;
     const row = await this.#tables()
       .selectFrom('social_group_members')
       .select('user_id')

@@ -1,5 +1,6 @@
 /** Social payments: friends, blocks, contact matching, groups of friends, red packets (docs/social.md). */
 
+export { type CollectionInput, Collections, type CollectionView } from './collections.ts';
 export { type Draw, drawEqual, drawLucky, type Random } from './draw.ts';
 export { isSocialError, SocialError, type SocialErrorCode, socialErrors } from './errors.ts';
 export {
@@ -15,6 +16,7 @@ export {
 } from './friends.ts';
 export { type GroupSummary, Groups, type GroupView } from './groups.ts';
 export { socialMigrations } from './migrations.ts';
+export { type Notice, type NoticeKind, Notices } from './notices.ts';
 export {
   type GrabView,
   grabTransferId,

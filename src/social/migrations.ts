@@ -118,4 +118,46 @@ alter table social_red_packets add constraint social_red_packets_target_kind_che
   check (target_kind in ('USER', 'GROUP', 'CAMPAIGN'));
 `,
   },
+  {
+    id: '20261207-74-social-collections-notices',
+    sql: `
+-- A collection request (AA, 群收款): a group member asks the others for a share each; each pays
+-- from the wallet to the requester (one ledger transfer, id derived from the request and the payer).
+create table social_collections (
+  collection_id uuid primary key,
+  requester_id text not null,
+  idempotency_key text not null,
+  request_hash text not null,
+  group_id uuid not null,
+  title text not null,
+  status text not null check (status in ('OPEN', 'CLOSED')),
+  created_at timestamptz not null,
+  closes_at timestamptz not null,
+  reminded_at timestamptz,
+  closed_at timestamptz,
+  unique (requester_id, idempotency_key),
+  check ((status = 'CLOSED') = (closed_at is not null))
+);
+create index social_collections_due on social_collections (closes_at) where status = 'OPEN';
+create table social_collection_shares (
+  collection_id uuid not null references social_collections,
+  user_id text not null,
+  amount_fen bigint not null check (amount_fen > 0),
+  paid_at timestamptz,
+  primary key (collection_id, user_id)
+);
+create index social_collection_shares_user on social_collection_shares (user_id);
+-- What a user is told: a red packet's refund, a collection's reminder or payment.
+create table social_notices (
+  notice_id uuid primary key,
+  user_id text not null,
+  kind text not null,
+  message text not null,
+  ref text not null,
+  created_at timestamptz not null,
+  unique (user_id, kind, ref)
+);
+create index social_notices_user on social_notices (user_id, created_at desc);
+`,
+  },
 ];

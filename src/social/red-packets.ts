@@ -3,10 +3,10 @@ import { cached } from '../core/cache.ts';
 import type { Clock } from '../core/clock.ts';
 import { type Db, type Queryable, typed } from '../core/db/index.ts';
 import { isIdempotencyKey, refuseReusedKey, requestFingerprint } from '../core/idempotency.ts';
-import { derivedId, id, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
+import { derivedId, id, isUuid, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { cnyLedger, SocialAccountCode, SocialTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
-import { parseAmount } from '../core/money.ts';
+import { formatAmount, parseAmount } from '../core/money.ts';
 import {
   AccountFlags,
   assertLedgerResult,
@@ -25,6 +25,7 @@ import {
   unknownPerson,
 } from './friends.ts';
 import type { Groups } from './groups.ts';
+import type { Notices } from './notices.ts';
 import type { PacketKind, PacketStatus, SocialTables, TargetKind } from './tables.ts';
 
 type PacketRow = SocialTables['social_red_packets'];
@@ -135,6 +136,7 @@ export class RedPackets {
     private readonly groups: Groups,
     private readonly parties: SocialParties,
     private readonly clock: Clock,
+    private readonly notices: Notices,
     private readonly random: Random = secureRandom,
   ) {}
 
@@ -211,7 +213,7 @@ export class RedPackets {
    * and everything else is decided by the packet's next batch.
    */
   async grab(userId: string, packetId: string): Promise<GrabOutcome> {
-    const facts = uuidPattern.test(packetId) ? await this.#facts(packetId) : null;
+    const facts = isUuid(packetId) ? await this.#facts(packetId) : null;
     if (!facts || !(await this.#mayGrab(userId, facts))) throw new SocialError('packet_not_found');
     return new Promise<GrabOutcome>((resolve, reject) => this.#enqueue(packetId, { userId, resolve, reject }));
   }
@@ -343,6 +345,12 @@ export class RedPackets {
         },
       ]);
       assertLedgerResult(result, `refund of red packet ${packetId}`);
+      await this.notices.tell(
+        [row.sender_id],
+        'red_packet_refunded',
+        packetId,
+        `Your red packet expired: ${formatAmount(refund)} came back to your wallet`,
+      );
     }
     await this.#tables()
       .updateTable('social_red_packets')
@@ -584,7 +592,7 @@ export class RedPackets {
 
   /** The packet, if `userId` sent it or may grab it; `packet_not_found` otherwise (and for FAILED ones). */
   async #visible(userId: string, packetId: string): Promise<PacketRow> {
-    const row = uuidPattern.test(packetId) ? await this.#packetOrNull(packetId) : undefined;
+    const row = isUuid(packetId) ? await this.#packetOrNull(packetId) : undefined;
     if (!row || row.status === 'FAILED' || row.status === 'FUNDING') throw new SocialError('packet_not_found');
     if (row.sender_id !== userId && !(await this.#mayGrab(userId, row))) throw new SocialError('packet_not_found');
     return row;
@@ -673,8 +681,6 @@ export class RedPackets {
   }
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** The ledger account of a packet. */
 export function packetAccountId(packetId: string): bigint {
   return derivedId('social.red-packet', packetId);
@@ -728,7 +734,7 @@ function checkSend(input: SendInput): {
       param: single ? 'to_user_id' : 'group_id',
       detail: single ? 'a SINGLE packet goes to to_user_id' : 'a group packet goes to group_id',
     });
-  if (!single && !uuidPattern.test(target)) throw new SocialError('group_not_found', { param: 'group_id' });
+  if (!single && !isUuid(target)) throw new SocialError('group_not_found', { param: 'group_id' });
   const to = { kind: single ? ('USER' as const) : ('GROUP' as const), id: target };
   return {
     fen,

@@ -1,23 +1,35 @@
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
 import type { Ledger } from '../ledger/index.ts';
+import { Collections } from './collections.ts';
 import type { Random } from './draw.ts';
 import { Friends, type SocialParties } from './friends.ts';
 import { Groups } from './groups.ts';
+import { Notices } from './notices.ts';
 import { RedPackets } from './red-packets.ts';
 
 /**
- * Social payments (issue 15): friends and groups, red packets. Transfers to friends are the
- * wallet's, under `friends.transferRule`.
+ * Social payments (issue 15): friends and groups, red packets, collection requests (AA), the
+ * notices users get. Transfers to friends are the wallet's, under `friends.transferRule`.
  */
 export class Social {
   readonly friends: Friends;
   readonly groups: Groups;
   readonly redPackets: RedPackets;
+  readonly collections: Collections;
+  readonly notices: Notices;
 
   constructor(db: Db, ledger: Ledger, parties: SocialParties, clock: Clock, random?: Random) {
     this.friends = new Friends(db, parties, clock);
     this.groups = new Groups(db, this.friends, clock);
-    this.redPackets = new RedPackets(db, ledger, this.friends, this.groups, parties, clock, random);
+    this.notices = new Notices(db, clock);
+    this.redPackets = new RedPackets(db, ledger, this.friends, this.groups, parties, clock, this.notices, random);
+    this.collections = new Collections(db, ledger, this.friends, this.groups, parties, this.notices, clock);
+  }
+
+  /** The server's job: red packets' refunds and unpaid grabs, collections' reminders and closing. */
+  async sweep(): Promise<void> {
+    await this.redPackets.sweep();
+    await this.collections.sweep();
   }
 }

@@ -51,6 +51,21 @@ export interface SocialTables {
     grabbed_at: Date;
     paid_at: Date | null;
   };
+  social_collections: {
+    collection_id: string;
+    requester_id: string;
+    idempotency_key: string;
+    request_hash: string;
+    group_id: string;
+    title: string;
+    status: 'OPEN' | 'CLOSED';
+    created_at: Date;
+    closes_at: Date;
+    reminded_at: Date | null;
+    closed_at: Date | null;
+  };
+  social_collection_shares: { collection_id: string; user_id: string; amount_fen: bigint; paid_at: Date | null };
+  social_notices: { notice_id: string; user_id: string; kind: string; message: string; ref: string; created_at: Date };
 }
 
 export type PacketKind = 'SINGLE' | 'EQUAL' | 'LUCKY';

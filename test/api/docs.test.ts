@@ -90,6 +90,11 @@ describe('/docs', () => {
         'POST /api/v1/red-packets',
         'GET /api/v1/red-packets/{packetId}',
         'POST /api/v1/red-packets/{packetId}/grab',
+        'GET /api/v1/collections',
+        'POST /api/v1/collections',
+        'GET /api/v1/collections/{collectionId}',
+        'POST /api/v1/collections/{collectionId}/pay',
+        'GET /api/v1/notices',
       ].sort(),
     );
 

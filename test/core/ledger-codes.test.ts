@@ -131,7 +131,7 @@ describe('the ledger-code registry', () => {
         refundMoney: 414,
         refundShares: 415,
       },
-      social: { redPacketSend: 500, redPacketGrab: 501, redPacketRefund: 502 },
+      social: { redPacketSend: 500, redPacketGrab: 501, redPacketRefund: 502, collectionPayment: 503 },
     });
     expect(fundShareLedgers).toEqual({ first: 1_000_001, last: 1_999_999, minorUnitExponent: 0, kind: 'asset' });
   });

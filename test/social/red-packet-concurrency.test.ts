@@ -108,7 +108,15 @@ describe(`${members} members grab a ${shares}-share packet at once (${engine}, $
         throw new Error('the process died before the ledger answered');
       },
     } as unknown as Ledger;
-    const crashed = new RedPackets(p.db, failing, p.social.friends, p.social.groups, partiesOf(p), p.clock);
+    const crashed = new RedPackets(
+      p.db,
+      failing,
+      p.social.friends,
+      p.social.groups,
+      partiesOf(p),
+      p.clock,
+      p.social.notices,
+    );
     const [a, b] = grabbers as [User, User];
     const [aBefore, bBefore] = [await p.members.walletBalance(a.userId), await p.members.walletBalance(b.userId)];
     await expect(crashed.grab(a.userId, packet.packetId)).rejects.toThrow(/died/);
