@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { verifyFundBooks } from '../fund/index.ts';
 import { verifyLedger } from '../ledger/index.ts';
+import { verifyRedPackets } from '../social/index.ts';
 import { withDb } from './open-platform.ts';
 
 /** `paybao ledger ...`: operations on the books. */
@@ -9,7 +10,7 @@ export function ledgerCommand(): Command {
   ledger
     .command('verify')
     .description(
-      "check every ledger invariant from scratch, and each fund product's books; prints JSON, exits 1 on violations",
+      "check every ledger invariant from scratch, each fund product's books and each red packet's; prints JSON, exits 1 on violations",
     )
     .option('--json', 'compact JSON on one line (indented JSON otherwise)')
     .action(async (options: { json?: boolean }) => {
@@ -19,8 +20,9 @@ export function ledgerCommand(): Command {
           if ((error as { code?: unknown }).code !== '42P01') throw error;
           throw new Error('no ledger in this database: run `paybao migrate` or `paybao start` first', { cause: error });
         });
-        // Each fund product: shares outstanding against the money at the custodian (src/fund/verify.ts).
-        const violations = [...ledger, ...(await verifyFundBooks(db))];
+        // Each fund product: shares outstanding against the money at the custodian (src/fund/verify.ts);
+        // each red packet: what it was sent with against its shares and its account (src/social/verify.ts).
+        const violations = [...ledger, ...(await verifyFundBooks(db)), ...(await verifyRedPackets(db))];
         console.log(
           JSON.stringify(
             { ok: violations.length === 0, engine: db.engine, violations },

@@ -15,8 +15,13 @@ export interface RedPacketViolation {
  *
  * Packets still FUNDING or FAILED have no money to check (a FUNDING one may be between its send
  * transfer and its row: the sweep finishes it). Returns the violations; empty means they hold.
+ * `paybao ledger verify` runs it after the ledger's own checks.
  */
 export async function verifyRedPackets(q: Queryable): Promise<RedPacketViolation[]> {
+  const exists = await q.query(
+    "select 1 from pg_tables where tablename = 'social_red_packets' and schemaname = current_schema()",
+  );
+  if (exists.length === 0) return [];
   const rows = await q.query<{
     packet_id: string;
     status: string;
