@@ -8,7 +8,7 @@ import { ManualClock } from '../../src/core/clock.ts';
 import { limits } from '../../src/core/limits.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import { verifyRedPackets } from '../../src/social/index.ts';
-import { type ApiUser, type ApiWorld, apiUser, apiWorld } from './support.ts';
+import { type ApiUser, type ApiWorld, apiUser, apiWorld, groupOf, loginAgain } from './support.ts';
 
 const clock = new ManualClock(Date.parse('2026-12-07T02:00:00Z'));
 let world: ApiWorld;
@@ -23,47 +23,15 @@ afterAll(async () => {
   await world.close();
 });
 
-async function group(owner: ApiUser, members: ApiUser[]): Promise<string> {
-  for (const m of members) {
-    const asked = await owner.call({
-      method: 'POST',
-      url: '/api/v1/friends/requests',
-      payload: { to_user_id: m.userId },
-    });
-    await m.call({ method: 'POST', url: `/api/v1/friends/requests/${asked.json().request_id}/accept` });
-  }
-  const res = await owner.call({
-    method: 'POST',
-    url: '/api/v1/groups',
-    payload: { name: 'dinner', member_ids: members.map((m) => m.userId) },
-  });
-  return res.json().group_id;
-}
-
 let keys = 0;
 const ask = (user: ApiUser, payload: Record<string, unknown>, key = `aa-${++keys}`) =>
   user.call({ method: 'POST', url: '/api/v1/collections', headers: { 'idempotency-key': key }, payload });
 const balance = async (user: ApiUser) => (await user.call({ method: 'GET', url: '/api/v1/balance' })).json().available;
 
-async function relog(user: ApiUser): Promise<ApiUser> {
-  const res = await world.app.inject({
-    method: 'POST',
-    url: '/api/v1/sessions',
-    payload: { phone: user.phone, password: user.password },
-  });
-  const token = res.json().token as string;
-  return {
-    ...user,
-    token,
-    call: (options) =>
-      world.app.inject({ ...options, headers: { authorization: `Bearer ${token}`, ...options.headers } }),
-  };
-}
-
 describe('collections (AA)', () => {
   it('asks each member the same; each pays once; the requester sees who paid and is told', async () => {
     let [host, a, b] = [await apiUser(world, 0n), await apiUser(world, 50_00n), await apiUser(world, 100_00n)];
-    const groupId = await group(host, [a, b]);
+    const groupId = await groupOf(host, [a, b]);
     const created = await ask(host, { group_id: groupId, title: 'hotpot', amount_per_person: '88.50' });
     expect(created.statusCode, created.body).toBe(201);
     expect(created.json()).toMatchObject({ status: 'OPEN', total_amount: '177.00', paid_amount: '0.00' });
@@ -93,13 +61,13 @@ describe('collections (AA)', () => {
     clock.advanceMs(limits.collectionRemindAfterMs);
     await world.platform.social.sweep();
     await world.platform.social.sweep();
-    [host, a, b] = [await relog(host), await relog(a), await relog(b)];
+    [host, a, b] = [await loginAgain(world, host), await loginAgain(world, a), await loginAgain(world, b)];
     const reminders = (await a.call({ method: 'GET', url: '/api/v1/notices' })).json().data;
     expect(reminders).toEqual([expect.objectContaining({ kind: 'collection_reminder', ref: id })]);
     expect((await b.call({ method: 'GET', url: '/api/v1/notices' })).json().data).toEqual([]);
     clock.advanceMs(limits.collectionOpenMs);
     expect(await world.platform.social.collections.sweep()).toBeGreaterThanOrEqual(1);
-    [host, a] = [await relog(host), await relog(a)];
+    [host, a] = [await loginAgain(world, host), await loginAgain(world, a)];
     expect((await a.call({ method: 'POST', url: `/api/v1/collections/${id}/pay` })).json()).toMatchObject({
       code: 'collection_closed',
     });
@@ -113,7 +81,7 @@ describe('collections (AA)', () => {
       await apiUser(world, 0n),
       await apiUser(world, 0n),
     ];
-    const groupId = await group(host, [a, b]);
+    const groupId = await groupOf(host, [a, b]);
     const created = await ask(host, {
       group_id: groupId,
       title: 'taxi',
@@ -158,7 +126,7 @@ describe('collections (AA)', () => {
     expect(sent.statusCode, sent.body).toBe(201);
     clock.advanceMs(limits.redPacketTtlMs);
     await world.platform.social.sweep();
-    sender = await relog(sender);
+    sender = await loginAgain(world, sender);
     const told = (await sender.call({ method: 'GET', url: '/api/v1/notices' })).json().data;
     expect(told).toContainEqual(
       expect.objectContaining({

@@ -8,7 +8,7 @@ import { ManualClock } from '../../src/core/clock.ts';
 import { limits } from '../../src/core/limits.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import { verifyRedPackets } from '../../src/social/index.ts';
-import { type ApiUser, type ApiWorld, apiUser, apiWorld } from './support.ts';
+import { type ApiUser, type ApiWorld, apiUser, apiWorld, befriend, groupOf, loginAgain } from './support.ts';
 
 const clock = new ManualClock(Date.parse('2026-12-07T02:00:00Z'));
 let world: ApiWorld;
@@ -22,23 +22,6 @@ afterAll(async () => {
   expect(await verifyRedPackets(world.platform.db)).toEqual([]);
   await world.close();
 });
-
-async function befriend(a: ApiUser, b: ApiUser): Promise<void> {
-  const asked = await a.call({ method: 'POST', url: '/api/v1/friends/requests', payload: { to_user_id: b.userId } });
-  await b.call({ method: 'POST', url: `/api/v1/friends/requests/${asked.json().request_id}/accept` });
-}
-
-/** A group of `owner` and `members`, all friends of the owner. */
-async function group(owner: ApiUser, members: ApiUser[]): Promise<string> {
-  for (const m of members) await befriend(owner, m);
-  const res = await owner.call({
-    method: 'POST',
-    url: '/api/v1/groups',
-    payload: { name: 'family', member_ids: members.map((m) => m.userId) },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  return res.json().group_id;
-}
 
 let keys = 0;
 const send = (from: ApiUser, payload: Record<string, unknown>, key = `packet-${++keys}`) =>
@@ -56,7 +39,7 @@ describe('red packets', () => {
       await apiUser(world, 0n),
       await apiUser(world, 0n),
     ];
-    const groupId = await group(sender, [m1, m2, m3]);
+    const groupId = await groupOf(sender, [m1, m2, m3]);
     const sent = await send(sender, {
       kind: 'LUCKY',
       amount: '10.00',
@@ -138,12 +121,12 @@ describe('red packets', () => {
   it('gives back what is not grabbed 24 hours after sending, and refuses grabs after that', async () => {
     let sender = await apiUser(world, 30_00n);
     let [m1, m2] = [await apiUser(world, 0n), await apiUser(world, 0n)];
-    const groupId = await group(sender, [m1, m2]);
+    const groupId = await groupOf(sender, [m1, m2]);
     const packet = (await send(sender, { kind: 'EQUAL', amount: '20.00', shares: 4, group_id: groupId })).json();
     expect((await grab(m1, packet.packet_id)).json().amount).toBe('5.00');
     clock.advanceMs(limits.redPacketTtlMs);
     // The sessions lapsed meanwhile: log in again.
-    [sender, m1, m2] = [await relog(sender), await relog(m1), await relog(m2)];
+    [sender, m1, m2] = [await loginAgain(world, sender), await loginAgain(world, m1), await loginAgain(world, m2)];
     expect((await grab(m2, packet.packet_id)).json()).toMatchObject({ code: 'packet_expired' });
     expect(await world.platform.social.redPackets.sweep()).toBeGreaterThanOrEqual(1);
     const closed = (await sender.call({ method: 'GET', url: `/api/v1/red-packets/${packet.packet_id}` })).json();
@@ -180,7 +163,7 @@ describe('red packets', () => {
   it('refuses bad packets with clear errors and writes nothing', async () => {
     const sender = await apiUser(world, 5_00n);
     const member = await apiUser(world, 0n);
-    const groupId = await group(sender, [member]);
+    const groupId = await groupOf(sender, [member]);
     for (const [payload, code] of [
       [{ kind: 'LUCKY', amount: '0.02', shares: 3, group_id: groupId }, 'share_out_of_bounds'],
       [{ kind: 'LUCKY', amount: '600.01', shares: 3, group_id: groupId }, 'share_out_of_bounds'],
@@ -206,18 +189,3 @@ describe('red packets', () => {
     expect((await sender.call({ method: 'GET', url: '/api/v1/red-packets' })).json().data).toEqual([]);
   });
 });
-
-async function relog(user: ApiUser): Promise<ApiUser> {
-  const res = await world.app.inject({
-    method: 'POST',
-    url: '/api/v1/sessions',
-    payload: { phone: user.phone, password: user.password },
-  });
-  const token = res.json().token as string;
-  return {
-    ...user,
-    token,
-    call: (options) =>
-      world.app.inject({ ...options, headers: { authorization: `Bearer ${token}`, ...options.headers } }),
-  };
-}

@@ -12,7 +12,7 @@ import { limits } from '../../src/core/limits.ts';
 import { formatAmount } from '../../src/core/money.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import { transferId } from '../../src/wallet/index.ts';
-import { type ApiUser, type ApiWorld, apiUser, apiWorld } from './support.ts';
+import { type ApiUser, type ApiWorld, apiUser, apiWorld, befriend, loginAgain } from './support.ts';
 
 const clock = new ManualClock(Date.parse('2026-12-07T02:00:00Z'));
 let world: ApiWorld;
@@ -27,32 +27,6 @@ afterAll(async () => {
 });
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-/** Makes `a` and `b` friends through a request and its acceptance; returns the request id. */
-async function befriend(a: ApiUser, b: ApiUser): Promise<string> {
-  const asked = await a.call({ method: 'POST', url: '/api/v1/friends/requests', payload: { to_user_id: b.userId } });
-  expect(asked.statusCode, asked.body).toBe(201);
-  const requestId = asked.json().request_id as string;
-  const accepted = await b.call({ method: 'POST', url: `/api/v1/friends/requests/${requestId}/accept` });
-  expect(accepted.statusCode, accepted.body).toBe(200);
-  return requestId;
-}
-
-/** The clock moved past the session's life: logs in again. */
-async function relog(user: ApiUser): Promise<ApiUser> {
-  const res = await world.app.inject({
-    method: 'POST',
-    url: '/api/v1/sessions',
-    payload: { phone: user.phone, password: user.password },
-  });
-  const token = res.json().token as string;
-  return {
-    ...user,
-    token,
-    call: (options) =>
-      world.app.inject({ ...options, headers: { authorization: `Bearer ${token}`, ...options.headers } }),
-  };
-}
 
 let keys = 0;
 const transfer = (from: ApiUser, to: ApiUser, amount: string, key = `social-${++keys}`) =>
@@ -170,7 +144,7 @@ describe('blocks', () => {
     expect(asked.json()).toMatchObject({ code: 'user_unavailable' });
     // The blocker may still send.
     clock.advanceMs(limits.socialNewFriendshipDays * 86_400_000);
-    [a, b] = [await relog(a), await relog(b)];
+    [a, b] = [await loginAgain(world, a), await loginAgain(world, b)];
     expect((await transfer(b, a, '0.01')).statusCode).toBe(402); // b has nothing: refused for money, not the block
     expect((await a.call({ method: 'GET', url: '/api/v1/balance' })).json().available).toBe('500.00');
 
@@ -197,10 +171,10 @@ describe('transfers to friends', () => {
     expect((await transfer(a, b, '1.00')).statusCode).toBe(200); // exactly the cap
     // The next Beijing day, the cap starts again; once the friendship is old, no cap.
     clock.advanceMs(86_400_000);
-    [a, b] = [await relog(a), await relog(b)];
+    [a, b] = [await loginAgain(world, a), await loginAgain(world, b)];
     expect((await transfer(a, b, '1.00')).statusCode).toBe(200);
     clock.advanceMs(limits.socialNewFriendshipDays * 86_400_000);
-    a = await relog(a);
+    a = await loginAgain(world, a);
     expect((await transfer(a, b, `${capYuan + 1}.00`)).statusCode).toBe(200);
   });
 

@@ -60,6 +60,45 @@ export async function apiUser(world: ApiWorld, fen: bigint): Promise<ApiUser> {
   };
 }
 
+/** Logs `user` in again (the clock moved past the session's life); answers the user with the new token. */
+export async function loginAgain(world: ApiWorld, user: ApiUser): Promise<ApiUser> {
+  const res = await world.app.inject({
+    method: 'POST',
+    url: '/api/v1/sessions',
+    payload: { phone: user.phone, password: user.password },
+  });
+  if (res.statusCode !== 201) throw new Error(`login failed: ${res.body}`);
+  const token = res.json().token as string;
+  return {
+    ...user,
+    token,
+    call: (options) =>
+      world.app.inject({ ...options, headers: { authorization: `Bearer ${token}`, ...options.headers } }),
+  };
+}
+
+/** Makes `a` and `b` friends: a's request, b's acceptance; answers the request's id. */
+export async function befriend(a: ApiUser, b: ApiUser): Promise<string> {
+  const asked = await a.call({ method: 'POST', url: '/api/v1/friends/requests', payload: { to_user_id: b.userId } });
+  expect(asked.statusCode, asked.body).toBe(201);
+  const requestId = asked.json().request_id as string;
+  const accepted = await b.call({ method: 'POST', url: `/api/v1/friends/requests/${requestId}/accept` });
+  expect(accepted.statusCode, accepted.body).toBe(200);
+  return requestId;
+}
+
+/** A group of `owner` and `members`, each made a friend of the owner first; answers its id. */
+export async function groupOf(owner: ApiUser, members: readonly ApiUser[]): Promise<string> {
+  for (const m of members) await befriend(owner, m);
+  const res = await owner.call({
+    method: 'POST',
+    url: '/api/v1/groups',
+    payload: { name: 'friends', member_ids: members.map((m) => m.userId) },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json().group_id;
+}
+
 export async function balanceOf(user: ApiUser): Promise<string> {
   const res = await user.call({ method: 'GET', url: '/api/v1/balance' });
   if (res.statusCode !== 200) throw new Error(`balance failed: ${res.body}`);
