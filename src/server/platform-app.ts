@@ -18,6 +18,7 @@ import { escrowMethods } from './escrow-methods.ts';
 import { registerFundPages } from './fund-pages.ts';
 import { registerPageAssets } from './html.ts';
 import type { Metrics } from './metrics.ts';
+import { registerRedPacketPages } from './red-packet-pages.ts';
 import { registerSocialApi } from './social-api.ts';
 import { registerWalletPages } from './wallet-pages.ts';
 import { registerPageGuard, type WebSecurityOptions } from './web-security.ts';
@@ -87,6 +88,7 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
     await registerCashier(pages, { trades, members, signReturn, security, fundCovers });
     await registerCardCashier(pages, { trades, members, channels: platform.channels, signReturn, security });
     await registerWalletPages(pages, { members, wallet: platform.wallet, channels: platform.channels, security });
+    await registerRedPacketPages(pages, { wallet: platform.wallet, social: platform.social, security });
     await registerFundPages(pages, {
       wallet: platform.wallet,
       fund: platform.fund,

@@ -239,6 +239,23 @@ export class RedPackets {
     return Promise.all(rows.map((r) => this.#view(r)));
   }
 
+  /** The open packets you may grab and have not: to you, or to a group you are in; newest first. */
+  async grabbable(userId: string): Promise<PacketView[]> {
+    const now = this.#now();
+    const rows = await this.db.query<PacketRow>(
+      `select p.* from social_red_packets p
+        where p.status = 'OPEN' and p.expires_at > $2
+          and ((p.target_kind = 'USER' and p.target_id = $1)
+            or (p.target_kind = 'GROUP' and exists (select 1 from social_group_members m
+                                                     where m.group_id::text = p.target_id and m.user_id = $1)))
+          and not exists (select 1 from social_red_packet_grabs g where g.packet_id = p.packet_id and g.user_id = $1)
+        order by p.created_at desc
+        limit $3`,
+      [userId, now, limits.socialListMax],
+    );
+    return Promise.all(rows.map((r) => this.#view(r)));
+  }
+
   /** What you grabbed, newest first: each share with its packet. */
   async received(userId: string): Promise<Array<{ packet: PacketView; amountFen: bigint; grabbedAt: Date }>> {
     const grabs = await this.#tables()

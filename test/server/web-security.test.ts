@@ -122,6 +122,7 @@ describe('security headers', () => {
       `/cashier/${tradeNo}`,
       `/cashier/${tradeNo}/card`,
       '/wallet/withdraw',
+      '/wallet/red-packets',
       '/health',
       '/api/v1/me',
     ]) {
@@ -140,7 +141,7 @@ describe('security headers', () => {
   it('serves pages without inline styles or scripts, and their stylesheet under the same policy', async () => {
     const tradeNo = await newTrade();
     const client = new Client(() => app);
-    for (const url of [`/cashier/${tradeNo}`, `/cashier/${tradeNo}/card`, '/wallet/withdraw']) {
+    for (const url of [`/cashier/${tradeNo}`, `/cashier/${tradeNo}/card`, '/wallet/withdraw', '/wallet/red-packets']) {
       const html = (await client.get(url)).body;
       expect(html, url).not.toMatch(/<style|<script|\sstyle=|\son[a-z]+=/i);
       const href = /<link rel="stylesheet" href="([^"]+)">/.exec(html)?.[1] ?? '';
