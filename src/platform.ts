@@ -251,6 +251,7 @@ function socialParties(members: Members): SocialParties {
     },
     usersByPhoneHashes: async (hashes) =>
       (await members.findUsersByPhoneHashes(hashes)).map((u) => ({ ...view(u), phoneSha256: u.phoneSha256 })),
+    walletOf: walletParty(members).walletOf,
   };
 }
 

@@ -11,6 +11,7 @@ import {
 } from '../gateway/index.ts';
 import { isMembersError, type Members } from '../members/index.ts';
 import { PayoutError, type Payouts, type PayoutView, payoutErrors } from '../payouts/index.ts';
+import { isSocialError, type SocialErrorCode } from '../social/index.ts';
 import {
   BillError,
   type CreateTradeInput,
@@ -42,6 +43,15 @@ function failure(subCode: string, subMsg: string): GatewayResult {
   return { code: '40004', msg: 'Business Failed', subCode, subMsg };
 }
 
+/** Alipay's sub codes for the social module's refusals it has its own words for. */
+const socialSubCodes: Partial<Record<SocialErrorCode, string>> = {
+  balance_not_enough: 'PAYER_BALANCE_NOT_ENOUGH',
+  user_not_found: 'PAYEE_NOT_EXIST',
+  idempotency_key_reused: 'PAYMENT_INFO_INCONSISTENCY',
+  amount_invalid: 'INVALID_PARAMETER',
+  parameter_invalid: 'INVALID_PARAMETER',
+};
+
 /** Alipay's namespaced sub codes of the bill download query. */
 const billSubCodes = { invalid_arguments: 'isv.invalid_arguments', bill_not_exist: 'isp.bill_not_exist' } as const;
 
@@ -65,6 +75,8 @@ function answering<M extends BizMethod>(
       // The fund methods' sub codes carry no namespace (PAYEE_NOT_EXIST, not ACQ.PAYEE_NOT_EXIST).
       if (error instanceof PayoutError) return failure(error.code, error.message);
       if (error instanceof BillError) return failure(billSubCodes[error.code], error.message);
+      // Red packets: the fund methods' bare codes, Alipay's where it has one.
+      if (isSocialError(error)) return failure(socialSubCodes[error.code] ?? error.code.toUpperCase(), error.message);
       throw error;
     }
   };

@@ -123,6 +123,28 @@ export const bizSchemas = {
     },
     fundInvalid,
   ),
+  // A merchant's campaign red packet ("red packet rain"): Alipay's cash red packet payment, the
+  // campaign's shares and kind in business_params (a JSON string, as Alipay's field is).
+  'alipay.fund.trans.app.pay': bizSchema(
+    {
+      out_biz_no: merchantNo(),
+      trans_amount: amount(1n, 100_000_000_00n),
+      product_code: oneOf('STD_RED_PACKET'),
+      biz_scene: optional(oneOf('PERSONAL_PAY')),
+      order_title: maybe(text(128)),
+      business_params: text(1024),
+    },
+    fundInvalid,
+  ),
+  // Paybao's own (Alipay's red packets are handed out by the merchant; a campaign draws them here).
+  'paybao.fund.redpacket.grab': bizSchema(
+    {
+      order_id: text(64),
+      payee_info: Type.Object({ identity: text(64), identity_type: oneOf('ALIPAY_USER_ID') }),
+    },
+    fundInvalid,
+  ),
+  'paybao.fund.redpacket.query': bizSchema({ order_id: text(64) }, fundInvalid),
   'alipay.fund.trans.common.query': bizSchema(
     { out_biz_no: maybe(merchantNo()), order_id: maybe(text(64)), pay_fund_order_id: maybe(text(64)) },
     fundInvalid,

@@ -18,6 +18,7 @@ import { escrowMethods } from './escrow-methods.ts';
 import { registerFundPages } from './fund-pages.ts';
 import { registerPageAssets } from './html.ts';
 import type { Metrics } from './metrics.ts';
+import { redPacketMethods } from './red-packet-methods.ts';
 import { registerRedPacketPages } from './red-packet-pages.ts';
 import { registerSocialApi } from './social-api.ts';
 import { registerWalletPages } from './wallet-pages.ts';
@@ -75,7 +76,11 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
         privateKey: key.privateKey,
         publicKeyPem: key.publicKeyPem,
       },
-      methods: { ...tradeMethods({ ...platform, publicUrl: options.publicUrl }), ...escrowMethods(platform) },
+      methods: {
+        ...tradeMethods({ ...platform, publicUrl: options.publicUrl }),
+        ...escrowMethods(platform),
+        ...redPacketMethods(platform),
+      },
     },
   });
   // The pages share one guard: cookies, the Origin check, CSRF tokens and the login rate limit.

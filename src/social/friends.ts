@@ -21,6 +21,8 @@ export interface SocialParties {
   userByPhone(phone: string): Promise<SocialUser | null>;
   /** The users whose phone's SHA-256 (hex) is among `hashes`, each with its hash. */
   usersByPhoneHashes(hashes: readonly string[]): Promise<Array<SocialUser & { phoneSha256: string }>>;
+  /** Any member's wallet (a merchant's too: merchants fund campaign packets); null for none. */
+  walletOf(memberId: string): Promise<bigint | null>;
 }
 
 /** What another user sees of you: never your phone or your nickname in clear. */

@@ -239,6 +239,26 @@ export class RedPackets {
     return Promise.all(rows.map((r) => this.#view(r)));
   }
 
+  /**
+   * A campaign's sender hands a share to a user it names (`paybao.fund.redpacket.grab`): the
+   * share is drawn as if the user grabbed it, once per user. Throws `packet_not_found` unless the
+   * packet is this sender's campaign, and what `grab` throws.
+   */
+  async grabFor(senderId: string, packetId: string, userId: string): Promise<GrabOutcome> {
+    const facts = isUuid(packetId) ? await this.#facts(packetId) : null;
+    if (facts?.sender_id !== senderId || facts.target_kind !== 'CAMPAIGN') throw new SocialError('packet_not_found');
+    const [user] = await this.parties.users([userId]);
+    if (!user) throw new SocialError('user_not_found', { param: 'payee_info' });
+    return this.grab(userId, packetId);
+  }
+
+  /** A packet as its sender sees it (a campaign's, through the gateway). Throws `packet_not_found`. */
+  async ofSender(senderId: string, packetId: string): Promise<PacketView> {
+    const row = await this.#visible(senderId, packetId);
+    if (row.sender_id !== senderId) throw new SocialError('packet_not_found');
+    return this.#view(row);
+  }
+
   /** The open packets you may grab and have not: to you, or to a group you are in; newest first. */
   async grabbable(userId: string): Promise<PacketView[]> {
     const now = this.#now();
@@ -347,13 +367,13 @@ export class RedPackets {
     if (grabs.length > 0) await this.#pay(row, grabs);
     const refund = row.refunded_fen ?? 0n;
     if (refund > 0n) {
-      const [sender] = await this.parties.users([row.sender_id]);
-      assert(sender, `the sender of packet ${packetId} exists`);
+      const senderWallet = await this.parties.walletOf(row.sender_id);
+      assert(senderWallet !== null, `the sender of packet ${packetId} has a wallet`);
       const [result] = await this.ledger.createTransfers([
         {
           id: derivedId('social.red-packet.refund', packetId),
           debitAccountId: u128FromUuid(row.account_id),
-          creditAccountId: sender.walletAccountId,
+          creditAccountId: senderWallet,
           amount: refund,
           ledger: cnyLedger,
           code: SocialTransferCode.redPacketRefund,
@@ -558,8 +578,8 @@ export class RedPackets {
    * then records OPEN, or FAILED when the wallet is short.
    */
   async #fund(row: PacketRow): Promise<PacketRow> {
-    const [sender] = await this.parties.users([row.sender_id]);
-    assert(sender, `the sender ${row.sender_id} exists`);
+    const senderWallet = await this.parties.walletOf(row.sender_id);
+    assert(senderWallet !== null, `the sender ${row.sender_id} has a wallet`);
     const accountId = u128FromUuid(row.account_id);
     const [account] = await this.ledger.createAccounts([
       {
@@ -575,7 +595,7 @@ export class RedPackets {
     const [sent] = await this.ledger.createTransfers([
       {
         id: derivedId('social.red-packet.send', row.packet_id),
-        debitAccountId: sender.walletAccountId,
+        debitAccountId: senderWallet,
         creditAccountId: accountId,
         amount: row.amount_fen,
         ledger: cnyLedger,

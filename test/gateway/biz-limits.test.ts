@@ -14,6 +14,7 @@ import { checkBizContent } from '../../src/gateway/index.ts';
 import { tradeMethods } from '../../src/server/alipay-methods.ts';
 import { bizSchemas } from '../../src/server/biz-schemas.ts';
 import { escrowMethods } from '../../src/server/escrow-methods.ts';
+import { redPacketMethods } from '../../src/server/red-packet-methods.ts';
 import { expectFailure, newBuyer, ok, protocols, startPlatformGateway, uniqueNo } from './platform-support.ts';
 
 let gw: Awaited<ReturnType<typeof startPlatformGateway>>;
@@ -190,7 +191,11 @@ describe('the schemas', () => {
   });
 
   it('cover every gateway method, and nothing else', () => {
-    const methods = { ...tradeMethods({ ...gw.platform, publicUrl: () => '' }), ...escrowMethods(gw.platform) };
+    const methods = {
+      ...tradeMethods({ ...gw.platform, publicUrl: () => '' }),
+      ...escrowMethods(gw.platform),
+      ...redPacketMethods(gw.platform),
+    };
     expect(Object.keys(bizSchemas).sort()).toEqual(Object.keys(methods).sort());
   });
 });

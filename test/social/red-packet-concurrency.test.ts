@@ -145,5 +145,6 @@ function partiesOf(p: Platform) {
       })),
     userByPhone: async () => null,
     usersByPhoneHashes: async () => [],
+    walletOf: async (id: string) => (await p.members.getMember(id)).walletAccountId,
   };
 }
