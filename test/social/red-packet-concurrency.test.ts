@@ -135,6 +135,47 @@ describe(`${members} members grab a ${shares}-share packet at once (${engine}, $
   });
 });
 
+describe('a send cut short', () => {
+  it('is finished by the sweep once its lease has passed, moving the money once; its key then answers it', async () => {
+    const [p] = platforms as [Platform];
+    const dead = {
+      prefetchAccounts: async () => {},
+      createAccounts: async () => {
+        throw new Error('the process died before the ledger answered');
+      },
+      createTransfers: async () => {
+        throw new Error('the process died before the ledger answered');
+      },
+    } as unknown as Ledger;
+    const crashed = new RedPackets(
+      p.db,
+      dead,
+      p.social.friends,
+      p.social.groups,
+      partiesOf(p),
+      p.clock,
+      p.social.notices,
+    );
+    const before = await p.members.walletBalance(sender.userId);
+    const input = { kind: 'EQUAL' as const, amount: '2.00', shares: 2, groupId };
+    await expect(crashed.send(sender.userId, 'cut-short-send', input)).rejects.toThrow(/died/);
+    expect(await p.members.walletBalance(sender.userId)).toBe(before);
+    // Too soon for the sweep: the request may still be running.
+    await p.social.redPackets.sweep();
+    expect(await p.members.walletBalance(sender.userId)).toBe(before);
+    await p.db.query(
+      "update social_red_packets set created_at = created_at - interval '1 hour' where idempotency_key = 'cut-short-send'",
+    );
+    await p.social.redPackets.sweep();
+    await p.social.redPackets.sweep();
+    expect(await p.members.walletBalance(sender.userId)).toBe(before - 200n);
+    const replay = await p.social.redPackets.send(sender.userId, 'cut-short-send', input);
+    expect(replay).toMatchObject({ replayed: true, packet: { status: 'OPEN', amountFen: 200n } });
+    expect(await p.members.walletBalance(sender.userId)).toBe(before - 200n);
+    expect(await verifyRedPackets(p.db)).toEqual([]);
+  });
+});
+
 function partiesOf(p: Platform) {
   return {
     users: async (ids: readonly string[]) =>
