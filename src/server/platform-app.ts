@@ -15,6 +15,7 @@ import { registerChannelsApi } from './channels-api.ts';
 import { registerCardCashier } from './channels-cashier.ts';
 import { registerConsole } from './console.ts';
 import { escrowMethods } from './escrow-methods.ts';
+import { registerFriendPages } from './friend-pages.ts';
 import { registerFundPages } from './fund-pages.ts';
 import { registerPageAssets } from './html.ts';
 import type { Metrics } from './metrics.ts';
@@ -94,6 +95,7 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
     await registerCardCashier(pages, { trades, members, channels: platform.channels, signReturn, security });
     await registerWalletPages(pages, { members, wallet: platform.wallet, channels: platform.channels, security });
     await registerRedPacketPages(pages, { wallet: platform.wallet, social: platform.social, security });
+    await registerFriendPages(pages, { wallet: platform.wallet, social: platform.social, security });
     await registerFundPages(pages, {
       wallet: platform.wallet,
       fund: platform.fund,

@@ -123,6 +123,7 @@ describe('security headers', () => {
       `/cashier/${tradeNo}/card`,
       '/wallet/withdraw',
       '/wallet/red-packets',
+      '/wallet/friends',
       '/health',
       '/api/v1/me',
     ]) {
@@ -141,7 +142,13 @@ describe('security headers', () => {
   it('serves pages without inline styles or scripts, and their stylesheet under the same policy', async () => {
     const tradeNo = await newTrade();
     const client = new Client(() => app);
-    for (const url of [`/cashier/${tradeNo}`, `/cashier/${tradeNo}/card`, '/wallet/withdraw', '/wallet/red-packets']) {
+    for (const url of [
+      `/cashier/${tradeNo}`,
+      `/cashier/${tradeNo}/card`,
+      '/wallet/withdraw',
+      '/wallet/red-packets',
+      '/wallet/friends',
+    ]) {
       const html = (await client.get(url)).body;
       expect(html, url).not.toMatch(/<style|<script|\sstyle=|\son[a-z]+=/i);
       const href = /<link rel="stylesheet" href="([^"]+)">/.exec(html)?.[1] ?? '';
