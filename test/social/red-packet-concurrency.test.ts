@@ -5,6 +5,7 @@
  * packet row's lock. A grab written but cut short before its payment is paid on the next look.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededUserId, seedUsers } from '../../src/cli/bench/redpacket.ts';
 import { limits } from '../../src/core/limits.ts';
 import { type Ledger, verifyLedger } from '../../src/ledger/index.ts';
 import type { User } from '../../src/members/index.ts';
@@ -133,6 +134,40 @@ describe(`${members} members grab a ${shares}-share packet at once (${engine}, $
     await p.social.redPackets.sweep();
     expect(await p.members.walletBalance(b.userId)).toBe(bBefore + 100n);
   });
+});
+
+describe(`a campaign packet of 1,000 shares, 2,000 grabbers at once (${engine})`, () => {
+  it('exactly 1,000 succeed, the rest find it all grabbed, and the shares sum to the packet', async () => {
+    const [p] = platforms as [Platform];
+    await seedUsers(p.db, p.ledger, 2000, () => {});
+    const { packet } = await p.social.redPackets.send(sender.userId, 'campaign-2000', {
+      kind: 'LUCKY',
+      amount: '1000.00',
+      shares: 1000,
+      campaign: true,
+    });
+    const outcomes = await Promise.all(
+      Array.from({ length: 2000 }, (_, i) =>
+        (platforms[i % platforms.length] as Platform).social.redPackets
+          .grab(seededUserId(i), packet.packetId)
+          .then((g) => g.amountFen)
+          .catch((error: unknown) => {
+            if (isSocialError(error)) return error.code;
+            throw error;
+          }),
+      ),
+    );
+    const won = outcomes.filter((o): o is bigint => typeof o === 'bigint');
+    expect(won).toHaveLength(1000);
+    expect(outcomes.filter((o) => o === 'all_grabbed')).toHaveLength(1000);
+    expect(won.reduce((s, a) => s + a, 0n)).toBe(1000_00n);
+    const grabs = await p.db.query<{ n: number; users: number }>(
+      'select count(*)::int n, count(distinct user_id)::int users from social_red_packet_grabs where packet_id = $1',
+      [packet.packetId],
+    );
+    expect(grabs[0]).toEqual({ n: 1000, users: 1000 });
+    expect(await verifyRedPackets(p.db)).toEqual([]);
+  }, 120_000);
 });
 
 describe('a send cut short', () => {

@@ -149,7 +149,7 @@ async function grabAll(
   const started = performance.now();
   const client = async () => {
     while (next < options.users) {
-      const userId = String(firstUserId + BigInt(next++));
+      const userId = seededUserId(next++);
       const t0 = performance.now();
       try {
         await platform.social.redPackets.grab(userId, packetId);
@@ -214,7 +214,7 @@ async function runBaseline(
   let next = 0;
   const worker = async () => {
     while (performance.now() < deadline && next < options.users) {
-      const userId = String(firstUserId + BigInt(next++));
+      const userId = seededUserId(next++);
       const t0 = performance.now();
       const amount = await db.transaction(async (tx) => {
         const [row] = await tx.query<{ remaining_fen: bigint; remaining_shares: number; shares: number }>(
@@ -269,16 +269,17 @@ async function runBaseline(
 
 const walletOf = (userId: string) => derivedId('bench.redpacket.wallet', userId);
 
+/** The user id of the bench's user `i` (`seedUsers` makes users 0 to n − 1). */
+export const seededUserId = (i: number) => String(firstUserId + BigInt(i));
+
 /**
  * N users in bulk (not timed): wallets in ledger submissions, `members` rows by `unnest`, with a
  * password hash nobody can log in with — a hundred thousand scrypt hashes would measure scrypt.
  */
-async function seedUsers(db: Db, ledger: Ledger, n: number, log: (s: string) => void): Promise<void> {
+export async function seedUsers(db: Db, ledger: Ledger, n: number, log: (s: string) => void): Promise<void> {
   const started = performance.now();
   for (let first = 0; first < n; first += userChunk) {
-    const ids = Array.from({ length: Math.min(userChunk, n - first) }, (_, k) =>
-      String(firstUserId + BigInt(first + k)),
-    );
+    const ids = Array.from({ length: Math.min(userChunk, n - first) }, (_, k) => seededUserId(first + k));
     const results = await ledger.createAccounts(
       ids.map((userId) => ({
         id: walletOf(userId),
