@@ -137,7 +137,9 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     fundParties(members, () => channels),
     clock,
   );
-  const trades = new Trades(db, ledger, parties, clock, fundingFromFund(fund));
+  // Yu'e Bao pays trades and transfers alike: the fund's legs in the payment's own chain.
+  const funding = fundingFromFund(fund);
+  const trades = new Trades(db, ledger, parties, clock, funding);
   const escrow = new Escrow(db, ledger, clock);
   const afterSale = new AfterSale(db, ledger, trades, { fundingAccountId: () => members.fundingAccountId() }, clock);
   const royalties = new Royalties(db, ledger, parties, clock);
@@ -150,7 +152,16 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const social = new Social(db, ledger, socialParties(members), clock);
   // Transfers between users respect the payee's block and a new friendship's daily cap.
   const transferPolicy = { rule: (payer: string, payee: string) => social.friends.transferRule(payer, payee) };
-  const wallet = new Wallet({ db, ledger, members, trades, tradeRefs, clock, transferPolicy });
+  const wallet = new Wallet({
+    db,
+    ledger,
+    members,
+    trades,
+    tradeRefs,
+    clock,
+    transferPolicy,
+    funding,
+  });
   const channels = new Channels(db, ledger, channelParties(members), clock, {
     banks: options.channelBanks ?? channelBanksFromEnv(),
     publicUrl: options.publicUrl ?? publicUrlFromEnv(),

@@ -143,6 +143,12 @@ const TransferBody = Type.Object(
     to_phone: Type.Optional(Phone),
     amount: Amount,
     memo: Type.Optional(Type.String({ maxLength: limits.transferMemoLengthMax })),
+    source: Type.Optional(
+      Type.Union([Type.Literal('balance'), Type.Literal('fund')], {
+        description:
+          "Where the money comes from: the balance (the default), or Yu'e Bao (its shares, redeemed at once).",
+      }),
+    ),
   },
   { ...Strict, description: 'Give to_user_id or to_phone.' },
 );
@@ -592,12 +598,13 @@ function authenticatedRoutes(api: FastifyInstance, { wallet, buyerEscrow, fund }
     },
     async (request, reply) => {
       const { user } = sessionOf(request);
-      const { to_user_id: toUserId, to_phone: toPhone, amount, memo } = request.body;
+      const { to_user_id: toUserId, to_phone: toPhone, amount, memo, source } = request.body;
       const outcome = await wallet.transfer(user, request.headers['idempotency-key'], {
         toUserId,
         toPhone,
         amount,
         memo,
+        source,
       });
       if (outcome.replayed) reply.header('idempotent-replayed', 'true');
       const t = outcome.transfer;

@@ -86,6 +86,7 @@ async function friendsPage(deps: FriendPagesDeps, reply: FastifyReply, user: Use
       <h2>${escapeHtml(f.maskedName ?? f.logonId)}</h2>
       <label>转账 · Send (yuan) <input name="amount" class="transfer-amount" inputmode="decimal" required></label>
       <label>留言 · Memo <input name="memo" class="transfer-memo"></label>
+      <label>付款方式 · Pay with <select name="source" class="transfer-source"><option value="balance">余额 · Balance</option><option value="fund">余额宝 · Yu'e Bao</option></select></label>
       <button type="submit">转账 · Transfer</button></form>`,
     )
     .join('');
@@ -143,6 +144,7 @@ async function act(deps: FriendPagesDeps, user: User, body: Body): Promise<strin
         toUserId: field(body, 'to_user_id'),
         amount: field(body, 'amount').trim(),
         memo: field(body, 'memo'),
+        source: field(body, 'source') === 'fund' ? 'fund' : 'balance',
       });
       return `转账成功 · Sent ¥${done.transfer.amount}.`;
     }

@@ -37,4 +37,11 @@ create table wallet_transfers (
 );
 `,
   },
+  {
+    id: '20261207-75-wallet-transfer-fund-source',
+    sql: `
+-- A transfer paid from Yu'e Bao: the fund product whose shares paid it (null: from the balance).
+alter table wallet_transfers add column fund_source text;
+`,
+  },
 ];

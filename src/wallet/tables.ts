@@ -25,6 +25,8 @@ export interface WalletTables {
     lease_until_ns: bigint;
     created_at_ns: bigint;
     completed_at_ns: bigint | null;
+    /** The fund product whose shares paid it; null: from the balance. */
+    fund_source: string | null;
   };
 }
 

@@ -7,8 +7,9 @@ import { cnyLedger, WalletTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { beijingOffsetMs } from '../core/time.ts';
-import { assertLedgerResult, type Ledger } from '../ledger/index.ts';
+import { assertLedgerResult, chainCommitted, type Ledger, type TransferInput } from '../ledger/index.ts';
 import { isMembersError, type Members, normalizePhone, type User } from '../members/index.ts';
+import type { FundingSource } from '../trades/index.ts';
 import { WalletError, type WalletErrorCode } from './errors.ts';
 import type { TransferRow, WalletTables } from './tables.ts';
 
@@ -19,6 +20,8 @@ export interface TransferRequest {
   /** Yuan as a decimal string ("88.88"). */
   amount: string;
   memo?: string | undefined;
+  /** Where the money comes from: the balance (the default), or Yu'e Bao (`fund`). */
+  source?: 'balance' | 'fund' | undefined;
 }
 
 /**
@@ -62,6 +65,8 @@ export class Transfers {
     private readonly members: Members,
     private readonly clock: Clock,
     private readonly policy: TransferPolicy | undefined = undefined,
+    /** Yu'e Bao, for transfers paid from it (the trades' port, wired by the platform). */
+    private readonly funding: FundingSource | undefined = undefined,
   ) {}
 
   /**
@@ -77,6 +82,8 @@ export class Transfers {
     const payee = await this.#payee(request);
     if (payee.userId === payer.userId) throw new WalletError('recipient_is_sender');
     if ((await this.policy?.rule(payer.userId, payee.userId))?.blocked) throw new WalletError('recipient_unavailable');
+    // From Yu'e Bao: the product that covers it now, or a refusal before anything is written.
+    const fundSource = checked.fromFund ? await this.#fundSource(payer.userId, checked.fen) : null;
     const now = this.clock.nowNs();
     const claimed = await this.#tables()
       .insertInto('wallet_transfers')
@@ -91,6 +98,7 @@ export class Transfers {
         status: 'processing',
         lease_until_ns: now + msToNs(limits.idempotencyLeaseMs),
         created_at_ns: now,
+        fund_source: fundSource,
       })
       .onConflict((oc) => oc.columns(['user_id', 'idempotency_key']).doNothing())
       .returningAll()
@@ -156,20 +164,9 @@ export class Transfers {
           this.members.getMember(row.user_id),
           this.members.getMember(row.to_user_id),
         ]);
-        const [result] = await this.ledger.createTransfers([
-          {
-            id: u128FromUuid(row.transfer_id),
-            debitAccountId: payer.walletAccountId,
-            creditAccountId: payee.walletAccountId,
-            amount: row.amount_fen,
-            ledger: cnyLedger,
-            code: WalletTransferCode.userToUser,
-            userData64: BigInt(row.user_id),
-          },
-        ]);
-        assertLedgerResult(result, `transfer ${row.transfer_id}`, ['exceeds_credits']);
-        status = result === 'exceeds_credits' ? 'failed' : 'succeeded';
-        if (status === 'failed') errorCode = 'balance_not_enough';
+        const moved = await this.#move(row, payer.walletAccountId, payee.walletAccountId);
+        status = moved === 'ok' ? 'succeeded' : 'failed';
+        if (moved !== 'ok') errorCode = moved;
       }
     } catch (error) {
       // Let the next retry run at once instead of waiting out the lease.
@@ -199,6 +196,60 @@ export class Transfers {
     const final = recorded ?? (await this.#row(row.user_id, row.idempotency_key));
     assert(final, 'an idempotency row is never deleted');
     return answer(final, replayed);
+  }
+
+  /**
+   * Moves a claimed row's money: from the balance, one transfer; from Yu'e Bao, the fund's legs
+   * (its shares redeemed into the payer's wallet) and the transfer as ONE linked chain, both or
+   * neither. Answers `ok`, or the stored refusal.
+   */
+  async #move(row: TransferRow, from: bigint, to: bigint): Promise<'ok' | 'balance_not_enough' | 'fund_not_enough'> {
+    const transfer = {
+      id: u128FromUuid(row.transfer_id),
+      debitAccountId: from,
+      creditAccountId: to,
+      amount: row.amount_fen,
+      ledger: cnyLedger,
+      code: WalletTransferCode.userToUser,
+      userData64: BigInt(row.user_id),
+    };
+    if (row.fund_source === null) {
+      const [result] = await this.ledger.createTransfers([transfer]);
+      assertLedgerResult(result, `transfer ${row.transfer_id}`, ['exceeds_credits']);
+      return result === 'exceeds_credits' ? 'balance_not_enough' : 'ok';
+    }
+    assert(this.funding, `transfer ${row.transfer_id} draws on a fund the platform did not wire`);
+    const request = {
+      tradeNo: `wallet-transfer-${row.transfer_id}`,
+      buyerId: row.user_id,
+      buyerAccount: from,
+      source: row.fund_source,
+      fen: row.amount_fen,
+    };
+    let legs: TransferInput[];
+    try {
+      legs = await this.funding.legs(request);
+    } catch (error) {
+      if (this.funding.isRefusal(error)) return 'fund_not_enough';
+      throw error;
+    }
+    const results = await this.ledger.createTransfers([...legs, transfer]);
+    const refusal = await this.funding.settled(request, results.slice(0, legs.length));
+    if (chainCommitted(results)) return 'ok';
+    if (refusal) return 'fund_not_enough';
+    assertLedgerResult(results[legs.length], `transfer ${row.transfer_id}`, ['exceeds_credits', 'linked_event_failed']);
+    return 'balance_not_enough';
+  }
+
+  /** The fund product that pays `fen` for the payer now; `fund_not_enough` when none does. */
+  async #fundSource(payerId: string, fen: bigint): Promise<string> {
+    if (!this.funding) throw new WalletError('fund_not_enough', { param: 'source' });
+    try {
+      return await this.funding.choose(payerId, fen);
+    } catch (error) {
+      if (this.funding.isRefusal(error)) throw new WalletError('fund_not_enough', { param: 'source' });
+      throw error;
+    }
   }
 
   /**
@@ -269,7 +320,10 @@ export function transferId(userId: string, key: string): bigint {
 }
 
 /** Everything that can be judged without the database, and the request's fingerprint. */
-function checkRequest(key: string, request: TransferRequest): { fen: bigint; memo: string; hash: string } {
+function checkRequest(
+  key: string,
+  request: TransferRequest,
+): { fen: bigint; memo: string; hash: string; fromFund: boolean } {
   if (!isIdempotencyKey(key)) throw new WalletError('parameter_invalid', { param: 'Idempotency-Key' });
   const fen = typeof request.amount === 'string' ? parseAmount(request.amount) : undefined;
   if (fen === undefined || fen < 1n || fen > BigInt(limits.walletTransferFenMax)) {
@@ -290,7 +344,11 @@ function checkRequest(key: string, request: TransferRequest): { fen: bigint; mem
       ? { to_user_id: request.toUserId }
       : { to_phone: normalizePhone(request.toPhone ?? '') ?? request.toPhone };
   // The fingerprint is of the request's meaning: "1.5" and "1.50" are the same request.
-  return { fen, memo, hash: requestFingerprint({ ...to, amount_fen: fen.toString(), memo }) };
+  const source = request.source ?? 'balance';
+  if (source !== 'balance' && source !== 'fund') throw new WalletError('parameter_invalid', { param: 'source' });
+  // A transfer from the balance keeps the fingerprint it always had; one from the fund adds its source.
+  const meaning = { ...to, amount_fen: fen.toString(), memo, ...(source === 'fund' && { source }) };
+  return { fen, memo, hash: requestFingerprint(meaning), fromFund: source === 'fund' };
 }
 
 function answer(row: TransferRow, replayed: boolean): TransferOutcome {

@@ -3,7 +3,7 @@ import type { Db } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { isMembersError, type Members, type User } from '../members/index.ts';
-import { TradeError, type Trades, type TradeView } from '../trades/index.ts';
+import { type FundingSource, TradeError, type Trades, type TradeView } from '../trades/index.ts';
 import { type BillPage, billPage, type TradeRefs } from './bills.ts';
 import { WalletError } from './errors.ts';
 import { type NewSession, Sessions } from './sessions.ts';
@@ -19,6 +19,8 @@ export interface WalletDeps {
   clock: Clock;
   /** The payee's block and a new friendship's daily cap (the social module's rules); none when absent. */
   transferPolicy?: TransferPolicy | undefined;
+  /** Yu'e Bao, for transfers paid from it (the trades' `FundingSource`, wired by the platform). */
+  funding?: FundingSource | undefined;
 }
 
 /** How a user proves who they are: a password, or an SMS code sent by `sendLoginCode`. */
@@ -43,7 +45,7 @@ export class Wallet {
   constructor(deps: WalletDeps) {
     this.#deps = deps;
     this.#sessions = new Sessions(deps.db, deps.clock);
-    this.#transfers = new Transfers(deps.db, deps.ledger, deps.members, deps.clock, deps.transferPolicy);
+    this.#transfers = new Transfers(deps.db, deps.ledger, deps.members, deps.clock, deps.transferPolicy, deps.funding);
   }
 
   /**
