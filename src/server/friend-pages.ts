@@ -12,9 +12,8 @@ import type { User } from '../members/index.ts';
 import { type CollectionView, isSocialError, type Social } from '../social/index.ts';
 import { isWalletError, type Wallet } from '../wallet/index.ts';
 import { escapeHtml } from './html.ts';
-import { acceptPageForms } from './page-forms.ts';
-import { alert, currentUser, logIn, loginForm, logOut, logoutForm, walletPage } from './wallet-pages.ts';
-import { csrfField, loginRateLimit, type WebSecurityOptions } from './web-security.ts';
+import { alert, logoutForm, registerOwnerPage, walletPage } from './wallet-pages.ts';
+import { csrfField, type WebSecurityOptions } from './web-security.ts';
 
 export interface FriendPagesDeps {
   wallet: Wallet;
@@ -173,31 +172,17 @@ async function act(deps: FriendPagesDeps, user: User, body: Body): Promise<strin
 
 /** Mounts `/wallet/friends` (GET: login form or the page; POST: log in, a step, log out). */
 export async function registerFriendPages(app: FastifyInstance, deps: FriendPagesDeps): Promise<void> {
-  await app.register(async (scope) => {
-    acceptPageForms(scope);
-    scope.get(path, async (request, reply) => {
-      reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
-      const user = await currentUser(deps, request);
-      if (!user) return walletPage('Log in', loginForm(csrfField(reply), undefined, '', path, place));
-      return friendsPage(deps, reply, user);
-    });
-    scope.post<{ Body: Body }>(path, { config: { rateLimit: loginRateLimit } }, async (request, reply) => {
-      reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
-      const body = request.body ?? {};
-      const step = field(body, 'step');
-      if (step === 'login') return logIn(deps, request as never, reply, path, place);
-      if (step === 'logout') return logOut(deps, request, reply, path);
-      const user = await currentUser(deps, request);
-      if (!user)
-        return reply
-          .code(401)
-          .send(walletPage('Log in', loginForm(csrfField(reply), '请先登录 · Please log in first.', '', path, place)));
+  await registerOwnerPage<Body>(app, deps, {
+    path,
+    place,
+    show: (reply, user) => friendsPage(deps, reply, user),
+    step: async (_request, reply, user, body) => {
       try {
-        return friendsPage(deps, reply, user, { notice: await act(deps, user, body) });
+        return await friendsPage(deps, reply, user, { notice: await act(deps, user, body) });
       } catch (error) {
         if (!isSocialError(error) && !isWalletError(error)) throw error;
         return reply.code(400).send(await friendsPage(deps, reply, user, { error: error.message }));
       }
-    });
+    },
   });
 }

@@ -14,9 +14,8 @@ import { type Fund, type FundOverview, isFundError, type OrderDays, type OrderVi
 import type { User } from '../members/index.ts';
 import type { Wallet } from '../wallet/index.ts';
 import { escapeHtml } from './html.ts';
-import { acceptPageForms } from './page-forms.ts';
-import { alert, currentUser, logIn, loginForm, logOut, logoutForm, walletPage } from './wallet-pages.ts';
-import { csrfField, loginRateLimit, type WebSecurityOptions } from './web-security.ts';
+import { alert, logoutForm, registerOwnerPage, walletPage } from './wallet-pages.ts';
+import { csrfField, type WebSecurityOptions } from './web-security.ts';
 
 export interface FundPagesDeps {
   wallet: Wallet;
@@ -238,26 +237,11 @@ async function fundPage(deps: FundPagesDeps, reply: FastifyReply, user: User, fl
 
 /** Mounts `/wallet/fund` (GET: login form or the fund page; POST: log in, buy, redeem, log out). */
 export async function registerFundPages(app: FastifyInstance, deps: FundPagesDeps): Promise<void> {
-  await app.register(async (scope) => {
-    acceptPageForms(scope);
-    scope.get(path, async (request, reply) => {
-      reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
-      const user = await currentUser(deps, request);
-      if (!user) return walletPage('Log in', loginForm(csrfField(reply), undefined, '', path, place));
-      return fundPage(deps, reply, user);
-    });
-    scope.post<{ Body: Body }>(path, { config: { rateLimit: loginRateLimit } }, async (request, reply) => {
-      reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
-      const body = request.body ?? {};
-      if (body.step === 'login') return logIn(deps, request, reply, path, place);
-      if (body.step === 'logout') return logOut(deps, request, reply, path);
-      const user = await currentUser(deps, request);
-      if (!user)
-        return reply
-          .code(401)
-          .send(walletPage('Log in', loginForm(csrfField(reply), '请先登录 · Please log in first.', '', path, place)));
-      return order(deps, request, reply, user, body);
-    });
+  await registerOwnerPage<Body>(app, deps, {
+    path,
+    place,
+    show: (reply, user) => fundPage(deps, reply, user),
+    step: (request, reply, user, body) => order(deps, request, reply, user, body),
   });
 }
 

@@ -12,9 +12,8 @@ import type { User } from '../members/index.ts';
 import { isSocialError, type PacketView, type Social } from '../social/index.ts';
 import type { Wallet } from '../wallet/index.ts';
 import { escapeHtml } from './html.ts';
-import { acceptPageForms } from './page-forms.ts';
-import { alert, currentUser, logIn, loginForm, logOut, logoutForm, walletPage } from './wallet-pages.ts';
-import { csrfField, loginRateLimit, type WebSecurityOptions } from './web-security.ts';
+import { alert, logoutForm, registerOwnerPage, walletPage } from './wallet-pages.ts';
+import { csrfField, type WebSecurityOptions } from './web-security.ts';
 
 export interface RedPacketPagesDeps {
   wallet: Wallet;
@@ -118,24 +117,11 @@ async function packetsPage(deps: RedPacketPagesDeps, reply: FastifyReply, user: 
 
 /** Mounts `/wallet/red-packets` (GET: login form or the page; POST: log in, send, grab, log out). */
 export async function registerRedPacketPages(app: FastifyInstance, deps: RedPacketPagesDeps): Promise<void> {
-  await app.register(async (scope) => {
-    acceptPageForms(scope);
-    scope.get(path, async (request, reply) => {
-      reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
-      const user = await currentUser(deps, request);
-      if (!user) return walletPage('Log in', loginForm(csrfField(reply), undefined, '', path, place));
-      return packetsPage(deps, reply, user);
-    });
-    scope.post<{ Body: Body }>(path, { config: { rateLimit: loginRateLimit } }, async (request, reply) => {
-      reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
-      const body = request.body ?? {};
-      if (body.step === 'login') return logIn(deps, request, reply, path, place);
-      if (body.step === 'logout') return logOut(deps, request, reply, path);
-      const user = await currentUser(deps, request);
-      if (!user)
-        return reply
-          .code(401)
-          .send(walletPage('Log in', loginForm(csrfField(reply), '请先登录 · Please log in first.', '', path, place)));
+  await registerOwnerPage<Body>(app, deps, {
+    path,
+    place,
+    show: (reply, user) => packetsPage(deps, reply, user),
+    step: async (_request, reply, user, body) => {
       try {
         if (body.step === 'grab') {
           const grab = await deps.social.redPackets.grab(user.userId, body.packet_id ?? '');
@@ -157,6 +143,6 @@ export async function registerRedPacketPages(app: FastifyInstance, deps: RedPack
         if (!isSocialError(error)) throw error;
         return reply.code(400).send(await packetsPage(deps, reply, user, { error: error.message }));
       }
-    });
+    },
   });
 }

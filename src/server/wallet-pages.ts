@@ -226,13 +226,59 @@ async function formPage(
   return walletPage('Withdraw', withdrawForm(csrfField(reply), user, balance, cards, input));
 }
 
+/** A wallet page behind the session cookie: what it shows its owner, and its own POST steps. */
+export interface OwnerPage<B> {
+  path: string;
+  /** Where the login form says the user is going. */
+  place: string;
+  /** The page for a logged-in owner. */
+  show(reply: FastifyReply, user: User): Promise<string>;
+  /** A POST of the page's own (not login or logout) by its logged-in owner. */
+  step(request: FastifyRequest<{ Body: B }>, reply: FastifyReply, user: User, body: B): Promise<unknown>;
+}
+
+/**
+ * Mounts a wallet page: GET shows the login form, or the page to its logged-in owner; POST logs
+ * in, logs out, or runs the page's own step for its owner (401 with the login form for nobody).
+ */
+export async function registerOwnerPage<B extends { step?: unknown }>(
+  app: FastifyInstance,
+  deps: Pick<WalletPagesDeps, 'wallet' | 'security'>,
+  page: OwnerPage<B>,
+): Promise<void> {
+  const { path: at, place } = page;
+  await app.register(async (scope) => {
+    acceptPageForms(scope);
+    scope.get(at, async (request, reply) => {
+      reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
+      const user = await currentUser(deps, request);
+      if (!user) return walletPage('Log in', loginForm(csrfField(reply), undefined, '', at, place));
+      return page.show(reply, user);
+    });
+    scope.post<{ Body: B }>(at, { config: { rateLimit: loginRateLimit } }, async (request, reply) => {
+      reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
+      const body = (request.body ?? {}) as B;
+      if (body.step === 'login') return logIn(deps, request as FastifyRequest<{ Body: LoginBody }>, reply, at, place);
+      if (body.step === 'logout') return logOut(deps, request, reply, at);
+      const user = await currentUser(deps, request);
+      if (!user)
+        return reply
+          .code(401)
+          .send(walletPage('Log in', loginForm(csrfField(reply), '请先登录 · Please log in first.', '', at, place)));
+      return page.step(request, reply, user, body);
+    });
+  });
+}
+
+type LoginBody = { phone?: string; password?: string };
+
 /**
  * The login step: a session cookie and a redirect to the page `back` (the withdrawal form by
  * default), or the login form with the reason.
  */
 export async function logIn(
   deps: Pick<WalletPagesDeps, 'wallet' | 'security'>,
-  request: FastifyRequest<{ Body: { phone?: string; password?: string } }>,
+  request: FastifyRequest<{ Body: LoginBody }>,
   reply: FastifyReply,
   back = path,
   place?: string,
