@@ -17,8 +17,16 @@ import { formatAmount } from './core/money.ts';
 import { Fund, type FundParties, fundMigrations, isFundError } from './fund/index.ts';
 import { gatewayMigrations } from './gateway/index.ts';
 import { type BatchStats, Ledger, ledgerMigrations } from './ledger/index.ts';
-import { isMembersError, Members, membersMigrations, Operators, type SmsSender } from './members/index.ts';
+import {
+  isMembersError,
+  Members,
+  membersMigrations,
+  Operators,
+  OutboxSmsSender,
+  type SmsSender,
+} from './members/index.ts';
 import { type PayoutParties, Payouts, payoutsMigrations } from './payouts/index.ts';
+import { type CounterStore, Risk, type RiskParties, riskMigrations } from './risk/index.ts';
 import { Social, type SocialParties, socialMigrations } from './social/index.ts';
 import {
   AfterSale,
@@ -46,6 +54,7 @@ export const allMigrations: readonly Migration[] = [
   ...gatewayMigrations,
   ...fundMigrations,
   ...socialMigrations,
+  ...riskMigrations,
 ];
 
 export interface PlatformOptions {
@@ -72,6 +81,8 @@ export interface PlatformOptions {
    * construction; the environment's (`publicUrlFromEnv`) when absent.
    */
   publicUrl?: (() => string) | undefined;
+  /** Where the risk engine's velocity counters are shared between processes; the database when absent. */
+  riskCounters?: CounterStore | undefined;
 }
 
 /** The composition root: storage, migrations and every module, wired once. */
@@ -108,6 +119,8 @@ export interface Platform {
   fund: Fund;
   /** Friends, blocks, contact matching, groups (src/social). */
   social: Social;
+  /** The risk engine: a decision before every money-out path moves money (src/risk). */
+  risk: Risk;
   clock: Clock;
   /** Drains every in-flight batch, then closes storage. */
   close(): Promise<void>;
@@ -124,11 +137,9 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   await migrate(db, allMigrations);
   const clock = options.clock ?? systemClock;
   const ledger = new Ledger(db, { clock, onBatch: options.onBatch, bulkBatchEventsMax: options.bulkBatchEventsMax });
-  const members = new Members(db, ledger, {
-    clock,
-    smsSender: options.smsSender,
-    keyPassphrase: options.keyPassphrase,
-  });
+  const sms = options.smsSender ?? new OutboxSmsSender(db, clock);
+  const members = new Members(db, ledger, { clock, smsSender: sms, keyPassphrase: options.keyPassphrase });
+  const risk = new Risk(db, riskParties(members, sms), clock, { counters: options.riskCounters });
   const parties = tradeParties(members);
   // The fund reaches the banks for purchases from cards once the channels exist (below).
   const fund = new Fund(
@@ -161,6 +172,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     clock,
     transferPolicy,
     funding,
+    risk,
   });
   const channels = new Channels(db, ledger, channelParties(members), clock, {
     banks: options.channelBanks ?? channelBanksFromEnv(),
@@ -189,8 +201,11 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     reserves,
     fund,
     social,
+    risk,
     clock,
     async close() {
+      // What the risk engine counted and learned since its last round is not lost.
+      await risk.sync();
       await ledger.close();
       await db.close();
     },
@@ -217,6 +232,22 @@ function tradeParties(members: Members): TradeParties {
       const user = await orNull(members.getMember(userId));
       return user ? { userId: user.userId, accountId: user.walletAccountId } : null;
     }, options),
+  };
+}
+
+/** The risk engine meets members here: who a payer is, and their phone for a confirmation code. */
+function riskParties(members: Members, sms: SmsSender): RiskParties {
+  return {
+    async member(userId) {
+      try {
+        const m = await members.getMember(userId);
+        return { kind: m.kind, createdAtNs: m.createdAtNs, phone: m.phone };
+      } catch (error) {
+        if (isMembersError(error)) return null;
+        throw error;
+      }
+    },
+    sendSms: (phone, text) => sms.send({ phone, text }),
   };
 }
 

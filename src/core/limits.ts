@@ -378,4 +378,35 @@ export const limits = {
   collectionShareFenMax: 5_000_000,
   /** Notices: the newest a user's list shows. */
   noticesListMax: 100,
+  /** Risk: the width of one velocity bucket; a window counts whole buckets, the oldest too. */
+  riskBucketMs: 10_000,
+  /** Risk: the longest velocity window a rule may name (one day). */
+  riskWindowMaxMs: 24 * 3_600_000,
+  /** Risk: how often each process flushes its counters, reads back the recent ones and reloads changed rules. */
+  riskSyncMs: 1_000,
+  /** Risk: keys used within this long are read back from the store on every sync. */
+  riskRefreshMs: 10 * 60_000,
+  /** Risk: keys read back from the store by one statement. */
+  riskRefreshKeysMax: 5_000,
+  /** Risk: velocity keys held in memory per process before the least recently used are dropped. */
+  riskCounterKeysMax: 500_000,
+  /** Risk: the share of `riskCounterKeysMax` kept when the oldest are dropped. */
+  riskCounterKeysKeptRatio: 0.8,
+  /** Risk: how often counters older than the longest window are deleted from the store. */
+  riskPruneEveryMs: 10 * 60_000,
+  /** Risk: members and usual regions remembered per process, and for how long. */
+  riskFactCacheMax: 200_000,
+  riskFactCacheMs: 60_000,
+  /** Risk: a payment confirmation code lives this long. */
+  riskChallengeTtlMs: 5 * 60_000,
+  /** Risk: wrong codes before a confirmation dies. */
+  riskChallengeAttemptsMax: 5,
+  /** Risk: the youngest-account rule may name at most this many days. */
+  riskNewAccountDaysMax: 365,
+  /** Risk: characters of a rule's name, a list value, an operator's note. */
+  riskRuleNameMax: 80,
+  riskListValueMax: 200,
+  riskNoteMax: 500,
+  /** Risk: rows one page of decisions, reviews or list entries shows. */
+  riskListPageMax: 500,
 } as const;

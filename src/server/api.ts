@@ -24,6 +24,8 @@ import type { Fund, FundOverview, OrderDays, OrderView } from '../fund/index.ts'
 import type { User } from '../members/index.ts';
 import type { DisputeView, RefundCaseView, TradeView } from '../trades/index.ts';
 import { type BuyerEscrow, billTypeNames, isWalletError, type Wallet, WalletError } from '../wallet/index.ts';
+import { apiErrorProperties } from './api-errors.ts';
+import { challengeFields, paymentContext } from './payment-context.ts';
 import { clientAddress, docsPolicy, loginRateLimit } from './web-security.ts';
 
 export interface ApiDeps {
@@ -41,15 +43,7 @@ const prefix = '/api/v1';
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Strict = { additionalProperties: false } as const;
 
-const ApiError = Type.Object(
-  {
-    type: Type.String({ description: 'The family of the error: invalid_request_error, authentication_error, …' }),
-    code: Type.String({ description: 'A stable, machine-readable code from the catalog.' }),
-    message: Type.String({ description: 'For people; may change.' }),
-    param: Nullable(Type.String({ description: 'The parameter or header at fault.' })),
-  },
-  { $id: 'ApiError', title: 'ApiError' },
-);
+const ApiError = Type.Object(apiErrorProperties, { $id: 'ApiError', title: 'ApiError' });
 const errorRef = Type.Ref('ApiError');
 const errors = { '4xx': errorRef, '5xx': errorRef };
 
@@ -149,12 +143,15 @@ const TransferBody = Type.Object(
           "Where the money comes from: the balance (the default), or Yu'e Bao (its shares, redeemed at once).",
       }),
     ),
+    ...challengeFields,
   },
   { ...Strict, description: 'Give to_user_id or to_phone.' },
 );
 const Transfer = Type.Object({
   id: Type.String({ description: 'The ledger transfer id, derived from you and the Idempotency-Key.' }),
-  status: Type.Literal('succeeded'),
+  status: Type.Union([Type.Literal('succeeded'), Type.Literal('in_review')], {
+    description: 'in_review: the money is held until a reviewer decides; send the request again to see the outcome.',
+  }),
   from_user_id: UserId,
   to_user_id: UserId,
   amount: Amount,
@@ -599,18 +596,17 @@ function authenticatedRoutes(api: FastifyInstance, { wallet, buyerEscrow, fund }
     async (request, reply) => {
       const { user } = sessionOf(request);
       const { to_user_id: toUserId, to_phone: toPhone, amount, memo, source } = request.body;
-      const outcome = await wallet.transfer(user, request.headers['idempotency-key'], {
-        toUserId,
-        toPhone,
-        amount,
-        memo,
-        source,
-      });
+      const outcome = await wallet.transfer(
+        user,
+        request.headers['idempotency-key'],
+        { toUserId, toPhone, amount, memo, source },
+        paymentContext(request, request.body),
+      );
       if (outcome.replayed) reply.header('idempotent-replayed', 'true');
       const t = outcome.transfer;
       return {
         id: t.id,
-        status: 'succeeded' as const,
+        status: t.status,
         from_user_id: t.fromUserId,
         to_user_id: t.toUserId,
         amount: t.amount,

@@ -29,6 +29,7 @@ import { formatAmount } from '../core/money.ts';
 import type { Operators } from '../members/index.ts';
 import type { Wallet } from '../wallet/index.ts';
 import { IdempotencyKeyHeaders } from './api.ts';
+import { errorResponses } from './api-errors.ts';
 import { requireUser, userOf } from './bearer-user.ts';
 
 export interface ChannelsApiDeps {
@@ -45,13 +46,7 @@ export interface ChannelsApiDeps {
 
 const Strict = { additionalProperties: false } as const;
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
-const ApiError = Type.Object({
-  type: Type.String(),
-  code: Type.String(),
-  message: Type.String(),
-  param: Type.Union([Type.String(), Type.Null()]),
-});
-const errors = { '4xx': ApiError, '5xx': ApiError };
+const errors = errorResponses;
 const Amount = Type.String({
   pattern: '^(0|[1-9][0-9]{0,15})(\\.[0-9]{1,2})?$',
   maxLength: 20,

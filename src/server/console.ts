@@ -2,7 +2,8 @@
  * The operators' console API, JSON under `/console/v1`, behind an operator's bearer token
  * (`paybao operators create`): the dispute queue and rulings, escrow contracts, the compensation
  * fund's capital, a settlement run on demand, and Yu'e Bao's daily figure (the fund company's
- * income per 10,000 shares, as `paybao fund declare`) and its distribution. Refusals answer
+ * income per 10,000 shares, as `paybao fund declare`) and its distribution, and the risk engine's
+ * rules, lists and review queue (risk-api.ts). Refusals answer
  * `{code, message}` with a 4xx; the trades and fund modules' codes pass through, since operators
  * read them.
  */
@@ -13,8 +14,10 @@ import { authenticationError, CatalogError, catalog } from '../core/catalog-erro
 import { formatAmount } from '../core/money.ts';
 import type { Fund } from '../fund/index.ts';
 import type { Operator, Operators } from '../members/index.ts';
+import type { Risk } from '../risk/index.ts';
 import type { AfterSale, DisputeView, Settlements, Trades } from '../trades/index.ts';
 import { disputeView } from './api.ts';
+import { riskConsoleRoutes } from './risk-api.ts';
 
 export interface ConsoleDeps {
   operators: Operators;
@@ -22,6 +25,7 @@ export interface ConsoleDeps {
   trades: Trades;
   settlements: Settlements;
   fund: Fund;
+  risk: Risk;
 }
 
 const Strict = { additionalProperties: false } as const;
@@ -176,6 +180,7 @@ export async function registerConsole(app: FastifyInstance, deps: ConsoleDeps): 
           total_amount: formatAmount(d.totalFen),
         })),
       }));
+      riskConsoleRoutes(scope, deps.risk, (request) => `operator:${actor(request as FastifyRequest).operatorId}`);
       typed.post('/settlements/run', async () => ({
         data: (await deps.settlements.run()).map((s) => ({
           settlement_no: s.settlementNo,

@@ -125,6 +125,10 @@ function startJobs(jobs: JobRunner, platform: Platform, config: Config, logger: 
   // Fund: declared income distributed, due purchases and redemptions confirmed (idempotent).
   jobs.every('fund', limits.fundJobIntervalMs, () => platform.fund.runDue());
   jobs.every('social sweep', limits.redPacketSweepIntervalMs, () => platform.social.sweep());
+  // Risk: counters shared with the other processes, rules reloaded when changed; reviews an
+  // operator decided whose money a crash left unmoved.
+  jobs.every('risk sync', limits.riskSyncMs, () => platform.risk.sync());
+  jobs.every('risk reviews', limits.tradeSweepIntervalMs, () => platform.risk.sweepReviews());
   // PGlite runs PostgreSQL as one backend without its checkpointer: nothing checkpoints unless
   // asked, so the WAL would grow without end (2.4 GB seen in a bench) and a restart would replay
   // all of it. A checkpoint on PostgreSQL's own schedule lets it recycle the segments.

@@ -21,6 +21,7 @@ import { registerPageAssets } from './html.ts';
 import type { Metrics } from './metrics.ts';
 import { redPacketMethods } from './red-packet-methods.ts';
 import { registerRedPacketPages } from './red-packet-pages.ts';
+import { registerRiskApi } from './risk-api.ts';
 import { registerSocialApi } from './social-api.ts';
 import { registerWalletPages } from './wallet-pages.ts';
 import { registerPageGuard, type WebSecurityOptions } from './web-security.ts';
@@ -116,6 +117,7 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
     regulatorToken: options.regulatorToken,
   });
   await registerSocialApi(app, { social: platform.social, wallet: platform.wallet });
+  await registerRiskApi(app, { risk: platform.risk, wallet: platform.wallet });
   return app;
 }
 

@@ -34,6 +34,7 @@ import {
 import { findUnreadableText } from '../core/text.ts';
 import { FundError } from '../fund/index.ts';
 import { type Gateway, type GatewayError, gatewayError } from '../gateway/index.ts';
+import { RiskError } from '../risk/index.ts';
 import { TradeError } from '../trades/index.ts';
 import { ConsoleError } from './console.ts';
 import { escapeHtml, page } from './html.ts';
@@ -139,6 +140,8 @@ interface Refusal {
   readonly message: string;
   readonly param: string | null;
   readonly reason?: EdgeReason | undefined;
+  /** The confirmation a `challenge_required` waits for (the risk engine's). */
+  readonly challengeId?: string | undefined;
 }
 
 type CatalogLike = Pick<Refusal, 'status' | 'type' | 'code' | 'message' | 'param'>;
@@ -189,6 +192,7 @@ function frameworkRefusal(error: FastifyError, request: FastifyRequest): Refusal
 /** Any error, as a refusal: catalog errors as they are, schema misses in words, the rest mapped. */
 function refusalOf(error: FastifyError, request: FastifyRequest): Refusal {
   if (error instanceof EdgeError) return fromCatalog(error, error.reason);
+  if (error instanceof RiskError) return { ...fromCatalog(error), challengeId: error.challengeId };
   if (error instanceof CatalogError) return fromCatalog(error);
   if (error.validation) return validationRefusal(error.validation, error.validationContext, request);
   return frameworkRefusal(error, request);
@@ -303,13 +307,19 @@ function validationRefusal(
 // ---- The wire forms -------------------------------------------------------------------------
 
 function sendNative(reply: FastifyReply, r: Refusal): FastifyReply {
-  return reply.code(r.status).send({ type: r.type, code: r.code, message: r.message, param: r.param });
+  const challenge = r.challengeId === undefined ? {} : { challenge_id: r.challengeId };
+  return reply.code(r.status).send({ type: r.type, code: r.code, message: r.message, param: r.param, ...challenge });
 }
 
 function sendConsole(reply: FastifyReply, error: FastifyError, r: Refusal): FastifyReply {
   // The console's own refusals and the trades and fund modules' (operators read their codes), each with
   // the status its catalog gives it.
-  if (error instanceof ConsoleError || error instanceof TradeError || error instanceof FundError) {
+  if (
+    error instanceof ConsoleError ||
+    error instanceof TradeError ||
+    error instanceof FundError ||
+    error instanceof RiskError
+  ) {
     return reply.code(error.status).send({ code: error.code, message: error.message });
   }
   if (error instanceof RangeError) return reply.code(400).send({ code: 'INVALID_PARAMETER', message: error.message });

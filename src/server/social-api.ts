@@ -21,6 +21,7 @@ import type {
 } from '../social/index.ts';
 import type { Wallet } from '../wallet/index.ts';
 import { IdempotencyKeyHeaders } from './api.ts';
+import { errorResponses } from './api-errors.ts';
 import { requireUser, userOf } from './bearer-user.ts';
 
 export interface SocialApiDeps {
@@ -29,13 +30,7 @@ export interface SocialApiDeps {
 }
 
 const Strict = { additionalProperties: false } as const;
-const ApiError = Type.Object({
-  type: Type.String(),
-  code: Type.String(),
-  message: Type.String(),
-  param: Type.Union([Type.String(), Type.Null()]),
-});
-const errors = { '4xx': ApiError, '5xx': ApiError };
+const errors = errorResponses;
 const UserId = Type.String({ pattern: '^2088[0-9]{12}$', description: '16 digits from 2088.' });
 const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
 const Time = Type.String({ format: 'date-time' });

@@ -31,6 +31,7 @@ export const walletErrors = catalog({
   recipient_not_found: invalidRequest(404, 'no user with this id or phone'),
   recipient_is_sender: invalidRequest(400, 'a transfer needs another user'),
   recipient_unavailable: invalidRequest(403, 'this user cannot receive your transfers'),
+  risk_rejected: invalidRequest(403, 'this transfer was refused after review; the money stayed in your wallet'),
   fund_not_enough: invalidRequest(402, "Yu'e Bao cannot cover this transfer now; send it from the balance"),
   new_friend_limit_exceeded: rateLimitError(
     `a friendship younger than ${limits.socialNewFriendshipDays} days may carry at most ${limits.socialNewFriendDailyFenMax / 100} yuan a day; try tomorrow`,

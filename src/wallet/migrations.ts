@@ -44,4 +44,16 @@ create table wallet_transfers (
 alter table wallet_transfers add column fund_source text;
 `,
   },
+  {
+    id: '20261207-81-wallet-transfer-review',
+    sql: `
+-- A transfer the risk engine sent to review: its money is held (a pending ledger transfer) until an
+-- operator approves (posted) or rejects it (voided, failed with risk_rejected).
+alter table wallet_transfers add column review_id uuid;
+alter table wallet_transfers drop constraint wallet_transfers_status_check;
+alter table wallet_transfers add constraint wallet_transfers_status_check
+  check (status in ('processing', 'held', 'succeeded', 'failed'));
+alter table wallet_transfers add constraint wallet_transfers_held_reviewed check (status <> 'held' or review_id is not null);
+`,
+  },
 ];

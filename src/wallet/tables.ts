@@ -20,13 +20,15 @@ export interface WalletTables {
     to_user_id: string;
     amount_fen: bigint;
     memo: string;
-    status: 'processing' | 'succeeded' | 'failed';
+    status: 'processing' | 'held' | 'succeeded' | 'failed';
     error_code: string | null;
     lease_until_ns: bigint;
     created_at_ns: bigint;
     completed_at_ns: bigint | null;
     /** The fund product whose shares paid it; null: from the balance. */
     fund_source: string | null;
+    /** The risk review holding it; null when the engine allowed it outright. */
+    review_id: string | null;
   };
 }
 

@@ -7,8 +7,9 @@ import { cnyLedger, WalletTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { beijingOffsetMs } from '../core/time.ts';
-import { assertLedgerResult, chainCommitted, type Ledger, type TransferInput } from '../ledger/index.ts';
+import { assertLedgerResult, chainCommitted, type Ledger, TransferFlags, type TransferInput } from '../ledger/index.ts';
 import { isMembersError, type Members, normalizePhone, type User } from '../members/index.ts';
+import { bothSupported, type PaymentContext, type Risk } from '../risk/index.ts';
 import type { FundingSource } from '../trades/index.ts';
 import { WalletError, type WalletErrorCode } from './errors.ts';
 import type { TransferRow, WalletTables } from './tables.ts';
@@ -41,6 +42,8 @@ export interface TransferView {
   amount: string;
   memo: string;
   createdAtNs: bigint;
+  /** `in_review`: the money is held until an operator decides (the risk engine's review). */
+  status: 'succeeded' | 'in_review';
 }
 
 export interface TransferOutcome {
@@ -67,15 +70,24 @@ export class Transfers {
     private readonly policy: TransferPolicy | undefined = undefined,
     /** Yu'e Bao, for transfers paid from it (the trades' port, wired by the platform). */
     private readonly funding: FundingSource | undefined = undefined,
+    /** The risk engine, asked before a new transfer is written; none in unit tests of the wallet alone. */
+    private readonly risk: Risk | undefined = undefined,
   ) {}
 
   /**
    * Moves `amount` from the payer's wallet to another user's. Throws `amount_invalid`,
    * `parameter_invalid`, `parameter_missing`, `recipient_not_found`, `recipient_is_sender`,
    * `balance_not_enough` (stored: a replay answers it again), `idempotency_key_reused`,
-   * `idempotency_request_in_progress`.
+   * `idempotency_request_in_progress`; the risk engine's `payment_denied` and `challenge_required`
+   * (nothing written but its record; the same request sent again with the confirmation goes on).
+   * A transfer the engine sends to review is held and answered `in_review`.
    */
-  async transfer(payer: User, key: string, request: TransferRequest): Promise<TransferOutcome> {
+  async transfer(
+    payer: User,
+    key: string,
+    request: TransferRequest,
+    context: PaymentContext = {},
+  ): Promise<TransferOutcome> {
     const checked = checkRequest(key, request);
     const existing = await this.#row(payer.userId, key);
     if (existing) return this.#resume(existing, checked.hash);
@@ -84,6 +96,18 @@ export class Transfers {
     if ((await this.policy?.rule(payer.userId, payee.userId))?.blocked) throw new WalletError('recipient_unavailable');
     // From Yu'e Bao: the product that covers it now, or a refusal before anything is written.
     const fundSource = checked.fromFund ? await this.#fundSource(payer.userId, checked.fen) : null;
+    const verdict = await this.risk?.assess(
+      {
+        path: 'transfer',
+        userId: payer.userId,
+        payeeId: payee.userId,
+        amountFen: checked.fen,
+        address: context.address,
+        device: context.device,
+        ref: `${payer.userId}/${key}`,
+      },
+      { supports: bothSupported, fingerprint: checked.hash, challenge: context.challenge },
+    );
     const now = this.clock.nowNs();
     const claimed = await this.#tables()
       .insertInto('wallet_transfers')
@@ -99,6 +123,7 @@ export class Transfers {
         lease_until_ns: now + msToNs(limits.idempotencyLeaseMs),
         created_at_ns: now,
         fund_source: fundSource,
+        review_id: verdict?.decision === 'review' ? verdict.reviewId : null,
       })
       .onConflict((oc) => oc.columns(['user_id', 'idempotency_key']).doNothing())
       .returningAll()
@@ -153,7 +178,8 @@ export class Transfers {
 
   /** Asks the ledger to move a claimed row's money, records the outcome, answers it. */
   async #run(row: TransferRow, replayed: boolean): Promise<TransferOutcome> {
-    let status: 'succeeded' | 'failed';
+    const held = row.review_id !== null;
+    let status: 'held' | 'succeeded' | 'failed';
     let errorCode: WalletErrorCode | null = null;
     try {
       if (await this.#overDailyLimit(row)) {
@@ -164,10 +190,11 @@ export class Transfers {
           this.members.getMember(row.user_id),
           this.members.getMember(row.to_user_id),
         ]);
-        const moved = await this.#move(row, payer.walletAccountId, payee.walletAccountId);
-        status = moved === 'ok' ? 'succeeded' : 'failed';
+        const moved = await this.#move(row, payer.walletAccountId, payee.walletAccountId, held);
+        status = moved !== 'ok' ? 'failed' : held ? 'held' : 'succeeded';
         if (moved !== 'ok') errorCode = moved;
       }
+      if (held && status === 'failed') await this.risk?.dropReview(row.review_id ?? '', `not held: ${errorCode}`);
     } catch (error) {
       // Let the next retry run at once instead of waiting out the lease.
       await this.#tables()
@@ -199,11 +226,65 @@ export class Transfers {
   }
 
   /**
+   * An operator's decision on a transfer held for review (the risk engine's handler): `approve`
+   * posts the hold, `reject` voids it and the transfer fails with `risk_rejected`. A hold a crash
+   * kept from being made is made first, so the decision always has money to act on; each step is
+   * idempotent, and the ledger posts or voids a hold once.
+   */
+  async decideHeld(ref: string, verdict: 'approve' | 'reject'): Promise<void> {
+    const slash = ref.indexOf('/');
+    const row = await this.#row(ref.slice(0, slash), ref.slice(slash + 1));
+    assert(row?.review_id, `a reviewed transfer ${ref} exists and is held for review`);
+    if (row.status === 'succeeded' || row.status === 'failed') return;
+    const [payer, payee] = await Promise.all([
+      this.members.getMember(row.user_id),
+      this.members.getMember(row.to_user_id),
+    ]);
+    const hold = await this.#move(row, payer.walletAccountId, payee.walletAccountId, true);
+    let status: 'succeeded' | 'failed' = verdict === 'approve' ? 'succeeded' : 'failed';
+    let errorCode: string | null = verdict === 'approve' ? null : 'risk_rejected';
+    if (hold !== 'ok') {
+      status = 'failed';
+      errorCode = hold;
+    } else {
+      const pendingId = u128FromUuid(row.transfer_id);
+      const [result] = await this.ledger.createTransfers([
+        {
+          id: derivedId(`wallet.transfer.${verdict}`, row.transfer_id),
+          pendingId,
+          debitAccountId: payer.walletAccountId,
+          creditAccountId: payee.walletAccountId,
+          amount: 0n,
+          ledger: cnyLedger,
+          code: WalletTransferCode.userToUser,
+          flags: verdict === 'approve' ? TransferFlags.postPendingTransfer : TransferFlags.voidPendingTransfer,
+        },
+      ]);
+      assertLedgerResult(result, `${verdict} of held transfer ${row.transfer_id}`, [
+        verdict === 'approve' ? 'pending_transfer_already_posted' : 'pending_transfer_already_voided',
+      ]);
+    }
+    await this.#tables()
+      .updateTable('wallet_transfers')
+      .set({ status, error_code: errorCode, completed_at_ns: this.clock.nowNs() })
+      .where('user_id', '=', row.user_id)
+      .where('idempotency_key', '=', row.idempotency_key)
+      .where('status', 'in', ['processing', 'held'])
+      .execute();
+  }
+
+  /**
    * Moves a claimed row's money: from the balance, one transfer; from Yu'e Bao, the fund's legs
    * (its shares redeemed into the payer's wallet) and the transfer as ONE linked chain, both or
-   * neither. Answers `ok`, or the stored refusal.
+   * neither. `held`: the transfer is pending (a hold for the risk engine's review). Answers
+   * `ok` (also when it was made before), or the stored refusal.
    */
-  async #move(row: TransferRow, from: bigint, to: bigint): Promise<'ok' | 'balance_not_enough' | 'fund_not_enough'> {
+  async #move(
+    row: TransferRow,
+    from: bigint,
+    to: bigint,
+    held: boolean,
+  ): Promise<'ok' | 'balance_not_enough' | 'fund_not_enough'> {
     const transfer = {
       id: u128FromUuid(row.transfer_id),
       debitAccountId: from,
@@ -212,6 +293,7 @@ export class Transfers {
       ledger: cnyLedger,
       code: WalletTransferCode.userToUser,
       userData64: BigInt(row.user_id),
+      ...(held && { flags: TransferFlags.pending }),
     };
     if (row.fund_source === null) {
       const [result] = await this.ledger.createTransfers([transfer]);
@@ -356,6 +438,7 @@ function answer(row: TransferRow, replayed: boolean): TransferOutcome {
   if (row.status === 'failed') throw new WalletError((row.error_code ?? 'internal_error') as WalletErrorCode);
   return {
     transfer: {
+      status: row.status === 'held' ? 'in_review' : 'succeeded',
       id: row.transfer_id,
       fromUserId: row.user_id,
       toUserId: row.to_user_id,

@@ -3,6 +3,7 @@ import type { Db } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { isMembersError, type Members, type User } from '../members/index.ts';
+import type { PaymentContext, Risk } from '../risk/index.ts';
 import { type FundingSource, TradeError, type Trades, type TradeView } from '../trades/index.ts';
 import { type BillPage, billPage, type TradeRefs } from './bills.ts';
 import { WalletError } from './errors.ts';
@@ -21,6 +22,8 @@ export interface WalletDeps {
   transferPolicy?: TransferPolicy | undefined;
   /** Yu'e Bao, for transfers paid from it (the trades' `FundingSource`, wired by the platform). */
   funding?: FundingSource | undefined;
+  /** The risk engine, asked before every transfer moves money. */
+  risk?: Risk | undefined;
 }
 
 /** How a user proves who they are: a password, or an SMS code sent by `sendLoginCode`. */
@@ -45,7 +48,20 @@ export class Wallet {
   constructor(deps: WalletDeps) {
     this.#deps = deps;
     this.#sessions = new Sessions(deps.db, deps.clock);
-    this.#transfers = new Transfers(deps.db, deps.ledger, deps.members, deps.clock, deps.transferPolicy, deps.funding);
+    this.#transfers = new Transfers(
+      deps.db,
+      deps.ledger,
+      deps.members,
+      deps.clock,
+      deps.transferPolicy,
+      deps.funding,
+      deps.risk,
+    );
+    // An operator's decision on a transfer held for review reaches it here.
+    deps.risk?.onReviewed('transfer', {
+      approve: (ref) => this.#transfers.decideHeld(ref, 'approve'),
+      reject: (ref) => this.#transfers.decideHeld(ref, 'reject'),
+    });
   }
 
   /**
@@ -130,8 +146,13 @@ export class Wallet {
   }
 
   /** See `Transfers.transfer`: idempotent by (user, key). */
-  transfer(user: User, idempotencyKey: string, request: TransferRequest): Promise<TransferOutcome> {
-    return this.#transfers.transfer(user, idempotencyKey, request);
+  transfer(
+    user: User,
+    idempotencyKey: string,
+    request: TransferRequest,
+    context: PaymentContext = {},
+  ): Promise<TransferOutcome> {
+    return this.#transfers.transfer(user, idempotencyKey, request, context);
   }
 
   /** A fresh single-use payment code for a till, and how long it lives. */

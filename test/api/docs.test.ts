@@ -37,6 +37,8 @@ describe('/docs', () => {
         'POST /api/v1/sessions',
         'DELETE /api/v1/sessions/current',
         'POST /api/v1/sms-codes',
+        'GET /api/v1/risk/challenges',
+        'POST /api/v1/risk/challenges/{challengeId}/confirm',
         'GET /api/v1/me',
         'GET /api/v1/balance',
         'GET /api/v1/bills',

@@ -22,6 +22,9 @@ const tsTypeOf: Record<string, string> = {
   uuid: 'string',
   boolean: 'boolean',
   'timestamp with time zone': 'Date',
+  // The only arrays in a table are text[] (the risk rules' paths).
+  ARRAY: 'string[]',
+  cidr: 'string',
 };
 
 /** What a declared type reads as: `Generated` unwrapped, string literals and domain string types as string. */
