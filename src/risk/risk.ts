@@ -624,6 +624,7 @@ export class Risk {
       .selectFrom('risk_decisions')
       .selectAll()
       .orderBy('at', 'desc')
+      .orderBy('decision_id', 'desc')
       .limit(clampPage(options.limit));
     if (options.userId !== undefined) query = query.where('user_id', '=', options.userId);
     return (await query.execute()).map(decisionView);
