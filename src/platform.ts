@@ -156,11 +156,11 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const royalties = new Royalties(db, ledger, parties, clock);
   const operators = new Operators(db, clock);
   const bills = new TradeBills(db, clock, billLinkKeys(members));
-  const payouts = new Payouts(db, ledger, payoutParties(members), clock);
+  const payouts = new Payouts(db, ledger, payoutParties(members), clock, risk);
   const tradeRefs = {
     tradeNos: (buyerId: string, refs: readonly bigint[]) => trades.tradeNosByLedgerRef(buyerId, refs),
   };
-  const social = new Social(db, ledger, socialParties(members), clock);
+  const social = new Social(db, ledger, socialParties(members), clock, { risk });
   // Transfers between users respect the payee's block and a new friendship's daily cap.
   const transferPolicy = { rule: (payer: string, payee: string) => social.friends.transferRule(payer, payee) };
   const wallet = new Wallet({
@@ -177,6 +177,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const channels = new Channels(db, ledger, channelParties(members), clock, {
     banks: options.channelBanks ?? channelBanksFromEnv(),
     publicUrl: options.publicUrl ?? publicUrlFromEnv(),
+    risk,
   });
   // Settled seller payouts go on to the sellers' cards (the policy is the channels').
   const settlements = new Settlements(db, ledger, parties, clock, { payout: payOutToCards(channels) });

@@ -146,4 +146,15 @@ create table daily_work (
 );
 `,
   },
+  {
+    id: '20261207-82-channel-order-review',
+    sql: `
+-- A withdrawal the risk engine sent to review: held in the wallet, not sent to the bank, until an
+-- operator approves (then sent) or rejects it (the hold voided, FAILED with RISK_REJECTED).
+alter table channel_orders add column review_id uuid;
+alter table channel_orders drop constraint channel_orders_status_check;
+alter table channel_orders add constraint channel_orders_status_check
+  check (status in ('CREATED', 'REVIEW', 'IN_FLIGHT', 'UNKNOWN', 'SUCCESS', 'FAILED'));
+`,
+  },
 ];

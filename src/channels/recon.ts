@@ -268,20 +268,26 @@ export class Reconciler {
 
   /** The orders of a bank's day that the bank should list: those that were sent to it. */
   async #orders(bank: string, date: string): Promise<OrderRow[]> {
-    return this.#tables()
-      .selectFrom('channel_orders')
-      .selectAll()
-      .where('bank', '=', bank)
-      .where('business_date', '=', date)
-      .where('status', '<>', 'CREATED')
-      .where((eb) =>
-        eb.or([
-          eb('fail_code', 'is', null),
-          eb.and([eb('fail_code', '<>', 'BALANCE_NOT_ENOUGH'), eb('fail_code', 'not like', 'BANK_REFUSED_%')]),
-        ]),
-      )
-      .orderBy('created_at')
-      .execute();
+    return (
+      this.#tables()
+        .selectFrom('channel_orders')
+        .selectAll()
+        .where('bank', '=', bank)
+        .where('business_date', '=', date)
+        .where('status', 'not in', ['CREATED', 'REVIEW'])
+        // Never sent: refused holds, refusals by the bank, withdrawals rejected after review.
+        .where((eb) =>
+          eb.or([
+            eb('fail_code', 'is', null),
+            eb.and([
+              eb('fail_code', 'not in', ['BALANCE_NOT_ENOUGH', 'RISK_REJECTED']),
+              eb('fail_code', 'not like', 'BANK_REFUSED_%'),
+            ]),
+          ]),
+        )
+        .orderBy('created_at')
+        .execute()
+    );
   }
 
   /** The queue, newest first, filtered. */

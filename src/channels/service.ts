@@ -8,6 +8,7 @@ import { limits } from '../core/limits.ts';
 import { parseAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
 import { assertLedgerResult, type Ledger, TransferFlags } from '../ledger/index.ts';
+import { bothSupported, type PaymentContext, type Risk } from '../risk/index.ts';
 import { type BankAdapter, type BankAnswer, type BankOrder, HttpBankAdapter } from './adapter.ts';
 import { type CardRow, Cards } from './cards.ts';
 import type { ChannelBankConfig } from './config.ts';
@@ -44,6 +45,8 @@ export interface ChannelsOptions {
   publicUrl: () => string;
   /** Called with every callback refused or ignored (forged, replayed, unknown order, mismatch). */
   onRejectedCallback?: (entry: { bank: string; verdict: string; orderNo: string | null }) => void;
+  /** The risk engine, asked before a withdrawal is written; none in the channels' own tests. */
+  risk?: Risk | undefined;
 }
 
 /** What a callback came to: the HTTP answer the bank gets, and the verdict that was logged. */
@@ -80,6 +83,7 @@ export class Channels {
   readonly #banks: ReadonlyMap<string, ChannelBankConfig>;
   readonly #adapters: ReadonlyMap<string, BankAdapter>;
   readonly #onRejected: ChannelsOptions['onRejectedCallback'];
+  readonly #risk: Risk | undefined;
   readonly #reserves = new Map<string, Promise<bigint>>();
   readonly cards: Cards;
   /** Demo money from the demo reserve, no bank involved (`paybao users create --balance`). */
@@ -96,6 +100,12 @@ export class Channels {
     this.#adapters =
       options.adapters ?? new Map(options.banks.map((b): [string, BankAdapter] => [b.code, new HttpBankAdapter(b)]));
     this.#onRejected = options.onRejectedCallback;
+    this.#risk = options.risk;
+    // An operator's decision on a withdrawal held for review reaches it here.
+    this.#risk?.onReviewed('withdrawal', {
+      approve: (ref) => this.#decideHeld(ref, 'approve'),
+      reject: (ref) => this.#decideHeld(ref, 'reject'),
+    });
     this.publicUrl = options.publicUrl;
     this.cards = new Cards(db, clock, (bank) => this.adapter(bank), parties);
     this.demo = new DemoDeposits(ledger, parties);
@@ -185,6 +195,7 @@ export class Channels {
   async withdraw(
     userId: string,
     input: { cardId: string; amount: string; idempotencyKey: string },
+    context: PaymentContext = {},
   ): Promise<ChannelOrderView> {
     const amount = validAmount(input.amount);
     validKey(input.idempotencyKey);
@@ -192,12 +203,27 @@ export class Channels {
     const replay = await this.#replay(userId, input.idempotencyKey, hash);
     if (replay) return replay;
     const card = await this.cards.activeCard(userId, input.cardId);
+    // The risk engine before anything is written: a refusal or a challenge leaves only its record;
+    // a review holds the amount and sends nothing to the bank until an operator decides.
+    const verdict = await this.#risk?.assess(
+      {
+        path: 'withdrawal',
+        userId,
+        cardId: card.card_id,
+        amountFen: amount,
+        address: context.address,
+        device: context.device,
+        ref: `${userId}/${input.idempotencyKey}`,
+      },
+      { supports: bothSupported, fingerprint: hash, challenge: context.challenge },
+    );
     const row = await this.#create(userId, [card.bank], {
       kind: 'WITHDRAW',
       amount,
       key: input.idempotencyKey,
       hash,
       cardId: card.card_id,
+      reviewId: verdict?.decision === 'review' ? verdict.reviewId : null,
     });
     const sent = await this.#send(row, 'user');
     if (sent.status === 'FAILED' && sent.fail_code === 'BALANCE_NOT_ENOUGH')
@@ -323,7 +349,8 @@ export class Channels {
     const waits = options.waits ?? limits.channelQueryBackoffMs;
     let row = await this.#mustFind(orderNo);
     for (let attempt = 0; ; attempt++) {
-      if (isTerminal(row.status)) return orderView(row);
+      // An order in review is the operator's to move; asking the bank could only send it.
+      if (isTerminal(row.status) || row.status === 'REVIEW') return orderView(row);
       const stepped = await this.#step(row, 'resolve');
       row = stepped.row;
       if (isTerminal(row.status) || stepped.answered) return orderView(row);
@@ -351,7 +378,7 @@ export class Channels {
     for (const row of due) {
       const { row: after } = await this.#step(row, 'sweep');
       if (isTerminal(after.status)) finished++;
-      else await this.#postpone(after);
+      else if (after.status !== 'REVIEW') await this.#postpone(after);
     }
     return finished;
   }
@@ -371,6 +398,7 @@ export class Channels {
 
   /** One step on an open order: `answered` says the bank gave a definite answer. */
   async #step(row: OrderRow, actor: string): Promise<{ row: OrderRow; answered: boolean }> {
+    assert(row.status !== 'REVIEW', `order ${row.order_no} in review is never sent or asked about`);
     if (row.status === 'CREATED') {
       const sent = await this.#send(row, actor);
       return { row: sent, answered: sent.status !== 'UNKNOWN' };
@@ -623,7 +651,14 @@ export class Channels {
   async #create(
     userId: string,
     candidates: readonly string[],
-    order: { kind: ChannelOrderKind; amount: bigint; key: string; hash: string; cardId: string | null },
+    order: {
+      kind: ChannelOrderKind;
+      amount: bigint;
+      key: string;
+      hash: string;
+      cardId: string | null;
+      reviewId?: string | null;
+    },
   ): Promise<OrderRow> {
     const wallet = await this.#parties.walletOf(userId);
     if (wallet === null) throw new ChannelError('user_not_found');
@@ -673,7 +708,21 @@ export class Channels {
       const failed = await this.#db.transaction((tx) =>
         transition(tx, row.order_no, ['CREATED'], 'FAILED', { actor, reason: 'hold refused', at, sets }),
       );
+      if (row.review_id !== null) await this.#risk?.dropReview(row.review_id, 'not held: balance not enough');
       return failed ?? this.#mustFind(row.order_no);
+    }
+    if (row.review_id !== null) {
+      // Held for the risk engine's review: the bank hears of it only once an operator approves.
+      const at = this.#now();
+      const held = await this.#db.transaction((tx) =>
+        transition(tx, row.order_no, ['CREATED'], 'REVIEW', {
+          actor,
+          reason: 'held for review',
+          at,
+          sets: { next_query_at: null },
+        }),
+      );
+      return held ?? this.#mustFind(row.order_no);
     }
     const at = this.#now();
     const claimed = await this.#db.transaction((tx) =>
@@ -688,6 +737,53 @@ export class Channels {
     if (!claimed) return this.#mustFind(row.order_no);
     const { row: after } = await this.#afterRequest(claimed, await this.#request(claimed), actor);
     return after;
+  }
+
+  /**
+   * An operator's decision on a withdrawal held for review (the risk engine's handler, by
+   * `<user>/<key>`): `approve` sends it to the bank, `reject` voids the hold and fails it with
+   * RISK_REJECTED. A hold a crash kept from being made is made first; each step is idempotent and
+   * each move a compare and set, so a decision applied twice moves nothing twice.
+   */
+  async #decideHeld(ref: string, verdict: 'approve' | 'reject'): Promise<void> {
+    const slash = ref.indexOf('/');
+    const row = await this.#tables()
+      .selectFrom('channel_orders')
+      .selectAll()
+      .where('user_id', '=', ref.slice(0, slash))
+      .where('idempotency_key', '=', ref.slice(slash + 1))
+      .executeTakeFirst();
+    assert(row?.review_id, `a reviewed withdrawal ${ref} exists and is held for review`);
+    if (row.status !== 'CREATED' && row.status !== 'REVIEW') return;
+    const actor = 'risk review';
+    const at = this.#now();
+    const fail = (failCode: string, reason: string) =>
+      this.#db.transaction((tx) =>
+        transition(tx, row.order_no, ['CREATED', 'REVIEW'], 'FAILED', {
+          actor,
+          reason,
+          at,
+          sets: { fail_code: failCode, finished_at: at, next_query_at: null },
+        }),
+      );
+    if (!(await this.#hold(row))) {
+      await fail('BALANCE_NOT_ENOUGH', 'hold refused');
+      return;
+    }
+    if (verdict === 'reject') {
+      await this.#moveOnFailure(row);
+      await fail('RISK_REJECTED', 'rejected after review');
+      return;
+    }
+    const claimed = await this.#db.transaction((tx) =>
+      transition(tx, row.order_no, ['CREATED', 'REVIEW'], 'IN_FLIGHT', {
+        actor,
+        reason: 'approved after review: sending to the bank',
+        at,
+        sets: { next_query_at: new Date(at.getTime() + limits.channelRequestTimeoutMs * 2) },
+      }),
+    );
+    if (claimed) await this.#afterRequest(claimed, await this.#request(claimed), actor);
   }
 
   /** Places a withdrawal's hold; false when the wallet is short. Idempotent by its derived id. */
@@ -775,6 +871,7 @@ async function insertOrder(
     hash: string;
     day: string;
     now: Date;
+    reviewId?: string | null | undefined;
   },
 ): Promise<OrderRow> {
   const row = await typed<ChannelTables>(tx)
@@ -793,8 +890,10 @@ async function insertOrder(
       business_date: o.day,
       created_at: o.now,
       updated_at: o.now,
-      // A CREATED order still here after this was left by a crash: the sweep sends it.
+      // A CREATED order still here after this was left by a crash: the sweep sends it (or, one
+      // held for review, holds it and waits for the operator).
       next_query_at: new Date(o.now.getTime() + limits.channelRequestTimeoutMs * 2),
+      review_id: o.reviewId ?? null,
     })
     .onConflict((oc) => oc.columns(['user_id', 'idempotency_key']).doNothing())
     .returningAll()

@@ -7,6 +7,9 @@ import { assert } from '../core/assert.ts';
  * stateDiagram-v2
  *   [*] --> CREATED: order written (withdrawal: then the wallet amount is held, pending)
  *   CREATED --> IN_FLIGHT: claimed to send to the bank
+ *   CREATED --> REVIEW: a withdrawal the risk engine sent to review, its amount held
+ *   REVIEW --> IN_FLIGHT: an operator approved it: sent to the bank
+ *   REVIEW --> FAILED: an operator rejected it: the hold voided (RISK_REJECTED)
  *   CREATED --> FAILED: the hold was refused (balance) / the bank refused outright
  *   IN_FLIGHT --> SUCCESS: the bank confirmed (answer, verified callback, or query)
  *   IN_FLIGHT --> FAILED: the bank confirmed a failure
@@ -22,10 +25,12 @@ import { assert } from '../core/assert.ts';
  * the bank has no such order, by sending the same order number again, which the bank treats
  * idempotently) — never by guessing.
  */
-export type ChannelOrderStatus = 'CREATED' | 'IN_FLIGHT' | 'UNKNOWN' | 'SUCCESS' | 'FAILED';
+export type ChannelOrderStatus = 'CREATED' | 'REVIEW' | 'IN_FLIGHT' | 'UNKNOWN' | 'SUCCESS' | 'FAILED';
 
 const allowed: Record<ChannelOrderStatus, readonly ChannelOrderStatus[]> = {
-  CREATED: ['IN_FLIGHT', 'FAILED'],
+  CREATED: ['IN_FLIGHT', 'FAILED', 'REVIEW'],
+  // Not open: the sweep never sends or asks about an order an operator has not decided.
+  REVIEW: ['IN_FLIGHT', 'FAILED'],
   IN_FLIGHT: ['SUCCESS', 'FAILED', 'UNKNOWN'],
   UNKNOWN: ['IN_FLIGHT', 'SUCCESS', 'FAILED'],
   SUCCESS: [],

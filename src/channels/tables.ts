@@ -43,6 +43,8 @@ export interface ChannelTables {
     created_at: Date;
     updated_at: Date;
     finished_at: Date | null;
+    /** The risk review holding a withdrawal; null when the engine allowed it outright. */
+    review_id: string | null;
   };
   channel_order_transitions: {
     order_no: string;

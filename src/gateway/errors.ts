@@ -10,6 +10,7 @@
 /** Alipay's gateway codes and their fixed messages. */
 export const gatewayCodes = {
   '10000': 'Success',
+  '10003': 'order success pay inprocess',
   '20000': 'Service Currently Unavailable',
   '20001': 'Insufficient Token Permissions',
   '40001': 'Missing Required Arguments',
@@ -21,7 +22,7 @@ export const gatewayCodes = {
 export type GatewayCode = keyof typeof gatewayCodes;
 
 interface ErrorSpec {
-  readonly code: Exclude<GatewayCode, '10000'>;
+  readonly code: Exclude<GatewayCode, '10000' | '10003'>;
   readonly subMsg: string;
   /** The HTTP status a v3 request gets for this error (legacy answers are always 200). */
   readonly v3Status: number;
@@ -58,7 +59,7 @@ export type GatewayErrorSubCode = keyof typeof gatewayErrors;
 
 /** A protocol error ready to be written in either protocol. */
 export interface GatewayError {
-  readonly code: Exclude<GatewayCode, '10000'>;
+  readonly code: Exclude<GatewayCode, '10000' | '10003'>;
   readonly msg: string;
   readonly subCode: string;
   readonly subMsg: string;

@@ -232,7 +232,8 @@ export class Gateway {
       for (const key of Object.keys(outcome.body)) {
         if (reservedResponseKeys.has(key)) throw new Error(`a method's body may not carry '${key}'`);
       }
-      value = { code: '10000', msg: gatewayCodes['10000'], ...outcome.body };
+      const code = outcome.inProcess ? '10003' : '10000';
+      value = { code, msg: gatewayCodes[code], ...outcome.body };
     }
     const body = await legacyResponseBody(responseKey, value, this.#privateKey, signType);
     return { status: 200, headers: { 'content-type': jsonType }, body };

@@ -21,6 +21,12 @@ export interface GatewayContext {
 /** A business answer: its fields go into `<method>_response` (legacy) or the body (v3). */
 export interface GatewaySuccess {
   readonly body: Record<string, unknown>;
+  /**
+   * The order is made but waits for its buyer (Alipay's `10003`, "order success pay inprocess":
+   * the buyer must confirm on their phone; the merchant queries until it is paid or closed).
+   * v3 answers it as any success, the trade's status in the body.
+   */
+  readonly inProcess?: boolean;
 }
 
 /** A business failure: legacy `code` 40004 with `sub_code`; v3 HTTP `httpStatus` (400) with `code`. */

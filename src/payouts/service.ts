@@ -10,6 +10,7 @@ import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
 import { assertLedgerResult, type CreateTransferResult, type Ledger } from '../ledger/index.ts';
+import { neitherSupported, type Risk } from '../risk/index.ts';
 import { PayoutError, type PayoutErrorCode } from './errors.ts';
 import type { PayoutRow, PayoutTables } from './tables.ts';
 
@@ -79,6 +80,8 @@ export class Payouts {
     private readonly ledger: Ledger,
     private readonly parties: PayoutParties,
     private readonly clock: Clock,
+    /** The risk engine, asked before a payout is written; none in the module's own tests. */
+    private readonly risk: Risk | undefined = undefined,
   ) {}
 
   /** Pays, or answers the earlier outcome for a repeated out_biz_no with the same parameters. */
@@ -91,6 +94,17 @@ export class Payouts {
     const payee = await this.parties.payee(request.payeeIdentity, request.payeeIdentityType);
     if (!payee) throw new PayoutError('PAYEE_NOT_EXIST');
     if (payee.accountId === payer.accountId) throw new PayoutError('PAYER_PAYEE_CANNOT_SAME');
+    // A merchant's server cannot confirm a payment nor wait for a reviewer: the engine allows or refuses.
+    await this.risk?.assess(
+      {
+        path: 'payout',
+        userId: payer.payerId,
+        payeeId: payee.userId,
+        amountFen: request.amount,
+        ref: `${input.appId}/${request.outBizNo}`,
+      },
+      { supports: neitherSupported, fingerprint: `${input.appId}/${request.outBizNo}/${request.amount}` },
+    );
     const now = this.#now();
     const created = await typed<PayoutTables>(this.db)
       .insertInto('payouts')

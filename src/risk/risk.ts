@@ -68,6 +68,11 @@ export interface AssessOptions {
   fingerprint: string;
   /** The confirmation the payer got for this payment, sent back with the payment. */
   challenge?: { id: string; code: string } | undefined;
+  /**
+   * The payer proved in this very request that they hold their phone (the card cashier's SMS
+   * code): a challenge is met by it, and the payment is allowed (recorded with the rule).
+   */
+  steppedUp?: boolean | undefined;
 }
 
 /** The engine's answer: allow (go on) or review (hold the money; `reviewId` names the queue entry). */
@@ -214,7 +219,8 @@ export class Risk {
     const facts = await this.#facts(request, loaded, applying);
     const nowMs = this.#nowMs();
     const fired = evaluate(applying, request, facts);
-    const decision = applicable(decisionOf(fired), options.supports);
+    const asked = applicable(decisionOf(fired), options.supports);
+    const decision = asked === 'challenge' && options.steppedUp ? 'allow' : asked;
     for (const f of fired) {
       if (f.mode === 'shadow') this.stats.shadowFired.set(f.name, (this.stats.shadowFired.get(f.name) ?? 0) + 1);
     }
@@ -395,10 +401,16 @@ export class Risk {
   }
 
   /**
-   * The payer's code for a confirmation given out of band (a till's payment waits for its buyer):
-   * the path's handler then finishes the payment and its answer is returned.
+   * The payer's code for a confirmation of a payment that waits for it (a till's trade waits for
+   * its buyer; the cashier shows a code form): the path's handler then finishes the payment, for
+   * the confirmation's payer, and its answer is returned. `userId`: the payer, when the caller
+   * knows them (the wallet); the cashier's form knows only the confirmation.
    */
-  async confirm(challengeId: string, userId: string, code: string): Promise<{ path: RiskPath; result: unknown }> {
+  async confirm(
+    challengeId: string,
+    code: string,
+    userId?: string | undefined,
+  ): Promise<{ path: RiskPath; result: unknown }> {
     const row = await this.#useChallenge(challengeId, userId, code, (c) =>
       this.#challengeHandlers.has(c.path as RiskPath),
     );
@@ -407,7 +419,7 @@ export class Risk {
     assert(handler && row.ref !== null, `a confirmation on ${path} has a handler and a reference`);
     this.stats.challengesPassed += 1;
     this.#count(path, 'allow');
-    return { path, result: await handler(row.ref, userId) };
+    return { path, result: await handler(row.ref, row.user_id) };
   }
 
   /** The open confirmations of a user, newest first (the wallet shows them). */
@@ -434,7 +446,7 @@ export class Risk {
 
   async #useChallenge(
     challengeId: string,
-    userId: string,
+    userId: string | undefined,
     code: string,
     matches: (row: Selectable<RiskTables['risk_challenges']>) => boolean,
   ): Promise<Selectable<RiskTables['risk_challenges']>> {
@@ -445,7 +457,7 @@ export class Risk {
         .selectFrom('risk_challenges')
         .selectAll()
         .where('challenge_id', '=', challengeId)
-        .where('user_id', '=', userId)
+        .$if(userId !== undefined, (q) => q.where('user_id', '=', userId ?? ''))
         .forUpdate()
         .executeTakeFirst();
       if (!row || row.status === 'USED') return { refusal: 'challenge_not_found' as const };

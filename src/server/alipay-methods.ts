@@ -11,6 +11,7 @@ import {
 } from '../gateway/index.ts';
 import { isMembersError, type Members } from '../members/index.ts';
 import { PayoutError, type Payouts, type PayoutView, payoutErrors } from '../payouts/index.ts';
+import { challengeOnly, isRiskError, type Risk } from '../risk/index.ts';
 import { isSocialError, type SocialErrorCode } from '../social/index.ts';
 import {
   BillError,
@@ -32,6 +33,8 @@ export interface TradeMethodDeps {
   bills: TradeBills;
   /** Where buyers reach this server, e.g. `http://host:8080`: a precreated trade's QR code points there. */
   publicUrl: () => string;
+  /** Asked before a till's payment moves money. */
+  risk: Risk;
 }
 
 /** The trade a request names: by `trade_no` or `out_trade_no`. */
@@ -71,6 +74,10 @@ function answering<M extends BizMethod>(
       return await run(ctx, checked.value as Biz<M>);
     } catch (error) {
       if (error instanceof TradeError) return failure(`ACQ.${error.code}`, error.message);
+      // The risk engine's refusal: trades say it in ACQ.'s words, the fund methods bare.
+      if (isRiskError(error, 'payment_denied')) {
+        return failure(`${name.startsWith('alipay.trade.') ? 'ACQ.' : ''}PAYMENT_REQUEST_HAS_RISK`, error.message);
+      }
       if (isMembersError(error)) return failure(`ACQ.${error.code}`, error.message);
       // The fund methods' sub codes carry no namespace (PAYEE_NOT_EXIST, not ACQ.PAYEE_NOT_EXIST).
       if (error instanceof PayoutError) return failure(error.code, error.message);
@@ -100,6 +107,9 @@ function each<N extends BizMethod, Out>(
 /** Methods by name, each answering the fields its body returns for the typed biz_content. */
 export const methods = <N extends BizMethod>(bodies: Bodies<N, Record<string, unknown>>) =>
   each(bodies, (body) => ({ body }));
+
+/** Methods by name whose bodies answer a whole result (a success waiting for its buyer, a refusal). */
+const results = <N extends BizMethod>(bodies: Bodies<N, GatewayResult>) => each(bodies, (result) => result);
 
 /** Page methods by name: the buyer's browser is sent on to the URL each body returns. */
 const pageMethods = <N extends BizMethod>(bodies: Bodies<N, string>) => each(bodies, (redirect) => ({ redirect }));
@@ -137,6 +147,42 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
       : {}),
     ...(t.escrow ? { escrow_info: escrowFields(t) } : {}),
   });
+  /**
+   * The risk engine on a till's payment: allowed (undefined), refused, or to be confirmed by the
+   * buyer (a till cannot wait for an operator: a review is asked as a confirmation).
+   */
+  // A till's payment the buyer confirmed on their phone: paid from the wallet now.
+  deps.risk.onConfirmed('trade_pay', (ref, buyerId) => {
+    const slash = ref.indexOf('/');
+    return trades.pay(ref.slice(0, slash), { outTradeNo: ref.slice(slash + 1) }, buyerId);
+  });
+  const riskOf = async (
+    ctx: GatewayContext,
+    biz: Biz<'alipay.trade.pay'>,
+    buyerId: string,
+  ): Promise<'denied' | 'confirm' | undefined> => {
+    const sellerId = (await trades.sellerOfApp(ctx.appId)) ?? undefined;
+    const ref = `${ctx.appId}/${biz.out_trade_no}`;
+    try {
+      await deps.risk.assess(
+        {
+          path: 'trade_pay',
+          userId: buyerId,
+          payeeId: sellerId,
+          merchantId: sellerId,
+          amountFen: biz.total_amount,
+          device: biz.terminal_id,
+          ref,
+        },
+        { supports: challengeOnly, fingerprint: `${ref}/${biz.total_amount}` },
+      );
+      return undefined;
+    } catch (error) {
+      if (isRiskError(error, 'payment_denied')) return 'denied';
+      if (isRiskError(error, 'challenge_required')) return 'confirm';
+      throw error;
+    }
+  };
   const createInput = (ctx: GatewayContext, biz: Biz<'alipay.trade.create'>): CreateTradeInput => ({
     appId: ctx.appId,
     outTradeNo: biz.out_trade_no,
@@ -157,15 +203,7 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
 
   return {
     ...pageMethods({ 'alipay.trade.page.pay': pagePay, 'alipay.trade.wap.pay': pagePay }),
-    ...methods({
-      'alipay.trade.create': async (ctx, biz) => {
-        const t = await create(ctx, biz);
-        return { trade_no: t.tradeNo, out_trade_no: t.outTradeNo };
-      },
-      'alipay.trade.precreate': async (ctx, biz) => {
-        const t = await create(ctx, biz);
-        return { out_trade_no: t.outTradeNo, qr_code: `${deps.publicUrl()}/cashier/${t.tradeNo}` };
-      },
+    ...results({
       'alipay.trade.pay': async (ctx, biz) => {
         const input = createInput(ctx, biz);
         // Refused before the payment code is spent: a bad request writes nothing.
@@ -174,14 +212,30 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
           // A code that is not one, unknown, expired or used: only those are the caller's error.
           throw isMembersError(error) ? new TradeError('PAYMENT_AUTH_CODE_INVALID') : error;
         });
+        const refusal = await riskOf(ctx, biz, buyerId);
+        if (refusal === 'denied')
+          return failure('ACQ.PAYMENT_REQUEST_HAS_RISK', '支付存在风险 · refused for the buyer’s security');
+        if (refusal === 'confirm') {
+          // The buyer confirms on their phone (a code texted to them); the trade waits for them,
+          // and the merchant queries it until it is paid or closed, as after Alipay's 10003.
+          const waiting = await trades.create(input);
+          return { body: { ...(await tradeFields(waiting)), trade_status: undefined }, inProcess: true };
+        }
         const t = await trades.createAndPay(input, buyerId);
         const fields = await tradeFields(t);
         return {
-          ...fields,
-          trade_status: undefined,
-          gmt_payment: fields.send_pay_date,
-          send_pay_date: undefined,
+          body: { ...fields, trade_status: undefined, gmt_payment: fields.send_pay_date, send_pay_date: undefined },
         };
+      },
+    }),
+    ...methods({
+      'alipay.trade.create': async (ctx, biz) => {
+        const t = await create(ctx, biz);
+        return { trade_no: t.tradeNo, out_trade_no: t.outTradeNo };
+      },
+      'alipay.trade.precreate': async (ctx, biz) => {
+        const t = await create(ctx, biz);
+        return { out_trade_no: t.outTradeNo, qr_code: `${deps.publicUrl()}/cashier/${t.tradeNo}` };
       },
       'alipay.trade.query': async (ctx, biz) => tradeFields(await trades.query(ctx.appId, keyOf(biz))),
       'alipay.trade.refund': async (ctx, biz) => {

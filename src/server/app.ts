@@ -75,6 +75,7 @@ export function servedRoutes(app: FastifyInstance): readonly ServedRoute[] {
 export function buildApp(options: AppOptions): FastifyInstance {
   const { platform } = options;
   const metrics = options.metrics ?? createMetrics();
+  metrics.watchRisk(platform.risk.stats);
   const gateway = options.gateway && createGateway(options.gateway, () => app.log);
   const app: FastifyInstance = createApp({ logger: options.logger, gateway });
   const startedMs = performance.now();

@@ -67,9 +67,14 @@ export const bizSchemas = {
   'alipay.trade.precreate': createTrade,
   'alipay.trade.page.pay': createTrade,
   'alipay.trade.wap.pay': createTrade,
-  'alipay.trade.pay': bizSchema({ ...createFields, scene: optional(oneOf('bar_code')), auth_code: text(32) }, invalid, {
-    auth_code: acq('PAYMENT_AUTH_CODE_INVALID'),
-  }),
+  'alipay.trade.pay': bizSchema(
+    // terminal_id: the till, which the risk engine counts payments by.
+    { ...createFields, scene: optional(oneOf('bar_code')), auth_code: text(32), terminal_id: maybe(text(32)) },
+    invalid,
+    {
+      auth_code: acq('PAYMENT_AUTH_CODE_INVALID'),
+    },
+  ),
   'alipay.trade.query': bizSchema(tradeKey, invalid),
   'alipay.trade.close': bizSchema(tradeKey, invalid),
   'alipay.trade.cancel': bizSchema(tradeKey, invalid),

@@ -3,6 +3,7 @@ import { parseAmount } from '../core/money.ts';
 import { beijingTime } from '../core/time.ts';
 import { isFundError } from '../fund/index.ts';
 import { isMembersError, type Members } from '../members/index.ts';
+import { challengeOnly, isRiskError, type Risk } from '../risk/index.ts';
 import { TradeError, type Trades, type TradeView } from '../trades/index.ts';
 import { escapeHtml, page } from './html.ts';
 import { acceptPageForms } from './page-forms.ts';
@@ -18,6 +19,8 @@ export interface CashierDeps {
   security: WebSecurityOptions;
   /** Whether the buyer's Yu'e Bao (holdings and pool) covers `fen` now. */
   fundCovers(userId: string, fen: bigint): Promise<boolean>;
+  /** Asked before the buyer's payment moves money. */
+  risk: Risk;
 }
 
 const cashierPage = (title: string, body: string) => page('Paybao 收银台 · Cashier', title, body);
@@ -73,7 +76,62 @@ export async function registerCashier(app: FastifyInstance, deps: CashierDeps): 
       { config: { rateLimit: loginRateLimit } },
       (request, reply) => pay(deps, request, reply),
     );
+    scope.post<{ Params: { tradeNo: string }; Body: ConfirmBody }>(
+      '/cashier/:tradeNo/confirm',
+      { config: { rateLimit: loginRateLimit } },
+      (request, reply) => confirm(deps, request, reply),
+    );
   });
+  // A payment the buyer confirmed with the texted code: paid as they chose (`<trade>/<method>`).
+  deps.risk.onConfirmed('cashier_pay', async (ref, buyerId) => {
+    const [tradeNo = '', method] = ref.split('/');
+    const trade = await deps.trades.byTradeNo(tradeNo);
+    return deps.trades.pay(trade.appId, { tradeNo }, buyerId, undefined, { fromFund: method === 'fund' });
+  });
+}
+
+type ConfirmBody = { challenge_id?: string; code?: string };
+
+/** The form for the code texted to the buyer when the risk engine asks them to confirm. */
+function confirmForm(t: TradeView, csrf: string, challengeId: string, error?: string): string {
+  return tradeCard(
+    t,
+    `<form method="post" action="/cashier/${encodeURIComponent(t.tradeNo)}/confirm">${csrf}
+    <p id="confirm-note">为了您的资金安全，请输入短信验证码 · For your security, enter the code we texted to your phone.</p>
+    <input type="hidden" name="challenge_id" value="${escapeHtml(challengeId)}">
+    <label for="code">Code</label><input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required>
+    ${error ? `<div class="error" role="alert">${escapeHtml(error)}</div>` : ''}
+    <button type="submit" id="confirm">确认付款 · Confirm ¥${escapeHtml(t.totalAmount)}</button></form>`,
+  );
+}
+
+/** The buyer's code: the payment goes on; a wrong code asks again, a dead confirmation starts over. */
+async function confirm(
+  deps: CashierDeps,
+  request: FastifyRequest<{ Params: { tradeNo: string }; Body: ConfirmBody }>,
+  reply: FastifyReply,
+): Promise<FastifyReply | string> {
+  reply.type('text/html; charset=utf-8');
+  const trade = await tradeOrNull(deps.trades, request.params.tradeNo);
+  if (!trade) return reply.code(404).send(cashierPage('Not found', '<div class="card">No such trade.</div>'));
+  allowReturn(reply, trade, deps.security);
+  const challengeId = request.body?.challenge_id ?? '';
+  try {
+    const { result } = await deps.risk.confirm(challengeId, request.body?.code ?? '');
+    const paid = result as TradeView;
+    if (paid.returnUrl) return reply.redirect(returnLocation(paid, deps), 302);
+    return cashierPage('Paid', done(paid));
+  } catch (error) {
+    if (isRiskError(error, 'challenge_code_invalid')) {
+      return reply
+        .code(400)
+        .send(cashierPage('Confirm', confirmForm(trade, csrfField(reply), challengeId, error.message)));
+    }
+    if (isRiskError(error) || error instanceof TradeError || isFundError(error)) {
+      return reply.code(400).send(cashierPage('Pay', payForm(trade, csrfField(reply), (error as Error).message)));
+    }
+    throw error;
+  }
 }
 
 type PayBody = { phone?: string; password?: string; method?: string };
@@ -98,12 +156,31 @@ async function pay(
     });
     userId = user.userId;
     const fromFund = request.body?.method === 'fund';
+    const method = fromFund ? 'fund' : 'balance';
+    try {
+      // The buyer is here: a review is asked as a confirmation by code.
+      await deps.risk.assess(
+        {
+          path: 'cashier_pay',
+          userId: user.userId,
+          payeeId: trade.sellerId,
+          merchantId: trade.sellerId,
+          amountFen: parseAmount(trade.totalAmount) ?? 0n,
+          address: request.ip,
+          ref: `${trade.tradeNo}/${method}`,
+        },
+        { supports: challengeOnly, fingerprint: `${trade.tradeNo}/${method}` },
+      );
+    } catch (error) {
+      if (!isRiskError(error, 'challenge_required') || error.challengeId === undefined) throw error;
+      return cashierPage('Confirm', confirmForm(trade, csrfField(reply), error.challengeId));
+    }
     const paid = await deps.trades.pay(trade.appId, { tradeNo: trade.tradeNo }, user.userId, undefined, { fromFund });
     if (paid.returnUrl) return reply.redirect(returnLocation(paid, deps), 302);
     return cashierPage('Paid', done(paid));
   } catch (error) {
-    if (error instanceof TradeError || isMembersError(error) || isFundError(error)) {
-      const status = isMembersError(error, 'login_throttled') ? 429 : 400;
+    if (error instanceof TradeError || isMembersError(error) || isFundError(error) || isRiskError(error)) {
+      const status = isMembersError(error, 'login_throttled') ? 429 : isRiskError(error) ? 403 : 400;
       // A short balance whose Yu'e Bao covers the trade: the fund is offered first.
       const offerFund =
         error instanceof TradeError &&

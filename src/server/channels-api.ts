@@ -31,6 +31,7 @@ import type { Wallet } from '../wallet/index.ts';
 import { IdempotencyKeyHeaders } from './api.ts';
 import { errorResponses } from './api-errors.ts';
 import { requireUser, userOf } from './bearer-user.ts';
+import { challengeFields, paymentContext } from './payment-context.ts';
 
 export interface ChannelsApiDeps {
   channels: Channels;
@@ -64,7 +65,9 @@ const Order = Type.Object({
   bank: Type.String(),
   card_id: Nullable(Type.String()),
   amount: Amount,
-  status: Type.String({ description: 'CREATED, IN_FLIGHT, UNKNOWN (being asked), SUCCESS or FAILED' }),
+  status: Type.String({
+    description: 'CREATED, REVIEW (held until a reviewer decides), IN_FLIGHT, UNKNOWN (being asked), SUCCESS or FAILED',
+  }),
   fail_code: Nullable(Type.String()),
   pay_url: Nullable(Type.String({ description: "The bank's payment page (gateway top-ups in flight)." })),
   created_at: Type.String({ format: 'date-time' }),
@@ -86,7 +89,10 @@ const TopUpBody = Type.Object(
   },
   { ...Strict, description: 'gateway: pay on the bank page (bank optional: routed by limits); card: card_id.' },
 );
-const WithdrawBody = Type.Object({ amount: Amount, card_id: Type.String({ maxLength: 64 }) }, Strict);
+const WithdrawBody = Type.Object(
+  { amount: Amount, card_id: Type.String({ maxLength: 64 }), ...challengeFields },
+  Strict,
+);
 const BindBody = Type.Object(
   {
     bank: BankCode,
@@ -177,9 +183,10 @@ function userRoutes(api: FastifyInstance, { channels, wallet }: ChannelsApiDeps)
     async (request, reply) => {
       const { amount, card_id: cardId } = request.body;
       const idempotencyKey = request.headers['idempotency-key'];
+      const context = paymentContext(request, request.body);
       return reply
         .code(201)
-        .send(orderJson(await channels.withdraw(userOf(request), { cardId, amount, idempotencyKey })));
+        .send(orderJson(await channels.withdraw(userOf(request), { cardId, amount, idempotencyKey }, context)));
     },
   );
   typed.get(

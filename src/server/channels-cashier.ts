@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Channels, isChannelError } from '../channels/index.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { isMembersError, type Members } from '../members/index.ts';
+import { challengeOnly, isRiskError, type Risk } from '../risk/index.ts';
 import { TradeError, type Trades, type TradeView } from '../trades/index.ts';
 import { allowReturn, returnLocation, tradeOrNull } from './cashier.ts';
 import { escapeHtml, page as shell } from './html.ts';
@@ -22,6 +23,8 @@ export interface CardCashierDeps {
   channels: Channels;
   signReturn(params: Record<string, string>): Record<string, string>;
   security: WebSecurityOptions;
+  /** Asked before the card pays. */
+  risk: Risk;
 }
 
 /** The card cashier's page: the shared shell, the trade in one line, and the step's form. */
@@ -109,18 +112,32 @@ async function step(
       return page('Pay by card', trade, cardForm(csrfField(reply), trade, phone, cards));
     }
     const user = await deps.members.loginWithSmsCode(phone, body.sms_code ?? '');
+    // The SMS code just given is the confirmation a challenge would ask for: it counts as one.
+    await deps.risk.assess(
+      {
+        path: 'quick_pay',
+        userId: user.userId,
+        payeeId: trade.sellerId,
+        merchantId: trade.sellerId,
+        amountFen: parseAmount(trade.totalAmount) ?? 0n,
+        cardId: body.card_id,
+        address: request.ip,
+        ref: trade.tradeNo,
+      },
+      { supports: challengeOnly, fingerprint: `${trade.tradeNo}/${body.card_id}`, steppedUp: true },
+    );
     const paid = await payWithCard(deps, trade, user.userId, body.card_id ?? '');
     if (paid.returnUrl) return reply.redirect(returnLocation(paid, deps), 302);
     return page('Paid', paid, '<p id="done">Paid. You may close this page.</p>');
   } catch (error) {
-    if (error instanceof TradeError || isMembersError(error) || isChannelError(error)) {
+    if (error instanceof TradeError || isMembersError(error) || isChannelError(error) || isRiskError(error)) {
       const message = (error as Error).message;
       const csrf = csrfField(reply);
       const form =
         body.step === 'pay'
           ? cardForm(csrf, trade, phone, await activeCards(deps, phone), message)
           : loginForm(csrf, message);
-      const status = isMembersError(error, 'login_throttled') ? 429 : 400;
+      const status = isMembersError(error, 'login_throttled') ? 429 : isRiskError(error) ? 403 : 400;
       return reply.code(status).send(page('Pay by card', trade, form));
     }
     throw error;

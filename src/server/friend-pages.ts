@@ -9,9 +9,11 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { formatAmount } from '../core/money.ts';
 import type { User } from '../members/index.ts';
+import { isRiskError, type PaymentContext } from '../risk/index.ts';
 import { type CollectionView, isSocialError, type Social } from '../social/index.ts';
 import { isWalletError, type Wallet } from '../wallet/index.ts';
 import { escapeHtml } from './html.ts';
+import { paymentContext } from './payment-context.ts';
 import { alert, logoutForm, registerOwnerPage, walletPage } from './wallet-pages.ts';
 import { csrfField, type WebSecurityOptions } from './web-security.ts';
 
@@ -126,7 +128,7 @@ async function friendsPage(deps: FriendPagesDeps, reply: FastifyReply, user: Use
 }
 
 /** One step of the page: its notice, or a refusal (which writes nothing). */
-async function act(deps: FriendPagesDeps, user: User, body: Body): Promise<string> {
+async function act(deps: FriendPagesDeps, user: User, body: Body, context: PaymentContext): Promise<string> {
   const { social, wallet } = deps;
   switch (field(body, 'step')) {
     case 'ask':
@@ -139,12 +141,19 @@ async function act(deps: FriendPagesDeps, user: User, body: Body): Promise<strin
       await social.friends.decline(user.userId, field(body, 'request_id'));
       return '已拒绝 · Declined.';
     case 'transfer': {
-      const done = await wallet.transfer(user, field(body, 'idempotency_key'), {
-        toUserId: field(body, 'to_user_id'),
-        amount: field(body, 'amount').trim(),
-        memo: field(body, 'memo'),
-        source: field(body, 'source') === 'fund' ? 'fund' : 'balance',
-      });
+      const done = await wallet.transfer(
+        user,
+        field(body, 'idempotency_key'),
+        {
+          toUserId: field(body, 'to_user_id'),
+          amount: field(body, 'amount').trim(),
+          memo: field(body, 'memo'),
+          source: field(body, 'source') === 'fund' ? 'fund' : 'balance',
+        },
+        context,
+      );
+      if (done.transfer.status === 'in_review')
+        return `审核中 · ¥${done.transfer.amount} is held until a reviewer decides.`;
       return `转账成功 · Sent ¥${done.transfer.amount}.`;
     }
     case 'group': {
@@ -162,7 +171,7 @@ async function act(deps: FriendPagesDeps, user: User, body: Body): Promise<strin
       return `已发起 · Asked ${yuan(c.totalFen)} in all.`;
     }
     case 'pay': {
-      await social.collections.pay(user.userId, field(body, 'collection_id'));
+      await social.collections.pay(user.userId, field(body, 'collection_id'), context);
       return '已付款 · Paid.';
     }
     default:
@@ -176,12 +185,18 @@ export async function registerFriendPages(app: FastifyInstance, deps: FriendPage
     path,
     place,
     show: (reply, user) => friendsPage(deps, reply, user),
-    step: async (_request, reply, user, body) => {
+    step: async (request, reply, user, body) => {
       try {
-        return await friendsPage(deps, reply, user, { notice: await act(deps, user, body) });
+        const context = paymentContext(request, {
+          challenge_id: field(body, 'challenge_id') || undefined,
+          challenge_code: field(body, 'challenge_code'),
+        });
+        return await friendsPage(deps, reply, user, { notice: await act(deps, user, body, context) });
       } catch (error) {
-        if (!isSocialError(error) && !isWalletError(error)) throw error;
-        return reply.code(400).send(await friendsPage(deps, reply, user, { error: error.message }));
+        if (!isSocialError(error) && !isWalletError(error) && !isRiskError(error, 'payment_denied')) throw error;
+        return reply
+          .code(isRiskError(error) ? 403 : 400)
+          .send(await friendsPage(deps, reply, user, { error: error.message }));
       }
     },
   });

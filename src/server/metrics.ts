@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client
 import type { JobRun } from '../core/jobs.ts';
 import { limits } from '../core/limits.ts';
 import type { BatchStats } from '../ledger/index.ts';
+import type { RiskStats } from '../risk/index.ts';
 
 /**
  * The metrics of one process (or one test app): a registry of its own rather than prom-client's
@@ -13,6 +14,8 @@ export interface Metrics {
   readonly observeBatch: (stats: BatchStats) => void;
   /** Pass as `onRun` to the `JobRunner`: records every background job's run and failures. */
   readonly observeJob: (run: JobRun) => void;
+  /** Serves the risk engine's counts (decisions by path and decision, shadow rules fired). */
+  readonly watchRisk: (stats: RiskStats) => void;
 }
 
 export function createMetrics(): Metrics {
@@ -44,8 +47,39 @@ export function createMetrics(): Metrics {
     labelNames: ['job'],
     registers: [registry],
   });
+  let risk: RiskStats | undefined;
+  /** A counter that reads its values from a map of counts when scraped. */
+  const countsOf = (name: string, help: string, labels: string[], read: () => Map<string, number> | undefined) =>
+    new Counter({
+      name,
+      help,
+      labelNames: labels,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [key, count] of read() ?? []) {
+          const values = key.split(':');
+          this.inc(Object.fromEntries(labels.map((l, i) => [l, values[i] ?? ''])), count);
+        }
+      },
+    });
+  countsOf(
+    'paybao_risk_decisions_total',
+    'Decisions of the risk engine applied to payments, by path and decision.',
+    ['path', 'decision'],
+    () => risk?.decisions,
+  );
+  countsOf(
+    'paybao_risk_shadow_fired_total',
+    'Shadow rules that fired (recorded, never applied), by rule name.',
+    ['rule'],
+    () => risk && new Map([...risk.shadowFired].map(([name, n]) => [name.replaceAll(':', ' '), n])),
+  );
   return {
     registry,
+    watchRisk(stats) {
+      risk = stats;
+    },
     observeJob(run) {
       jobDuration.observe({ job: run.job }, run.durationMs / 1000);
       // Touched at zero too, so that a job's series exists before its first failure.

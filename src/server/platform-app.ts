@@ -92,8 +92,15 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
     const signReturn = (params: Record<string, string>) => signNotification(params, key.privateKey);
     const fundCovers = async (userId: string, fen: bigint) =>
       (await platform.fund.payments.sourcesFor(userId, fen)).length > 0;
-    await registerCashier(pages, { trades, members, signReturn, security, fundCovers });
-    await registerCardCashier(pages, { trades, members, channels: platform.channels, signReturn, security });
+    await registerCashier(pages, { trades, members, signReturn, security, fundCovers, risk: platform.risk });
+    await registerCardCashier(pages, {
+      trades,
+      members,
+      channels: platform.channels,
+      signReturn,
+      security,
+      risk: platform.risk,
+    });
     await registerWalletPages(pages, { members, wallet: platform.wallet, channels: platform.channels, security });
     await registerRedPacketPages(pages, { wallet: platform.wallet, social: platform.social, security });
     await registerFriendPages(pages, { wallet: platform.wallet, social: platform.social, security });

@@ -9,9 +9,11 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { formatAmount } from '../core/money.ts';
 import type { User } from '../members/index.ts';
+import { isRiskError } from '../risk/index.ts';
 import { isSocialError, type PacketView, type Social } from '../social/index.ts';
 import type { Wallet } from '../wallet/index.ts';
 import { escapeHtml } from './html.ts';
+import { paymentContext } from './payment-context.ts';
 import { alert, logoutForm, registerOwnerPage, walletPage } from './wallet-pages.ts';
 import { csrfField, type WebSecurityOptions } from './web-security.ts';
 
@@ -36,6 +38,8 @@ type Body = {
   greeting?: string;
   packet_id?: string;
   idempotency_key?: string;
+  challenge_id?: string;
+  challenge_code?: string;
 };
 
 type Flash = { error?: string | undefined; notice?: string | undefined };
@@ -121,7 +125,7 @@ export async function registerRedPacketPages(app: FastifyInstance, deps: RedPack
     path,
     place,
     show: (reply, user) => packetsPage(deps, reply, user),
-    step: async (_request, reply, user, body) => {
+    step: async (request, reply, user, body) => {
       try {
         if (body.step === 'grab') {
           const grab = await deps.social.redPackets.grab(user.userId, body.packet_id ?? '');
@@ -129,19 +133,26 @@ export async function registerRedPacketPages(app: FastifyInstance, deps: RedPack
         }
         const [kind, target] = (body.to ?? '').split(':');
         const single = kind === 'friend';
-        const { packet } = await deps.social.redPackets.send(user.userId, body.idempotency_key ?? '', {
-          kind: single ? 'SINGLE' : body.kind === 'EQUAL' ? 'EQUAL' : 'LUCKY',
-          amount: (body.amount ?? '').trim(),
-          shares: single ? undefined : Number(body.shares),
-          greeting: body.greeting ?? '',
-          ...(single ? { toUserId: target } : { groupId: target }),
-        });
+        const { packet } = await deps.social.redPackets.send(
+          user.userId,
+          body.idempotency_key ?? '',
+          {
+            kind: single ? 'SINGLE' : body.kind === 'EQUAL' ? 'EQUAL' : 'LUCKY',
+            amount: (body.amount ?? '').trim(),
+            shares: single ? undefined : Number(body.shares),
+            greeting: body.greeting ?? '',
+            ...(single ? { toUserId: target } : { groupId: target }),
+          },
+          paymentContext(request, body),
+        );
         return packetsPage(deps, reply, user, {
           notice: `已发出 · Sent ${yuan(packet.amountFen)} in ${packet.shares}.`,
         });
       } catch (error) {
-        if (!isSocialError(error)) throw error;
-        return reply.code(400).send(await packetsPage(deps, reply, user, { error: error.message }));
+        if (!isSocialError(error) && !isRiskError(error, 'payment_denied')) throw error;
+        return reply
+          .code(isRiskError(error) ? 403 : 400)
+          .send(await packetsPage(deps, reply, user, { error: error.message }));
       }
     },
   });

@@ -135,7 +135,7 @@ export async function registerRiskApi(app: FastifyInstance, deps: { risk: Risk; 
           },
         },
         async (request) => {
-          const { path } = await deps.risk.confirm(request.params.challengeId, userOf(request), request.body.code);
+          const { path } = await deps.risk.confirm(request.params.challengeId, request.body.code, userOf(request));
           return { challenge_id: request.params.challengeId, path, status: 'confirmed' as const };
         },
       );

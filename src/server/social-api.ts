@@ -23,6 +23,7 @@ import type { Wallet } from '../wallet/index.ts';
 import { IdempotencyKeyHeaders } from './api.ts';
 import { errorResponses } from './api-errors.ts';
 import { requireUser, userOf } from './bearer-user.ts';
+import { challengeFields, paymentContext } from './payment-context.ts';
 
 export interface SocialApiDeps {
   social: Social;
@@ -153,6 +154,7 @@ const RedPacketBody = Type.Object(
     greeting: Type.Optional(Type.String({ maxLength: limits.redPacketGreetingLengthMax })),
     to_user_id: Type.Optional(UserId),
     group_id: Type.Optional(Type.String({ maxLength: 36 })),
+    ...challengeFields,
   },
   { ...Strict, description: 'SINGLE: to_user_id (a friend). EQUAL and LUCKY: group_id and shares.' },
 );
@@ -341,10 +343,18 @@ function routes(api: FastifyInstance, { social, wallet }: SocialApiDeps): void {
       schema: {
         ...doc('Pay your share from your wallet to the requester (paying again answers the same)', 'collections'),
         params: CollectionParams,
+        body: Type.Optional(Type.Object(challengeFields, Strict)),
         response: { 200: Collection, ...errors },
       },
     },
-    async (request) => collectionView(await collections.pay(userOf(request), request.params.collectionId)),
+    async (request) =>
+      collectionView(
+        await collections.pay(
+          userOf(request),
+          request.params.collectionId,
+          paymentContext(request, request.body ?? {}),
+        ),
+      ),
   );
   typed.get(
     '/notices',
@@ -380,14 +390,19 @@ function routes(api: FastifyInstance, { social, wallet }: SocialApiDeps): void {
     },
     async (request, reply) => {
       const b = request.body;
-      const outcome = await redPackets.send(userOf(request), request.headers['idempotency-key'], {
-        kind: b.kind,
-        amount: b.amount,
-        shares: b.shares,
-        greeting: b.greeting,
-        toUserId: b.to_user_id,
-        groupId: b.group_id,
-      });
+      const outcome = await redPackets.send(
+        userOf(request),
+        request.headers['idempotency-key'],
+        {
+          kind: b.kind,
+          amount: b.amount,
+          shares: b.shares,
+          greeting: b.greeting,
+          toUserId: b.to_user_id,
+          groupId: b.group_id,
+        },
+        paymentContext(request, b),
+      );
       if (outcome.replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(outcome.replayed ? 200 : 201).send(packetView(outcome.packet));
     },

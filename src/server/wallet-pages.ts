@@ -12,6 +12,7 @@ import { type CardView, type ChannelOrderView, type Channels, isChannelError } f
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import type { Members, User } from '../members/index.ts';
+import { isRiskError } from '../risk/index.ts';
 import { isWalletError, type Wallet } from '../wallet/index.ts';
 import { escapeHtml, page } from './html.ts';
 import { acceptPageForms } from './page-forms.ts';
@@ -67,7 +68,11 @@ function withdrawForm(
   user: User,
   balance: bigint,
   cards: CardView[],
-  input: { error?: string | undefined; amount?: string | undefined; cardId?: string | undefined } = {},
+  input: {
+    error?: string | undefined;
+    amount?: string | undefined;
+    cardId?: string | undefined;
+  } = {},
 ): string {
   if (cards.length === 0) {
     return `<div class="card">${balanceBlock(user, balance)}
@@ -110,6 +115,11 @@ const statusText: Record<string, { icon: string; title: string; note: string }> 
     note: 'We are asking the bank for the outcome; the amount is held until then.',
   },
   CREATED: { icon: '…', title: '已受理 · Accepted', note: 'The request will be sent to the bank shortly.' },
+  REVIEW: {
+    icon: '…',
+    title: '审核中 · Under review',
+    note: 'For your security a reviewer looks at this withdrawal first; the amount is held until then.',
+  },
 };
 
 function resultCard(csrf: string, order: ChannelOrderView, cards: CardView[], balance: bigint): string {
@@ -155,6 +165,8 @@ type Body = {
   card_id?: string;
   amount?: string;
   idempotency_key?: string;
+  challenge_id?: string;
+  challenge_code?: string;
 };
 
 /** Mounts `/wallet/withdraw` (GET: login form or withdrawal form; POST: log in, withdraw, log out). */
@@ -179,7 +191,7 @@ export async function registerWalletPages(app: FastifyInstance, deps: WalletPage
           .code(401)
           .send(walletPage('Log in', loginForm(csrfField(reply), '请先登录 · Please log in first.')));
       }
-      return withdraw(deps, reply, user, body);
+      return withdraw(deps, reply, user, body, request.ip);
     });
   });
 }
@@ -226,6 +238,31 @@ async function formPage(
   return walletPage('Withdraw', withdrawForm(csrfField(reply), user, balance, cards, input));
 }
 
+/**
+ * The risk engine asked the payer to confirm a page's payment (or the code given was wrong): a
+ * card that posts the same request again — every field the page sent, the same idempotency key —
+ * with the confirmation and the code texted to them. Undefined for any other error.
+ */
+export function confirmAgain(reply: FastifyReply, at: string, body: object, error: unknown): FastifyReply | undefined {
+  if (!isRiskError(error, 'challenge_required', 'challenge_code_invalid')) return undefined;
+  const sent = body as Record<string, unknown>;
+  const challengeId = error.challengeId ?? String(sent.challenge_id ?? '');
+  const skip = new Set(['_csrf', 'challenge_id', 'challenge_code']);
+  const hidden = Object.entries(sent)
+    .filter(([name]) => !skip.has(name))
+    .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => [name, String(v)] as const))
+    .map(([name, v]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(v)}">`)
+    .join('');
+  const card = `<div class="card"><h2 id="title">确认付款 · Confirm this payment</h2>
+  <p id="confirm-note" class="muted">为了您的资金安全，请输入短信验证码 · For your security, enter the code we texted to your phone.</p>
+  <form method="post" action="${escapeHtml(at)}">${csrfField(reply)}${hidden}
+  <input type="hidden" name="challenge_id" value="${escapeHtml(challengeId)}">
+  <label for="challenge_code">验证码 · Code</label>
+  <input id="challenge_code" name="challenge_code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required>
+  ${error.code === 'challenge_code_invalid' ? alert(error.message) : ''}<button type="submit" id="confirm">确认 · Confirm</button></form></div>`;
+  return reply.code(error.status).send(walletPage('Confirm', card));
+}
+
 /** A wallet page behind the session cookie: what it shows its owner, and its own POST steps. */
 export interface OwnerPage<B> {
   path: string;
@@ -265,7 +302,13 @@ export async function registerOwnerPage<B extends { step?: unknown }>(
         return reply
           .code(401)
           .send(walletPage('Log in', loginForm(csrfField(reply), '请先登录 · Please log in first.', '', at, place)));
-      return page.step(request, reply, user, body);
+      try {
+        return await page.step(request, reply, user, body);
+      } catch (error) {
+        const confirm = confirmAgain(reply, at, body, error);
+        if (confirm) return confirm;
+        throw error;
+      }
     });
   });
 }
@@ -303,7 +346,7 @@ export async function logIn(
 }
 
 /** The withdrawal step: the order, asked about briefly when the bank has not answered yet. */
-async function withdraw(deps: WalletPagesDeps, reply: FastifyReply, user: User, body: Body) {
+async function withdraw(deps: WalletPagesDeps, reply: FastifyReply, user: User, body: Body, address: string) {
   const { channels, members } = deps;
   const amountText = (body.amount ?? '').trim();
   const cardId = body.card_id ?? '';
@@ -314,16 +357,22 @@ async function withdraw(deps: WalletPagesDeps, reply: FastifyReply, user: User, 
   if (!cardId)
     return reply.code(400).send(await formPage(deps, reply, user, { ...input, error: channelMessages.card_not_found }));
   try {
-    let order = await channels.withdraw(user.userId, {
-      cardId,
-      amount: formatAmount(fen),
-      idempotencyKey: body.idempotency_key ?? '',
-    });
+    const challenge = body.challenge_id ? { id: body.challenge_id, code: body.challenge_code ?? '' } : undefined;
+    let order = await channels.withdraw(
+      user.userId,
+      { cardId, amount: formatAmount(fen), idempotencyKey: body.idempotency_key ?? '' },
+      { address, challenge },
+    );
     if (order.status !== 'SUCCESS' && order.status !== 'FAILED')
       order = await channels.resolve(order.orderNo, { waits: resolveWaitsMs });
     const [balance, cards] = await Promise.all([members.walletBalance(user.userId), channels.cards.list(user.userId)]);
     return walletPage('Withdrawal', resultCard(csrfField(reply), order, cards, balance));
   } catch (error) {
+    const confirm = confirmAgain(reply, path, body, error);
+    if (confirm) return confirm;
+    if (isRiskError(error)) {
+      return reply.code(error.status).send(await formPage(deps, reply, user, { ...input, error: error.message }));
+    }
     if (!isChannelError(error)) throw error;
     const message = channelMessages[error.code] ?? error.message;
     return reply.code(400).send(await formPage(deps, reply, user, { ...input, error: message }));

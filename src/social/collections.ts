@@ -7,6 +7,7 @@ import { cnyLedger, SocialTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
 import { assertLedgerResult, type Ledger } from '../ledger/index.ts';
+import { challengeOnly, type PaymentContext, type Risk } from '../risk/index.ts';
 import { SocialError } from './errors.ts';
 import { checkText, type Friends, type PersonView, type SocialParties, unknownPerson } from './friends.ts';
 import type { Groups } from './groups.ts';
@@ -55,6 +56,8 @@ export class Collections {
     private readonly parties: SocialParties,
     private readonly notices: Notices,
     private readonly clock: Clock,
+    /** The risk engine, asked before a share is paid; none in the module's own tests. */
+    private readonly risk: Risk | undefined = undefined,
   ) {}
 
   /**
@@ -165,9 +168,10 @@ export class Collections {
   /**
    * Pays your share of a collection from your wallet to its requester. Paying again answers the
    * same. Throws `collection_not_found` (nothing asked of you), `collection_closed`,
-   * `balance_not_enough` (nothing moved).
+   * `balance_not_enough` (nothing moved); the risk engine's `payment_denied` and
+   * `challenge_required` (a payment to a friend, as a transfer is).
    */
-  async pay(userId: string, collectionId: string): Promise<CollectionView> {
+  async pay(userId: string, collectionId: string, context: PaymentContext = {}): Promise<CollectionView> {
     const row = await this.#visible(userId, collectionId);
     const share = await typed<SocialTables>(this.db)
       .selectFrom('social_collection_shares')
@@ -178,6 +182,18 @@ export class Collections {
     if (!share) throw new SocialError('collection_not_found');
     if (share.paid_at !== null) return this.#view(row);
     if (row.status === 'CLOSED' || this.#now() >= row.closes_at) throw new SocialError('collection_closed');
+    await this.risk?.assess(
+      {
+        path: 'transfer',
+        userId,
+        payeeId: row.requester_id,
+        amountFen: share.amount_fen,
+        address: context.address,
+        device: context.device,
+        ref: `collection/${collectionId}/${userId}`,
+      },
+      { supports: challengeOnly, fingerprint: `collection/${collectionId}/${userId}`, challenge: context.challenge },
+    );
     const wallets = new Map((await this.parties.users([userId, row.requester_id])).map((u) => [u.userId, u]));
     const payer = wallets.get(userId);
     const payee = wallets.get(row.requester_id);

@@ -14,6 +14,7 @@ import {
   type Ledger,
   type TransferInput,
 } from '../ledger/index.ts';
+import { challengeOnly, neitherSupported, type PaymentContext, type Risk } from '../risk/index.ts';
 import { type Draw, drawEqual, drawLucky, type Random, secureRandom } from './draw.ts';
 import { SocialError, type SocialErrorCode } from './errors.ts';
 import {
@@ -138,15 +139,19 @@ export class RedPackets {
     private readonly clock: Clock,
     private readonly notices: Notices,
     private readonly random: Random = secureRandom,
+    /** The risk engine, asked before a packet is funded; none in the module's own tests. */
+    private readonly risk: Risk | undefined = undefined,
   ) {}
 
   /**
    * Sends a packet, idempotent by (sender, key): the same key and request answer the first
    * outcome; another request under it is `idempotency_key_reused`. Throws `amount_invalid`,
    * `shares_invalid`, `share_out_of_bounds`, `not_divisible`, `not_friends`, `user_unavailable`,
-   * `group_not_found`, `balance_not_enough` (stored), `parameter_*`.
+   * `group_not_found`, `balance_not_enough` (stored), `parameter_*`; the risk engine's
+   * `payment_denied` and `challenge_required` (nothing written but its record). A campaign is a
+   * merchant's, sent from its server: it cannot be confirmed, so what would be is refused.
    */
-  async send(senderId: string, key: string, input: SendInput): Promise<PacketOutcome> {
+  async send(senderId: string, key: string, input: SendInput, context: PaymentContext = {}): Promise<PacketOutcome> {
     if (!isIdempotencyKey(key)) throw new SocialError('idempotency_key_invalid', { param: 'Idempotency-Key' });
     const checked = checkSend(input);
     const existing = await this.#packetByKey(senderId, key);
@@ -161,6 +166,23 @@ export class RedPackets {
     } else if (!(await this.groups.isMember(senderId, checked.target.id))) {
       throw new SocialError('group_not_found', { param: 'group_id' });
     }
+    const campaign = checked.target.kind === 'CAMPAIGN';
+    await this.risk?.assess(
+      {
+        path: campaign ? 'campaign' : 'red_packet',
+        userId: senderId,
+        payeeId: checked.target.kind === 'USER' ? checked.target.id : undefined,
+        amountFen: checked.fen,
+        address: context.address,
+        device: context.device,
+        ref: `${senderId}/${key}`,
+      },
+      {
+        supports: campaign ? neitherSupported : challengeOnly,
+        fingerprint: checked.hash,
+        challenge: context.challenge,
+      },
+    );
     const now = this.#now();
     const packetId = uuidFromU128(id());
     const claimed = await this.#tables()

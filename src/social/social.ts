@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../core/db/index.ts';
 import type { Ledger } from '../ledger/index.ts';
+import type { Risk } from '../risk/index.ts';
 import { Collections } from './collections.ts';
 import type { Random } from './draw.ts';
 import { Friends, type SocialParties } from './friends.ts';
@@ -19,12 +20,37 @@ export class Social {
   readonly collections: Collections;
   readonly notices: Notices;
 
-  constructor(db: Db, ledger: Ledger, parties: SocialParties, clock: Clock, random?: Random) {
+  constructor(
+    db: Db,
+    ledger: Ledger,
+    parties: SocialParties,
+    clock: Clock,
+    options: { random?: Random | undefined; risk?: Risk | undefined } = {},
+  ) {
     this.friends = new Friends(db, parties, clock);
     this.groups = new Groups(db, this.friends, clock);
     this.notices = new Notices(db, clock);
-    this.redPackets = new RedPackets(db, ledger, this.friends, this.groups, parties, clock, this.notices, random);
-    this.collections = new Collections(db, ledger, this.friends, this.groups, parties, this.notices, clock);
+    this.redPackets = new RedPackets(
+      db,
+      ledger,
+      this.friends,
+      this.groups,
+      parties,
+      clock,
+      this.notices,
+      options.random,
+      options.risk,
+    );
+    this.collections = new Collections(
+      db,
+      ledger,
+      this.friends,
+      this.groups,
+      parties,
+      this.notices,
+      clock,
+      options.risk,
+    );
   }
 
   /** The server's job: red packets' refunds and unpaid grabs, collections' reminders and closing. */

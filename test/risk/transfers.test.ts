@@ -104,7 +104,9 @@ describe('transfers through the risk engine', () => {
     await world.platform.risk.sync();
     const [decision] = await world.platform.risk.decisions({ userId: a.userId });
     expect(decision).toMatchObject({ decision: 'allow', fired: [{ name: 'shadow big', mode: 'shadow' }] });
-    expect(world.platform.risk.stats.shadowFired.get('shadow big')).toBeGreaterThan(0);
+    const metrics = (await world.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/paybao_risk_shadow_fired_total\{rule="shadow big"\} [1-9]/);
+    expect(metrics).toMatch(/paybao_risk_decisions_total\{path="transfer",decision="allow"\} [1-9]/);
   });
 
   it('applies a rule changed in the console to the next request, without a restart', async () => {
