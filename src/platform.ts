@@ -139,7 +139,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const ledger = new Ledger(db, { clock, onBatch: options.onBatch, bulkBatchEventsMax: options.bulkBatchEventsMax });
   const sms = options.smsSender ?? new OutboxSmsSender(db, clock);
   const members = new Members(db, ledger, { clock, smsSender: sms, keyPassphrase: options.keyPassphrase });
-  const risk = new Risk(db, riskParties(members, sms), clock, { counters: options.riskCounters });
+  const risk = new Risk(db, ledger, riskParties(members, sms), clock, { counters: options.riskCounters });
   const parties = tradeParties(members);
   // The fund reaches the banks for purchases from cards once the channels exist (below).
   const fund = new Fund(
@@ -242,7 +242,7 @@ function riskParties(members: Members, sms: SmsSender): RiskParties {
     async member(userId) {
       try {
         const m = await members.getMember(userId);
-        return { kind: m.kind, createdAtNs: m.createdAtNs, phone: m.phone };
+        return { kind: m.kind, createdAtNs: m.createdAtNs, phone: m.phone, walletAccountId: m.walletAccountId };
       } catch (error) {
         if (isMembersError(error)) return null;
         throw error;

@@ -5,6 +5,7 @@ import { benchFund } from './bench/fund.ts';
 import { benchGateway } from './bench/gateway.ts';
 import { benchLedger } from './bench/ledger.ts';
 import { benchRedPacket } from './bench/redpacket.ts';
+import { benchRisk } from './bench/risk.ts';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -106,5 +107,13 @@ export function benchCommand(): Command {
     .option('--baseline-seconds <n>', 'seconds of the row-lock-per-grab baseline', positiveInteger, 10)
     .option('--no-verify', 'skip recomputing the books at the end')
     .action(runBench(benchRedPacket));
+  benchmark(
+    'risk',
+    "the risk engine's decisions in process on a Double 11 rule set, against counters read per decision",
+  )
+    .option('--users <n>', 'users paying (their facts warmed first)', positiveInteger, 100_000)
+    .option('--decisions <n>', 'decisions timed', positiveInteger, 1_000_000)
+    .option('--baseline-seconds <n>', 'seconds of the counters-from-the-database baseline', positiveInteger, 10)
+    .action(runBench(benchRisk));
   return bench;
 }

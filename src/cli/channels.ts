@@ -74,21 +74,24 @@ export function reportCommand(): Command {
   report
     .command('loss-rate')
     .description(
-      'losses / volume: bank channels (written-off reconciliation items) and escrow (compensation not ' +
-        'recovered); Alipay promised the banks under 1 in 100,000',
+      'losses / volume: bank channels (written-off reconciliation items), escrow (compensation not ' +
+        'recovered) and fraud (victims made whole, over every paid trade); Alipay promised the banks under 1 in 100,000',
     )
     .option('--json', 'one JSON object: per part its losses, volume, lossCount and perHundredThousand')
     .action(async (options: { json?: boolean }) => {
-      const [channels, escrow] = await withPlatform((p) =>
-        Promise.all([p.reconciler.lossRate(), p.afterSale.losses()]),
+      const [channels, escrow, fraud, tradeVolume] = await withPlatform((p) =>
+        Promise.all([p.reconciler.lossRate(), p.afterSale.losses(), p.risk.losses(), p.trades.paidVolumeFen()]),
       );
+      // The total is over money in and out at the banks and every paid trade (escrow trades are
+      // among those, so their volume is not counted twice).
       const parts = {
         channels: lossPart(channels.lossFen, channels.lossCount, channels.volumeFen),
         escrow: lossPart(escrow.lossFen, escrow.lossCount, escrow.volumeFen),
+        fraud: lossPart(fraud.lossFen, fraud.lossCount, tradeVolume),
         total: lossPart(
-          channels.lossFen + escrow.lossFen,
-          channels.lossCount + escrow.lossCount,
-          channels.volumeFen + escrow.volumeFen,
+          channels.lossFen + escrow.lossFen + fraud.lossFen,
+          channels.lossCount + escrow.lossCount + fraud.lossCount,
+          channels.volumeFen + tradeVolume,
         ),
       };
       if (options.json) {

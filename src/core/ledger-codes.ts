@@ -63,6 +63,7 @@ export const accountCodeRanges = {
   channels: [[20, 29]],
   fund: [[30, 49]],
   social: [[50, 59]],
+  risk: [[60, 69]],
 } as const satisfies Record<string, readonly CodeRange[]>;
 
 /** Who owns which transfer codes. */
@@ -75,6 +76,7 @@ export const transferCodeRanges = {
   channels: [[300, 399]],
   fund: [[400, 449]],
   social: [[500, 549]],
+  risk: [[600, 619]],
 } as const satisfies Record<string, readonly CodeRange[]>;
 
 // ---- members: wallets and the platform's funding --------------------------------------------
@@ -330,6 +332,30 @@ export const SocialTransferCode = {
   collectionPayment: 503,
 } as const;
 
+// ---- risk: fraud losses (src/risk) -----------------------------------------------------------------
+
+/**
+ * The risk engine's account codes:
+ *
+ * | code | account                                                          | flags |
+ * |------|------------------------------------------------------------------|-------|
+ * | 60   | fraud losses: its debit balance is what fraud has cost the platform | none  |
+ */
+export const RiskAccountCode = {
+  fraudLoss: 60,
+} as const;
+
+/**
+ * The risk engine's transfer codes:
+ *
+ * | code | transfer                                                                  |
+ * |------|---------------------------------------------------------------------------|
+ * | 600  | fraud compensation: fraud losses → the victim's wallet (once per loss key) |
+ */
+export const RiskTransferCode = {
+  fraudCompensation: 600,
+} as const;
+
 // ---- the registry as data, for the checks -----------------------------------------------------
 
 /** Every owner's account codes, by the owner's name in `accountCodeRanges`. */
@@ -339,6 +365,7 @@ export const accountCodes = {
   channels: ChannelAccountCode,
   fund: FundAccountCode,
   social: SocialAccountCode,
+  risk: RiskAccountCode,
 } as const satisfies Record<keyof typeof accountCodeRanges, Record<string, number>>;
 
 /** Every owner's transfer codes, by the owner's name in `transferCodeRanges`. */
@@ -351,4 +378,5 @@ export const transferCodes = {
   channels: ChannelTransferCode,
   fund: FundTransferCode,
   social: SocialTransferCode,
+  risk: RiskTransferCode,
 } as const satisfies Record<keyof typeof transferCodeRanges, Record<string, number>>;

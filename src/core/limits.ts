@@ -384,8 +384,8 @@ export const limits = {
   riskWindowMaxMs: 24 * 3_600_000,
   /** Risk: how often each process flushes its counters, reads back the recent ones and reloads changed rules. */
   riskSyncMs: 1_000,
-  /** Risk: keys used within this long are read back from the store on every sync. */
-  riskRefreshMs: 10 * 60_000,
+  /** Risk: keys used within this long are read back from the store on every sync (the hot ones). */
+  riskRefreshMs: 60_000,
   /** Risk: keys read back from the store by one statement. */
   riskRefreshKeysMax: 5_000,
   /** Risk: velocity keys held in memory per process before the least recently used are dropped. */

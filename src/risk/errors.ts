@@ -32,6 +32,8 @@ export const riskErrors = catalog({
   category_invalid: invalidRequest(400, 'The category is malformed'),
   review_not_found: invalidRequest(404, 'No such review'),
   review_decided: invalidRequest(409, 'The review was decided already'),
+  loss_invalid: invalidRequest(400, 'The loss is malformed'),
+  loss_key_reused: invalidRequest(409, 'This key recorded another loss'),
   parameter_invalid: invalidRequest(400, 'A parameter is malformed'),
 });
 

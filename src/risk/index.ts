@@ -10,6 +10,8 @@ export {
   type ChallengeHandler,
   challengeOnly,
   type DecisionView,
+  type FraudLoss,
+  fraudLossAccountId,
   type ListEntry,
   neitherSupported,
   type PaymentContext,

@@ -111,4 +111,20 @@ create index risk_reviews_pending on risk_reviews (created_at) where status = 'P
 create index risk_reviews_unapplied on risk_reviews (decided_at) where status <> 'PENDING' and applied_at is null;
 `,
   },
+  {
+    id: '20261207-83-risk-losses',
+    sql: `
+-- Fraud losses: a payment found fraudulent whose victim the platform made whole, once per key; the
+-- money is the ledger's transfer (fraud losses → the victim's wallet), counted by the loss rate.
+create table risk_losses (
+  loss_key text primary key,
+  user_id text not null,
+  amount_fen bigint not null check (amount_fen > 0),
+  reason text not null,
+  decision_id uuid references risk_decisions,
+  recorded_at timestamptz not null,
+  recorded_by text not null
+);
+`,
+  },
 ];

@@ -4,8 +4,11 @@ import { assert } from '../core/assert.ts';
 import { cached } from '../core/cache.ts';
 import type { Clock } from '../core/clock.ts';
 import { type Db, type Queryable, typed } from '../core/db/index.ts';
-import { id, isUuid, uuidFromU128 } from '../core/ids.ts';
+import { derivedId, id, isUuid, uuidFromU128 } from '../core/ids.ts';
+import { cnyLedger, RiskAccountCode, RiskTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
+import { parseAmount } from '../core/money.ts';
+import { AccountFlags, assertLedgerResult, type Ledger } from '../ledger/index.ts';
 import { DbCounterStore } from './counter-store.ts';
 import { RiskError } from './errors.ts';
 import { Regions } from './regions.ts';
@@ -36,8 +39,21 @@ import { type CounterStore, Velocity } from './velocity.ts';
 
 /** What the engine needs of the platform: who a member is, and a way to text them. */
 export interface RiskParties {
-  member(userId: string): Promise<{ kind: Tier; createdAtNs: bigint; phone: string | undefined } | null>;
+  member(
+    userId: string,
+  ): Promise<{ kind: Tier; createdAtNs: bigint; phone: string | undefined; walletAccountId: bigint } | null>;
   sendSms(phone: string, text: string): Promise<void>;
+}
+
+/** A fraud loss: a victim the platform made whole. */
+export interface FraudLoss {
+  key: string;
+  userId: string;
+  amountFen: bigint;
+  reason: string;
+  decisionId: string | null;
+  recordedAt: Date;
+  recordedBy: string;
 }
 
 /**
@@ -172,12 +188,16 @@ export class Risk {
   #learnedPayees = new Map<string, { payer: string; payee: string; at: Date }>();
   #learnedRegions = new Map<string, { region: string; at: Date }>();
   readonly #knownPayees = new Set<string>();
-  readonly #member: (userId: string) => Promise<{ kind: Tier; createdAtNs: bigint; phone: string | undefined } | null>;
-  readonly #usualRegion: (userId: string) => Promise<{ region: string } | null>;
+  readonly #member: RiskParties['member'];
+  readonly #usualRegion: (userId: string) => Promise<{ region: string | undefined } | null>;
+  readonly #payeeKnown: (pair: string) => Promise<{ known: boolean } | null>;
+  /** Usual regions this process learned, ahead of its cache of the database's. */
+  readonly #regionsLearned = new Map<string, string>();
   #lastPruneMs = 0;
 
   constructor(
     private readonly db: Db,
+    private readonly ledger: Ledger,
     private readonly parties: RiskParties,
     private readonly clock: Clock,
     options: { counters?: CounterStore | undefined } = {},
@@ -185,13 +205,25 @@ export class Risk {
     this.velocity = new Velocity(options.counters ?? new DbCounterStore(db));
     const cacheOptions = { max: limits.riskFactCacheMax, ttlMs: limits.riskFactCacheMs };
     this.#member = cached((userId: string) => parties.member(userId), cacheOptions);
+    // What is not known is remembered too (a minute): a payer without a usual region, a payee never
+    // paid, would otherwise cost a read on every payment. What this process learns it knows at once.
     this.#usualRegion = cached(async (userId: string) => {
       const row = await this.#tables()
         .selectFrom('risk_profiles')
         .select('usual_region')
         .where('user_id', '=', userId)
         .executeTakeFirst();
-      return row ? { region: row.usual_region } : null;
+      return { region: row?.usual_region };
+    }, cacheOptions);
+    this.#payeeKnown = cached(async (pair: string) => {
+      const [payer = '', payee = ''] = pair.split('\u0000');
+      const row = await this.#tables()
+        .selectFrom('risk_payees')
+        .select('payer_id')
+        .where('payer_id', '=', payer)
+        .where('payee_id', '=', payee)
+        .executeTakeFirst();
+      return { known: row !== undefined };
     }, cacheOptions);
   }
 
@@ -253,7 +285,7 @@ export class Risk {
       request.payeeId !== undefined && wants('new_payee')
         ? this.#knows(request.userId, request.payeeId)
         : Promise.resolve(undefined),
-      region !== undefined && wants('region') ? this.#usualRegion(request.userId) : Promise.resolve(null),
+      region !== undefined && wants('region') ? this.#usual(request.userId) : Promise.resolve(undefined),
       this.velocity.ensure(this.#velocityKeys(request, loaded), nowMs),
     ]);
     return {
@@ -262,7 +294,7 @@ export class Risk {
       accountAgeMs: member ? nowMs - Number(member.createdAtNs / 1_000_000n) : 0,
       knownPayee,
       region,
-      usualRegion: usual?.region,
+      usualRegion: usual,
       listed: (list, value) => loaded.lists.get(list)?.has(value) ?? false,
       velocity: (dimension, value, windowMs) => this.velocity.sum(counterKey(dimension, value), windowMs, nowMs),
     };
@@ -281,22 +313,18 @@ export class Risk {
   async #knows(payer: string, payee: string): Promise<boolean> {
     const pair = `${payer}\u0000${payee}`;
     if (this.#knownPayees.has(pair)) return true;
-    const row = await this.#tables()
-      .selectFrom('risk_payees')
-      .select('payer_id')
-      .where('payer_id', '=', payer)
-      .where('payee_id', '=', payee)
-      .executeTakeFirst();
-    if (row) this.#remember(pair);
-    return row !== undefined;
+    return (await this.#payeeKnown(pair))?.known ?? false;
   }
 
-  #remember(pair: string): void {
-    if (this.#knownPayees.size >= limits.riskFactCacheMax) {
-      const oldest = this.#knownPayees.values().next();
-      if (!oldest.done) this.#knownPayees.delete(oldest.value);
-    }
-    this.#knownPayees.add(pair);
+  async #usual(userId: string): Promise<string | undefined> {
+    return this.#regionsLearned.get(userId) ?? (await this.#usualRegion(userId))?.region;
+  }
+
+  /** Makes room in a set or map of learned facts: the oldest leaves first past `riskFactCacheMax`. */
+  #makeRoom<K>(facts: Set<K> | Map<K, unknown>): void {
+    if (facts.size < limits.riskFactCacheMax) return;
+    const oldest = facts.keys().next();
+    if (!oldest.done) facts.delete(oldest.value);
   }
 
   /** An allowed payment counts in every window and teaches the engine its payee and region. */
@@ -306,12 +334,16 @@ export class Risk {
     if (request.payeeId !== undefined && facts?.knownPayee !== true) {
       const pair = `${request.userId}\u0000${request.payeeId}`;
       if (!this.#knownPayees.has(pair)) {
-        this.#remember(pair);
+        this.#makeRoom(this.#knownPayees);
+        this.#knownPayees.add(pair);
         this.#learnedPayees.set(pair, { payer: request.userId, payee: request.payeeId, at });
       }
     }
     const region = request.address === undefined ? undefined : loaded.regions.of(request.address);
-    if (region !== undefined && facts?.usualRegion === undefined && !this.#learnedRegions.has(request.userId)) {
+    // A payer's first region is learned from a decision that looked it up (not from a passed challenge).
+    if (region !== undefined && facts && facts.usualRegion === undefined && !this.#regionsLearned.has(request.userId)) {
+      this.#makeRoom(this.#regionsLearned);
+      this.#regionsLearned.set(request.userId, region);
       this.#learnedRegions.set(request.userId, { region, at });
     }
   }
@@ -628,6 +660,94 @@ export class Risk {
       .execute();
   }
 
+  // ---- Fraud losses ---------------------------------------------------------------------------
+
+  /**
+   * Records a fraud loss once (by `key`) and makes its victim whole: fraud losses → the victim's
+   * wallet, one transfer under an id derived from the key, so a retry moves nothing twice. Counted
+   * by `paybao report loss-rate`. Throws `loss_invalid` for bad input, `loss_key_reused` when the
+   * key was used for another loss.
+   */
+  async recordLoss(
+    input: { key?: unknown; userId?: unknown; amount?: unknown; reason?: unknown; decisionId?: unknown },
+    operator: string,
+  ): Promise<FraudLoss> {
+    const invalid = (param: string, detail: string) => new RiskError('loss_invalid', { param, detail });
+    if (typeof input.key !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(input.key)) {
+      throw invalid('key', 'key must be 1 to 64 printable ASCII characters');
+    }
+    const fen = typeof input.amount === 'string' ? parseAmount(input.amount) : undefined;
+    if (fen === undefined || fen <= 0n)
+      throw invalid('amount', 'amount must be a positive amount of yuan, such as "88.00"');
+    if (typeof input.reason !== 'string' || input.reason.trim() === '' || input.reason.length > limits.riskNoteMax) {
+      throw invalid('reason', `reason must be text of 1 to ${limits.riskNoteMax} characters`);
+    }
+    const decisionId = input.decisionId ?? null;
+    if (decisionId !== null && (typeof decisionId !== 'string' || !isUuid(decisionId))) {
+      throw invalid('decision_id', "decision_id must be a decision's id");
+    }
+    const member = typeof input.userId === 'string' ? await this.#member(input.userId) : null;
+    if (!member || typeof input.userId !== 'string') throw invalid('user_id', 'user_id must name a member');
+    const row = {
+      loss_key: input.key,
+      user_id: input.userId,
+      amount_fen: fen,
+      reason: input.reason.trim(),
+      decision_id: decisionId,
+      recorded_at: new Date(this.#nowMs()),
+      recorded_by: operator,
+    };
+    await this.#tables()
+      .insertInto('risk_losses')
+      .values(row)
+      .onConflict((oc) => oc.column('loss_key').doNothing())
+      .execute();
+    const stored = await this.#tables()
+      .selectFrom('risk_losses')
+      .selectAll()
+      .where('loss_key', '=', row.loss_key)
+      .executeTakeFirstOrThrow();
+    if (stored.user_id !== row.user_id || stored.amount_fen !== row.amount_fen) {
+      throw new RiskError('loss_key_reused', { param: 'key' });
+    }
+    const [account] = await this.ledger.createAccounts([
+      { id: fraudLossAccountId, ledger: cnyLedger, code: RiskAccountCode.fraudLoss, flags: AccountFlags.none },
+    ]);
+    assertLedgerResult(account, 'the fraud loss account');
+    const [moved] = await this.ledger.createTransfers([
+      {
+        id: derivedId('risk.loss', stored.loss_key),
+        debitAccountId: fraudLossAccountId,
+        creditAccountId: member.walletAccountId,
+        amount: stored.amount_fen,
+        ledger: cnyLedger,
+        code: RiskTransferCode.fraudCompensation,
+        userData64: BigInt(stored.user_id),
+      },
+    ]);
+    assertLedgerResult(moved, `fraud compensation ${stored.loss_key}`);
+    return lossView(stored);
+  }
+
+  /** Every fraud loss, newest first. */
+  async fraudLosses(): Promise<FraudLoss[]> {
+    const rows = await this.#tables()
+      .selectFrom('risk_losses')
+      .selectAll()
+      .orderBy('recorded_at', 'desc')
+      .limit(limits.riskListPageMax)
+      .execute();
+    return rows.map(lossView);
+  }
+
+  /** What fraud has cost: the sum and count of every loss recorded. */
+  async losses(): Promise<{ lossFen: bigint; lossCount: number }> {
+    const [row] = await this.db.query<{ fen: bigint; n: bigint }>(
+      'select coalesce(sum(amount_fen), 0)::int8 fen, count(*)::int8 n from risk_losses',
+    );
+    return { lossFen: row?.fen ?? 0n, lossCount: Number(row?.n ?? 0n) };
+  }
+
   // ---- Decisions -----------------------------------------------------------------------------
 
   /** Recorded decisions, newest first; of one user, or one decision, when asked. */
@@ -940,6 +1060,21 @@ export class Risk {
   #tables() {
     return typed<RiskTables>(this.db);
   }
+}
+
+/** The platform's fraud loss account (code 60). */
+export const fraudLossAccountId = derivedId('risk.account', 'fraud-losses');
+
+function lossView(r: Selectable<RiskTables['risk_losses']>): FraudLoss {
+  return {
+    key: r.loss_key,
+    userId: r.user_id,
+    amountFen: r.amount_fen,
+    reason: r.reason,
+    decisionId: r.decision_id,
+    recordedAt: r.recorded_at,
+    recordedBy: r.recorded_by,
+  };
 }
 
 const counterKey = (dimension: Dimension, value: string) => `${dimension}:${value}`;

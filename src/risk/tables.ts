@@ -64,4 +64,13 @@ export interface RiskTables {
     note: string | null;
     applied_at: Date | null;
   };
+  risk_losses: {
+    loss_key: string;
+    user_id: string;
+    amount_fen: bigint;
+    reason: string;
+    decision_id: string | null;
+    recorded_at: Date;
+    recorded_by: string;
+  };
 }

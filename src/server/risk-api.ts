@@ -11,6 +11,7 @@ import { formatAmount } from '../core/money.ts';
 import {
   conditionJson,
   type DecisionView,
+  type FraudLoss,
   type ListKind,
   listKinds,
   type ReviewView,
@@ -243,6 +244,42 @@ export function riskConsoleRoutes(scope: FastifyInstance, risk: Risk, operatorId
     async (request) => {
       await risk.setMerchantCategory(request.params.merchantId, request.body.category);
       return { merchant_id: request.params.merchantId, category: request.body.category };
+    },
+  );
+
+  const lossJson = (l: FraudLoss) => ({
+    key: l.key,
+    user_id: l.userId,
+    amount: formatAmount(l.amountFen),
+    reason: l.reason,
+    decision_id: l.decisionId,
+    recorded_at: l.recordedAt.toISOString(),
+    recorded_by: l.recordedBy,
+  });
+  typed.get('/risk/losses', async () => ({ data: (await risk.fraudLosses()).map(lossJson) }));
+  typed.post(
+    '/risk/losses',
+    {
+      schema: {
+        body: Type.Object(
+          {
+            key: Type.String({ maxLength: 64, description: 'Records the loss once: a retry with it moves nothing.' }),
+            user_id: Type.String({ pattern: '^2088[0-9]{12}$', description: 'The victim the platform makes whole.' }),
+            amount: Type.String({ maxLength: 20 }),
+            reason: Type.String({ maxLength: limits.riskNoteMax }),
+            decision_id: Type.Optional(Uuid),
+          },
+          Strict,
+        ),
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const loss = await risk.recordLoss(
+        { key: b.key, userId: b.user_id, amount: b.amount, reason: b.reason, decisionId: b.decision_id },
+        operatorId(request),
+      );
+      return reply.code(201).send(lossJson(loss));
     },
   );
 

@@ -341,9 +341,11 @@ function routes(api: FastifyInstance, { social, wallet }: SocialApiDeps): void {
     '/collections/:collectionId/pay',
     {
       schema: {
-        ...doc('Pay your share from your wallet to the requester (paying again answers the same)', 'collections'),
+        ...doc(
+          'Pay your share from your wallet to the requester (paying again answers the same); after challenge_required, send {challenge_id, challenge_code}',
+          'collections',
+        ),
         params: CollectionParams,
-        body: Type.Optional(Type.Object(challengeFields, Strict)),
         response: { 200: Collection, ...errors },
       },
     },
@@ -352,7 +354,8 @@ function routes(api: FastifyInstance, { social, wallet }: SocialApiDeps): void {
         await collections.pay(
           userOf(request),
           request.params.collectionId,
-          paymentContext(request, request.body ?? {}),
+          // The body is optional (none for a plain payment): the engine checks what it holds.
+          paymentContext(request, optionalChallenge(request.body)),
         ),
       ),
   );
@@ -665,6 +668,16 @@ function routes(api: FastifyInstance, { social, wallet }: SocialApiDeps): void {
       return reply.code(204).send(null);
     },
   );
+}
+
+/** The confirmation a body without a schema may carry (a route whose body is optional). */
+function optionalChallenge(body: unknown): { challenge_id?: string; challenge_code?: string } {
+  if (typeof body !== 'object' || body === null) return {};
+  const { challenge_id: id, challenge_code: code } = body as Record<string, unknown>;
+  return {
+    ...(typeof id === 'string' && { challenge_id: id }),
+    ...(typeof code === 'string' && { challenge_code: code }),
+  };
 }
 
 /** Mounts the social routes under `/api/v1` (register before `registerApi`'s spec is built, as the channels' are). */

@@ -105,7 +105,7 @@ describe('the first hour with the paybao CLI', { timeout: 600_000 }, () => {
     const lossRate = await runCli(reportCommand(), ['loss-rate', '--json']);
     expect(lossRate.exitCode).toBe(0);
     const part = { losses: '0.00', volume: '0.00', lossCount: 0, perHundredThousand: '0.0000' };
-    expect(json(lossRate.stdout)).toEqual({ currency: 'CNY', channels: part, escrow: part, total: part });
+    expect(json(lossRate.stdout)).toEqual({ currency: 'CNY', channels: part, escrow: part, fraud: part, total: part });
     // Without --json it stays a text report for people.
     const text = await runCli(reportCommand(), ['loss-rate']);
     expect(text.stdout).toMatch(/^channels +losses 0\.00 CNY in 0 cases/m);

@@ -94,6 +94,7 @@ describe('the ledger-code registry', () => {
         company: 35,
       },
       social: { redPacket: 50 },
+      risk: { fraudLoss: 60 },
     });
     expect(transferCodes).toEqual({
       members: { openingBalance: 1 },
@@ -132,6 +133,7 @@ describe('the ledger-code registry', () => {
         refundShares: 415,
       },
       social: { redPacketSend: 500, redPacketGrab: 501, redPacketRefund: 502, collectionPayment: 503 },
+      risk: { fraudCompensation: 600 },
     });
     expect(fundShareLedgers).toEqual({ first: 1_000_001, last: 1_999_999, minorUnitExponent: 0, kind: 'asset' });
   });

@@ -19,14 +19,14 @@ function parties(): RiskParties {
   return {
     async member(userId) {
       const m = await platform().members.getMember(userId);
-      return { kind: m.kind, createdAtNs: m.createdAtNs, phone: m.phone };
+      return { kind: m.kind, createdAtNs: m.createdAtNs, phone: m.phone, walletAccountId: m.walletAccountId };
     },
     sendSms: async () => {},
   };
 }
 
 /** Another server process's engine on the same database. */
-const otherProcess = () => new Risk(platform().db, parties(), clock);
+const otherProcess = () => new Risk(platform().db, platform().ledger, parties(), clock);
 
 async function user(): Promise<string> {
   const phone = `137${(10_000_000 + ++phones).toString().slice(-8)}`;

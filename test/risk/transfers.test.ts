@@ -274,6 +274,22 @@ describe('transfers through the risk engine', () => {
     });
   });
 
+  it('makes a fraud victim whole once, as a loss the loss rate counts', async () => {
+    const victim = await apiUser(world, 0n);
+    const loss = { key: `fraud-${++keys}`, user_id: victim.userId, amount: '66.00', reason: 'account taken over' };
+    const recorded = await consoleCall('POST', '/risk/losses', loss);
+    expect(recorded.statusCode, recorded.body).toBe(201);
+    expect(recorded.json()).toMatchObject({ amount: '66.00', recorded_by: expect.stringMatching(/^operator:/) });
+    expect((await consoleCall('POST', '/risk/losses', loss)).statusCode).toBe(201);
+    expect(await balanceOf(victim)).toBe('66.00');
+    const reused = await consoleCall('POST', '/risk/losses', { ...loss, amount: '1.00' });
+    expect(reused.json().code).toBe('loss_key_reused');
+    const bad = await consoleCall('POST', '/risk/losses', { ...loss, key: 'x y', amount: '0.00' });
+    expect(bad.json().code).toBe('loss_invalid');
+    expect(await world.platform.risk.losses()).toEqual({ lossFen: 66_00n, lossCount: 1 });
+    expect(await balanceOf(victim)).toBe('66.00');
+  });
+
   describe('bad input to the rules API', () => {
     it.each([
       [{ condition: { kind: 'amount', over: '1.00' }, action: 'deny' }, 'name'],

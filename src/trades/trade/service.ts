@@ -557,6 +557,14 @@ export class Trades {
     return refundView(trade, outRequestNo || trade.out_trade_no, row, false);
   }
 
+  /** The money of every paid trade since the beginning: the volume the fraud loss rate is over. */
+  async paidVolumeFen(): Promise<bigint> {
+    const [row] = await this.db.query<{ fen: bigint }>(
+      'select coalesce(sum(total_fen), 0)::int8 as fen from trades where paid_at is not null',
+    );
+    return row?.fen ?? 0n;
+  }
+
   /**
    * The trade numbers behind ledger references (a transfer's `user_data_128`, which is
    * `derivedId('trade', trade_no)`), among the trades one buyer paid; the wallet's bill names its
