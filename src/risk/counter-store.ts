@@ -5,19 +5,21 @@ import type { CounterRow, CounterStore } from './velocity.ts';
 export class DbCounterStore implements CounterStore {
   constructor(private readonly db: Queryable) {}
 
-  async add(rows: readonly CounterRow[]): Promise<void> {
+  async add(rows: readonly CounterRow[], nowMs: number): Promise<void> {
     // Sorted, so that two processes flushing the same keys take their row locks in one order.
     const sorted = [...rows].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.bucket - b.bucket));
     await this.db.query(
-      `insert into risk_counters (key, bucket, count, amount_fen)
-       select * from unnest($1::text[], $2::int8[], $3::int8[], $4::int8[])
+      `insert into risk_counters (key, bucket, count, amount_fen, written_at_ms)
+       select k, b, c, f, $5 from unnest($1::text[], $2::int8[], $3::int8[], $4::int8[]) as t(k, b, c, f)
        on conflict (key, bucket) do update
-         set count = risk_counters.count + excluded.count, amount_fen = risk_counters.amount_fen + excluded.amount_fen`,
+         set count = risk_counters.count + excluded.count, amount_fen = risk_counters.amount_fen + excluded.amount_fen,
+             written_at_ms = excluded.written_at_ms`,
       [
         sorted.map((r) => r.key),
         sorted.map((r) => r.bucket),
         sorted.map((r) => r.count),
         sorted.map((r) => r.fen.toString()),
+        nowMs,
       ],
     );
   }
@@ -27,6 +29,24 @@ export class DbCounterStore implements CounterStore {
       'select key, bucket, count, amount_fen from risk_counters where key = any($1::text[]) and bucket >= $2',
       [keys, sinceBucket],
     );
+    return rows.map((r) => ({ key: r.key, bucket: Number(r.bucket), count: Number(r.count), fen: r.amount_fen }));
+  }
+
+  async readSince(sinceBucket: number, rowsMax: number): Promise<CounterRow[] | null> {
+    const rows = await this.db.query<{ key: string; bucket: bigint; count: bigint; amount_fen: bigint }>(
+      'select key, bucket, count, amount_fen from risk_counters where bucket >= $1 limit $2',
+      [sinceBucket, rowsMax + 1],
+    );
+    if (rows.length > rowsMax) return null;
+    return rows.map((r) => ({ key: r.key, bucket: Number(r.bucket), count: Number(r.count), fen: r.amount_fen }));
+  }
+
+  async readWritten(sinceMs: number, rowsMax: number): Promise<CounterRow[] | null> {
+    const rows = await this.db.query<{ key: string; bucket: bigint; count: bigint; amount_fen: bigint }>(
+      'select key, bucket, count, amount_fen from risk_counters where written_at_ms >= $1 limit $2',
+      [sinceMs, rowsMax + 1],
+    );
+    if (rows.length > rowsMax) return null;
     return rows.map((r) => ({ key: r.key, bucket: Number(r.bucket), count: Number(r.count), fen: r.amount_fen }));
   }
 

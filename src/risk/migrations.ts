@@ -127,4 +127,16 @@ create table risk_losses (
 );
 `,
   },
+  {
+    id: '20261207-84-risk-counter-mirror',
+    sql: `
+-- Each process mirrors the counters: it reads all of the longest window when it starts (by
+-- bucket), then on each sync what any process wrote since (each flush marks its rows with its clock).
+alter table risk_counters add column written_at_ms bigint not null default 0;
+create index risk_counters_bucket on risk_counters (bucket);
+create index risk_counters_written on risk_counters (written_at_ms);
+-- The same for the pairs of payer and payee each process keeps in a Bloom filter.
+create index risk_payees_first_at on risk_payees (first_at);
+`,
+  },
 ];

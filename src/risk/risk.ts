@@ -11,6 +11,7 @@ import { parseAmount } from '../core/money.ts';
 import { AccountFlags, assertLedgerResult, type Ledger } from '../ledger/index.ts';
 import { DbCounterStore } from './counter-store.ts';
 import { RiskError } from './errors.ts';
+import { KnownPayees } from './payees.ts';
 import { Regions } from './regions.ts';
 import {
   applicable,
@@ -184,13 +185,11 @@ export class Risk {
   #loading: Promise<Loaded> | undefined;
   /** Decisions that allowed a payment with a shadow rule fired: written on the next sync. */
   #unrecorded: RecordRow[] = [];
-  /** Pairs and regions learned from allowed payments, written on the next sync. */
-  #learnedPayees = new Map<string, { payer: string; payee: string; at: Date }>();
+  /** Regions learned from allowed payments, written on the next sync. */
   #learnedRegions = new Map<string, { region: string; at: Date }>();
-  readonly #knownPayees = new Set<string>();
   readonly #member: RiskParties['member'];
   readonly #usualRegion: (userId: string) => Promise<{ region: string | undefined } | null>;
-  readonly #payeeKnown: (pair: string) => Promise<{ known: boolean } | null>;
+  readonly #payees: KnownPayees;
   /** Usual regions this process learned, ahead of its cache of the database's. */
   readonly #regionsLearned = new Map<string, string>();
   #lastPruneMs = 0;
@@ -215,16 +214,7 @@ export class Risk {
         .executeTakeFirst();
       return { region: row?.usual_region };
     }, cacheOptions);
-    this.#payeeKnown = cached(async (pair: string) => {
-      const [payer = '', payee = ''] = pair.split('\u0000');
-      const row = await this.#tables()
-        .selectFrom('risk_payees')
-        .select('payer_id')
-        .where('payer_id', '=', payer)
-        .where('payee_id', '=', payee)
-        .executeTakeFirst();
-      return { known: row !== undefined };
-    }, cacheOptions);
+    this.#payees = new KnownPayees(db);
   }
 
   /** Registers what `path` does when an operator approves or rejects one of its held payments. */
@@ -283,7 +273,7 @@ export class Risk {
     const [member, knownPayee, usual] = await Promise.all([
       this.#member(request.userId),
       request.payeeId !== undefined && wants('new_payee')
-        ? this.#knows(request.userId, request.payeeId)
+        ? this.#payees.knows(request.userId, request.payeeId, nowMs)
         : Promise.resolve(undefined),
       region !== undefined && wants('region') ? this.#usual(request.userId) : Promise.resolve(undefined),
       this.velocity.ensure(this.#velocityKeys(request, loaded), nowMs),
@@ -310,12 +300,6 @@ export class Risk {
     return keys;
   }
 
-  async #knows(payer: string, payee: string): Promise<boolean> {
-    const pair = `${payer}\u0000${payee}`;
-    if (this.#knownPayees.has(pair)) return true;
-    return (await this.#payeeKnown(pair))?.known ?? false;
-  }
-
   async #usual(userId: string): Promise<string | undefined> {
     return this.#regionsLearned.get(userId) ?? (await this.#usualRegion(userId))?.region;
   }
@@ -332,12 +316,7 @@ export class Risk {
     this.velocity.add(this.#velocityKeys(request, loaded), request.amountFen, nowMs);
     const at = new Date(nowMs);
     if (request.payeeId !== undefined && facts?.knownPayee !== true) {
-      const pair = `${request.userId}\u0000${request.payeeId}`;
-      if (!this.#knownPayees.has(pair)) {
-        this.#makeRoom(this.#knownPayees);
-        this.#knownPayees.add(pair);
-        this.#learnedPayees.set(pair, { payer: request.userId, payee: request.payeeId, at });
-      }
+      this.#payees.learn(request.userId, request.payeeId, at);
     }
     const region = request.address === undefined ? undefined : loaded.regions.of(request.address);
     // A payer's first region is learned from a decision that looked it up (not from a passed challenge).
@@ -1022,6 +1001,7 @@ export class Risk {
     const { version } = await this.#tables().selectFrom('risk_config').select('version').executeTakeFirstOrThrow();
     if (this.#loaded && this.#loaded.version !== version) this.#loaded = undefined;
     await this.velocity.sync(nowMs);
+    await this.#payees.sync(nowMs);
     await this.#flushLearned();
     if (nowMs - this.#lastPruneMs >= limits.riskPruneEveryMs) {
       await this.velocity.prune(nowMs);
@@ -1031,19 +1011,10 @@ export class Risk {
 
   async #flushLearned(): Promise<void> {
     const decisions = this.#unrecorded;
-    const payees = [...this.#learnedPayees.values()];
     const regions = [...this.#learnedRegions];
     this.#unrecorded = [];
-    this.#learnedPayees = new Map();
     this.#learnedRegions = new Map();
     if (decisions.length > 0) await this.#tables().insertInto('risk_decisions').values(decisions).execute();
-    if (payees.length > 0) {
-      await this.db.query(
-        `insert into risk_payees (payer_id, payee_id, first_at)
-         select * from unnest($1::text[], $2::text[], $3::timestamptz[]) on conflict do nothing`,
-        [payees.map((p) => p.payer), payees.map((p) => p.payee), payees.map((p) => p.at)],
-      );
-    }
     if (regions.length > 0) {
       await this.db.query(
         `insert into risk_profiles (user_id, usual_region, since)

@@ -21,7 +21,7 @@ export interface RiskTables {
   risk_lists: { list: string; value: string; reason: string; created_at: Date; created_by: string };
   risk_regions: { network: string; region: string };
   risk_merchant_categories: { merchant_id: string; category: string };
-  risk_counters: { key: string; bucket: bigint; count: bigint; amount_fen: bigint };
+  risk_counters: { key: string; bucket: bigint; count: bigint; amount_fen: bigint; written_at_ms: bigint };
   risk_payees: { payer_id: string; payee_id: string; first_at: Date };
   risk_profiles: { user_id: string; usual_region: string; since: Date };
   risk_decisions: {

@@ -14,13 +14,17 @@ export interface CounterRow extends BucketCount {
 
 /**
  * The shared truth of the velocity counters, for every process: the database's `risk_counters`
- * (`DbCounterStore`), or Redis when the platform is given one.
+ * (`DbCounterStore`).
  */
 export interface CounterStore {
-  /** Adds the rows' counts and money to what the store holds. */
-  add(rows: readonly CounterRow[]): Promise<void>;
+  /** Adds the rows' counts and money to what the store holds, marked written at `nowMs`. */
+  add(rows: readonly CounterRow[], nowMs: number): Promise<void>;
   /** Every bucket of these keys from `sinceBucket` on. */
   read(keys: readonly string[], sinceBucket: number): Promise<CounterRow[]>;
+  /** Every bucket of every key from `sinceBucket` on; null when there are more than `rowsMax`. */
+  readSince(sinceBucket: number, rowsMax: number): Promise<CounterRow[] | null>;
+  /** Every bucket any process added to since `sinceMs` (its wall clock); null past `rowsMax`. */
+  readWritten(sinceMs: number, rowsMax: number): Promise<CounterRow[] | null>;
   /** Forgets buckets older than `beforeBucket`. */
   prune(beforeBucket: number): Promise<void>;
 }
@@ -35,16 +39,27 @@ interface KeyState {
  * Sliding-window counters (count and money per key: `user:2088…`, `card:…`), kept in memory so
  * that a decision reads them without a round trip, with the store as the truth all processes
  * share. Windows are summed over buckets of `riskBucketMs`, the oldest counted whole (a window
- * counts up to one bucket more: it errs on the strict side). A key is read from the store the
- * first time a decision needs it; what this process adds is flushed, and the keys it used lately
- * read back, every `sync` (the job runs it each `riskSyncMs`): another process's payments count
- * here within that time, this process's own at once. A read and an add within one decision are
- * one synchronous step, so concurrent decisions in one process never both pass a bound.
+ * counts up to one bucket more: it errs on the strict side). A read and an add within one decision
+ * are one synchronous step, so concurrent decisions in one process never both pass a bound.
+ *
+ * Each process mirrors the store: on its first decision it reads every bucket of the longest
+ * window, and every `sync` (the job runs it each `riskSyncMs`) it flushes what it counted and
+ * reads back every bucket any process wrote since its last sync (each flush marks its rows with
+ * the flusher's clock, so a flush that came late, of old buckets, is read back too). While the mirror is
+ * whole, a key it does not hold has no payments, and a decision never waits for the store. When
+ * the store holds more than the mirror may (`riskMirrorRowsMax` rows, `riskCounterKeysMax` keys),
+ * the mirror gives up being whole: a key not held is then read from the store before its first
+ * decision, and the keys used lately are read back on each sync.
  */
 export class Velocity {
   readonly #keys = new Map<string, KeyState>();
   #pending = new Map<string, Map<number, BucketCount>>();
   readonly #loading = new Map<string, Promise<void>>();
+  #started: Promise<void> | undefined;
+  /** Whether every key with a bucket in the longest window is held. */
+  #whole = false;
+  /** When the store was last read whole or read back: the next sync reads what was written since. */
+  #readAtMs = 0;
 
   constructor(private readonly store: CounterStore) {}
 
@@ -52,14 +67,33 @@ export class Velocity {
     return Math.floor(ms / limits.riskBucketMs);
   }
 
-  /** Reads the keys this process does not hold yet from the store. */
+  /** Whether the mirror holds every key of the store (for the metrics and the tests). */
+  get whole(): boolean {
+    return this.#whole;
+  }
+
+  /** Keys held in memory (for the metrics and the tests). */
+  get size(): number {
+    return this.#keys.size;
+  }
+
+  /** Makes sure the keys' buckets are here: from the mirror, or (not whole) read from the store. */
   async ensure(keys: readonly string[], nowMs: number): Promise<void> {
+    this.#started ??= this.#start(nowMs).catch((error: unknown) => {
+      this.#started = undefined;
+      throw error;
+    });
+    await this.#started;
     const waits: Promise<void>[] = [];
     const missing: string[] = [];
     for (const key of keys) {
       const state = this.#keys.get(key);
       if (state) {
         state.usedAtMs = nowMs;
+        continue;
+      }
+      if (this.#whole) {
+        this.#keys.set(key, { buckets: new Map(), usedAtMs: nowMs });
         continue;
       }
       const loading = this.#loading.get(key);
@@ -74,23 +108,29 @@ export class Velocity {
     if (waits.length > 0) await Promise.all(waits);
   }
 
+  /** The first read: every bucket of the longest window, or the news that they do not fit. */
+  async #start(nowMs: number): Promise<void> {
+    const rows = await this.store.readSince(
+      Velocity.bucketOf(nowMs - limits.riskWindowMaxMs),
+      limits.riskMirrorRowsMax,
+    );
+    if (rows === null) return;
+    this.#merge(rows, nowMs);
+    this.#readAtMs = nowMs;
+    this.#whole = this.#keys.size <= limits.riskCounterKeysMax;
+  }
+
   async #load(keys: readonly string[], nowMs: number): Promise<void> {
     try {
       const rows = await this.store.read(keys, Velocity.bucketOf(nowMs - limits.riskWindowMaxMs));
-      const fresh = new Map(keys.map((k) => [k, new Map<number, BucketCount>()]));
-      for (const r of rows) fresh.get(r.key)?.set(r.bucket, { count: r.count, fen: r.fen });
-      for (const [key, buckets] of fresh) {
-        // Whatever this process added while the read was out is not in the store yet.
-        for (const [bucket, c] of this.#pending.get(key) ?? []) addTo(buckets, bucket, c.count, c.fen);
-        this.#keys.set(key, { buckets, usedAtMs: nowMs });
-      }
+      this.#replace(keys, rows, nowMs);
       this.#trim();
     } finally {
       for (const key of keys) this.#loading.delete(key);
     }
   }
 
-  /** The key's count and money within the window ending now; zero for a key never loaded. */
+  /** The key's count and money within the window ending now; zero for a key not held. */
   sum(key: string, windowMs: number, nowMs: number): BucketCount {
     const state = this.#keys.get(key);
     const total = { count: 0, fen: 0n };
@@ -124,9 +164,9 @@ export class Velocity {
   }
 
   /**
-   * Flushes what this process counted to the store, then reads back the keys used within
-   * `riskRefreshMs`, so that other processes' payments count here. A failed flush is kept for
-   * the next one: nothing counted is lost.
+   * Flushes what this process counted to the store, then reads back what every process wrote
+   * since the last sync (whole), or the keys used within `riskRefreshMs` (not whole). A failed
+   * flush is kept for the next one: nothing counted is lost.
    */
   async sync(nowMs: number): Promise<void> {
     const flushing = this.#pending;
@@ -136,7 +176,7 @@ export class Velocity {
       for (const [bucket, c] of buckets) rows.push({ key, bucket, count: c.count, fen: c.fen });
     }
     try {
-      if (rows.length > 0) await this.store.add(rows);
+      if (rows.length > 0) await this.store.add(rows, nowMs);
     } catch (error) {
       for (const [key, buckets] of flushing) {
         const pending = this.#pending.get(key) ?? new Map<number, BucketCount>();
@@ -146,21 +186,28 @@ export class Velocity {
       throw error;
     }
     const oldest = Velocity.bucketOf(nowMs - limits.riskWindowMaxMs);
-    const recent: string[] = [];
     for (const [key, state] of this.#keys) {
       for (const bucket of state.buckets.keys()) if (bucket < oldest) state.buckets.delete(bucket);
-      if (nowMs - state.usedAtMs <= limits.riskRefreshMs) recent.push(key);
+      // A key whose buckets all left the window holds nothing: forgetting it loses nothing.
+      if (state.buckets.size === 0 && !this.#pending.has(key)) this.#keys.delete(key);
     }
+    if (this.#whole) {
+      // Whatever was written since the last read, a little before it too: a flush in flight then.
+      const written = await this.store.readWritten(this.#readAtMs - limits.riskMirrorLagMs, limits.riskMirrorRowsMax);
+      if (written !== null) {
+        this.#merge(written, nowMs);
+        this.#readAtMs = nowMs;
+        if (this.#keys.size <= limits.riskCounterKeysMax) return;
+      }
+      this.#whole = false;
+      this.#trim();
+      return;
+    }
+    const recent: string[] = [];
+    for (const [key, state] of this.#keys) if (nowMs - state.usedAtMs <= limits.riskRefreshMs) recent.push(key);
     for (let i = 0; i < recent.length; i += limits.riskRefreshKeysMax) {
       const keys = recent.slice(i, i + limits.riskRefreshKeysMax);
-      const rowsRead = await this.store.read(keys, oldest);
-      const fresh = new Map(keys.map((k) => [k, new Map<number, BucketCount>()]));
-      for (const r of rowsRead) fresh.get(r.key)?.set(r.bucket, { count: r.count, fen: r.fen });
-      for (const [key, buckets] of fresh) {
-        for (const [bucket, c] of this.#pending.get(key) ?? []) addTo(buckets, bucket, c.count, c.fen);
-        const state = this.#keys.get(key);
-        if (state) state.buckets = buckets;
-      }
+      this.#replace(keys, await this.store.read(keys, oldest), nowMs);
     }
   }
 
@@ -169,9 +216,32 @@ export class Velocity {
     return this.store.prune(Velocity.bucketOf(nowMs - limits.riskWindowMaxMs));
   }
 
-  /** Keys held in memory (for the metrics and the tests). */
-  get size(): number {
-    return this.#keys.size;
+  /** Takes the store's buckets for the rows' keys (plus what is not flushed yet), key by key. */
+  #merge(rows: readonly CounterRow[], nowMs: number): void {
+    for (const r of rows) {
+      let state = this.#keys.get(r.key);
+      if (!state) {
+        state = { buckets: new Map(), usedAtMs: nowMs };
+        this.#keys.set(r.key, state);
+      }
+      const pending = this.#pending.get(r.key)?.get(r.bucket);
+      state.buckets.set(r.bucket, {
+        count: r.count + (pending?.count ?? 0),
+        fen: r.fen + (pending?.fen ?? 0n),
+      });
+    }
+  }
+
+  /** The keys' buckets as the store has them (plus what is not flushed yet), whole. */
+  #replace(keys: readonly string[], rows: readonly CounterRow[], nowMs: number): void {
+    const fresh = new Map(keys.map((k) => [k, new Map<number, BucketCount>()]));
+    for (const r of rows) fresh.get(r.key)?.set(r.bucket, { count: r.count, fen: r.fen });
+    for (const [key, buckets] of fresh) {
+      for (const [bucket, c] of this.#pending.get(key) ?? []) addTo(buckets, bucket, c.count, c.fen);
+      const state = this.#keys.get(key);
+      if (state) state.buckets = buckets;
+      else this.#keys.set(key, { buckets, usedAtMs: nowMs });
+    }
   }
 
   /** Forgets the least recently used keys past `riskCounterKeysMax`; none with unflushed counts. */
