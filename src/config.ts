@@ -9,6 +9,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Optional PostgreSQL schema (created when missing): how tests and CI isolate runs. */
   databaseSchema: string | undefined;
+  /** `REDIS_URL`: where the risk engine's velocity counters are shared; unset, in the database. */
+  redisUrl: string | undefined;
   dataDir: string;
   logLevel: string;
   /**
@@ -54,6 +56,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host,
     databaseUrl: databaseUrl(env, 'DATABASE_URL'),
     databaseSchema: schemaName(env, 'PAYBAO_DB_SCHEMA'),
+    // Not echoed: the URL may carry a password.
+    redisUrl: urlSetting(env, 'REDIS_URL', ['redis:', 'rediss:'], 'REDIS_URL must be a redis:// or rediss:// URL'),
     dataDir: env.PAYBAO_DATA_DIR ?? './data',
     logLevel: oneOf(env, 'LOG_LEVEL', logLevels) ?? 'info',
     configuredPublicUrl: configuredOrigin(env, 'PAYBAO_PUBLIC_URL'),
@@ -224,6 +228,7 @@ export function platformStorageOf(config: Config): {
   keyPassphrase: string | undefined;
   publicUrl: (() => string) | undefined;
   channelBanks: ChannelBankConfig[];
+  redisUrl: string | undefined;
 } {
   const { databaseUrl, schema, dataDir } = storageOf(config);
   const { publicUrl } = config;
@@ -234,5 +239,6 @@ export function platformStorageOf(config: Config): {
     keyPassphrase: config.keyPassphrase,
     publicUrl: publicUrl === undefined ? undefined : () => publicUrl,
     channelBanks: defaultChannelBanks(config.bankUrl),
+    redisUrl: config.redisUrl,
   };
 }

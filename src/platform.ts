@@ -1,4 +1,5 @@
 import { createHmac, type KeyObject } from 'node:crypto';
+import { Redis } from 'ioredis';
 import {
   type ChannelBankConfig,
   type ChannelParties,
@@ -26,7 +27,7 @@ import {
   type SmsSender,
 } from './members/index.ts';
 import { type PayoutParties, Payouts, payoutsMigrations } from './payouts/index.ts';
-import { type CounterStore, Risk, type RiskParties, riskMigrations } from './risk/index.ts';
+import { type CounterStore, RedisCounterStore, Risk, type RiskParties, riskMigrations } from './risk/index.ts';
 import { Social, type SocialParties, socialMigrations } from './social/index.ts';
 import {
   AfterSale,
@@ -83,6 +84,10 @@ export interface PlatformOptions {
   publicUrl?: (() => string) | undefined;
   /** Where the risk engine's velocity counters are shared between processes; the database when absent. */
   riskCounters?: CounterStore | undefined;
+  /** `REDIS_URL`: the risk engine's counters in Redis (unless `riskCounters` names a store). */
+  redisUrl?: string | undefined;
+  /** What the counters' Redis keys begin with (several platforms on one Redis); `paybao:risk:` when absent. */
+  redisPrefix?: string | undefined;
 }
 
 /** The composition root: storage, migrations and every module, wired once. */
@@ -139,7 +144,10 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const ledger = new Ledger(db, { clock, onBatch: options.onBatch, bulkBatchEventsMax: options.bulkBatchEventsMax });
   const sms = options.smsSender ?? new OutboxSmsSender(db, clock);
   const members = new Members(db, ledger, { clock, smsSender: sms, keyPassphrase: options.keyPassphrase });
-  const risk = new Risk(db, ledger, riskParties(members, sms), clock, { counters: options.riskCounters });
+  // The counters all processes share: Redis when the platform is given one, else the database.
+  const redis = options.redisUrl && !options.riskCounters ? new Redis(options.redisUrl) : undefined;
+  const counters = options.riskCounters ?? (redis && new RedisCounterStore(redis, options.redisPrefix));
+  const risk = new Risk(db, ledger, riskParties(members, sms), clock, { counters });
   const parties = tradeParties(members);
   // The fund reaches the banks for purchases from cards once the channels exist (below).
   const fund = new Fund(
@@ -207,6 +215,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     async close() {
       // What the risk engine counted and learned since its last round is not lost.
       await risk.sync();
+      await redis?.quit();
       await ledger.close();
       await db.close();
     },

@@ -3,6 +3,7 @@
 export { DbCounterStore } from './counter-store.ts';
 export { isRiskError, RiskError, type RiskErrorCode, riskErrors } from './errors.ts';
 export { riskMigrations } from './migrations.ts';
+export { RedisCounterStore } from './redis-counter-store.ts';
 export { Regions } from './regions.ts';
 export {
   type AssessOptions,
