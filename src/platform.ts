@@ -3,6 +3,7 @@ import {
   type ChannelBankConfig,
   type ChannelParties,
   Channels,
+  type ChannelsOptions,
   channelsMigrations,
   payOutToCards,
   Reconciler,
@@ -65,6 +66,8 @@ export interface PlatformOptions {
   smsSender?: SmsSender;
   /** The banks the channels reach; `channelBanksFromEnv()` (the simulator's banks) when absent. */
   channelBanks?: readonly ChannelBankConfig[];
+  /** The circuit breakers in front of the banks (`ChannelsOptions.breakers`): the limits' by default. */
+  channelBreakers?: ChannelsOptions['breakers'];
   /** The platform's private keys are stored encrypted under it; in clear when absent (development). */
   keyPassphrase?: string | undefined;
   /**
@@ -165,6 +168,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const channels = new Channels(db, ledger, channelParties(members), clock, {
     banks: options.channelBanks ?? channelBanksFromEnv(),
     publicUrl: options.publicUrl ?? publicUrlFromEnv(),
+    breakers: options.channelBreakers,
   });
   // Settled seller payouts go on to the sellers' cards (the policy is the channels').
   const settlements = new Settlements(db, ledger, parties, clock, { payout: payOutToCards(channels) });
