@@ -382,9 +382,9 @@ export const limits = {
    * may fill only its share of the limit (`overloadSharesPercent`), so what a lower class cannot
    * take stays free for the classes above it.
    */
-  overloadConcurrencyMax: 512,
+  overloadConcurrencyMax: 2_048,
   /** The least the adaptive concurrency limit falls to, however slow or scarce the recent answers. */
-  overloadConcurrencyMin: 8,
+  overloadConcurrencyMin: 32,
   /**
    * The share of the concurrency limit (and of the queueing bound) each class may fill, in
    * percent, from the top class down: payments, refunds and payouts, queries, bills and
@@ -400,10 +400,12 @@ export const limits = {
   overloadWindowMs: 5_000,
   overloadBucketMs: 100,
   /**
-   * The event loop's delay beyond which the process counts as under pressure: the adaptive limit
-   * then replaces the ceiling (as Sentinel's system rule checks BBR only above its load threshold).
+   * The event loop's mean delay over a sample beyond which the process counts as under pressure:
+   * the adaptive limit then replaces the ceiling (as Sentinel's system rule checks BBR only above
+   * its load threshold). High enough that a busy loop is not pressure, only a lagging one: group
+   * commit turns concurrency into throughput, which BBR's product underestimates.
    */
-  overloadEventLoopDelayMs: 40,
+  overloadEventLoopDelayMs: 100,
   /** After a request was shed, the adaptive limit stays in force this long (no flapping at the edge). */
   overloadCooldownMs: 1_000,
   /**
@@ -411,8 +413,12 @@ export const limits = {
    * refused rather than queued; each lower class waits at most its share of it.
    */
   overloadQueueWaitMs: 500,
-  /** How often the event loop's delay and the heap are sampled (@fastify/under-pressure). */
-  overloadSampleIntervalMs: 100,
+  /**
+   * How often the event loop's delay and the heap are sampled (@fastify/under-pressure): the mean
+   * over a second, so that one long task (a key generated, a big statement on PGlite) does not
+   * read as a queue while a loop that lags throughout does.
+   */
+  overloadSampleIntervalMs: 1_000,
   /** Heap in use past which the process is under pressure (as a slow event loop is). */
   overloadHeapUsedBytesMax: 1_536 * 1_048_576,
   /** What a refused client is told to wait before it retries (`Retry-After`), in seconds. */

@@ -24,6 +24,7 @@ import type { Fund, FundOverview, OrderDays, OrderView } from '../fund/index.ts'
 import type { User } from '../members/index.ts';
 import type { DisputeView, RefundCaseView, TradeView } from '../trades/index.ts';
 import { type BuyerEscrow, billTypeNames, isWalletError, type Wallet, WalletError } from '../wallet/index.ts';
+import { noteSessionUser } from './overload.ts';
 import { clientAddress, docsPolicy, loginRateLimit } from './web-security.ts';
 
 export interface ApiDeps {
@@ -526,7 +527,9 @@ function publicRoutes(api: FastifyInstance, { wallet }: ApiDeps): void {
 function authenticatedRoutes(api: FastifyInstance, { wallet, buyerEscrow, fund }: ApiDeps): void {
   api.addHook('onRequest', async (request) => {
     const token = bearerToken(request);
-    sessions.set(request, { user: await wallet.authenticate(token), token });
+    const user = await wallet.authenticate(token);
+    sessions.set(request, { user, token });
+    noteSessionUser(request, user.userId);
   });
   const typed = api.withTypeProvider<TypeBoxTypeProvider>();
   const doc = (summary: string, tag: string) => ({ summary, tags: [tag], security: bearer });
