@@ -5,6 +5,7 @@ import { JobRunner, SweepFailures } from '../core/jobs.ts';
 import { limits } from '../core/limits.ts';
 import { NotificationDispatcher } from '../notifications/index.ts';
 import { openPlatform, type Platform } from '../platform.ts';
+import { overloadOf } from './app.ts';
 import { createMetrics } from './metrics.ts';
 import { buildPlatformApp, notificationChannel } from './platform-app.ts';
 
@@ -54,7 +55,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     configuredPublicUrl: config.configuredPublicUrl,
     operatorToken: config.operatorToken,
     regulatorToken: config.regulatorToken,
+    // The server measures its event loop: the queueing bound and the adaptive limit act on it.
+    overload: { ...config.overload, measureLoad: true },
   });
+  // Background rounds (sweeps, notifications) yield to requests: the lowest class.
+  const overload = overloadOf(app);
   try {
     url = await app.listen({ port: config.port, host: config.host });
   } catch (error) {
@@ -73,8 +78,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       metrics.observeJob({ job: 'notifications', durationMs: 0, failures: 1 });
     },
   );
-  dispatcher.start();
-  const jobs = new JobRunner({ logger, onRun: metrics.observeJob });
+  dispatcher.start(limits.notifyPollIntervalMs, () => overload.admitsBackground());
+  const jobs = new JobRunner({ logger, onRun: metrics.observeJob, admit: () => overload.admitsBackground() });
   startJobs(jobs, platform, config, logger);
   return {
     url,
