@@ -41,6 +41,19 @@ export interface Config {
   bankSimPort: number;
   /** `PAYBAO_BANK_URL`: where the channels reach the banks; default the simulator on `bankSimPort`. */
   bankUrl: string;
+  /**
+   * Overload protection (src/server/overload.ts): `PAYBAO_CONCURRENCY_MAX`, the most requests in
+   * flight (the adaptive limit's ceiling); `PAYBAO_QUEUE_WAIT_MS`, the longest a payment may
+   * expect to wait for the event loop before it is refused (lower classes: their share);
+   * `PAYBAO_APP_RATE` and `PAYBAO_USER_RATE`, requests per second one gateway app and one user
+   * of the native API may send.
+   */
+  overload: {
+    concurrencyMax: number;
+    queueWaitMs: number;
+    appRequestsPerSecond: number;
+    userRequestsPerSecond: number;
+  };
 }
 
 /** The pino levels LOG_LEVEL may name. */
@@ -69,6 +82,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bankSim: oneOf(env, 'PAYBAO_BANK_SIM', ['on', 'off']) !== 'off',
     bankSimPort,
     bankUrl: httpUrl(env, 'PAYBAO_BANK_URL') ?? `http://127.0.0.1:${bankSimPort}`,
+    overload: {
+      concurrencyMax: positiveInteger(env, 'PAYBAO_CONCURRENCY_MAX', limits.overloadConcurrencyMax),
+      queueWaitMs: positiveMs(env, 'PAYBAO_QUEUE_WAIT_MS', limits.overloadQueueWaitMs),
+      appRequestsPerSecond: positiveInteger(env, 'PAYBAO_APP_RATE', limits.appRequestsPerSecondMax),
+      userRequestsPerSecond: positiveInteger(env, 'PAYBAO_USER_RATE', limits.userRequestsPerSecondMax),
+    },
   };
 }
 
@@ -195,6 +214,15 @@ function configuredOrigin(env: NodeJS.ProcessEnv, name: string): string | undefi
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !plain)
     throw new Error(`${name} must be an http or https URL without query, fragment or credentials, not "${text}"`);
   return url.origin;
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = nonEmpty(env, name);
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n <= 0)
+    throw new Error(`${name} must be a positive whole number, not "${text}"`);
+  return n;
 }
 
 function positiveMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

@@ -4,6 +4,7 @@ import {
   type ChannelBankConfig,
   type ChannelParties,
   Channels,
+  type ChannelsOptions,
   channelsMigrations,
   payOutToCards,
   Reconciler,
@@ -75,6 +76,8 @@ export interface PlatformOptions {
   smsSender?: SmsSender;
   /** The banks the channels reach; `channelBanksFromEnv()` (the simulator's banks) when absent. */
   channelBanks?: readonly ChannelBankConfig[];
+  /** The circuit breakers in front of the banks (`ChannelsOptions.breakers`): the limits' by default. */
+  channelBreakers?: ChannelsOptions['breakers'];
   /** The platform's private keys are stored encrypted under it; in clear when absent (development). */
   keyPassphrase?: string | undefined;
   /**
@@ -186,6 +189,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     banks: options.channelBanks ?? channelBanksFromEnv(),
     publicUrl: options.publicUrl ?? publicUrlFromEnv(),
     risk,
+    breakers: options.channelBreakers,
   });
   // Settled seller payouts go on to the sellers' cards (the policy is the channels').
   const settlements = new Settlements(db, ledger, parties, clock, { payout: payOutToCards(channels) });

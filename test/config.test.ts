@@ -23,6 +23,11 @@ const badValues: [string, string][] = [
   ['PAYBAO_BANK_SIM', 'no'],
   ['PAYBAO_BANK_SIM_PORT', 'ninety'],
   ['PAYBAO_BANK_URL', 'ftp://bank.example.com'],
+  ['PAYBAO_CONCURRENCY_MAX', '0'],
+  ['PAYBAO_CONCURRENCY_MAX', 'many'],
+  ['PAYBAO_QUEUE_WAIT_MS', '-1'],
+  ['PAYBAO_APP_RATE', '2.5'],
+  ['PAYBAO_USER_RATE', '1e3'],
 ];
 
 describe('loadConfig', () => {
@@ -40,6 +45,7 @@ describe('loadConfig', () => {
       bankSim: true,
       bankSimPort: 9001,
       bankUrl: 'http://127.0.0.1:9001',
+      overload: { concurrencyMax: 2048, queueWaitMs: 500, appRequestsPerSecond: 5000, userRequestsPerSecond: 50 },
     });
     expect(platformStorageOf(config).channelBanks.map((b) => [b.code, b.baseUrl])).toEqual([
       ['ICBC', 'http://127.0.0.1:9001'],
@@ -57,6 +63,16 @@ describe('loadConfig', () => {
       PAYBAO_OPERATOR_TOKEN: 'op-token-1',
       PAYBAO_BANK_SIM: 'off',
       PAYBAO_BANK_SIM_PORT: '9100',
+      PAYBAO_CONCURRENCY_MAX: '64',
+      PAYBAO_QUEUE_WAIT_MS: '250',
+      PAYBAO_APP_RATE: '100',
+      PAYBAO_USER_RATE: '5',
+    });
+    expect(config.overload).toEqual({
+      concurrencyMax: 64,
+      queueWaitMs: 250,
+      appRequestsPerSecond: 100,
+      userRequestsPerSecond: 5,
     });
     expect(config).toMatchObject({
       port: 0,

@@ -5,6 +5,7 @@ import { type Db, typed } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { dateFromNs } from '../core/time.ts';
 import type { BankAdapter, BankAnswer } from './adapter.ts';
+import { isCircuitOpen } from './breaker.ts';
 import { ChannelError } from './errors.ts';
 import type { CardRow, ChannelTables } from './tables.ts';
 
@@ -60,6 +61,7 @@ export class Cards {
     const answer = await retried(() =>
       adapter.requestAgreement({ requestNo: cardId, cardNo: input.cardNo, name: input.name, phone: input.phone }),
     );
+    if (isCircuitOpen(answer)) throw new ChannelError('bank_unavailable', { detail: 'refused by the breaker' });
     if (answer.kind === 'refused') throw new ChannelError('card_rejected', { detail: answer.message });
     if (answer.kind === 'unknown') throw new ChannelError('bank_unavailable', { detail: answer.reason });
     const row = await this.#cards()
@@ -89,6 +91,7 @@ export class Cards {
     const card = await this.#own(userId, cardId);
     if (card.status === 'ACTIVE') return cardView(card);
     const answer = await retried(() => this.#adapter(card.bank).confirmAgreement(card.agreement_no ?? '', smsCode));
+    if (isCircuitOpen(answer)) throw new ChannelError('bank_unavailable', { detail: 'refused by the breaker' });
     if (answer.kind === 'refused') {
       if (answer.code === 'SMS_CODE_INVALID') throw new ChannelError('sms_code_invalid', { param: 'sms_code' });
       throw new ChannelError('bank_refused', { detail: `${answer.code}: ${answer.message}` });

@@ -7,6 +7,7 @@ export {
   parseStatement,
   type StatementLine,
 } from './adapter.ts';
+export { type BankBreakerOptions, circuitOpenCode } from './breaker.ts';
 export type { CardView } from './cards.ts';
 export { type ChannelBankConfig, defaultChannelBanks } from './config.ts';
 export { DailyChannelWork } from './daily.ts';

@@ -1,5 +1,6 @@
 import { assert } from '../core/assert.ts';
-import type { Clock } from '../core/clock.ts';
+import type { BreakerState } from '../core/circuit-breaker.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
 import { type Db, type Queryable, typed } from '../core/db/index.ts';
 import { isIdempotencyKey, refuseReusedKey } from '../core/idempotency.ts';
 import { derivedId, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
@@ -10,6 +11,7 @@ import { dateFromNs } from '../core/time.ts';
 import { assertLedgerResult, type Ledger, TransferFlags } from '../ledger/index.ts';
 import { bothSupported, type PaymentContext, type Risk } from '../risk/index.ts';
 import { type BankAdapter, type BankAnswer, type BankOrder, HttpBankAdapter } from './adapter.ts';
+import { type BankBreakerOptions, BreakerBankAdapter, isCircuitOpen } from './breaker.ts';
 import { type CardRow, Cards } from './cards.ts';
 import type { ChannelBankConfig } from './config.ts';
 import { DemoDeposits } from './demo-deposit.ts';
@@ -47,7 +49,28 @@ export interface ChannelsOptions {
   onRejectedCallback?: (entry: { bank: string; verdict: string; orderNo: string | null }) => void;
   /** The risk engine, asked before a withdrawal is written; none in the channels' own tests. */
   risk?: Risk | undefined;
+  /**
+   * The circuit breaker in front of each bank (breaker.ts): the `bankBreaker…` limits on the
+   * system clock unless given (a bank's slowness is wall time, whatever the business clock says);
+   * `false`: none (tests that study one unanswered call at a time).
+   */
+  breakers?: Partial<BankBreakerOptions> | false;
+  /** Told of every change of a bank's breaker (logs). */
+  onBreakerChange?: (bank: string, state: BreakerState) => void;
 }
+
+/** The breaker settings of `limits`, on the system clock. */
+const defaultBreakers: BankBreakerOptions = {
+  clock: systemClock,
+  windowMs: limits.bankBreakerWindowMs,
+  bucketMs: limits.bankBreakerBucketMs,
+  callsMin: limits.bankBreakerCallsMin,
+  errorPercentMax: limits.bankBreakerErrorPercentMax,
+  slowCallMs: limits.bankBreakerSlowCallMs,
+  slowPercentMax: limits.bankBreakerSlowPercentMax,
+  openMs: limits.bankBreakerOpenMs,
+  probesMax: limits.bankBreakerProbesMax,
+};
 
 /** What a callback came to: the HTTP answer the bank gets, and the verdict that was logged. */
 export interface CallbackOutcome {
@@ -97,8 +120,20 @@ export class Channels {
     this.#parties = parties;
     this.#clock = clock;
     this.#banks = new Map(options.banks.map((b) => [b.code, b]));
-    this.#adapters =
+    const adapters =
       options.adapters ?? new Map(options.banks.map((b): [string, BankAdapter] => [b.code, new HttpBankAdapter(b)]));
+    const { breakers, onBreakerChange } = options;
+    this.#adapters =
+      breakers === false
+        ? adapters
+        : new Map(
+            [...adapters].map(([code, adapter]): [string, BankAdapter] => [
+              code,
+              new BreakerBankAdapter(adapter, { ...defaultBreakers, ...breakers }, (state) =>
+                onBreakerChange?.(code, state),
+              ),
+            ]),
+          );
     this.#onRejected = options.onRejectedCallback;
     this.#risk = options.risk;
     // An operator's decision on a withdrawal held for review reaches it here.
@@ -114,6 +149,13 @@ export class Channels {
   /** The configured banks, in routing order. */
   banks(): ChannelBankConfig[] {
     return [...this.#banks.values()];
+  }
+
+  /** The state of each bank's breaker (`closed` for a bank without one). */
+  breakerStates(): Map<string, BreakerState> {
+    return new Map(
+      [...this.#adapters].map(([code, a]) => [code, a instanceof BreakerBankAdapter ? a.state : 'closed'] as const),
+    );
   }
 
   adapter(bank: string): BankAdapter {
@@ -407,7 +449,13 @@ export class Channels {
     if (answer.kind === 'refused' && answer.code === 'ORDER_NOT_FOUND') {
       // The first request never reached the bank (or is still on its way): send it again under
       // the same order number; the bank answers the one order either way.
-      return this.#afterRequest(row, await this.#request(row), actor);
+      const resent = await this.#request(row);
+      // Not sent at all (the bank's breaker is open): the first request may still arrive, so
+      // the order stays open for the next step, never failed on a call that was not made.
+      if (isCircuitOpen(resent)) {
+        return { row: await this.#unknown(row.order_no, actor, 'resend refused by the breaker'), answered: false };
+      }
+      return this.#afterRequest(row, resent, actor);
     }
     if (answer.kind === 'refused') {
       // A refused query (a bad signature, a clock out of step) says nothing about the order.
@@ -665,8 +713,15 @@ export class Channels {
     const now = this.#now();
     const day = beijingDate(now);
     const outgoing = order.kind === 'WITHDRAW';
+    // A bank whose breaker is open would refuse the order unsent: route around it, and write
+    // nothing when every candidate is open.
+    const open = this.breakerStates();
+    const serving = candidates.filter((bank) => open.get(bank) !== 'open');
+    if (serving.length === 0 && candidates.length > 0) {
+      throw new ChannelError('bank_unavailable', { detail: `${candidates.join(', ')}: refused by the breaker` });
+    }
     let refusal: ChannelError | undefined;
-    for (const bank of candidates) {
+    for (const bank of serving) {
       const config = this.#banks.get(bank);
       if (!config) throw new ChannelError('bank_not_found', { param: 'bank' });
       const max = outgoing ? config.payoutMaxFen : config.paymentMaxFen;

@@ -21,6 +21,11 @@ export interface JobRunnerOptions {
   logger: JobLogger;
   /** Called after every run, failed or not (the server's metrics). */
   onRun?: (run: JobRun) => void;
+  /**
+   * Asked when a run is due: false skips this turn, and the job waits a whole interval for the
+   * next (the server's overload protection: background work yields to requests).
+   */
+  admit?: (job: string) => boolean;
 }
 
 interface Job {
@@ -31,12 +36,14 @@ interface Job {
 export class JobRunner {
   readonly #logger: JobLogger;
   readonly #onRun: ((run: JobRun) => void) | undefined;
+  readonly #admit: ((job: string) => boolean) | undefined;
   readonly #jobs = new Map<string, Job>();
   #closed = false;
 
   constructor(options: JobRunnerOptions) {
     this.#logger = options.logger;
     this.#onRun = options.onRun;
+    this.#admit = options.admit;
   }
 
   /** Runs `work` every `intervalMs` from now on, the first time after one interval. */
@@ -48,6 +55,7 @@ export class JobRunner {
       if (this.#closed) return;
       job.timer = setTimeout(() => {
         job.timer = undefined;
+        if (this.#admit && !this.#admit(name)) return schedule();
         job.running = this.#run(name, work).finally(() => {
           job.running = undefined;
           schedule();

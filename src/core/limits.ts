@@ -376,6 +376,84 @@ export const limits = {
   collectionTitleLengthMax: 40,
   /** Collections (AA): the most one member may be asked for, in fen (the largest wallet transfer's bound). */
   collectionShareFenMax: 5_000_000,
+  /**
+   * Overload protection (src/server/overload.ts, docs/overload.md). Requests in flight in one
+   * process, at most, over every class: the ceiling the adaptive limit never passes. Each class
+   * may fill only its share of the limit (`overloadSharesPercent`), so what a lower class cannot
+   * take stays free for the classes above it.
+   */
+  overloadConcurrencyMax: 2_048,
+  /** The least the adaptive concurrency limit falls to, however slow or scarce the recent answers. */
+  overloadConcurrencyMin: 32,
+  /**
+   * The share of the concurrency limit (and of the queueing bound) each class may fill, in
+   * percent, from the top class down: payments, refunds and payouts, queries, bills and
+   * back-office pages, notifications and sweeps. Below the top class, at most 80%: a fifth of
+   * the capacity is always the payments' (Stripe's reserve for critical traffic).
+   */
+  overloadSharesPercent: [100, 80, 60, 40, 20],
+  /**
+   * The sliding window over which the adaptive limit measures the most requests answered per
+   * second and the least response time (Sentinel's BBR check: admit while in flight < max QPS x
+   * min RT), in buckets of `overloadBucketMs`.
+   */
+  overloadWindowMs: 5_000,
+  overloadBucketMs: 100,
+  /**
+   * The event loop's mean delay over a sample beyond which the process counts as under pressure:
+   * the adaptive limit then replaces the ceiling (as Sentinel's system rule checks BBR only above
+   * its load threshold). High enough that a busy loop is not pressure, only a lagging one: group
+   * commit turns concurrency into throughput, which BBR's product underestimates.
+   */
+  overloadEventLoopDelayMs: 100,
+  /** After a request was shed, the adaptive limit stays in force this long (no flapping at the edge). */
+  overloadCooldownMs: 1_000,
+  /**
+   * The longest a request of the top class may expect to wait for the event loop before it is
+   * refused rather than queued; each lower class waits at most its share of it.
+   */
+  overloadQueueWaitMs: 500,
+  /**
+   * How often the event loop's delay and the heap are sampled (@fastify/under-pressure): the mean
+   * over a second, so that one long task (a key generated, a big statement on PGlite) does not
+   * read as a queue while a loop that lags throughout does.
+   */
+  overloadSampleIntervalMs: 1_000,
+  /** Heap in use past which the process is under pressure (as a slow event loop is). */
+  overloadHeapUsedBytesMax: 1_536 * 1_048_576,
+  /** What a refused client is told to wait before it retries (`Retry-After`), in seconds. */
+  overloadRetryAfterS: 1,
+  /**
+   * Hot-parameter limits (Sentinel's per-value flow rule): requests one gateway app may send per
+   * second, with the burst it may send at once; the same for one user of the native API. One
+   * merchant's storm spends its own tokens, not the others'.
+   */
+  appRequestsPerSecondMax: 5_000,
+  appRequestsBurstMax: 10_000,
+  userRequestsPerSecondMax: 50,
+  userRequestsBurstMax: 200,
+  /** Apps and users whose token buckets one process keeps (the longest idle leave first). */
+  rateBucketsMax: 100_000,
+  /** Sessions whose user one process remembers, so that all of a user's sessions share one bucket. */
+  sessionUsersCacheMax: 100_000,
+  /** How long a legacy gateway busy answer (signed once per method and sign type) is kept. */
+  gatewayBusyAnswerCacheMs: 60_000,
+  /**
+   * Circuit breakers around each bank (src/channels/breaker.ts): over a sliding window of
+   * `bankBreakerWindowMs` (buckets of `bankBreakerBucketMs`) with at least `bankBreakerCallsMin`
+   * calls, the breaker opens when this share of calls failed without an answer (timeouts, 5xx)
+   * or took longer than `bankBreakerSlowCallMs`.
+   */
+  bankBreakerWindowMs: 10_000,
+  bankBreakerBucketMs: 1_000,
+  bankBreakerCallsMin: 10,
+  bankBreakerErrorPercentMax: 50,
+  bankBreakerSlowPercentMax: 50,
+  bankBreakerSlowCallMs: 2_000,
+  /** How long an open breaker refuses every call before it lets probes through (half-open). */
+  bankBreakerOpenMs: 5_000,
+  /** Probe calls a half-open breaker lets through; all must succeed for it to close. */
+  bankBreakerProbesMax: 3,
   /** Notices: the newest a user's list shows. */
   noticesListMax: 100,
   /** Risk: the width of one velocity bucket; a window counts whole buckets, the oldest too. */

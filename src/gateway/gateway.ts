@@ -128,6 +128,8 @@ export class Gateway {
   readonly #nonces: NonceStore;
   readonly #clock: Clock;
   readonly #legacyOffsetMs: number;
+  /** Busy answers by method, sign type and error, with when they were signed (see `busy`). */
+  readonly #busyAnswers = new Map<string, { signedMs: number; response: Promise<GatewayResponse> }>();
 
   constructor(options: GatewayOptions) {
     this.#options = options;
@@ -175,6 +177,47 @@ export class Gateway {
     const name = params.method;
     const key = name && this.#method(name) ? legacyResponseKey(name) : 'error_response';
     return this.#legacyAnswer(key, error, signType);
+  }
+
+  /**
+   * The answer to a request refused before it was read, because the platform sheds load or the
+   * app sent past its rate: `error` (Alipay's system-busy `20000 isp.unknow-error`, which SDK
+   * users retry on) in the request's protocol. Every such answer of one method, sign type and
+   * error is the same bytes, so it is signed once and kept `gatewayBusyAnswerCacheMs`: a refusal
+   * must cost far less than the work it spares (an RSA signature is most of a paid trade's).
+   * `params`: the legacy request's query string (with its form, when read); a v3 request's
+   * answer only echoes its own `alipay-request-id` as the trace id, which is not signed.
+   */
+  async busy(
+    error: GatewayError,
+    request: { protocol: 'legacy'; params: unknown } | { protocol: 'v3'; headers: Headers },
+  ): Promise<GatewayResponse> {
+    if (request.protocol === 'v3') {
+      const signed = await this.#busyAnswer(`v3\n${error.subCode}\n${error.subMsg}`, () =>
+        this.v3Error(error, { headers: {} }),
+      );
+      const requestId = headerOf(request.headers, 'alipay-request-id');
+      const traceId = requestId && /^[\w-]{1,64}$/.test(requestId) ? requestId : randomUUID().replaceAll('-', '');
+      return { ...signed, headers: { ...signed.headers, 'alipay-trace-id': traceId } };
+    }
+    const { params } = collectParams(request.params, undefined);
+    const signType: SignType = isSignType(params.sign_type) ? params.sign_type : 'RSA2';
+    const name = params.method;
+    // Only a known method names its own response key: the cache holds a bounded set.
+    const key = name && this.#method(name) ? legacyResponseKey(name) : 'error_response';
+    return this.#busyAnswer(`${key}\n${signType}\n${error.subCode}\n${error.subMsg}`, () =>
+      this.#legacyAnswer(key, error, signType),
+    );
+  }
+
+  #busyAnswer(key: string, sign: () => Promise<GatewayResponse>): Promise<GatewayResponse> {
+    const nowMs = this.#nowMs();
+    const kept = this.#busyAnswers.get(key);
+    if (kept && nowMs - kept.signedMs < limits.gatewayBusyAnswerCacheMs) return kept.response;
+    const response = sign();
+    response.catch(() => this.#busyAnswers.delete(key));
+    this.#busyAnswers.set(key, { signedMs: nowMs, response });
+    return response;
   }
 
   async #legacyCall(name: string, method: GatewayMethod, params: Params): Promise<GatewayResult | GatewayError> {

@@ -150,9 +150,17 @@ export class NotificationDispatcher {
     };
   }
 
-  start(intervalMs: number = limits.notifyPollIntervalMs): void {
+  /**
+   * Dispatches until `stop()`. `admit`, asked before each round, may skip it (the server's
+   * overload protection: notifications yield to requests); the next is tried an interval later.
+   */
+  start(intervalMs: number = limits.notifyPollIntervalMs, admit: () => boolean = () => true): void {
     if (this.#timer) return;
     const tick = async () => {
+      if (!admit()) {
+        if (this.#timer) this.#timer = setTimeout(tick, intervalMs);
+        return;
+      }
       const round = await this.#round().catch((error: unknown) => {
         this.onRoundFailed(error);
         return { claimed: 0 };

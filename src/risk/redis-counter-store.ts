@@ -48,7 +48,7 @@ export class RedisCounterStore implements CounterStore {
   async readSince(sinceBucket: number, rowsMax: number): Promise<CounterRow[] | null> {
     // A bucket is written at or after its start: what was written since then holds all of it.
     const rows = await this.readWritten(sinceBucket * limits.riskBucketMs, rowsMax);
-    return rows && rows.filter((r) => r.bucket >= sinceBucket);
+    return rows === null ? null : rows.filter((r) => r.bucket >= sinceBucket);
   }
 
   async readWritten(sinceMs: number, rowsMax: number): Promise<CounterRow[] | null> {

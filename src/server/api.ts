@@ -25,6 +25,7 @@ import type { User } from '../members/index.ts';
 import type { DisputeView, RefundCaseView, TradeView } from '../trades/index.ts';
 import { type BuyerEscrow, billTypeNames, isWalletError, type Wallet, WalletError } from '../wallet/index.ts';
 import { apiErrorProperties } from './api-errors.ts';
+import { noteSessionUser } from './overload.ts';
 import { challengeFields, paymentContext } from './payment-context.ts';
 import { clientAddress, docsPolicy, loginRateLimit } from './web-security.ts';
 
@@ -523,7 +524,9 @@ function publicRoutes(api: FastifyInstance, { wallet }: ApiDeps): void {
 function authenticatedRoutes(api: FastifyInstance, { wallet, buyerEscrow, fund }: ApiDeps): void {
   api.addHook('onRequest', async (request) => {
     const token = bearerToken(request);
-    sessions.set(request, { user: await wallet.authenticate(token), token });
+    const user = await wallet.authenticate(token);
+    sessions.set(request, { user, token });
+    noteSessionUser(request, user.userId);
   });
   const typed = api.withTypeProvider<TypeBoxTypeProvider>();
   const doc = (summary: string, tag: string) => ({ summary, tags: [tag], security: bearer });

@@ -5,6 +5,7 @@ import type { Gateway, GatewayOptions } from '../gateway/index.ts';
 import type { Platform } from '../platform.ts';
 import { createGateway, mountGateway } from './gateway.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { Overload, type OverloadOptions, overloadProtection } from './overload.ts';
 import { refusalHandler, refusals } from './refusals.ts';
 import { helmetOptions, type WebSecurityOptions } from './web-security.ts';
 
@@ -21,6 +22,8 @@ export interface AppOptions {
   gateway?: GatewayOptions;
   /** Where the platform is reached: the security headers (HSTS under https) follow it. */
   security?: WebSecurityOptions | undefined;
+  /** The overload protection's settings (overload.ts); the limits' values when absent. */
+  overload?: Omit<OverloadOptions, 'metrics'> | undefined;
 }
 
 const healthSchema = {
@@ -71,6 +74,15 @@ export function servedRoutes(app: FastifyInstance): readonly ServedRoute[] {
   return routes;
 }
 
+const overloads = new WeakMap<FastifyInstance, Overload>();
+
+/** The overload protection of an app from `buildApp`: the server asks it before background rounds. */
+export function overloadOf(app: FastifyInstance): Overload {
+  const overload = overloads.get(app);
+  assert(overload, 'the app was made by buildApp');
+  return overload;
+}
+
 /** Builds the HTTP app without listening: tests drive it through `app.inject()`. */
 export function buildApp(options: AppOptions): FastifyInstance {
   const { platform } = options;
@@ -93,6 +105,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   // On the root, so that every route, the framework's own answers included, carries the headers.
   app.register(helmet, helmetOptions(options.security ?? {}));
+  // After the headers (a refusal carries them too), before every route's own hooks.
+  const overload = new Overload({ ...options.overload, metrics: metrics.overload });
+  overloads.set(app, overload);
+  app.register(overloadProtection, { overload });
+  metrics.watchBreakers(() => platform.channels.breakerStates());
 
   app.get('/metrics', async (_request, reply) => {
     reply.type(metrics.registry.contentType);

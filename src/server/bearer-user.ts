@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { assert } from '../core/assert.ts';
 import type { Wallet } from '../wallet/index.ts';
+import { noteSessionUser } from './overload.ts';
 
 /** The user behind each request of a scope that `requireUser` guards. */
 const userIds = new WeakMap<FastifyRequest, string>();
@@ -12,7 +13,9 @@ const userIds = new WeakMap<FastifyRequest, string>();
 export function requireUser(api: FastifyInstance, wallet: Wallet): void {
   api.addHook('onRequest', async (request) => {
     const match = /^Bearer ([^\s]+)$/i.exec(request.headers.authorization ?? '');
-    userIds.set(request, (await wallet.authenticate(match?.[1] ?? '')).userId);
+    const { userId } = await wallet.authenticate(match?.[1] ?? '');
+    userIds.set(request, userId);
+    noteSessionUser(request, userId);
   });
 }
 

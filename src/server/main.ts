@@ -5,6 +5,7 @@ import { JobRunner, SweepFailures } from '../core/jobs.ts';
 import { limits } from '../core/limits.ts';
 import { NotificationDispatcher } from '../notifications/index.ts';
 import { openPlatform, type Platform } from '../platform.ts';
+import { overloadOf } from './app.ts';
 import { createMetrics } from './metrics.ts';
 import { buildPlatformApp, notificationChannel } from './platform-app.ts';
 
@@ -54,7 +55,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     configuredPublicUrl: config.configuredPublicUrl,
     operatorToken: config.operatorToken,
     regulatorToken: config.regulatorToken,
+    // The server measures its event loop: the queueing bound and the adaptive limit act on it.
+    overload: { ...config.overload, measureLoad: true },
   });
+  // Background rounds (sweeps, notifications) yield to requests: the lowest class.
+  const overload = overloadOf(app);
   try {
     url = await app.listen({ port: config.port, host: config.host });
   } catch (error) {
@@ -73,8 +78,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       metrics.observeJob({ job: 'notifications', durationMs: 0, failures: 1 });
     },
   );
-  dispatcher.start();
-  const jobs = new JobRunner({ logger, onRun: metrics.observeJob });
+  dispatcher.start(limits.notifyPollIntervalMs, () => overload.admitsBackground());
+  // Background rounds yield to requests, but for the risk engine's sync: it is cheap, and without it
+  // the other processes stop seeing this one's payments in their velocity windows.
+  const jobs = new JobRunner({
+    logger,
+    onRun: metrics.observeJob,
+    admit: (job) => job === riskSyncJob || overload.admitsBackground(),
+  });
   startJobs(jobs, platform, config, logger);
   return {
     url,
@@ -127,7 +138,7 @@ function startJobs(jobs: JobRunner, platform: Platform, config: Config, logger: 
   jobs.every('social sweep', limits.redPacketSweepIntervalMs, () => platform.social.sweep());
   // Risk: counters shared with the other processes, rules reloaded when changed; reviews an
   // operator decided whose money a crash left unmoved.
-  jobs.every('risk sync', limits.riskSyncMs, () => platform.risk.sync());
+  jobs.every(riskSyncJob, limits.riskSyncMs, () => platform.risk.sync());
   jobs.every('risk reviews', limits.tradeSweepIntervalMs, () => platform.risk.sweepReviews());
   // PGlite runs PostgreSQL as one backend without its checkpointer: nothing checkpoints unless
   // asked, so the WAL would grow without end (2.4 GB seen in a bench) and a restart would replay
@@ -135,6 +146,9 @@ function startJobs(jobs: JobRunner, platform: Platform, config: Config, logger: 
   if (platform.db.engine === 'pglite')
     jobs.every('pglite checkpoint', limits.pgliteCheckpointIntervalMs, () => platform.db.exec('checkpoint'));
 }
+
+/** The one background job never skipped under overload (see `startServer`). */
+const riskSyncJob = 'risk sync';
 
 /**
  * On SIGTERM or SIGINT: close the server, then exit 0; exit 1 when closing fails or takes longer

@@ -1,4 +1,5 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { BreakerState } from '../core/circuit-breaker.ts';
 import type { JobRun } from '../core/jobs.ts';
 import { limits } from '../core/limits.ts';
 import type { BatchStats } from '../ledger/index.ts';
@@ -16,6 +17,72 @@ export interface Metrics {
   readonly observeJob: (run: JobRun) => void;
   /** Serves the risk engine's counts (decisions by path and decision, shadow rules fired). */
   readonly watchRisk: (stats: RiskStats) => void;
+  /** The overload protection's counts per request class (src/server/overload.ts). */
+  readonly overload: OverloadMetrics;
+  /** Reports each bank's circuit breaker from now on (`Channels.breakerStates`). */
+  watchBreakers(states: () => ReadonlyMap<string, BreakerState>): void;
+}
+
+/** Why a request was refused: its class's share of the concurrency limit, the queueing bound, or its app's or user's rate. */
+export type ShedReason = 'concurrency' | 'queue' | 'rate';
+
+export interface OverloadMetrics {
+  admitted(requestClass: string): void;
+  shed(requestClass: string, reason: ShedReason): void;
+  /** Time from a request's arrival to its handler's start. */
+  queued(requestClass: string, seconds: number): void;
+  /** Reports each class's concurrency limit and the requests in flight from now on. */
+  watch(source: { limits(): ReadonlyMap<string, number>; inFlight(): number }): void;
+}
+
+const breakerValues: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+
+function overloadMetrics(registry: Registry): OverloadMetrics {
+  let source: Parameters<OverloadMetrics['watch']>[0] | undefined;
+  const admitted = new Counter({
+    name: 'paybao_requests_admitted_total',
+    help: 'Requests admitted by the overload protection, per class (payment, refund, query, report, background).',
+    labelNames: ['class'],
+    registers: [registry],
+  });
+  const shed = new Counter({
+    name: 'paybao_requests_shed_total',
+    help: 'Requests refused early (nothing read, nothing written), per class and reason (concurrency, queue, rate).',
+    labelNames: ['class', 'reason'],
+    registers: [registry],
+  });
+  const queue = new Histogram({
+    name: 'paybao_request_queue_seconds',
+    help: "Time from a request's arrival to its handler's start (parsing, guards, waiting for the event loop), per class.",
+    labelNames: ['class'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'paybao_concurrency_limit',
+    help: "Requests of each class that may be in flight now: the class's share of the adaptive limit.",
+    labelNames: ['class'],
+    registers: [registry],
+    collect() {
+      for (const [requestClass, limit] of source?.limits() ?? []) this.set({ class: requestClass }, limit);
+    },
+  });
+  new Gauge({
+    name: 'paybao_requests_in_flight',
+    help: 'Requests admitted and not yet answered, over every class.',
+    registers: [registry],
+    collect() {
+      this.set(source?.inFlight() ?? 0);
+    },
+  });
+  return {
+    admitted: (requestClass) => admitted.inc({ class: requestClass }),
+    shed: (requestClass, reason) => shed.inc({ class: requestClass, reason }),
+    queued: (requestClass, seconds) => queue.observe({ class: requestClass }, seconds),
+    watch(watched) {
+      source = watched;
+    },
+  };
 }
 
 export function createMetrics(): Metrics {
@@ -75,8 +142,22 @@ export function createMetrics(): Metrics {
     ['rule'],
     () => risk && new Map([...risk.shadowFired].map(([name, n]) => [name.replaceAll(':', ' '), n])),
   );
+  let breakers: (() => ReadonlyMap<string, BreakerState>) | undefined;
+  new Gauge({
+    name: 'paybao_bank_breaker_state',
+    help: "Each bank's circuit breaker: 0 closed (calls go through), 1 half-open (probes), 2 open (calls refused).",
+    labelNames: ['bank'],
+    registers: [registry],
+    collect() {
+      for (const [bank, state] of breakers?.() ?? []) this.set({ bank }, breakerValues[state]);
+    },
+  });
   return {
     registry,
+    overload: overloadMetrics(registry),
+    watchBreakers(states) {
+      breakers = states;
+    },
     watchRisk(stats) {
       risk = stats;
     },

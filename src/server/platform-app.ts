@@ -8,7 +8,7 @@ import type { NotificationChannel } from '../notifications/index.ts';
 import type { Platform } from '../platform.ts';
 import { tradeMethods } from './alipay-methods.ts';
 import { registerApi } from './api.ts';
-import { buildApp } from './app.ts';
+import { type AppOptions, buildApp } from './app.ts';
 import { registerBills } from './bills.ts';
 import { registerCashier } from './cashier.ts';
 import { registerChannelsApi } from './channels-api.ts';
@@ -43,6 +43,8 @@ export interface PlatformAppOptions {
    * Unset, the request's own Host is the platform's origin (see web-security.ts).
    */
   configuredPublicUrl?: string | undefined;
+  /** The overload protection's settings (`PAYBAO_CONCURRENCY_MAX` …); the limits' values when absent. */
+  overload?: AppOptions['overload'];
 }
 
 /**
@@ -60,6 +62,7 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
     platform,
     logger: options.logger,
     metrics: options.metrics,
+    overload: options.overload,
     gateway: {
       // Every request looks its app up: keep found apps a while (a changed key shows within
       // gatewayAppCacheMs) rather than read the database and parse a PEM each time.

@@ -54,6 +54,7 @@ export const edgeErrors = catalog({
     'this request is not allowed: it lacks a valid token or comes from another site',
   ),
   too_many_requests: rateLimitError('too many requests; wait a moment and retry'),
+  server_busy: apiError(503, 'the platform is busy; nothing was done, retry in a moment'),
   request_invalid: invalidRequest(400, 'the request could not be accepted'),
   internal_error: apiError(500, 'something went wrong on our side; retry the request'),
 });
@@ -323,7 +324,16 @@ function sendConsole(reply: FastifyReply, error: FastifyError, r: Refusal): Fast
     return reply.code(error.status).send({ code: error.code, message: error.message });
   }
   if (error instanceof RangeError) return reply.code(400).send({ code: 'INVALID_PARAMETER', message: error.message });
-  const code = r.status >= 500 ? 'SYSTEM_ERROR' : r.status === 404 ? 'NOT_FOUND' : 'INVALID_PARAMETER';
+  const code =
+    r.code === 'server_busy'
+      ? 'SYSTEM_BUSY'
+      : r.status >= 500
+        ? 'SYSTEM_ERROR'
+        : r.status === 404
+          ? 'NOT_FOUND'
+          : r.status === 429
+            ? 'TOO_MANY_REQUESTS'
+            : 'INVALID_PARAMETER';
   return reply.code(r.status).send({ code, message: r.message });
 }
 
@@ -334,9 +344,20 @@ function pageTitle(status: number): string {
   return '无法处理 · Request refused';
 }
 
+/** The friendly words of a refusal to wait (load shed, or too many requests from one person). */
+const waitWords: Record<string, readonly [string, string]> = {
+  server_busy: [
+    '系统繁忙 · Busy right now',
+    '当前访问人数较多，请稍后再试 · Many people are paying right now. Nothing was done: please try again in a moment',
+  ],
+  too_many_requests: ['操作太频繁 · Too many requests', '请稍后再试 · Please wait a moment and try again'],
+};
+
 function sendPage(reply: FastifyReply, r: Refusal): FastifyReply {
-  const title = pageTitle(r.status);
-  const words = r.status >= 500 ? 'Something went wrong on our side; please try again in a moment' : r.message;
+  const wait = waitWords[r.code];
+  const title = wait?.[0] ?? pageTitle(r.status);
+  const words =
+    wait?.[1] ?? (r.status >= 500 ? 'Something went wrong on our side; please try again in a moment' : r.message);
   const body = `<div class="card"><h2 id="title">${escapeHtml(title)}</h2>
   <div class="error" role="alert" id="refusal">${escapeHtml(words.replace(/\.$/, ''))}.</div></div>`;
   return reply
@@ -368,12 +389,28 @@ function gatewayRefusal(r: Refusal): GatewayError {
   if (r.code === 'body_too_large') return gatewayError('isv.request-too-large');
   if (r.code === 'content_type_unsupported') return gatewayError('isv.invalid-content-type');
   if (r.code === 'route_not_found') return gatewayError('isv.invalid-method');
+  // Alipay's system-busy answer, which its SDKs' users retry on, for a shed request or an app
+  // past its rate; the latter says so.
+  if (r.code === 'too_many_requests') return gatewayError('isp.unknow-error', '调用频率超限，请稍后重试');
   if (r.status < 500) return gatewayError('isv.invalid-parameter', '请求无法解析');
   return gatewayError('isp.unknow-error');
 }
 
+/** Refusals made before a request is read, answered by the gateway's kept busy answers. */
+const busyCodes = new Set(['server_busy', 'too_many_requests']);
+
 async function sendGateway(reply: FastifyReply, request: FastifyRequest, gateway: Gateway, r: Refusal) {
   const error = gatewayRefusal(r);
+  if (busyCodes.has(r.code)) {
+    const { body, query } = request;
+    // A legacy method named only in the form is known once the form is read (overload.ts).
+    const params = typeof body === 'object' && body !== null ? { ...(query as object), ...body } : query;
+    const response = await gateway.busy(
+      error,
+      request.url.startsWith('/v3/') ? { protocol: 'v3', headers: request.headers } : { protocol: 'legacy', params },
+    );
+    return reply.code(response.status).headers(response.headers).send(response.body);
+  }
   const response = await (request.url.startsWith('/v3/')
     ? gateway.v3Error(error, request)
     : gateway.legacyError(request.query, error));
@@ -391,7 +428,8 @@ export function refusalHandler(options: RefusalOptions = {}) {
     const guard = pageGuardRefusal(error);
     if (guard) return sendGuardPage(reply, request, guard);
     const refusal = refusalOf(error, request);
-    if (refusal.status >= 500) request.log.error({ err: error }, 'request failed');
+    // A shed request is the design working, counted by the metrics, not a failure to log.
+    if (refusal.status >= 500 && refusal.code !== 'server_busy') request.log.error({ err: error }, 'request failed');
     const form = wireFormOf(request.url);
     const gateway = form === 'gateway' ? options.gateway?.() : undefined;
     if (gateway) return sendGateway(reply, request, gateway, refusal);

@@ -3,6 +3,7 @@
  * itself even when a run outlasts its interval; `close()` waits for the run in progress and
  * starts no other; a failing run is logged (pino) and counted (the server's prom-client metrics)
  * and the next run still comes; a sweep goes on past a failed item and the runner counts each.
+ * A turn the runner's admission refuses (the server's overload protection) is skipped, not run.
  * Intervals are a few milliseconds of real time; nothing asserts how long anything took.
  */
 import { Writable } from 'node:stream';
@@ -147,5 +148,27 @@ describe('JobRunner', () => {
     expect(() => jobs.every('once', 60_000, async () => {})).toThrow(/already running/);
     await jobs.close();
     expect(() => jobs.every('later', 60_000, async () => {})).toThrow(/closed/);
+  });
+
+  it('skips a turn its admission refuses, and runs again once admitted', async () => {
+    let admitted = false;
+    const asked: string[] = [];
+    let runs = 0;
+    const jobs = new JobRunner({
+      logger: memoryLogger().logger,
+      admit: (job) => {
+        asked.push(job);
+        return admitted;
+      },
+    });
+    jobs.every('sweep', 2, async () => {
+      runs++;
+    });
+    while (asked.length < 3) await new Promise((r) => setTimeout(r, 2));
+    expect(runs).toBe(0);
+    admitted = true;
+    while (runs === 0) await new Promise((r) => setTimeout(r, 2));
+    await jobs.close();
+    expect(asked.every((job) => job === 'sweep')).toBe(true);
   });
 });

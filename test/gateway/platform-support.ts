@@ -10,7 +10,7 @@ import type { Clock } from '../../src/core/clock.ts';
 import { v3ErrorCode } from '../../src/gateway/index.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import type { Platform } from '../../src/platform.ts';
-import { buildPlatformApp } from '../../src/server/platform-app.ts';
+import { buildPlatformApp, type PlatformAppOptions } from '../../src/server/platform-app.ts';
 import { freshPlatform } from '../support/engine.ts';
 import { keyPair, listen } from './support.ts';
 
@@ -41,13 +41,13 @@ export interface PlatformGateway {
 /** Methods Alipay's v3 serves with GET and the query string. */
 const v3Gets = new Set(['alipay.fund.trans.common.query', 'alipay.data.dataservice.bill.downloadurl.query']);
 
-/** `notifyUrl`: app A's notify URL (B has none). */
+/** `notifyUrl`: app A's notify URL (B has none); `overload`: the overload protection's settings. */
 export async function startPlatformGateway(
-  options: { clock?: Clock; notifyUrl?: string } = {},
+  options: { clock?: Clock; notifyUrl?: string; overload?: PlatformAppOptions['overload'] } = {},
 ): Promise<PlatformGateway> {
   const platform = await freshPlatform({ clock: options.clock });
   let base = '';
-  const app = await buildPlatformApp({ platform, publicUrl: () => base });
+  const app = await buildPlatformApp({ platform, publicUrl: () => base, overload: options.overload });
   base = await listen(app);
   const merchant = async (name: string, notifyUrl?: string): Promise<Merchant> => {
     const keys = keyPair();
