@@ -764,17 +764,7 @@ export class Risk {
       const now = new Date(this.#nowMs());
       const row = await t
         .insertInto('risk_rules')
-        .values({
-          name: rule.name,
-          condition: JSON.stringify(conditionToStored(rule.condition)),
-          paths: rule.paths,
-          action: rule.action,
-          mode: rule.mode,
-          enabled: rule.enabled,
-          created_at: now,
-          updated_at: now,
-          updated_by: operator,
-        })
+        .values({ ...ruleColumns(rule, operator, now), created_at: now })
         .onConflict((oc) => oc.column('name').doNothing())
         .returningAll()
         .executeTakeFirst();
@@ -811,16 +801,7 @@ export class Risk {
       if (clash) throw new RiskError('rule_name_taken', { param: 'name' });
       const updated = await t
         .updateTable('risk_rules')
-        .set({
-          name: rule.name,
-          condition: JSON.stringify(conditionToStored(rule.condition)),
-          paths: rule.paths,
-          action: rule.action,
-          mode: rule.mode,
-          enabled: rule.enabled,
-          updated_at: new Date(this.#nowMs()),
-          updated_by: operator,
-        })
+        .set(ruleColumns(rule, operator, new Date(this.#nowMs())))
         .where('rule_id', '=', ruleId)
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -1031,6 +1012,20 @@ export class Risk {
   #tables() {
     return typed<RiskTables>(this.db);
   }
+}
+
+/** A checked rule's columns, as the operator who wrote it left them. */
+function ruleColumns(rule: Omit<Rule, 'ruleId'>, operator: string, at: Date) {
+  return {
+    name: rule.name,
+    condition: JSON.stringify(conditionToStored(rule.condition)),
+    paths: rule.paths,
+    action: rule.action,
+    mode: rule.mode,
+    enabled: rule.enabled,
+    updated_at: at,
+    updated_by: operator,
+  };
 }
 
 /** The platform's fraud loss account (code 60). */

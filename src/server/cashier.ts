@@ -111,10 +111,8 @@ async function confirm(
   request: FastifyRequest<{ Params: { tradeNo: string }; Body: ConfirmBody }>,
   reply: FastifyReply,
 ): Promise<FastifyReply | string> {
-  reply.type('text/html; charset=utf-8');
-  const trade = await tradeOrNull(deps.trades, request.params.tradeNo);
-  if (!trade) return reply.code(404).send(cashierPage('Not found', '<div class="card">No such trade.</div>'));
-  allowReturn(reply, trade, deps.security);
+  const trade = await postedTrade(deps, request.params.tradeNo, reply);
+  if (!trade) return reply;
   const challengeId = request.body?.challenge_id ?? '';
   try {
     const { result } = await deps.risk.confirm(challengeId, request.body?.code ?? '');
@@ -136,6 +134,18 @@ async function confirm(
 
 type PayBody = { phone?: string; password?: string; method?: string };
 
+/** The trade a cashier form was posted for (its return_url allowed), or null with a 404 page sent. */
+async function postedTrade(deps: CashierDeps, tradeNo: string, reply: FastifyReply): Promise<TradeView | null> {
+  reply.type('text/html; charset=utf-8');
+  const trade = await tradeOrNull(deps.trades, tradeNo);
+  if (!trade) {
+    reply.code(404).send(cashierPage('Not found', '<div class="card">No such trade.</div>'));
+    return null;
+  }
+  allowReturn(reply, trade, deps.security);
+  return trade;
+}
+
 /**
  * The buyer's login and payment from the wallet or the fund; a refusal renders the form again
  * with its reason (a short balance puts the fund first).
@@ -145,10 +155,8 @@ async function pay(
   request: FastifyRequest<{ Params: { tradeNo: string }; Body: PayBody }>,
   reply: FastifyReply,
 ): Promise<FastifyReply | string> {
-  reply.type('text/html; charset=utf-8');
-  const trade = await tradeOrNull(deps.trades, request.params.tradeNo);
-  if (!trade) return reply.code(404).send(cashierPage('Not found', '<div class="card">No such trade.</div>'));
-  allowReturn(reply, trade, deps.security);
+  const trade = await postedTrade(deps, request.params.tradeNo, reply);
+  if (!trade) return reply;
   let userId: string | undefined;
   try {
     const user = await deps.members.loginWithPassword(request.body?.phone ?? '', request.body?.password ?? '', {
