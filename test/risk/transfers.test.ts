@@ -265,6 +265,22 @@ describe('transfers through the risk engine', () => {
       expect(await balanceOf(b)).toBe(won === 'approve' ? '40.00' : '0.00');
     });
 
+    it('finishes a decision a crash kept from moving the money, once', async () => {
+      const { a, b, reviewId } = await heldTransfer();
+      // The operator's decision was written, then the process died before the money moved.
+      await world.platform.db.query(
+        "update risk_reviews set status = 'APPROVED', decided_at = now(), decided_by = 'operator:gone' where review_id = $1",
+        [reviewId],
+      );
+      expect(await balanceOf(b)).toBe('0.00');
+      expect(await world.platform.risk.sweepReviews()).toBeGreaterThanOrEqual(1);
+      expect(await balanceOf(a)).toBe('60.00');
+      expect(await balanceOf(b)).toBe('40.00');
+      expect((await world.platform.risk.review(reviewId)).applied).toBe(true);
+      await world.platform.risk.sweepReviews();
+      expect(await balanceOf(b)).toBe('40.00');
+    });
+
     it('drops the review of a transfer the balance could not hold', async () => {
       const [a, b] = [await apiUser(world, 5_00n), await apiUser(world, 0n)];
       await rule({ name: 'look', condition: { kind: 'amount', over: '1.00' }, action: 'review' });
