@@ -218,7 +218,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     clock,
     async close() {
       // What the risk engine counted and learned since its last round is not lost.
-      await risk.sync();
+      await risk.flush();
       await redis?.quit();
       await ledger.close();
       await db.close();

@@ -66,6 +66,19 @@ export class KnownPayees {
 
   /** Writes what was learned, then reads what the other processes learned since the last read. */
   async sync(nowMs: number): Promise<void> {
+    await this.flush();
+    if (!this.#filter) return;
+    const rows = await typed<RiskTables>(this.db)
+      .selectFrom('risk_payees')
+      .select(['payer_id', 'payee_id'])
+      .where('first_at', '>=', new Date(this.#readAtMs - limits.riskMirrorLagMs))
+      .execute();
+    for (const r of rows) this.#filter.add(pairOf(r.payer_id, r.payee_id));
+    this.#readAtMs = nowMs;
+  }
+
+  /** Writes the pairs learned since the last flush (nothing when none were). */
+  async flush(): Promise<void> {
     const learned = [...this.#learned.values()];
     this.#learned = new Map();
     if (learned.length > 0) {
@@ -75,14 +88,6 @@ export class KnownPayees {
         [learned.map((p) => p.payer), learned.map((p) => p.payee), learned.map((p) => p.at)],
       );
     }
-    if (!this.#filter) return;
-    const rows = await typed<RiskTables>(this.db)
-      .selectFrom('risk_payees')
-      .select(['payer_id', 'payee_id'])
-      .where('first_at', '>=', new Date(this.#readAtMs - limits.riskMirrorLagMs))
-      .execute();
-    for (const r of rows) this.#filter.add(pairOf(r.payer_id, r.payee_id));
-    this.#readAtMs = nowMs;
   }
 
   /** The filter of every pair in the table, or null when there are too many. */

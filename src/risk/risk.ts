@@ -990,6 +990,16 @@ export class Risk {
     }
   }
 
+  /**
+   * Writes what this process counted and learned and has not written yet (the platform's close):
+   * nothing is read, and nothing is written when there is nothing to write.
+   */
+  async flush(): Promise<void> {
+    await this.velocity.flush(this.#nowMs());
+    await this.#payees.flush();
+    await this.#flushLearned();
+  }
+
   async #flushLearned(): Promise<void> {
     const decisions = this.#unrecorded;
     const regions = [...this.#learnedRegions];

@@ -169,6 +169,12 @@ export class Velocity {
    * flush is kept for the next one: nothing counted is lost.
    */
   async sync(nowMs: number): Promise<void> {
+    await this.flush(nowMs);
+    await this.#readBack(nowMs);
+  }
+
+  /** Writes what this process counted to the store (nothing when it counted nothing). */
+  async flush(nowMs: number): Promise<void> {
     const flushing = this.#pending;
     this.#pending = new Map();
     const rows: CounterRow[] = [];
@@ -185,6 +191,9 @@ export class Velocity {
       }
       throw error;
     }
+  }
+
+  async #readBack(nowMs: number): Promise<void> {
     const oldest = Velocity.bucketOf(nowMs - limits.riskWindowMaxMs);
     for (const [key, state] of this.#keys) {
       for (const bucket of state.buckets.keys()) if (bucket < oldest) state.buckets.delete(bucket);
