@@ -270,8 +270,12 @@ export class Risk {
     const nowMs = this.#nowMs();
     const region = request.address === undefined ? undefined : loaded.regions.of(request.address);
     const wants = (kind: Rule['condition']['kind']) => applying.some((r) => r.condition.kind === kind);
+    // Only what an applying rule reads is looked up: with no rule on a path, a decision reads nothing.
+    const wantsMember = applying.some(
+      (r) => r.condition.kind === 'new_account' || (r.condition.kind === 'amount' && r.condition.tiers !== undefined),
+    );
     const [member, knownPayee, usual] = await Promise.all([
-      this.#member(request.userId),
+      wantsMember ? this.#member(request.userId) : Promise.resolve(null),
       request.payeeId !== undefined && wants('new_payee')
         ? this.#payees.knows(request.userId, request.payeeId, nowMs)
         : Promise.resolve(undefined),
