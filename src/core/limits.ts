@@ -468,14 +468,22 @@ export const limits = {
   riskRefreshKeysMax: 5_000,
   /** Risk: counter rows a process mirrors; past it, keys are read from the store on first use. */
   riskMirrorRowsMax: 2_000_000,
-  /** Risk: how far before its last read each sync reads back again (a flush committing meanwhile). */
-  riskMirrorLagMs: 5_000,
+  /**
+   * Risk: how far before its last read each sync reads back again (a flush committing meanwhile:
+   * one statement, milliseconds). Every row in it is read again, so it is kept short.
+   */
+  riskMirrorLagMs: 1_000,
   /** Risk: payer–payee pairs a process keeps in its Bloom filter; past it, unknown pairs are looked up. */
   riskPayeeFilterMax: 20_000_000,
   /** Risk: the filter is sized for twice the pairs it starts with, at least this many. */
   riskPayeeFilterCapacityMin: 1_000_000,
   /** Risk: the share of new pairs the filter takes for known (each then looked up once). */
   riskPayeeFilterFalsePositiveRate: 0.01,
+  /**
+   * Risk: how far before its last read each sync reads the pairs learned again: a pair is marked
+   * with its payment's time and written up to a sync later.
+   */
+  riskPayeeLagMs: 10_000,
   /** Risk: pairs read per statement while the filter is built. */
   riskPayeePageMax: 50_000,
   /** Risk: velocity keys held in memory per process before the least recently used are dropped. */

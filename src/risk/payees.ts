@@ -1,4 +1,5 @@
 import { BloomFilter } from '../core/bloom.ts';
+import { BoundedMap } from '../core/bounded-map.ts';
 import { cached } from '../core/cache.ts';
 import { type Db, typed } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
@@ -10,11 +11,11 @@ import type { RiskTables } from './tables.ts';
  * whole when first needed, then on each sync what any process learned since. A pair the filter
  * has never seen is new for certain; one it may have seen is looked up once (and remembered). When
  * the table is too big for the filter (`riskPayeeFilterMax` pairs), every unknown pair is looked
- * up. A pair learned by a process whose flush is late past `riskMirrorLagMs` may look new to the
+ * up. A pair learned by a process whose flush is late past `riskPayeeLagMs` may look new to the
  * others until then: the rule errs on the strict side.
  */
 export class KnownPayees {
-  readonly #known = new Set<string>();
+  readonly #known = new BoundedMap<string, true>(limits.riskFactCacheMax);
   #learned = new Map<string, { payer: string; payee: string; at: Date }>();
   #filter: BloomFilter | null | undefined;
   #loading: Promise<void> | undefined;
@@ -71,7 +72,7 @@ export class KnownPayees {
     const rows = await typed<RiskTables>(this.db)
       .selectFrom('risk_payees')
       .select(['payer_id', 'payee_id'])
-      .where('first_at', '>=', new Date(this.#readAtMs - limits.riskMirrorLagMs))
+      .where('first_at', '>=', new Date(this.#readAtMs - limits.riskPayeeLagMs))
       .execute();
     for (const r of rows) this.#filter.add(pairOf(r.payer_id, r.payee_id));
     this.#readAtMs = nowMs;
@@ -131,11 +132,7 @@ export class KnownPayees {
   }
 
   #remember(pair: string): void {
-    if (this.#known.size >= limits.riskFactCacheMax) {
-      const oldest = this.#known.values().next();
-      if (!oldest.done) this.#known.delete(oldest.value);
-    }
-    this.#known.add(pair);
+    this.#known.set(pair, true);
   }
 }
 

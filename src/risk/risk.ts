@@ -1,6 +1,7 @@
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Insertable, Selectable } from 'kysely';
 import { assert } from '../core/assert.ts';
+import { BoundedMap } from '../core/bounded-map.ts';
 import { cached } from '../core/cache.ts';
 import type { Clock } from '../core/clock.ts';
 import { type Db, type Queryable, typed } from '../core/db/index.ts';
@@ -191,7 +192,7 @@ export class Risk {
   readonly #usualRegion: (userId: string) => Promise<{ region: string | undefined } | null>;
   readonly #payees: KnownPayees;
   /** Usual regions this process learned, ahead of its cache of the database's. */
-  readonly #regionsLearned = new Map<string, string>();
+  readonly #regionsLearned = new BoundedMap<string, string>(limits.riskFactCacheMax);
   #lastPruneMs = 0;
 
   constructor(
@@ -308,13 +309,6 @@ export class Risk {
     return this.#regionsLearned.get(userId) ?? (await this.#usualRegion(userId))?.region;
   }
 
-  /** Makes room in a set or map of learned facts: the oldest leaves first past `riskFactCacheMax`. */
-  #makeRoom<K>(facts: Set<K> | Map<K, unknown>): void {
-    if (facts.size < limits.riskFactCacheMax) return;
-    const oldest = facts.keys().next();
-    if (!oldest.done) facts.delete(oldest.value);
-  }
-
   /** An allowed payment counts in every window and teaches the engine its payee and region. */
   #allowed(request: RiskRequest, loaded: Loaded, nowMs: number, facts: RiskFacts | undefined): void {
     this.velocity.add(this.#velocityKeys(request, loaded), request.amountFen, nowMs);
@@ -325,7 +319,6 @@ export class Risk {
     const region = request.address === undefined ? undefined : loaded.regions.of(request.address);
     // A payer's first region is learned from a decision that looked it up (not from a passed challenge).
     if (region !== undefined && facts && facts.usualRegion === undefined && !this.#regionsLearned.has(request.userId)) {
-      this.#makeRoom(this.#regionsLearned);
       this.#regionsLearned.set(request.userId, region);
       this.#learnedRegions.set(request.userId, { region, at });
     }

@@ -195,11 +195,6 @@ export class Velocity {
 
   async #readBack(nowMs: number): Promise<void> {
     const oldest = Velocity.bucketOf(nowMs - limits.riskWindowMaxMs);
-    for (const [key, state] of this.#keys) {
-      for (const bucket of state.buckets.keys()) if (bucket < oldest) state.buckets.delete(bucket);
-      // A key whose buckets all left the window holds nothing: forgetting it loses nothing.
-      if (state.buckets.size === 0 && !this.#pending.has(key)) this.#keys.delete(key);
-    }
     if (this.#whole) {
       // Whatever was written since the last read, a little before it too: a flush in flight then.
       const written = await this.store.readWritten(this.#readAtMs - limits.riskMirrorLagMs, limits.riskMirrorRowsMax);
@@ -221,8 +216,18 @@ export class Velocity {
   }
 
   /** Forgets, in the store, buckets older than the longest window. */
+  /**
+   * Forgets buckets older than the longest window, here and in the store (sums skip them anyway:
+   * this is for memory and disk, every `riskPruneEveryMs`).
+   */
   prune(nowMs: number): Promise<void> {
-    return this.store.prune(Velocity.bucketOf(nowMs - limits.riskWindowMaxMs));
+    const oldest = Velocity.bucketOf(nowMs - limits.riskWindowMaxMs);
+    for (const [key, state] of this.#keys) {
+      for (const bucket of state.buckets.keys()) if (bucket < oldest) state.buckets.delete(bucket);
+      // A key whose buckets all left the window holds nothing: forgetting it loses nothing.
+      if (state.buckets.size === 0 && !this.#pending.has(key)) this.#keys.delete(key);
+    }
+    return this.store.prune(oldest);
   }
 
   /** Takes the store's buckets for the rows' keys (plus what is not flushed yet), key by key. */

@@ -37,6 +37,8 @@ export interface RiskBenchResult {
   baseline_p99_us: number;
   ratio: number;
   counter_keys: number;
+  /** Decisions/s over each tenth of the timed run, in order. */
+  decisions_per_s_by_tenth: string;
   synchronous_commit: string;
   fsync: string;
 }
@@ -153,6 +155,10 @@ export async function benchRisk(options: RiskBenchOptions): Promise<RiskBenchRes
     let syncing: Promise<void> | undefined;
     let lastSync = performance.now();
     const started = performance.now();
+    // Decisions/s over each tenth of the run: whether the engine slows as its memory fills.
+    const segment = Math.max(1, Math.floor(options.decisions / 10));
+    const segments: number[] = [];
+    let segmentStarted = started;
     for (let i = 0; i < options.decisions; i++) {
       const request = payment(i, options.users, random);
       const t0 = performance.now();
@@ -168,6 +174,11 @@ export async function benchRisk(options: RiskBenchOptions): Promise<RiskBenchRes
         });
       }
       if (i % 10_000 === 0) bar.update(i);
+      if (i > 0 && i % segment === 0) {
+        const now = performance.now();
+        segments.push(Math.round(segment / ((now - segmentStarted) / 1000)));
+        segmentStarted = now;
+      }
     }
     const elapsedS = (performance.now() - started) / 1000;
     bar.update(options.decisions);
@@ -209,6 +220,7 @@ export async function benchRisk(options: RiskBenchOptions): Promise<RiskBenchRes
       baseline_p99_us: Math.round(quantile(baseline, 0.99) * 1000),
       ratio: round1(perS / baselinePerS),
       counter_keys: risk.velocity.size,
+      decisions_per_s_by_tenth: segments.join(' '),
       ...durability,
     };
   } finally {
