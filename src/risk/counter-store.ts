@@ -24,29 +24,25 @@ export class DbCounterStore implements CounterStore {
     );
   }
 
-  async read(keys: readonly string[], sinceBucket: number): Promise<CounterRow[]> {
-    const rows = await this.db.query<{ key: string; bucket: bigint; count: bigint; amount_fen: bigint }>(
-      'select key, bucket, count, amount_fen from risk_counters where key = any($1::text[]) and bucket >= $2',
-      [keys, sinceBucket],
-    );
-    return rows.map((r) => ({ key: r.key, bucket: Number(r.bucket), count: Number(r.count), fen: r.amount_fen }));
+  read(keys: readonly string[], sinceBucket: number): Promise<CounterRow[]> {
+    return this.#rows('key = any($1::text[]) and bucket >= $2', [keys, sinceBucket]);
   }
 
   async readSince(sinceBucket: number, rowsMax: number): Promise<CounterRow[] | null> {
-    const rows = await this.db.query<{ key: string; bucket: bigint; count: bigint; amount_fen: bigint }>(
-      'select key, bucket, count, amount_fen from risk_counters where bucket >= $1 limit $2',
-      [sinceBucket, rowsMax + 1],
-    );
-    if (rows.length > rowsMax) return null;
-    return rows.map((r) => ({ key: r.key, bucket: Number(r.bucket), count: Number(r.count), fen: r.amount_fen }));
+    const rows = await this.#rows('bucket >= $1 limit $2', [sinceBucket, rowsMax + 1]);
+    return rows.length > rowsMax ? null : rows;
   }
 
   async readWritten(sinceMs: number, rowsMax: number): Promise<CounterRow[] | null> {
+    const rows = await this.#rows('written_at_ms >= $1 limit $2', [sinceMs, rowsMax + 1]);
+    return rows.length > rowsMax ? null : rows;
+  }
+
+  async #rows(where: string, params: readonly unknown[]): Promise<CounterRow[]> {
     const rows = await this.db.query<{ key: string; bucket: bigint; count: bigint; amount_fen: bigint }>(
-      'select key, bucket, count, amount_fen from risk_counters where written_at_ms >= $1 limit $2',
-      [sinceMs, rowsMax + 1],
+      `select key, bucket, count, amount_fen from risk_counters where ${where}`,
+      params,
     );
-    if (rows.length > rowsMax) return null;
     return rows.map((r) => ({ key: r.key, bucket: Number(r.bucket), count: Number(r.count), fen: r.amount_fen }));
   }
 

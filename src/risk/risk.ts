@@ -8,7 +8,7 @@ import { type Db, type Queryable, typed } from '../core/db/index.ts';
 import { derivedId, id, isUuid, uuidFromU128 } from '../core/ids.ts';
 import { cnyLedger, RiskAccountCode, RiskTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
-import { parseAmount } from '../core/money.ts';
+import { formatAmount, parseAmount } from '../core/money.ts';
 import { AccountFlags, assertLedgerResult, type Ledger } from '../ledger/index.ts';
 import { DbCounterStore } from './counter-store.ts';
 import { RiskError } from './errors.ts';
@@ -380,7 +380,7 @@ export class Risk {
         .execute();
     });
     const minutes = Math.round(limits.riskChallengeTtlMs / 60_000);
-    const yuan = `${request.amountFen / 100n}.${(request.amountFen % 100n).toString().padStart(2, '0')}`;
+    const yuan = formatAmount(request.amountFen);
     await this.parties.sendSms(
       member.phone,
       `[Paybao] Code ${code} confirms your payment of ${yuan} yuan. It expires in ${minutes} minutes. Never share it.`,

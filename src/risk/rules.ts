@@ -1,4 +1,5 @@
 import { limits } from '../core/limits.ts';
+import { formatAmount, parseAmount } from '../core/money.ts';
 import { RiskError } from './errors.ts';
 
 /**
@@ -143,7 +144,7 @@ export function dimensionValue(request: RiskRequest, dimension: Dimension): stri
   }
 }
 
-const yuan = (fen: bigint) => `${fen / 100n}.${(fen % 100n).toString().padStart(2, '0')}`;
+const yuan = formatAmount;
 
 /** Why a rule fires on this payment, or undefined when it does not. */
 function firing(condition: RuleCondition, request: RiskRequest, facts: RiskFacts): string | undefined {
@@ -260,11 +261,9 @@ function wholeNumber(value: unknown, param: string, min: number, max: number): n
 
 /** Fen, sent as a decimal string of yuan ("500.00") as every amount on the wire. */
 function fenOf(value: unknown, param: string): bigint {
-  if (typeof value !== 'string' || !/^\d{1,12}(\.\d{1,2})?$/.test(value)) {
-    throw invalid(param, `${param} must be an amount of yuan as a string, such as "500.00"`);
-  }
-  const [whole = '0', part = ''] = value.split('.');
-  return BigInt(whole) * 100n + BigInt(part.padEnd(2, '0'));
+  const fen = typeof value === 'string' ? parseAmount(value) : undefined;
+  if (fen === undefined) throw invalid(param, `${param} must be an amount of yuan as a string, such as "500.00"`);
+  return fen;
 }
 
 function categoriesOf(value: unknown, param: string): string[] {

@@ -7,6 +7,7 @@ import { challengeOnly, isRiskError, type Risk } from '../risk/index.ts';
 import { TradeError, type Trades, type TradeView } from '../trades/index.ts';
 import { escapeHtml, page } from './html.ts';
 import { acceptPageForms } from './page-forms.ts';
+import { cashierPayment } from './payment-context.ts';
 import { clientAddress, csrfField, loginRateLimit, pagePolicy, type WebSecurityOptions } from './web-security.ts';
 
 /** What the cashier page needs. */
@@ -167,18 +168,10 @@ async function pay(
     const method = fromFund ? 'fund' : 'balance';
     try {
       // The buyer is here: a review is asked as a confirmation by code.
-      await deps.risk.assess(
-        {
-          path: 'cashier_pay',
-          userId: user.userId,
-          payeeId: trade.sellerId,
-          merchantId: trade.sellerId,
-          amountFen: parseAmount(trade.totalAmount) ?? 0n,
-          address: request.ip,
-          ref: `${trade.tradeNo}/${method}`,
-        },
-        { supports: challengeOnly, fingerprint: `${trade.tradeNo}/${method}` },
-      );
+      await deps.risk.assess(cashierPayment('cashier_pay', trade, user.userId, request, `${trade.tradeNo}/${method}`), {
+        supports: challengeOnly,
+        fingerprint: `${trade.tradeNo}/${method}`,
+      });
     } catch (error) {
       if (!isRiskError(error, 'challenge_required') || error.challengeId === undefined) throw error;
       return cashierPage('Confirm', confirmForm(trade, csrfField(reply), error.challengeId));

@@ -15,6 +15,7 @@ import { TradeError, type Trades, type TradeView } from '../trades/index.ts';
 import { allowReturn, returnLocation, tradeOrNull } from './cashier.ts';
 import { escapeHtml, page as shell } from './html.ts';
 import { acceptPageForms } from './page-forms.ts';
+import { cashierPayment } from './payment-context.ts';
 import { clientAddress, csrfField, loginRateLimit, type WebSecurityOptions } from './web-security.ts';
 
 export interface CardCashierDeps {
@@ -113,19 +114,11 @@ async function step(
     }
     const user = await deps.members.loginWithSmsCode(phone, body.sms_code ?? '');
     // The SMS code just given is the confirmation a challenge would ask for: it counts as one.
-    await deps.risk.assess(
-      {
-        path: 'quick_pay',
-        userId: user.userId,
-        payeeId: trade.sellerId,
-        merchantId: trade.sellerId,
-        amountFen: parseAmount(trade.totalAmount) ?? 0n,
-        cardId: body.card_id,
-        address: request.ip,
-        ref: trade.tradeNo,
-      },
-      { supports: challengeOnly, fingerprint: `${trade.tradeNo}/${body.card_id}`, steppedUp: true },
-    );
+    await deps.risk.assess(cashierPayment('quick_pay', trade, user.userId, request, trade.tradeNo, body.card_id), {
+      supports: challengeOnly,
+      fingerprint: `${trade.tradeNo}/${body.card_id}`,
+      steppedUp: true,
+    });
     const paid = await payWithCard(deps, trade, user.userId, body.card_id ?? '');
     if (paid.returnUrl) return reply.redirect(returnLocation(paid, deps), 302);
     return page('Paid', paid, '<p id="done">Paid. You may close this page.</p>');

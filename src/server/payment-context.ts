@@ -1,7 +1,9 @@
 import { Type } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { limits } from '../core/limits.ts';
-import type { PaymentContext } from '../risk/index.ts';
+import { parseAmount } from '../core/money.ts';
+import type { PaymentContext, RiskPath, RiskRequest } from '../risk/index.ts';
+import type { TradeView } from '../trades/index.ts';
 
 /**
  * What the risk engine hears about a payment's origin from the HTTP edge, and the confirmation a
@@ -36,4 +38,25 @@ export function paymentContext(
   const challenge =
     body.challenge_id !== undefined ? { id: body.challenge_id, code: body.challenge_code ?? '' } : undefined;
   return { ...originOf(request), challenge };
+}
+
+/** What the risk engine is asked about a trade its buyer pays at one of the cashiers. */
+export function cashierPayment(
+  path: RiskPath,
+  trade: TradeView,
+  buyerId: string,
+  request: FastifyRequest,
+  ref: string,
+  cardId?: string,
+): RiskRequest {
+  return {
+    path,
+    userId: buyerId,
+    payeeId: trade.sellerId,
+    merchantId: trade.sellerId,
+    amountFen: parseAmount(trade.totalAmount) ?? 0n,
+    cardId,
+    address: request.ip,
+    ref,
+  };
 }
