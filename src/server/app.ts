@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { assert } from '../core/assert.ts';
 import type { Gateway, GatewayOptions } from '../gateway/index.ts';
@@ -7,7 +6,7 @@ import { createGateway, mountGateway } from './gateway.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { Overload, type OverloadOptions, overloadProtection } from './overload.ts';
 import { refusalHandler, refusals } from './refusals.ts';
-import { helmetOptions, type WebSecurityOptions } from './web-security.ts';
+import { securityHeaders, type WebSecurityOptions } from './web-security.ts';
 
 export interface AppOptions {
   platform: Platform;
@@ -104,7 +103,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
 
   // On the root, so that every route, the framework's own answers included, carries the headers.
-  app.register(helmet, helmetOptions(options.security ?? {}));
+  app.addHook('onRequest', securityHeaders(options.security ?? {}));
   // After the headers (a refusal carries them too), before every route's own hooks.
   const overload = new Overload({ ...options.overload, metrics: metrics.overload });
   overloads.set(app, overload);

@@ -27,6 +27,7 @@ import { TokenBuckets } from '../core/token-bucket.ts';
 import { v3MethodOf } from '../gateway/index.ts';
 import type { OverloadMetrics, ShedReason } from './metrics.ts';
 import { EdgeError } from './refusals.ts';
+import { syncHook } from './sync-hook.ts';
 
 /** The request classes, from the top: a lower class is refused first. */
 export const requestClasses = ['payment', 'refund', 'query', 'report', 'background'] as const;
@@ -339,11 +340,26 @@ export const overloadProtection = fp<{ overload: Overload }>(
         waitMs: measured ? eventLoopDelay : 0,
       };
     });
-    app.addHook('onRequest', async (request, reply) => overload.arrive(request, reply));
-    app.addHook('preValidation', async (request, reply) => overload.formRead(request, reply));
-    app.addHook('preHandler', async (request) => overload.handlerStarts(request));
-    app.addHook('onResponse', async (request, reply) => overload.leave(request, reply.statusCode < 500));
-    app.addHook('onRequestAbort', async (request) => overload.leave(request, false));
+    app.addHook(
+      'onRequest',
+      syncHook((request, reply) => overload.arrive(request, reply)),
+    );
+    app.addHook(
+      'preValidation',
+      syncHook((request, reply) => overload.formRead(request, reply)),
+    );
+    app.addHook(
+      'preHandler',
+      syncHook((request) => overload.handlerStarts(request)),
+    );
+    app.addHook(
+      'onResponse',
+      syncHook((request, reply) => overload.leave(request, reply.statusCode < 500)),
+    );
+    app.addHook('onRequestAbort', (request, done) => {
+      overload.leave(request, false);
+      done();
+    });
   },
   { name: 'paybao-overload', fastify: '5.x' },
 );

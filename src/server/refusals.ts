@@ -38,6 +38,7 @@ import { RiskError } from '../risk/index.ts';
 import { TradeError } from '../trades/index.ts';
 import { ConsoleError } from './console.ts';
 import { escapeHtml, page } from './html.ts';
+import { syncHook } from './sync-hook.ts';
 
 /** The refusals of the HTTP edge itself, in the native API's terms (the codes are the wallet catalog's). */
 export const edgeErrors = catalog({
@@ -440,7 +441,7 @@ export function refusalHandler(options: RefusalOptions = {}) {
 }
 
 /** Refuses, before validation and the handler, any parameter holding NUL or an unpaired surrogate. */
-async function refuseUnreadableText(request: FastifyRequest): Promise<void> {
+function refuseUnreadableText(request: FastifyRequest): void {
   const parts: Array<[string, unknown]> = [
     ['path', request.params],
     ['query', request.query],
@@ -460,7 +461,7 @@ async function refuseUnreadableText(request: FastifyRequest): Promise<void> {
 }
 
 /** Refuses a query-string parameter given twice, everywhere (the form parsers refuse it in bodies). */
-async function refuseRepeatedQuery(request: FastifyRequest): Promise<void> {
+function refuseRepeatedQuery(request: FastifyRequest): void {
   const query = request.query;
   if (typeof query !== 'object' || query === null) return;
   for (const [key, value] of Object.entries(query)) if (Array.isArray(value)) throw repeatedParameter(key);
@@ -474,8 +475,8 @@ export const refusals = fp<{ handler: ReturnType<typeof refusalHandler> }>(
   async (app: FastifyInstance, { handler }) => {
     app.setErrorHandler(handler);
     app.setNotFoundHandler((request, reply) => handler(new EdgeError('route_not_found'), request, reply));
-    app.addHook('preValidation', refuseRepeatedQuery);
-    app.addHook('preValidation', refuseUnreadableText);
+    app.addHook('preValidation', syncHook(refuseRepeatedQuery));
+    app.addHook('preValidation', syncHook(refuseUnreadableText));
   },
   { name: 'paybao-refusals', fastify: '5.x' },
 );

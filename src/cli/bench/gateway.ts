@@ -52,6 +52,12 @@ interface PhaseResult {
   max_ms: number;
   /** CPU seconds spent during the run by the server process, the load generator, and the whole machine. */
   server_cpu_s: number;
+  /**
+   * Core-milliseconds per paid trade of the server's main thread: the one event loop that parses,
+   * decides and answers every request (the signatures run on libuv's pool). It bounds one process
+   * at 1000 / this paid trades/s, however many cores.
+   */
+  server_loop_cpu_ms_per_trade: number;
   client_cpu_s: number;
   /** Everything: server, load generator, the database, the kernel. */
   machine_cpu_s: number;
@@ -186,6 +192,7 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
     const measure = async (name: string, first: number, trade: (i: number) => Promise<number>) => {
       const cpuBefore = process.cpuUsage();
       const serverCpuBefore = (server as Server).cpuSeconds();
+      const loopCpuBefore = (server as Server).loopCpuSeconds();
       const machineBefore = machineCpuSeconds();
       const run = await runLoad(options.trades, options.clients, (n) => trade(first + n), name, log);
       const clientCpu = process.cpuUsage(cpuBefore);
@@ -197,6 +204,7 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
         p99_ms: round1(quantile(sorted, 0.99)),
         max_ms: round1(sorted[sorted.length - 1] ?? 0),
         server_cpu_s: round1(options.inProcess ? 0 : (server as Server).cpuSeconds() - serverCpuBefore),
+        server_loop_cpu_ms_per_trade: round2(((server as Server).loopCpuSeconds() - loopCpuBefore) * (1000 / options.trades)),
         client_cpu_s: round1((clientCpu.user + clientCpu.system) / 1e6),
         machine_cpu_s: round1(machineCpu),
         machine_cpu_ms_per_trade: round2((machineCpu * 1000) / options.trades),
@@ -427,6 +435,8 @@ export interface Server {
   url: string;
   /** CPU seconds the server's process has used so far (0 in process: it is this process). */
   cpuSeconds(): number;
+  /** The same for its main thread alone: the event loop (JavaScript, HTTP, the driver), not the pool's RSA. */
+  loopCpuSeconds(): number;
   close(): Promise<void>;
 }
 
@@ -435,7 +445,7 @@ export async function inProcessServer(platform: Platform): Promise<Server> {
   const app: FastifyInstance = await buildPlatformApp({ platform, publicUrl: () => url });
   await app.listen({ host: '127.0.0.1', port: 0 });
   url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  return { kind: 'in-process', url, cpuSeconds: () => 0, close: () => app.close() };
+  return { kind: 'in-process', url, cpuSeconds: () => 0, loopCpuSeconds: () => 0, close: () => app.close() };
 }
 
 /** `paybao start` in a child process on the same database, logging warnings only. */
@@ -478,6 +488,7 @@ async function childServer(
     kind: `child process ${child.pid}`,
     url,
     cpuSeconds: () => processCpuSeconds(child),
+    loopCpuSeconds: () => processCpuSeconds(child, true),
     async close() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
@@ -487,10 +498,13 @@ async function childServer(
   };
 }
 
-/** utime + stime of a live child from /proc (Linux); 0 elsewhere. */
-function processCpuSeconds(child: ChildProcess): number {
+/**
+ * utime + stime of a live child from /proc (Linux), or of its main thread alone (`mainThread`: the
+ * event loop, whose thread has the process's id); 0 elsewhere.
+ */
+function processCpuSeconds(child: ChildProcess, mainThread = false): number {
   try {
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${child.pid}/${mainThread ? `task/${child.pid}/` : ''}stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
