@@ -287,4 +287,12 @@ alter table trades add column fund_fen bigint not null default 0 check (fund_fen
 alter table trade_refunds add column fund_fen bigint not null default 0 check (fund_fen >= 0 and fund_fen <= refund_fen);
 `,
   },
+  {
+    id: '20261207-90-trades-paying',
+    sql: `
+-- The payments in flight, for the sweep that finishes those a crash interrupted: without it, every
+-- sweep (every few seconds, in every process) read the whole trades table to find the few PAYING.
+create index trades_paying on trades (paying_at, trade_no) where status = 'PAYING';
+`,
+  },
 ];
