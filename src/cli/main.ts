@@ -5,6 +5,7 @@ import { appsCommand } from './apps.ts';
 import { bankSimCommand } from './bank-sim.ts';
 import { benchCommand } from './bench.ts';
 import { reconcileCommand, reportCommand } from './channels.ts';
+import { drillCommand } from './drill.ts';
 import { operatorsCommand, settleCommand } from './escrow.ts';
 import { addFundReport, fundCommand } from './fund.ts';
 import { keysCommand } from './keys.ts';
@@ -28,6 +29,7 @@ const program = new Command('paybao')
   .addCommand(smsCommand())
   .addCommand(bankSimCommand())
   .addCommand(benchCommand())
+  .addCommand(drillCommand())
   .addCommand(settleCommand())
   .addCommand(operatorsCommand())
   .addCommand(fundCommand());

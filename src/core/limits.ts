@@ -507,4 +507,6 @@ export const limits = {
   riskNoteMax: 500,
   /** Risk: rows one page of decisions, reviews or list entries shows. */
   riskListPageMax: 500,
+  /** `paybao drill crash`: how long a round waits for its first payment before it kills the server anyway. */
+  drillFirstPaymentWaitMs: 60_000,
 } as const;

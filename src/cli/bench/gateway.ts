@@ -204,7 +204,9 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
         p99_ms: round1(quantile(sorted, 0.99)),
         max_ms: round1(sorted[sorted.length - 1] ?? 0),
         server_cpu_s: round1(options.inProcess ? 0 : (server as Server).cpuSeconds() - serverCpuBefore),
-        server_loop_cpu_ms_per_trade: round2(((server as Server).loopCpuSeconds() - loopCpuBefore) * (1000 / options.trades)),
+        server_loop_cpu_ms_per_trade: round2(
+          ((server as Server).loopCpuSeconds() - loopCpuBefore) * (1000 / options.trades),
+        ),
         client_cpu_s: round1((clientCpu.user + clientCpu.system) / 1e6),
         machine_cpu_s: round1(machineCpu),
         machine_cpu_ms_per_trade: round2((machineCpu * 1000) / options.trades),
@@ -438,6 +440,8 @@ export interface Server {
   /** The same for its main thread alone: the event loop (JavaScript, HTTP, the driver), not the pool's RSA. */
   loopCpuSeconds(): number;
   close(): Promise<void>;
+  /** SIGKILL, as a crash: no request finishes, nothing is flushed (a child only). */
+  kill(): Promise<void>;
 }
 
 export async function inProcessServer(platform: Platform): Promise<Server> {
@@ -445,12 +449,22 @@ export async function inProcessServer(platform: Platform): Promise<Server> {
   const app: FastifyInstance = await buildPlatformApp({ platform, publicUrl: () => url });
   await app.listen({ host: '127.0.0.1', port: 0 });
   url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  return { kind: 'in-process', url, cpuSeconds: () => 0, loopCpuSeconds: () => 0, close: () => app.close() };
+  return {
+    kind: 'in-process',
+    url,
+    cpuSeconds: () => 0,
+    loopCpuSeconds: () => 0,
+    close: () => app.close(),
+    kill: () => Promise.reject(new Error('a server in this process cannot be killed alone')),
+  };
 }
 
-/** `paybao start` in a child process on the same database, logging warnings only. */
-async function childServer(
-  options: GatewayBenchOptions,
+/**
+ * `paybao start` in a child process on the same database, logging warnings only; `env` adds
+ * settings of the server's (the drill's rates and bounds).
+ */
+export async function childServer(
+  options: { databaseUrl?: string | undefined; serverCpuProf?: string | undefined; env?: Record<string, string> },
   schema: string | undefined,
   dataDir: string | undefined,
   log: (s: string) => void,
@@ -463,6 +477,7 @@ async function childServer(
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     PAYBAO_BANK_SIM: 'off',
+    ...options.env,
   };
   delete env.NODE_OPTIONS;
   if (options.databaseUrl) {
@@ -490,10 +505,15 @@ async function childServer(
     cpuSeconds: () => processCpuSeconds(child),
     loopCpuSeconds: () => processCpuSeconds(child, true),
     async close() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const code = await exited;
       if (code !== 0) throw new Error(`paybao start exited with ${code}`);
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }
@@ -541,7 +561,7 @@ async function checkBooks(
 
 // ---- helpers ----
 
-async function pool<T>(n: number, concurrency: number, make: (i: number) => Promise<T>): Promise<T[]> {
+export async function pool<T>(n: number, concurrency: number, make: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(n);
   let next = 0;
   const worker = async () => {
@@ -555,7 +575,7 @@ async function pool<T>(n: number, concurrency: number, make: (i: number) => Prom
 }
 
 /** CPU seconds every core of this machine has been busy since boot (Linux /proc/stat; 0 elsewhere). */
-function machineCpuSeconds(): number {
+export function machineCpuSeconds(): number {
   try {
     const [cpu] = readFileSync('/proc/stat', 'utf8').split('\n');
     const [user, nice, system, , , irq, softirq, steal] = (cpu ?? '').split(/ +/).slice(1).map(Number);
@@ -569,4 +589,4 @@ function prefixed<T extends object>(prefix: string, value: T): Record<string, un
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [`${prefix}${k}`, v]));
 }
 
-const seconds = (since: number) => (performance.now() - since) / 1000;
+export const seconds = (since: number) => (performance.now() - since) / 1000;
