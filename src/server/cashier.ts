@@ -7,7 +7,7 @@ import { challengeOnly, isRiskError, type Risk } from '../risk/index.ts';
 import { TradeError, type Trades, type TradeView } from '../trades/index.ts';
 import { escapeHtml, page } from './html.ts';
 import { acceptPageForms } from './page-forms.ts';
-import { cashierPayment } from './payment-context.ts';
+import { cashierPayment, refusedPaymentStatus } from './payment-context.ts';
 import { clientAddress, csrfField, loginRateLimit, pagePolicy, type WebSecurityOptions } from './web-security.ts';
 
 /** What the cashier page needs. */
@@ -181,7 +181,7 @@ async function pay(
     return cashierPage('Paid', done(paid));
   } catch (error) {
     if (error instanceof TradeError || isMembersError(error) || isFundError(error) || isRiskError(error)) {
-      const status = isMembersError(error, 'login_throttled') ? 429 : isRiskError(error) ? 403 : 400;
+      const status = refusedPaymentStatus(error);
       // A short balance whose Yu'e Bao covers the trade: the fund is offered first.
       const offerFund =
         error instanceof TradeError &&

@@ -15,7 +15,7 @@ import { TradeError, type Trades, type TradeView } from '../trades/index.ts';
 import { allowReturn, returnLocation, tradeOrNull } from './cashier.ts';
 import { escapeHtml, page as shell } from './html.ts';
 import { acceptPageForms } from './page-forms.ts';
-import { cashierPayment } from './payment-context.ts';
+import { cashierPayment, refusedPaymentStatus } from './payment-context.ts';
 import { clientAddress, csrfField, loginRateLimit, type WebSecurityOptions } from './web-security.ts';
 
 export interface CardCashierDeps {
@@ -130,7 +130,7 @@ async function step(
         body.step === 'pay'
           ? cardForm(csrf, trade, phone, await activeCards(deps, phone), message)
           : loginForm(csrf, message);
-      const status = isMembersError(error, 'login_throttled') ? 429 : isRiskError(error) ? 403 : 400;
+      const status = refusedPaymentStatus(error);
       return reply.code(status).send(page('Pay by card', trade, form));
     }
     throw error;

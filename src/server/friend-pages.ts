@@ -13,7 +13,7 @@ import { isRiskError, type PaymentContext } from '../risk/index.ts';
 import { type CollectionView, isSocialError, type Social } from '../social/index.ts';
 import { isWalletError, type Wallet } from '../wallet/index.ts';
 import { escapeHtml } from './html.ts';
-import { paymentContext } from './payment-context.ts';
+import { paymentContext, refusedPaymentStatus } from './payment-context.ts';
 import { alert, logoutForm, registerOwnerPage, walletPage } from './wallet-pages.ts';
 import { csrfField, type WebSecurityOptions } from './web-security.ts';
 
@@ -195,7 +195,7 @@ export async function registerFriendPages(app: FastifyInstance, deps: FriendPage
       } catch (error) {
         if (!isSocialError(error) && !isWalletError(error) && !isRiskError(error, 'payment_denied')) throw error;
         return reply
-          .code(isRiskError(error) ? 403 : 400)
+          .code(refusedPaymentStatus(error))
           .send(await friendsPage(deps, reply, user, { error: error.message }));
       }
     },

@@ -2,7 +2,8 @@ import { Type } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { limits } from '../core/limits.ts';
 import { parseAmount } from '../core/money.ts';
-import type { PaymentContext, RiskPath, RiskRequest } from '../risk/index.ts';
+import { isMembersError } from '../members/index.ts';
+import { isRiskError, type PaymentContext, type RiskPath, type RiskRequest } from '../risk/index.ts';
 import type { TradeView } from '../trades/index.ts';
 
 /**
@@ -59,4 +60,13 @@ export function cashierPayment(
     address: request.ip,
     ref,
   };
+}
+
+/**
+ * The status of a page that answers a refused payment with itself: 429 for a throttled login, 403
+ * for the risk engine's refusal, 400 for any other refusal of the request.
+ */
+export function refusedPaymentStatus(error: unknown): 400 | 403 | 429 {
+  if (isMembersError(error, 'login_throttled')) return 429;
+  return isRiskError(error) ? 403 : 400;
 }

@@ -13,7 +13,7 @@ import { isRiskError } from '../risk/index.ts';
 import { isSocialError, type PacketView, type Social } from '../social/index.ts';
 import type { Wallet } from '../wallet/index.ts';
 import { escapeHtml } from './html.ts';
-import { paymentContext } from './payment-context.ts';
+import { paymentContext, refusedPaymentStatus } from './payment-context.ts';
 import { alert, logoutForm, registerOwnerPage, walletPage } from './wallet-pages.ts';
 import { csrfField, type WebSecurityOptions } from './web-security.ts';
 
@@ -151,7 +151,7 @@ export async function registerRedPacketPages(app: FastifyInstance, deps: RedPack
       } catch (error) {
         if (!isSocialError(error) && !isRiskError(error, 'payment_denied')) throw error;
         return reply
-          .code(isRiskError(error) ? 403 : 400)
+          .code(refusedPaymentStatus(error))
           .send(await packetsPage(deps, reply, user, { error: error.message }));
       }
     },
