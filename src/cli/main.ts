@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { appsCommand } from './apps.ts';
+import { backupCommands } from './backup.ts';
 import { bankSimCommand } from './bank-sim.ts';
 import { benchCommand } from './bench.ts';
 import { reconcileCommand, reportCommand } from './channels.ts';
@@ -35,6 +36,7 @@ const program = new Command('paybao')
   .addCommand(fundCommand());
 // The bank channels' commands (src/cli/channels.ts).
 program.addCommand(reconcileCommand()).addCommand(addFundReport(reportCommand()));
+for (const command of backupCommands()) program.addCommand(command);
 
 try {
   await program.parseAsync(process.argv);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataDirOwnedError, type Db, openDb } from '../../src/core/db/index.ts';
+import { DataDirOwnedError, type Db, liveOwner, openDb } from '../../src/core/db/index.ts';
 import { processTestTimeoutMs } from '../support/timeouts.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'paybao-owner-'));
@@ -32,9 +32,11 @@ async function withOwner<T>(fn: (owner: Db, dataDir: string) => Promise<T>): Pro
   }
 }
 
-/** A raw node-postgres client on the owner's socket, to hold a transaction open by hand. */
+/** A raw node-postgres client on the owner's socket (named in its lock), to hold a transaction open by hand. */
 function rawClient(dataDir: string): pg.Client {
-  return new pg.Client({ host: dataDir, port: 5432, user: 'postgres', database: 'postgres' });
+  const host = liveOwner(dataDir)?.socketDir;
+  if (!host) throw new Error(`nobody serves ${dataDir}`);
+  return new pg.Client({ host, port: 5432, user: 'postgres', database: 'postgres' });
 }
 
 describe('the owner lock', { timeout: processTestTimeoutMs }, () => {

@@ -33,6 +33,7 @@ function gatedDb(db: Db) {
     exec: (sql) => db.exec(sql),
     transaction: (fn) => db.transaction(fn),
     close: async () => {},
+    backup: () => db.backup(),
   };
   return {
     db: wrapped,

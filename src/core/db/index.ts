@@ -4,5 +4,6 @@ export type { DbConfig } from './open.ts';
 export { openDb } from './open.ts';
 export type { Owner } from './owner-lock.ts';
 export { DataDirOwnedError, liveOwner } from './owner-lock.ts';
+export { restorePglite } from './pglite.ts';
 export { typed } from './typed.ts';
 export type { Db, Engine, Queryable } from './types.ts';

@@ -1,6 +1,7 @@
 import { limits } from '../limits.ts';
 import { DataDirOwnedError } from './owner-lock.ts';
 import { openPglite } from './pglite.ts';
+import { backupQuery } from './pglite-wire.ts';
 import { openPostgres } from './postgres.ts';
 import type { Db } from './types.ts';
 
@@ -69,5 +70,12 @@ function ownedHint(serve: boolean, willServe: boolean | undefined): string {
  */
 function reachOwner(socketDir: string): Db {
   const db = openPostgres({ socketDir, poolMax: 1 });
-  return { ...db, engine: 'pglite' };
+  return {
+    ...db,
+    engine: 'pglite',
+    async backup() {
+      const rows = await db.query<{ backup: string }>(backupQuery);
+      return new Uint8Array(Buffer.concat(rows.map((r) => Buffer.from(r.backup, 'base64'))));
+    },
+  };
 }

@@ -45,7 +45,7 @@ export interface OwnerLock {
   release(): void;
 }
 
-const lockName = 'paybao.lock';
+export const ownerLockName = 'paybao.lock';
 /** Directories this process holds: opening one twice in one process is the same corruption. */
 const heldHere = new Set<string>();
 
@@ -55,7 +55,7 @@ const heldHere = new Set<string>();
  */
 export function acquireOwnerLock(dataDir: string, options: { willServe?: boolean } = {}): OwnerLock {
   const dir = resolve(dataDir);
-  const path = join(dir, lockName);
+  const path = join(dir, ownerLockName);
   const me = { ...ownerOfThisProcess(), willServe: options.willServe === true };
   for (;;) {
     if (createExclusive(path, me)) break;
@@ -87,7 +87,7 @@ export function acquireOwnerLock(dataDir: string, options: { willServe?: boolean
 /** The owner recorded in `dataDir`, if a live process holds it. */
 export function liveOwner(dataDir: string): Owner | undefined {
   const dir = resolve(dataDir);
-  const text = readLock(join(dir, lockName));
+  const text = readLock(join(dir, ownerLockName));
   const owner = text === undefined ? undefined : parseOwner(text);
   return owner && isAlive(owner, dir) ? owner : undefined;
 }

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Mutex, PGlite } from '@electric-sql/pglite';
 import { limits } from '../limits.ts';
 
@@ -32,11 +32,21 @@ export interface WireOptions {
   /** Makes committed work durable (the WAL fdatasync); runs before a client is answered. */
   afterCommit: () => Promise<void>;
   dataDir: string;
+  /** A consistent copy of the data directory (`backupQuery`), taken with the gate held. */
+  dump: () => Promise<Uint8Array>;
 }
 
+/**
+ * The one statement the bridge answers itself rather than PGlite: a copy of the whole data
+ * directory (gzipped tar) in rows of base64 text, taken while no other statement runs. Outside a
+ * transaction only (inside one, PGlite refuses it as an unknown function).
+ */
+export const backupQuery = 'select paybao_data_dir_backup()';
+const backupQueryMessage = simpleQuery(backupQuery);
+/** Bytes of the copy per row (as base64 text: a third more). */
+const backupRowBytes = 6 * 1024 * 1024;
+
 const socketName = '.s.PGSQL.5432';
-/** sun_path holds 108 bytes on Linux (104 on macOS), its terminating NUL included. */
-const socketPathBytesMax = 100;
 const sslRequestMagic = 80877103;
 const gssEncRequestMagic = 80877104;
 const cancelRequestMagic = 80877102;
@@ -46,10 +56,8 @@ const statusIdle = 0x49; // 'I'
 const syncMessage = new Uint8Array([0x53, 0, 0, 0, 4]);
 
 export async function serveWire(options: WireOptions): Promise<WireServer> {
-  const { socketDir, temporary } = chooseSocketDir(options.dataDir);
+  const socketDir = socketDirectory();
   const path = join(socketDir, socketName);
-  // A socket file left by a crashed owner: ours to replace, since we hold the directory's lock.
-  rmSync(path, { force: true });
   const clients = new Set<WireClient>();
   const server = createServer((socket) => {
     const client = new WireClient(socket, options, () => clients.delete(client));
@@ -66,17 +74,18 @@ export async function serveWire(options: WireOptions): Promise<WireServer> {
       const closed = new Promise<void>((done) => server.close(() => done()));
       await Promise.all([...clients].map((c) => c.end()));
       await closed;
-      rmSync(path, { force: true });
-      if (temporary) rmSync(socketDir, { recursive: true, force: true });
+      rmSync(socketDir, { recursive: true, force: true });
     },
   };
 }
 
-function chooseSocketDir(dataDir: string): { socketDir: string; temporary: boolean } {
-  const dir = resolve(dataDir);
-  if (Buffer.byteLength(join(dir, socketName)) <= socketPathBytesMax) return { socketDir: dir, temporary: false };
-  // A deep data directory: a private directory under the system's temp (mode 0700).
-  return { socketDir: mkdtempSync(join(tmpdir(), 'paybao-')), temporary: true };
+/**
+ * A private directory under the system's temp (mode 0700) for the socket, recorded in the lock:
+ * never beside the data files, where it would end up in a copy of them (PGlite's `dumpDataDir`
+ * cannot read a socket) and where a deep path would not fit a socket's name anyway.
+ */
+function socketDirectory(): string {
+  return mkdtempSync(join(tmpdir(), 'paybao-'));
 }
 
 /** One connection: its messages are run one at a time, in order, under the shared gate. */
@@ -166,6 +175,7 @@ class WireClient {
 
   async #run(message: Uint8Array): Promise<void> {
     clearTimeout(this.#idle);
+    if (this.#release === undefined && sameBytes(message, backupQueryMessage)) return this.#backup();
     this.#release ??= await this.options.gate.acquire();
     // A copy: PGlite may answer with a view of its receive buffer (it does for a startup packet),
     // which the next statement overwrites, and the write below happens after the gate is released.
@@ -177,6 +187,22 @@ class WireClient {
       this.#idle = setTimeout(() => void this.end(), limits.pgliteClientIdleInTransactionMs);
     }
     if (!this.#ended) this.socket.write(response);
+  }
+
+  /** Answers `backupQuery`: the copy as rows of base64 text, every other statement held off meanwhile. */
+  async #backup(): Promise<void> {
+    const dump = await this.options.gate.runExclusive(() => this.options.dump());
+    const rows: Buffer[] = [];
+    for (let at = 0; at < dump.length; at += backupRowBytes) {
+      rows.push(dataRow(Buffer.from(dump.subarray(at, at + backupRowBytes)).toString('base64')));
+    }
+    const done = Buffer.from(`SELECT ${rows.length}\0`);
+    const complete = Buffer.alloc(5 + done.length);
+    complete[0] = 0x43; // 'C'
+    complete.writeInt32BE(4 + done.length, 1);
+    done.copy(complete, 5);
+    const ready = Buffer.from([readyForQuery, 0, 0, 0, 5, statusIdle]);
+    if (!this.#ended) this.socket.write(Buffer.concat([textRowDescription('backup'), ...rows, complete, ready]));
   }
 
   async #cleanUp(): Promise<void> {
@@ -217,4 +243,37 @@ function simpleQuery(sql: string): Uint8Array {
   message.writeInt32BE(4 + text.length, 1);
   text.copy(message, 5);
   return new Uint8Array(message);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+/** A RowDescription of one text column. */
+function textRowDescription(name: string): Buffer {
+  const field = Buffer.from(`${name}\0`);
+  const message = Buffer.alloc(1 + 4 + 2 + field.length + 18);
+  let at = message.writeUInt8(0x54, 0); // 'T'
+  at = message.writeInt32BE(message.length - 1, at);
+  at = message.writeInt16BE(1, at);
+  at += field.copy(message, at);
+  at = message.writeInt32BE(0, at); // no table
+  at = message.writeInt16BE(0, at); // no column
+  at = message.writeInt32BE(25, at); // text
+  at = message.writeInt16BE(-1, at); // variable length
+  at = message.writeInt32BE(-1, at); // no modifier
+  message.writeInt16BE(0, at); // text format
+  return message;
+}
+
+/** A DataRow of one text value. */
+function dataRow(text: string): Buffer {
+  const value = Buffer.from(text);
+  const message = Buffer.alloc(1 + 4 + 2 + 4 + value.length);
+  message[0] = 0x44; // 'D'
+  message.writeInt32BE(message.length - 1, 1);
+  message.writeInt16BE(1, 5);
+  message.writeInt32BE(value.length, 7);
+  value.copy(message, 11);
+  return message;
 }

@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Mutex, PGlite } from '@electric-sql/pglite';
-import { acquireOwnerLock } from './owner-lock.ts';
+import { acquireOwnerLock, ownerLockName } from './owner-lock.ts';
 import { serveWire, type WireServer } from './pglite-wire.ts';
 import type { Db, Queryable } from './types.ts';
 
@@ -90,7 +90,8 @@ export async function openPglite(options: PgliteOptions): Promise<Db> {
     const gate = new Mutex();
     const syncWal = dataDir ? walSyncer(dataDir) : async () => {};
     if (dataDir && lock && options.serve) {
-      wire = await serveWire({ pg: db, gate, afterCommit: syncWal, dataDir });
+      const pg = db;
+      wire = await serveWire({ pg, gate, afterCommit: syncWal, dataDir, dump: () => dumpDataDir(pg) });
       lock.advertise(wire.socketDir);
     }
     return gatedDb(db, gate, syncWal, async () => {
@@ -141,5 +142,29 @@ function gatedDb(db: PGlite, gate: Mutex, syncWal: () => Promise<void>, close: (
       return value;
     },
     close,
+    backup: () => gate.runExclusive(() => dumpDataDir(db)),
   };
+}
+
+/** The data directory as a gzipped tar, its pages written out first; the caller holds the gate. */
+async function dumpDataDir(db: PGlite): Promise<Uint8Array> {
+  await db.exec('CHECKPOINT');
+  const archive = await db.dumpDataDir('gzip');
+  return new Uint8Array(await archive.arrayBuffer());
+}
+
+/**
+ * Makes `dataDir` the database a `backup()` copied: refused unless the directory is missing or
+ * empty (a restore never mixes with other files). The copy holds the original's owner lock,
+ * naming the process that owned the original (perhaps still running, on another directory): it
+ * is removed, so that the restored directory is nobody's until it is opened.
+ */
+export async function restorePglite(dataDir: string, archive: Uint8Array): Promise<void> {
+  if (existsSync(dataDir) && readdirSync(dataDir).length > 0) {
+    throw new Error(`${dataDir} is not empty: a backup is restored into a new or empty directory only`);
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const db = await PGlite.create({ dataDir, loadDataDir: new Blob([archive]) });
+  await db.close();
+  rmSync(join(dataDir, ownerLockName), { force: true });
 }

@@ -78,5 +78,11 @@ export function openPostgres(options: PostgresOptions): Db {
     async close() {
       await pool.end();
     },
+    backup: () =>
+      Promise.reject(
+        new Error(
+          'a PostgreSQL server is copied with its own tools: pg_basebackup with WAL archiving, restored to a point in time by recovery_target_time',
+        ),
+      ),
   };
 }

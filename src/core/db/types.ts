@@ -23,4 +23,10 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Closes every connection; pending work is the caller's to drain first. */
   close(): Promise<void>;
+  /**
+   * A consistent copy of the whole database: PGlite's data directory as a gzipped tar, taken
+   * after a checkpoint while every other statement waits (through the owner, when another
+   * process owns the directory). PostgreSQL refuses: its copies are `pg_basebackup`'s.
+   */
+  backup(): Promise<Uint8Array>;
 }
