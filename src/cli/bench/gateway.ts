@@ -438,9 +438,12 @@ export async function inProcessServer(platform: Platform): Promise<Server> {
   return { kind: 'in-process', url, cpuSeconds: () => 0, close: () => app.close() };
 }
 
-/** `paybao start` in a child process on the same database, logging warnings only. */
-async function childServer(
-  options: GatewayBenchOptions,
+/**
+ * `paybao start` in a child process on the same database, logging warnings only; `env` adds
+ * settings of the server's (the drill's rates and bounds).
+ */
+export async function childServer(
+  options: { databaseUrl?: string | undefined; serverCpuProf?: string | undefined; env?: Record<string, string> },
   schema: string | undefined,
   dataDir: string | undefined,
   log: (s: string) => void,
@@ -453,6 +456,7 @@ async function childServer(
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     PAYBAO_BANK_SIM: 'off',
+    ...options.env,
   };
   delete env.NODE_OPTIONS;
   if (options.databaseUrl) {
@@ -527,7 +531,7 @@ async function checkBooks(
 
 // ---- helpers ----
 
-async function pool<T>(n: number, concurrency: number, make: (i: number) => Promise<T>): Promise<T[]> {
+export async function pool<T>(n: number, concurrency: number, make: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(n);
   let next = 0;
   const worker = async () => {
@@ -541,7 +545,7 @@ async function pool<T>(n: number, concurrency: number, make: (i: number) => Prom
 }
 
 /** CPU seconds every core of this machine has been busy since boot (Linux /proc/stat; 0 elsewhere). */
-function machineCpuSeconds(): number {
+export function machineCpuSeconds(): number {
   try {
     const [cpu] = readFileSync('/proc/stat', 'utf8').split('\n');
     const [user, nice, system, , , irq, softirq, steal] = (cpu ?? '').split(/ +/).slice(1).map(Number);
@@ -555,4 +559,4 @@ function prefixed<T extends object>(prefix: string, value: T): Record<string, un
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [`${prefix}${k}`, v]));
 }
 
-const seconds = (since: number) => (performance.now() - since) / 1000;
+export const seconds = (since: number) => (performance.now() - since) / 1000;
