@@ -30,6 +30,31 @@ export interface ConcurrencyLimitOptions {
   cooldownMs: number;
   /** The longest wait the top class accepts before it is refused (lower classes: their share). */
   queueWaitMs: number;
+  /**
+   * When set, the limit is always in force, pressure or not (`#boundedLimit`): max QPS × max(min
+   * RT, this bound), the requests the process answers within the bound at the best rate it has
+   * shown, with room to grow while the answers keep within the bound. A queue that forms behind
+   * the event loop (the database, a CPU shared with it) never shows as loop delay, and a surge
+   * admitted at the ceiling waits for seconds before any delay is measured; the bound, above
+   * BBR's min RT, leaves group commit the concurrency its batches need.
+   */
+  responseTimeMs?: number | undefined;
+  /** The window of the recent mean response time read against the bound (a bucket at least). */
+  responseTimeWindowMs?: number | undefined;
+  /** How much room above the estimate the limit leaves while the answers come within the bound. */
+  probeGain?: number | undefined;
+  /**
+   * The buckets the max QPS is read over (`bucketMs` when unset). Group commit answers a batch's
+   * requests at once, so a short bucket catches a burst, not a rate: over 100 ms buckets the
+   * drill saw the best "rate" at several times the rate sustained, and the limit let requests
+   * queue that many times longer than meant.
+   */
+  rateBucketMs?: number | undefined;
+  /**
+   * How long the max QPS is remembered (`windowMs` when unset). Longer than the RT's window, so
+   * that after a lull the limit starts from the rate the process has shown, not from the lull's.
+   */
+  rateWindowMs?: number | undefined;
 }
 
 /** What the caller knows of the process's state when a request arrives. */
@@ -53,8 +78,11 @@ interface Counts {
 export class ConcurrencyLimit {
   readonly #options: ConcurrencyLimitOptions;
   readonly #window: SlidingWindow<Counts>;
+  /** Answers counted over the longer buckets of the max QPS (the same window when they are not longer). */
+  readonly #rates: SlidingWindow<Counts>;
   #inFlight = 0;
   #lastShedNs: bigint | undefined;
+  #slowIn: { bucket: bigint; slow: boolean } | undefined;
 
   constructor(options: ConcurrencyLimitOptions) {
     const shares = options.sharesPercent;
@@ -62,8 +90,21 @@ export class ConcurrencyLimit {
       throw new Error('class shares start at 100% and never grow towards the lower classes');
     if (!(options.concurrencyMin >= 1) || options.concurrencyMax < options.concurrencyMin)
       throw new Error('the concurrency floor is at least 1 and not above the ceiling');
+    if (options.responseTimeMs !== undefined && !((options.responseTimeWindowMs ?? 0) >= options.bucketMs))
+      throw new Error('a response-time bound is read over a window of one bucket at least');
     this.#options = options;
     this.#window = new SlidingWindow({ ...options, empty: () => ({ passed: 0, rtSumMs: 0 }) });
+    const rateBucketMs = options.rateBucketMs ?? options.bucketMs;
+    const rateWindowMs = options.rateWindowMs ?? options.windowMs;
+    this.#rates =
+      rateBucketMs === options.bucketMs && rateWindowMs === options.windowMs
+        ? this.#window
+        : new SlidingWindow({
+            clock: options.clock,
+            windowMs: rateWindowMs,
+            bucketMs: rateBucketMs,
+            empty: () => ({ passed: 0, rtSumMs: 0 }),
+          });
   }
 
   /** Requests admitted and not yet released. */
@@ -106,14 +147,17 @@ export class ConcurrencyLimit {
     const counts = this.#window.current();
     counts.passed++;
     counts.rtSumMs += Number(this.#options.clock.nowNs() - startNs) / 1e6;
+    if (this.#rates !== this.#window) this.#rates.current().passed++;
   }
 
   /**
-   * The limit of the top class now: under pressure (or shortly after a refusal), max QPS × min
-   * RT over the window within [floor, ceiling]; otherwise the ceiling.
+   * The limit of the top class now. Without a response-time bound: under pressure (or shortly
+   * after a refusal), max QPS × min RT over the window within [floor, ceiling]; otherwise the
+   * ceiling. With a bound, see `#boundedLimit`.
    */
   limit(pressured: boolean): number {
     const { concurrencyMax, concurrencyMin, cooldownMs, clock } = this.#options;
+    if (this.#options.responseTimeMs !== undefined) return this.#boundedLimit(pressured);
     const cooling =
       this.#lastShedNs !== undefined && clock.nowNs() - this.#lastShedNs < BigInt(cooldownMs) * 1_000_000n;
     if (!pressured && !cooling) return concurrencyMax;
@@ -122,18 +166,56 @@ export class ConcurrencyLimit {
     return Math.min(concurrencyMax, Math.max(concurrencyMin, estimate));
   }
 
+  /**
+   * With a response-time bound the limit is always in force: the requests answered within the
+   * bound at the best rate shown (max QPS × max(min RT, bound)), times the probe gain while the
+   * answers come within the bound and the loop keeps up — room for the rate to grow, as BBR
+   * probes for bandwidth — and exactly that once they do not. With no rate shown yet, the floor.
+   */
+  #boundedLimit(pressured: boolean): number {
+    const { concurrencyMax, concurrencyMin, probeGain = 1 } = this.#options;
+    const estimate = this.estimate();
+    if (estimate === undefined) return concurrencyMin;
+    const gain = pressured || this.#slow() ? 1 : probeGain;
+    return Math.min(concurrencyMax, Math.max(concurrencyMin, Math.ceil(estimate * gain)));
+  }
+
+  /** The admitted requests' mean response time over the last finished buckets of the RT window. */
+  recentResponseTimeMs(): number | undefined {
+    const buckets = this.#window.recent({ complete: true, lastMs: this.#options.responseTimeWindowMs ?? 0 });
+    const passed = buckets.reduce((n, b) => n + b.passed, 0);
+    return passed === 0 ? undefined : buckets.reduce((ms, b) => ms + b.rtSumMs, 0) / passed;
+  }
+
+  /**
+   * Whether the answers say the process is queueing: their recent mean time passes the bound.
+   * Decided once per bucket, since the buckets it reads change only when one ends.
+   */
+  #slow(): boolean {
+    const bound = this.#options.responseTimeMs ?? Number.POSITIVE_INFINITY;
+    const bucket = this.#options.clock.nowNs() / (BigInt(this.#window.bucketMs) * 1_000_000n);
+    if (this.#slowIn?.bucket !== bucket) this.#slowIn = { bucket, slow: (this.recentResponseTimeMs() ?? 0) > bound };
+    return this.#slowIn.slow;
+  }
+
   /** The limit of `priority`'s class now. */
   limitOf(priority: number, pressured: boolean): number {
     return this.#limitFor(this.#share(priority), this.limit(pressured));
   }
 
-  /** max QPS × min RT over the window's finished buckets; undefined before any answer. */
+  /**
+   * max QPS × min RT over the window's finished buckets (min RT raised to the response-time
+   * bound, when there is one); undefined before any answer.
+   */
   estimate(): number | undefined {
     const buckets = this.#window.recent({ complete: true }).filter((b) => b.passed > 0);
-    if (buckets.length === 0) return undefined;
-    const maxPassPerS = Math.max(...buckets.map((b) => b.passed)) * (1000 / this.#window.bucketMs);
-    const minRtMs = Math.min(...buckets.map((b) => b.rtSumMs / b.passed));
-    return Math.ceil((maxPassPerS * minRtMs) / 1000);
+    const rates = this.#rates.recent({ complete: true }).filter((b) => b.passed > 0);
+    const bound = this.#options.responseTimeMs;
+    // With a bound, a rate remembered past the RT's window still counts (the bound stands for the RT).
+    if (rates.length === 0 || (buckets.length === 0 && bound === undefined)) return undefined;
+    const maxPassPerS = Math.max(...rates.map((b) => b.passed)) * (1000 / this.#rates.bucketMs);
+    const minRtMs = buckets.length === 0 ? 0 : Math.min(...buckets.map((b) => b.rtSumMs / b.passed));
+    return Math.ceil((maxPassPerS * Math.max(minRtMs, bound ?? 0)) / 1000);
   }
 
   #share(priority: number): number {

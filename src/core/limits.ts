@@ -400,12 +400,32 @@ export const limits = {
   overloadWindowMs: 5_000,
   overloadBucketMs: 100,
   /**
+   * The buckets the server reads the max QPS over: a second, as Sentinel's metrics do, since group
+   * commit answers a batch at once and a 100 ms bucket catches the burst, not the rate.
+   */
+  overloadRateBucketMs: 1_000,
+  /** How long the server remembers its max QPS: after a lull, the limit starts from the rate shown. */
+  overloadRateWindowMs: 10_000,
+  /**
    * The event loop's mean delay over a sample beyond which the process counts as under pressure:
    * the adaptive limit then replaces the ceiling (as Sentinel's system rule checks BBR only above
    * its load threshold). High enough that a busy loop is not pressure, only a lagging one: group
    * commit turns concurrency into throughput, which BBR's product underestimates.
    */
   overloadEventLoopDelayMs: 100,
+  /**
+   * The server's response-time bound: its adaptive limit is always in force, at the requests it
+   * answers within this long at its best rate shown (max QPS × max(min RT, this)), and twice that
+   * (`overloadProbeGain`) while the answers' mean time over `overloadResponseTimeWindowMs` keeps
+   * within it, so that the rate can grow. The Double-11 drill found why (BENCHMARKS.md): offered
+   * 3× its capacity, the server read no loop delay (the queue was in the database and the CPU it
+   * shares), admitted all it was sent and answered in 1.7 s; with the limit only under pressure,
+   * a surge still waited a second at the ceiling before it; with no room above the estimate, the
+   * rate could never grow past the one it had shown.
+   */
+  overloadResponseTimeMs: 100,
+  overloadResponseTimeWindowMs: 300,
+  overloadProbeGain: 2,
   /** After a request was shed, the adaptive limit stays in force this long (no flapping at the edge). */
   overloadCooldownMs: 1_000,
   /**
