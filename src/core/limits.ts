@@ -527,4 +527,16 @@ export const limits = {
   riskNoteMax: 500,
   /** Risk: rows one page of decisions, reviews or list entries shows. */
   riskListPageMax: 500,
+  /**
+   * The Double-11 drill (`paybao bench double11`) and its open-loop generator: the rest between
+   * steps (one step's queue and the limit's cool-down must not colour the next); how long a
+   * request due waits for a free connection before the generator gives it up (`unsent`), and for
+   * its answer (`timeout`, the connection closed); how often the sender looks for requests due,
+   * and for answers overdue.
+   */
+  drillRestMs: 1_000,
+  drillSendWaitMs: 1_000,
+  drillAnswerWaitMs: 10_000,
+  openLoopTickMs: 1,
+  openLoopOverdueCheckMs: 100,
 } as const;
