@@ -44,7 +44,7 @@ const kindColours: Record<Kind, string> = {
   bill: '#1b7c83',
   page: '#953800',
 };
-const width = 960;
+const chartWidth = 960;
 const height = 300;
 const margin = { left: 60, right: 20, top: 16, bottom: 48 };
 
@@ -56,13 +56,13 @@ function frame(yMax: number, unit: string): { svg: string; y: (v: number) => num
   const grid = ticks
     .map(
       (t) =>
-        `<line class="grid" x1="${margin.left}" x2="${width - margin.right}" y1="${y(t)}" y2="${y(t)}"/>` +
+        `<line class="grid" x1="${margin.left}" x2="${chartWidth - margin.right}" y1="${y(t)}" y2="${y(t)}"/>` +
         `<text x="${margin.left - 6}" y="${y(t) + 4}" text-anchor="end">${t}</text>`,
     )
     .join('');
-  const axis = `<line class="axis" x1="${margin.left}" x2="${width - margin.right}" y1="${y(0)}" y2="${y(0)}"/>`;
+  const axis = `<line class="axis" x1="${margin.left}" x2="${chartWidth - margin.right}" y1="${y(0)}" y2="${y(0)}"/>`;
   const label = `<text x="12" y="${margin.top + 8}" >${escapeHtml(unit)}</text>`;
-  return { svg: grid + axis + label, y, innerWidth: width - margin.left - margin.right };
+  return { svg: grid + axis + label, y, innerWidth: chartWidth - margin.left - margin.right };
 }
 
 function niceTicks(max: number): number[] {
@@ -73,28 +73,49 @@ function niceTicks(max: number): number[] {
 }
 
 const svg = (body: string) =>
-  `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${body}</svg>`;
+  `<svg xmlns="http://www.w3.org/2000/svg" width="${chartWidth}" height="${height}" viewBox="0 0 ${chartWidth} ${height}">${body}</svg>`;
 
-/** Groups of bars: one group per phase, one bar per kind. */
-function groups(result: Double11Result, innerWidth: number) {
-  const groupWidth = innerWidth / result.phases.length;
-  const barWidth = (groupWidth * 0.8) / kinds.length;
-  return {
-    groupWidth,
-    barWidth,
-    x: (g: number, k: number) => margin.left + g * groupWidth + groupWidth * 0.1 + k * barWidth,
-  };
+/** One bar's place: its left edge and width, and the chart's y scale. */
+interface BarPlace {
+  x: number;
+  width: number;
+  y: (v: number) => number;
 }
 
-function ratesSvg(result: Double11Result): string {
-  const perS = (n: number, s: number) => n / s;
-  const yMax =
-    Math.max(1, ...result.phases.flatMap((p) => kinds.map((k) => perS(p.kinds[k].offered, p.seconds)))) * 1.1;
-  const { svg: axes, y, innerWidth } = frame(yMax, 'req/s');
-  const { groupWidth, barWidth, x } = groups(result, innerWidth);
+/**
+ * Groups of bars, one group per phase and one bar per kind, under the kinds' names and the
+ * group's label; `bar` draws each bar's marks.
+ */
+function phaseBars(
+  result: Double11Result,
+  yMax: number,
+  unit: string,
+  bar: (phase: Double11Result['phases'][number], kind: Kind, place: BarPlace) => string,
+  label: (phase: Double11Result['phases'][number]) => string,
+): { body: string; y: (v: number) => number } {
+  const { svg: axes, y, innerWidth } = frame(yMax, unit);
+  const groupWidth = innerWidth / result.phases.length;
+  const width = (groupWidth * 0.8) / kinds.length;
   let body = axes;
   result.phases.forEach((phase, g) => {
     kinds.forEach((kind, k) => {
+      const x = margin.left + g * groupWidth + groupWidth * 0.1 + k * width;
+      body += bar(phase, kind, { x, width, y });
+      body += `<text x="${x + width / 2}" y="${y(0) + 13}" text-anchor="middle">${kind}</text>`;
+    });
+    const cx = margin.left + g * groupWidth + groupWidth / 2;
+    body += `<text x="${cx}" y="${y(0) + 30}" text-anchor="middle" style="font-weight:600">${escapeHtml(label(phase))}</text>`;
+  });
+  return { body, y };
+}
+
+function ratesSvg(result: Double11Result): string {
+  const yMax = Math.max(1, ...result.phases.flatMap((p) => kinds.map((k) => p.kinds[k].offered / p.seconds))) * 1.1;
+  const { body } = phaseBars(
+    result,
+    yMax,
+    'req/s',
+    (phase, kind, { x, width, y }) => {
       const f = phase.kinds[kind];
       const parts = [
         ['admitted', f.admitted],
@@ -102,22 +123,22 @@ function ratesSvg(result: Double11Result): string {
         ['failed', f.errors + f.timeouts + f.unsent],
       ] as const;
       let base = 0;
+      let marks = '';
       for (const [part, n] of parts) {
-        const v = perS(n, phase.seconds);
+        const v = n / phase.seconds;
         if (v > 0) {
-          body += `<rect x="${x(g, k) + 1}" y="${y(base + v)}" width="${barWidth - 2}" height="${y(base) - y(base + v)}" fill="${colours[part]}"><title>${kind} ${part} ${Math.round(v)}/s</title></rect>`;
+          marks += `<rect x="${x + 1}" y="${y(base + v)}" width="${width - 2}" height="${y(base) - y(base + v)}" fill="${colours[part]}"><title>${kind} ${part} ${Math.round(v)}/s</title></rect>`;
         }
         base += v;
       }
-      body += `<text x="${x(g, k) + barWidth / 2}" y="${y(0) + 13}" text-anchor="middle">${kind}</text>`;
-    });
-    const cx = margin.left + g * groupWidth + groupWidth / 2;
-    body += `<text x="${cx}" y="${y(0) + 30}" text-anchor="middle" style="font-weight:600">${phase.multiple}× · paid ${phase.paid_per_s}/s of ${phase.pay_per_s_offered}/s</text>`;
-  });
+      return marks;
+    },
+    (phase) => `${phase.multiple}× · paid ${phase.paid_per_s}/s of ${phase.pay_per_s_offered}/s`,
+  );
   const legend = Object.entries(colours)
     .map(
       ([name, colour], i) =>
-        `<rect x="${width - 250 + i * 80}" y="4" width="10" height="10" fill="${colour}"/><text x="${width - 236 + i * 80}" y="13">${name}</text>`,
+        `<rect x="${chartWidth - 250 + i * 80}" y="4" width="10" height="10" fill="${colour}"/><text x="${chartWidth - 236 + i * 80}" y="13">${name}</text>`,
     )
     .join('');
   return svg(body + legend);
@@ -126,23 +147,26 @@ function ratesSvg(result: Double11Result): string {
 function p99Svg(result: Double11Result): string {
   const yMax =
     Math.max(result.target_p99_ms * 1.5, ...result.phases.flatMap((p) => kinds.map((k) => p.kinds[k].p99_ms))) * 1.1;
-  const { svg: axes, y, innerWidth } = frame(yMax, 'ms');
-  const { groupWidth, barWidth, x } = groups(result, innerWidth);
-  let body = axes;
-  result.phases.forEach((phase, g) => {
-    kinds.forEach((kind, k) => {
+  const { body, y } = phaseBars(
+    result,
+    yMax,
+    'ms',
+    (phase, kind, { x, width, y }) => {
       const f = phase.kinds[kind];
-      if (f.admitted > 0) {
-        body += `<rect x="${x(g, k) + 1}" y="${y(f.p99_ms)}" width="${barWidth - 2}" height="${y(0) - y(f.p99_ms)}" fill="${kindColours[kind]}"/>`;
-        body += `<text x="${x(g, k) + barWidth / 2}" y="${y(f.p99_ms) - 3}" text-anchor="middle">${Math.round(f.p99_ms)}</text>`;
-      }
-      body += `<text x="${x(g, k) + barWidth / 2}" y="${y(0) + 13}" text-anchor="middle">${kind}</text>`;
-    });
-    body += `<text x="${margin.left + g * groupWidth + groupWidth / 2}" y="${y(0) + 30}" text-anchor="middle" style="font-weight:600">${phase.multiple}×</text>`;
-  });
-  body += `<line x1="${margin.left}" x2="${width - margin.right}" y1="${y(result.target_p99_ms)}" y2="${y(result.target_p99_ms)}" stroke="#cf222e" stroke-dasharray="6 4"/>`;
-  return svg(body);
+      if (f.admitted === 0) return '';
+      return (
+        `<rect x="${x + 1}" y="${y(f.p99_ms)}" width="${width - 2}" height="${y(0) - y(f.p99_ms)}" fill="${kindColours[kind]}"/>` +
+        `<text x="${x + width / 2}" y="${y(f.p99_ms) - 3}" text-anchor="middle">${Math.round(f.p99_ms)}</text>`
+      );
+    },
+    (phase) => `${phase.multiple}×`,
+  );
+  return svg(body + targetLine(result, y));
 }
+
+/** The target p99, dashed across a chart. */
+const targetLine = (result: Double11Result, y: (v: number) => number) =>
+  `<line x1="${margin.left}" x2="${chartWidth - margin.right}" y1="${y(result.target_p99_ms)}" y2="${y(result.target_p99_ms)}" stroke="#cf222e" stroke-dasharray="6 4"/>`;
 
 function searchSvg(result: Double11Result): string {
   const steps = result.search;
@@ -155,7 +179,7 @@ function searchSvg(result: Double11Result): string {
     body += `<text x="${x(t)}" y="${y(0) + 14}" text-anchor="middle">${t}</text>`;
   }
   body += `<text x="${margin.left + innerWidth / 2}" y="${y(0) + 32}" text-anchor="middle">payments offered a second</text>`;
-  body += `<line x1="${margin.left}" x2="${width - margin.right}" y1="${y(result.target_p99_ms)}" y2="${y(result.target_p99_ms)}" stroke="#cf222e" stroke-dasharray="6 4"/>`;
+  body += targetLine(result, y);
   steps.forEach((s, i) => {
     const colour = s.holds ? colours.admitted : colours.failed;
     body += `<circle cx="${x(s.pay_per_s_offered)}" cy="${y(s.pay_p99_ms)}" r="5" fill="${colour}"><title>step ${i + 1}: ${s.pay_per_s_offered}/s offered, ${s.paid_per_s}/s paid, p99 ${s.pay_p99_ms} ms</title></circle>`;

@@ -178,7 +178,9 @@ export class Tally implements OpenLoopHandlers<MixShot> {
     if (outcome === 'admitted') this.#latencies.get(shot.kind)?.push(latencyMs);
     if (outcome === 'admitted' && shot.kind === 'pay') {
       const second = Math.floor(shot.dueMs / 1000);
-      (this.#payBySecond[second] ??= []).push(latencyMs);
+      const latencies = this.#payBySecond[second] ?? [];
+      latencies.push(latencyMs);
+      this.#payBySecond[second] = latencies;
     }
   }
 

@@ -1,12 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { loadConfig } from '../../config.ts';
 import { derivedId } from '../../core/ids.ts';
 import { limits } from '../../core/limits.ts';
 import { verifyLedger } from '../../ledger/index.ts';
 import { openPlatform, type Platform } from '../../platform.ts';
-import { dropSchema, readDurability, round1, round2 } from './common.ts';
+import { benchStorage, readDurability, round1, round2 } from './common.ts';
 import { double11Chart } from './double11-chart.ts';
 import { type Kind, type KindFigures, kinds, MixBuilder, mix, Tally, Trades } from './double11-mix.ts';
 import { createPayers, sleep } from './escrow.ts';
@@ -119,9 +118,8 @@ const checkChunk = 5000;
  */
 export async function benchDouble11(options: Double11Options): Promise<Double11Result> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const schema = options.databaseUrl ? `bench_d11_${Date.now()}` : undefined;
-  const dataDir = options.databaseUrl ? undefined : mkdtempSync(join(tmpdir(), 'paybao-bench-d11-'));
-  const platformOptions = { databaseUrl: options.databaseUrl, databaseSchema: schema, dataDir };
+  const storage = benchStorage('d11', options.databaseUrl);
+  const { schema, dataDir, platformOptions } = storage;
   let platform: Platform | undefined = await openPlatform(platformOptions);
   let server: Server | undefined;
   let loop: OpenLoop | undefined;
@@ -194,8 +192,7 @@ export async function benchDouble11(options: Double11Options): Promise<Double11R
     loop?.close();
     await platform?.close();
     await server?.close().catch(() => {});
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    if (options.databaseUrl && schema) await dropSchema(options.databaseUrl, schema);
+    await storage.remove();
   }
 }
 

@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { sign as asyncSign, createPrivateKey, createSign, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import type { FastifyInstance } from 'fastify';
@@ -12,7 +11,7 @@ import { rsaVerify, verifyNotification } from '../../gateway/index.ts';
 import { verifyLedger } from '../../ledger/index.ts';
 import { openPlatform, type Platform } from '../../platform.ts';
 import { buildPlatformApp } from '../../server/index.ts';
-import { dropSchema, quantile, readDurability, round1, round2 } from './common.ts';
+import { benchStorage, quantile, readDurability, round1, round2 } from './common.ts';
 import { type Answer, LeanClient, type Prepared } from './lean-client.ts';
 
 /** Options of `paybao bench gateway`. */
@@ -113,9 +112,8 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
       `${rsa.verifyPerS} verifies/s`,
   );
 
-  const schema = options.databaseUrl ? `bench_gw_${Date.now()}` : undefined;
-  const dataDir = options.databaseUrl ? undefined : mkdtempSync(join(tmpdir(), 'paybao-bench-gw-'));
-  const platformOptions = { databaseUrl: options.databaseUrl, databaseSchema: schema, dataDir };
+  const storage = benchStorage('gw', options.databaseUrl);
+  const { schema, dataDir, platformOptions } = storage;
   let platform: Platform | undefined = await openPlatform(platformOptions);
   let server: Server | undefined;
   let sink: NotifySink | undefined;
@@ -274,8 +272,7 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
     sink?.close();
     await server?.close().catch(() => {});
     await platform?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    if (options.databaseUrl && schema) await dropSchema(options.databaseUrl, schema);
+    await storage.remove();
   }
 }
 
