@@ -129,6 +129,7 @@ export function benchCommand(): Command {
     .option('--connections <n>', "the load generator's kept-alive connections at most", positiveInteger, 512)
     .option('--out <file>', 'where to write the HTML chart', 'double11.html')
     .option('--strict', 'exit with 1 when a floor fails', false)
+    .option('--server-cpu-prof <dir>', 'write a CPU profile of the server process into this directory')
     .action(async (options: Omit<Double11Options, 'databaseUrl'>) => {
       const result = await benchDouble11({ ...options, databaseUrl: loadConfig().databaseUrl });
       if (options.json) process.stderr.write(`${formatDrill(result)}\n`);

@@ -34,6 +34,8 @@ export interface Double11Options {
   out: string;
   /** Exit with 1 when a floor fails (set by the command). */
   strict?: boolean;
+  /** Write a CPU profile of the server process (`node --cpu-prof`) into this directory. */
+  serverCpuProf?: string | undefined;
 }
 
 /** One step of offered load: the mix at a payment rate, and what each kind met. */
@@ -129,7 +131,12 @@ export async function benchDouble11(options: Double11Options): Promise<Double11R
     const platformKey = (await platform.members.platformKeys()).active.publicKeyPem;
     await platform.close();
     // The per-app rate is not what this drill measures: one app carries the whole mix.
-    server = await childServer({ databaseUrl: options.databaseUrl, env: childEnv }, schema, dataDir, log);
+    server = await childServer(
+      { databaseUrl: options.databaseUrl, serverCpuProf: options.serverCpuProf, env: childEnv },
+      schema,
+      dataDir,
+      log,
+    );
     log(`server (${server.kind}) at ${server.url}`);
     // This process reaches the server's database while it runs (PGlite: through the owner's socket).
     platform = await openPlatform(platformOptions);

@@ -468,10 +468,16 @@ export async function childServer(
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
+    let listening = false;
     child.stdout?.on('data', (chunk: Buffer) => {
+      // Once it listens, what the server logs (warnings and errors: LOG_LEVEL) is the bench's to show.
+      if (listening) return log(`server: ${chunk.toString().trimEnd()}`);
       out += chunk.toString();
       const m = /Paybao is running at (\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
+      if (m?.[1]) {
+        listening = true;
+        resolve(m[1]);
+      }
     });
     exited.then((code) => reject(new Error(`paybao start exited with ${code} before listening`)));
   });
