@@ -33,16 +33,12 @@ export interface ConcurrencyLimitOptions {
   /**
    * When set, the limit is always in force, pressure or not (`#boundedLimit`): max QPS × max(min
    * RT, this bound), the requests the process answers within the bound at the best rate it has
-   * shown, with room to grow while the answers keep within the bound. A queue that forms behind
-   * the event loop (the database, a CPU shared with it) never shows as loop delay, and a surge
-   * admitted at the ceiling waits for seconds before any delay is measured; the bound, above
-   * BBR's min RT, leaves group commit the concurrency its batches need.
+   * shown. A queue that forms behind the event loop (the database, a CPU shared with it) never
+   * shows as loop delay, and a surge admitted at the ceiling waits for seconds before any delay
+   * is measured; the bound, above BBR's min RT, leaves group commit the concurrency its batches
+   * need, and the rate room to grow.
    */
   responseTimeMs?: number | undefined;
-  /** The window of the recent mean response time read against the bound (a bucket at least). */
-  responseTimeWindowMs?: number | undefined;
-  /** How much room above the estimate the limit leaves while the answers come within the bound. */
-  probeGain?: number | undefined;
   /**
    * The buckets the max QPS is read over (`bucketMs` when unset). Group commit answers a batch's
    * requests at once, so a short bucket catches a burst, not a rate: over 100 ms buckets the
@@ -82,7 +78,6 @@ export class ConcurrencyLimit {
   readonly #rates: SlidingWindow<Counts>;
   #inFlight = 0;
   #lastShedNs: bigint | undefined;
-  #slowIn: { bucket: bigint; slow: boolean } | undefined;
 
   constructor(options: ConcurrencyLimitOptions) {
     const shares = options.sharesPercent;
@@ -90,8 +85,6 @@ export class ConcurrencyLimit {
       throw new Error('class shares start at 100% and never grow towards the lower classes');
     if (!(options.concurrencyMin >= 1) || options.concurrencyMax < options.concurrencyMin)
       throw new Error('the concurrency floor is at least 1 and not above the ceiling');
-    if (options.responseTimeMs !== undefined && !((options.responseTimeWindowMs ?? 0) >= options.bucketMs))
-      throw new Error('a response-time bound is read over a window of one bucket at least');
     this.#options = options;
     this.#window = new SlidingWindow({ ...options, empty: () => ({ passed: 0, rtSumMs: 0 }) });
     const rateBucketMs = options.rateBucketMs ?? options.bucketMs;
@@ -157,7 +150,7 @@ export class ConcurrencyLimit {
    */
   limit(pressured: boolean): number {
     const { concurrencyMax, concurrencyMin, cooldownMs, clock } = this.#options;
-    if (this.#options.responseTimeMs !== undefined) return this.#boundedLimit(pressured);
+    if (this.#options.responseTimeMs !== undefined) return this.#boundedLimit();
     const cooling =
       this.#lastShedNs !== undefined && clock.nowNs() - this.#lastShedNs < BigInt(cooldownMs) * 1_000_000n;
     if (!pressured && !cooling) return concurrencyMax;
@@ -168,34 +161,16 @@ export class ConcurrencyLimit {
 
   /**
    * With a response-time bound the limit is always in force: the requests answered within the
-   * bound at the best rate shown (max QPS × max(min RT, bound)), times the probe gain while the
-   * answers come within the bound and the loop keeps up — room for the rate to grow, as BBR
-   * probes for bandwidth — and exactly that once they do not. With no rate shown yet, the floor.
+   * bound at the best rate shown, max QPS × max(min RT, bound). Below the bound the rate can
+   * still grow (throughput = in flight / RT); at it, requests queue no longer than the bound.
+   * With no rate shown yet (just started, or idle past the rate's window), the ceiling: nothing
+   * to hold to (the floor there refused a fresh server's first closed-loop clients).
    */
-  #boundedLimit(pressured: boolean): number {
-    const { concurrencyMax, concurrencyMin, probeGain = 1 } = this.#options;
+  #boundedLimit(): number {
+    const { concurrencyMax, concurrencyMin } = this.#options;
     const estimate = this.estimate();
-    if (estimate === undefined) return concurrencyMin;
-    const gain = pressured || this.#slow() ? 1 : probeGain;
-    return Math.min(concurrencyMax, Math.max(concurrencyMin, Math.ceil(estimate * gain)));
-  }
-
-  /** The admitted requests' mean response time over the last finished buckets of the RT window. */
-  recentResponseTimeMs(): number | undefined {
-    const buckets = this.#window.recent({ complete: true, lastMs: this.#options.responseTimeWindowMs ?? 0 });
-    const passed = buckets.reduce((n, b) => n + b.passed, 0);
-    return passed === 0 ? undefined : buckets.reduce((ms, b) => ms + b.rtSumMs, 0) / passed;
-  }
-
-  /**
-   * Whether the answers say the process is queueing: their recent mean time passes the bound.
-   * Decided once per bucket, since the buckets it reads change only when one ends.
-   */
-  #slow(): boolean {
-    const bound = this.#options.responseTimeMs ?? Number.POSITIVE_INFINITY;
-    const bucket = this.#options.clock.nowNs() / (BigInt(this.#window.bucketMs) * 1_000_000n);
-    if (this.#slowIn?.bucket !== bucket) this.#slowIn = { bucket, slow: (this.recentResponseTimeMs() ?? 0) > bound };
-    return this.#slowIn.slow;
+    if (estimate === undefined) return concurrencyMax;
+    return Math.min(concurrencyMax, Math.max(concurrencyMin, estimate));
   }
 
   /** The limit of `priority`'s class now. */

@@ -169,8 +169,6 @@ export class Overload {
       ...(this.#measured
         ? {
             responseTimeMs: limits.overloadResponseTimeMs,
-            responseTimeWindowMs: limits.overloadResponseTimeWindowMs,
-            probeGain: limits.overloadProbeGain,
             rateBucketMs: limits.overloadRateBucketMs,
             rateWindowMs: limits.overloadRateWindowMs,
           }

@@ -83,6 +83,8 @@ export interface GatewayBenchResult extends PhaseResult {
   /** The same when the merchant's 2 request signatures run on this machine too (the live run). */
   rsa_bound_with_client_tps: number;
   response_signatures_checked: number;
+  /** Requests sent again after the platform's busy answer (its overload protection refused them). */
+  busy_retries: number;
   /** With `--notify`: TRADE_SUCCESS notifications received, how many were verified, and how long
    * after the last paid trade the last one arrived. */
   notifications_received?: number;
@@ -259,6 +261,7 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
       rsa_bound_server_only_tps: Math.round(rsaAllCores / 2),
       rsa_bound_with_client_tps: Math.round(rsaAllCores / 4),
       response_signatures_checked: client.checked,
+      busy_retries: client.busyRetries,
       ...(sink
         ? {
             notifications_received: sink.received.size,

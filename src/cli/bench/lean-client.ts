@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { limits } from '../../core/limits.ts';
 import {
   legacyResponseKey,
   legacySignContent,
@@ -26,6 +27,8 @@ export class LeanClient {
   #timestampAt = 0;
   #calls = 0;
   checked = 0;
+  /** Requests sent again after the platform's busy answer. */
+  busyRetries = 0;
 
   constructor(
     base: string,
@@ -96,7 +99,7 @@ export class LeanClient {
     return this.send(this.prepare(method, bizContent));
   }
 
-  async send(request: Prepared): Promise<Answer> {
+  async send(request: Prepared, busyRetries = 0): Promise<Answer> {
     // A connection the server closed while it was idle is dropped, not written to.
     let connection = this.#idle.pop();
     while (connection?.closed) connection = this.#idle.pop();
@@ -104,7 +107,19 @@ export class LeanClient {
     const exchange = await connection.exchange(request.bytes);
     this.#idle.push(connection);
     if (exchange.status !== 200) throw new Error(`${exchange.head.split('\r\n')[0]}: ${exchange.body}`);
-    return this.answerOf(request.method, exchange.body);
+    const answer = this.answerOf(request.method, exchange.body);
+    // The platform's busy answer (Retry-After: nothing was read or written): sent again, as the
+    // SDKs' users do, up to a bound.
+    if (
+      answer.code === '20000' &&
+      /\r\nretry-after:/i.test(exchange.head) &&
+      busyRetries < limits.leanClientBusyRetriesMax
+    ) {
+      this.busyRetries++;
+      await new Promise((resolve) => setTimeout(resolve, limits.leanClientBusyRetryMs));
+      return this.send(request, busyRetries + 1);
+    }
+    return answer;
   }
 
   /** The `<method>_response` of a gateway answer; every `checkEvery`-th answer's signature is checked. */
