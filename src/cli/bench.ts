@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config.ts';
+import { benchDouble11, type Double11Options, formatDrill } from './bench/double11.ts';
 import { benchEscrow } from './bench/escrow.ts';
 import { benchFund } from './bench/fund.ts';
 import { benchGateway } from './bench/gateway.ts';
@@ -115,5 +116,25 @@ export function benchCommand(): Command {
     .option('--decisions <n>', 'decisions timed', positiveInteger, 1_000_000)
     .option('--baseline-seconds <n>', 'seconds of the counters-from-the-database baseline', positiveInteger, 10)
     .action(runBench(benchRisk));
+  benchmark(
+    'double11',
+    'the Double-11 drill: find the payment capacity, then offer the mix at 1×, 2× and 3× of it and check the floors',
+  )
+    .option('--step-seconds <n>', 'seconds of each step of the capacity search', positiveInteger, 4)
+    .option('--phase-seconds <n>', 'seconds of each of the 1×, 2× and 3× phases', positiveInteger, 12)
+    .option('--start-rate <n>', 'payments a second of the first search step', positiveInteger, 100)
+    .option('--search-steps <n>', 'steps of the capacity search at most', positiveInteger, 8)
+    .option('--target-p99-ms <n>', "the payments' p99 the capacity must keep", positiveInteger, 200)
+    .option('--buyers <n>', 'buyers paying, round robin', positiveInteger, 200)
+    .option('--connections <n>', "the load generator's kept-alive connections at most", positiveInteger, 512)
+    .option('--out <file>', 'where to write the HTML chart', 'double11.html')
+    .option('--strict', 'exit with 1 when a floor fails', false)
+    .option('--server-cpu-prof <dir>', 'write a CPU profile of the server process into this directory')
+    .action(async (options: Omit<Double11Options, 'databaseUrl'>) => {
+      const result = await benchDouble11({ ...options, databaseUrl: loadConfig().databaseUrl });
+      if (options.json) process.stderr.write(`${formatDrill(result)}\n`);
+      console.log(options.json ? JSON.stringify(result) : formatDrill(result));
+      if (options.strict && !result.floors_hold) process.exitCode = 1;
+    });
   return bench;
 }

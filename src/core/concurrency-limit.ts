@@ -30,6 +30,27 @@ export interface ConcurrencyLimitOptions {
   cooldownMs: number;
   /** The longest wait the top class accepts before it is refused (lower classes: their share). */
   queueWaitMs: number;
+  /**
+   * When set, the limit is always in force, pressure or not (`#boundedLimit`): max QPS × max(min
+   * RT, this bound), the requests the process answers within the bound at the best rate it has
+   * shown. A queue that forms behind the event loop (the database, a CPU shared with it) never
+   * shows as loop delay, and a surge admitted at the ceiling waits for seconds before any delay
+   * is measured; the bound, above BBR's min RT, leaves group commit the concurrency its batches
+   * need, and the rate room to grow.
+   */
+  responseTimeMs?: number | undefined;
+  /**
+   * The buckets the max QPS is read over (`bucketMs` when unset). Group commit answers a batch's
+   * requests at once, so a short bucket catches a burst, not a rate: over 100 ms buckets the
+   * drill saw the best "rate" at several times the rate sustained, and the limit let requests
+   * queue that many times longer than meant.
+   */
+  rateBucketMs?: number | undefined;
+  /**
+   * How long the max QPS is remembered (`windowMs` when unset). Longer than the RT's window, so
+   * that after a lull the limit starts from the rate the process has shown, not from the lull's.
+   */
+  rateWindowMs?: number | undefined;
 }
 
 /** What the caller knows of the process's state when a request arrives. */
@@ -53,6 +74,8 @@ interface Counts {
 export class ConcurrencyLimit {
   readonly #options: ConcurrencyLimitOptions;
   readonly #window: SlidingWindow<Counts>;
+  /** Answers counted over the longer buckets of the max QPS (the same window when they are not longer). */
+  readonly #rates: SlidingWindow<Counts>;
   #inFlight = 0;
   #lastShedNs: bigint | undefined;
 
@@ -64,6 +87,17 @@ export class ConcurrencyLimit {
       throw new Error('the concurrency floor is at least 1 and not above the ceiling');
     this.#options = options;
     this.#window = new SlidingWindow({ ...options, empty: () => ({ passed: 0, rtSumMs: 0 }) });
+    const rateBucketMs = options.rateBucketMs ?? options.bucketMs;
+    const rateWindowMs = options.rateWindowMs ?? options.windowMs;
+    this.#rates =
+      rateBucketMs === options.bucketMs && rateWindowMs === options.windowMs
+        ? this.#window
+        : new SlidingWindow({
+            clock: options.clock,
+            windowMs: rateWindowMs,
+            bucketMs: rateBucketMs,
+            empty: () => ({ passed: 0, rtSumMs: 0 }),
+          });
   }
 
   /** Requests admitted and not yet released. */
@@ -106,17 +140,34 @@ export class ConcurrencyLimit {
     const counts = this.#window.current();
     counts.passed++;
     counts.rtSumMs += Number(this.#options.clock.nowNs() - startNs) / 1e6;
+    if (this.#rates !== this.#window) this.#rates.current().passed++;
   }
 
   /**
-   * The limit of the top class now: under pressure (or shortly after a refusal), max QPS × min
-   * RT over the window within [floor, ceiling]; otherwise the ceiling.
+   * The limit of the top class now. Without a response-time bound: under pressure (or shortly
+   * after a refusal), max QPS × min RT over the window within [floor, ceiling]; otherwise the
+   * ceiling. With a bound, see `#boundedLimit`.
    */
   limit(pressured: boolean): number {
     const { concurrencyMax, concurrencyMin, cooldownMs, clock } = this.#options;
+    if (this.#options.responseTimeMs !== undefined) return this.#boundedLimit();
     const cooling =
       this.#lastShedNs !== undefined && clock.nowNs() - this.#lastShedNs < BigInt(cooldownMs) * 1_000_000n;
     if (!pressured && !cooling) return concurrencyMax;
+    const estimate = this.estimate();
+    if (estimate === undefined) return concurrencyMax;
+    return Math.min(concurrencyMax, Math.max(concurrencyMin, estimate));
+  }
+
+  /**
+   * With a response-time bound the limit is always in force: the requests answered within the
+   * bound at the best rate shown, max QPS × max(min RT, bound). Below the bound the rate can
+   * still grow (throughput = in flight / RT); at it, requests queue no longer than the bound.
+   * With no rate shown yet (just started, or idle past the rate's window), the ceiling: nothing
+   * to hold to (the floor there refused a fresh server's first closed-loop clients).
+   */
+  #boundedLimit(): number {
+    const { concurrencyMax, concurrencyMin } = this.#options;
     const estimate = this.estimate();
     if (estimate === undefined) return concurrencyMax;
     return Math.min(concurrencyMax, Math.max(concurrencyMin, estimate));
@@ -127,13 +178,19 @@ export class ConcurrencyLimit {
     return this.#limitFor(this.#share(priority), this.limit(pressured));
   }
 
-  /** max QPS × min RT over the window's finished buckets; undefined before any answer. */
+  /**
+   * max QPS × min RT over the window's finished buckets (min RT raised to the response-time
+   * bound, when there is one); undefined before any answer.
+   */
   estimate(): number | undefined {
     const buckets = this.#window.recent({ complete: true }).filter((b) => b.passed > 0);
-    if (buckets.length === 0) return undefined;
-    const maxPassPerS = Math.max(...buckets.map((b) => b.passed)) * (1000 / this.#window.bucketMs);
-    const minRtMs = Math.min(...buckets.map((b) => b.rtSumMs / b.passed));
-    return Math.ceil((maxPassPerS * minRtMs) / 1000);
+    const rates = this.#rates.recent({ complete: true }).filter((b) => b.passed > 0);
+    const bound = this.#options.responseTimeMs;
+    // With a bound, a rate remembered past the RT's window still counts (the bound stands for the RT).
+    if (rates.length === 0 || (buckets.length === 0 && bound === undefined)) return undefined;
+    const maxPassPerS = Math.max(...rates.map((b) => b.passed)) * (1000 / this.#rates.bucketMs);
+    const minRtMs = buckets.length === 0 ? 0 : Math.min(...buckets.map((b) => b.rtSumMs / b.passed));
+    return Math.ceil((maxPassPerS * Math.max(minRtMs, bound ?? 0)) / 1000);
   }
 
   #share(priority: number): number {

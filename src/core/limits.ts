@@ -400,12 +400,29 @@ export const limits = {
   overloadWindowMs: 5_000,
   overloadBucketMs: 100,
   /**
+   * The buckets the server reads the max QPS over: a second, as Sentinel's metrics do, since group
+   * commit answers a batch at once and a 100 ms bucket catches the burst, not the rate.
+   */
+  overloadRateBucketMs: 1_000,
+  /** How long the server remembers its max QPS: after a lull, the limit starts from the rate shown. */
+  overloadRateWindowMs: 10_000,
+  /**
    * The event loop's mean delay over a sample beyond which the process counts as under pressure:
    * the adaptive limit then replaces the ceiling (as Sentinel's system rule checks BBR only above
    * its load threshold). High enough that a busy loop is not pressure, only a lagging one: group
    * commit turns concurrency into throughput, which BBR's product underestimates.
    */
   overloadEventLoopDelayMs: 100,
+  /**
+   * The server's response-time bound: its adaptive limit is always in force, at the requests it
+   * answers within this long at its best rate shown (max QPS × max(min RT, this)). The Double-11
+   * drill found why (BENCHMARKS.md): offered 3× its capacity, the server read no loop delay (the
+   * queue was in the database and the CPU it shares), admitted all it was sent and answered in
+   * 1.7 s; with the limit only under pressure, a surge waited a second at the ceiling before it.
+   * 200 ms, the drill's target p99: at 100 ms a bench of 64 closed-loop clients was refused on a
+   * loaded machine, and a limit at the rate's own RT leaves it no room to grow.
+   */
+  overloadResponseTimeMs: 200,
   /** After a request was shed, the adaptive limit stays in force this long (no flapping at the edge). */
   overloadCooldownMs: 1_000,
   /**
@@ -509,4 +526,19 @@ export const limits = {
   riskListPageMax: 500,
   /** `paybao drill crash`: how long a round waits for its first payment before it kills the server anyway. */
   drillFirstPaymentWaitMs: 60_000,
+  /**
+   * The Double-11 drill (`paybao bench double11`) and its open-loop generator: the rest between
+   * steps (one step's queue and the limit's cool-down must not colour the next); how long a
+   * request due waits for a free connection before the generator gives it up (`unsent`), and for
+   * its answer (`timeout`, the connection closed); how often the sender looks for requests due,
+   * and for answers overdue.
+   */
+  drillRestMs: 1_000,
+  /** The benches' lean client: how long it waits before sending a request the platform was too busy for, and how often. */
+  leanClientBusyRetryMs: 50,
+  leanClientBusyRetriesMax: 100,
+  drillSendWaitMs: 1_000,
+  drillAnswerWaitMs: 10_000,
+  openLoopTickMs: 1,
+  openLoopOverdueCheckMs: 100,
 } as const;

@@ -39,11 +39,13 @@ export class SlidingWindow<Bucket> {
 
   /**
    * The buckets inside the window, oldest first; `complete` leaves out the current one, whose
-   * period is not over (Kratos' BBR reads only finished buckets for its maxima).
+   * period is not over (Kratos' BBR reads only finished buckets for its maxima); `lastMs` keeps
+   * only the buckets that began within that long before the current one.
    */
-  recent(options: { complete?: boolean } = {}): Bucket[] {
+  recent(options: { complete?: boolean; lastMs?: number } = {}): Bucket[] {
     const nowStart = this.#startOf(this.#clock.nowNs());
-    const oldest = nowStart - this.#bucketNs * BigInt(this.#slots.length - 1);
+    const buckets = options.lastMs === undefined ? this.#slots.length - 1 : Math.ceil(options.lastMs / this.bucketMs);
+    const oldest = nowStart - this.#bucketNs * BigInt(Math.min(buckets, this.#slots.length - 1));
     return this.#slots
       .filter((slot) => slot !== undefined && slot.startNs >= oldest && slot.startNs <= nowStart)
       .filter((slot) => !(options.complete && slot?.startNs === nowStart))

@@ -451,6 +451,50 @@ export class Members {
   }
 
   /**
+   * One fresh payment code for each of `userIds` (a user may appear many times), in order: what
+   * `newPaymentCode` makes, written `paymentCodeBatchMax` to a statement, so that a load generator
+   * can hand out tens of thousands within their short life. Throws `user_not_found`.
+   */
+  async newPaymentCodes(userIds: readonly string[]): Promise<string[]> {
+    const distinct = [...new Set(userIds)];
+    if ((await this.findUsers(distinct)).length !== distinct.length) throw new MembersError('user_not_found');
+    const codes: string[] = [];
+    for (let from = 0; from < userIds.length; from += limits.paymentCodeBatchMax) {
+      codes.push(...(await this.#insertCodes(userIds.slice(from, from + limits.paymentCodeBatchMax))));
+    }
+    return codes;
+  }
+
+  /** Inserts one code per user; a code already taken (18 random digits: rarely) is drawn again. */
+  async #insertCodes(userIds: readonly string[]): Promise<string[]> {
+    const now = this.#clock.nowNs();
+    const expires = now + msToNs(limits.paymentCodeTtlMs);
+    const codes = userIds.map(() => newPaymentCodeText());
+    let pending = codes.map((_, i) => i);
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      assert(attempt <= limits.externalIdAttemptsMax, 'fresh payment codes collide again and again');
+      const inserted = await this.#tables()
+        .insertInto('members_payment_codes')
+        .values(
+          pending.map((i) => ({
+            code: codes[i] as string,
+            user_id: userIds[i] as string,
+            created_at_ns: now,
+            expires_at_ns: expires,
+          })),
+        )
+        .onConflict((oc) => oc.column('code').doNothing())
+        .returning('code')
+        .execute();
+      // A code is its first claimant's: one drawn twice in a batch is drawn again for the second.
+      const written = new Set(inserted.map((r) => r.code));
+      pending = pending.filter((i) => !written.delete(codes[i] as string));
+      for (const i of pending) codes[i] = newPaymentCodeText();
+    }
+    return codes;
+  }
+
+  /**
    * Spends a payment code and returns its user's id. Throws `payment_code_invalid`,
    * `payment_code_not_found`, `payment_code_used`, `payment_code_expired`.
    */

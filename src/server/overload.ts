@@ -166,6 +166,14 @@ export class Overload {
       bucketMs: limits.overloadBucketMs,
       cooldownMs: limits.overloadCooldownMs,
       queueWaitMs: options.queueWaitMs ?? limits.overloadQueueWaitMs,
+      // Only a server measuring its load keeps the limit always in force (see `measureLoad`).
+      ...(this.#measured
+        ? {
+            responseTimeMs: limits.overloadResponseTimeMs,
+            rateBucketMs: limits.overloadRateBucketMs,
+            rateWindowMs: limits.overloadRateWindowMs,
+          }
+        : {}),
     });
     const perApp = options.appRequestsPerSecond ?? limits.appRequestsPerSecondMax;
     const perUser = options.userRequestsPerSecond ?? limits.userRequestsPerSecondMax;

@@ -153,6 +153,71 @@ describe('ConcurrencyLimit', () => {
     expect(limiter.limit(false)).toBe(10);
   });
 
+  it('with a response-time bound, holds the requests in flight to what it answers that fast at its best rate, pressure or not', () => {
+    const clock = new ManualClock();
+    const limiter = new ConcurrencyLimit({
+      ...limitOptions(clock),
+      concurrencyMax: 100,
+      concurrencyMin: 2,
+      responseTimeMs: 100,
+    });
+    const blind = new ConcurrencyLimit({ ...limitOptions(clock), concurrencyMax: 100 });
+    // Before any answer, the ceiling: nothing to hold to yet.
+    expect(limiter.limit(false)).toBe(100);
+    // 20 answers a bucket (200/s), two at a time, of 5 ms each.
+    for (let bucket = 0; bucket < 3; bucket++) {
+      for (let round = 0; round < 10; round++) {
+        const held = [limiter, blind].map((l) => [l.tryAcquire(0, calm), l.tryAcquire(0, calm)]);
+        clock.advanceMs(5);
+        for (const [i, l] of [limiter, blind].entries()) {
+          for (const a of held[i] ?? []) if (a.admitted) l.release(a.startNs, true);
+        }
+      }
+      clock.advanceMs(50);
+    }
+    // 200/s at best × 100 ms (the bound, above the least RT of 5 ms) = 20 in flight, calm or not.
+    // BBR alone would allow 200/s × 5 ms = 1 (so its floor, 2), and only under pressure.
+    expect(limiter.limit(false)).toBe(20);
+    const admitted = Array.from({ length: 25 }, () => limiter.tryAcquire(0, calm)).filter((a) => a.admitted);
+    expect(admitted).toHaveLength(20);
+    expect(limiter.tryAcquire(0, calm)).toEqual({ admitted: false, reason: 'concurrency' });
+    // A lower class is held to its share of it: queries to 60% of 20, already passed.
+    expect(limiter.tryAcquire(2, calm).admitted).toBe(false);
+    // Without a bound (an app that does not measure its load), the ceiling while calm.
+    expect(blind.limit(false)).toBe(100);
+    expect(blind.limit(true)).toBe(2);
+  });
+
+  it('reads the max QPS over its rate buckets, so that a batch answered at once is not taken for a rate', () => {
+    const clock = new ManualClock();
+    const limiter = new ConcurrencyLimit({
+      ...limitOptions(clock),
+      concurrencyMax: 1000,
+      windowMs: 2000,
+      rateBucketMs: 1000,
+      responseTimeMs: 100,
+    });
+    // A group commit answers 100 requests at once, and nothing else that second: 1,000/s over a
+    // 100 ms bucket, 100/s over the second.
+    passes(limiter, 100);
+    clock.advanceMs(1000);
+    // 100/s × 100 ms, not 1,000/s × 100 ms.
+    expect(limiter.estimate()).toBe(10);
+    expect(limiter.limit(false)).toBe(10);
+    // After a lull longer than the RT's window, the rate shown is still remembered.
+    const lull = new ConcurrencyLimit({
+      ...limitOptions(clock),
+      rateBucketMs: 1000,
+      rateWindowMs: 10_000,
+      responseTimeMs: 100,
+    });
+    passes(lull, 100);
+    clock.advanceMs(1000);
+    passes(lull, 2);
+    clock.advanceMs(3000);
+    expect(lull.limit(false)).toBe(10);
+  });
+
   it('counts only answers that did not fail in the measurements', () => {
     const clock = new ManualClock();
     const limiter = new ConcurrencyLimit(limitOptions(clock));
@@ -172,6 +237,14 @@ describe('ConcurrencyLimit', () => {
     expect(() => new ConcurrencyLimit({ ...limitOptions(clock), sharesPercent: [90, 50] })).toThrow();
   });
 });
+
+/** `n` answers taking no time, two at a time. */
+function passes(limiter: ConcurrencyLimit, n: number): void {
+  for (let i = 0; i < n; i += 2) {
+    const held = [limiter.tryAcquire(0, calm), limiter.tryAcquire(0, calm)];
+    for (const a of held) if (a.admitted) limiter.release(a.startNs, true);
+  }
+}
 
 const breakerOptions = (clock: ManualClock, changes: BreakerState[] = []) => ({
   clock,

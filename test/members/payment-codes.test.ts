@@ -57,4 +57,20 @@ describe('payment codes', () => {
     await rejects(members().redeemPaymentCode('280000000000000000'), 'payment_code_not_found');
     await rejects(members().newPaymentCode('2088000000000000'), 'user_not_found');
   });
+
+  it('come by the thousand, one per user given, each its user’s and redeemed once', async () => {
+    const other = await members().createUser({ phone: '13900000002', password: 'payment code owner' });
+    const owners = Array.from({ length: limits.paymentCodeBatchMax + 3 }, (_, i) =>
+      i % 3 === 0 ? other.userId : user.userId,
+    );
+    const codes = await members().newPaymentCodes(owners);
+    expect(codes).toHaveLength(owners.length);
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const i of [0, 1, limits.paymentCodeBatchMax + 2]) {
+      expect(codes[i]).toMatch(/^28\d{16}$/);
+      expect(await members().redeemPaymentCode(codes[i] as string)).toBe(owners[i]);
+    }
+    await rejects(members().redeemPaymentCode(codes[0] as string), 'payment_code_used');
+    await rejects(members().newPaymentCodes([user.userId, '2088000000000000']), 'user_not_found');
+  });
 });

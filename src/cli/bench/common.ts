@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Db, openDb } from '../../core/db/index.ts';
 
 /** The durability settings a run measured under: part of every benchmark's answer. */
@@ -12,6 +15,24 @@ export async function dropSchema(databaseUrl: string, schema: string): Promise<v
   const db = await openDb({ databaseUrl, poolMax: 1 });
   await db.exec(`drop schema if exists ${schema} cascade`);
   await db.close();
+}
+
+/**
+ * A benchmark's own storage: a fresh schema on the PostgreSQL server, or a fresh PGlite data
+ * directory, the platform options that open it, and `remove()`, which drops it afterwards.
+ */
+export function benchStorage(name: string, databaseUrl: string | undefined) {
+  const schema = databaseUrl ? `bench_${name}_${Date.now()}` : undefined;
+  const dataDir = databaseUrl ? undefined : mkdtempSync(join(tmpdir(), `paybao-bench-${name}-`));
+  return {
+    schema,
+    dataDir,
+    platformOptions: { databaseUrl, databaseSchema: schema, dataDir },
+    async remove(): Promise<void> {
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (databaseUrl && schema) await dropSchema(databaseUrl, schema);
+    },
+  };
 }
 
 /** The q-quantile of ascending samples (0 for none). */

@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { sign as asyncSign, createPrivateKey, createSign, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import type { FastifyInstance } from 'fastify';
@@ -12,7 +11,7 @@ import { rsaVerify, verifyNotification } from '../../gateway/index.ts';
 import { verifyLedger } from '../../ledger/index.ts';
 import { openPlatform, type Platform } from '../../platform.ts';
 import { buildPlatformApp } from '../../server/index.ts';
-import { dropSchema, quantile, readDurability, round1, round2 } from './common.ts';
+import { benchStorage, quantile, readDurability, round1, round2 } from './common.ts';
 import { type Answer, LeanClient, type Prepared } from './lean-client.ts';
 
 /** Options of `paybao bench gateway`. */
@@ -90,6 +89,8 @@ export interface GatewayBenchResult extends PhaseResult {
   /** The same when the merchant's 2 request signatures run on this machine too (the live run). */
   rsa_bound_with_client_tps: number;
   response_signatures_checked: number;
+  /** Requests sent again after the platform's busy answer (its overload protection refused them). */
+  busy_retries: number;
   /** With `--notify`: TRADE_SUCCESS notifications received, how many were verified, and how long
    * after the last paid trade the last one arrived. */
   notifications_received?: number;
@@ -119,9 +120,8 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
       `${rsa.verifyPerS} verifies/s`,
   );
 
-  const schema = options.databaseUrl ? `bench_gw_${Date.now()}` : undefined;
-  const dataDir = options.databaseUrl ? undefined : mkdtempSync(join(tmpdir(), 'paybao-bench-gw-'));
-  const platformOptions = { databaseUrl: options.databaseUrl, databaseSchema: schema, dataDir };
+  const storage = benchStorage('gw', options.databaseUrl);
+  const { schema, dataDir, platformOptions } = storage;
   let platform: Platform | undefined = await openPlatform(platformOptions);
   let server: Server | undefined;
   let sink: NotifySink | undefined;
@@ -271,6 +271,7 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
       rsa_bound_server_only_tps: Math.round(rsaAllCores / 2),
       rsa_bound_with_client_tps: Math.round(rsaAllCores / 4),
       response_signatures_checked: client.checked,
+      busy_retries: client.busyRetries,
       ...(sink
         ? {
             notifications_received: sink.received.size,
@@ -284,8 +285,7 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
     sink?.close();
     await server?.close().catch(() => {});
     await platform?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    if (options.databaseUrl && schema) await dropSchema(options.databaseUrl, schema);
+    await storage.remove();
   }
 }
 
@@ -492,10 +492,16 @@ export async function childServer(
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
+    let listening = false;
     child.stdout?.on('data', (chunk: Buffer) => {
+      // Once it listens, what the server logs (warnings and errors: LOG_LEVEL) is the bench's to show.
+      if (listening) return log(`server: ${chunk.toString().trimEnd()}`);
       out += chunk.toString();
       const m = /Paybao is running at (\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
+      if (m?.[1]) {
+        listening = true;
+        resolve(m[1]);
+      }
     });
     exited.then((code) => reject(new Error(`paybao start exited with ${code} before listening`)));
   });

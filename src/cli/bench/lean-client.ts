@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { limits } from '../../core/limits.ts';
 import {
   legacyResponseKey,
   legacySignContent,
@@ -26,6 +27,8 @@ export class LeanClient {
   #timestampAt = 0;
   #calls = 0;
   checked = 0;
+  /** Requests sent again after the platform's busy answer. */
+  busyRetries = 0;
 
   constructor(
     base: string,
@@ -53,10 +56,19 @@ export class LeanClient {
     return this.#wire(method, signLegacyRequest(this.#params(method, bizContent), this.privateKey));
   }
 
-  /** `prepare` with the RSA work on libuv's thread pool, off the event loop it shares. */
-  async prepareAsync(method: string, bizContent: Record<string, string>): Promise<Prepared> {
+  /**
+   * `prepare` with the RSA work on libuv's thread pool, off the event loop it shares. With
+   * `publicInQuery`, every parameter but `biz_content` goes in the query string, where the SDKs
+   * put them (so the server classes the request before it reads the body).
+   */
+  async prepareAsync(
+    method: string,
+    bizContent: Record<string, string>,
+    options: { publicInQuery?: boolean } = {},
+  ): Promise<Prepared> {
     const params = this.#params(method, bizContent);
-    return this.#wire(method, { ...params, sign: await rsaSignAsync(legacySignContent(params), this.privateKey) });
+    const signed = { ...params, sign: await rsaSignAsync(legacySignContent(params), this.privateKey) };
+    return this.#wire(method, signed, options.publicInQuery === true);
   }
 
   #params(method: string, bizContent: Record<string, string>): Record<string, string> {
@@ -72,10 +84,13 @@ export class LeanClient {
     };
   }
 
-  #wire(method: string, signed: Record<string, string>): Prepared {
-    const form = Buffer.from(new URLSearchParams(signed).toString());
+  #wire(method: string, signed: Record<string, string>, publicInQuery = false): Prepared {
+    const { biz_content, ...common } = signed;
+    const inForm = publicInQuery ? { biz_content: biz_content ?? '' } : signed;
+    const form = Buffer.from(new URLSearchParams(inForm).toString());
+    const target = publicInQuery ? `${this.#url.pathname}?${new URLSearchParams(common)}` : this.#url.pathname;
     const head =
-      `POST ${this.#url.pathname} HTTP/1.1\r\nHost: ${this.#url.host}\r\n` +
+      `POST ${target} HTTP/1.1\r\nHost: ${this.#url.host}\r\n` +
       `Content-Type: application/x-www-form-urlencoded;charset=utf-8\r\nContent-Length: ${form.length}\r\n\r\n`;
     return { method, bytes: Buffer.concat([Buffer.from(head), form]) };
   }
@@ -84,14 +99,32 @@ export class LeanClient {
     return this.send(this.prepare(method, bizContent));
   }
 
-  async send(request: Prepared): Promise<Answer> {
+  async send(request: Prepared, busyRetries = 0): Promise<Answer> {
     // A connection the server closed while it was idle is dropped, not written to.
     let connection = this.#idle.pop();
     while (connection?.closed) connection = this.#idle.pop();
     connection ??= await this.#connect();
-    const body = await connection.exchange(request.bytes);
+    const exchange = await connection.exchange(request.bytes);
     this.#idle.push(connection);
-    const key = legacyResponseKey(request.method);
+    if (exchange.status !== 200) throw new Error(`${exchange.head.split('\r\n')[0]}: ${exchange.body}`);
+    const answer = this.answerOf(request.method, exchange.body);
+    // The platform's busy answer (Retry-After: nothing was read or written): sent again, as the
+    // SDKs' users do, up to a bound.
+    if (
+      answer.code === '20000' &&
+      /\r\nretry-after:/i.test(exchange.head) &&
+      busyRetries < limits.leanClientBusyRetriesMax
+    ) {
+      this.busyRetries++;
+      await new Promise((resolve) => setTimeout(resolve, limits.leanClientBusyRetryMs));
+      return this.send(request, busyRetries + 1);
+    }
+    return answer;
+  }
+
+  /** The `<method>_response` of a gateway answer; every `checkEvery`-th answer's signature is checked. */
+  answerOf(method: string, body: string): Answer {
+    const key = legacyResponseKey(method);
     const parsed = JSON.parse(body) as Record<string, unknown>;
     const answer = parsed[key] as Answer | undefined;
     if (!answer) throw new Error(`no ${key} in ${body}`);
@@ -122,10 +155,21 @@ export interface Prepared {
   bytes: Buffer;
 }
 
-/** One kept-alive HTTP/1.1 connection, one exchange at a time; answers need a Content-Length. */
-class Connection {
+/** An HTTP answer as a connection reads it. */
+export interface Exchange {
+  status: number;
+  /** The status line and the headers, as sent. */
+  head: string;
+  body: string;
+}
+
+/**
+ * One kept-alive HTTP/1.1 connection, one exchange at a time; answers carry a Content-Length or
+ * come chunked.
+ */
+export class Connection {
   #buffer: Buffer = Buffer.alloc(0);
-  #waiting: { resolve: (body: string) => void; reject: (e: Error) => void } | undefined;
+  #waiting: { resolve: (exchange: Exchange) => void; reject: (e: Error) => void } | undefined;
   /** The server closed it (an idle keep-alive connection past the server's timeout): never reused. */
   closed = false;
 
@@ -153,7 +197,7 @@ class Connection {
     });
   }
 
-  exchange(request: Buffer): Promise<string> {
+  exchange(request: Buffer): Promise<Exchange> {
     return new Promise((resolve, reject) => {
       if (this.closed) {
         reject(new Error('the server closed the connection'));
@@ -169,22 +213,39 @@ class Connection {
     if (headEnd < 0 || !this.#waiting) return;
     const head = this.#buffer.subarray(0, headEnd).toString('latin1');
     const length = /\r\ncontent-length: *(\d+)/i.exec(head)?.[1];
+    const chunked = /\r\ntransfer-encoding: *chunked/i.test(head);
     const waiting = this.#waiting;
-    if (length === undefined) {
+    if (length === undefined && !chunked) {
       this.#waiting = undefined;
       waiting.reject(new Error(`an answer without Content-Length: ${head}`));
       return;
     }
-    const end = headEnd + 4 + Number(length);
-    if (this.#buffer.length < end) return;
-    const body = this.#buffer.subarray(headEnd + 4, end).toString('utf8');
-    this.#buffer = this.#buffer.subarray(end);
+    const read = chunked
+      ? dechunk(this.#buffer, headEnd + 4)
+      : { body: this.#buffer.subarray(headEnd + 4, headEnd + 4 + Number(length)), end: headEnd + 4 + Number(length) };
+    if (!read || this.#buffer.length < read.end) return;
+    this.#buffer = this.#buffer.subarray(read.end);
     this.#waiting = undefined;
-    if (!head.startsWith('HTTP/1.1 200')) waiting.reject(new Error(`${head.split('\r\n')[0]}: ${body}`));
-    else waiting.resolve(body);
+    waiting.resolve({ status: Number(head.slice(9, 12)), head, body: read.body.toString('utf8') });
   }
 
   close(): void {
     this.socket.destroy();
+  }
+}
+
+/** A chunked body from `from` on, and where it ends; undefined until all of it has arrived. */
+function dechunk(buffer: Buffer, from: number): { body: Buffer; end: number } | undefined {
+  const chunks: Buffer[] = [];
+  let at = from;
+  for (;;) {
+    const lineEnd = buffer.indexOf('\r\n', at);
+    if (lineEnd < 0) return undefined;
+    const size = Number.parseInt(buffer.subarray(at, lineEnd).toString('latin1'), 16);
+    const dataEnd = lineEnd + 2 + size;
+    if (buffer.length < dataEnd + 2) return undefined;
+    if (size === 0) return { body: Buffer.concat(chunks), end: dataEnd + 2 };
+    chunks.push(buffer.subarray(lineEnd + 2, dataEnd));
+    at = dataEnd + 2;
   }
 }
