@@ -524,6 +524,8 @@ export const limits = {
   riskNoteMax: 500,
   /** Risk: rows one page of decisions, reviews or list entries shows. */
   riskListPageMax: 500,
+  /** How long the HTTP server keeps an idle kept-alive connection open (Fastify's own default). */
+  httpKeepAliveTimeoutMs: 72_000,
   /** `paybao drill crash`: how long a round waits for its first payment before it kills the server anyway. */
   drillFirstPaymentWaitMs: 60_000,
   /**

@@ -1,11 +1,13 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { assert } from '../core/assert.ts';
+import { limits } from '../core/limits.ts';
 import type { Gateway, GatewayOptions } from '../gateway/index.ts';
 import type { Platform } from '../platform.ts';
 import { createGateway, mountGateway } from './gateway.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { Overload, type OverloadOptions, overloadProtection } from './overload.ts';
-import { refusalHandler, refusals } from './refusals.ts';
+import { answerEarlyRefusal, refusalHandler, refusals } from './refusals.ts';
 import { securityHeaders, type WebSecurityOptions } from './web-security.ts';
 
 export interface AppOptions {
@@ -40,10 +42,31 @@ const healthSchema = {
  * parameters, unreadable bodies), is answered by `refusals.ts` in the wire form of its scope;
  * `gateway` signs the gateway's. Every app of the platform starts here.
  */
-export function createApp(options: { logger?: FastifyBaseLogger | undefined; gateway?: Gateway } = {}) {
+export function createApp(
+  options: {
+    logger?: FastifyBaseLogger | undefined;
+    gateway?: Gateway;
+    /**
+     * Looks at each request on the server before Fastify does, and answers it itself when it
+     * returns true (the overload protection's early refusals). Requests through `inject()` skip it.
+     */
+    answerFirst?: (request: IncomingMessage, response: ServerResponse) => boolean;
+  } = {},
+) {
   const handler = refusalHandler({ gateway: () => options.gateway });
   const base = options.logger ? { loggerInstance: options.logger } : { logger: false };
-  const app = Fastify({ ...base, frameworkErrors: handler });
+  const answerFirst = options.answerFirst;
+  const serverFactory = answerFirst
+    ? (route: (request: IncomingMessage, response: ServerResponse) => void) => {
+        const server = createServer((request, response) => {
+          if (!answerFirst(request, response)) route(request, response);
+        });
+        // What Fastify sets on a server it makes itself (it leaves a given one alone).
+        server.keepAliveTimeout = limits.httpKeepAliveTimeoutMs;
+        return server;
+      }
+    : undefined;
+  const app = Fastify({ ...base, frameworkErrors: handler, ...(serverFactory ? { serverFactory } : {}) });
   const routes: ServedRoute[] = [];
   servedRoutesOf.set(app, routes);
   app.addHook('onRoute', (route) => {
@@ -88,7 +111,22 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const metrics = options.metrics ?? createMetrics();
   metrics.watchRisk(platform.risk.stats);
   const gateway = options.gateway && createGateway(options.gateway, () => app.log);
-  const app: FastifyInstance = createApp({ logger: options.logger, gateway });
+  const overload = new Overload({ ...options.overload, metrics: metrics.overload });
+  const headers = securityHeaders(options.security ?? {});
+  // A gateway request refused before Fastify routes it costs the kept busy answer alone.
+  const answerFirst =
+    gateway &&
+    ((request: IncomingMessage, response: ServerResponse) => {
+      const refusal = overload.arriveEarly(request);
+      if (!refusal) return false;
+      headers.write(request, response);
+      answerEarlyRefusal(gateway, request, response, refusal).catch((error: unknown) => {
+        app.log.error({ err: error }, 'an early refusal could not be answered');
+        response.destroy();
+      });
+      return true;
+    });
+  const app: FastifyInstance = createApp({ logger: options.logger, gateway, answerFirst });
   const startedMs = performance.now();
 
   app.get('/health', { schema: { response: { 200: healthSchema, 503: healthSchema } } }, async (request, reply) => {
@@ -103,9 +141,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
 
   // On the root, so that every route, the framework's own answers included, carries the headers.
-  app.addHook('onRequest', securityHeaders(options.security ?? {}));
+  app.addHook('onRequest', headers.hook);
   // After the headers (a refusal carries them too), before every route's own hooks.
-  const overload = new Overload({ ...options.overload, metrics: metrics.overload });
   overloads.set(app, overload);
   app.register(overloadProtection, { overload });
   metrics.watchBreakers(() => platform.channels.breakerStates());

@@ -17,6 +17,8 @@
  * wire's own: Alipay's system-busy answer on the gateway, 503 (or 429) with `Retry-After` on the
  * native API, a page on the pages (refusals.ts). Health and metrics are never refused.
  */
+
+import type { IncomingMessage } from 'node:http';
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -131,6 +133,12 @@ export interface OverloadOptions extends OverloadSettings {
   load?: () => Load;
 }
 
+/** A request refused before it was read: the refusal's code (refusals.ts) and its `Retry-After`. */
+export interface EarlyRefusal {
+  code: 'server_busy' | 'too_many_requests';
+  retryAfterS: number;
+}
+
 /** One admitted request: its class, when it arrived, when it was admitted. */
 interface Admitted {
   requestClass: RequestClass;
@@ -149,6 +157,8 @@ export class Overload {
   #load: () => Load;
   readonly #measured: boolean;
   readonly #requests = new WeakMap<FastifyRequest, Admitted>();
+  /** Gateway requests admitted by `arriveEarly`, until their `onRequest` hook takes them over. */
+  readonly #early = new WeakMap<IncomingMessage, Admitted>();
 
   constructor(options: OverloadOptions) {
     const clock = options.clock ?? systemClock;
@@ -230,8 +240,35 @@ export class Overload {
     this.#sessionUsers.set(token, userId);
   }
 
+  /**
+   * The first check of a gateway request whose method is in its URL, on the raw request before
+   * Fastify routes it (the server's `request` listener, app.ts): a refusal there costs the kept
+   * busy answer and nothing else — no routing, no hooks, no thrown error — which is what lets a
+   * server offered three times its capacity keep its cores for the payments it admitted. Answers
+   * the refusal to write, or undefined: admitted (the hooks find it admitted), or not the gateway's
+   * (the hooks decide).
+   */
+  arriveEarly(request: IncomingMessage): EarlyRefusal | undefined {
+    const url = request.url ?? '/';
+    if (!url.startsWith('/gateway.do?') && !url.startsWith('/v3/')) return undefined;
+    const requestClass = requestClassOf(request.method ?? 'GET', url);
+    if (requestClass === 'exempt' || requestClass === 'form') return undefined;
+    const arrivedNs = this.#clock.nowNs();
+    const app = gatewayAppOf(url, request.headers.authorization, undefined);
+    const admitted = this.#tryAdmit(requestClass, app === undefined ? 0 : this.#apps.take(app));
+    if ('code' in admitted) return admitted;
+    this.#early.set(request, { requestClass, arrivedNs, startNs: admitted.startNs });
+    return undefined;
+  }
+
   /** The `onRequest` check: admits the request, or throws the refusal (refusals.ts words it). */
   arrive(request: FastifyRequest, reply: FastifyReply): void {
+    const early = this.#early.get(request.raw);
+    if (early) {
+      this.#early.delete(request.raw);
+      this.#requests.set(request, early);
+      return;
+    }
     const requestClass = requestClassOf(request.method, request.url);
     if (requestClass === 'exempt') return;
     const arrivedNs = this.#clock.nowNs();
@@ -273,24 +310,32 @@ export class Overload {
   }
 
   #admit(request: FastifyRequest, reply: FastifyReply, requestClass: RequestClass, arrivedNs: bigint): void {
-    const waitMs = this.#rateWait(request);
-    if (waitMs > 0) {
-      this.#refuse(reply, requestClass, 'rate', waitMs);
-      throw new EdgeError('too_many_requests');
+    const admitted = this.#tryAdmit(requestClass, this.#rateWait(request));
+    if ('code' in admitted) {
+      reply.header('retry-after', String(admitted.retryAfterS));
+      throw new EdgeError(admitted.code);
     }
-    const admission = this.#limit.tryAcquire(requestClasses.indexOf(requestClass), this.#load());
-    if (!admission.admitted) {
-      this.#refuse(reply, requestClass, admission.reason, 0);
-      throw new EdgeError('server_busy');
-    }
-    this.#requests.set(request, { requestClass, arrivedNs, startNs: admission.startNs });
-    this.#metrics.admitted(requestClass);
+    this.#requests.set(request, { requestClass, arrivedNs, startNs: admitted.startNs });
   }
 
-  #refuse(reply: FastifyReply, requestClass: RequestClass, reason: ShedReason, waitMs: number): void {
+  /**
+   * Admits a request of `requestClass` whose app or user waits `rateWaitMs` for a token (0: it had
+   * one), counting it and answering when it started; or answers its refusal, counted as shed.
+   */
+  #tryAdmit(requestClass: RequestClass, rateWaitMs: number): { startNs: bigint } | EarlyRefusal {
+    if (rateWaitMs > 0) return this.#refusal(requestClass, 'rate', rateWaitMs);
+    const admission = this.#limit.tryAcquire(requestClasses.indexOf(requestClass), this.#load());
+    if (!admission.admitted) return this.#refusal(requestClass, admission.reason, 0);
+    this.#metrics.admitted(requestClass);
+    return { startNs: admission.startNs };
+  }
+
+  #refusal(requestClass: RequestClass, reason: ShedReason, waitMs: number): EarlyRefusal {
     this.#metrics.shed(requestClass, reason);
-    const seconds = Math.max(limits.overloadRetryAfterS, Math.ceil(waitMs / 1000));
-    reply.header('retry-after', String(seconds));
+    return {
+      code: reason === 'rate' ? 'too_many_requests' : 'server_busy',
+      retryAfterS: Math.max(limits.overloadRetryAfterS, Math.ceil(waitMs / 1000)),
+    };
   }
 
   /** How long the request's app or user must wait for a token: 0 when one was there (or no key). */
@@ -318,15 +363,19 @@ const bearerToken = (request: FastifyRequest): string | undefined =>
 
 /** The gateway app a request names, read without parsing its body (or from its form, once read). */
 function appIdOf(request: FastifyRequest): string | undefined {
-  const { url } = request;
+  return gatewayAppOf(request.url, request.headers.authorization, request.body);
+}
+
+/** The app a gateway request names: v3 in its `authorization` header, legacy in its query string or form. */
+function gatewayAppOf(url: string, authorization: string | undefined, form: unknown): string | undefined {
   if (url.startsWith('/v3/')) {
-    const auth = request.headers.authorization;
-    return typeof auth === 'string' ? /[\s,]app_id=([^,\s]+)/.exec(auth)?.[1] : undefined;
+    return typeof authorization === 'string' ? /[\s,]app_id=([^,\s]+)/.exec(authorization)?.[1] : undefined;
   }
   if (!url.startsWith('/gateway.do')) return undefined;
-  const query = request.query as Record<string, unknown> | undefined;
-  const form = request.body as Record<string, unknown> | undefined;
-  const appId = query?.app_id ?? form?.app_id;
+  const q = url.indexOf('?');
+  const fromQuery = q < 0 ? null : new URLSearchParams(url.slice(q + 1)).get('app_id');
+  const fromForm = typeof form === 'object' && form !== null ? (form as Record<string, unknown>).app_id : undefined;
+  const appId = fromQuery ?? fromForm;
   return typeof appId === 'string' ? appId : undefined;
 }
 

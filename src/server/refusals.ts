@@ -15,6 +15,8 @@
  * framework code or a database message. Routes keep only the refusals that are part of their
  * own conversation (a cashier form shown again with its message).
  */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type {
   FastifyError,
   FastifyInstance,
@@ -416,6 +418,29 @@ async function sendGateway(reply: FastifyReply, request: FastifyRequest, gateway
     ? gateway.v3Error(error, request)
     : gateway.legacyError(request.query, error));
   return reply.code(response.status).headers(response.headers).send(response.body);
+}
+
+/**
+ * Answers, on the raw response, a gateway request that the overload protection refused before
+ * Fastify saw it (`Overload.arriveEarly`): the gateway's kept busy answer, as `sendGateway` gives
+ * it, with `Retry-After`. Nothing else runs: no routing, no hook, no body read.
+ */
+export async function answerEarlyRefusal(
+  gateway: Gateway,
+  request: IncomingMessage,
+  response: ServerResponse,
+  refusal: { code: 'server_busy' | 'too_many_requests'; retryAfterS: number },
+): Promise<void> {
+  const url = request.url ?? '/';
+  const q = url.indexOf('?');
+  const answer = await gateway.busy(
+    gatewayRefusal(edge(refusal.code)),
+    url.startsWith('/v3/')
+      ? { protocol: 'v3', headers: request.headers }
+      : { protocol: 'legacy', params: Object.fromEntries(new URLSearchParams(q < 0 ? '' : url.slice(q + 1))) },
+  );
+  response.writeHead(answer.status, { ...answer.headers, 'retry-after': String(refusal.retryAfterS) });
+  response.end(answer.body);
 }
 
 export interface RefusalOptions {

@@ -269,6 +269,25 @@ describe('past the queueing bound, and past a rate', () => {
     }
   });
 
+  it('refuses a gateway request past its rate before Fastify reads it, with the signed busy answer, Retry-After and the security headers', async () => {
+    const { a } = world;
+    // Unsigned, and a form that is not one: refused before the body or the signature is looked at.
+    const url = `${world.base}/gateway.do?method=alipay.trade.query&app_id=${a.appId}&sign_type=RSA2`;
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(100) }),
+      ),
+    );
+    const refused = answers.filter((r) => r.headers.get('retry-after') !== null);
+    expect(refused.length).toBeGreaterThanOrEqual(18);
+    const first = refused[0] as Response;
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-content-type-options')).toBe('nosniff');
+    const body = (await first.json()) as { alipay_trade_query_response: Record<string, string>; sign: string };
+    expect(body.alipay_trade_query_response).toMatchObject({ code: '20000', sub_code: 'isp.unknow-error' });
+    expect(body.sign.length).toBeGreaterThan(0);
+  });
+
   it("lets one user's storm, over all of the user's sessions, spend only that user's rate", async () => {
     const { app, platform } = world;
     // Past the cool-down of the earlier tests' refusals: the storm meets only the rate here.
