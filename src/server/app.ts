@@ -119,8 +119,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     ((request: IncomingMessage, response: ServerResponse) => {
       const refusal = overload.arriveEarly(request);
       if (!refusal) return false;
-      headers.write(request, response);
-      answerEarlyRefusal(gateway, request, response, refusal).catch((error: unknown) => {
+      answerEarlyRefusal(gateway, request, response, refusal, headers.fixed).catch((error: unknown) => {
         app.log.error({ err: error }, 'an early refusal could not be answered');
         response.destroy();
       });

@@ -137,6 +137,8 @@ export interface OverloadOptions extends OverloadSettings {
 export interface EarlyRefusal {
   code: 'server_busy' | 'too_many_requests';
   retryAfterS: number;
+  /** A legacy request's query string, parsed (its busy answer names the method's response key). */
+  params?: URLSearchParams | undefined;
 }
 
 /** One admitted request: its class, when it arrived, when it was admitted. */
@@ -250,13 +252,23 @@ export class Overload {
    */
   arriveEarly(request: IncomingMessage): EarlyRefusal | undefined {
     const url = request.url ?? '/';
-    if (!url.startsWith('/gateway.do?') && !url.startsWith('/v3/')) return undefined;
-    const requestClass = requestClassOf(request.method ?? 'GET', url);
-    if (requestClass === 'exempt' || requestClass === 'form') return undefined;
+    let requestClass: RequestClass;
+    let app: string | undefined;
+    let params: URLSearchParams | undefined;
+    if (url.startsWith('/gateway.do?')) {
+      // The query string parsed once, here: the class, the app and the busy answer read it.
+      params = new URLSearchParams(url.slice(url.indexOf('?') + 1));
+      const method = params.get('method');
+      if (method === null) return undefined; // in the form: the hooks decide once it is read
+      requestClass = gatewayMethodClass(method);
+      app = params.get('app_id') ?? undefined;
+    } else if (url.startsWith('/v3/')) {
+      requestClass = gatewayMethodClass(v3MethodOf(url.split('?', 1)[0] ?? url) ?? '');
+      app = gatewayAppOf(url, request.headers.authorization, undefined);
+    } else return undefined;
     const arrivedNs = this.#clock.nowNs();
-    const app = gatewayAppOf(url, request.headers.authorization, undefined);
     const admitted = this.#tryAdmit(requestClass, app === undefined ? 0 : this.#apps.take(app));
-    if ('code' in admitted) return admitted;
+    if ('code' in admitted) return { ...admitted, params };
     this.#early.set(request, { requestClass, arrivedNs, startNs: admitted.startNs });
     return undefined;
   }

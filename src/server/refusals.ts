@@ -16,7 +16,7 @@
  * own conversation (a cashier form shown again with its message).
  */
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type {
   FastifyError,
   FastifyInstance,
@@ -40,6 +40,7 @@ import { RiskError } from '../risk/index.ts';
 import { TradeError } from '../trades/index.ts';
 import { ConsoleError } from './console.ts';
 import { escapeHtml, page } from './html.ts';
+import type { EarlyRefusal } from './overload.ts';
 import { syncHook } from './sync-hook.ts';
 
 /** The refusals of the HTTP edge itself, in the native API's terms (the codes are the wallet catalog's). */
@@ -429,19 +430,30 @@ export async function answerEarlyRefusal(
   gateway: Gateway,
   request: IncomingMessage,
   response: ServerResponse,
-  refusal: { code: 'server_busy' | 'too_many_requests'; retryAfterS: number },
+  refusal: EarlyRefusal,
+  fixedHeaders: OutgoingHttpHeaders,
 ): Promise<void> {
-  const url = request.url ?? '/';
-  const q = url.indexOf('?');
+  const error = earlyGatewayErrors[refusal.code];
   const answer = await gateway.busy(
-    gatewayRefusal(edge(refusal.code)),
-    url.startsWith('/v3/')
+    error,
+    refusal.params === undefined
       ? { protocol: 'v3', headers: request.headers }
-      : { protocol: 'legacy', params: Object.fromEntries(new URLSearchParams(q < 0 ? '' : url.slice(q + 1))) },
+      : { protocol: 'legacy', params: Object.fromEntries(refusal.params) },
   );
-  response.writeHead(answer.status, { ...answer.headers, 'retry-after': String(refusal.retryAfterS) });
+  response.writeHead(answer.status, {
+    ...fixedHeaders,
+    ...answer.headers,
+    'retry-after': String(refusal.retryAfterS),
+    'content-length': Buffer.byteLength(answer.body),
+  });
   response.end(answer.body);
 }
+
+/** The gateway's words for the two early refusals, made once (an error's stack is not free). */
+const earlyGatewayErrors = {
+  server_busy: gatewayRefusal(edge('server_busy')),
+  too_many_requests: gatewayRefusal(edge('too_many_requests')),
+};
 
 export interface RefusalOptions {
   /** The gateway that signs the gateway's refusals, once it is mounted. */

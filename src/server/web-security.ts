@@ -21,7 +21,7 @@
  * was not told (a browser cannot forge the Host of its own request, so a foreign page still fails
  * the check).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import rateLimit, { normalizeIP } from '@fastify/rate-limit';
@@ -88,17 +88,21 @@ export function docsPolicy(): Record<string, string> {
  * The security headers every response carries: helmet's middleware, built once. (`@fastify/helmet`
  * builds helmet's whole middleware again on every request, CSP parsing included, and runs two hooks
  * to do it; on the gateway that was a measurable part of a paid trade.) `hook` goes on the root,
- * so that every route, the framework's own answers included, carries them; `write` sets them on a
- * raw response answered before Fastify (an early refusal, app.ts).
+ * so that every route, the framework's own answers included, carries them; `fixed` are the same
+ * headers as values, for a raw response answered before Fastify (an early refusal, app.ts).
  */
 export function securityHeaders(security: WebSecurityOptions): {
   hook: onRequestHookHandler;
-  write: (request: IncomingMessage, response: ServerResponse) => void;
+  fixed: OutgoingHttpHeaders;
 } {
   const setHeaders = helmet(helmetOptions(security));
+  // What helmet sets on every response, captured once (its headers depend on the options alone).
+  const fixed: OutgoingHttpHeaders = {};
+  const capture = { setHeader: (name: string, value: string) => (fixed[name] = value), removeHeader: () => {} };
+  setHeaders({} as IncomingMessage, capture as unknown as ServerResponse, () => {});
   return {
     hook: (request, reply, done) => setHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined)),
-    write: (request, response) => setHeaders(request, response, () => {}),
+    fixed,
   };
 }
 
