@@ -78,6 +78,8 @@ export class ConcurrencyLimit {
   readonly #rates: SlidingWindow<Counts>;
   #inFlight = 0;
   #lastShedNs: bigint | undefined;
+  /** `estimate()` as of the bucket it was computed in. */
+  #estimated: { bucket: bigint; value: number | undefined } | undefined;
 
   constructor(options: ConcurrencyLimitOptions) {
     const shares = options.sharesPercent;
@@ -183,6 +185,15 @@ export class ConcurrencyLimit {
    * bound, when there is one); undefined before any answer.
    */
   estimate(): number | undefined {
+    // The finished buckets change only when a bucket ends: one computation per bucket, not one
+    // per request (every admission reads it).
+    const bucketNs = BigInt(Math.min(this.#window.bucketMs, this.#rates.bucketMs)) * 1_000_000n;
+    const bucket = this.#options.clock.nowNs() / bucketNs;
+    if (this.#estimated?.bucket !== bucket) this.#estimated = { bucket, value: this.#estimateNow() };
+    return this.#estimated.value;
+  }
+
+  #estimateNow(): number | undefined {
     const buckets = this.#window.recent({ complete: true }).filter((b) => b.passed > 0);
     const rates = this.#rates.recent({ complete: true }).filter((b) => b.passed > 0);
     const bound = this.#options.responseTimeMs;
