@@ -117,7 +117,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const answerFirst =
     gateway &&
     ((request: IncomingMessage, response: ServerResponse) => {
-      const refusal = overload.arriveEarly(request);
+      const refusal = overload.arriveEarly(request, response);
       if (!refusal) return false;
       answerEarlyRefusal(gateway, request, response, refusal, headers.fixed).catch((error: unknown) => {
         app.log.error({ err: error }, 'an early refusal could not be answered');

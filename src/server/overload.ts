@@ -18,7 +18,7 @@
  * native API, a page on the pages (refusals.ts). Health and metrics are never refused.
  */
 
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -250,7 +250,7 @@ export class Overload {
    * the refusal to write, or undefined: admitted (the hooks find it admitted), or not the gateway's
    * (the hooks decide).
    */
-  arriveEarly(request: IncomingMessage): EarlyRefusal | undefined {
+  arriveEarly(request: IncomingMessage, response: ServerResponse): EarlyRefusal | undefined {
     const url = request.url ?? '/';
     let requestClass: RequestClass;
     let app: string | undefined;
@@ -270,6 +270,11 @@ export class Overload {
     const admitted = this.#tryAdmit(requestClass, app === undefined ? 0 : this.#apps.take(app));
     if ('code' in admitted) return { ...admitted, params };
     this.#early.set(request, { requestClass, arrivedNs, startNs: admitted.startNs });
+    // Fastify answers some requests without its hooks (a path it cannot decode): the place is
+    // then given back when the response closes, not kept for ever.
+    response.once('close', () => {
+      if (this.#early.delete(request)) this.#limit.release(admitted.startNs, false);
+    });
     return undefined;
   }
 

@@ -143,6 +143,27 @@ describe('a server with a small capacity', () => {
   }, 120_000);
 });
 
+describe('a gateway request admitted before Fastify', () => {
+  let world: PlatformGateway;
+  beforeAll(async () => {
+    world = await startPlatformGateway({ overload: { concurrencyMax: 4, queueWaitMs: 60_000 } });
+  }, 120_000);
+  afterAll(() => world?.close());
+
+  it('gives its place back when Fastify answers it without its hooks (a path it cannot decode)', async () => {
+    // Admitted on the raw request (a v3 method path), then refused by Fastify's router before any hook.
+    for (let i = 0; i < 12; i++) {
+      const res = await fetch(`${world.base}/v3/alipay/trade/%zz`, { method: 'POST', body: '{}' });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+    }
+    const metrics = (await world.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/paybao_requests_in_flight 0/);
+    // Four places, twelve such requests: had each kept its place, this query would be refused.
+    const answer = await world.a.sdk.exec('alipay.trade.query', { bizContent: { out_trade_no: 'none' } });
+    expect(answer).toMatchObject({ code: '40004', sub_code: 'ACQ.TRADE_NOT_EXIST' });
+  });
+});
+
 describe('past the queueing bound, and past a rate', () => {
   let world: PlatformGateway;
   // The event loop's delay as the test sets it: 0 until a test says otherwise.
