@@ -48,6 +48,8 @@ interface Outcome {
  */
 export class NotificationDispatcher {
   #timer: NodeJS.Timeout | undefined;
+  /** The round under way, if any: `stop()` waits for it, so that storage can close after. */
+  #running: Promise<unknown> | undefined;
 
   constructor(
     private readonly db: Db,
@@ -161,19 +163,23 @@ export class NotificationDispatcher {
         if (this.#timer) this.#timer = setTimeout(tick, intervalMs);
         return;
       }
-      const round = await this.#round().catch((error: unknown) => {
+      const running = this.#round().catch((error: unknown) => {
         this.onRoundFailed(error);
         return { claimed: 0 };
       });
+      this.#running = running;
+      const round = await running;
       // A full round means more are due: go on at once.
       if (this.#timer) this.#timer = setTimeout(tick, round.claimed === limits.notifyBatchMax ? 0 : intervalMs);
     };
     this.#timer = setTimeout(tick, 0); // what is due already goes at once
   }
 
-  stop(): void {
+  /** Stops dispatching; resolves once a round under way has ended (its posts and their outcomes). */
+  async stop(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    await this.#running;
   }
 
   #now(): Date {

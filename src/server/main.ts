@@ -96,7 +96,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       const jobsDone = jobs.close();
       await app.close();
       await jobsDone;
-      dispatcher.stop();
+      await dispatcher.stop();
       await platform.close();
     },
   };

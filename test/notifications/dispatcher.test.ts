@@ -139,7 +139,7 @@ it('keeps up with a backlog: full rounds follow each other at once, posts run si
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   } finally {
-    dispatcher.stop();
+    await dispatcher.stop();
   }
   expect(posted.size).toBe(backlog);
   expect(await undelivered()).toBe(0);
@@ -283,7 +283,7 @@ it('tells its owner of a round that failed, and goes on with the next round', as
     dispatcher.start(5);
     await expect.poll(() => failures.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
   } finally {
-    dispatcher.stop();
+    await dispatcher.stop();
     await own.db.exec('alter table trade_notifications_away rename to trade_notifications');
   }
   expect(String(failures[0])).toMatch(/trade_notifications/);
