@@ -118,7 +118,6 @@ const notLimits: Record<string, string> = {
   'members/passwords.ts saltBytes': 'part of the stored scrypt hash format: changing it breaks every stored password',
   'members/passwords.ts hashBytes': 'part of the stored scrypt hash format: changing it breaks every stored password',
   'core/time.ts beijingOffsetMs': 'the offset of Beijing time (UTC+8, no daylight saving), a fact',
-  'core/db/pglite-wire.ts socketPathBytesMax': "the operating system's limit on a Unix socket path (sun_path)",
 };
 
 /** The module specifiers a source re-exports (`export … from`). */

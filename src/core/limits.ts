@@ -524,6 +524,8 @@ export const limits = {
   riskNoteMax: 500,
   /** Risk: rows one page of decisions, reviews or list entries shows. */
   riskListPageMax: 500,
+  /** A PGlite backup taken through its owner comes in rows of this many bytes (as base64 text: a third more). */
+  pgliteBackupRowBytes: 6 * 1024 * 1024,
   /** How long the HTTP server keeps an idle kept-alive connection open (Fastify's own default). */
   httpKeepAliveTimeoutMs: 72_000,
   /** `paybao drill crash`: how long a round waits for its first payment before it kills the server anyway. */

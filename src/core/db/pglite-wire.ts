@@ -43,8 +43,6 @@ export interface WireOptions {
  */
 export const backupQuery = 'select paybao_data_dir_backup()';
 const backupQueryMessage = simpleQuery(backupQuery);
-/** Bytes of the copy per row (as base64 text: a third more). */
-const backupRowBytes = 6 * 1024 * 1024;
 
 const socketName = '.s.PGSQL.5432';
 const sslRequestMagic = 80877103;
@@ -193,8 +191,8 @@ class WireClient {
   async #backup(): Promise<void> {
     const dump = await this.options.gate.runExclusive(() => this.options.dump());
     const rows: Buffer[] = [];
-    for (let at = 0; at < dump.length; at += backupRowBytes) {
-      rows.push(dataRow(Buffer.from(dump.subarray(at, at + backupRowBytes)).toString('base64')));
+    for (let at = 0; at < dump.length; at += limits.pgliteBackupRowBytes) {
+      rows.push(dataRow(Buffer.from(dump.subarray(at, at + limits.pgliteBackupRowBytes)).toString('base64')));
     }
     const done = Buffer.from(`SELECT ${rows.length}\0`);
     const complete = Buffer.alloc(5 + done.length);
