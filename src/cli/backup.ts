@@ -25,7 +25,6 @@ export function backupCommands(): Command[] {
           out: resolve(options.out),
           bytes: archive.length,
           seconds: Math.round(performance.now() - started) / 1000,
-          taken_at: new Date().toISOString(),
         }),
       );
     });
@@ -35,11 +34,18 @@ export function backupCommands(): Command[] {
     .option('--data-dir <dir>', 'where to restore (default: PAYBAO_DATA_DIR)')
     .action(async (file: string, options: { dataDir?: string }) => {
       const dataDir = options.dataDir ?? loadConfig().dataDir;
-      await restorePglite(dataDir, new Uint8Array(await readFile(file)));
+      const point = await restorePglite(dataDir, new Uint8Array(await readFile(file)));
       const db = await openDb({ dataDir });
       try {
         const violations = await verifyBooks(db);
-        console.log(JSON.stringify({ restored: resolve(dataDir), ok: violations.length === 0, violations }));
+        console.log(
+          JSON.stringify({
+            restored: resolve(dataDir),
+            taken_at: point?.taken_at ?? null,
+            ok: violations.length === 0,
+            violations,
+          }),
+        );
         if (violations.length > 0) process.exitCode = 1;
       } finally {
         await db.close();

@@ -5,7 +5,7 @@
  * files. On PostgreSQL `paybao backup` refuses and names pg_basebackup.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -55,6 +55,12 @@ describe.skipIf(engine !== 'pglite')('on PGlite', () => {
     const restoredDir = join(dir, 'restored');
     const restored = JSON.parse((await paybao(['restore', file, '--data-dir', restoredDir], env)).stdout);
     expect(restored).toMatchObject({ ok: true, violations: [] });
+    // The restored database knows the moment it holds; the original does not carry the file.
+    expect(Date.parse(restored.taken_at)).toBeGreaterThan(Date.now() - 120_000);
+    expect(JSON.parse(readFileSync(join(restoredDir, 'paybao-restored-from.json'), 'utf8'))).toEqual({
+      taken_at: restored.taken_at,
+    });
+    expect(existsSync(join(dataDir, 'paybao-backup.json'))).toBe(false);
     // The copy's lock named the running server: a restored directory is nobody's.
     expect(existsSync(join(restoredDir, 'paybao.lock'))).toBe(false);
 

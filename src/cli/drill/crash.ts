@@ -114,8 +114,8 @@ export async function crashDrill(options: CrashDrillOptions): Promise<CrashDrill
     for (let round = 1; round <= options.rounds; round++) {
       // The server is down: the drill may open the engine (PGlite has one owner at a time).
       platform = await open();
-      const codes = await pool(codesPerRound, 32, (i) =>
-        platform.members.newPaymentCode(buyerIds[i % buyerIds.length] as string),
+      const codes = await platform.members.newPaymentCodes(
+        Array.from({ length: codesPerRound }, (_, i) => buyerIds[i % buyerIds.length] as string),
       );
       await platform.close();
       const spawnedAt = performance.now();

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Mutex, PGlite } from '@electric-sql/pglite';
@@ -91,10 +91,10 @@ export async function openPglite(options: PgliteOptions): Promise<Db> {
     const syncWal = dataDir ? walSyncer(dataDir) : async () => {};
     if (dataDir && lock && options.serve) {
       const pg = db;
-      wire = await serveWire({ pg, gate, afterCommit: syncWal, dataDir, dump: () => dumpDataDir(pg) });
+      wire = await serveWire({ pg, gate, afterCommit: syncWal, dataDir, dump: () => dumpDataDir(pg, dataDir) });
       lock.advertise(wire.socketDir);
     }
-    return gatedDb(db, gate, syncWal, async () => {
+    return gatedDb(db, gate, syncWal, dataDir, async () => {
       await wire?.close();
       await db?.close();
       lock?.release();
@@ -122,7 +122,13 @@ function createPglite(dataDir: string | undefined): Promise<PGlite> {
  * over the socket hold for their transactions, so the two never interleave on PGlite's one
  * backend. The WAL sync runs after the gate is released: the next transaction goes on meanwhile.
  */
-function gatedDb(db: PGlite, gate: Mutex, syncWal: () => Promise<void>, close: () => Promise<void>): Db {
+function gatedDb(
+  db: PGlite,
+  gate: Mutex,
+  syncWal: () => Promise<void>,
+  dataDir: string | undefined,
+  close: () => Promise<void>,
+): Db {
   const base = wrap(db);
   return {
     engine: 'pglite',
@@ -142,24 +148,44 @@ function gatedDb(db: PGlite, gate: Mutex, syncWal: () => Promise<void>, close: (
       return value;
     },
     close,
-    backup: () => gate.runExclusive(() => dumpDataDir(db)),
+    backup: () => gate.runExclusive(() => dumpDataDir(db, dataDir)),
   };
 }
 
-/** The data directory as a gzipped tar, its pages written out first; the caller holds the gate. */
-async function dumpDataDir(db: PGlite): Promise<Uint8Array> {
+/** The file a copy carries to say when it was taken (`BackupPoint`); a restore keeps it as `restoredFromName`. */
+const backupPointName = 'paybao-backup.json';
+const restoredFromName = 'paybao-restored-from.json';
+
+/** The moment a copy holds: every transaction committed before it, none after. */
+export interface BackupPoint {
+  taken_at: string;
+}
+
+/**
+ * The data directory as a gzipped tar, its pages written out first, with the moment it was taken
+ * inside (on disk only while the copy is made); the caller holds the gate, so nothing commits
+ * between that moment and the copy.
+ */
+async function dumpDataDir(db: PGlite, dataDir: string | undefined): Promise<Uint8Array> {
   await db.exec('CHECKPOINT');
-  const archive = await db.dumpDataDir('gzip');
-  return new Uint8Array(await archive.arrayBuffer());
+  const point = dataDir === undefined ? undefined : join(dataDir, backupPointName);
+  if (point) writeFileSync(point, JSON.stringify({ taken_at: new Date().toISOString() } satisfies BackupPoint));
+  try {
+    const archive = await db.dumpDataDir('gzip');
+    return new Uint8Array(await archive.arrayBuffer());
+  } finally {
+    if (point) rmSync(point, { force: true });
+  }
 }
 
 /**
  * Makes `dataDir` the database a `backup()` copied: refused unless the directory is missing or
  * empty (a restore never mixes with other files). The copy holds the original's owner lock,
  * naming the process that owned the original (perhaps still running, on another directory): it
- * is removed, so that the restored directory is nobody's until it is opened.
+ * is removed, so that the restored directory is nobody's until it is opened. Answers the moment
+ * the copy holds, kept beside the files as `paybao-restored-from.json`.
  */
-export async function restorePglite(dataDir: string, archive: Uint8Array): Promise<void> {
+export async function restorePglite(dataDir: string, archive: Uint8Array): Promise<BackupPoint | undefined> {
   if (existsSync(dataDir) && readdirSync(dataDir).length > 0) {
     throw new Error(`${dataDir} is not empty: a backup is restored into a new or empty directory only`);
   }
@@ -167,4 +193,9 @@ export async function restorePglite(dataDir: string, archive: Uint8Array): Promi
   const db = await PGlite.create({ dataDir, loadDataDir: new Blob([archive]) });
   await db.close();
   rmSync(join(dataDir, ownerLockName), { force: true });
+  // The restored database keeps the moment it holds, under a name no later copy overwrites.
+  const point = join(dataDir, backupPointName);
+  if (!existsSync(point)) return undefined;
+  renameSync(point, join(dataDir, restoredFromName));
+  return JSON.parse(readFileSync(join(dataDir, restoredFromName), 'utf8')) as BackupPoint;
 }
