@@ -8,7 +8,8 @@ import { benchLedger } from './bench/ledger.ts';
 import { benchRedPacket } from './bench/redpacket.ts';
 import { benchRisk } from './bench/risk.ts';
 
-function positiveInteger(value: string): number {
+/** A commander parser for an option that takes a positive integer. */
+export function positiveInteger(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
   return n;

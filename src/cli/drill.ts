@@ -1,12 +1,7 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { loadConfig } from '../config.ts';
+import { positiveInteger } from './bench.ts';
 import { crashDrill } from './drill/crash.ts';
-
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
 
 /** `paybao drill ...`: disaster drills an operator runs; each prints what it checked and fails when a check fails. */
 export function drillCommand(): Command {

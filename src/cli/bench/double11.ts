@@ -1,11 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { loadConfig } from '../../config.ts';
-import { derivedId } from '../../core/ids.ts';
 import { limits } from '../../core/limits.ts';
 import { verifyLedger } from '../../ledger/index.ts';
 import { openPlatform, type Platform } from '../../platform.ts';
-import { benchStorage, readDurability, round1, round2 } from './common.ts';
+import { benchStorage, paidTradeNos, readDurability, round1, round2 } from './common.ts';
 import { double11Chart } from './double11-chart.ts';
 import { type Kind, type KindFigures, kinds, MixBuilder, mix, Tally, Trades } from './double11-mix.ts';
 import { createPayers, sleep } from './escrow.ts';
@@ -365,8 +364,12 @@ async function checkBooks(
       [appId, chunk.map(([outTradeNo]) => outTradeNo)],
     );
     const paid = new Set(rows.filter((r) => r.status === 'TRADE_SUCCESS').map((r) => r.out_trade_no));
-    const moved = await platform.ledger.lookupTransfers(chunk.map(([, tradeNo]) => derivedId('trade.pay', tradeNo)));
-    lost += chunk.filter(([outTradeNo]) => !paid.has(outTradeNo)).length + (chunk.length - moved.length);
+    const moved = await paidTradeNos(
+      platform.ledger,
+      chunk.map(([, tradeNo]) => tradeNo),
+    );
+    lost += chunk.filter(([outTradeNo]) => !paid.has(outTradeNo)).length;
+    lost += chunk.filter(([, tradeNo]) => !moved.has(tradeNo)).length;
   }
   let shedWritten = 0;
   for (let from = 0; from < trades.shedPayments.length; from += checkChunk) {

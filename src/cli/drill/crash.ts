@@ -2,11 +2,10 @@ import { generateKeyPairSync, randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { derivedId } from '../../core/ids.ts';
 import { limits } from '../../core/limits.ts';
 import { verifyLedger } from '../../ledger/index.ts';
 import { openPlatform, type Platform } from '../../platform.ts';
-import { dropSchema, round1 } from '../bench/common.ts';
+import { dropSchema, paidTradeNos, round1 } from '../bench/common.ts';
 import { sleep } from '../bench/escrow.ts';
 import { childServer, pool, seconds } from '../bench/gateway.ts';
 import { type Answer, LeanClient } from '../bench/lean-client.ts';
@@ -256,21 +255,18 @@ async function checkBooks(
     [appId],
   );
   const status = new Map(rows.map((r) => [r.out_trade_no, r.status]));
+  const moved = await paidTradeNos(
+    platform.ledger,
+    rows.map((r) => r.trade_no),
+  );
   let movedUnpaid = 0;
   let paidUnmoved = 0;
   let paid = 0n;
-  for (let i = 0; i < rows.length; i += 1000) {
-    const page = rows.slice(i, i + 1000);
-    const moved = new Set(
-      (await platform.ledger.lookupTransfers(page.map((r) => derivedId('trade.pay', r.trade_no)))).map((t) => t.id),
-    );
-    for (const r of page) {
-      const hasMoved = moved.has(derivedId('trade.pay', r.trade_no));
-      const isPaid = r.status === 'TRADE_SUCCESS';
-      if (isPaid) paid += amountFen;
-      if (hasMoved && !isPaid) movedUnpaid++;
-      if (isPaid && !hasMoved) paidUnmoved++;
-    }
+  for (const r of rows) {
+    const isPaid = r.status === 'TRADE_SUCCESS';
+    if (isPaid) paid += amountFen;
+    if (moved.has(r.trade_no) && !isPaid) movedUnpaid++;
+    if (isPaid && !moved.has(r.trade_no)) paidUnmoved++;
   }
   let spent = 0n;
   for (const buyerId of buyerIds) spent += perBuyer - (await platform.members.walletBalance(buyerId));
