@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
@@ -17,6 +17,7 @@ export function backupCommands(): Command[] {
     .description('copy the embedded database (PGlite) into one file, through the server when one runs on it')
     .requiredOption('--out <file>', 'the file to write (a gzipped tar); an existing file is not overwritten')
     .action(async (options: { out: string }) => {
+      if (existsSync(options.out)) throw new Error(`${options.out} exists: a backup never overwrites a file`);
       const started = performance.now();
       const archive = await withDb((db) => db.backup());
       writeFileSync(options.out, archive, { flag: 'wx' });
