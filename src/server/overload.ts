@@ -403,16 +403,25 @@ function gatewayAppOf(url: string, authorization: string | undefined, form: unkn
 export const overloadProtection = fp<{ overload: Overload }>(
   async (app: FastifyInstance, { overload }) => {
     await app.register(underPressure, { sampleInterval: limits.overloadSampleIntervalMs });
-    overload.measureWith(() => {
-      const { eventLoopDelay, heapUsed } = app.memoryUsage();
-      // Infinity: the loop was blocked through a whole sample, so no delay was measured. That is
-      // pressure, but no measured wait: no class is refused on a number nobody measured.
-      const measured = Number.isFinite(eventLoopDelay);
-      return {
-        pressured:
-          !measured || eventLoopDelay > limits.overloadEventLoopDelayMs || heapUsed > limits.overloadHeapUsedBytesMax,
-        waitMs: measured ? eventLoopDelay : 0,
-      };
+    // under-pressure's histogram runs from registration, so its first samples after listen hold the
+    // process's own start (migrations, recovery, compiling the routes): a second-long stall that
+    // no request waited in. The checks act on the load from the first sample window that began
+    // after the server listened — two intervals on — and on the ceiling and the rates until then.
+    const measureLoad = () =>
+      overload.measureWith(() => {
+        const { eventLoopDelay, heapUsed } = app.memoryUsage();
+        // Infinity: the loop was blocked through a whole sample, so no delay was measured. That is
+        // pressure, but no measured wait: no class is refused on a number nobody measured.
+        const measured = Number.isFinite(eventLoopDelay);
+        return {
+          pressured:
+            !measured || eventLoopDelay > limits.overloadEventLoopDelayMs || heapUsed > limits.overloadHeapUsedBytesMax,
+          waitMs: measured ? eventLoopDelay : 0,
+        };
+      });
+    app.addHook('onListen', (done) => {
+      setTimeout(measureLoad, 2 * limits.overloadSampleIntervalMs).unref();
+      done();
     });
     app.addHook(
       'onRequest',
