@@ -126,6 +126,12 @@ export const limits = {
   pgliteCheckpointIntervalMs: 5 * 60_000,
   /** Connections in the PostgreSQL pool of one process. */
   pgPoolConnectionsMax: 8,
+  /** How long opening a connection to a PostgreSQL server may take before that server counts as down. */
+  pgConnectTimeoutMs: 3_000,
+  /** How often a process that lost its primary asks the cluster's hosts again (src/core/db/primary.ts). */
+  pgPrimarySearchIntervalMs: 250,
+  /** How long a starting process waits for a cluster to have a writable server before it gives up. */
+  pgPrimaryFirstSearchMs: 60_000,
   /**
    * How long a process reaching a PGlite owner over its socket may hold a transaction open
    * without sending anything; the owner's own work waits meanwhile, so past it the client's

@@ -208,9 +208,12 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
         const input = createInput(ctx, biz);
         // Refused before the payment code is spent: a bad request writes nothing.
         requestNotifyUrl(input.notifyUrl);
-        const buyerId = await members.redeemPaymentCode(biz.auth_code).catch((error: unknown) => {
+        const buyerId = await members.redeemPaymentCode(biz.auth_code).catch(async (error: unknown) => {
           // A code that is not one, unknown, expired or used: only those are the caller's error.
-          throw isMembersError(error) ? new TradeError('PAYMENT_AUTH_CODE_INVALID') : error;
+          if (!isMembersError(error)) throw error;
+          // Unless it is the retry of a payment whose answer was lost: then what became of it.
+          await trades.refuseRepeatedPayment(ctx.appId, biz.out_trade_no);
+          throw new TradeError('PAYMENT_AUTH_CODE_INVALID');
         });
         const refusal = await riskOf(ctx, biz, buyerId);
         if (refusal === 'denied')

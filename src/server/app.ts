@@ -34,6 +34,12 @@ const healthSchema = {
     status: { type: 'string', enum: ['ok', 'unavailable'] },
     engine: { type: 'string' },
     uptime_s: { type: 'number' },
+    /** PostgreSQL: the server in use, `host:port` (a cluster's current primary); null while none answers. */
+    database_host: { type: ['string', 'null'] },
+    /** Seconds since the primary was lost, while no other has answered. */
+    database_lost_s: { type: 'number' },
+    /** Why the database did not answer. */
+    reason: { type: 'string' },
   },
 } as const;
 
@@ -130,13 +136,21 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   app.get('/health', { schema: { response: { 200: healthSchema, 503: healthSchema } } }, async (request, reply) => {
     const body = { engine: platform.db.engine, uptime_s: Math.floor((performance.now() - startedMs) / 1000) };
+    const server = () => {
+      const state = platform.db.engine === 'postgres' ? platform.db.serverState?.() : undefined;
+      if (!state) return {};
+      const lost =
+        state.lostSinceMs === null ? {} : { database_lost_s: Math.floor((Date.now() - state.lostSinceMs) / 1000) };
+      return { database_host: state.host, ...lost };
+    };
     try {
       await platform.db.query('select 1');
     } catch (error) {
       request.log.error({ err: error }, 'health check: database unreachable');
-      return reply.code(503).send({ status: 'unavailable', ...body });
+      const reason = error instanceof Error ? error.message : String(error);
+      return reply.code(503).send({ status: 'unavailable', ...body, ...server(), reason });
     }
-    return { status: 'ok', ...body };
+    return { status: 'ok', ...body, ...server() };
   });
 
   // On the root, so that every route, the framework's own answers included, carries the headers.

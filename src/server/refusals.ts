@@ -33,6 +33,8 @@ import {
   invalidRequest,
   rateLimitError,
 } from '../core/catalog-error.ts';
+import { DatabaseUnavailableError } from '../core/db/index.ts';
+import { limits } from '../core/limits.ts';
 import { findUnreadableText } from '../core/text.ts';
 import { FundError } from '../fund/index.ts';
 import { type Gateway, type GatewayError, gatewayError } from '../gateway/index.ts';
@@ -197,6 +199,8 @@ function frameworkRefusal(error: FastifyError, request: FastifyRequest): Refusal
 /** Any error, as a refusal: catalog errors as they are, schema misses in words, the rest mapped. */
 function refusalOf(error: FastifyError, request: FastifyRequest): Refusal {
   if (error instanceof EdgeError) return fromCatalog(error, error.reason);
+  // No primary answers (a failover): busy in the wire's own words, which every client retries.
+  if (error instanceof DatabaseUnavailableError) return edge('server_busy');
   if (error instanceof RiskError) return { ...fromCatalog(error), challengeId: error.challengeId };
   if (error instanceof CatalogError) return fromCatalog(error);
   if (error.validation) return validationRefusal(error.validation, error.validationContext, request);
@@ -466,6 +470,10 @@ export function refusalHandler(options: RefusalOptions = {}) {
     const guard = pageGuardRefusal(error);
     if (guard) return sendGuardPage(reply, request, guard);
     const refusal = refusalOf(error, request);
+    if (error instanceof DatabaseUnavailableError) {
+      reply.header('retry-after', String(limits.overloadRetryAfterS));
+      request.log.warn({ err: error }, 'refused: the database is unavailable');
+    }
     // A shed request is the design working, counted by the metrics, not a failure to log.
     if (refusal.status >= 500 && refusal.code !== 'server_busy') request.log.error({ err: error }, 'request failed');
     const form = wireFormOf(request.url);

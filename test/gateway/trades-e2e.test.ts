@@ -136,6 +136,29 @@ describe('alipay-sdk against Paybao', () => {
     expect(await platform.members.walletBalance(buyerId)).toBe(before);
   });
 
+  it('answers the retry of a paid payment (its code spent) with TRADE_HAS_SUCCESS, moving nothing again', async () => {
+    const biz = {
+      out_trade_no: outTradeNo(),
+      scene: 'bar_code',
+      auth_code: await platform.members.newPaymentCode(buyerId),
+      total_amount: '1.00',
+      subject: 'once',
+    };
+    expect(await sdk.exec('alipay.trade.pay', { bizContent: biz })).toMatchObject({ code: '10000' });
+    const before = await platform.members.walletBalance(buyerId);
+    // The merchant never got that answer (a lost connection) and asks again, as it was.
+    expect(await sdk.exec('alipay.trade.pay', { bizContent: biz })).toMatchObject({
+      code: '40004',
+      subCode: 'ACQ.TRADE_HAS_SUCCESS',
+    });
+    // A spent code on a trade it did not pay is still the caller's error.
+    expect(await sdk.exec('alipay.trade.pay', { bizContent: { ...biz, out_trade_no: outTradeNo() } })).toMatchObject({
+      code: '40004',
+      subCode: 'ACQ.PAYMENT_AUTH_CODE_INVALID',
+    });
+    expect(await platform.members.walletBalance(buyerId)).toBe(before);
+  });
+
   it('answers over v3 with signed responses', async () => {
     const no = outTradeNo();
     await sdk.exec('alipay.trade.create', { bizContent: { out_trade_no: no, total_amount: '3.00', subject: 'v3' } });

@@ -5,5 +5,7 @@ export { openDb } from './open.ts';
 export type { Owner } from './owner-lock.ts';
 export { DataDirOwnedError, liveOwner } from './owner-lock.ts';
 export { restorePglite } from './pglite.ts';
+export type { PrimaryState } from './primary.ts';
+export { DatabaseUnavailableError, isConnectionLost, splitHosts } from './primary.ts';
 export { typed } from './typed.ts';
 export type { Db, Engine, Queryable } from './types.ts';

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { limits } from '../limits.ts';
+import { Primary, splitHosts } from './primary.ts';
 import type { Db, Queryable } from './types.ts';
 
 const int8 = 20;
@@ -41,43 +42,55 @@ export interface PostgresOptions {
   poolMax?: number;
 }
 
-/** A PostgreSQL server reached through node-postgres. */
+/**
+ * A PostgreSQL server, or a cluster's primary (primary.ts), reached through node-postgres. A
+ * statement that finds its connection lost fails with the retryable `DatabaseUnavailableError`.
+ */
 export function openPostgres(options: PostgresOptions): Db {
-  const pool = new pg.Pool({
-    connectionString: options.connectionString,
-    ...(options.socketDir ? { host: options.socketDir, port: 5432, user: 'postgres', database: 'postgres' } : {}),
-    max: options.poolMax ?? limits.pgPoolConnectionsMax,
-    options: options.schema ? `-c search_path=${options.schema}` : undefined,
+  const primary = new Primary({
+    hosts: options.socketDir ? { urls: [''], readWrite: false } : splitHosts(options.connectionString ?? ''),
+    pool: {
+      ...(options.socketDir ? { host: options.socketDir, port: 5432, user: 'postgres', database: 'postgres' } : {}),
+      max: options.poolMax ?? limits.pgPoolConnectionsMax,
+      connectionTimeoutMillis: limits.pgConnectTimeoutMs,
+      options: options.schema ? `-c search_path=${options.schema}` : undefined,
+    },
   });
-  // An idle client's error (a server restart) must not crash the process; the next query fails.
-  pool.on('error', () => {});
-  const base = wrap(pool);
+  /** Runs `fn` on the primary's pool; a lost connection becomes the retryable error. */
+  const onPrimary = async <T>(fn: (pool: pg.Pool) => Promise<T>): Promise<T> => {
+    const pool = await primary.pool();
+    try {
+      return await fn(pool);
+    } catch (error) {
+      throw primary.failed(pool, error);
+    }
+  };
   return {
     engine: 'postgres',
-    query: base.query,
-    exec: base.exec,
-    async transaction(fn) {
-      const client = await pool.connect();
-      let broken = false;
-      try {
-        await client.query('BEGIN');
-        const value = await fn(wrap(client));
-        await client.query('COMMIT');
-        return value;
-      } catch (error) {
+    query: (sql, params) => onPrimary((pool) => wrap(pool).query(sql, params)),
+    exec: (sql) => onPrimary((pool) => wrap(pool).exec(sql)),
+    transaction: (fn) =>
+      onPrimary(async (pool) => {
+        const client = await pool.connect();
+        let broken = false;
         try {
-          await client.query('ROLLBACK');
-        } catch {
-          broken = true;
+          await client.query('BEGIN');
+          const value = await fn(wrap(client));
+          await client.query('COMMIT');
+          return value;
+        } catch (error) {
+          try {
+            await client.query('ROLLBACK');
+          } catch {
+            broken = true;
+          }
+          throw error;
+        } finally {
+          client.release(broken);
         }
-        throw error;
-      } finally {
-        client.release(broken);
-      }
-    },
-    async close() {
-      await pool.end();
-    },
+      }),
+    close: () => primary.close(),
+    serverState: () => primary.state(),
     backup: () =>
       Promise.reject(
         new Error(

@@ -1,3 +1,5 @@
+import type { PrimaryState } from './primary.ts';
+
 /** Which engine runs the SQL: the embedded WASM PostgreSQL or a PostgreSQL server. */
 export type Engine = 'pglite' | 'postgres';
 
@@ -21,6 +23,11 @@ export interface Db extends Queryable {
    * PGlite they queue, since it has one.
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * PostgreSQL: the server in use (a cluster's primary) and since when none has answered; `/health`
+   * reports it. PGlite has no server to lose.
+   */
+  serverState?(): PrimaryState;
   /** Closes every connection; pending work is the caller's to drain first. */
   close(): Promise<void>;
   /**
