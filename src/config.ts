@@ -1,4 +1,5 @@
 import { type ChannelBankConfig, defaultChannelBanks } from './channels/index.ts';
+import { splitHosts } from './core/db/index.ts';
 import { limits } from './core/limits.ts';
 
 /** The platform's configuration, from the environment; every setting has a working default. */
@@ -133,9 +134,17 @@ function oneOf(env: NodeJS.ProcessEnv, name: string, allowed: readonly string[])
   return text;
 }
 
+/**
+ * A PostgreSQL URL, or a cluster's: several hosts in the libpq form (`postgres://u@h1:p1,h2:p2/db`),
+ * each of which must make a URL of its own.
+ */
 function databaseUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const text = nonEmpty(env, name);
+  if (text === undefined) return undefined;
   // Not echoed: the URL may carry a password.
-  return urlSetting(env, name, ['postgres:', 'postgresql:'], `${name} must be a postgres:// or postgresql:// URL`);
+  const refusal = `${name} must be a postgres:// or postgresql:// URL (several hosts: postgres://user@host1:port1,host2:port2/db)`;
+  for (const url of splitHosts(text).urls) urlSetting({ [name]: url }, name, ['postgres:', 'postgresql:'], refusal);
+  return text;
 }
 
 /** A PostgreSQL schema name the platform can create and name unquoted. */

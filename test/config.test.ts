@@ -91,6 +91,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
 
+  it("takes a cluster's host list in the libpq form, and refuses a session Paybao cannot write in", () => {
+    const cluster = 'postgres://postgres@10.0.0.1:5432,10.0.0.2:5432/paybao?target_session_attrs=read-write';
+    expect(loadConfig({ DATABASE_URL: cluster }).databaseUrl).toBe(cluster);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://a:1,b:2/paybao?target_session_attrs=standby' })).toThrow(
+      /read-write/,
+    );
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://a:1,b:port/paybao' })).toThrow(/several hosts/);
+  });
+
   it('does not echo a malformed DATABASE_URL, which may carry a password', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://root:secret@db/paybao' })).toThrow(
       /^DATABASE_URL must be a postgres/,

@@ -5,9 +5,12 @@
  * in progress. Core knows neither pino nor prom-client: the logger and the observer are given.
  */
 
+import { DatabaseUnavailableError } from './db/index.ts';
+
 /** The slice of a pino logger the runner needs. */
 export interface JobLogger {
   error(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
 }
 
 /** One finished run: how long it took and how many failures it had (0: it succeeded). */
@@ -82,7 +85,11 @@ export class JobRunner {
       // A sweep that went on past its failed items throws them together (see `SweepFailures`).
       failures = error instanceof AggregateError && error.errors.length > 0 ? error.errors : [error];
     }
-    for (const error of failures) this.#logger.error({ err: error, job: name }, `${name} failed`);
+    for (const error of failures) {
+      // A failover's refusals are expected while it lasts: the next round tries again.
+      const level = error instanceof DatabaseUnavailableError ? 'warn' : 'error';
+      this.#logger[level]({ err: error, job: name }, `${name} failed`);
+    }
     this.#onRun?.({ job: name, durationMs: performance.now() - started, failures: failures.length });
   }
 }

@@ -536,6 +536,18 @@ export const limits = {
   httpKeepAliveTimeoutMs: 72_000,
   /** `paybao drill crash`: how long a round waits for its first payment before it kills the server anyway. */
   drillFirstPaymentWaitMs: 60_000,
+  /** `paybao drill failover`: how long the local cluster may take to settle (created, or a node rejoined). */
+  drillClusterReadyMs: 180_000,
+  /** How often the failover drill asks the monitor for the nodes' states. */
+  drillClusterPollMs: 500,
+  /** The most a `pg_autoctl` command may print (its create commands log their every step). */
+  drillCommandOutputBytesMax: 16 * 1024 * 1024,
+  /** How long the failover drill waits after the kill for a payment to succeed again before it gives up. */
+  drillFailoverRecoveryMs: 120_000,
+  /** A merchant's pause before it retries a payment answered with the system-busy code. */
+  drillRetryPauseMs: 200,
+  /** The server's log lines a drill shows (a failover's refusals would drown its own). */
+  drillServerLogLinesMax: 20,
   /**
    * The Double-11 drill (`paybao bench double11`) and its open-loop generator: the rest between
    * steps (one step's queue and the limit's cool-down must not colour the next); how long a

@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { DailyChannelWork } from '../channels/index.ts';
 import { type Config, platformStorageOf } from '../config.ts';
+import { DatabaseUnavailableError } from '../core/db/index.ts';
 import { JobRunner, SweepFailures } from '../core/jobs.ts';
 import { limits } from '../core/limits.ts';
 import { NotificationDispatcher } from '../notifications/index.ts';
@@ -74,7 +75,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     notificationChannel(platform, key.privateKey),
     (error) => {
       // Its own loop, not a JobRunner job (a full round goes on at once), reported the same way.
-      logger.error({ err: error, job: 'notifications' }, 'notifications failed');
+      const level = error instanceof DatabaseUnavailableError ? 'warn' : 'error';
+      logger[level]({ err: error, job: 'notifications' }, 'notifications failed');
       metrics.observeJob({ job: 'notifications', durationMs: 0, failures: 1 });
     },
   );

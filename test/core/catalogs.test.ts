@@ -44,6 +44,7 @@ const notCatalogErrors = new Set([
   'TransferIdConflict', // the ledger's signal to retry a batch one by one
   'StaleSpeculation', // the ledger's signal to recompute a speculative batch
   'DataDirOwnedError', // a second process on one PGlite directory: refused at startup
+  'DatabaseUnavailableError', // no primary answers: each wire's retryable busy answer (refusals.ts)
 ]);
 
 function sources(dir: string): string[] {

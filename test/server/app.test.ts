@@ -42,7 +42,9 @@ describe('GET /health', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     const body = res.json();
-    expect(body).toEqual({ status: 'ok', engine, uptime_s: expect.any(Number) });
+    // PostgreSQL names the server in use (a cluster's primary, src/core/db/primary.ts).
+    const server = engine === 'postgres' ? { database_host: expect.any(String) } : {};
+    expect(body).toEqual({ status: 'ok', engine, uptime_s: expect.any(Number), ...server });
     expect(body.uptime_s).toBeGreaterThanOrEqual(0);
   });
 

@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { limits } from '../../core/limits.ts';
-import { verifyLedger } from '../../ledger/index.ts';
-import { openPlatform, type Platform } from '../../platform.ts';
-import { dropSchema, paidTradeNos, round1 } from '../bench/common.ts';
+import { openPlatform } from '../../platform.ts';
+import { dropSchema, round1 } from '../bench/common.ts';
 import { sleep } from '../bench/escrow.ts';
 import { childServer, pool, seconds } from '../bench/gateway.ts';
 import { type Answer, LeanClient } from '../bench/lean-client.ts';
+import { checkBooks, connectionErrorKind, countError } from './books.ts';
 
 /** Options of `paybao drill crash`. */
 export interface CrashDrillOptions {
@@ -196,7 +196,7 @@ export async function crashDrill(options: CrashDrillOptions): Promise<CrashDrill
     await last.close();
     platform = await open();
     try {
-      const books = await checkBooks(platform, app.appId, next, buyerIds, perBuyer);
+      const books = await checkBooks(platform, app.appId, next, buyerIds, perBuyer, amountFen);
       const lost = [...acknowledged].filter((out) => books.status.get(out) !== 'TRADE_SUCCESS').length;
       const inDoubtPaid = [...inDoubt].filter((out) => books.status.get(out) === 'TRADE_SUCCESS').length;
       const result: CrashDrillResult = {
@@ -226,51 +226,4 @@ export async function crashDrill(options: CrashDrillOptions): Promise<CrashDrill
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     if (options.databaseUrl && schema) await dropSchema(options.databaseUrl, schema);
   }
-}
-
-function countError(errors: Record<string, number>, kind: string): void {
-  errors[kind] = (errors[kind] ?? 0) + 1;
-}
-
-function connectionErrorKind(error: unknown): string {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string') return code;
-  return error instanceof Error && /closed the connection/.test(error.message) ? 'connection closed' : 'other';
-}
-
-/**
- * Every drill trade's status, and the money against it: a trade's payment is the ledger transfer
- * derived from its number, so it moved at most once by construction; the buyers' balances check
- * that nothing else moved.
- */
-async function checkBooks(
-  platform: Platform,
-  appId: string,
-  tried: number,
-  buyerIds: readonly string[],
-  perBuyer: bigint,
-) {
-  const rows = await platform.db.query<{ out_trade_no: string; trade_no: string; status: string }>(
-    'select out_trade_no, trade_no, status from trades where app_id = $1',
-    [appId],
-  );
-  const status = new Map(rows.map((r) => [r.out_trade_no, r.status]));
-  const moved = await paidTradeNos(
-    platform.ledger,
-    rows.map((r) => r.trade_no),
-  );
-  let movedUnpaid = 0;
-  let paidUnmoved = 0;
-  let paid = 0n;
-  for (const r of rows) {
-    const isPaid = r.status === 'TRADE_SUCCESS';
-    if (isPaid) paid += amountFen;
-    if (moved.has(r.trade_no) && !isPaid) movedUnpaid++;
-    if (isPaid && !moved.has(r.trade_no)) paidUnmoved++;
-  }
-  let spent = 0n;
-  for (const buyerId of buyerIds) spent += perBuyer - (await platform.members.walletBalance(buyerId));
-  const violations = (await verifyLedger(platform.db)).length;
-  if (rows.length > tried) throw new Error(`${rows.length} drill trades, but only ${tried} were tried`);
-  return { status, movedUnpaid, paidUnmoved, appliedTwice: Number((spent - paid) / amountFen), violations };
 }

@@ -33,6 +33,8 @@ function wrap(client: pg.PoolClient | pg.Pool): Queryable {
   };
 }
 
+const ignore = () => {};
+
 export interface PostgresOptions {
   connectionString?: string;
   /** A Unix socket's directory instead (a PGlite owner's, `pglite-wire.ts`). */
@@ -72,6 +74,10 @@ export function openPostgres(options: PostgresOptions): Db {
     transaction: (fn) =>
       onPrimary(async (pool) => {
         const client = await pool.connect();
+        // A checked-out client whose server goes away emits 'error' between statements, and the
+        // pool listens only to idle ones: without this the process would crash (the next
+        // statement fails instead, and is the retryable error).
+        client.on('error', ignore);
         let broken = false;
         try {
           await client.query('BEGIN');
@@ -86,6 +92,7 @@ export function openPostgres(options: PostgresOptions): Db {
           }
           throw error;
         } finally {
+          client.off('error', ignore);
           client.release(broken);
         }
       }),

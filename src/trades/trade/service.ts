@@ -253,7 +253,8 @@ export class Trades {
       throw error;
     });
     if (!trade || trade.status === 'WAIT_BUYER_PAY' || trade.status === 'TRADE_CLOSED') return;
-    if (trade.status === 'PAYING') throw new TradeError('TRADE_STATUS_ERROR', 'a payment is in flight; query the trade');
+    if (trade.status === 'PAYING')
+      throw new TradeError('TRADE_STATUS_ERROR', 'a payment is in flight; query the trade');
     throw new TradeError('TRADE_HAS_SUCCESS');
   }
 

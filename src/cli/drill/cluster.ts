@@ -1,0 +1,297 @@
+/**
+ * A PostgreSQL cluster of this machine's own for the failover drill (docs/drills.md):
+ * pg_auto_failover's monitor, a primary and a secondary on loopback, each with its data directory
+ * and port, each run by its `pg_autoctl run` keeper. The secondary is synchronous (pg_auto_failover
+ * sets `synchronous_standby_names` to `ANY 1 (…)`): a commit is acknowledged once it is on both.
+ * PostgreSQL refuses to run as root, so as root every `pg_autoctl` runs as the `postgres` user.
+ */
+
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { chownSync, closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { limits } from '../../core/limits.ts';
+
+const run = promisify(execFile);
+
+/** One node as the monitor sees it (`pg_autoctl show state --json`). */
+export interface NodeState {
+  nodename: string;
+  nodeport: number;
+  current_group_state: string;
+  assigned_group_state: string;
+  health: number;
+}
+
+export interface LocalClusterOptions {
+  /** The monitor's port; the nodes take the next two. */
+  portBase: number;
+  log: (line: string) => void;
+}
+
+/** The newest PostgreSQL whose binaries Debian installed, where pg_autoctl finds pg_ctl. */
+function postgresBinDir(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = readdirSync(root)
+    .filter((v) => /^\d+$/.test(v))
+    .sort((a, b) => Number(b) - Number(a));
+  const version = versions[0];
+  if (!version) throw new Error('no PostgreSQL under /usr/lib/postgresql: apt-get install postgresql');
+  return join(root, version, 'bin');
+}
+
+/** Every live process below `roots` (children, grandchildren...), from /proc, with the roots. */
+function withDescendants(roots: readonly number[]): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  const all = new Set<number>();
+  const visit = (pid: number) => {
+    if (all.has(pid)) return;
+    all.add(pid);
+    for (const child of children.get(pid) ?? []) visit(child);
+  };
+  for (const root of roots) visit(root);
+  return [...all];
+}
+
+/** Whether nothing listens on loopback `port`. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
+}
+
+/** A monitor and two nodes, each kept by its `pg_autoctl run`. */
+export class LocalCluster {
+  readonly #dir: string;
+  readonly #options: LocalClusterOptions;
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #keepers = new Map<string, ChildProcess>();
+
+  private constructor(options: LocalClusterOptions) {
+    this.#options = options;
+    this.#dir = mkdtempSync(join(tmpdir(), 'paybao-drill-failover-'));
+    this.#env = { ...process.env, PATH: `${postgresBinDir()}:${process.env.PATH ?? ''}` };
+    if (process.getuid?.() === 0) {
+      const { uid, gid } = statSync('/var/lib/postgresql');
+      chownSync(this.#dir, uid, gid);
+    }
+  }
+
+  /** Creates the monitor and both nodes, starts their keepers, and waits for primary + secondary. */
+  static async create(options: LocalClusterOptions): Promise<LocalCluster> {
+    for (let port = options.portBase; port <= options.portBase + 2; port++) {
+      if (!(await portFree(port)))
+        throw new Error(`port ${port} is taken (a cluster left running?): stop it, or give another --port-base`);
+    }
+    const cluster = new LocalCluster(options);
+    try {
+      const monitorPort = options.portBase;
+      await cluster.#autoctl(['create', 'monitor', ...cluster.#nodeArgs('monitor', monitorPort)]);
+      cluster.#keep('monitor');
+      const monitorUrl = `postgres://autoctl_node@127.0.0.1:${monitorPort}/pg_auto_failover?sslmode=disable`;
+      for (const [i, name] of ['node_1', 'node_2'].entries()) {
+        await cluster.#autoctl([
+          'create',
+          'postgres',
+          ...cluster.#nodeArgs(name, monitorPort + 1 + i),
+          '--name',
+          name,
+          '--monitor',
+          monitorUrl,
+          '--dbname',
+          'paybao',
+        ]);
+        cluster.#keep(name);
+        // The first becomes primary before the second joins (it is copied from it).
+        await cluster.waitFor(i === 0 ? ['single'] : ['primary', 'secondary'], limits.drillClusterReadyMs);
+      }
+      return cluster;
+    } catch (error) {
+      await cluster.destroy();
+      throw error;
+    }
+  }
+
+  /** The libpq URL of the cluster: both nodes, a writable one wanted (what `pg_autoctl show uri` gives). */
+  uri(): string {
+    const { portBase } = this.#options;
+    return `postgres://postgres@127.0.0.1:${portBase + 1},127.0.0.1:${portBase + 2}/paybao?target_session_attrs=read-write`;
+  }
+
+  async state(): Promise<NodeState[]> {
+    const { stdout } = await this.#autoctl(['show', 'state', '--pgdata', this.#pgdata('monitor'), '--json']);
+    return JSON.parse(stdout) as NodeState[];
+  }
+
+  /** The node the monitor has as primary now, or undefined. */
+  async primary(): Promise<NodeState | undefined> {
+    return (await this.state()).find(
+      (n) => n.current_group_state === 'primary' && n.assigned_group_state === 'primary',
+    );
+  }
+
+  /**
+   * Waits until the nodes' reported and assigned states are `states` (in any order): `['single']`
+   * for one node, `['primary', 'secondary']` for a pair in sync.
+   */
+  waitFor(states: readonly string[], timeoutMs: number): Promise<NodeState[]> {
+    const want = [...states].sort().join(',');
+    return this.waitUntil(
+      want,
+      (nodes) =>
+        nodes.every((n) => n.current_group_state === n.assigned_group_state) &&
+        nodes
+          .map((n) => n.current_group_state)
+          .sort()
+          .join(',') === want,
+      timeoutMs,
+    );
+  }
+
+  /** Waits until a node other than `lost` is the writable one (`wait_primary` until a secondary is back). */
+  promotedOver(lost: string, timeoutMs: number): Promise<NodeState[]> {
+    const writable = ['primary', 'wait_primary'];
+    return this.waitUntil(
+      `a primary other than ${lost}`,
+      (nodes) =>
+        nodes.some(
+          (n) =>
+            n.nodename !== lost &&
+            writable.includes(n.current_group_state) &&
+            n.current_group_state === n.assigned_group_state,
+        ),
+      timeoutMs,
+    );
+  }
+
+  async waitUntil(what: string, ok: (nodes: NodeState[]) => boolean, timeoutMs: number): Promise<NodeState[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const nodes = await this.state().catch(() => []);
+      if (nodes.length > 0 && ok(nodes)) return nodes;
+      if (Date.now() > deadline) {
+        const last = nodes.map((n) => `${n.nodename} ${n.current_group_state}→${n.assigned_group_state}`).join(', ');
+        throw new Error(
+          `the cluster did not reach ${what} within ${timeoutMs / 1000} s (last: ${last || 'no answer'})`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, limits.drillClusterPollMs));
+    }
+  }
+
+  /** pg_auto_failover's timeouts as its monitor has them (`pgautofailover.*`), for the drill's report. */
+  async failoverSettings(): Promise<Record<string, string>> {
+    const db = new pg.Client({
+      connectionString: `postgres://postgres@127.0.0.1:${this.#options.portBase}/pg_auto_failover`,
+    });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ name: string; setting: string }>(
+        "select name, setting from pg_settings where name like 'pgautofailover.%' order by name",
+      );
+      return Object.fromEntries(rows.map((r) => [r.name.replace('pgautofailover.', ''), r.setting]));
+    } finally {
+      await db.end();
+    }
+  }
+
+  /**
+   * The loss of a database server: SIGKILL to the node's keeper, its postmaster and every process
+   * the postmaster started (each backend runs in a session of its own), at once.
+   */
+  kill(name: string): void {
+    const roots = [this.#keepers.get(name)?.pid, this.#postmasterPid(name)].filter((p) => p !== undefined);
+    // Every process at once, found before any dies (a killed parent's children move to init).
+    for (const pid of withDescendants(roots)) killQuietly(pid);
+    this.#keepers.delete(name);
+  }
+
+  /** Starts a killed node's keeper again: pg_auto_failover rewinds it and makes it the secondary. */
+  rejoin(name: string): void {
+    this.#keep(name);
+  }
+
+  /** Stops every keeper and removes the data directories. */
+  async destroy(): Promise<void> {
+    for (const name of ['node_1', 'node_2', 'monitor']) this.kill(name);
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+
+  #pgdata(name: string): string {
+    return join(this.#dir, name);
+  }
+
+  #nodeArgs(name: string, port: number): string[] {
+    return [
+      '--pgdata',
+      this.#pgdata(name),
+      '--pgport',
+      String(port),
+      '--hostname',
+      '127.0.0.1',
+      '--listen',
+      '127.0.0.1',
+      '--auth',
+      'trust',
+      '--no-ssl',
+    ];
+  }
+
+  #postmasterPid(name: string): number | undefined {
+    try {
+      const pid = Number(readFileSync(join(this.#pgdata(name), 'postmaster.pid'), 'utf8').split('\n')[0]);
+      return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The command line that runs `pg_autoctl args` as the user PostgreSQL runs as. */
+  #command(args: readonly string[]): [string, string[]] {
+    if (process.getuid?.() === 0)
+      return ['runuser', ['-u', 'postgres', '--', 'env', `PATH=${this.#env.PATH}`, 'pg_autoctl', ...args]];
+    return ['pg_autoctl', [...args]];
+  }
+
+  #autoctl(args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
+    const [file, argv] = this.#command(args);
+    return run(file, argv, { env: this.#env, cwd: this.#dir, maxBuffer: limits.drillCommandOutputBytesMax });
+  }
+
+  /** Starts `pg_autoctl run` for a node in a process group of its own, its log in the drill's directory. */
+  #keep(name: string): void {
+    const [file, argv] = this.#command(['run', '--pgdata', this.#pgdata(name)]);
+    const log = openSync(join(this.#dir, `${name}.log`), 'a');
+    const child = spawn(file, argv, { env: this.#env, cwd: this.#dir, detached: true, stdio: ['ignore', log, log] });
+    closeSync(log);
+    child.unref();
+    child.on('exit', (code, signal) => {
+      if (this.#keepers.get(name) === child) this.#options.log(`${name}'s keeper ended (${signal ?? code})`);
+    });
+    this.#keepers.set(name, child);
+  }
+}
