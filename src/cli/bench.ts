@@ -6,6 +6,7 @@ import { benchFund } from './bench/fund.ts';
 import { benchGateway } from './bench/gateway.ts';
 import { benchLedger } from './bench/ledger.ts';
 import { benchRedPacket } from './bench/redpacket.ts';
+import { benchReplication, type ReplicationBenchOptions } from './bench/replication.ts';
 import { benchRisk } from './bench/risk.ts';
 
 /** A commander parser for an option that takes a positive integer. */
@@ -136,6 +137,23 @@ export function benchCommand(): Command {
       if (options.json) process.stderr.write(`${formatDrill(result)}\n`);
       console.log(options.json ? JSON.stringify(result) : formatDrill(result));
       if (options.strict && !result.floors_hold) process.exitCode = 1;
+    });
+  benchmark(
+    'replication',
+    'what synchronous replication costs: paid trades/s and ledger transfers/s on a local pg_auto_failover cluster with the secondary synchronous, asynchronous, synchronous again',
+  )
+    .option('--trades <n>', 'paid trades per gateway run', positiveInteger, 3_000)
+    .option('--accounts <n>', 'ledger accounts', positiveInteger, 10_000)
+    .option('--transfers <n>', 'transfers per ledger workload', positiveInteger, 100_000)
+    .option('--port-base <n>', "the monitor's port; the two nodes take the next two", positiveInteger, 55430)
+    .action(async (options: ReplicationBenchOptions) => {
+      const result = await benchReplication(options);
+      if (options.json) console.log(JSON.stringify(result));
+      else {
+        for (const run of result.runs) console.log(JSON.stringify(run));
+        const { runs: _runs, ...ratios } = result;
+        report(ratios, false);
+      }
     });
   return bench;
 }

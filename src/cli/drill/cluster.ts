@@ -203,6 +203,40 @@ export class LocalCluster {
     }
   }
 
+  /**
+   * Makes the secondary synchronous (pg_auto_failover's `replication-quorum true`, its default) or
+   * asynchronous (`false`), and waits until the primary's `synchronous_standby_names` says so.
+   */
+  async setSynchronous(on: boolean): Promise<void> {
+    const nodes = await this.state();
+    const secondary = nodes.find((n) => n.current_group_state === 'secondary');
+    const primary = nodes.find((n) => n.current_group_state === 'primary');
+    if (!secondary || !primary) throw new Error('the cluster has no primary and secondary in sync to set');
+    await this.#autoctl([
+      'set',
+      'node',
+      'replication-quorum',
+      String(on),
+      '--pgdata',
+      this.#pgdata(secondary.nodename),
+    ]);
+    const db = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${primary.nodeport}/paybao` });
+    await db.connect();
+    try {
+      const deadline = Date.now() + limits.drillClusterReadyMs;
+      for (;;) {
+        const { rows } = await db.query<{ names: string }>('select current_setting($1) as names', [
+          'synchronous_standby_names',
+        ]);
+        if ((rows[0]?.names !== '') === on) return;
+        if (Date.now() > deadline) throw new Error(`synchronous_standby_names stayed "${rows[0]?.names}"`);
+        await new Promise((resolve) => setTimeout(resolve, limits.drillClusterPollMs));
+      }
+    } finally {
+      await db.end();
+    }
+  }
+
   /** pg_auto_failover's timeouts as its monitor has them (`pgautofailover.*`), for the drill's report. */
   async failoverSettings(): Promise<Record<string, string>> {
     const db = new pg.Client({
