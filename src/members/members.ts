@@ -82,6 +82,13 @@ export interface App {
 }
 
 /** The outcome of checking an SMS code inside its transaction (errors are thrown after commit). */
+/** One payment code to spend: when, and for which payment (null: for no payment in particular). */
+interface Redemption {
+  code: string;
+  atNs: bigint;
+  spentFor: string | null;
+}
+
 type CodeCheck = 'ok' | Extract<MembersErrorCode, `sms_code_${string}`>;
 
 /**
@@ -97,7 +104,7 @@ export class Members {
   readonly #keys: PlatformKeyStore;
   readonly #throttle: LoginThrottle;
   /** Payment codes being spent, grouped across concurrent payments (see `#redeem`). */
-  readonly #redemptions: Batcher<{ code: string; atNs: bigint }, string | null>;
+  readonly #redemptions: Batcher<Redemption, string | null>;
 
   constructor(db: Db, ledger: Ledger, options: MembersOptions = {}) {
     this.#db = db;
@@ -495,19 +502,23 @@ export class Members {
   }
 
   /**
-   * Spends a payment code and returns its user's id. Throws `payment_code_invalid`,
-   * `payment_code_not_found`, `payment_code_used`, `payment_code_expired`.
+   * Spends a payment code and returns its user's id. `spentFor` names the payment that spends it
+   * (the gateway's app and out_trade_no): that payment's retry may spend it again, and no other.
+   * Throws `payment_code_invalid`, `payment_code_not_found`, `payment_code_used`,
+   * `payment_code_expired`.
    */
-  async redeemPaymentCode(code: string): Promise<string> {
+  async redeemPaymentCode(code: string, spentFor?: string): Promise<string> {
     if (!paymentCodePattern.test(code)) throw new MembersError('payment_code_invalid');
-    const spent = await this.#redemptions.submit({ code, atNs: this.#clock.nowNs() });
+    const spent = await this.#redemptions.submit({ code, atNs: this.#clock.nowNs(), spentFor: spentFor ?? null });
     if (spent) return spent;
     const row = await this.#tables()
       .selectFrom('members_payment_codes')
-      .select('redeemed_at_ns')
+      .select(['user_id', 'redeemed_at_ns', 'redeemed_for'])
       .where('code', '=', code)
       .executeTakeFirst();
     if (!row) throw new MembersError('payment_code_not_found');
+    // Spent by this very payment: its retry (the first try was cut off after the code was spent).
+    if (spentFor !== undefined && row.redeemed_for === spentFor) return row.user_id;
     throw new MembersError(row.redeemed_at_ns === null ? 'payment_code_expired' : 'payment_code_used');
   }
 
@@ -515,13 +526,13 @@ export class Members {
    * Spends payment codes of concurrent payments in one statement: each answers its user's id, or
    * null when the code is unknown, spent or expired (a code twice in one batch: the first spends it).
    */
-  async #redeem(items: readonly { code: string; atNs: bigint }[]): Promise<(string | null)[]> {
+  async #redeem(items: readonly Redemption[]): Promise<(string | null)[]> {
     const rows = await this.#db.query<{ code: string; user_id: string }>(
-      `update members_payment_codes c set redeemed_at_ns = i.at_ns
-       from unnest($1::text[], $2::bigint[]) as i(code, at_ns)
+      `update members_payment_codes c set redeemed_at_ns = i.at_ns, redeemed_for = i.spent_for
+       from unnest($1::text[], $2::bigint[], $3::text[]) as i(code, at_ns, spent_for)
        where c.code = i.code and c.redeemed_at_ns is null and c.expires_at_ns > i.at_ns
        returning c.code, c.user_id`,
-      [items.map((i) => i.code), items.map((i) => i.atNs.toString())],
+      [items.map((i) => i.code), items.map((i) => i.atNs.toString()), items.map((i) => i.spentFor)],
     );
     const byCode = new Map(rows.map((r) => [r.code, r.user_id]));
     return items.map((i) => byCode.get(i.code) ?? null);

@@ -46,6 +46,7 @@ export interface MemberTables {
     created_at_ns: bigint;
     expires_at_ns: bigint;
     redeemed_at_ns: bigint | null;
+    redeemed_for: string | null;
   };
   members_apps: {
     app_id: string;

@@ -208,10 +208,12 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
         const input = createInput(ctx, biz);
         // Refused before the payment code is spent: a bad request writes nothing.
         requestNotifyUrl(input.notifyUrl);
-        const buyerId = await members.redeemPaymentCode(biz.auth_code).catch(async (error: unknown) => {
+        // The code is spent for this payment: its retry (an answer lost) may spend it again.
+        const spentFor = `${ctx.appId}/${biz.out_trade_no}`;
+        const buyerId = await members.redeemPaymentCode(biz.auth_code, spentFor).catch(async (error: unknown) => {
           // A code that is not one, unknown, expired or used: only those are the caller's error.
           if (!isMembersError(error)) throw error;
-          // Unless it is the retry of a payment whose answer was lost: then what became of it.
+          // A code spent for another payment of this out_trade_no (paid with a code before): what became of it.
           await trades.refuseRepeatedPayment(ctx.appId, biz.out_trade_no);
           throw new TradeError('PAYMENT_AUTH_CODE_INVALID');
         });

@@ -159,6 +159,20 @@ describe('alipay-sdk against Paybao', () => {
     expect(await platform.members.walletBalance(buyerId)).toBe(before);
   });
 
+  it('pays the retry of a payment cut off after its code was spent, with that code, once', async () => {
+    const no = outTradeNo();
+    const code = await platform.members.newPaymentCode(buyerId);
+    // The first try spent the code for this payment, then lost its database before the trade.
+    await platform.members.redeemPaymentCode(code, `${sdk.config.appId}/${no}`);
+    const before = await platform.members.walletBalance(buyerId);
+    const biz = { out_trade_no: no, scene: 'bar_code', auth_code: code, total_amount: '2.00', subject: 'retry' };
+    expect(await sdk.exec('alipay.trade.pay', { bizContent: biz })).toMatchObject({ code: '10000' });
+    expect(await sdk.exec('alipay.trade.pay', { bizContent: biz })).toMatchObject({
+      subCode: 'ACQ.TRADE_HAS_SUCCESS',
+    });
+    expect(await platform.members.walletBalance(buyerId)).toBe(before - 200n);
+  });
+
   it('answers over v3 with signed responses', async () => {
     const no = outTradeNo();
     await sdk.exec('alipay.trade.create', { bizContent: { out_trade_no: no, total_amount: '3.00', subject: 'v3' } });
