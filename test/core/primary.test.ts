@@ -9,7 +9,7 @@ import { AlipaySdk } from 'alipay-sdk';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropSchema } from '../../src/cli/bench/common.ts';
-import { DatabaseUnavailableError, splitHosts } from '../../src/core/db/index.ts';
+import { DatabaseUnavailableError, openDb, splitHosts } from '../../src/core/db/index.ts';
 import { limits } from '../../src/core/limits.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import { openPlatform, type Platform } from '../../src/platform.ts';
@@ -74,6 +74,21 @@ function proxyTo(host: string, port: number) {
     },
   };
 }
+
+describe.skipIf(!databaseUrl)('a host list whose first host is down', () => {
+  it('uses the next host that answers writable, and names it', async () => {
+    const real = new URL(databaseUrl ?? 'postgres://localhost');
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    const url = `postgres://${real.username}@127.0.0.1:1,${real.host}${real.pathname}?target_session_attrs=read-write`;
+    const db = await openDb({ databaseUrl: url, poolMax: 1 });
+    try {
+      expect(await db.query<{ one: number }>('select 1 as one')).toEqual([{ one: 1 }]);
+      expect(db.serverState?.()).toEqual({ host: real.host, lostSinceMs: null });
+    } finally {
+      await db.close();
+    }
+  });
+});
 
 describe.skipIf(!databaseUrl)('a platform whose database goes away and comes back', () => {
   const real = new URL(databaseUrl ?? 'postgres://localhost');
