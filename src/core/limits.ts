@@ -56,6 +56,8 @@ export const limits = {
   tradeSweepIntervalMs: 5_000,
   /** Trades one sweep closes or finishes, of each kind. */
   tradeSweepBatchMax: 1000,
+  /** Trades one page of the trade-versus-ledger check reads, their payment transfers looked up at once. */
+  tradeVerifyPageMax: 5000,
   /** How long after payment a trade can be refunded; then the sweep moves it to TRADE_FINISHED. */
   tradeRefundPeriodMs: 90 * 86_400_000,
   /** An escrow trade confirms itself this long after shipment unless the trade says otherwise. */
