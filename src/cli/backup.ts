@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { loadConfig } from '../config.ts';
-import { openDb, restorePglite } from '../core/db/index.ts';
+import { openDb, recordRestore, recordRestoreVerified, restorePglite } from '../core/db/index.ts';
 import { takeBaseBackup } from './base-backup.ts';
-import { verifyBooks } from './ledger.ts';
+import { verifyBooksAndTrades } from './ledger.ts';
 import { withDb } from './open-platform.ts';
 import { type RestoreOptions, restoreBaseBackup } from './restore-backup.ts';
 
@@ -45,7 +45,15 @@ export function backupCommands(): Command[] {
       const point = await restorePglite(dataDir, new Uint8Array(await readFile(file)));
       const db = await openDb({ dataDir });
       try {
-        const violations = await verifyBooks(db);
+        // The restored database knows its moment; `paybao start` refuses it while its books fail.
+        await recordRestore(db, {
+          point_in_time: point?.taken_at ?? null,
+          source: resolve(file),
+          taken_at: point?.taken_at ?? null,
+          target_time: null,
+        });
+        const { violations } = await verifyBooksAndTrades(db);
+        await recordRestoreVerified(db, violations.length);
         console.log(
           JSON.stringify({
             restored: resolve(dataDir),

@@ -25,12 +25,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { type Db, openDb, recordRestore, recordRestoreVerified } from '../core/db/index.ts';
+import { openDb, recordRestore, recordRestoreVerified } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
-import { Ledger } from '../ledger/index.ts';
-import { verifyTradePayments } from '../trades/index.ts';
 import { type BaseBackupManifest, backupHistoryFile, readBaseBackup } from './base-backup.ts';
-import { verifyBooks } from './ledger.ts';
+import { verifyBooksAndTrades } from './ledger.ts';
 import {
   asPostgresUser,
   freePort,
@@ -210,16 +208,6 @@ class ScratchServer {
   }
 }
 
-/** The restored database's books: `ledger verify` and every trade against its payment. */
-async function checkRestored(db: Db) {
-  const violations = await verifyBooks(db);
-  const trades = await verifyTradePayments(db, new Ledger(db));
-  return {
-    trades: { trades: trades.trades, paid: trades.paid, paying_moved: trades.payingMoved },
-    violations: [...violations, ...trades.violations],
-  };
-}
-
 /**
  * Restores the base backup in `dir` to `options.targetTime` (or to the end of what the backup
  * and the archive hold), records the restore in it, checks its books, and stops its server;
@@ -261,7 +249,7 @@ export async function restoreBaseBackup(dir: string, options: RestoreOptions): P
         taken_at: manifest.taken_at,
         target_time: targetTime,
       });
-      const books = await checkRestored(db).catch((error: unknown) => {
+      const books = await verifyBooksAndTrades(db).catch((error: unknown) => {
         // 42P01, undefined_table: no Paybao in that database and schema.
         if ((error as { code?: unknown }).code !== '42P01') throw error;
         throw new Error(

@@ -13,8 +13,8 @@ export interface RestorePoint {
   point_in_time: string | null;
   /** The copy it was restored from: a directory, a file. */
   source: string;
-  /** When the copy was taken. */
-  taken_at: string;
+  /** When the copy was taken (null: the copy did not say). */
+  taken_at: string | null;
   /** The recovery target asked for, if any. */
   target_time: string | null;
   /** When its books were last found sound (`ledger verify` and the trades against the ledger); null: never. */
@@ -27,7 +27,7 @@ const createTable = `create table if not exists restore_points (
   restored_at timestamptz not null,
   point_in_time timestamptz,
   source text not null,
-  taken_at timestamptz not null,
+  taken_at timestamptz,
   target_time timestamptz,
   verified_at timestamptz,
   violations int not null default 0
