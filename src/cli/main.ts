@@ -21,6 +21,8 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 const program = new Command('paybao')
   .description('Paybao, an open payment platform')
   .version(pkg.version)
+  // Subcommands' options after their names are theirs (`backup base --out` is not `backup --out`).
+  .enablePositionalOptions()
   .addCommand(startCommand())
   .addCommand(migrateCommand())
   .addCommand(ledgerCommand())

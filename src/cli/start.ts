@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import type { Logger } from 'pino';
 import { type Config, loadConfig } from '../config.ts';
 import { createLogger, exitOnSignals, startServer } from '../server/index.ts';
+import { refuseUnsoundRestore } from './ledger.ts';
 
 const bin = new URL('../../bin/paybao.js', import.meta.url).pathname;
 
@@ -16,7 +17,10 @@ export function startCommand(): Command {
     .action(async () => {
       const config = loadConfig();
       const logger = createLogger(config);
-      const server = await startServer(config, logger);
+      // A restored database whose books fail verification is not served (docs/drills.md).
+      const server = await startServer(config, logger, {
+        beforeServing: (platform) => refuseUnsoundRestore(platform.db),
+      });
       exitOnSignals(server, logger);
       if (config.bankSim) startBankSimChild(config, logger);
       // A plain line, not a log record: it is what a newcomer reads and what scripts wait for.

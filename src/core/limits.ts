@@ -56,6 +56,8 @@ export const limits = {
   tradeSweepIntervalMs: 5_000,
   /** Trades one sweep closes or finishes, of each kind. */
   tradeSweepBatchMax: 1000,
+  /** Trades one page of the trade-versus-ledger check reads, their payment transfers looked up at once. */
+  tradeVerifyPageMax: 5000,
   /** How long after payment a trade can be refunded; then the sweep moves it to TRADE_FINISHED. */
   tradeRefundPeriodMs: 90 * 86_400_000,
   /** An escrow trade confirms itself this long after shipment unless the trade says otherwise. */
@@ -534,6 +536,16 @@ export const limits = {
   pgliteBackupRowBytes: 6 * 1024 * 1024,
   /** How long the HTTP server keeps an idle kept-alive connection open (Fastify's own default). */
   httpKeepAliveTimeoutMs: 72_000,
+  /**
+   * `paybao backup verify` and `restore` on PostgreSQL: how long recovery (the base backup's WAL
+   * and the archive's, up to the target) may take before the scratch server is given up; how often
+   * it is asked whether recovery has ended; how long it may take to stop; the scratch server's
+   * shared buffers (a production server's may not fit the machine that verifies).
+   */
+  baseBackupRecoveryWaitMs: 3_600_000,
+  baseBackupRecoveryPollMs: 200,
+  baseBackupStopWaitMs: 60_000,
+  baseBackupSharedBuffersBytes: 128 * 1024 * 1024,
   /** `paybao drill crash`: how long a round waits for its first payment before it kills the server anyway. */
   drillFirstPaymentWaitMs: 60_000,
   /** `paybao drill failover`: how long the local cluster may take to settle (created, or a node rejoined). */

@@ -2,6 +2,6 @@
 export { type AppOptions, buildApp, createApp, type ServedRoute, servedRoutes } from './app.ts';
 export { createGateway, mountGateway } from './gateway.ts';
 export { escapeHtml } from './html.ts';
-export { createLogger, exitOnSignals, type RunningServer, startServer } from './main.ts';
+export { createLogger, exitOnSignals, type RunningServer, type StartOptions, startServer } from './main.ts';
 export { createMetrics, type Metrics } from './metrics.ts';
 export { buildPlatformApp, notificationChannel, type PlatformAppOptions } from './platform-app.ts';

@@ -21,8 +21,16 @@ export function createLogger(config: Config): Logger {
   return pino({ level: config.logLevel });
 }
 
+export interface StartOptions {
+  /**
+   * Runs on the opened platform before anything is recorded or served; a throw stops the start
+   * (the CLI refuses a restored database whose books fail verification here).
+   */
+  beforeServing?: (platform: Platform) => Promise<void>;
+}
+
 /** Opens the platform on the configured engine, starts its background work, and listens. */
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+export async function startServer(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
   const metrics = createMetrics();
   if (!config.keyPassphrase)
     logger.warn("PAYBAO_KEY_PASSPHRASE is not set: the platform's private keys are stored unencrypted in the database");
@@ -40,7 +48,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // Before serving: a payment whose money moved before a crash answers TRADE_SUCCESS from the
   // first query on, not once a sweep comes by.
   const unrecorded = new SweepFailures();
-  const recovered = await platform.trades.recoverInterruptedPayments(unrecorded).catch(async (error: unknown) => {
+  const recovered = await (async () => {
+    await options.beforeServing?.(platform);
+    return platform.trades.recoverInterruptedPayments(unrecorded);
+  })().catch(async (error: unknown) => {
     await platform.close();
     throw error;
   });

@@ -43,3 +43,9 @@ export {
 } from './trade/service.ts';
 export type { TradeStatus } from './trade/state.ts';
 export type { EscrowView, FundBill, TradeKey, TradeView } from './trade/store.ts';
+export {
+  movedPayments,
+  type TradePaymentCheck,
+  type TradePaymentViolation,
+  verifyTradePayments,
+} from './trade/verify.ts';

@@ -72,6 +72,13 @@ describe.skipIf(engine !== 'pglite')('on PGlite', () => {
     expect(existsSync(join(full, 'PG_VERSION'))).toBe(false);
 
     await server.close();
+    // `ledger verify` says where the restored database came from.
+    const verified = JSON.parse(
+      (await paybao(['ledger', 'verify', '--json'], { ...env, PAYBAO_DATA_DIR: restoredDir })).stdout,
+    );
+    expect(verified).toMatchObject({ ok: true, restored_from: { source: file, violations: 0 } });
+    expect(Date.parse(verified.restored_from.point_in_time)).toBe(Date.parse(restored.taken_at));
+
     const copy = await openPlatform({ dataDir: restoredDir });
     try {
       expect(await copy.members.walletBalance(alice.userId)).toBe(12_345n);

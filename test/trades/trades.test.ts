@@ -4,11 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
-import { id } from '../../src/core/ids.ts';
+import { derivedId, id } from '../../src/core/ids.ts';
 import { cnyLedger } from '../../src/core/ledger-codes.ts';
 import { AccountFlags, verifyLedger } from '../../src/ledger/index.ts';
 import type { Platform } from '../../src/platform.ts';
-import { TradeError, type TradeParties, Trades } from '../../src/trades/index.ts';
+import { TradeError, type TradeParties, Trades, verifyTradePayments } from '../../src/trades/index.ts';
 import { freshPlatform } from '../support/engine.ts';
 
 const clock = new ManualClock();
@@ -263,6 +263,53 @@ describe('trades', () => {
       expect(after?.count).toBe(count);
     },
   );
+});
+
+describe('the trades against the ledger (verifyTradePayments)', () => {
+  const app = '2021000000000003';
+
+  it('finds every paid trade with its payment, and names a paid trade without one and money moved for an unpaid one', async () => {
+    const seller = await wallet(`seller:${app}`);
+    const buyer = await wallet('buyer-verify', 10_000n);
+    const paid = await trades.create({ appId: app, outTradeNo: outTradeNo(), totalAmount: '1.00', subject: 'x' });
+    await trades.pay(app, { tradeNo: paid.tradeNo }, 'buyer-verify');
+    // Refunded in full: closed, and still a paid trade whose payment moved.
+    const refunded = await trades.create({ appId: app, outTradeNo: outTradeNo(), totalAmount: '2.00', subject: 'x' });
+    await trades.pay(app, { tradeNo: refunded.tradeNo }, 'buyer-verify');
+    await trades.refund(app, { tradeNo: refunded.tradeNo }, { refundAmount: '2.00', outRequestNo: 'all' });
+    const unpaid = await trades.create({ appId: app, outTradeNo: outTradeNo(), totalAmount: '3.00', subject: 'x' });
+    expect(await verifyTradePayments(platform.db, platform.ledger, { appId: app })).toEqual({
+      trades: 3,
+      paid: 2,
+      payingMoved: 0,
+      violations: [],
+    });
+
+    // Money moved for the unpaid trade under its payment's id, and a trade marked paid by hand.
+    const [moved] = await platform.ledger.createTransfers([
+      {
+        id: derivedId('trade.pay', unpaid.tradeNo),
+        debitAccountId: buyer,
+        creditAccountId: seller,
+        amount: 300n,
+        ledger: cnyLedger,
+        code: 1,
+      },
+    ]);
+    expect(moved).toBe('ok');
+    const marked = await trades.create({ appId: app, outTradeNo: outTradeNo(), totalAmount: '4.00', subject: 'x' });
+    await platform.db.query("update trades set status = 'TRADE_SUCCESS', paid_at = now() where trade_no = $1", [
+      marked.tradeNo,
+    ]);
+    const check = await verifyTradePayments(platform.db, platform.ledger, { appId: app });
+    expect(check.violations).toEqual(
+      expect.arrayContaining([
+        { kind: 'payment_of_unpaid_trade', detail: unpaid.tradeNo },
+        { kind: 'paid_trade_without_payment', detail: marked.tradeNo },
+      ]),
+    );
+    expect(check.violations).toHaveLength(2);
+  });
 });
 
 describe('the trade sweep', () => {

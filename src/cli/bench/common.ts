@@ -2,24 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Db, openDb } from '../../core/db/index.ts';
-import { derivedId } from '../../core/ids.ts';
-import type { Ledger } from '../../ledger/index.ts';
-
-/**
- * Of these trades, the ones whose payment moved: a trade's payment is the ledger transfer derived
- * from its number (`derivedId('trade.pay', trade_no)`), so it exists at most once. Looked up a
- * page at a time.
- */
-export async function paidTradeNos(ledger: Ledger, tradeNos: readonly string[]): Promise<Set<string>> {
-  const pageSize = 5000;
-  const moved = new Set<string>();
-  for (let from = 0; from < tradeNos.length; from += pageSize) {
-    const page = tradeNos.slice(from, from + pageSize);
-    const ids = new Map(page.map((tradeNo) => [derivedId('trade.pay', tradeNo), tradeNo]));
-    for (const transfer of await ledger.lookupTransfers([...ids.keys()])) moved.add(ids.get(transfer.id) as string);
-  }
-  return moved;
-}
 
 /** The durability settings a run measured under: part of every benchmark's answer. */
 export async function readDurability(db: Db): Promise<{ synchronous_commit: string; fsync: string }> {

@@ -4,7 +4,8 @@ import { loadConfig } from '../../config.ts';
 import { limits } from '../../core/limits.ts';
 import { verifyLedger } from '../../ledger/index.ts';
 import { openPlatform, type Platform } from '../../platform.ts';
-import { benchStorage, paidTradeNos, readDurability, round1, round2 } from './common.ts';
+import { movedPayments } from '../../trades/index.ts';
+import { benchStorage, readDurability, round1, round2 } from './common.ts';
 import { double11Chart } from './double11-chart.ts';
 import { type Kind, type KindFigures, kinds, MixBuilder, mix, Tally, Trades } from './double11-mix.ts';
 import { createPayers, sleep } from './escrow.ts';
@@ -364,7 +365,7 @@ async function checkBooks(
       [appId, chunk.map(([outTradeNo]) => outTradeNo)],
     );
     const paid = new Set(rows.filter((r) => r.status === 'TRADE_SUCCESS').map((r) => r.out_trade_no));
-    const moved = await paidTradeNos(
+    const moved = await movedPayments(
       platform.ledger,
       chunk.map(([, tradeNo]) => tradeNo),
     );

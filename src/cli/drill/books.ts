@@ -4,7 +4,7 @@
  */
 import { verifyLedger } from '../../ledger/index.ts';
 import type { Platform } from '../../platform.ts';
-import { paidTradeNos } from '../bench/common.ts';
+import { type TradePaymentViolation, verifyTradePayments } from '../../trades/index.ts';
 
 export function countError(errors: Record<string, number>, kind: string): void {
   errors[kind] = (errors[kind] ?? 0) + 1;
@@ -17,9 +17,10 @@ export function connectionErrorKind(error: unknown): string {
 }
 
 /**
- * Every drill trade's status, and the money against it: a trade's payment is the ledger transfer
- * derived from its number, so it moved at most once by construction; the buyers' balances check
- * that nothing else moved.
+ * Every drill trade's status, and the money against it (`verifyTradePayments`): a trade's payment
+ * is the ledger transfer derived from its number, so it moved at most once by construction; the
+ * buyers' balances check that nothing else moved. After the final start no payment may be left in
+ * flight with its money moved: that start records them, so one left counts as moved unpaid.
  */
 export async function checkBooks(
   platform: Platform,
@@ -29,24 +30,16 @@ export async function checkBooks(
   perBuyer: bigint,
   amountFen: bigint,
 ) {
-  const rows = await platform.db.query<{ out_trade_no: string; trade_no: string; status: string }>(
-    'select out_trade_no, trade_no, status from trades where app_id = $1',
+  const rows = await platform.db.query<{ out_trade_no: string; status: string }>(
+    'select out_trade_no, status from trades where app_id = $1',
     [appId],
   );
   const status = new Map(rows.map((r) => [r.out_trade_no, r.status]));
-  const moved = await paidTradeNos(
-    platform.ledger,
-    rows.map((r) => r.trade_no),
-  );
-  let movedUnpaid = 0;
-  let paidUnmoved = 0;
-  let paid = 0n;
-  for (const r of rows) {
-    const isPaid = r.status === 'TRADE_SUCCESS';
-    if (isPaid) paid += amountFen;
-    if (moved.has(r.trade_no) && !isPaid) movedUnpaid++;
-    if (isPaid && !moved.has(r.trade_no)) paidUnmoved++;
-  }
+  const payments = await verifyTradePayments(platform.db, platform.ledger, { appId });
+  const count = (kind: TradePaymentViolation['kind']) => payments.violations.filter((v) => v.kind === kind).length;
+  const movedUnpaid = count('payment_of_unpaid_trade') + payments.payingMoved;
+  const paidUnmoved = count('paid_trade_without_payment');
+  const paid = BigInt(payments.paid) * amountFen;
   let spent = 0n;
   for (const buyerId of buyerIds) spent += perBuyer - (await platform.members.walletBalance(buyerId));
   const violations = (await verifyLedger(platform.db)).length;

@@ -6,16 +6,22 @@
  * PostgreSQL refuses to run as root, so as root every `pg_autoctl` runs as the `postgres` user.
  */
 
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chownSync, closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { limits } from '../../core/limits.ts';
-
-const run = promisify(execFile);
+import {
+  asPostgresUser,
+  giveToPostgres,
+  killQuietly,
+  portFree,
+  postgresEnv,
+  postmasterPid,
+  runAsPostgres,
+  withDescendants,
+} from '../postgres-tools.ts';
 
 /** One node as the monitor sees it (`pg_autoctl show state --json`). */
 export interface NodeState {
@@ -32,58 +38,6 @@ export interface LocalClusterOptions {
   log: (line: string) => void;
 }
 
-/** The newest PostgreSQL whose binaries Debian installed, where pg_autoctl finds pg_ctl. */
-function postgresBinDir(): string {
-  const root = '/usr/lib/postgresql';
-  const versions = readdirSync(root)
-    .filter((v) => /^\d+$/.test(v))
-    .sort((a, b) => Number(b) - Number(a));
-  const version = versions[0];
-  if (!version) throw new Error('no PostgreSQL under /usr/lib/postgresql: apt-get install postgresql');
-  return join(root, version, 'bin');
-}
-
-/** Every live process below `roots` (children, grandchildren...), from /proc, with the roots. */
-function withDescendants(roots: readonly number[]): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  const all = new Set<number>();
-  const visit = (pid: number) => {
-    if (all.has(pid)) return;
-    all.add(pid);
-    for (const child of children.get(pid) ?? []) visit(child);
-  };
-  for (const root of roots) visit(root);
-  return [...all];
-}
-
-/** Whether nothing listens on loopback `port`. */
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // Gone already.
-  }
-}
-
 /** A monitor and two nodes, each kept by its `pg_autoctl run`. */
 export class LocalCluster {
   readonly #dir: string;
@@ -94,11 +48,7 @@ export class LocalCluster {
   private constructor(options: LocalClusterOptions) {
     this.#options = options;
     this.#dir = mkdtempSync(join(tmpdir(), 'paybao-drill-failover-'));
-    this.#env = { ...process.env, PATH: `${postgresBinDir()}:${process.env.PATH ?? ''}` };
-    if (process.getuid?.() === 0) {
-      const { uid, gid } = statSync('/var/lib/postgresql');
-      chownSync(this.#dir, uid, gid);
-    }
+    this.#env = postgresEnv();
   }
 
   /** Creates the monitor and both nodes, starts their keepers, and waits for primary + secondary. */
@@ -109,6 +59,7 @@ export class LocalCluster {
     }
     const cluster = new LocalCluster(options);
     try {
+      await giveToPostgres(cluster.#dir);
       const monitorPort = options.portBase;
       await cluster.#autoctl(['create', 'monitor', ...cluster.#nodeArgs('monitor', monitorPort)]);
       cluster.#keep('monitor');
@@ -258,7 +209,7 @@ export class LocalCluster {
    * the postmaster started (each backend runs in a session of its own), at once.
    */
   kill(name: string): void {
-    const roots = [this.#keepers.get(name)?.pid, this.#postmasterPid(name)].filter((p) => p !== undefined);
+    const roots = [this.#keepers.get(name)?.pid, postmasterPid(this.#pgdata(name))].filter((p) => p !== undefined);
     // Every process at once, found before any dies (a killed parent's children move to init).
     for (const pid of withDescendants(roots)) killQuietly(pid);
     this.#keepers.delete(name);
@@ -295,30 +246,13 @@ export class LocalCluster {
     ];
   }
 
-  #postmasterPid(name: string): number | undefined {
-    try {
-      const pid = Number(readFileSync(join(this.#pgdata(name), 'postmaster.pid'), 'utf8').split('\n')[0]);
-      return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** The command line that runs `pg_autoctl args` as the user PostgreSQL runs as. */
-  #command(args: readonly string[]): [string, string[]] {
-    if (process.getuid?.() === 0)
-      return ['runuser', ['-u', 'postgres', '--', 'env', `PATH=${this.#env.PATH}`, 'pg_autoctl', ...args]];
-    return ['pg_autoctl', [...args]];
-  }
-
   #autoctl(args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
-    const [file, argv] = this.#command(args);
-    return run(file, argv, { env: this.#env, cwd: this.#dir, maxBuffer: limits.drillCommandOutputBytesMax });
+    return runAsPostgres(this.#env, 'pg_autoctl', args, this.#dir);
   }
 
   /** Starts `pg_autoctl run` for a node in a process group of its own, its log in the drill's directory. */
   #keep(name: string): void {
-    const [file, argv] = this.#command(['run', '--pgdata', this.#pgdata(name)]);
+    const [file, argv] = asPostgresUser(this.#env, 'pg_autoctl', ['run', '--pgdata', this.#pgdata(name)]);
     const log = openSync(join(this.#dir, `${name}.log`), 'a');
     const child = spawn(file, argv, { env: this.#env, cwd: this.#dir, detached: true, stdio: ['ignore', log, log] });
     closeSync(log);

@@ -7,5 +7,6 @@ export { DataDirOwnedError, liveOwner } from './owner-lock.ts';
 export { restorePglite } from './pglite.ts';
 export type { PrimaryState } from './primary.ts';
 export { DatabaseUnavailableError, isConnectionLost, splitHosts } from './primary.ts';
+export { type RestorePoint, recordRestore, recordRestoreVerified, restoredFrom } from './restore-point.ts';
 export { typed } from './typed.ts';
 export type { Db, Engine, Queryable } from './types.ts';

@@ -61,3 +61,13 @@ export function publicStatus(status: TradeStatus): Exclude<TradeStatus, 'PAYING'
   if (status === 'RELEASING') return 'WAIT_BUYER_CONFIRM_GOODS';
   return status;
 }
+
+/**
+ * Whether a trade's buyer has paid, from its row: `paid_at` is written with the move out of PAYING
+ * and kept through a full refund's close. PAYING is a payment in flight: its money may have moved
+ * (the next server start records it) or not yet.
+ */
+export function paymentState(status: TradeStatus, paidAt: Date | null): 'paid' | 'unpaid' | 'in_flight' {
+  if (status === 'PAYING') return 'in_flight';
+  return paidAt === null ? 'unpaid' : 'paid';
+}
