@@ -9,4 +9,5 @@ export const membersMigrations: Migration[] = [
   { id: '20261128-41-operators', sql: file('./002_operators.sql') },
   { id: '20261204-11-login-throttle', sql: file('./003_login_throttle.sql') },
   { id: '20261207-70-members-phone-hash', sql: file('./004_phone_hash.sql') },
+  { id: '20261208-10-members-app-auth-redirect', sql: file('./005_auth_redirect.sql') },
 ];
