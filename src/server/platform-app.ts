@@ -19,6 +19,7 @@ import { registerFriendPages } from './friend-pages.ts';
 import { registerFundPages } from './fund-pages.ts';
 import { registerPageAssets } from './html.ts';
 import type { Metrics } from './metrics.ts';
+import { oauthMethods } from './oauth-methods.ts';
 import { redPacketMethods } from './red-packet-methods.ts';
 import { registerRedPacketPages } from './red-packet-pages.ts';
 import { registerRiskApi } from './risk-api.ts';
@@ -85,6 +86,7 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
         ...tradeMethods({ ...platform, publicUrl: options.publicUrl }),
         ...escrowMethods(platform),
         ...redPacketMethods(platform),
+        ...oauthMethods(platform),
       },
     },
   });
