@@ -27,6 +27,7 @@ import {
   OutboxSmsSender,
   type SmsSender,
 } from './members/index.ts';
+import { Authorizations, type OAuthParties, oauthMigrations } from './oauth/index.ts';
 import { type PayoutParties, Payouts, payoutsMigrations } from './payouts/index.ts';
 import { type CounterStore, RedisCounterStore, Risk, type RiskParties, riskMigrations } from './risk/index.ts';
 import { Social, type SocialParties, socialMigrations } from './social/index.ts';
@@ -57,6 +58,7 @@ export const allMigrations: readonly Migration[] = [
   ...fundMigrations,
   ...socialMigrations,
   ...riskMigrations,
+  ...oauthMigrations,
 ];
 
 export interface PlatformOptions {
@@ -129,6 +131,8 @@ export interface Platform {
   social: Social;
   /** The risk engine: a decision before every money-out path moves money (src/risk). */
   risk: Risk;
+  /** User authorisation for merchants: Alipay's OAuth codes and tokens (src/oauth). */
+  oauth: Authorizations;
   clock: Clock;
   /** Drains every in-flight batch, then closes storage. */
   close(): Promise<void>;
@@ -215,6 +219,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     fund,
     social,
     risk,
+    oauth: new Authorizations(db, oauthParties(members), clock),
     clock,
     async close() {
       // What the risk engine counted and learned since its last round is not lost.
@@ -308,6 +313,21 @@ function socialParties(members: Members): SocialParties {
     usersByPhoneHashes: async (hashes) =>
       (await members.findUsersByPhoneHashes(hashes)).map((u) => ({ ...view(u), phoneSha256: u.phoneSha256 })),
     walletOf: walletParty(members).walletOf,
+  };
+}
+
+/** User authorisation meets members here: an app's name and its authorisation callback address. */
+function oauthParties(members: Members): OAuthParties {
+  return {
+    async app(appId) {
+      try {
+        const app = await members.getApp(appId);
+        return { appId: app.appId, name: app.name, authRedirectUrl: app.authRedirectUrl };
+      } catch (error) {
+        if (isMembersError(error)) return null;
+        throw error;
+      }
+    },
   };
 }
 

@@ -12,14 +12,36 @@ export function appsCommand(): Command {
     .requiredOption('--name <name>', 'app (and merchant) name')
     .requiredOption('--merchant-public-key-file <file>', "the merchant's RSA public key: PEM or bare base64")
     .option('--notify-url <url>', 'where asynchronous notifications are posted')
-    .action(async (options: { name: string; merchantPublicKeyFile: string; notifyUrl?: string }) => {
-      const merchantPublicKeyPem = readFileSync(options.merchantPublicKeyFile, 'utf8');
-      const app = await withPlatform((p) =>
-        p.members.createApp({ name: options.name, merchantPublicKeyPem, notifyUrl: options.notifyUrl }),
-      );
-      console.log(
-        JSON.stringify({ app_id: app.appId, seller_id: app.sellerId, alipay_public_key: app.alipayPublicKey }),
-      );
+    .option('--auth-redirect-url <url>', 'the authorisation callback address: users authorising the app return there')
+    .action(
+      async (options: {
+        name: string;
+        merchantPublicKeyFile: string;
+        notifyUrl?: string;
+        authRedirectUrl?: string;
+      }) => {
+        const merchantPublicKeyPem = readFileSync(options.merchantPublicKeyFile, 'utf8');
+        const app = await withPlatform((p) =>
+          p.members.createApp({
+            name: options.name,
+            merchantPublicKeyPem,
+            notifyUrl: options.notifyUrl,
+            authRedirectUrl: options.authRedirectUrl,
+          }),
+        );
+        console.log(
+          JSON.stringify({ app_id: app.appId, seller_id: app.sellerId, alipay_public_key: app.alipayPublicKey }),
+        );
+      },
+    );
+  apps
+    .command('auth-redirect')
+    .description("set an app's authorisation callback address (user authorisation sends users back only to its origin)")
+    .requiredOption('--app-id <id>', 'the app')
+    .option('--url <url>', 'the address; leave it out to remove it')
+    .action(async (options: { appId: string; url?: string }) => {
+      const app = await withPlatform((p) => p.members.setAuthRedirectUrl(options.appId, options.url));
+      console.log(JSON.stringify({ app_id: app.appId, auth_redirect_url: app.authRedirectUrl ?? null }));
     });
   apps.addCommand(appsContractCommand());
   return apps;

@@ -209,6 +209,23 @@ export const limits = {
   platformKeysCacheMs: 5_000,
   /** The shortest `PAYBAO_KEY_PASSPHRASE` accepted. */
   keyPassphraseMin: 16,
+  /**
+   * User authorisation for merchants (Alipay's OAuth, src/oauth): an `auth_code` lives this long
+   * unused (Alipay: never less than 3 minutes); an `access_token` and a `refresh_token` this long
+   * after they are issued (`expires_in`, `re_expires_in`). A refresh issues both anew.
+   */
+  oauthAuthCodeTtlMs: 3 * 60_000,
+  oauthAccessTokenTtlMs: 86_400_000,
+  oauthRefreshTokenTtlMs: 30 * 86_400_000,
+  /** The longest `state` the authorise page passes back (Alipay's published length), and `redirect_uri`. */
+  oauthStateLengthMax: 100,
+  oauthRedirectUriLengthMax: 1024,
+  /** Apps one user's list of authorisations shows at most (the wallet page, `GET /api/v1/authorizations`). */
+  oauthAuthorizationsListMax: 200,
+  /** How long spent or expired codes and dead tokens are kept before the sweep deletes them, and rows per sweep. */
+  oauthRetentionMs: 7 * 86_400_000,
+  oauthSweepBatchMax: 1000,
+  oauthSweepIntervalMs: 3_600_000,
   /** How long a native API session token (`POST /api/v1/sessions`) lives after login. */
   sessionTtlMs: 24 * 3_600_000,
   /** Live sessions one user may hold; logging in again retires the oldest beyond this. */

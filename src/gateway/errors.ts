@@ -31,6 +31,9 @@ interface ErrorSpec {
 export const gatewayErrors = {
   'isp.unknow-error': { code: '20000', subMsg: '服务暂不可用（业务系统不可用）', v3Status: 503 },
   'aop.invalid-app-auth-token': { code: '20001', subMsg: '无效的应用授权令牌', v3Status: 401 },
+  // User authorisation (alipay.user.info.share and other methods taking a user's auth_token).
+  'aop.invalid-auth-token': { code: '20001', subMsg: '无效的访问令牌', v3Status: 401 },
+  'aop.auth-token-time-out': { code: '20001', subMsg: '访问令牌已过期', v3Status: 401 },
   'isv.missing-method': { code: '40001', subMsg: '缺少方法名参数', v3Status: 400 },
   'isv.missing-signature': { code: '40001', subMsg: '缺少签名参数', v3Status: 401 },
   'isv.missing-signature-type': { code: '40001', subMsg: '缺少签名类型参数', v3Status: 401 },
@@ -52,6 +55,11 @@ export const gatewayErrors = {
   'isv.request-too-large': { code: '40002', subMsg: '请求体过大', v3Status: 413 },
   /** Paybao's: AES-encrypted request bodies (`encrypt_type`, `alipay-encrypt-type`) are not offered. */
   'isv.encrypt-not-supported': { code: '40002', subMsg: '不支持加密请求', v3Status: 400 },
+  // alipay.system.oauth.token's own (its v3 page lists them with HTTP 400).
+  'isv.grant-type-invalid': { code: '40002', subMsg: 'grant_type参数不正确', v3Status: 400 },
+  'isv.code-invalid': { code: '40002', subMsg: '授权码code无效', v3Status: 400 },
+  'isv.refresh-token-invalid': { code: '40002', subMsg: '刷新令牌refresh_token无效', v3Status: 400 },
+  'isv.refresh-token-time-out': { code: '40002', subMsg: '刷新令牌refresh_token过期', v3Status: 400 },
   'isv.insufficient-isv-permissions': { code: '40006', subMsg: 'ISV权限不足', v3Status: 403 },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.ts';
+import type { GatewayError } from './errors.ts';
 import type { NonceStore } from './nonces.ts';
 import type { PrivateKeyInput, PublicKeyInput } from './sign.ts';
 
@@ -48,7 +49,12 @@ export interface GatewayRedirect {
   readonly redirect: string;
 }
 
-export type GatewayResult = GatewaySuccess | GatewayFailure | GatewayRedirect;
+/**
+ * A method's answer. A `GatewayError` is for the methods whose refusals Alipay answers with a
+ * protocol code rather than 40004 (`alipay.system.oauth.token`'s 40002 `isv.code-invalid`,
+ * `alipay.user.info.share`'s 20001 `aop.invalid-auth-token`).
+ */
+export type GatewayResult = GatewaySuccess | GatewayFailure | GatewayRedirect | GatewayError;
 
 /**
  * One open API method. It throws only for bugs and outages (the caller then hears 20000 / 503);

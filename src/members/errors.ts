@@ -37,6 +37,10 @@ export const membersErrors = catalog({
     400,
     `notify URL must be an http or https URL of at most ${limits.notifyUrlLengthMax} characters`,
   ),
+  auth_redirect_url_invalid: invalidRequest(
+    400,
+    `authorisation callback address must be an http or https URL of at most ${limits.notifyUrlLengthMax} characters, without a fragment`,
+  ),
   payment_code_invalid: invalidRequest(400, 'payment code must be 18 digits starting with 28'),
   payment_code_not_found: invalidRequest(404, 'no such payment code'),
   payment_code_expired: invalidRequest(410, 'the payment code has expired'),

@@ -10,6 +10,7 @@ export {
   Members,
   type MembersOptions,
   type User,
+  validAuthRedirectUrl,
   validNotifyUrl,
 } from './members.ts';
 export { membersMigrations } from './migrations/index.ts';

@@ -57,6 +57,11 @@ export interface CreateAppInput {
   /** The merchant's RSA public key: SPKI or PKCS#1 PEM, or the bare base64 body. */
   merchantPublicKeyPem: string;
   notifyUrl?: string | undefined;
+  /**
+   * The app's authorisation callback address (Alipay's 授权回调地址): the authorise page sends a
+   * user back only to a `redirect_uri` on its origin. Without one the app cannot ask users.
+   */
+  authRedirectUrl?: string | undefined;
   /** An existing merchant to own the app; absent, a new merchant named after the app is created. */
   sellerId?: string | undefined;
 }
@@ -78,6 +83,8 @@ export interface App {
   /** The same key, parsed: verifies the app's request signatures. */
   merchantPublicKey: KeyObject;
   notifyUrl: string | undefined;
+  /** Where the authorise page may send users back (scheme, host and port must match); undefined: nowhere. */
+  authRedirectUrl: string | undefined;
   createdAtNs: bigint;
 }
 
@@ -363,13 +370,15 @@ export class Members {
 
   /**
    * Registers a merchant app and returns what the merchant configures in its SDK. Throws
-   * `app_name_invalid`, `merchant_public_key_invalid`, `notify_url_invalid`, `merchant_not_found`.
+   * `app_name_invalid`, `merchant_public_key_invalid`, `notify_url_invalid`,
+   * `auth_redirect_url_invalid`, `merchant_not_found`.
    */
   async createApp(input: CreateAppInput): Promise<CreatedApp> {
     const name = input.name.trim();
     if (name.length === 0 || [...name].length > limits.appNameLengthMax) throw new MembersError('app_name_invalid');
     const { pem } = parseMerchantPublicKey(input.merchantPublicKeyPem);
     const notifyUrl = validNotifyUrl(input.notifyUrl);
+    const authRedirectUrl = validAuthRedirectUrl(input.authRedirectUrl);
     if (input.sellerId !== undefined) {
       const seller = await this.#row(input.sellerId);
       if (seller?.kind !== 'merchant') throw new MembersError('merchant_not_found');
@@ -399,6 +408,7 @@ export class Members {
             name,
             merchant_public_key_pem: pem,
             notify_url: notifyUrl ?? null,
+            auth_redirect_url: authRedirectUrl ?? null,
             created_at_ns: now,
           })
           .onConflict((oc) => oc.column('app_id').doNothing())
@@ -427,8 +437,25 @@ export class Members {
       merchantPublicKeyPem: row.merchant_public_key_pem,
       merchantPublicKey: parseMerchantPublicKey(row.merchant_public_key_pem).key,
       notifyUrl: row.notify_url ?? undefined,
+      authRedirectUrl: row.auth_redirect_url ?? undefined,
       createdAtNs: row.created_at_ns,
     };
+  }
+
+  /**
+   * Sets (or, with undefined, removes) the app's authorisation callback address. Throws
+   * `auth_redirect_url_invalid`, `app_not_found`.
+   */
+  async setAuthRedirectUrl(appId: string, url: string | undefined): Promise<App> {
+    const authRedirectUrl = validAuthRedirectUrl(url);
+    const updated = await this.#tables()
+      .updateTable('members_apps')
+      .set({ auth_redirect_url: authRedirectUrl ?? null })
+      .where('app_id', '=', appId)
+      .returning('app_id')
+      .executeTakeFirst();
+    if (!updated) throw new MembersError('app_not_found');
+    return this.getApp(appId);
   }
 
   /** The platform's key pairs: the active one (generated on first use) and the retired ones. */
@@ -614,16 +641,32 @@ function requirePhone(phone: string): string {
  * throws `notify_url_invalid` unless it is an http or https URL of at most `notifyUrlLengthMax`.
  */
 export function validNotifyUrl(input: string | undefined): string | undefined {
+  return httpUrl(input, 'notify_url_invalid');
+}
+
+/**
+ * An app's authorisation callback address as given: trimmed, undefined when blank; throws
+ * `auth_redirect_url_invalid` unless it is an http or https URL of at most `notifyUrlLengthMax`
+ * without a fragment (OAuth forbids one: the code is added to the query).
+ */
+export function validAuthRedirectUrl(input: string | undefined): string | undefined {
+  const text = httpUrl(input, 'auth_redirect_url_invalid');
+  if (text !== undefined && new URL(text).hash !== '') throw new MembersError('auth_redirect_url_invalid');
+  return text;
+}
+
+/** `input` trimmed when it is an http or https URL of at most `notifyUrlLengthMax`; undefined when blank. */
+function httpUrl(input: string | undefined, code: 'notify_url_invalid' | 'auth_redirect_url_invalid') {
   if (input === undefined || input.trim() === '') return undefined;
   const text = input.trim();
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new MembersError('notify_url_invalid');
+    throw new MembersError(code);
   }
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || text.length > limits.notifyUrlLengthMax) {
-    throw new MembersError('notify_url_invalid');
+    throw new MembersError(code);
   }
   return text;
 }

@@ -55,6 +55,8 @@ export interface MemberTables {
     merchant_public_key_pem: string;
     notify_url: string | null;
     created_at_ns: bigint;
+    /** The authorisation callback address (`migrations/005_auth_redirect.sql`). */
+    auth_redirect_url: Generated<string | null>;
   };
   members_platform_keys: {
     id: string;

@@ -14,7 +14,7 @@
  * The routes are thin: `Channels`, `Reconciler` and `ReserveReport` decide.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { type Static, Type, type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import { type Static, Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   type CardView,
@@ -30,6 +30,7 @@ import type { Operators } from '../members/index.ts';
 import type { Wallet } from '../wallet/index.ts';
 import { IdempotencyKeyHeaders } from './api.ts';
 import { errorResponses } from './api-errors.ts';
+import { registerApiScope } from './api-scope.ts';
 import { requireUser, userOf } from './bearer-user.ts';
 import { challengeFields, paymentContext } from './payment-context.ts';
 
@@ -364,16 +365,7 @@ function regulatorRoutes(scope: FastifyInstance, deps: ChannelsApiDeps): void {
 /** Mounts the channels' routes (see the file comment). Register after `registerApi`. */
 export async function registerChannelsApi(app: FastifyInstance, deps: ChannelsApiDeps): Promise<void> {
   const scoped = (prefix: string, routes: (scope: FastifyInstance, deps: ChannelsApiDeps) => void) =>
-    app.register(
-      async (scope) => {
-        scope.setValidatorCompiler(TypeBoxValidatorCompiler);
-        scope.addHook('onRoute', (route) => {
-          route.bodyLimit ??= limits.apiBodyBytesMax;
-        });
-        routes(scope, deps);
-      },
-      { prefix },
-    );
+    registerApiScope(app, prefix, (scope) => routes(scope, deps));
   await scoped('/api/v1', userRoutes);
   await scoped('', bankRoutes);
   await scoped('/ops/v1', operatorRoutes);

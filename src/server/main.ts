@@ -149,6 +149,7 @@ function startJobs(jobs: JobRunner, platform: Platform, config: Config, logger: 
   // Fund: declared income distributed, due purchases and redemptions confirmed (idempotent).
   jobs.every('fund', limits.fundJobIntervalMs, () => platform.fund.runDue());
   jobs.every('social sweep', limits.redPacketSweepIntervalMs, () => platform.social.sweep());
+  jobs.every('oauth sweep', limits.oauthSweepIntervalMs, () => platform.oauth.sweep());
   // Risk: counters shared with the other processes, rules reloaded when changed; reviews an
   // operator decided whose money a crash left unmoved.
   jobs.every(riskSyncJob, limits.riskSyncMs, () => platform.risk.sync());

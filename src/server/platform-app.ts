@@ -9,6 +9,7 @@ import type { Platform } from '../platform.ts';
 import { tradeMethods } from './alipay-methods.ts';
 import { registerApi } from './api.ts';
 import { type AppOptions, buildApp } from './app.ts';
+import { registerAuthorizePage } from './authorize-page.ts';
 import { registerBills } from './bills.ts';
 import { registerCashier } from './cashier.ts';
 import { registerChannelsApi } from './channels-api.ts';
@@ -19,10 +20,13 @@ import { registerFriendPages } from './friend-pages.ts';
 import { registerFundPages } from './fund-pages.ts';
 import { registerPageAssets } from './html.ts';
 import type { Metrics } from './metrics.ts';
+import { registerOAuthApi } from './oauth-api.ts';
+import { oauthMethods } from './oauth-methods.ts';
 import { redPacketMethods } from './red-packet-methods.ts';
 import { registerRedPacketPages } from './red-packet-pages.ts';
 import { registerRiskApi } from './risk-api.ts';
 import { registerSocialApi } from './social-api.ts';
+import { registerWalletAuthorizations } from './wallet-authorizations-page.ts';
 import { registerWalletPages } from './wallet-pages.ts';
 import { registerPageGuard, type WebSecurityOptions } from './web-security.ts';
 
@@ -85,6 +89,7 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
         ...tradeMethods({ ...platform, publicUrl: options.publicUrl }),
         ...escrowMethods(platform),
         ...redPacketMethods(platform),
+        ...oauthMethods(platform),
       },
     },
   });
@@ -107,6 +112,8 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
     await registerWalletPages(pages, { members, wallet: platform.wallet, channels: platform.channels, security });
     await registerRedPacketPages(pages, { wallet: platform.wallet, social: platform.social, security });
     await registerFriendPages(pages, { wallet: platform.wallet, social: platform.social, security });
+    await registerAuthorizePage(pages, { oauth: platform.oauth, wallet: platform.wallet, security });
+    await registerWalletAuthorizations(pages, { oauth: platform.oauth, wallet: platform.wallet, security });
     await registerFundPages(pages, {
       wallet: platform.wallet,
       fund: platform.fund,
@@ -128,6 +135,7 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
   });
   await registerSocialApi(app, { social: platform.social, wallet: platform.wallet });
   await registerRiskApi(app, { risk: platform.risk, wallet: platform.wallet });
+  await registerOAuthApi(app, { oauth: platform.oauth, wallet: platform.wallet });
   return app;
 }
 

@@ -5,7 +5,7 @@
  * `Friends.transferRule`. TypeBox schemas on every route; refusals are `{type, code, message, param}`.
  * The routes are thin: `Social` decides.
  */
-import { type Static, Type, type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import { type Static, Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { limits } from '../core/limits.ts';
 import { formatAmount } from '../core/money.ts';
@@ -22,6 +22,7 @@ import type {
 import type { Wallet } from '../wallet/index.ts';
 import { IdempotencyKeyHeaders } from './api.ts';
 import { errorResponses } from './api-errors.ts';
+import { registerApiScope } from './api-scope.ts';
 import { requireUser, userOf } from './bearer-user.ts';
 import { challengeFields, paymentContext } from './payment-context.ts';
 
@@ -681,15 +682,6 @@ function optionalChallenge(body: unknown): { challenge_id?: string; challenge_co
 }
 
 /** Mounts the social routes under `/api/v1` (register before `registerApi`'s spec is built, as the channels' are). */
-export async function registerSocialApi(app: FastifyInstance, deps: SocialApiDeps): Promise<void> {
-  await app.register(
-    async (scope) => {
-      scope.setValidatorCompiler(TypeBoxValidatorCompiler);
-      scope.addHook('onRoute', (route) => {
-        route.bodyLimit ??= limits.apiBodyBytesMax;
-      });
-      routes(scope, deps);
-    },
-    { prefix: '/api/v1' },
-  );
+export function registerSocialApi(app: FastifyInstance, deps: SocialApiDeps): Promise<void> {
+  return registerApiScope(app, '/api/v1', (scope) => routes(scope, deps));
 }

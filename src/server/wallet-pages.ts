@@ -25,7 +25,15 @@ export interface WalletPagesDeps {
   security: WebSecurityOptions;
 }
 
-const cookieName = 'paybao_wallet';
+/** A session cookie of the pages: its name, the path it is sent to, and to which requests from other sites. */
+export interface SessionCookie {
+  name: string;
+  path: string;
+  sameSite: 'strict' | 'lax';
+}
+
+/** The wallet pages' session. Strict: no page of another site, not even a link, arrives here logged in. */
+export const walletCookie: SessionCookie = { name: 'paybao_wallet', path: '/wallet', sameSite: 'strict' };
 const path = '/wallet/withdraw';
 /** How long to ask the bank about a payout that is not confirmed yet before showing it as it stands. */
 const resolveWaitsMs = [200, 500, 1_000];
@@ -43,7 +51,7 @@ export function loginForm(
   place = '提现 · Withdraw to a bank card',
 ): string {
   return `<div class="card"><div class="muted">${escapeHtml(place)}</div><h2>登录 · Log in</h2>
-  <form method="post" action="${action}">${csrf}<input type="hidden" name="step" value="login">
+  <form method="post" action="${escapeHtml(action)}">${csrf}<input type="hidden" name="step" value="login">
   <label for="phone">手机号 · Phone</label><input id="phone" name="phone" inputmode="tel" autocomplete="username" value="${escapeHtml(phone)}" required>
   <label for="password">密码 · Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
   ${alert(error)}<button type="submit">登录 · Log in</button></form></div>`;
@@ -54,7 +62,7 @@ const cardLabel = (c: Pick<CardView, 'bank' | 'cardNo'>) => `${c.bank} •••
 export const logoutForm = (
   csrf: string,
   action = path,
-) => `<form method="post" action="${action}">${csrf}<input type="hidden" name="step" value="logout">
+) => `<form method="post" action="${escapeHtml(action)}">${csrf}<input type="hidden" name="step" value="logout">
   <button class="link" type="submit" id="logout">退出 · Log out</button></form>`;
 
 function balanceBlock(user: User, balance: bigint): string {
@@ -146,13 +154,19 @@ const channelMessages: Record<string, string> = {
   idempotency_key_reused: '此表单已提交 · This form was already submitted with other details; try again.',
 };
 
-const sessionToken = (request: FastifyRequest): string | undefined => request.cookies[cookieName] || undefined;
+const sessionToken = (request: FastifyRequest, cookie: SessionCookie): string | undefined =>
+  request.cookies[cookie.name] || undefined;
 
-function setSession(reply: FastifyReply, token: string, maxAgeSeconds: number, security: WebSecurityOptions): void {
-  // Strict: no page of another site, not even a link, arrives here logged in.
-  reply.setCookie(cookieName, token, {
-    path: '/wallet',
-    sameSite: 'strict',
+function setSession(
+  reply: FastifyReply,
+  token: string,
+  maxAgeSeconds: number,
+  security: WebSecurityOptions,
+  cookie: SessionCookie,
+): void {
+  reply.setCookie(cookie.name, token, {
+    path: cookie.path,
+    sameSite: cookie.sameSite,
     maxAge: maxAgeSeconds,
     ...cookieFlags(security),
   });
@@ -202,10 +216,11 @@ export async function logOut(
   request: FastifyRequest,
   reply: FastifyReply,
   back = path,
+  cookie = walletCookie,
 ) {
-  const token = sessionToken(request);
+  const token = sessionToken(request, cookie);
   if (token) await deps.wallet.logout(token);
-  setSession(reply, '', 0, deps.security);
+  setSession(reply, '', 0, deps.security, cookie);
   return reply.redirect(back, 303);
 }
 
@@ -213,8 +228,9 @@ export async function logOut(
 export async function currentUser(
   deps: Pick<WalletPagesDeps, 'wallet'>,
   request: FastifyRequest,
+  cookie = walletCookie,
 ): Promise<User | undefined> {
-  const token = sessionToken(request);
+  const token = sessionToken(request, cookie);
   if (!token) return undefined;
   try {
     return await deps.wallet.authenticate(token);
@@ -325,6 +341,7 @@ export async function logIn(
   reply: FastifyReply,
   back = path,
   place?: string,
+  cookie = walletCookie,
 ) {
   const phone = request.body?.phone ?? '';
   try {
@@ -333,7 +350,7 @@ export async function logIn(
       password: request.body?.password ?? '',
       clientAddress: clientAddress(request),
     });
-    setSession(reply, session.token, Math.floor(limits.sessionTtlMs / 1000), deps.security);
+    setSession(reply, session.token, Math.floor(limits.sessionTtlMs / 1000), deps.security, cookie);
     return reply.redirect(back, 303);
   } catch (error) {
     if (!isWalletError(error)) throw error;

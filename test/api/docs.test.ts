@@ -97,6 +97,9 @@ describe('/docs', () => {
         'GET /api/v1/collections/{collectionId}',
         'POST /api/v1/collections/{collectionId}/pay',
         'GET /api/v1/notices',
+        // User authorisation (src/server/oauth-api.ts).
+        'GET /api/v1/authorizations',
+        'DELETE /api/v1/authorizations/{appId}',
       ].sort(),
     );
 

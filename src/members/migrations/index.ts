@@ -10,4 +10,5 @@ export const membersMigrations: Migration[] = [
   { id: '20261204-11-login-throttle', sql: file('./003_login_throttle.sql') },
   { id: '20261207-70-members-phone-hash', sql: file('./004_phone_hash.sql') },
   { id: '20261207-95-payment-code-spent-for', sql: file('./005_payment_code_spent_for.sql') },
+  { id: '20261208-10-members-app-auth-redirect', sql: file('./006_auth_redirect.sql') },
 ];
