@@ -55,7 +55,7 @@ export interface MemberTables {
     merchant_public_key_pem: string;
     notify_url: string | null;
     created_at_ns: bigint;
-    /** The authorisation callback address (`migrations/005_auth_redirect.sql`). */
+    /** The authorisation callback address (`migrations/006_auth_redirect.sql`). */
     auth_redirect_url: Generated<string | null>;
   };
   members_platform_keys: {
