@@ -3,7 +3,7 @@
  * width, against a platform and the bank simulator listening as in production: a user logs in by
  * SMS code (the code read from the development outbox) and by password, sees the balance and the
  * bills with their filters and a detail, shows a payment code that a till redeems and that
- * refreshes itself, transfers to another user once, binds a card with the bank's SMS code, tops up
+ * refreshes itself, transfers to another user once, pays a shop's QR by its content (the cashier), binds a card with the bank's SMS code, tops up
  * from it and withdraws to it, confirms receipt of an escrow trade and asks for a refund on
  * another. Every main page is screenshotted (test-results/wallet-app/), checked with axe-core (no
  * serious or critical violation) and shows no Content-Security-Policy complaint; the time from
@@ -221,6 +221,36 @@ describe.skipIf(browserMissing)('the wallet app in a real browser', () => {
     await page.click('[data-testid="order-submit"]');
     await page.locator('#order-status[data-status="SUCCESS"]').waitFor({ timeout: 15_000 });
     expect(await balance(world(), user.userId)).toBe(41_12n);
+    await page.close();
+  });
+
+  it('pays a shop’s QR code by its content on the cashier, and refuses a code of another site', async () => {
+    const shop = await marketplace(world().platform);
+    const user = await newUser(world(), 100_00n);
+    const trade = await world().platform.trades.create({
+      appId: shop.appId,
+      outTradeNo: `qr-${Date.now()}`,
+      totalAmount: '9.90',
+      subject: 'Milk tea',
+      escrow: false,
+    });
+    const page = await homeAs(user);
+    await page.click('#action-scan');
+    await ready(page, '#qr-content', 'scan');
+    await page.fill('#qr-content', `http://pay.example.test/cashier/${trade.tradeNo}`);
+    await page.click('[data-testid="scan-go"]');
+    await page.getByRole('alert').waitFor();
+    await look(page, 'scan');
+    // What alipay.trade.precreate answers as qr_code: the cashier of this Paybao.
+    await page.fill('#qr-content', `${world().base}/cashier/${trade.tradeNo}`);
+    await page.click('[data-testid="scan-go"]');
+    await page.waitForURL(`${world().base}/cashier/${trade.tradeNo}`);
+    await page.fill('#phone', user.phone);
+    await page.fill('#password', user.password);
+    await page.click('#pay-balance');
+    await page.locator('.done').waitFor();
+    expect((await world().platform.trades.byTradeNo(trade.tradeNo)).status).toBe('TRADE_SUCCESS');
+    expect(await balance(world(), user.userId)).toBe(100_00n - 9_90n);
     await page.close();
   });
 
