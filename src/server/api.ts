@@ -23,7 +23,14 @@ import { formatAmount } from '../core/money.ts';
 import type { Fund, FundOverview, OrderDays, OrderView } from '../fund/index.ts';
 import type { User } from '../members/index.ts';
 import type { DisputeView, RefundCaseView, TradeView } from '../trades/index.ts';
-import { type BuyerEscrow, billTypeNames, isWalletError, type Wallet, WalletError } from '../wallet/index.ts';
+import {
+  type BillEntry,
+  type BuyerEscrow,
+  billTypeNames,
+  isWalletError,
+  type Wallet,
+  WalletError,
+} from '../wallet/index.ts';
 import { apiErrorProperties } from './api-errors.ts';
 import { noteSessionUser } from './overload.ts';
 import { challengeFields, paymentContext } from './payment-context.ts';
@@ -97,7 +104,16 @@ const BillsQuery = Type.Object(
         description: 'next_cursor of the previous page (up to 19 digits); opaque.',
       }),
     ),
+    direction: Type.Optional(
+      Type.Union([Type.Literal('in'), Type.Literal('out')], {
+        description: 'Only money in (in) or only money out (out); both by default.',
+      }),
+    ),
   },
+  Strict,
+);
+const BillParams = Type.Object(
+  { id: Type.String({ pattern: '^[0-9a-f-]{36}$', description: "An entry's id, as the bill lists it." }) },
   Strict,
 );
 const Bill = Type.Object({
@@ -432,6 +448,19 @@ function tradeView(t: TradeView): Static<typeof Trade> {
   };
 }
 
+function billView(e: BillEntry) {
+  return {
+    id: e.id,
+    type: e.type,
+    direction: e.direction,
+    amount: e.amount,
+    counterparty_user_id: e.counterpartyUserId,
+    trade_no: e.tradeNo,
+    memo: e.memo,
+    time: e.time.toISOString(),
+  };
+}
+
 function refundCaseView(c: RefundCaseView): Static<typeof RefundCase> {
   return {
     case_no: c.caseNo,
@@ -565,26 +594,29 @@ function authenticatedRoutes(api: FastifyInstance, { wallet, buyerEscrow, fund }
       },
     },
     async (request) => {
-      const { limit, cursor } = request.query;
+      const { limit, cursor, direction } = request.query;
       const page = await wallet.bills(sessionOf(request).user, {
         limit: limit === undefined ? undefined : Number(limit),
         cursor,
+        direction,
       });
       return {
-        data: page.entries.map((e) => ({
-          id: e.id,
-          type: e.type,
-          direction: e.direction,
-          amount: e.amount,
-          counterparty_user_id: e.counterpartyUserId,
-          trade_no: e.tradeNo,
-          memo: e.memo,
-          time: e.time.toISOString(),
-        })),
+        data: page.entries.map(billView),
         has_more: page.nextCursor !== null,
         next_cursor: page.nextCursor,
       };
     },
+  );
+  typed.get(
+    '/bills/:id',
+    {
+      schema: {
+        ...doc('One entry of your bill (a detail page)', 'wallet'),
+        params: BillParams,
+        response: { 200: Bill, ...errors },
+      },
+    },
+    async (request) => billView(await wallet.bill(sessionOf(request).user, request.params.id)),
   );
   typed.post(
     '/transfers',

@@ -32,6 +32,7 @@ import { IdempotencyKeyHeaders } from './api.ts';
 import { errorResponses } from './api-errors.ts';
 import { registerApiScope } from './api-scope.ts';
 import { requireUser, userOf } from './bearer-user.ts';
+import { escapeHtml, page } from './html.ts';
 import { challengeFields, paymentContext } from './payment-context.ts';
 
 export interface ChannelsApiDeps {
@@ -263,22 +264,36 @@ function bankRoutes(scope: FastifyInstance, { channels }: ChannelsApiDeps): void
       reply.type('text/html; charset=utf-8');
       try {
         const order = await channels.handleReturn(request.params.bank, request.query);
-        const words: Record<string, string> = {
-          SUCCESS: 'Top-up successful',
-          FAILED: 'Top-up failed',
-        };
-        const title = words[order.status] ?? 'Top-up in progress';
-        return page(title, `<p id="status">${order.status}</p><p>¥${order.amount} · ${order.orderNo}</p>`);
+        return returnPage(order);
       } catch (error) {
-        if (isChannelError(error)) return reply.code(400).send(page('Not verified', `<p>${error.message}</p>`));
+        if (isChannelError(error)) {
+          const body = `<div class="card result FAILED"><h2 id="title">未能核实 · Not verified</h2><p>${escapeHtml(error.message)}</p>${backToWallet}</div>`;
+          return reply.code(400).send(page('Paybao', 'Not verified', body));
+        }
         throw error;
       }
     },
   );
 }
 
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><h1 id="title">${title}</h1>${body}</body></html>`;
+const backToWallet = '<p class="center"><a id="back" href="/app">返回钱包 · Back to the wallet</a></p>';
+
+/** Where the bank's page sends the browser back: the top-up's outcome in words, and the way back. */
+function returnPage(order: ChannelOrderView): string {
+  const outcome = {
+    SUCCESS: { title: '充值成功 · Top-up successful', icon: '✓', words: '到账 · Credited to your wallet' },
+    FAILED: { title: '充值失败 · Top-up failed', icon: '✕', words: '未扣款 · No money moved' },
+  }[order.status as 'SUCCESS' | 'FAILED'] ?? {
+    title: '充值处理中 · Top-up in progress',
+    icon: '…',
+    words: '银行处理中 · The bank is working on it',
+  };
+  const kind = order.status === 'SUCCESS' || order.status === 'FAILED' ? order.status : 'pending';
+  const body = `<div class="card result ${kind}"><div class="icon">${outcome.icon}</div>
+  <h2 id="title">${outcome.title}</h2><div class="amount"><small>¥</small>${escapeHtml(order.amount)}</div>
+  <p id="status" data-status="${escapeHtml(order.status)}">${outcome.words}</p>
+  <p class="muted">订单号 · Order <span class="nowrap">${escapeHtml(order.orderNo)}</span></p>${backToWallet}</div>`;
+  return page('Paybao', outcome.title, body);
 }
 
 /** A bearer token compared in constant time (hashes first, so lengths do not leak). */

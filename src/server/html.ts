@@ -39,6 +39,7 @@ const stylesheet = `  :root { --blue: #1677ff; --ink: #1f2329; --muted: #646a73;
   a { color: var(--blue); }
   .foot { display: flex; justify-content: space-between; align-items: center; margin-top: 18px; }
   .center { text-align: center; }
+  .nowrap { white-space: nowrap; }
   .card + .card { margin-top: 16px; }
   h2 { font-size: 17px; margin: 0 0 4px; }
   .notice { background: #f0fff4; color: #00873a; padding: 14px 18px; font-size: 14px; }

@@ -28,6 +28,7 @@ import { registerRiskApi } from './risk-api.ts';
 import { registerSocialApi } from './social-api.ts';
 import { registerWalletAuthorizations } from './wallet-authorizations-page.ts';
 import { registerWalletPages } from './wallet-pages.ts';
+import { registerWebApps } from './web-apps.ts';
 import { registerPageGuard, type WebSecurityOptions } from './web-security.ts';
 
 const appCacheOptions = { max: limits.gatewayAppCacheMax, ttlMs: limits.gatewayAppCacheMs };
@@ -122,6 +123,7 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
     });
   });
   await registerBills(app, platform);
+  await registerWebApps(app, { security });
   await registerApi(app, { wallet: platform.wallet, buyerEscrow: platform.buyerEscrow, fund: platform.fund });
   await registerConsole(app, platform);
   await registerChannelsApi(app, {

@@ -1,4 +1,4 @@
-import { uuidFromU128 } from '../core/ids.ts';
+import { isUuid, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import {
   AccountCode,
   ChannelTransferCode,
@@ -112,6 +112,32 @@ export interface BillSources {
 const memberWalletCodes: ReadonlySet<number> = new Set([AccountCode.userWallet, AccountCode.merchantWallet]);
 const timestampMax = (1n << 63n) - 1n;
 
+/** Which page of the bill: its size, where it starts, and optionally money in or out only. */
+export interface BillQuery {
+  limit?: number | undefined;
+  cursor?: string | undefined;
+  direction?: 'in' | 'out' | undefined;
+}
+
+/**
+ * One entry of a wallet's bill by its id (the ledger transfer's UUID); a transfer that does not
+ * move this wallet is `bill_not_found`, as a missing one is.
+ */
+export async function billEntry(
+  sources: BillSources,
+  owner: { userId: string; walletAccountId: bigint },
+  id: string,
+): Promise<BillEntry> {
+  if (!isUuid(id)) throw new WalletError('bill_not_found', { param: 'id' });
+  const [transfer] = await sources.ledger.lookupTransfers([u128FromUuid(id)]);
+  const mine =
+    transfer?.debitAccountId === owner.walletAccountId || transfer?.creditAccountId === owner.walletAccountId;
+  if (!transfer || !mine) throw new WalletError('bill_not_found', { param: 'id' });
+  const [entry] = await describe(sources, owner, [transfer]);
+  if (!entry) throw new WalletError('bill_not_found', { param: 'id' });
+  return entry;
+}
+
 /**
  * One page of a wallet's bill, newest first. The cursor is the ledger timestamp of the last
  * entry shown (timestamps are unique), so pages never repeat or skip an entry while new ones
@@ -120,7 +146,7 @@ const timestampMax = (1n << 63n) - 1n;
 export async function billPage(
   sources: BillSources,
   owner: { userId: string; walletAccountId: bigint },
-  options: { limit?: number | undefined; cursor?: string | undefined },
+  options: BillQuery,
 ): Promise<BillPage> {
   const limit = options.limit ?? limits.billsPageDefault;
   if (!Number.isInteger(limit) || limit < 1 || limit > limits.billsPageMax) {
@@ -134,6 +160,9 @@ export async function billPage(
     timestampMax: before === undefined ? 0n : before - 1n,
     limit: limit + 1,
     reversed: true,
+    // Money in credits the wallet, money out debits it.
+    debits: options.direction !== 'in',
+    credits: options.direction !== 'out',
   });
   const shown = transfers.slice(0, limit);
   const entries = await describe(sources, owner, shown);

@@ -37,6 +37,7 @@ export const walletErrors = catalog({
     `a friendship younger than ${limits.socialNewFriendshipDays} days may carry at most ${limits.socialNewFriendDailyFenMax / 100} yuan a day; try tomorrow`,
   ),
   trade_not_found: invalidRequest(404, 'no such trade among yours'),
+  bill_not_found: invalidRequest(404, 'no such entry in your bill'),
   trade_state_conflict: invalidRequest(409, 'the trade is not in a state that allows this'),
   refund_case_open: invalidRequest(409, 'the trade has an open refund request; finish or withdraw it first'),
   refund_case_not_found: invalidRequest(404, 'no such refund request among yours'),

@@ -5,7 +5,7 @@ import type { Ledger } from '../ledger/index.ts';
 import { isMembersError, type Members, type User } from '../members/index.ts';
 import type { PaymentContext, Risk } from '../risk/index.ts';
 import { type FundingSource, TradeError, type Trades, type TradeView } from '../trades/index.ts';
-import { type BillPage, billPage, type TradeRefs } from './bills.ts';
+import { type BillEntry, type BillPage, type BillQuery, billEntry, billPage, type TradeRefs } from './bills.ts';
 import { WalletError } from './errors.ts';
 import { type NewSession, Sessions } from './sessions.ts';
 import { type TransferOutcome, type TransferPolicy, type TransferRequest, Transfers } from './transfers.ts';
@@ -139,10 +139,18 @@ export class Wallet {
   }
 
   /** One page of the user's bill, newest first. Throws `parameter_invalid` (limit, cursor). */
-  bills(user: User, options: { limit?: number | undefined; cursor?: string | undefined }): Promise<BillPage> {
+  bills(user: User, options: BillQuery): Promise<BillPage> {
+    return billPage(this.#billSources(), user, options);
+  }
+
+  /** One entry of the user's bill by its id. Throws `bill_not_found`. */
+  bill(user: User, id: string): Promise<BillEntry> {
+    return billEntry(this.#billSources(), user, id);
+  }
+
+  #billSources() {
     const { ledger, tradeRefs } = this.#deps;
-    const sources = { ledger, tradeRefs, memos: (ids: readonly bigint[]) => this.#transfers.memos(ids) };
-    return billPage(sources, user, options);
+    return { ledger, tradeRefs, memos: (ids: readonly bigint[]) => this.#transfers.memos(ids) };
   }
 
   /** See `Transfers.transfer`: idempotent by (user, key). */

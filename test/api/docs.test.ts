@@ -42,6 +42,7 @@ describe('/docs', () => {
         'GET /api/v1/me',
         'GET /api/v1/balance',
         'GET /api/v1/bills',
+        'GET /api/v1/bills/{id}',
         'POST /api/v1/transfers',
         'POST /api/v1/payment-codes',
         'GET /api/v1/trades/{tradeNo}',

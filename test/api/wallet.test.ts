@@ -198,6 +198,32 @@ describe('GET /api/v1/bills', () => {
     expectError(await user.call({ method: 'GET', url: `/api/v1/bills?${query}` }), 400, 'parameter_invalid', param);
   });
 
+  it('filters money in or out, and answers one entry by its id to its owner alone', async () => {
+    const alice = await apiUser(world, 10_00n);
+    const bob = await apiUser(world, 0n);
+    await transfer(alice, bob, '2.50', 'tea');
+    const list = async (user: ApiUser, direction: string) =>
+      (await user.call({ method: 'GET', url: `/api/v1/bills?direction=${direction}` })).json().data as Bill[];
+    expect((await list(alice, 'in')).map((b) => b.type)).toEqual(['opening_balance']);
+    const [sent] = await list(alice, 'out');
+    expect(sent).toMatchObject({ type: 'transfer', direction: 'out', amount: '2.50', memo: 'tea' });
+    expect(await list(bob, 'out')).toEqual([]);
+
+    const one = await alice.call({ method: 'GET', url: `/api/v1/bills/${sent?.id}` });
+    expect(one.statusCode).toBe(200);
+    expect(one.json()).toEqual(sent);
+    const received = (await bob.call({ method: 'GET', url: `/api/v1/bills/${sent?.id}` })).json();
+    expect(received).toMatchObject({ id: sent?.id, direction: 'in', counterparty_user_id: alice.userId });
+    const carol = await apiUser(world, 0n);
+    expectError(await carol.call({ method: 'GET', url: `/api/v1/bills/${sent?.id}` }), 404, 'bill_not_found', 'id');
+    expectError(
+      await alice.call({ method: 'GET', url: '/api/v1/bills?direction=up' }),
+      400,
+      'parameter_invalid',
+      'direction',
+    );
+  });
+
   it('answers an empty page past the oldest entry', async () => {
     const user = await apiUser(world, 1_00n);
     const res = await user.call({ method: 'GET', url: '/api/v1/bills?cursor=1' });

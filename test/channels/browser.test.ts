@@ -56,8 +56,12 @@ describe.skipIf(browserMissing)('a top-up on the bank page in a real browser', (
     await page.fill('#password', '123456');
     await page.click('button[type=submit]');
     await page.waitForURL(`${base}/channels/return/ICBC?**`);
-    expect(await page.locator('#title').textContent()).toBe('Top-up successful');
-    expect(await page.locator('#status').textContent()).toBe('SUCCESS');
+    expect(await page.locator('#title').textContent()).toBe('充值成功 · Top-up successful');
+    expect(await page.locator('#status').getAttribute('data-status')).toBe('SUCCESS');
+    // A way back to the wallet app, and no raw status code on the page.
+    expect(await page.locator('#back').getAttribute('href')).toBe('/app');
+    expect(await page.locator('body').textContent()).not.toContain('SUCCESS');
+    await page.screenshot({ path: '/tmp/paybao-topup-return.png', fullPage: true });
     expect(await balance(world(), user.userId)).toBe(8_880n);
     await page.close();
   });
