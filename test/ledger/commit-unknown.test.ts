@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DatabaseUnavailableError, type Db } from '../../src/core/db/index.ts';
-import { id } from '../../src/core/ids.ts';
-import { AccountFlags, Ledger, type TransferInput } from '../../src/ledger/index.ts';
+import { Ledger } from '../../src/ledger/index.ts';
 import { usePlatform } from '../support/engine.ts';
+import { bankAndWallet, transfer } from '../support/ledger-accounts.ts';
 
 const platformOf = usePlatform();
 
@@ -46,26 +46,6 @@ function flakyDb(db: Db) {
   return { db: wrapped, state };
 }
 
-async function bankAndWallet(): Promise<[bigint, bigint]> {
-  const [bank, wallet] = [id(), id()];
-  expect(
-    await platformOf().ledger.createAccounts([
-      { id: bank, ledger: 1, code: 1 },
-      { id: wallet, ledger: 1, code: 1, flags: AccountFlags.debitsMustNotExceedCredits },
-    ]),
-  ).toEqual(['ok', 'ok']);
-  return [bank, wallet];
-}
-
-const transfer = (debit: bigint, credit: bigint, amount: bigint): TransferInput => ({
-  id: id(),
-  debitAccountId: debit,
-  creditAccountId: credit,
-  amount,
-  ledger: 1,
-  code: 1,
-});
-
 async function postedOf(ledger: Ledger, account: bigint) {
   const [a] = await ledger.lookupAccounts([account]);
   return { debits: a?.debitsPosted, credits: a?.creditsPosted };
@@ -73,7 +53,7 @@ async function postedOf(ledger: Ledger, account: bigint) {
 
 describe('a batch whose commit answer was lost', () => {
   it('is answered by reading its transfer ids: the transfers exist, the money moved once', async () => {
-    const [bank, wallet] = await bankAndWallet();
+    const [bank, wallet] = await bankAndWallet(platformOf().ledger);
     const flaky = flakyDb(platformOf().db);
     const ledger = new Ledger(flaky.db);
     try {
@@ -93,7 +73,7 @@ describe('a batch whose commit answer was lost', () => {
   });
 
   it('is a retryable error while the database is away, and the retry afterwards tells the truth', async () => {
-    const [bank, wallet] = await bankAndWallet();
+    const [bank, wallet] = await bankAndWallet(platformOf().ledger);
     const flaky = flakyDb(platformOf().db);
     const ledger = new Ledger(flaky.db);
     try {

@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../../src/core/db/index.ts';
-import { id } from '../../src/core/ids.ts';
-import { AccountFlags, Ledger, type TransferInput } from '../../src/ledger/index.ts';
+import { Ledger } from '../../src/ledger/index.ts';
 import { usePlatform } from '../support/engine.ts';
+import { bankAndWallet, transfer } from '../support/ledger-accounts.ts';
 
 const platformOf = usePlatform();
 
@@ -50,31 +50,10 @@ function gatedDb(db: Db) {
   };
 }
 
-const transfer = (dr: bigint, cr: bigint, amount: bigint): TransferInput => ({
-  id: id(),
-  debitAccountId: dr,
-  creditAccountId: cr,
-  amount,
-  ledger: 1,
-  code: 1,
-});
-
-/** A bank account and an empty wallet that may not overdraw, created by the platform's ledger. */
-async function bankAndWallet(): Promise<[bigint, bigint]> {
-  const [bank, wallet] = [id(), id()];
-  expect(
-    await platformOf().ledger.createAccounts([
-      { id: bank, ledger: 1, code: 1 },
-      { id: wallet, ledger: 1, code: 1, flags: AccountFlags.debitsMustNotExceedCredits },
-    ]),
-  ).toEqual(['ok', 'ok']);
-  return [bank, wallet];
-}
-
 describe('reading accounts ahead of the lock', () => {
   it('leaves out a row whose account a batch of this process wrote and evicted meanwhile', async () => {
-    const [bank, wallet] = await bankAndWallet();
-    const [other, otherWallet] = await bankAndWallet();
+    const [bank, wallet] = await bankAndWallet(platformOf().ledger);
+    const [other, otherWallet] = await bankAndWallet(platformOf().ledger);
     const gated = gatedDb(platformOf().db);
     // A cache of two accounts, oldest loaded leaving first.
     const ledger = new Ledger(gated.db, { accountCacheMax: 2 });
@@ -101,8 +80,8 @@ describe('reading accounts ahead of the lock', () => {
   });
 
   it('leaves out every row of a read during which another process wrote', async () => {
-    const [bank, wallet] = await bankAndWallet();
-    const [other] = await bankAndWallet();
+    const [bank, wallet] = await bankAndWallet(platformOf().ledger);
+    const [other] = await bankAndWallet(platformOf().ledger);
     const gated = gatedDb(platformOf().db);
     const ledger = new Ledger(gated.db);
     try {
