@@ -179,7 +179,15 @@ export class Ledger {
       const out = await this.#speculate(requests);
       if (out) return out;
     } catch {
-      this.#dropCache();
+      // The cache holds what the failed speculation applied: no batch may speculate on it from
+      // now on, and it is emptied in turn with the careful batches — not at once, since a careful
+      // batch of the other slot may be between loading what the cache lacked and attaching what
+      // it had, and would find accounts gone (a wrong "not found").
+      this.#cacheVersion = null;
+      return this.#careful.run(() => {
+        this.#dropCache();
+        return this.#runCarefully(requests);
+      });
     }
     return this.#careful.run(() => this.#runCarefully(requests));
   }

@@ -35,6 +35,17 @@ function wrap(client: pg.PoolClient | pg.Pool): Queryable {
 
 const ignore = () => {};
 
+/** A node-postgres client whose opening of its connection gives up after `pgConnectTimeoutMs`. */
+class TimedClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(
+      typeof config === 'string'
+        ? { connectionString: config, connectionTimeoutMillis: limits.pgConnectTimeoutMs }
+        : { ...config, connectionTimeoutMillis: limits.pgConnectTimeoutMs },
+    );
+  }
+}
+
 export interface PostgresOptions {
   connectionString?: string;
   /** A Unix socket's directory instead (a PGlite owner's, `pglite-wire.ts`). */
@@ -54,7 +65,10 @@ export function openPostgres(options: PostgresOptions): Db {
     pool: {
       ...(options.socketDir ? { host: options.socketDir, port: 5432, user: 'postgres', database: 'postgres' } : {}),
       max: options.poolMax ?? limits.pgPoolConnectionsMax,
-      connectionTimeoutMillis: limits.pgConnectTimeoutMs,
+      // The connect timeout on each new connection, not on the pool: a pool's own timeout would
+      // also end a request's wait for a busy pool's next free connection, which under load is
+      // no sign of a lost server.
+      Client: TimedClient,
       options: options.schema ? `-c search_path=${options.schema}` : undefined,
     },
   });

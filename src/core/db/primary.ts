@@ -74,9 +74,7 @@ export function isConnectionLost(error: unknown): boolean {
   if (typeof code === 'string' && (lostStates.has(code) || code.startsWith('08') || lostSocketCodes.has(code)))
     return true;
   const message = error instanceof Error ? error.message : '';
-  return /^Connection terminated|timeout exceeded when trying to connect|is not queryable|Client was closed/.test(
-    message,
-  );
+  return /^Connection terminated|is not queryable|Client was closed/.test(message);
 }
 
 export interface PrimaryOptions {
