@@ -13,7 +13,7 @@ import {
 import { channelBanksFromEnv, publicUrlFromEnv } from './config.ts';
 import { cached } from './core/cache.ts';
 import { type Clock, systemClock } from './core/clock.ts';
-import { type Db, type Migration, migrate, openDb } from './core/db/index.ts';
+import { type Db, type Migration, migrate, openDb, pendingMigrations } from './core/db/index.ts';
 import { limits } from './core/limits.ts';
 import { formatAmount } from './core/money.ts';
 import { Fund, type FundParties, fundMigrations, isFundError } from './fund/index.ts';
@@ -74,6 +74,11 @@ export interface PlatformOptions {
   bulkBatchEventsMax?: number | undefined;
   /** Connections of the PostgreSQL pool; `limits.pgPoolConnectionsMax` when absent (benches). */
   poolMax?: number | undefined;
+  /**
+   * Open the database read-only and migrate nothing (`paybao start --read-only`): refused when a
+   * migration is pending, since the code would not match the schema.
+   */
+  readOnly?: boolean | undefined;
   /** Where SMS codes go; the development outbox (`paybao sms list`) when absent. */
   smsSender?: SmsSender;
   /** The banks the channels reach; `channelBanksFromEnv()` (the simulator's banks) when absent. */
@@ -145,8 +150,10 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     dataDir: options.dataDir,
     pgliteSharing: options.pgliteSharing,
     poolMax: options.poolMax,
+    readOnly: options.readOnly,
   });
-  await migrate(db, allMigrations);
+  if (options.readOnly) await refusePendingMigrations(db);
+  else await migrate(db, allMigrations);
   const clock = options.clock ?? systemClock;
   const ledger = new Ledger(db, { clock, onBatch: options.onBatch, bulkBatchEventsMax: options.bulkBatchEventsMax });
   const sms = options.smsSender ?? new OutboxSmsSender(db, clock);
@@ -229,6 +236,16 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
       await db.close();
     },
   };
+}
+
+/** A read-only start writes nothing, so it cannot bring the schema up to this code's. */
+async function refusePendingMigrations(db: Db): Promise<void> {
+  const pending = await pendingMigrations(db, allMigrations);
+  if (pending.length === 0) return;
+  await db.close();
+  throw new Error(
+    `the database lacks ${pending.length} of this Paybao's migrations (the first: ${pending[0]}), and a read-only start writes nothing: run \`paybao migrate\` first, or use the Paybao that wrote it`,
+  );
 }
 
 /** Trades meet members here: an app's seller and a buyer, with their wallet accounts. */

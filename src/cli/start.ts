@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import type { Logger } from 'pino';
 import { type Config, loadConfig } from '../config.ts';
+import { restoredFrom } from '../core/db/index.ts';
 import { createLogger, exitOnSignals, startServer } from '../server/index.ts';
 import { refuseUnsoundRestore } from './ledger.ts';
 
@@ -14,15 +15,30 @@ export function startCommand(): Command {
     .description(
       'start the platform (PGlite under PAYBAO_DATA_DIR unless DATABASE_URL is set) and, unless PAYBAO_BANK_SIM=off, the bank simulator beside it',
     )
-    .action(async () => {
+    .option(
+      '--read-only',
+      'serve the books to look at them and change nothing: no migration, recovery, job or notification; every write refused (a restored database whose books fail)',
+      false,
+    )
+    .action(async (options: { readOnly: boolean }) => {
       const config = loadConfig();
       const logger = createLogger(config);
-      // A restored database whose books fail verification is not served (docs/drills.md).
       const server = await startServer(config, logger, {
-        beforeServing: (platform) => refuseUnsoundRestore(platform.db),
+        readOnly: options.readOnly,
+        beforeServing: async (platform) => {
+          // A restored database whose books fail verification is not served (docs/drills.md),
+          // but for a look at it read-only.
+          if (!options.readOnly) return refuseUnsoundRestore(platform.db);
+          const point = await restoredFrom(platform.db);
+          if (point)
+            logger.warn(
+              { restored_from: point },
+              'a restored database, read-only: `paybao ledger verify` says what its books hold',
+            );
+        },
       });
       exitOnSignals(server, logger);
-      if (config.bankSim) startBankSimChild(config, logger);
+      if (config.bankSim && !options.readOnly) startBankSimChild(config, logger);
       // A plain line, not a log record: it is what a newcomer reads and what scripts wait for.
       console.log(`Paybao is running at ${server.url}`);
     });

@@ -27,6 +27,12 @@ export interface StartOptions {
    * (the CLI refuses a restored database whose books fail verification here).
    */
   beforeServing?: (platform: Platform) => Promise<void>;
+  /**
+   * Serve the books to look at them, changing nothing (`paybao start --read-only`): every session
+   * read-only, no migration, no start-up recovery, no background job, no notification; a request
+   * that would write is refused (`read_only`).
+   */
+  readOnly?: boolean;
 }
 
 /** Opens the platform on the configured engine, starts its background work, and listens. */
@@ -44,13 +50,14 @@ export async function startServer(config: Config, logger: Logger, options: Start
     // The server owns a PGlite data directory alone and serves it to the CLI (src/core/db/pglite-wire.ts).
     pgliteSharing: 'serve',
     onBatch: metrics.observeBatch,
+    readOnly: options.readOnly,
   });
   // Before serving: a payment whose money moved before a crash answers TRADE_SUCCESS from the
   // first query on, not once a sweep comes by.
   const unrecorded = new SweepFailures();
   const recovered = await (async () => {
     await options.beforeServing?.(platform);
-    return platform.trades.recoverInterruptedPayments(unrecorded);
+    return options.readOnly ? 0 : platform.trades.recoverInterruptedPayments(unrecorded);
   })().catch(async (error: unknown) => {
     await platform.close();
     throw error;
@@ -77,6 +84,16 @@ export async function startServer(config: Config, logger: Logger, options: Start
   } catch (error) {
     await platform.close();
     throw error;
+  }
+  if (options.readOnly) {
+    logger.warn('started read-only: the books are served to look at, and every request that would write is refused');
+    return {
+      url,
+      async close() {
+        await app.close();
+        await platform.close();
+      },
+    };
   }
   const key = (await platform.members.platformKeys()).active;
   // The dispatcher keeps its own loop (a full round goes on at once); stop() ends it.

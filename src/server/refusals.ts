@@ -33,7 +33,7 @@ import {
   invalidRequest,
   rateLimitError,
 } from '../core/catalog-error.ts';
-import { DatabaseUnavailableError } from '../core/db/index.ts';
+import { DatabaseUnavailableError, isReadOnlyRefusal } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { findUnreadableText } from '../core/text.ts';
 import { FundError } from '../fund/index.ts';
@@ -61,6 +61,10 @@ export const edgeErrors = catalog({
   ),
   too_many_requests: rateLimitError('too many requests; wait a moment and retry'),
   server_busy: apiError(503, 'the platform is busy; nothing was done, retry in a moment'),
+  read_only: apiError(
+    503,
+    'this server was started read-only (paybao start --read-only) to look at the books: nothing can be written',
+  ),
   request_invalid: invalidRequest(400, 'the request could not be accepted'),
   internal_error: apiError(500, 'something went wrong on our side; retry the request'),
 });
@@ -201,6 +205,7 @@ function refusalOf(error: FastifyError, request: FastifyRequest): Refusal {
   if (error instanceof EdgeError) return fromCatalog(error, error.reason);
   // No primary answers (a failover): busy in the wire's own words, which every client retries.
   if (error instanceof DatabaseUnavailableError) return edge('server_busy');
+  if (isReadOnlyRefusal(error)) return edge('read_only');
   if (error instanceof RiskError) return { ...fromCatalog(error), challengeId: error.challengeId };
   if (error instanceof CatalogError) return fromCatalog(error);
   if (error.validation) return validationRefusal(error.validation, error.validationContext, request);

@@ -8,8 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { AlipaySdk } from 'alipay-sdk';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/core/db/index.ts';
+import { openPlatform } from '../../src/platform.ts';
+import { keyPair } from '../gateway/support.ts';
 import { databaseUrl, engine, freshSchema } from '../support/engine.ts';
 import { processTestTimeoutMs } from '../support/timeouts.ts';
 
@@ -95,5 +98,63 @@ describe('paybao start', { timeout: processTestTimeoutMs }, () => {
     expect(migrated.stdout).toContain('database is up to date');
     const verified = await run('ledger', 'verify');
     expect(JSON.parse(verified.stdout)).toEqual({ ok: true, engine, violations: [] });
+  });
+
+  it('with --read-only serves the books to look at, refuses every write, and refuses a schema it does not match', async () => {
+    // The database the first test left, with a merchant app and a user of its own.
+    const keys = keyPair();
+    const platform = await openPlatform({
+      databaseUrl,
+      databaseSchema: schema,
+      dataDir: databaseUrl ? undefined : dataDir,
+    });
+    const app = await platform.members.createApp({ name: 'Read-only Shop', merchantPublicKeyPem: keys.publicKeyPem });
+    await platform.members.createUser({ phone: '13800000051', password: 'pw read only 1', openingBalance: 500n });
+    await platform.close();
+
+    child = spawn(process.execPath, [bin, 'start', '--read-only'], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const url = await waitForUrl(child);
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    const sdk = new AlipaySdk({
+      appId: app.appId,
+      privateKey: keys.privateKeyPem,
+      alipayPublicKey: app.alipayPublicKey,
+      gateway: `${url}/gateway.do`,
+    });
+    // A read goes through to the books; a write is refused, and writes nothing.
+    expect(await sdk.exec('alipay.trade.query', { bizContent: { out_trade_no: 'ro-1' } })).toMatchObject({
+      code: '40004',
+      subCode: 'ACQ.TRADE_NOT_EXIST',
+    });
+    expect(
+      await sdk.exec('alipay.trade.create', {
+        bizContent: { out_trade_no: 'ro-1', total_amount: '1.00', subject: 'x' },
+      }),
+    ).toMatchObject({ code: '20000' });
+    const login = await fetch(`${url}/api/v1/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ phone: '13800000051', password: 'pw read only 1' }),
+    });
+    expect(login.status).toBe(503);
+    expect(await login.json()).toMatchObject({ code: 'read_only' });
+    child.kill('SIGTERM');
+    expect(await exited(child)).toEqual({ code: 0, signal: null });
+
+    // A migration this code has and the database lacks: a read-only start cannot apply it.
+    let db = await openDb({ databaseUrl, schema, dataDir });
+    expect(await db.query('select 1 from trades where app_id = $1', [app.appId])).toEqual([]);
+    const [last] = await db.query<{ id: string }>('select id from schema_migrations order by id desc limit 1');
+    await db.query('delete from schema_migrations where id = $1', [last?.id]);
+    // PGlite has one owner at a time: the server, then this test again.
+    await db.close();
+    await expect(run('start', '--read-only')).rejects.toThrow(/lacks 1 of this Paybao's migrations/);
+    db = await openDb({ databaseUrl, schema, dataDir });
+    await db.query('insert into schema_migrations (id) values ($1)', [last?.id]);
+    await db.close();
   });
 });

@@ -32,3 +32,14 @@ export async function migrate(db: Db, migrations: readonly Migration[]): Promise
     return applied;
   });
 }
+
+/** The migrations not yet applied, read without writing anything (a read-only start checks them). */
+export async function pendingMigrations(db: Db, migrations: readonly Migration[]): Promise<string[]> {
+  const [table] = await db.query<{ present: boolean }>(
+    "select to_regclass('schema_migrations') is not null as present",
+  );
+  const done = new Set(
+    table?.present ? (await db.query<{ id: string }>('select id from schema_migrations')).map((r) => r.id) : [],
+  );
+  return migrations.map((m) => m.id).filter((id) => !done.has(id));
+}

@@ -20,12 +20,22 @@ export interface DbConfig {
    * starting is waited for, up to `dataDirOwnerWaitMs`).
    */
   pgliteSharing?: 'serve' | 'reach' | undefined;
+  /**
+   * Every session read-only (`default_transaction_read_only`), for a server started to
+   * investigate (`paybao start --read-only`): the server refuses any write. The schema must exist.
+   */
+  readOnly?: boolean | undefined;
 }
 
 /** Opens the configured engine. */
 export async function openDb(config: DbConfig): Promise<Db> {
-  if (!config.databaseUrl) return openDataDir(config);
-  if (config.schema) {
+  if (!config.databaseUrl) {
+    const db = await openDataDir(config);
+    // Its own PGlite only: a reached owner's one session is the owner's, not this process's to set.
+    if (config.readOnly && config.pgliteSharing === 'serve') await db.exec('set default_transaction_read_only = on');
+    return db;
+  }
+  if (config.schema && !config.readOnly) {
     if (!/^[a-z_][a-z0-9_]*$/.test(config.schema)) throw new Error(`bad schema name: ${config.schema}`);
     const admin = openPostgres({ connectionString: config.databaseUrl, poolMax: 1 });
     await admin.exec(`create schema if not exists ${config.schema}`);
@@ -35,6 +45,7 @@ export async function openDb(config: DbConfig): Promise<Db> {
     connectionString: config.databaseUrl,
     schema: config.schema,
     poolMax: config.poolMax,
+    readOnly: config.readOnly === true,
   });
 }
 

@@ -53,6 +53,17 @@ export interface PostgresOptions {
   /** Every connection uses this schema first: how tests and CI get a fresh database. */
   schema?: string | undefined;
   poolMax?: number;
+  /** Every session read-only (`default_transaction_read_only`): any write is refused by the server. */
+  readOnly?: boolean;
+}
+
+/** The settings every session starts with: the schema first, read-only when asked. */
+function sessionOptions(options: PostgresOptions): string | undefined {
+  const settings = [
+    ...(options.schema ? [`-c search_path=${options.schema}`] : []),
+    ...(options.readOnly ? ['-c default_transaction_read_only=on'] : []),
+  ];
+  return settings.length > 0 ? settings.join(' ') : undefined;
 }
 
 /**
@@ -62,6 +73,7 @@ export interface PostgresOptions {
 export function openPostgres(options: PostgresOptions): Db {
   const primary = new Primary({
     hosts: options.socketDir ? { urls: [''], readWrite: false } : splitHosts(options.connectionString ?? ''),
+    readOnly: options.readOnly === true,
     pool: {
       ...(options.socketDir ? { host: options.socketDir, port: 5432, user: 'postgres', database: 'postgres' } : {}),
       max: options.poolMax ?? limits.pgPoolConnectionsMax,
@@ -69,7 +81,7 @@ export function openPostgres(options: PostgresOptions): Db {
       // also end a request's wait for a busy pool's next free connection, which under load is
       // no sign of a lost server.
       Client: TimedClient,
-      options: options.schema ? `-c search_path=${options.schema}` : undefined,
+      options: sessionOptions(options),
     },
   });
   /** Runs `fn` on the primary's pool; a lost connection becomes the retryable error. */

@@ -66,10 +66,20 @@ const lostStates = new Set([
 ]);
 const lostSocketCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
 
-/** Whether an error from node-postgres means the server or the connection is gone, not the statement's own fault. */
-export function isConnectionLost(error: unknown): boolean {
+/** A statement that would write, refused by a session opened read-only (`paybao start --read-only`). */
+export function isReadOnlyRefusal(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '25006';
+}
+
+/**
+ * Whether an error from node-postgres means the server or the connection is gone, not the
+ * statement's own fault. `readOnly`: the session was opened read-only, so a refused write
+ * (`25006`) is that, not a standby where the primary was.
+ */
+export function isConnectionLost(error: unknown, readOnly = false): boolean {
   if (error instanceof DatabaseUnavailableError) return true;
   if (typeof error !== 'object' || error === null) return false;
+  if (readOnly && isReadOnlyRefusal(error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (lostStates.has(code) || code.startsWith('08') || lostSocketCodes.has(code)))
     return true;
@@ -79,6 +89,8 @@ export function isConnectionLost(error: unknown): boolean {
 
 export interface PrimaryOptions {
   hosts: HostList;
+  /** The sessions are read-only (`default_transaction_read_only`): a refused write loses nothing. */
+  readOnly?: boolean;
   /** node-postgres pool settings other than the address. */
   pool: Omit<pg.PoolConfig, 'connectionString'>;
 }
@@ -127,7 +139,7 @@ export class Primary {
    * primary begins) and is the retryable `DatabaseUnavailableError`; any other error is itself.
    */
   failed(pool: pg.Pool, error: unknown): unknown {
-    if (!isConnectionLost(error)) return error;
+    if (!isConnectionLost(error, this.#options.readOnly)) return error;
     if (pool === this.#pool) {
       this.#pool = null;
       this.#host = null;
