@@ -5,7 +5,7 @@
  * in progress. Core knows neither pino nor prom-client: the logger and the observer are given.
  */
 
-import { DatabaseUnavailableError } from './db/index.ts';
+import { failureLogLevel } from './db/index.ts';
 
 /** The slice of a pino logger the runner needs. */
 export interface JobLogger {
@@ -87,7 +87,7 @@ export class JobRunner {
     }
     for (const error of failures) {
       // A failover's refusals are expected while it lasts: the next round tries again.
-      const level = error instanceof DatabaseUnavailableError ? 'warn' : 'error';
+      const level = failureLogLevel(error);
       this.#logger[level]({ err: error, job: name }, `${name} failed`);
     }
     this.#onRun?.({ job: name, durationMs: performance.now() - started, failures: failures.length });

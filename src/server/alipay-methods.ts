@@ -210,12 +210,9 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
         requestNotifyUrl(input.notifyUrl);
         // The code is spent for this payment: its retry (an answer lost) may spend it again.
         const spentFor = `${ctx.appId}/${biz.out_trade_no}`;
-        const buyerId = await members.redeemPaymentCode(biz.auth_code, spentFor).catch(async (error: unknown) => {
+        const buyerId = await members.redeemPaymentCode(biz.auth_code, spentFor).catch((error: unknown) => {
           // A code that is not one, unknown, expired or used: only those are the caller's error.
-          if (!isMembersError(error)) throw error;
-          // A code spent for another payment of this out_trade_no (paid with a code before): what became of it.
-          await trades.refuseRepeatedPayment(ctx.appId, biz.out_trade_no);
-          throw new TradeError('PAYMENT_AUTH_CODE_INVALID');
+          throw isMembersError(error) ? new TradeError('PAYMENT_AUTH_CODE_INVALID') : error;
         });
         const refusal = await riskOf(ctx, biz, buyerId);
         if (refusal === 'denied')

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { assert } from '../core/assert.ts';
-import { DatabaseUnavailableError } from '../core/db/index.ts';
+import { failureLogLevel } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import type { Gateway, GatewayOptions } from '../gateway/index.ts';
 import type { Platform } from '../platform.ts';
@@ -147,7 +147,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     try {
       await platform.db.query('select 1');
     } catch (error) {
-      const level = error instanceof DatabaseUnavailableError ? 'warn' : 'error';
+      const level = failureLogLevel(error);
       request.log[level]({ err: error }, 'health check: database unreachable');
       const reason = error instanceof Error ? error.message : String(error);
       return reply.code(503).send({ status: 'unavailable', ...body, ...server(), reason });

@@ -8,7 +8,7 @@
 
 import formbody from '@fastify/formbody';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
-import { DatabaseUnavailableError } from '../core/db/index.ts';
+import { failureLogLevel } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { Gateway, type GatewayOptions, type GatewayResponse, gatewayError } from '../gateway/index.ts';
 
@@ -24,13 +24,8 @@ export function createGateway(options: GatewayOptions, log: () => FastifyBaseLog
     ...options,
     onMethodError:
       options.onMethodError ??
-      ((error, ctx) => {
-        const fields = { err: error, method: ctx.method, appId: ctx.appId };
-        // A failover's refusals are expected while it lasts (answered with the retryable system error).
-        if (error instanceof DatabaseUnavailableError)
-          log().warn(fields, 'gateway method refused: the database is unavailable');
-        else log().error(fields, 'gateway method failed');
-      }),
+      ((error, ctx) =>
+        log()[failureLogLevel(error)]({ err: error, method: ctx.method, appId: ctx.appId }, 'gateway method failed')),
   });
 }
 

@@ -1,7 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { DailyChannelWork } from '../channels/index.ts';
 import { type Config, platformStorageOf } from '../config.ts';
-import { DatabaseUnavailableError } from '../core/db/index.ts';
+import { failureLogLevel } from '../core/db/index.ts';
 import { JobRunner, SweepFailures } from '../core/jobs.ts';
 import { limits } from '../core/limits.ts';
 import { NotificationDispatcher } from '../notifications/index.ts';
@@ -103,7 +103,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     notificationChannel(platform, key.privateKey),
     (error) => {
       // Its own loop, not a JobRunner job (a full round goes on at once), reported the same way.
-      const level = error instanceof DatabaseUnavailableError ? 'warn' : 'error';
+      const level = failureLogLevel(error);
       logger[level]({ err: error, job: 'notifications' }, 'notifications failed');
       metrics.observeJob({ job: 'notifications', durationMs: 0, failures: 1 });
     },

@@ -84,6 +84,16 @@ export function openPostgres(options: PostgresOptions): Db {
       options: sessionOptions(options),
     },
   });
+  // One Queryable per pool, made once: a statement on the hot path builds nothing.
+  const queryables = new WeakMap<pg.Pool, Queryable>();
+  const queryableOf = (pool: pg.Pool): Queryable => {
+    let q = queryables.get(pool);
+    if (!q) {
+      q = wrap(pool);
+      queryables.set(pool, q);
+    }
+    return q;
+  };
   /** Runs `fn` on the primary's pool; a lost connection becomes the retryable error. */
   const onPrimary = async <T>(fn: (pool: pg.Pool) => Promise<T>): Promise<T> => {
     const pool = await primary.pool();
@@ -95,8 +105,8 @@ export function openPostgres(options: PostgresOptions): Db {
   };
   return {
     engine: 'postgres',
-    query: (sql, params) => onPrimary((pool) => wrap(pool).query(sql, params)),
-    exec: (sql) => onPrimary((pool) => wrap(pool).exec(sql)),
+    query: (sql, params) => onPrimary((pool) => queryableOf(pool).query(sql, params)),
+    exec: (sql) => onPrimary((pool) => queryableOf(pool).exec(sql)),
     transaction: (fn) =>
       onPrimary(async (pool) => {
         const client = await pool.connect();

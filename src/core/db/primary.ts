@@ -66,6 +66,14 @@ const lostStates = new Set([
 ]);
 const lostSocketCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
 
+/**
+ * The log level of a failure: a failover's refusals are expected while it lasts (each caller
+ * retries), so they are warnings; anything else is an error.
+ */
+export function failureLogLevel(error: unknown): 'warn' | 'error' {
+  return error instanceof DatabaseUnavailableError ? 'warn' : 'error';
+}
+
 /** A statement that would write, refused by a session opened read-only (`paybao start --read-only`). */
 export function isReadOnlyRefusal(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '25006';

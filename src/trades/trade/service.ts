@@ -241,24 +241,6 @@ export class Trades {
   }
 
   /**
-   * A payment asked again with a payment code already spent: the merchant's retry of a payment
-   * whose answer it never got (a lost connection, a failover). Answers what became of the first
-   * request, as Alipay does: `TRADE_HAS_SUCCESS` when the trade of this out_trade_no is paid,
-   * `TRADE_STATUS_ERROR` while its payment is still in flight (query it); returns when there is no
-   * such trade, or it is unpaid, and the spent code is then the answer.
-   */
-  async refuseRepeatedPayment(appId: string, outTradeNo: string): Promise<void> {
-    const trade = await this.store.find(this.db, appId, { outTradeNo }).catch((error: unknown) => {
-      if (error instanceof TradeError && error.code === 'TRADE_NOT_EXIST') return null;
-      throw error;
-    });
-    if (!trade || trade.status === 'WAIT_BUYER_PAY' || trade.status === 'TRADE_CLOSED') return;
-    if (trade.status === 'PAYING')
-      throw new TradeError('TRADE_STATUS_ERROR', 'a payment is in flight; query the trade');
-    throw new TradeError('TRADE_HAS_SUCCESS');
-  }
-
-  /**
    * `alipay.trade.pay`: claims the waiting trade of this out_trade_no (or creates it already
    * claimed by its buyer) and pays it: three statements and one ledger batch. Anything else (the
    * trade paid, closed, or with other terms) answers as create + pay would.
