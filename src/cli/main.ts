@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { loadConfig } from '../config.ts';
 import { appsCommand } from './apps.ts';
 import { backupCommands } from './backup.ts';
 import { bankSimCommand } from './bank-sim.ts';
@@ -45,7 +44,8 @@ try {
 } catch (error) {
   // An unreachable database or a port in use ends the command with its message; the stack, which
   // tells a bug's whereabouts, comes with LOG_LEVEL=debug.
-  const debug = ['debug', 'trace'].includes(loadConfig().logLevel);
+  // LOG_LEVEL read as it is: the error may be a malformed setting, which loadConfig would throw again.
+  const debug = ['debug', 'trace'].includes(process.env.LOG_LEVEL ?? '');
   console.error('paybao:', debug || !(error instanceof Error) ? error : error.message);
   process.exit(1);
 }
