@@ -223,7 +223,9 @@ describe('chaos', () => {
         if (truth.kind !== 'ok') throw new Error(`the bank does not know ${item.orderNo}`);
         const bank = { status: truth.value.status, amount: formatAmount(truth.value.amountFen) };
         // The line misstates the bank's own truth (or is missing), and Paybao agrees with the bank.
-        if (item.class === 'missing_at_bank') expect(truth.value.createdAt?.slice(0, 10)).toBe(date);
+        // Missing from the day's statement: the bank dropped the line, or first saw the order later
+        // (a resend after the clock moved on 31 minutes, the next day when the day ends meanwhile).
+        if (item.class === 'missing_at_bank') expect((truth.value.createdAt ?? '').slice(0, 10) >= date).toBe(true);
         else if (item.class === 'amount_mismatch') expect(item.bankAmount).not.toBe(bank.amount);
         else if (item.class === 'status_mismatch') expect(item.bankStatus).not.toBe(bank.status);
         else throw new Error(`unexpected class ${item.class}: ${item.detail}`);
