@@ -123,7 +123,8 @@ describe.skipIf(browserMissing)('the wallet app in a real browser', () => {
     await page.fill('#sms-code', code);
     await page.click('[data-testid="login-submit"]');
     await page.locator('#balance').waitFor();
-    expect(await page.locator('#balance').textContent()).toBe('1,234.56');
+    // The balance shows a dash until its request answers: wait for the figure, not the element.
+    await expect.poll(() => page.locator('#balance').textContent()).toBe('1,234.56');
     await ready(page, '.bill-row', 'home');
     await look(page, 'home');
 
