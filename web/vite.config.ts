@@ -26,7 +26,11 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     chunkSizeWarningLimit: 600,
     rolldownOptions: {
-      input: { app: here('app/index.html') },
+      input: {
+        app: here('app/index.html'),
+        merchant: here('merchant/index.html'),
+        console: here('console/index.html'),
+      },
       // React Router marks its modules "use client" for server components, which a client bundle ignores.
       onLog(level, log, handler) {
         if (log.code === 'MODULE_LEVEL_DIRECTIVE') return;

@@ -592,4 +592,6 @@ export const limits = {
   drillAnswerWaitMs: 10_000,
   openLoopTickMs: 1,
   openLoopOverdueCheckMs: 100,
+  /** The random bytes of the nonce that admits a desk app's run-time style elements, drawn per response. */
+  styleNonceBytes: 16,
 } as const;

@@ -62,6 +62,25 @@ describe('the apps built from web/', () => {
     expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
   });
 
+  it('serves the portal and the console with a fresh style nonce per response, never stored', async () => {
+    for (const url of ['/merchant', '/merchant/trades', '/console', '/console/disputes']) {
+      const [first, second] = [await app.inject({ method: 'GET', url }), await app.inject({ method: 'GET', url })];
+      expect(first.statusCode, url).toBe(200);
+      expect(first.headers['cache-control']).toBe('no-store');
+      const nonceOf = (res: typeof first) => {
+        const nonce = /<meta name="paybao-style-nonce" content="([A-Za-z0-9+/=]+)">/.exec(res.body)?.[1];
+        expect(nonce, url).toBeDefined();
+        const policy = String(res.headers['content-security-policy']);
+        expect(policy).toContain(`style-src 'self' 'nonce-${nonce}'`);
+        expect(policy).toContain("script-src 'self'");
+        expect(policy).not.toContain('unsafe-inline');
+        return nonce;
+      };
+      expect(nonceOf(first)).not.toBe(nonceOf(second));
+      expect(first.body).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+    }
+  });
+
   it('serves the hashed files for good, and a missing one as 404', async () => {
     const html = (await app.inject({ method: 'GET', url: '/app' })).body;
     const [entry] = firstPageScripts(html);
