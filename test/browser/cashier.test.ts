@@ -118,7 +118,7 @@ describe.skipIf(browserMissing)('the cashier in a real browser', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     const tradeNo = page.locator('dd.num').first();
     const lines = await tradeNo.evaluate((el) => {
-      const range = document.createRange();
+      const range = el.ownerDocument.createRange();
       range.selectNodeContents(el);
       return new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size;
     });
