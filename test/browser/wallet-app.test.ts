@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
+import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webBuildDir } from '../../src/server/web-apps.ts';
 import { balance, newUser, smsCode, useWorld, waitFor, zhang } from '../channels/support.ts';
@@ -252,6 +253,37 @@ describe.skipIf(browserMissing)('the wallet app in a real browser', () => {
     await page.locator('.done').waitFor();
     expect((await world().platform.trades.byTradeNo(trade.tradeNo)).status).toBe('TRADE_SUCCESS');
     expect(await balance(world(), user.userId)).toBe(100_00n - 9_90n);
+    await page.close();
+  });
+
+  it('pays a shop’s QR code from a photo of it, and says so when a photo holds no code', async () => {
+    const shop = await marketplace(world().platform);
+    const user = await newUser(world(), 100_00n);
+    const trade = await world().platform.trades.create({
+      appId: shop.appId,
+      outTradeNo: `qr-photo-${Date.now()}`,
+      totalAmount: '12.00',
+      subject: 'Noodles',
+      escrow: false,
+    });
+    const page = await homeAs(user);
+    await page.click('#action-scan');
+    await ready(page, '#qr-photo', 'scan by photo');
+    // A photo without a code: a clear word, nothing opened.
+    const blank = await QRCode.toBuffer('x', { type: 'png', width: 8, margin: 0, scale: 1 });
+    await page.setInputFiles('#qr-photo', { name: 'blank.png', mimeType: 'image/png', buffer: blank });
+    await page.getByRole('alert').waitFor();
+    expect(page.url()).toContain('/app/scan');
+    // The shop's code as precreate answers it, photographed.
+    const photo = await QRCode.toBuffer(`${world().base}/cashier/${trade.tradeNo}`, { type: 'png', width: 600 });
+    await page.setInputFiles('#qr-photo', { name: 'shop-qr.png', mimeType: 'image/png', buffer: photo });
+    await page.waitForURL(`${world().base}/cashier/${trade.tradeNo}`);
+    await page.fill('#phone', user.phone);
+    await page.fill('#password', user.password);
+    await page.click('#pay-balance');
+    await page.locator('.done').waitFor();
+    expect((await world().platform.trades.byTradeNo(trade.tradeNo)).status).toBe('TRADE_SUCCESS');
+    expect(await balance(world(), user.userId)).toBe(100_00n - 12_00n);
     await page.close();
   });
 
