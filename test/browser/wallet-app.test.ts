@@ -293,7 +293,16 @@ describe.skipIf(browserMissing)('the wallet app in a real browser', () => {
     const arrived = await shop.shippedTrade(user.userId, '88.00');
     const unwanted = await shop.paidTrade(user.userId, '20.00');
     const page = await homeAs(user);
-    await page.goto(`${world().base}/app/trades/${arrived}`);
+    // My orders, from the Me tab: both trades, and "to confirm" keeps the shipped one.
+    await page.goto(`${world().base}/app/me`);
+    await page.click('[data-testid="my-trades"]');
+    await ready(page, '#trade-list', 'my orders');
+    expect(await page.locator('#trade-list li').count()).toBe(2);
+    await page.getByText(/^(To confirm|待收货)$/).click();
+    await expect.poll(() => page.locator('#trade-list li').count()).toBe(1);
+    expect(await page.locator('#trade-list').textContent()).not.toMatch(/[A-Z]{2,}_/);
+    await look(page, 'trades');
+    await page.click(`#trade-list a[href$="/trades/${arrived}"]`);
     await ready(page, '[data-testid="confirm-receipt"]', 'escrow trade');
     expect(await page.locator('#trade-status').textContent()).not.toMatch(/[A-Z]{2,}_/);
     await look(page, 'trade');
