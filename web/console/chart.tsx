@@ -26,7 +26,8 @@ export function Chart({ option, label, id }: { option: EChartsCoreOption; label:
     };
   }, []);
   useEffect(() => {
-    chart.current?.setOption(option, { notMerge: false });
+    // No animation: the figures update every few seconds, and a screenshot shows what is there.
+    chart.current?.setOption({ animation: false, ...option }, { notMerge: false });
   }, [option]);
   return <div ref={element} id={id} className="chart" role="img" aria-label={label} />;
 }

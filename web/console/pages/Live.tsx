@@ -49,7 +49,7 @@ export default function Live() {
   const payments = useMemo(
     () => ({
       tooltip: { trigger: 'axis' },
-      legend: { data: [t('live.paymentsPerS'), t('live.p99')] },
+      legend: { top: 0, data: [t('live.paymentsPerS'), t('live.p99')] },
       grid: { left: 48, right: 48, top: 40, bottom: 32 },
       xAxis: { type: 'category', data: times },
       yAxis: [
@@ -72,7 +72,7 @@ export default function Live() {
   const batches = useMemo(
     () => ({
       tooltip: { trigger: 'axis' },
-      legend: { data: [t('live.batchesPerS'), t('live.batchEvents')] },
+      legend: { top: 0, data: [t('live.batchesPerS'), t('live.batchEvents')] },
       grid: { left: 48, right: 48, top: 40, bottom: 32 },
       xAxis: { type: 'category', data: times },
       yAxis: [{ type: 'value' }, { type: 'value' }],
@@ -121,20 +121,14 @@ export default function Live() {
         </Col>
         <Col xs={12} md={8} xl={4}>
           <Card>
-            <Statistic
-              title={t('live.backlog')}
-              value={last?.notificationBacklog ?? none}
-              suffix={last ? <small>{t('live.due', { n: last.notificationsDue })}</small> : undefined}
-            />
+            <Statistic title={t('live.backlog')} value={last?.notificationBacklog ?? none} />
+            {last ? <div className="stat-note">{t('live.due', { n: last.notificationsDue })}</div> : null}
           </Card>
         </Col>
         <Col xs={12} md={8} xl={4}>
           <Card>
-            <Statistic
-              title={t('live.shed')}
-              value={last?.shedPerS ?? none}
-              suffix={last ? <small>{t('live.shedTotal', { n: last.shedTotal })}</small> : undefined}
-            />
+            <Statistic title={t('live.shed')} value={last?.shedPerS ?? none} />
+            {last ? <div className="stat-note">{t('live.shedTotal', { n: last.shedTotal })}</div> : null}
           </Card>
         </Col>
       </Row>

@@ -19,6 +19,11 @@ interface Position {
   coveragePercent: string;
 }
 
+const beijingDay = (iso: string) =>
+  new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+    new Date(iso),
+  );
+
 export default function Reserves() {
   const t = useT();
   const { message } = AntApp.useApp();
@@ -43,9 +48,9 @@ export default function Reserves() {
   const option = useMemo(
     () => ({
       tooltip: { trigger: 'axis' },
-      legend: { data: [t('reserves.customer'), t('reserves.reserves')] },
+      legend: { top: 0, data: [t('reserves.customer'), t('reserves.reserves')] },
       grid: { left: 80, right: 24, top: 40, bottom: 32 },
-      xAxis: { type: 'category', data: days.map((d) => d.at.slice(0, 10)) },
+      xAxis: { type: 'category', data: days.map((d) => beijingDay(d.at)) },
       yAxis: { type: 'value', axisLabel: { formatter: (v: number) => `¥${v.toLocaleString()}` } },
       series: [
         // Charts draw numbers: the decimal strings become floats here only, never in a sum.
