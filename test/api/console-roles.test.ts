@@ -5,14 +5,15 @@
  * do is let through; an administrator may do everything. An operator logs in from a browser
  * with name and password (a session token; a wrong password is refused, logging out ends it),
  * scripts keep their bearer tokens, and every action is in the audit log with who, what, on
- * what, why and when — which only an administrator may read.
+ * what, why and when — which only an administrator may read. The live figures come from the
+ * counters `/metrics` serves.
  */
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import type { OperatorRole } from '../../src/members/index.ts';
 import { consoleRules } from '../../src/server/console.ts';
-import { type ApiWorld, apiUser, apiWorld } from './support.ts';
+import { type ApiWorld, apiUser, apiWorld, nextPhone } from './support.ts';
 
 let world: ApiWorld;
 const tokens = {} as Record<OperatorRole, string>;
@@ -210,5 +211,29 @@ describe('the operators’ roles, enforced by the API', () => {
       url: '/console/v1/audit?action=operator.roles',
     });
     expect(byAction.json().data).toHaveLength(1);
+  });
+
+  it('serves the live figures from the counters /metrics serves: payments, their p99, the backlog', async () => {
+    const first = await call(tokens.dispute_reviewer, { method: 'GET', url: '/console/v1/live' });
+    expect(first.statusCode).toBe(200);
+    const payer = await apiUser(world, 100_000n);
+    const payee = await world.platform.members.createUser({ phone: nextPhone(), password: 'password-1' });
+    for (let i = 0; i < 3; i++) {
+      const sent = await payer.call({
+        method: 'POST',
+        url: '/api/v1/transfers',
+        headers: { 'idempotency-key': `live-${i}` },
+        payload: { to_user_id: payee.userId, amount: '1.00' },
+      });
+      expect(sent.statusCode, sent.body).toBe(200);
+    }
+    const second = (await call(tokens.finance, { method: 'GET', url: '/console/v1/live' })).json();
+    expect(second.paymentsTotal - first.json().paymentsTotal).toBe(3);
+    expect(second.paymentsPerS).toBeGreaterThan(0);
+    expect(second.paymentP99Ms).toBeGreaterThan(0);
+    const metrics = (await world.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const admitted = /paybao_requests_admitted_total\{class="payment"\} (\d+)/.exec(metrics)?.[1];
+    expect(Number(admitted)).toBe(second.paymentsTotal);
+    expect(second).toMatchObject({ shedTotal: 0, notificationBacklog: expect.any(Number) });
   });
 });

@@ -92,6 +92,23 @@ async function confirmModal(on: Page, button: string): Promise<void> {
 
 const beijingToday = () => beijingTime(new Date()).slice(0, 10);
 
+/** An escrow trade of ¥200.00 whose refund the seller refused, disputed by the buyer, answered by the seller. */
+async function disputeWaitingForRuling() {
+  const { platform } = world();
+  const shop = await marketplace(platform);
+  const buyer = await shop.buyer('500.00');
+  const tradeNo = await shop.shippedTrade(buyer.userId, '200.00');
+  const refund = await platform.afterSale.requestRefund(
+    buyer.actor,
+    { tradeNo },
+    { amount: '200.00', reason: 'arrived broken' },
+  );
+  await platform.afterSale.refuse(shop.seller, refund.caseNo, 'it left intact');
+  const dispute = await platform.afterSale.openDispute(buyer.actor, { tradeNo }, { reason: 'photos of the box' });
+  await platform.afterSale.answer(shop.seller, dispute.disputeNo, 'photo at packing');
+  return { shop, buyer, dispute };
+}
+
 describe.skipIf(browserMissing)('the operations console in a real browser', () => {
   beforeAll(async () => {
     if (!existsSync(join(webBuildDir, 'console', 'index.html'))) {
@@ -131,17 +148,7 @@ describe.skipIf(browserMissing)('the operations console in a real browser', () =
 
   it('rules a dispute for the buyer', async () => {
     const { platform } = world();
-    const shop = await marketplace(platform);
-    const buyer = await shop.buyer('500.00');
-    const tradeNo = await shop.shippedTrade(buyer.userId, '200.00');
-    const refund = await platform.afterSale.requestRefund(
-      buyer.actor,
-      { tradeNo },
-      { amount: '200.00', reason: 'arrived broken' },
-    );
-    await platform.afterSale.refuse(shop.seller, refund.caseNo, 'it left intact');
-    const dispute = await platform.afterSale.openDispute(buyer.actor, { tradeNo }, { reason: 'photos of the box' });
-    await platform.afterSale.answer(shop.seller, dispute.disputeNo, 'photo at packing');
+    const { shop, buyer, dispute } = await disputeWaitingForRuling();
 
     await visit('/disputes', `[data-testid="rule-${dispute.disputeNo}"]`, 'disputes');
     expect(await page.locator('#dispute-table').textContent()).toContain('¥200.00');
@@ -277,7 +284,7 @@ describe.skipIf(browserMissing)('the operations console in a real browser', () =
     await look(page, 'operators');
   });
 
-  it('shows a dispute reviewer only the pages of that role, in Chinese', async () => {
+  it('shows a dispute reviewer only the pages of that role, in Chinese, and lets it rule at 390 px', async () => {
     await page.click('#logout');
     await page.locator('#name').waitFor();
     await page.click('#lang-switch');
@@ -288,6 +295,21 @@ describe.skipIf(browserMissing)('the operations console in a real browser', () =
     expect(menu).not.toContain('操作日志');
     await visit('/disputes', '#dispute-table', 'disputes (reviewer, zh)');
     await look(page, 'reviewer-disputes-zh');
+
+    // On a phone: the menu folds away, the queue scrolls sideways, the ruling still works.
+    const { shop, dispute } = await disputeWaitingForRuling();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await visit('/disputes', `[data-testid="rule-${dispute.disputeNo}"]`, 'disputes (reviewer, zh)');
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await look(page, 'reviewer-disputes-zh-390');
+    await page.click(`[data-testid="rule-${dispute.disputeNo}"]`);
+    await page.click('#decision-seller');
+    await look(page, 'reviewer-ruling-zh-390');
+    await confirmModal(page, '#ruling-submit');
+    await page.getByText(`争议 ${dispute.disputeNo} 已裁决。`).waitFor();
+    const ruled = await world().platform.afterSale.getDispute(shop.operator, dispute.disputeNo);
+    expect(ruled.status).toBe('RULED_FOR_SELLER');
+    await page.setViewportSize(desktop);
     // A page the role does not open leads back to the reviewer's own.
     await page.goto(`${world().base}/console/audit`);
     await page.locator('#live-figures').waitFor();

@@ -59,6 +59,7 @@ export default function Disputes() {
           { title: t('disputes.opened'), dataIndex: 'created_at', render: (v: string) => <Time iso={v} /> },
           {
             title: t('common.actions'),
+            fixed: 'right' as const,
             key: 'actions',
             render: (_, d) => (
               <Button type="primary" size="small" data-testid={`rule-${d.dispute_no}`} onClick={() => setRuling(d)}>

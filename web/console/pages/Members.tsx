@@ -87,6 +87,7 @@ export default function Members() {
             ? [
                 {
                   title: t('common.actions'),
+                  fixed: 'right' as const,
                   key: 'actions',
                   render: (_: unknown, m: Member) =>
                     m.frozen ? (

@@ -162,6 +162,7 @@ export default function Reconciliation() {
           },
           {
             title: t('common.actions'),
+            fixed: 'right' as const,
             key: 'actions',
             render: (_, i) =>
               i.state === 'OPEN' ? (

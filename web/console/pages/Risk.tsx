@@ -99,6 +99,7 @@ function Reviews() {
           },
           {
             title: t('common.actions'),
+            fixed: 'right' as const,
             key: 'actions',
             render: (_, r) =>
               r.status === 'PENDING' ? (
@@ -255,6 +256,7 @@ function Rules() {
           },
           {
             title: t('common.actions'),
+            fixed: 'right' as const,
             key: 'actions',
             render: (_, r) => (
               <Popconfirm
