@@ -62,6 +62,9 @@ async function ready(on: Page, selector: string, name: string): Promise<void> {
 
 /** A screenshot kept for people to look at, and axe-core's verdict: nothing serious or critical. */
 async function look(on: Page, name: string): Promise<void> {
+  // A table fades its rows while it loads, and back over a few hundred ms: shoot what people read.
+  await on.locator('.ant-spin-blur').waitFor({ state: 'detached' });
+  await on.waitForTimeout(400);
   await on.screenshot({ path: join(shots, `${engine}-${name}.png`), fullPage: true });
   await on.evaluate(axeSource);
   const violations = (await on.evaluate('axe.run().then((result) => result.violations)')) as AxeViolation[];
@@ -243,6 +246,8 @@ describe.skipIf(browserMissing)('the operations console in a real browser', () =
     // The page reads every 2 s: a second reading gives rates over a window.
     await expect.poll(() => page.locator('#live-figures .ant-statistic').count()).toBe(6);
     expect(await page.locator('#live-figures').textContent()).toContain('Notification backlog');
+    // A few readings, so that the charts draw lines rather than a first point.
+    await page.waitForTimeout(5000);
     await look(page, 'live');
 
     await visit('/reserves', '#reserve-figures', 'reserves');
