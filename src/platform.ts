@@ -284,6 +284,7 @@ function riskParties(members: Members, sms: SmsSender): RiskParties {
       }
     },
     sendSms: (phone, text) => sms.send({ phone, text }),
+    frozen: (userId) => members.freezes.isFrozen(userId),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import { type Db, typed } from '../core/db/index.ts';
 import { AccountCode, cnyLedger } from '../core/ledger-codes.ts';
+import { limits } from '../core/limits.ts';
 import { formatAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
 import { type Ledger, totalsByCode } from '../ledger/index.ts';
@@ -83,6 +84,19 @@ export class ReserveReport {
       covered: surplus >= 0n,
       coveragePercent: formatAmount(percent),
     };
+  }
+
+  /** The daily reports (`snapshot`), oldest first: the last `days` of them. */
+  async history(days: number = limits.reserveHistoryDaysMax): Promise<ReservePosition[]> {
+    const rows = await typed<ChannelTables>(this.db)
+      .selectFrom('reserve_reports')
+      .select(['report'])
+      .orderBy('taken_at', 'desc')
+      .limit(Math.min(days, limits.reserveHistoryDaysMax))
+      .execute();
+    return rows
+      .reverse()
+      .map((r) => (typeof r.report === 'string' ? JSON.parse(r.report) : r.report) as ReservePosition);
   }
 
   /** Writes today's position to `reserve_reports` (the daily report) and answers it. */

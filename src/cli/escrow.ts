@@ -46,14 +46,23 @@ export function settleCommand(): Command {
 
 /** `paybao operators create`: a console operator; prints its token once. */
 export function operatorsCommand(): Command {
-  const operators = new Command('operators').description('console operators (dispute rulings)');
+  const operators = new Command('operators').description('console operators (the operations console at /console)');
   operators
     .command('create')
-    .description('create an operator; prints {"operator_id","name","token"} (the token is shown only now)')
-    .requiredOption('--name <name>', "the operator's name")
-    .action(async (options: { name: string }) => {
-      const o = await withPlatform((p) => p.operators.create(options.name));
-      console.log(JSON.stringify({ operator_id: o.operatorId, name: o.name, token: o.token }));
+    .description(
+      'create an operator; prints {"operator_id","name","roles","token"} (the script token is shown only now)',
+    )
+    .requiredOption('--name <name>', "the operator's name (the browser login's, with --password)")
+    .option(
+      '--role <role...>',
+      'dispute_reviewer, finance, risk or administrator (repeatable; administrator when none is given)',
+    )
+    .option('--password <password>', 'lets the operator log in to /console from a browser')
+    .action(async (options: { name: string; role?: string[]; password?: string }) => {
+      const o = await withPlatform((p) =>
+        p.operators.create(options.name, { roles: options.role, password: options.password }),
+      );
+      console.log(JSON.stringify({ operator_id: o.operatorId, name: o.name, roles: o.roles, token: o.token }));
     });
   return operators;
 }

@@ -230,6 +230,28 @@ export const limits = {
   sessionTtlMs: 24 * 3_600_000,
   /** Live sessions one user may hold; logging in again retires the oldest beyond this. */
   sessionsPerUserMax: 20,
+  /** How long an operator's console session (`POST /console/v1/sessions`) lives after login: a working day. */
+  operatorSessionTtlMs: 10 * 3_600_000,
+  /** Rows one page of the operators' audit log, and of a user or merchant search, may hold. */
+  auditPageMax: 200,
+  memberSearchMax: 50,
+  /** Characters of an operator's reason (a freeze, an action's note); of an operator's name. */
+  operatorReasonLengthMax: 500,
+  operatorNameLengthMax: 64,
+  /**
+   * How old a process's copy of the frozen accounts may be before a payment reads it again: a
+   * freeze holds at once in the process that made it, within this in every other.
+   */
+  freezeSyncMs: 1000,
+  /** Frozen accounts one process keeps in memory (a freeze beyond it is still read from the table). */
+  frozenAccountsCacheMax: 100_000,
+  /** Daily reserve reports one history answers. */
+  reserveHistoryDaysMax: 366,
+  /** Samples of the live figures kept per process, and the window they are computed over. */
+  liveSamplesMax: 120,
+  liveWindowMs: 10_000,
+  /** Undelivered notifications the console counts (a larger backlog reads as this many). */
+  notificationBacklogCountMax: 1_000_000,
   /** Bytes of one native API request body. */
   apiBodyBytesMax: 16_384,
   /** Bill entries one `GET /api/v1/bills` page may hold, and how many it holds by default. */

@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.ts';
 import { type Db, typed } from '../core/db/index.ts';
 import { u128FromUuid } from '../core/ids.ts';
 import { limits } from '../core/limits.ts';
+import { formatAmount } from '../core/money.ts';
 import { isCalendarDate } from '../core/time.ts';
 import { assertLedgerResults, chainCommitted, type Ledger } from '../ledger/index.ts';
 import { holderIncomeEvent, incomeEvents } from './books.ts';
@@ -82,6 +83,36 @@ export class FundIncome {
     /** Where the pages wait in the ledger: behind payments (`bulk`), or among them. */
     private readonly lane: Lane = 'bulk',
   ) {}
+
+  /** The days declared, newest first (at most `days` of them): each product's figure, status and distribution. */
+  async declarations(days: number = limits.fundYieldHistoryDays): Promise<
+    {
+      productCode: string;
+      day: string;
+      per10k: string;
+      status: 'DECLARED' | 'SNAPSHOT' | 'DONE';
+      totalAmount: string | null;
+      holders: number | null;
+      declaredAt: Date;
+    }[]
+  > {
+    const rows = await typed<FundTables>(this.db)
+      .selectFrom('fund_income_days')
+      .selectAll()
+      .orderBy('day', 'desc')
+      .orderBy('product_code')
+      .limit(days)
+      .execute();
+    return rows.map((r) => ({
+      productCode: r.product_code,
+      day: r.day,
+      per10k: formatPer10k(r.per10k_scaled),
+      status: r.status,
+      totalAmount: r.total_fen === null ? null : formatAmount(r.total_fen),
+      holders: r.holders,
+      declaredAt: r.declared_at,
+    }));
+  }
 
   /** Records (or, before its distribution, corrects) the income of `day` per 10,000 shares. */
   async declare(productCode: string, day: string, per10k: string): Promise<void> {

@@ -45,6 +45,13 @@ export const membersErrors = catalog({
   payment_code_not_found: invalidRequest(404, 'no such payment code'),
   payment_code_expired: invalidRequest(410, 'the payment code has expired'),
   payment_code_used: invalidRequest(409, 'the payment code has already been used'),
+  account_frozen: invalidRequest(
+    403,
+    'this account is frozen by Paybao: it cannot pay, transfer or withdraw; nothing was paid — contact Paybao support',
+  ),
+  account_not_frozen: invalidRequest(409, 'this account is not frozen'),
+  operator_not_found: invalidRequest(404, 'no such operator'),
+  operator_name_taken: invalidRequest(409, 'another operator logs in with this name'),
 });
 
 export type MembersErrorCode = keyof typeof membersErrors;

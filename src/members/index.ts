@@ -1,6 +1,7 @@
 /** Members: users, merchants, apps, logins, payment codes, the platform key pair, wallets. */
 export { isMembersError, MembersError, type MembersErrorCode, membersErrors } from './errors.ts';
 export { appIdPattern, paymentCodePattern, userIdPattern } from './external-ids.ts';
+export type { Freeze } from './freezes.ts';
 export {
   type App,
   type CreateAppInput,
@@ -14,7 +15,16 @@ export {
   validNotifyUrl,
 } from './members.ts';
 export { membersMigrations } from './migrations/index.ts';
-export { type Operator, Operators } from './operators.ts';
+export {
+  type AuditEntry,
+  type AuditInput,
+  type Operator,
+  type OperatorRole,
+  Operators,
+  type OperatorView,
+  operatorRoles,
+  roleAllows,
+} from './operators.ts';
 export { maskPhone, normalizePhone } from './phone.ts';
 export type { PlatformKey, PlatformKeys } from './platform-keys.ts';
 export { type OutboxMessage, OutboxSmsSender, type SmsMessage, type SmsSender } from './sms.ts';

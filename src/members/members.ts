@@ -9,6 +9,7 @@ import { limits } from '../core/limits.ts';
 import { amountMax, type Ledger } from '../ledger/index.ts';
 import { MembersError, type MembersErrorCode } from './errors.ts';
 import { newAppId, newPaymentCodeText, newUserId, paymentCodePattern } from './external-ids.ts';
+import { type Freeze, Freezes } from './freezes.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { parseMerchantPublicKey } from './merchant-key.ts';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
@@ -112,6 +113,8 @@ export class Members {
   readonly #throttle: LoginThrottle;
   /** Payment codes being spent, grouped across concurrent payments (see `#redeem`). */
   readonly #redemptions: Batcher<Redemption, string | null>;
+  /** Account freezes (an operator's): a frozen member pays, transfers and withdraws nothing. */
+  readonly freezes: Freezes;
 
   constructor(db: Db, ledger: Ledger, options: MembersOptions = {}) {
     this.#db = db;
@@ -120,6 +123,7 @@ export class Members {
     this.#wallets = new Wallets(db, ledger);
     this.#keys = new PlatformKeyStore(db, this.#clock, options.keyPassphrase);
     this.#throttle = new LoginThrottle(db, this.#clock);
+    this.freezes = new Freezes(db, this.#clock);
     this.#redemptions = new Batcher(
       (items) =>
         firstPerKey(
@@ -232,6 +236,60 @@ export class Members {
       [hashes],
     );
     return rows.map((r) => ({ ...(toMember(r) as User), phoneSha256: r.phone_sha256 }));
+  }
+
+  /**
+   * Members (users and merchants) for the console's search: by user id, by phone (any accepted
+   * spelling, or its last digits), or by name (a merchant's, in part); newest first, at most
+   * `memberSearchMax`, each with its freeze if any.
+   */
+  async search(
+    text: string,
+    options: { kind?: 'user' | 'merchant' | undefined; limit?: number | undefined } = {},
+  ): Promise<Array<Member & { frozen: Freeze | null }>> {
+    const needle = text.trim();
+    const limit = Math.min(options.limit ?? limits.memberSearchMax, limits.memberSearchMax);
+    let query = this.#tables().selectFrom('members').selectAll();
+    if (options.kind !== undefined) query = query.where('kind', '=', options.kind);
+    if (needle !== '') {
+      const phone = normalizePhone(needle);
+      const like = `%${needle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query = query.where((eb) =>
+        eb.or([
+          eb('user_id', '=', needle),
+          ...(phone === undefined ? [] : [eb('phone', '=', phone)]),
+          ...(/^[0-9]{4,11}$/.test(needle) ? [eb('phone', 'like', `%${needle}`)] : []),
+          eb('name', 'ilike', like),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('created_at_ns', 'desc').limit(limit).execute();
+    const freezes = await this.freezes.of(rows.map((r) => r.user_id));
+    return rows.map((r) => ({ ...toMember(r), frozen: freezes.get(r.user_id) ?? null }));
+  }
+
+  /**
+   * Freezes a member's account with an operator's reason: from now on (see freezes.ts for other
+   * processes) it pays, transfers and withdraws nothing, and the payment codes it holds are ended.
+   * Throws `user_not_found`, RangeError for a blank reason.
+   */
+  async freeze(userId: string, reason: string, by: string): Promise<Freeze> {
+    await this.getMember(userId);
+    const freeze = await this.freezes.freeze(userId, reason, by);
+    await this.#tables()
+      .updateTable('members_payment_codes')
+      .set({ expires_at_ns: this.#clock.nowNs() })
+      .where('user_id', '=', userId)
+      .where('redeemed_at_ns', 'is', null)
+      .where('expires_at_ns', '>', this.#clock.nowNs())
+      .execute();
+    return freeze;
+  }
+
+  /** Lifts a freeze. Throws `user_not_found`, `account_not_frozen`. */
+  async unfreeze(userId: string, reason: string): Promise<Freeze> {
+    await this.getMember(userId);
+    return this.freezes.unfreeze(userId, reason);
   }
 
   /** What the wallet can spend: posted credits less posted and pending debits, in fen. */
@@ -471,6 +529,7 @@ export class Members {
   /** A fresh payment code for a user: 18 digits starting with 28, single use, short-lived. */
   async newPaymentCode(userId: string): Promise<string> {
     await this.getUser(userId);
+    await this.freezes.refuseFrozen(userId);
     const now = this.#clock.nowNs();
     const expires = now + msToNs(limits.paymentCodeTtlMs);
     return retryIds(newPaymentCodeText, async (code) => {
@@ -544,6 +603,8 @@ export class Members {
       .where('code', '=', code)
       .executeTakeFirst();
     if (!row) throw new MembersError('payment_code_not_found');
+    // A freeze ended the codes its member held (see `freeze`): say why, not merely that it expired.
+    if (row.redeemed_at_ns === null) await this.freezes.refuseFrozen(row.user_id);
     // Spent by this very payment: its retry (the first try was cut off after the code was spent).
     if (spentFor !== undefined && row.redeemed_for === spentFor) return row.user_id;
     throw new MembersError(row.redeemed_at_ns === null ? 'payment_code_expired' : 'payment_code_used');

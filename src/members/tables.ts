@@ -71,6 +71,34 @@ export interface MemberTables {
     name: string;
     token_sha256: string;
     created_at: Date;
+    /** scrypt, for a browser login; null: the operator has only its script token (`008_operator_roles.sql`). */
+    password_hash: Generated<string | null>;
+  };
+  operator_roles: {
+    operator_id: string;
+    role: 'dispute_reviewer' | 'finance' | 'risk' | 'administrator';
+  };
+  operator_sessions: {
+    token_sha256: string;
+    operator_id: string;
+    created_at: Date;
+    expires_at: Date;
+  };
+  operator_audit: {
+    id: Generated<bigint>;
+    operator_id: string;
+    operator_name: string;
+    action: string;
+    target: string;
+    reason: string | null;
+    detail: string | null;
+    at: Date;
+  };
+  members_freezes: {
+    user_id: string;
+    reason: string;
+    frozen_by: string;
+    frozen_at: Date;
   };
   members_login_failures: {
     key: string;

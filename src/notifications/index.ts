@@ -3,4 +3,5 @@
  * trades module writes to `trade_notifications`, on Alipay's retry schedule, over undici.
  */
 
+export { notificationBacklog } from './backlog.ts';
 export { type NotificationChannel, NotificationDispatcher } from './dispatcher.ts';

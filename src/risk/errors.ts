@@ -14,6 +14,10 @@ import {
  */
 export const riskErrors = catalog({
   payment_denied: invalidRequest(403, 'This payment was refused for your security; nothing was paid'),
+  account_frozen: invalidRequest(
+    403,
+    'This account is frozen by Paybao: it cannot pay, transfer or withdraw; nothing was paid — contact Paybao support',
+  ),
   challenge_required: invalidRequest(
     428,
     'Confirm this payment with the code sent to your phone, then send it again with challenge_id and challenge_code',

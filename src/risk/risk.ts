@@ -45,6 +45,11 @@ export interface RiskParties {
     userId: string,
   ): Promise<{ kind: Tier; createdAtNs: bigint; phone: string | undefined; walletAccountId: bigint } | null>;
   sendSms(phone: string, text: string): Promise<void>;
+  /**
+   * Whether an operator froze the member's account (src/members/freezes.ts): a frozen payer is
+   * refused on every path before any rule is read. Answered from memory; absent: none is frozen.
+   */
+  frozen?(userId: string): Promise<boolean>;
 }
 
 /** A fraud loss: a victim the platform made whole. */
@@ -236,6 +241,8 @@ export class Risk {
    * allowed once. A challenge's wrong code throws `challenge_code_invalid`, and so on.
    */
   async assess(request: RiskRequest, options: AssessOptions): Promise<RiskVerdict> {
+    // A frozen payer pays nothing on any path, and the refusal records nothing.
+    if (await this.parties.frozen?.(request.userId)) throw new RiskError('account_frozen');
     if (options.challenge) return this.#passChallenge(request, options.fingerprint, options.challenge);
     const loaded = await this.#config();
     const applying = loaded.rules.filter((r) => r.enabled && (r.paths.length === 0 || r.paths.includes(request.path)));

@@ -179,6 +179,7 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
       return undefined;
     } catch (error) {
       if (isRiskError(error, 'payment_denied')) return 'denied';
+      if (isRiskError(error, 'account_frozen')) throw new TradeError('BUYER_ENABLE_STATUS_FORBID');
       if (isRiskError(error, 'challenge_required')) return 'confirm';
       throw error;
     }
@@ -211,7 +212,8 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
         // The code is spent for this payment: its retry (an answer lost) may spend it again.
         const spentFor = `${ctx.appId}/${biz.out_trade_no}`;
         const buyerId = await members.redeemPaymentCode(biz.auth_code, spentFor).catch((error: unknown) => {
-          // A code that is not one, unknown, expired or used: only those are the caller's error.
+          // A frozen buyer's code, then a code that is not one, unknown, expired or used: the caller's error.
+          if (isMembersError(error, 'account_frozen')) throw new TradeError('BUYER_ENABLE_STATUS_FORBID');
           throw isMembersError(error) ? new TradeError('PAYMENT_AUTH_CODE_INVALID') : error;
         });
         const refusal = await riskOf(ctx, biz, buyerId);

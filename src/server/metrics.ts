@@ -31,6 +31,8 @@ export interface OverloadMetrics {
   shed(requestClass: string, reason: ShedReason): void;
   /** Time from a request's arrival to its handler's start. */
   queued(requestClass: string, seconds: number): void;
+  /** Time from a request's arrival to its answer (the console's p99 of payments). */
+  answered(requestClass: string, seconds: number): void;
   /** Reports each class's concurrency limit and the requests in flight from now on. */
   watch(source: { limits(): ReadonlyMap<string, number>; inFlight(): number }): void;
 }
@@ -58,6 +60,13 @@ function overloadMetrics(registry: Registry): OverloadMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [registry],
   });
+  const answered = new Histogram({
+    name: 'paybao_request_duration_seconds',
+    help: "Time from an admitted request's arrival to its answer, per class.",
+    labelNames: ['class'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
   new Gauge({
     name: 'paybao_concurrency_limit',
     help: "Requests of each class that may be in flight now: the class's share of the adaptive limit.",
@@ -79,6 +88,7 @@ function overloadMetrics(registry: Registry): OverloadMetrics {
     admitted: (requestClass) => admitted.inc({ class: requestClass }),
     shed: (requestClass, reason) => shed.inc({ class: requestClass, reason }),
     queued: (requestClass, seconds) => queue.observe({ class: requestClass }, seconds),
+    answered: (requestClass, seconds) => answered.observe({ class: requestClass }, seconds),
     watch(watched) {
       source = watched;
     },

@@ -324,6 +324,7 @@ export class Overload {
     this.#requests.delete(request);
     if (admitted?.startNs === undefined) return;
     this.#limit.release(admitted.startNs, succeeded);
+    this.#metrics.answered(admitted.requestClass, Number(this.#clock.nowNs() - admitted.arrivedNs) / 1e9);
   }
 
   #admit(request: FastifyRequest, reply: FastifyReply, requestClass: RequestClass, arrivedNs: bigint): void {

@@ -4,7 +4,7 @@ import { cached } from '../core/cache.ts';
 import { limits } from '../core/limits.ts';
 import { DbNonceStore, signNotification, signNotificationAsync } from '../gateway/index.ts';
 import { isMembersError } from '../members/index.ts';
-import type { NotificationChannel } from '../notifications/index.ts';
+import { type NotificationChannel, notificationBacklog } from '../notifications/index.ts';
 import type { Platform } from '../platform.ts';
 import { tradeMethods } from './alipay-methods.ts';
 import { registerApi } from './api.ts';
@@ -19,7 +19,8 @@ import { escrowMethods } from './escrow-methods.ts';
 import { registerFriendPages } from './friend-pages.ts';
 import { registerFundPages } from './fund-pages.ts';
 import { registerPageAssets } from './html.ts';
-import type { Metrics } from './metrics.ts';
+import { LiveFigureSampler } from './live-figures.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { registerOAuthApi } from './oauth-api.ts';
 import { oauthMethods } from './oauth-methods.ts';
 import { redPacketMethods } from './red-packet-methods.ts';
@@ -62,11 +63,13 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
   const { members, trades } = platform;
   const key = (await members.platformKeys()).active;
   const security: WebSecurityOptions = { publicUrl: options.configuredPublicUrl };
+  // One registry for `/metrics` and the console's live figures.
+  const metrics = options.metrics ?? createMetrics();
   const app = buildApp({
     security,
     platform,
     logger: options.logger,
-    metrics: options.metrics,
+    metrics,
     overload: options.overload,
     gateway: {
       // Every request looks its app up: keep found apps a while (a changed key shows within
@@ -125,7 +128,12 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
   await registerBills(app, platform);
   await registerWebApps(app, { security });
   await registerApi(app, { wallet: platform.wallet, buyerEscrow: platform.buyerEscrow, fund: platform.fund });
-  await registerConsole(app, platform);
+  await registerConsole(app, {
+    ...platform,
+    live: new LiveFigureSampler(metrics.registry, () =>
+      notificationBacklog(platform.db, new Date(Number(platform.clock.nowNs() / 1_000_000n))),
+    ),
+  });
   await registerChannelsApi(app, {
     channels: platform.channels,
     wallet: platform.wallet,

@@ -25,6 +25,7 @@ import type {
   FastifySchemaValidationError,
 } from 'fastify';
 import fp from 'fastify-plugin';
+import { ChannelError } from '../channels/index.ts';
 import {
   apiError,
   CatalogError,
@@ -38,6 +39,7 @@ import { limits } from '../core/limits.ts';
 import { findUnreadableText } from '../core/text.ts';
 import { FundError } from '../fund/index.ts';
 import { type Gateway, type GatewayError, gatewayError } from '../gateway/index.ts';
+import { MembersError } from '../members/index.ts';
 import { RiskError } from '../risk/index.ts';
 import { TradeError } from '../trades/index.ts';
 import { ConsoleError } from './console.ts';
@@ -326,13 +328,15 @@ function sendNative(reply: FastifyReply, r: Refusal): FastifyReply {
 }
 
 function sendConsole(reply: FastifyReply, error: FastifyError, r: Refusal): FastifyReply {
-  // The console's own refusals and the trades and fund modules' (operators read their codes), each with
+  // The console's own refusals and the modules' (operators read their codes), each with
   // the status its catalog gives it.
   if (
     error instanceof ConsoleError ||
     error instanceof TradeError ||
     error instanceof FundError ||
-    error instanceof RiskError
+    error instanceof RiskError ||
+    error instanceof MembersError ||
+    error instanceof ChannelError
   ) {
     return reply.code(error.status).send({ code: error.code, message: error.message });
   }

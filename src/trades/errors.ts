@@ -21,6 +21,7 @@ export const tradeErrors = {
   TRADE_STATUS_ERROR: refused(409, 'The trade is not in a state that allows this.'),
   BUYER_BALANCE_NOT_ENOUGH: refused(400, "The buyer's balance is not enough."),
   PAYMENT_AUTH_CODE_INVALID: refused(400, 'The payment code is invalid or expired.'),
+  BUYER_ENABLE_STATUS_FORBID: refused(400, "The buyer's account is frozen by Paybao: it cannot pay."),
   REFUND_AMT_NOT_EQUAL_TOTAL: refused(400, 'The refund amount exceeds what is left to refund.'),
   REASON_TRADE_REFUND_FEE_ERR: refused(400, 'The refund amount is not valid.'),
   SELLER_BALANCE_NOT_ENOUGH: refused(400, "The seller's balance is not enough for the refund."),

@@ -184,7 +184,22 @@ describe('the CLI beside a running server', { timeout: processTestTimeoutMs }, (
     expect(JSON.parse((await run('keys', 'rotate')).stdout)).toMatchObject({ status: 'active' });
     await run('sms', 'list');
     await run('settle');
-    expect(JSON.parse((await run('operators', 'create', '--name', 'ops')).stdout)).toMatchObject({ name: 'ops' });
+    expect(JSON.parse((await run('operators', 'create', '--name', 'ops')).stdout)).toMatchObject({
+      name: 'ops',
+      roles: ['administrator'],
+    });
+    const desk = await run(
+      'operators',
+      'create',
+      '--name',
+      'desk',
+      '--role',
+      'risk',
+      'finance',
+      '--password',
+      'pw-12345678',
+    );
+    expect(JSON.parse(desk.stdout)).toMatchObject({ name: 'desk', roles: ['finance', 'risk'] });
     expect((await run('migrate')).stdout).toMatch(/up to date/);
     JSON.parse((await report('report', 'reserves')).stdout);
     await run('report', 'loss-rate');
