@@ -226,6 +226,14 @@ export const limits = {
   oauthRetentionMs: 7 * 86_400_000,
   oauthSweepBatchMax: 1000,
   oauthSweepIntervalMs: 3_600_000,
+  /** Rows one page of the merchant portal's trades or notifications holds at most. */
+  merchantPageRowsMax: 100,
+  /** Rows such a page holds when the request names no size. */
+  merchantPageRowsDefault: 20,
+  /** A merchant staff member's name, at most (characters). */
+  staffNameLengthMax: 64,
+  /** Staff one listing of a merchant's staff shows at most. */
+  staffPerMerchantMax: 200,
   /** How long a native API session token (`POST /api/v1/sessions`) lives after login. */
   sessionTtlMs: 24 * 3_600_000,
   /** Live sessions one user may hold; logging in again retires the oldest beyond this. */

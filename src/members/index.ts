@@ -13,6 +13,7 @@ export {
   validAuthRedirectUrl,
   validNotifyUrl,
 } from './members.ts';
+export { type NewStaff, type Staff, type StaffRole, type StaffSession, staffRoles } from './merchant-staff.ts';
 export { membersMigrations } from './migrations/index.ts';
 export { type Operator, Operators } from './operators.ts';
 export { maskPhone, normalizePhone } from './phone.ts';

@@ -101,6 +101,28 @@ describe('/docs', () => {
         // User authorisation (src/server/oauth-api.ts).
         'GET /api/v1/authorizations',
         'DELETE /api/v1/authorizations/{appId}',
+        // The merchant portal (src/server/merchant-api.ts).
+        'POST /api/v1/merchant/sessions/code',
+        'POST /api/v1/merchant/sessions',
+        'DELETE /api/v1/merchant/sessions/current',
+        'GET /api/v1/merchant/me',
+        'GET /api/v1/merchant/dashboard',
+        'GET /api/v1/merchant/trades',
+        'GET /api/v1/merchant/trades/{tradeNo}',
+        'POST /api/v1/merchant/trades/{tradeNo}/refund',
+        'POST /api/v1/merchant/trades/{tradeNo}/ship',
+        'GET /api/v1/merchant/refund-cases',
+        'POST /api/v1/merchant/refund-cases/{caseNo}/answer',
+        'GET /api/v1/merchant/disputes',
+        'POST /api/v1/merchant/disputes/{disputeNo}/evidence',
+        'POST /api/v1/merchant/bills',
+        'GET /api/v1/merchant/notifications',
+        'POST /api/v1/merchant/notifications/{id}/resend',
+        'GET /api/v1/merchant/apps',
+        'PUT /api/v1/merchant/apps/{appId}/notify-url',
+        'PUT /api/v1/merchant/apps/{appId}/merchant-public-key',
+        'GET /api/v1/merchant/staff',
+        'POST /api/v1/merchant/staff',
       ].sort(),
     );
 
