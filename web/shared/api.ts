@@ -48,6 +48,10 @@ export class ApiClient {
     return this.#send<T>('POST', path, body, options);
   }
 
+  put<T>(path: string, body: unknown = {}): Promise<T> {
+    return this.#send<T>('PUT', path, body);
+  }
+
   delete<T>(path: string): Promise<T> {
     return this.#send<T>('DELETE', path);
   }
