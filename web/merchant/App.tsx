@@ -10,11 +10,12 @@ import {
   DashboardOutlined,
   FileTextOutlined,
   LogoutOutlined,
+  MenuOutlined,
   SafetyOutlined,
   TeamOutlined,
   TransactionOutlined,
 } from '@ant-design/icons';
-import { Button, Layout, Menu, Result, Space, Spin, Typography } from 'antd';
+import { Button, Drawer, Grid, Layout, Menu, Result, Space, Spin, Typography } from 'antd';
 import { lazy, type ReactNode, Suspense, useState } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
 import { useLocale } from '../shared/i18n.tsx';
@@ -83,8 +84,9 @@ function Frame({ me, children }: { me: Me; children: ReactNode }) {
   const navigate = useNavigate();
   const location = useLocation();
   const { locale, setLocale } = useLocale();
-  const [narrow, setNarrow] = useState(false);
-  const [collapsed, setCollapsed] = useState(false);
+  // Below 992 px the menu is a drawer opened from the top bar, so that it never covers the page.
+  const narrow = !Grid.useBreakpoint().lg;
+  const [drawer, setDrawer] = useState(false);
   const items = [
     { key: '/', icon: <DashboardOutlined />, label: t('nav.dashboard') },
     { key: '/trades', icon: <TransactionOutlined />, label: t('nav.trades') },
@@ -103,37 +105,48 @@ function Frame({ me, children }: { me: Me; children: ReactNode }) {
     await api.delete('/sessions/current').catch(() => undefined);
     sessions.set(null);
   };
+  const menu = (
+    <Menu
+      theme="dark"
+      mode="inline"
+      selectedKeys={[selected]}
+      items={items}
+      onClick={({ key }) => {
+        navigate(key);
+        setDrawer(false);
+      }}
+    />
+  );
   return (
     <Layout className="frame">
-      <Layout.Sider
-        breakpoint="lg"
-        collapsedWidth={narrow ? 0 : 80}
-        collapsed={collapsed}
-        onCollapse={setCollapsed}
-        onBreakpoint={(broken) => {
-          setNarrow(broken);
-          setCollapsed(broken);
-        }}
-        className="side"
-        aria-label={t('nav.menu')}
-      >
-        <div className="brand">{collapsed ? 'P' : t('app.name')}</div>
-        <Menu
-          theme="dark"
-          mode="inline"
-          selectedKeys={[selected]}
-          items={items}
-          onClick={({ key }) => {
-            navigate(key);
-            if (narrow) setCollapsed(true);
-          }}
-        />
-      </Layout.Sider>
+      {!narrow && (
+        <Layout.Sider className="side" width={208}>
+          <nav aria-label={t('nav.menu')}>
+            <div className="brand">{t('app.name')}</div>
+            {menu}
+          </nav>
+        </Layout.Sider>
+      )}
+      {narrow && (
+        <Drawer
+          open={drawer}
+          onClose={() => setDrawer(false)}
+          placement="left"
+          size={240}
+          title={t('app.name')}
+          className="menu-drawer"
+        >
+          <nav aria-label={t('nav.menu')}>{menu}</nav>
+        </Drawer>
+      )}
       <Layout>
         <Layout.Header className="top">
-          <Typography.Text strong className="merchant-name">
-            {me.merchant_name}
-          </Typography.Text>
+          <Space size="small" className="merchant-name">
+            {narrow && (
+              <Button type="text" icon={<MenuOutlined />} onClick={() => setDrawer(true)} aria-label={t('nav.menu')} />
+            )}
+            <Typography.Text strong>{me.merchant_name}</Typography.Text>
+          </Space>
           <Space size="small" wrap={false}>
             <Typography.Text className="who">
               {me.name} · {t(`role.${me.role}`)}

@@ -186,13 +186,15 @@ export class SellerTrades {
     ]);
     return {
       trade: view(row as TradeRow),
-      // The moves through PAYING and RELEASING are the platform's own steps: shown as what they end in.
-      transitions: transitions.map((m) => ({
-        from: publicStatus(m.from_status as TradeStatus),
-        to: publicStatus(m.to_status as TradeStatus),
-        actor: m.actor,
-        at: m.at,
-      })),
+      // The moves into PAYING and RELEASING are the platform's own steps: shown as the move they end.
+      transitions: transitions
+        .map((m) => ({
+          from: publicStatus(m.from_status as TradeStatus),
+          to: publicStatus(m.to_status as TradeStatus),
+          actor: m.actor,
+          at: m.at,
+        }))
+        .filter((m) => m.from !== m.to),
       refunds: refunds.map((r) => ({
         outRequestNo: r.out_request_no,
         amount: formatAmount(r.refund_fen),

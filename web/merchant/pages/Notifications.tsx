@@ -85,7 +85,7 @@ export function NotificationsTable(props: {
         pagination={props.pagination ? { ...props.pagination, showTotal: (n) => t('common.total', { n }) } : false}
         locale={{ emptyText: <Empty text={t('after.empty')} /> }}
         columns={[
-          { title: '#', dataIndex: 'id', className: 'mono' },
+          { title: '#', dataIndex: 'id', render: (v: string) => <span className="mono">{v}</span> },
           ...(props.withTrade
             ? [
                 {

@@ -109,13 +109,16 @@ export default function TradeDetail() {
             </Card>
             <Card size="small" title={t('detail.history')}>
               <Timeline
-                items={d.transitions.map((m) => ({
-                  content: (
-                    <>
-                      <StatusTag kind="trade" status={m.to} /> {time(m.at)} · {actorText(t, m.actor)}
-                    </>
-                  ),
-                }))}
+                items={[
+                  { content: `${t('trades.created')} ${time(d.trade.created_at)}` },
+                  ...d.transitions.map((m) => ({
+                    content: (
+                      <>
+                        <StatusTag kind="trade" status={m.to} /> {time(m.at)} · {actorText(t, m.actor)}
+                      </>
+                    ),
+                  })),
+                ]}
               />
             </Card>
             {d.refunds.length > 0 && (
@@ -128,7 +131,11 @@ export default function TradeDetail() {
                     pagination={false}
                     scroll={{ x: 600 }}
                     columns={[
-                      { title: t('detail.outRequestNo'), dataIndex: 'out_request_no', className: 'mono' },
+                      {
+                        title: t('detail.outRequestNo'),
+                        dataIndex: 'out_request_no',
+                        render: (v: string) => <span className="mono">{v}</span>,
+                      },
                       {
                         title: t('trades.amount'),
                         dataIndex: 'amount',

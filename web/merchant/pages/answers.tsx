@@ -20,7 +20,7 @@ export function CasesTable({ cases, onChange }: { cases: RefundCase[]; onChange(
         scroll={{ x: 900 }}
         locale={{ emptyText: <Empty text={t('after.empty')} /> }}
         columns={[
-          { title: t('after.caseNo'), dataIndex: 'case_no', className: 'mono' },
+          { title: t('after.caseNo'), dataIndex: 'case_no', render: (v: string) => <span className="mono">{v}</span> },
           {
             title: t('trades.tradeNo'),
             dataIndex: 'trade_no',
@@ -118,7 +118,11 @@ export function DisputesTable({ disputes, onChange }: { disputes: Dispute[]; onC
         scroll={{ x: 900 }}
         locale={{ emptyText: <Empty text={t('after.empty')} /> }}
         columns={[
-          { title: t('after.disputeNo'), dataIndex: 'dispute_no', className: 'mono' },
+          {
+            title: t('after.disputeNo'),
+            dataIndex: 'dispute_no',
+            render: (v: string) => <span className="mono">{v}</span>,
+          },
           {
             title: t('trades.tradeNo'),
             dataIndex: 'trade_no',
