@@ -112,6 +112,8 @@ export const limits = {
   notifyBatchMax: 500,
   /** The most of a merchant's answer to a notification that is read (it should say `success`). */
   notifyAnswerBytesMax: 1024,
+  /** What of a merchant's answer (or of the error) the log of notification attempts keeps. */
+  notifyAttemptDetailCharsMax: 200,
   /** Times a notification is sent again at once when a kept-alive connection turns out closed
    * by the merchant's server before any answer (each time on another connection, if the pool has
    * more stale ones). */

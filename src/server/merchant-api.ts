@@ -114,6 +114,24 @@ const Notification = Type.Object({
   next_attempt_at: Nullable(Time),
   delivered_at: Nullable(Time),
   state: Type.Union([Type.Literal('delivered'), Type.Literal('pending'), Type.Literal('failed')]),
+  posts: Type.Optional(
+    Type.Array(
+      Type.Object({
+        attempt: Type.Integer(),
+        at: Time,
+        url: Nullable(Type.String()),
+        outcome: Type.Union(
+          [Type.Literal('success'), Type.Literal('rejected'), Type.Literal('failed'), Type.Literal('no_url')],
+          {
+            description:
+              'success: the answer was `success`; rejected: another answer; failed: no answer (a timeout, a refused connection); no_url: the app has no notify URL.',
+          },
+        ),
+        detail: Nullable(Type.String({ description: 'Your answer, or the error, cut short.' })),
+      }),
+      { description: 'In a trade’s detail: each post, oldest first.' },
+    ),
+  ),
 });
 const Case = Type.Object({
   case_no: Type.String(),
@@ -213,6 +231,15 @@ function notificationBody(n: NotificationView): Static<typeof Notification> {
     next_attempt_at: iso(n.nextAttemptAt),
     delivered_at: iso(n.deliveredAt),
     state: n.deliveredAt ? 'delivered' : n.nextAttemptAt ? 'pending' : 'failed',
+    ...(n.posts && {
+      posts: n.posts.map((p) => ({
+        attempt: p.attempt,
+        at: p.at.toISOString(),
+        url: p.url,
+        outcome: p.outcome,
+        detail: p.detail,
+      })),
+    }),
   };
 }
 

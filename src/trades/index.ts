@@ -41,6 +41,7 @@ export {
 } from './trade/bills.ts';
 export type { FundingRequest, FundingSource } from './trade/funding.ts';
 export {
+  type NotificationPost,
   type NotificationView,
   type PeriodFigures,
   type SellerFigures,

@@ -295,4 +295,22 @@ alter table trade_refunds add column fund_fen bigint not null default 0 check (f
 create index trades_paying on trades (paying_at, trade_no) where status = 'PAYING';
 `,
   },
+  {
+    id: '20261208-30-trade-notification-attempts',
+    sql: `
+-- Every post of a notification, written with its outcome by the dispatcher (src/notifications):
+-- when, to which address, and what came of it, so that a merchant sees why one was not delivered.
+-- success: the answer was \`success\`; rejected: another answer; failed: no answer (a timeout, a
+-- refused connection, a failed lookup); no_url: the app has no notify URL, nothing was posted.
+create table trade_notification_attempts (
+  notification_id bigint not null,
+  attempt int not null check (attempt > 0),
+  at timestamptz not null,
+  url text,
+  outcome text not null check (outcome in ('success', 'rejected', 'failed', 'no_url')),
+  detail text,
+  primary key (notification_id, attempt)
+);
+`,
+  },
 ];

@@ -8,6 +8,7 @@
  */
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NotificationDispatcher } from '../../src/notifications/index.ts';
 import { keyPair } from '../gateway/support.ts';
 import { type ApiWorld, apiWorld, expectError, nextPhone } from './support.ts';
 
@@ -342,6 +343,31 @@ describe('bills, notifications and apps', () => {
       404,
       'TRADE_NOT_EXIST',
     );
+  });
+
+  it("logs every post of a trade's notifications with its outcome, shown in the trade's detail", async () => {
+    const tradeNo = await paid(plainApp, '3.00');
+    const answers = ['fail', 'success'];
+    const dispatcher = new NotificationDispatcher(world.platform.db, world.platform.clock, {
+      notifyUrlOf: async () => 'http://merchant.test/notify',
+      sign: (form) => form,
+      post: async (_url, form) => (form.trade_no === tradeNo ? (answers.shift() ?? 'success') : 'success'),
+    });
+    const due = async () => {
+      await world.platform.db.query('update trade_notifications set next_attempt_at = now() where trade_no = $1', [
+        tradeNo,
+      ]);
+      await dispatcher.dispatchDue();
+    };
+    await due();
+    await due();
+    const detail = await support.call({ method: 'GET', url: `/api/v1/merchant/trades/${tradeNo}` });
+    const [note] = detail.json().notifications;
+    expect(note).toMatchObject({ state: 'delivered', attempts: 2 });
+    expect(note.posts).toMatchObject([
+      { attempt: 1, url: 'http://merchant.test/notify', outcome: 'rejected', detail: 'fail' },
+      { attempt: 2, outcome: 'success', detail: 'success' },
+    ]);
   });
 
   it("shows the apps and the platform's key, and lets only the owner change a notify URL or a key", async () => {

@@ -2,7 +2,7 @@
  * The merchant portal (`/merchant`, built from web/ by Vite, Ant Design) in a real browser, at
  * desktop width and at 390 px, against a platform listening as in production: the owner logs in
  * with password and the texted code (read from the development outbox), sees the dashboard with
- * its charts, searches trades, opens one and refunds part of it, ships an escrow trade, agrees to
+ * its charts, searches trades, opens one (every post of its notifications) and refunds part of it, ships an escrow trade, agrees to
  * a refund case, answers a dispute with evidence and downloads a day's bill; support logs in on a
  * phone and is offered no refund. Every main page is screenshotted (test-results/merchant-portal/),
  * checked with axe-core (no serious or critical violation) and shows no Content-Security-Policy
@@ -17,6 +17,7 @@ import type { FastifyInstance } from 'fastify';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/ledger/index.ts';
+import { NotificationDispatcher } from '../../src/notifications/index.ts';
 import type { Platform } from '../../src/platform.ts';
 import { buildPlatformApp } from '../../src/server/platform-app.ts';
 import { webBuildDir } from '../../src/server/web-apps.ts';
@@ -225,10 +226,15 @@ describe.skipIf(browserMissing)('the merchant portal in a real browser', () => {
     await page.fill('#out_trade_no', seed.plainTrade.outTradeNo);
     await page.getByRole('button', { name: 'Search' }).click();
     await expect.poll(() => page.locator('.ant-table-row').count()).toBe(1);
+    // One round of the notification outbox: the counter app's notify URL answers nothing.
+    const channel = { notifyUrlOf: async () => 'http://127.0.0.1:9/notify', sign: (f: Record<string, string>) => f };
+    await new NotificationDispatcher(platform.db, platform.clock, channel).dispatchDue();
     since = await clock(page);
     await page.getByRole('link', { name: seed.plainTrade.tradeNo }).click();
     await ready(page, '.ant-descriptions', 'trade detail', since);
     await page.getByText('Longjing tea, 250 g').waitFor();
+    await page.locator('.ant-table-row-expand-icon').first().click();
+    await page.getByText('no answer').first().waitFor();
     await look(page, 'trade-detail');
 
     await page.getByRole('button', { name: 'Refund' }).click();

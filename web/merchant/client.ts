@@ -81,6 +81,14 @@ export interface Notification {
   next_attempt_at: string | null;
   delivered_at: string | null;
   state: 'delivered' | 'pending' | 'failed';
+  /** In a trade's detail: each post and what came of it. */
+  posts?: {
+    attempt: number;
+    at: string;
+    url: string | null;
+    outcome: 'success' | 'rejected' | 'failed' | 'no_url';
+    detail: string | null;
+  }[];
 }
 
 export interface RefundCase {

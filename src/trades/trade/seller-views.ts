@@ -89,6 +89,17 @@ export interface NotificationView {
   /** When the next attempt is due; null when delivered or when the retries are spent. */
   nextAttemptAt: Date | null;
   deliveredAt: Date | null;
+  /** Each post and what came of it, oldest first (in a trade's detail; the log's list leaves them out). */
+  posts?: NotificationPost[];
+}
+
+export interface NotificationPost {
+  attempt: number;
+  at: Date;
+  url: string | null;
+  outcome: 'success' | 'rejected' | 'failed' | 'no_url';
+  /** The merchant's answer or the error, cut short. */
+  detail: string | null;
 }
 
 export interface SellerTradeDetail {
@@ -173,7 +184,7 @@ export class SellerTrades {
       .where('seller_id', '=', sellerId)
       .executeTakeFirst();
     if (!row) throw new TradeError('TRADE_NOT_EXIST');
-    const [transitions, refunds, notifications] = await Promise.all([
+    const [transitions, refunds, notifications, posts] = await Promise.all([
       t.selectFrom('trade_transitions').selectAll().where('trade_no', '=', tradeNo).orderBy('at').execute(),
       t.selectFrom('trade_refunds').selectAll().where('trade_no', '=', tradeNo).orderBy('created_at').execute(),
       t
@@ -183,7 +194,19 @@ export class SellerTrades {
         .where('n.trade_no', '=', tradeNo)
         .orderBy('n.id')
         .execute(),
+      t
+        .selectFrom('trade_notification_attempts as a')
+        .innerJoin('trade_notifications as n', 'n.id', 'a.notification_id')
+        .selectAll('a')
+        .where('n.trade_no', '=', tradeNo)
+        .orderBy('a.notification_id')
+        .orderBy('a.attempt')
+        .execute(),
     ]);
+    const postsOf = (id: bigint): NotificationPost[] =>
+      posts
+        .filter((p) => p.notification_id === id)
+        .map((p) => ({ attempt: p.attempt, at: p.at, url: p.url, outcome: p.outcome, detail: p.detail }));
     return {
       trade: view(row as TradeRow),
       // The moves into PAYING and RELEASING are the platform's own steps: shown as the move they end.
@@ -202,7 +225,7 @@ export class SellerTrades {
         status: r.status,
         createdAt: r.created_at,
       })),
-      notifications: notifications.map(notificationView),
+      notifications: notifications.map((n) => ({ ...notificationView(n), posts: postsOf(n.id) })),
     };
   }
 

@@ -81,8 +81,16 @@ export function NotificationsTable(props: {
         rowKey="id"
         dataSource={props.rows}
         size="small"
-        scroll={{ x: 800 }}
+        scroll={{ x: 1000 }}
         pagination={props.pagination ? { ...props.pagination, showTotal: (n) => t('common.total', { n }) } : false}
+        expandable={
+          props.rows.some((n) => n.posts)
+            ? {
+                expandedRowRender: (n) => <Posts note={n} />,
+                rowExpandable: (n) => n.posts !== undefined,
+              }
+            : undefined
+        }
         locale={{ emptyText: <Empty text={t('after.empty')} /> }}
         columns={[
           { title: '#', dataIndex: 'id', render: (v: string) => <span className="mono">{v}</span> },
@@ -116,6 +124,7 @@ export function NotificationsTable(props: {
           {
             title: '',
             key: 'act',
+            fixed: 'right' as const,
             render: (_: unknown, n: Notification) =>
               may('resend') ? (
                 <Button size="small" onClick={() => resend(n)}>
@@ -126,5 +135,29 @@ export function NotificationsTable(props: {
         ]}
       />
     </Scrollable>
+  );
+}
+
+/** Each post of one notification: when, where, and what the merchant's server answered. */
+function Posts({ note }: { note: Notification }) {
+  const t = useT();
+  const time = useTime();
+  const colour = {
+    success: tagColours.success,
+    rejected: tagColours.error,
+    failed: tagColours.error,
+    no_url: undefined,
+  };
+  if (!note.posts?.length) return <Empty text={t('note.noPosts')} />;
+  return (
+    <ul className="posts" aria-label={t('note.posts')}>
+      {note.posts.map((p) => (
+        <li key={p.attempt}>
+          {t('note.post', { n: p.attempt, at: time(p.at), url: p.url ?? '—' })}{' '}
+          <Tag color={colour[p.outcome]}>{t(`note.outcome.${p.outcome}`)}</Tag>
+          {p.detail && <span className="mono">{p.detail}</span>}
+        </li>
+      ))}
+    </ul>
   );
 }

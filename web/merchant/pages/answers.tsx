@@ -41,6 +41,7 @@ export function CasesTable({ cases, onChange }: { cases: RefundCase[]; onChange(
           {
             title: '',
             key: 'act',
+            fixed: 'right' as const,
             render: (_: unknown, c: RefundCase) => <CaseActions kase={c} onChange={onChange} />,
           },
         ]}
@@ -144,6 +145,7 @@ export function DisputesTable({ disputes, onChange }: { disputes: Dispute[]; onC
           {
             title: '',
             key: 'act',
+            fixed: 'right' as const,
             render: (_: unknown, d: Dispute) => <DisputeAnswer dispute={d} onChange={onChange} />,
           },
         ]}
