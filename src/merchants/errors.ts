@@ -1,4 +1,5 @@
 import { authenticationError, CatalogError, catalog, invalidRequest } from '../core/catalog-error.ts';
+import { limits } from '../core/limits.ts';
 
 /**
  * The merchant portal's own refusals; everything else it answers is the members' or the trades'
@@ -13,6 +14,10 @@ export const merchantErrors = catalog({
   case_not_found: invalidRequest(404, 'no such refund case of this merchant'),
   dispute_not_found: invalidRequest(404, 'no such dispute against this merchant'),
   buyer_not_found: invalidRequest(404, 'no user with this phone'),
+  test_amount_invalid: invalidRequest(
+    400,
+    `a test payment is from ¥0.01 to ¥${limits.merchantTestPaymentFenMax / 100}, in yuan with at most 2 decimals`,
+  ),
 });
 
 export type MerchantErrorCode = keyof typeof merchantErrors;

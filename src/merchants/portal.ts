@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../core/db/index.ts';
+import { limits } from '../core/limits.ts';
+import { parseAmount } from '../core/money.ts';
 import { isMembersError, type Members, type NewStaff, type Staff, type StaffSession } from '../members/index.ts';
 import {
   type AfterSale,
@@ -224,6 +227,26 @@ export class MerchantPortal {
       })),
     );
     return { apps: withContracts, platformPublicKeyPem: keys.active.publicKeyPem };
+  }
+
+  /**
+   * A test payment against one of the merchant's own apps: a direct (never escrow) trade of a small
+   * amount, paid at the cashier like any buyer's, so that the app's notify URL and the whole path
+   * can be tried. Answers the trade and its cashier path. Throws `test_amount_invalid`.
+   */
+  async testPayment(staff: Staff, appId: string, amount: string): Promise<{ trade: TradeView; cashierPath: string }> {
+    require(staff, 'test');
+    await this.#app(staff, appId);
+    const fen = /^\d{1,12}(\.\d{1,2})?$/.test(amount) ? (parseAmount(amount) ?? 0n) : 0n;
+    if (fen < 1n || fen > BigInt(limits.merchantTestPaymentFenMax)) throw new MerchantError('test_amount_invalid');
+    const trade = await this.deps.trades.create({
+      appId,
+      outTradeNo: `portal-test-${randomUUID()}`,
+      totalAmount: amount,
+      subject: 'Test payment · 测试支付',
+      escrow: false,
+    });
+    return { trade, cashierPath: `/cashier/${trade.tradeNo}` };
   }
 
   async setNotifyUrl(staff: Staff, appId: string, url: string | undefined): Promise<void> {

@@ -706,6 +706,27 @@ function authenticatedRoutes(api: FastifyInstance, deps: MerchantApiDeps): void 
       };
     },
   );
+  typed.post(
+    '/apps/:appId/test-payments',
+    {
+      schema: {
+        ...doc('A test payment against your own app (owner, support): a small direct trade to pay at the cashier'),
+        params: Type.Object({ appId: AppId }),
+        body: Type.Object({ amount: Amount }, Strict),
+        response: {
+          201: Type.Object({
+            trade: Trade,
+            cashier_url: Type.String({ description: 'Open it to pay, logged in to a wallet.' }),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const made = await portal.testPayment(staffOf(request), request.params.appId, request.body.amount);
+      return reply.code(201).send({ trade: tradeBody(made.trade, null), cashier_url: made.cashierPath });
+    },
+  );
   typed.put(
     '/apps/:appId/notify-url',
     {

@@ -120,6 +120,7 @@ describe('/docs', () => {
         'POST /api/v1/merchant/notifications/{id}/resend',
         'GET /api/v1/merchant/apps',
         'PUT /api/v1/merchant/apps/{appId}/notify-url',
+        'POST /api/v1/merchant/apps/{appId}/test-payments',
         'PUT /api/v1/merchant/apps/{appId}/merchant-public-key',
         'GET /api/v1/merchant/staff',
         'POST /api/v1/merchant/staff',

@@ -122,7 +122,7 @@ describe('logging in to the merchant portal', () => {
     expectError(noCode, 401, 'sms_code_invalid');
     const me = await support.call({ method: 'GET', url: '/api/v1/merchant/me' });
     expect(me.json()).toMatchObject({ role: 'support', merchant_id: merchantId, merchant_name: 'Tea House' });
-    expect(me.json().permissions).toEqual(['read', 'answer', 'resend']);
+    expect(me.json().permissions).toEqual(['read', 'answer', 'resend', 'test']);
     expectError(await world.app.inject({ method: 'GET', url: '/api/v1/merchant/me' }), 401, 'session_invalid');
     // A wallet session is no portal session.
     expectError(
@@ -354,9 +354,10 @@ describe('bills, notifications and apps', () => {
       post: async (_url, form) => (form.trade_no === tradeNo ? (answers.shift() ?? 'success') : 'success'),
     });
     const due = async () => {
-      await world.platform.db.query('update trade_notifications set next_attempt_at = now() where trade_no = $1', [
-        tradeNo,
-      ]);
+      await world.platform.db.query(
+        "update trade_notifications set next_attempt_at = now() - interval '1 minute' where trade_no = $1",
+        [tradeNo],
+      );
       await dispatcher.dispatchDue();
     };
     await due();
@@ -403,6 +404,27 @@ describe('bills, notifications and apps', () => {
       404,
       'app_not_found',
     );
+  });
+
+  it('makes a test payment against its own app for support, paid at the cashier, and refuses finance', async () => {
+    const url = `/api/v1/merchant/apps/${escrowApp}/test-payments`;
+    expectError(await finance.call({ method: 'POST', url, payload: { amount: '0.01' } }), 403, 'role_forbidden');
+    expectError(await support.call({ method: 'POST', url, payload: { amount: '100.01' } }), 400, 'test_amount_invalid');
+    expectError(
+      await support.call({
+        method: 'POST',
+        url: `/api/v1/merchant/apps/${otherApp}/test-payments`,
+        payload: { amount: '0.01' },
+      }),
+      404,
+      'app_not_found',
+    );
+    const made = await support.call({ method: 'POST', url, payload: { amount: '0.01' } });
+    expect(made.statusCode, made.body).toBe(201);
+    // A direct trade even on an escrow app, waiting at the cashier.
+    expect(made.json()).toMatchObject({ trade: { total_amount: '0.01', status: 'WAIT_BUYER_PAY', escrow: null } });
+    expect(made.json().cashier_url).toBe(`/cashier/${made.json().trade.trade_no}`);
+    expect((await world.app.inject({ method: 'GET', url: made.json().cashier_url })).statusCode).toBe(200);
   });
 
   it('is described in the OpenAPI document', async () => {

@@ -3,7 +3,7 @@
  * desktop width and at 390 px, against a platform listening as in production: the owner logs in
  * with password and the texted code (read from the development outbox), sees the dashboard with
  * its charts, searches trades, opens one (every post of its notifications) and refunds part of it, ships an escrow trade, agrees to
- * a refund case, answers a dispute with evidence and downloads a day's bill; support logs in on a
+ * a refund case, answers a dispute with evidence, downloads a day's bill and makes a test payment; support logs in on a
  * phone and is offered no refund. Every main page is screenshotted (test-results/merchant-portal/),
  * checked with axe-core (no serious or critical violation) and shows no Content-Security-Policy
  * complaint; the time from navigation to the page's content is printed.
@@ -315,6 +315,16 @@ describe.skipIf(browserMissing)('the merchant portal in a real browser', () => {
       await ready(page, selector, name, since);
       await look(page, name);
     }
+
+    // A test payment against the counter app: a direct trade waiting at the cashier.
+    await page.getByRole('menuitem', { name: 'Apps' }).click();
+    await page.getByRole('button', { name: 'Test payment' }).nth(1).click();
+    await page.locator('.ant-modal').getByRole('button', { name: 'Create' }).click();
+    await page.getByText(/waits for payment/).waitFor();
+    const cashier = await page.getByRole('link', { name: 'Open the cashier' }).getAttribute('href');
+    const tradeNo = /^\/cashier\/(\d+)$/.exec(cashier ?? '')?.[1] ?? '';
+    expect(await platform.trades.byTradeNo(tradeNo)).toMatchObject({ appId: seed.plainApp, totalAmount: '0.01' });
+    await look(page, 'test-payment');
     await page.close();
   });
 

@@ -177,6 +177,13 @@ const en = {
   'apps.escrowOn': 'Escrow by default',
   'apps.escrowOff': 'Direct payment by default',
   'apps.saved': 'Saved.',
+  'apps.test': 'Test payment',
+  'apps.testHelp':
+    'A direct trade against this app, up to ¥100.00: pay it at the cashier with a Paybao wallet, then follow it in Trades and its notification to your notify URL.',
+  'apps.testAmount': 'Amount (¥)',
+  'apps.testCreate': 'Create',
+  'apps.testMade': 'Trade {no} waits for payment.',
+  'apps.testOpen': 'Open the cashier',
   'apps.ownerOnly': 'Only the owner changes apps.',
   'staff.title': 'Staff',
   'staff.name': 'Name',
@@ -185,7 +192,8 @@ const en = {
   'staff.add': 'Add a member of staff',
   'staff.password': 'Initial password',
   'staff.added': '{name} can log in now.',
-  'staff.roles': 'Owner: everything. Finance: refunds and bills. Support: shipping, refund cases and disputes.',
+  'staff.roles':
+    'Owner: everything. Finance: refunds and bills. Support: shipping, refund cases, disputes and test payments.',
   'error.role_forbidden': 'Your role may not do this.',
   'error.sms_code_invalid': 'That code is not right.',
   'error.sms_code_expired': 'That code has expired; ask for a new one.',
@@ -207,6 +215,7 @@ const en = {
   'error.bill_not_exist': 'There is no bill for that date yet.',
   'error.buyer_not_found': 'No Paybao user has this phone.',
   'error.parameter_invalid': 'Check the fields: {message}',
+  'error.test_amount_invalid': 'A test payment is from ¥0.01 to ¥100.00.',
   'notFound.title': 'No such page',
 };
 
@@ -386,6 +395,13 @@ const zh: PortalWords = {
   'apps.escrowOn': '默认担保交易',
   'apps.escrowOff': '默认即时到账',
   'apps.saved': '已保存。',
+  'apps.test': '测试支付',
+  'apps.testHelp':
+    '对本应用创建一笔即时到账交易（最多 ¥100.00）：用 Paybao 钱包在收银台付款，再在“交易”中查看它和发往通知地址的通知。',
+  'apps.testAmount': '金额（元）',
+  'apps.testCreate': '创建',
+  'apps.testMade': '交易 {no} 等待付款。',
+  'apps.testOpen': '打开收银台',
   'apps.ownerOnly': '只有管理员可以修改应用。',
   'staff.title': '员工',
   'staff.name': '姓名',
@@ -394,7 +410,7 @@ const zh: PortalWords = {
   'staff.add': '添加员工',
   'staff.password': '初始密码',
   'staff.added': '{name} 现在可以登录了。',
-  'staff.roles': '管理员：全部权限。财务：退款与账单。客服：发货、退款申请与纠纷。',
+  'staff.roles': '管理员：全部权限。财务：退款与账单。客服：发货、退款申请、纠纷与测试支付。',
   'error.role_forbidden': '您的角色无权执行此操作。',
   'error.sms_code_invalid': '验证码不正确。',
   'error.sms_code_expired': '验证码已过期，请重新获取。',
@@ -416,6 +432,7 @@ const zh: PortalWords = {
   'error.bill_not_exist': '该日期的账单尚未生成。',
   'error.buyer_not_found': '该手机号未注册 Paybao。',
   'error.parameter_invalid': '请检查填写内容：{message}',
+  'error.test_amount_invalid': '测试支付金额为 ¥0.01 到 ¥100.00。',
   'notFound.title': '页面不存在',
 };
 

@@ -1,5 +1,7 @@
 /** The merchant's apps: the notify URL, its public key, the escrow contract, and Paybao's public key. */
-import { App as AntApp, Button, Card, Descriptions, Form, Input, Space, Typography } from 'antd';
+import { App as AntApp, Button, Card, Descriptions, Form, Input, Modal, Space, Typography } from 'antd';
+import { useState } from 'react';
+import { amountInput } from '../../shared/money.ts';
 import { type AppInfo, api } from '../client.ts';
 import { useT } from '../messages.ts';
 import { errorText, Loading, useLoad, useMay, useTime } from '../ui.tsx';
@@ -49,7 +51,7 @@ function AppCard({ app, onSaved }: { app: AppInfo; onSaved(): void }) {
     days: app.confirm_period_days,
   });
   return (
-    <Card size="small" title={app.name}>
+    <Card size="small" title={app.name} extra={may('test') && <TestPayment app={app} />}>
       <Descriptions size="small" column={{ xs: 1, md: 2 }} style={{ marginBottom: 12 }}>
         <Descriptions.Item label={t('apps.appId')}>
           <span className="mono">{app.app_id}</span>
@@ -88,5 +90,58 @@ function AppCard({ app, onSaved }: { app: AppInfo; onSaved(): void }) {
         {may('apps') && <Button htmlType="submit">{t('apps.uploadKey')}</Button>}
       </Form>
     </Card>
+  );
+}
+
+/** A test payment against the app: a small direct trade, and the way to its cashier. */
+function TestPayment({ app }: { app: AppInfo }) {
+  const t = useT();
+  const { message } = AntApp.useApp();
+  const [open, setOpen] = useState(false);
+  const [made, setMade] = useState<{ tradeNo: string; url: string } | null>(null);
+  const create = async ({ amount }: { amount: string }) => {
+    try {
+      const r = await api.post<{ trade: { trade_no: string }; cashier_url: string }>(
+        `/apps/${app.app_id}/test-payments`,
+        { amount: amountInput(amount) ?? amount },
+      );
+      setMade({ tradeNo: r.trade.trade_no, url: r.cashier_url });
+    } catch (e) {
+      message.error(errorText(t, e));
+    }
+  };
+  return (
+    <>
+      <Button onClick={() => setOpen(true)}>{t('apps.test')}</Button>
+      <Modal
+        open={open}
+        title={`${t('apps.test')} · ${app.name}`}
+        onCancel={() => {
+          setOpen(false);
+          setMade(null);
+        }}
+        footer={null}
+        destroyOnHidden
+      >
+        <Typography.Paragraph type="secondary">{t('apps.testHelp')}</Typography.Paragraph>
+        {made ? (
+          <Space orientation="vertical">
+            <Typography.Text>{t('apps.testMade', { no: made.tradeNo })}</Typography.Text>
+            <a href={made.url} target="_blank" rel="noreferrer">
+              {t('apps.testOpen')}
+            </a>
+          </Space>
+        ) : (
+          <Form layout="vertical" onFinish={create} initialValues={{ amount: '0.01' }}>
+            <Form.Item name="amount" label={t('apps.testAmount')} rules={[{ required: true }]}>
+              <Input inputMode="decimal" prefix="¥" />
+            </Form.Item>
+            <Button type="primary" htmlType="submit">
+              {t('apps.testCreate')}
+            </Button>
+          </Form>
+        )}
+      </Modal>
+    </>
   );
 }
