@@ -60,7 +60,8 @@ async function open(path: string, size = desktop): Promise<Page> {
   // Where a refusal comes from (file, line, what was refused), in the complaint itself.
   await page.addInitScript({
     content:
-      "document.addEventListener('securitypolicyviolation', (e) => console.log(`Content Security Policy: ${e.violatedDirective} ${e.sourceFile}:${e.lineNumber} ${e.sample}`))",
+      "document.addEventListener('securitypolicyviolation', (e) => console.log(" +
+      "['Content Security Policy:', e.violatedDirective, e.sourceFile + ':' + e.lineNumber, e.sample].join(' ')))",
   });
   page.on('console', (m) => {
     if (/Content Security Policy|Refused to/i.test(m.text())) complaints.push(`${path}: ${m.text()}`);
