@@ -27,6 +27,7 @@ import {
   OutboxSmsSender,
   type SmsSender,
 } from './members/index.ts';
+import { MerchantPortal } from './merchants/index.ts';
 import { Authorizations, type OAuthParties, oauthMigrations } from './oauth/index.ts';
 import { type PayoutParties, Payouts, payoutsMigrations } from './payouts/index.ts';
 import { type CounterStore, RedisCounterStore, Risk, type RiskParties, riskMigrations } from './risk/index.ts';
@@ -38,6 +39,7 @@ import {
   type FundingRequest,
   type FundingSource,
   Royalties,
+  SellerTrades,
   Settlements,
   TradeBills,
   type TradeParties,
@@ -122,6 +124,8 @@ export interface Platform {
   settlements: Settlements;
   /** Console operators. */
   operators: Operators;
+  /** The merchant portal (`/merchant`): a merchant's staff by role, their trades, refunds, after-sale, apps. */
+  merchantPortal: MerchantPortal;
   /** The buyer's side of escrow trades, for the native API. */
   buyerEscrow: BuyerEscrow;
   /** Bank channels: top-ups, card binding, withdrawals (src/channels). */
@@ -219,6 +223,15 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     royalties,
     settlements,
     operators,
+    merchantPortal: new MerchantPortal({
+      db,
+      members,
+      trades,
+      sellerTrades: new SellerTrades(db, clock),
+      escrow,
+      afterSale,
+      bills,
+    }),
     buyerEscrow: new BuyerEscrow(escrow, afterSale),
     channels,
     reconciler,

@@ -10,6 +10,7 @@ import { operatorsCommand, settleCommand } from './escrow.ts';
 import { addFundReport, fundCommand } from './fund.ts';
 import { keysCommand } from './keys.ts';
 import { ledgerCommand } from './ledger.ts';
+import { merchantsCommand } from './merchants.ts';
 import { migrateCommand } from './migrate.ts';
 import { smsCommand } from './sms.ts';
 import { startCommand } from './start.ts';
@@ -27,6 +28,7 @@ const program = new Command('paybao')
   .addCommand(ledgerCommand())
   .addCommand(usersCommand())
   .addCommand(appsCommand())
+  .addCommand(merchantsCommand())
   .addCommand(keysCommand())
   .addCommand(smsCommand())
   .addCommand(bankSimCommand())

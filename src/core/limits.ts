@@ -112,6 +112,8 @@ export const limits = {
   notifyBatchMax: 500,
   /** The most of a merchant's answer to a notification that is read (it should say `success`). */
   notifyAnswerBytesMax: 1024,
+  /** What of a merchant's answer (or of the error) the log of notification attempts keeps. */
+  notifyAttemptDetailCharsMax: 200,
   /** Times a notification is sent again at once when a kept-alive connection turns out closed
    * by the merchant's server before any answer (each time on another connection, if the pool has
    * more stale ones). */
@@ -226,6 +228,16 @@ export const limits = {
   oauthRetentionMs: 7 * 86_400_000,
   oauthSweepBatchMax: 1000,
   oauthSweepIntervalMs: 3_600_000,
+  /** Rows one page of the merchant portal's trades or notifications holds at most. */
+  merchantPageRowsMax: 100,
+  /** The largest test payment the merchant portal makes against a merchant's own app (fen). */
+  merchantTestPaymentFenMax: 10_000,
+  /** Rows such a page holds when the request names no size. */
+  merchantPageRowsDefault: 20,
+  /** A merchant staff member's name, at most (characters). */
+  staffNameLengthMax: 64,
+  /** Staff one listing of a merchant's staff shows at most. */
+  staffPerMerchantMax: 200,
   /** How long a native API session token (`POST /api/v1/sessions`) lives after login. */
   sessionTtlMs: 24 * 3_600_000,
   /** Live sessions one user may hold; logging in again retires the oldest beyond this. */

@@ -26,6 +26,12 @@ export const membersErrors = catalog({
   sms_code_expired: authenticationError('the SMS code has expired; ask for a new one'),
   sms_code_attempts_exceeded: authenticationError('too many wrong guesses for this SMS code; ask for a new one'),
   user_not_found: invalidRequest(404, 'no such user'),
+  staff_not_found: invalidRequest(404, 'no such member of staff'),
+  staff_name_invalid: invalidRequest(
+    400,
+    `a staff name must be 1 to ${limits.staffNameLengthMax} characters, not all blank`,
+  ),
+  staff_role_invalid: invalidRequest(400, 'role must be owner, finance or support'),
   merchant_not_found: invalidRequest(404, 'no such merchant'),
   app_not_found: invalidRequest(404, 'no such app'),
   app_name_invalid: invalidRequest(400, `app name must be 1 to ${limits.appNameLengthMax} characters, not all blank`),

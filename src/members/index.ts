@@ -14,6 +14,7 @@ export {
   validAuthRedirectUrl,
   validNotifyUrl,
 } from './members.ts';
+export { type NewStaff, type Staff, type StaffRole, type StaffSession, staffRoles } from './merchant-staff.ts';
 export { membersMigrations } from './migrations/index.ts';
 export {
   type AuditEntry,

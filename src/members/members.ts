@@ -12,6 +12,7 @@ import { newAppId, newPaymentCodeText, newUserId, paymentCodePattern } from './e
 import { type Freeze, Freezes } from './freezes.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { parseMerchantPublicKey } from './merchant-key.ts';
+import { MerchantStaff } from './merchant-staff.ts';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
 import { maskPhone, normalizePhone } from './phone.ts';
 import { PlatformKeyStore, type PlatformKeys } from './platform-keys.ts';
@@ -111,6 +112,8 @@ export class Members {
   readonly #wallets: Wallets;
   readonly #keys: PlatformKeyStore;
   readonly #throttle: LoginThrottle;
+  /** The merchant portal's logins: each merchant's staff, their codes and sessions. */
+  readonly staff: MerchantStaff;
   /** Payment codes being spent, grouped across concurrent payments (see `#redeem`). */
   readonly #redemptions: Batcher<Redemption, string | null>;
   /** Account freezes (an operator's): a frozen member pays, transfers and withdraws nothing. */
@@ -124,6 +127,7 @@ export class Members {
     this.#keys = new PlatformKeyStore(db, this.#clock, options.keyPassphrase);
     this.#throttle = new LoginThrottle(db, this.#clock);
     this.freezes = new Freezes(db, this.#clock);
+    this.staff = new MerchantStaff(db, this.#clock, this.#sms);
     this.#redemptions = new Batcher(
       (items) =>
         firstPerKey(
@@ -498,6 +502,47 @@ export class Members {
       authRedirectUrl: row.auth_redirect_url ?? undefined,
       createdAtNs: row.created_at_ns,
     };
+  }
+
+  /** A merchant's apps, oldest first. */
+  async appsOf(sellerId: string): Promise<App[]> {
+    const rows = await this.#tables()
+      .selectFrom('members_apps')
+      .select('app_id')
+      .where('seller_id', '=', sellerId)
+      .orderBy('created_at_ns')
+      .orderBy('app_id')
+      .execute();
+    return Promise.all(rows.map((r) => this.getApp(r.app_id)));
+  }
+
+  /** Sets (or, with undefined, removes) the app's notify URL. Throws `notify_url_invalid`, `app_not_found`. */
+  async setNotifyUrl(appId: string, url: string | undefined): Promise<App> {
+    const notifyUrl = validNotifyUrl(url);
+    const updated = await this.#tables()
+      .updateTable('members_apps')
+      .set({ notify_url: notifyUrl ?? null })
+      .where('app_id', '=', appId)
+      .returning('app_id')
+      .executeTakeFirst();
+    if (!updated) throw new MembersError('app_not_found');
+    return this.getApp(appId);
+  }
+
+  /**
+   * Replaces the merchant public key the app's requests are verified with (the gateway's cache of
+   * apps shows it within `gatewayAppCacheMs`). Throws `merchant_public_key_invalid`, `app_not_found`.
+   */
+  async setMerchantPublicKey(appId: string, key: string): Promise<App> {
+    const { pem } = parseMerchantPublicKey(key);
+    const updated = await this.#tables()
+      .updateTable('members_apps')
+      .set({ merchant_public_key_pem: pem })
+      .where('app_id', '=', appId)
+      .returning('app_id')
+      .executeTakeFirst();
+    if (!updated) throw new MembersError('app_not_found');
+    return this.getApp(appId);
   }
 
   /**

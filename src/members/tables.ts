@@ -100,6 +100,32 @@ export interface MemberTables {
     frozen_by: string;
     frozen_at: Date;
   };
+  merchant_staff: {
+    staff_id: string;
+    merchant_id: string;
+    phone: string;
+    password_hash: string;
+    name: string;
+    role: 'owner' | 'finance' | 'support';
+    created_by: string | null;
+    created_at_ns: bigint;
+  };
+  merchant_staff_codes: {
+    id: string;
+    staff_id: string;
+    code_hash: string;
+    status: 'open' | 'used' | 'superseded' | 'revoked';
+    attempts: Generated<number>;
+    created_at_ns: bigint;
+    expires_at_ns: bigint;
+  };
+  merchant_staff_sessions: {
+    token_hash: string;
+    staff_id: string;
+    created_at_ns: bigint;
+    expires_at_ns: bigint;
+    revoked_at_ns: Generated<bigint | null>;
+  };
   members_login_failures: {
     key: string;
     window_start_ns: bigint;

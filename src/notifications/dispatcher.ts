@@ -30,12 +30,17 @@ interface Due {
 /** Where a notification goes: a URL, none at all (`null`), or a lookup that failed. */
 type UrlLookup = { url: string | null } | { error: unknown };
 
-/** What one attempt came to, as written back to the outbox. */
+/** What one attempt came to, as written back to the outbox and to its log of attempts. */
 interface Outcome {
   id: bigint;
   attempts: number;
   deliveredAt: Date | null;
   nextAttemptAt: Date | 'infinity';
+  at: Date;
+  url: string | null;
+  result: 'success' | 'rejected' | 'failed' | 'no_url';
+  /** The merchant's answer, or the error, cut short. */
+  detail: string | null;
 }
 
 /**
@@ -105,17 +110,29 @@ export class NotificationDispatcher {
       }
     };
     await Promise.all(Array.from({ length: Math.min(limits.notifyConcurrencyMax, claimed.length) }, worker));
+    // One statement records every outcome and logs every attempt (the merchant portal shows them).
     await this.db.query(
-      `update trade_notifications n set attempts = o.attempts, delivered_at = o.delivered_at,
-         next_attempt_at = o.next_attempt_at
-       from unnest($1::int8[], $2::int[], $3::timestamptz[], $4::timestamptz[])
-         as o(id, attempts, delivered_at, next_attempt_at)
-       where n.id = o.id`,
+      `with o as (
+         select * from unnest($1::int8[], $2::int[], $3::timestamptz[], $4::timestamptz[],
+                              $5::timestamptz[], $6::text[], $7::text[], $8::text[])
+           as o(id, attempts, delivered_at, next_attempt_at, at, url, result, detail)
+       ), moved as (
+         update trade_notifications n set attempts = o.attempts, delivered_at = o.delivered_at,
+           next_attempt_at = o.next_attempt_at
+         from o where n.id = o.id
+       )
+       insert into trade_notification_attempts (notification_id, attempt, at, url, outcome, detail)
+       select id, attempts, at, url, result, detail from o
+       on conflict (notification_id, attempt) do nothing`,
       [
         outcomes.map((o) => o.id.toString()),
         outcomes.map((o) => o.attempts),
         outcomes.map((o) => o.deliveredAt?.toISOString() ?? null),
         outcomes.map((o) => (o.nextAttemptAt === 'infinity' ? 'infinity' : o.nextAttemptAt.toISOString())),
+        outcomes.map((o) => o.at.toISOString()),
+        outcomes.map((o) => o.url),
+        outcomes.map((o) => o.result),
+        outcomes.map((o) => o.detail),
       ],
     );
     return { claimed: claimed.length, delivered: outcomes.filter((o) => o.deliveredAt !== null).length };
@@ -127,20 +144,25 @@ export class NotificationDispatcher {
    */
   async #attempt(row: Due, lookup: UrlLookup): Promise<Outcome> {
     const url = 'url' in lookup ? lookup.url : undefined;
-    let ok = url === null;
+    const at = this.#now();
+    let result: Outcome['result'] = url === null ? 'no_url' : 'failed';
+    let detail: string | null = 'error' in lookup ? errorText(lookup.error) : null;
     if (url) {
       try {
         const form = await this.channel.sign({
           ...row.payload,
           notify_id: `${row.id}`,
-          notify_time: beijingTime(this.#now()),
+          notify_time: beijingTime(at),
         });
         const body = await (this.channel.post ?? postForm)(url, form);
-        ok = body.trim() === 'success';
-      } catch {
-        ok = false;
+        result = body.trim() === 'success' ? 'success' : 'rejected';
+        detail = body.trim().slice(0, limits.notifyAttemptDetailCharsMax);
+      } catch (error) {
+        result = 'failed';
+        detail = errorText(error);
       }
     }
+    const ok = result === 'success' || result === 'no_url';
     const attempts = row.attempts + 1;
     const delay = limits.notifyRetryDelaysMs[attempts - 1];
     return {
@@ -149,6 +171,10 @@ export class NotificationDispatcher {
       deliveredAt: ok ? this.#now() : null,
       // After the last retry the row stays undelivered with no next attempt: an operator's to see.
       nextAttemptAt: ok || delay === undefined ? 'infinity' : new Date(this.#now().getTime() + delay),
+      at,
+      url: url ?? null,
+      result,
+      detail,
     };
   }
 
@@ -185,4 +211,10 @@ export class NotificationDispatcher {
   #now(): Date {
     return dateFromNs(this.clock.nowNs());
   }
+}
+
+/** An error as the log of attempts keeps it: its message, cut short. */
+function errorText(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.slice(0, limits.notifyAttemptDetailCharsMax);
 }

@@ -10,7 +10,7 @@ import { limits } from '../core/limits.ts';
 export function registerApiScope(
   app: FastifyInstance,
   prefix: string,
-  routes: (scope: FastifyInstance) => void,
+  routes: (scope: FastifyInstance) => void | Promise<void>,
 ): Promise<void> {
   return app.register(
     async (scope) => {
@@ -18,7 +18,7 @@ export function registerApiScope(
       scope.addHook('onRoute', (route) => {
         route.bodyLimit ??= limits.apiBodyBytesMax;
       });
-      routes(scope);
+      await routes(scope);
     },
     { prefix },
   ) as unknown as Promise<void>;

@@ -20,6 +20,7 @@ import { registerFriendPages } from './friend-pages.ts';
 import { registerFundPages } from './fund-pages.ts';
 import { registerPageAssets } from './html.ts';
 import { LiveFigureSampler } from './live-figures.ts';
+import { registerMerchantApi } from './merchant-api.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { registerOAuthApi } from './oauth-api.ts';
 import { oauthMethods } from './oauth-methods.ts';
@@ -146,6 +147,7 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
   await registerSocialApi(app, { social: platform.social, wallet: platform.wallet });
   await registerRiskApi(app, { risk: platform.risk, wallet: platform.wallet });
   await registerOAuthApi(app, { oauth: platform.oauth, wallet: platform.wallet });
+  await registerMerchantApi(app, { merchantPortal: platform.merchantPortal });
   return app;
 }
 

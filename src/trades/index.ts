@@ -6,6 +6,12 @@
 
 export { AfterSale } from './after-sale/after-sale.ts';
 export type { AfterSaleParties } from './after-sale/compensation-fund.ts';
+export {
+  type SellerCase,
+  type SellerDispute,
+  sellerCases,
+  sellerDisputes,
+} from './after-sale/seller-queue.ts';
 export type { CaseStatus, DisputeStatus } from './after-sale/state.ts';
 export type { DisputeView, RefundCaseView } from './after-sale/views.ts';
 export { TradeError, type TradeErrorCode, tradeErrors } from './errors.ts';
@@ -34,6 +40,19 @@ export {
   TradeBills,
 } from './trade/bills.ts';
 export type { FundingRequest, FundingSource } from './trade/funding.ts';
+export {
+  type NotificationPost,
+  type NotificationView,
+  type PeriodFigures,
+  type SellerFigures,
+  type SellerTradeDetail,
+  type SellerTradeFilter,
+  SellerTrades,
+  type SeriesPoint,
+  type TradePage,
+  type TradeRefundView,
+  type TransitionView,
+} from './trade/seller-views.ts';
 export {
   type CreateTradeInput,
   type RefundView,

@@ -302,4 +302,22 @@ create index trades_paying on trades (paying_at, trade_no) where status = 'PAYIN
 create index trades_buyer on trades (buyer_id, created_at desc, trade_no desc) where buyer_id is not null;
 `,
   },
+  {
+    id: '20261208-30-trade-notification-attempts',
+    sql: `
+-- Every post of a notification, written with its outcome by the dispatcher (src/notifications):
+-- when, to which address, and what came of it, so that a merchant sees why one was not delivered.
+-- success: the answer was \`success\`; rejected: another answer; failed: no answer (a timeout, a
+-- refused connection, a failed lookup); no_url: the app has no notify URL, nothing was posted.
+create table trade_notification_attempts (
+  notification_id bigint not null,
+  attempt int not null check (attempt > 0),
+  at timestamptz not null,
+  url text,
+  outcome text not null check (outcome in ('success', 'rejected', 'failed', 'no_url')),
+  detail text,
+  primary key (notification_id, attempt)
+);
+`,
+  },
 ];

@@ -13,6 +13,7 @@ export interface TradesTables {
   trade_refunds: TradeRefundsTable;
   trade_transitions: TradeTransitionsTable;
   trade_notifications: TradeNotificationsTable;
+  trade_notification_attempts: TradeNotificationAttemptsTable;
   escrow_contracts: EscrowContractsTable;
   refund_cases: RefundCasesTable;
   disputes: DisputesTable;
@@ -102,6 +103,17 @@ export interface TradeNotificationsTable {
   attempts: Generated<number>;
   next_attempt_at: Date;
   delivered_at: Date | null;
+}
+
+/** Every post of a notification and what came of it (the dispatcher writes them). */
+export interface TradeNotificationAttemptsTable {
+  notification_id: bigint;
+  attempt: number;
+  at: Date;
+  url: string | null;
+  outcome: 'success' | 'rejected' | 'failed' | 'no_url';
+  /** The merchant's answer or the error, cut to `notifyAttemptDetailCharsMax`. */
+  detail: string | null;
 }
 
 export interface EscrowContractsTable {

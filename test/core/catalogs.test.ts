@@ -14,6 +14,7 @@ import { ChannelError, channelErrors } from '../../src/channels/errors.ts';
 import { type CatalogEntry, CatalogError } from '../../src/core/catalog-error.ts';
 import { FundError, fundErrors } from '../../src/fund/index.ts';
 import { MembersError, membersErrors } from '../../src/members/errors.ts';
+import { MerchantError, merchantErrors } from '../../src/merchants/index.ts';
 import { OAuthError, oauthErrors } from '../../src/oauth/index.ts';
 import { PayoutError, payoutErrors } from '../../src/payouts/errors.ts';
 import { ConsoleError, consoleErrors } from '../../src/server/console.ts';
@@ -33,6 +34,7 @@ const catalogs: ReadonlyArray<readonly [string, Record<string, CatalogEntry>, Ma
   ['channels', channelErrors, (c) => new ChannelError(c)],
   ['fund', fundErrors, (c) => new FundError(c)],
   ['oauth', oauthErrors, (c) => new OAuthError(c)],
+  ['merchants', merchantErrors, (c) => new MerchantError(c)],
   ['console', consoleErrors, (c) => new ConsoleError(c)],
   ['edge', edgeErrors, (c) => new EdgeError(c)],
   ['page guard', pageGuardErrors, (c) => new PageRefusal(c)],

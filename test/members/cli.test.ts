@@ -1,7 +1,7 @@
 /**
  * The members commands as a newcomer runs them: the real `paybao` binary on a fresh data
- * directory (or a fresh schema when DATABASE_URL is set). `users create` and `apps create` print
- * the JSON the issue promises, `users paycode` prints a payment code, a bad amount or key fails
+ * directory (or a fresh schema when DATABASE_URL is set). `users create`, `apps create` and
+ * `merchants create-owner` print the JSON the issue promises, `users paycode` prints a payment code, a bad amount or key fails
  * with a message, and the books verify afterwards.
  */
 import { execFile } from 'node:child_process';
@@ -87,6 +87,45 @@ describe('paybao users and apps', { timeout: processTestTimeoutMs }, () => {
       seller_id: expect.stringMatching(/^2088\d{12}$/),
       alipay_public_key: expect.stringContaining('-----BEGIN PUBLIC KEY-----'),
     });
+    const owner = JSON.parse(
+      (
+        await run(
+          'merchants',
+          'create-owner',
+          '--merchant-id',
+          app.seller_id,
+          '--phone',
+          '13900139000',
+          '--password',
+          'owner pass 1',
+        )
+      ).stdout,
+    );
+    expect(owner).toEqual({ staff_id: expect.any(String), merchant_id: app.seller_id, role: 'owner' });
+    expect(
+      await fails(
+        'merchants',
+        'create-owner',
+        '--merchant-id',
+        app.seller_id,
+        '--phone',
+        '13900139000',
+        '--password',
+        'owner pass 2',
+      ),
+    ).toMatch(/already/);
+    expect(
+      await fails(
+        'merchants',
+        'create-owner',
+        '--merchant-id',
+        user.user_id,
+        '--phone',
+        '13900139001',
+        '--password',
+        'owner pass 2',
+      ),
+    ).toMatch(/no such merchant/);
     writeFileSync(keyFile, 'garbage');
     expect(await fails('apps', 'create', '--name', 'Bad', '--merchant-public-key-file', keyFile)).toMatch(/public key/);
 

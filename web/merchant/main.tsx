@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { AntdRoot } from '../shared/antd.tsx';
 import { LocaleProvider } from '../shared/i18n.tsx';
 import { App } from './App.tsx';
+import './portal.css';
 
 const root = document.getElementById('root');
 if (root)

@@ -11,5 +11,6 @@ export const membersMigrations: Migration[] = [
   { id: '20261207-70-members-phone-hash', sql: file('./004_phone_hash.sql') },
   { id: '20261207-95-payment-code-spent-for', sql: file('./005_payment_code_spent_for.sql') },
   { id: '20261208-10-members-app-auth-redirect', sql: file('./006_auth_redirect.sql') },
+  { id: '20261208-20-merchant-staff', sql: file('./007_merchant_staff.sql') },
   { id: '20261208-30-members-operator-roles', sql: file('./008_operator_roles.sql') },
 ];
