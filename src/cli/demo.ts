@@ -4,7 +4,8 @@
  * `<data>/demo/`), two buyers whose cards at the simulated bank are bound with the bank's texted
  * code and who topped up through it (so the reserves cover their money), and trades in each state
  * a merchant, an operator and a buyer meet: waiting for payment, paid, shipped, finished, closed,
- * refunded, and one in dispute. Then it prints where to look and how to log in.
+ * refunded, and one in dispute; the merchant's owner login for the portal and an administrator
+ * for the console. Then it prints where to look and how to log in.
  *
  * Everything goes through the platform's own modules, as a merchant's and a buyer's requests
  * would; nothing is written around them. `PAYBAO_DEMO=off` (and any `DATABASE_URL`) turns it off.
@@ -29,6 +30,9 @@ const buyers = [
 const demoBank = 'ICBC';
 const topUp = '2000.00';
 const merchantName = 'Paybao 演示商城 Demo Marketplace';
+/** The portal's owner login (a staff phone, apart from the buyers') and the console's operator. */
+const owner = { phone: '13900000009', password: 'demo-owner-1', name: '演示店主 Demo owner' };
+const operator = { name: 'demo', password: 'demo-operator-1' };
 
 export interface DemoSummary {
   appId: string;
@@ -37,6 +41,8 @@ export interface DemoSummary {
   appFile: string;
   privateKeyFile: string;
   operatorTokenFile: string;
+  owner: { phone: string; password: string };
+  operator: { name: string; password: string };
   buyers: { name: string; phone: string; password: string; userId: string; card: string | null; balance: string }[];
   /** trade_no by the state the demo left it in. */
   trades: Record<string, string>;
@@ -75,6 +81,7 @@ export async function createDemo(
   writeFileSync(files.privateKeyFile, privateKeyPem, { mode: 0o600 });
   writeFileSync(files.publicKeyFile, publicKeyPem);
   const app = await platform.members.createApp({ name: merchantName, merchantPublicKeyPem: publicKeyPem });
+  await platform.merchantPortal.createOwner(app.sellerId, owner);
   await platform.trades.saveContract(app.appId, {
     escrowDefault: true,
     feeBps: limits.demoEscrowFeeBps,
@@ -172,8 +179,8 @@ export async function createDemo(
     { reason: '卖家拒绝退款 The seller refused the refund' },
   );
 
-  const operator = await platform.operators.create('demo operator');
-  writeFileSync(files.operatorTokenFile, `${operator.token}\n`, { mode: 0o600 });
+  const { token } = await platform.operators.create(operator.name, { password: operator.password });
+  writeFileSync(files.operatorTokenFile, `${token}\n`, { mode: 0o600 });
   for (const buyer of made) buyer.balance = formatAmount(await platform.members.walletBalance(buyer.userId));
   const shown = (file: string) => {
     const near = relative(process.cwd(), file);
@@ -185,6 +192,8 @@ export async function createDemo(
     appFile: shown(files.appFile),
     privateKeyFile: shown(files.privateKeyFile),
     operatorTokenFile: shown(files.operatorTokenFile),
+    owner: { phone: owner.phone, password: owner.password },
+    operator,
     buyers: made,
     trades,
     cashierUrl: `${options.url}/cashier/${trades.waitingForPayment}`,
@@ -202,7 +211,9 @@ export function demoBanner(url: string, demo: DemoSummary): string {
         `                   ${b.name}: phone ${b.phone}, password ${b.password} — ¥${b.balance}${b.card ? `, card ${b.card}` : ''}`,
     ),
     `  merchant portal  ${url}/merchant`,
-    `  console          ${url}/console   (operator token in ${demo.operatorTokenFile})`,
+    `                   owner: phone ${demo.owner.phone}, password ${demo.owner.password}, then the texted code (npx paybao sms list)`,
+    `  console          ${url}/console`,
+    `                   operator: name ${demo.operator.name}, password ${demo.operator.password} (a script's bearer token: ${demo.operatorTokenFile})`,
     `  cashier          ${demo.cashierUrl}   (a trade waiting for payment)`,
     `  merchant app     ${demo.appId}: alipay-sdk settings in ${demo.appFile}, private key ${demo.privateKeyFile}`,
     '',

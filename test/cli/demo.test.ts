@@ -3,7 +3,8 @@
  * data directory creates the demo and prints where to look. The demo's merchant key pair works
  * with the real `alipay-sdk` (its trades answer trade.query in the states the demo left them),
  * the buyers log in to the wallet with the printed passwords and hold what their card top-ups
- * brought minus what they paid, the operator token opens the console's dispute queue, the
+ * brought minus what they paid, the printed operator logs in to the console and finds the dispute
+ * in its queue (so does the script token), the merchant's owner logs in to the portal, the
  * reserves cover the customers' money and the books verify. A second start on the same
  * directory makes no second demo; PAYBAO_DEMO=off and DATABASE_URL make none.
  */
@@ -125,14 +126,35 @@ describe('the demo of a fresh install', { timeout: processTestTimeoutMs * 3 }, (
         body: JSON.stringify({ phone: '13800000002', password }),
       });
       expect(login.status).toBe(201);
-      const token = readFileSync(join(dataDir, 'demo', 'operator-token.txt'), 'utf8').trim();
+      const post = (path: string, body: unknown) =>
+        fetch(`${url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const operator = /operator: name (\S+), password (\S+)/.exec(first.output);
+      const session = await post('/console/v1/sessions', { name: operator?.[1], password: operator?.[2] });
+      expect(session.status).toBe(201);
+      const { token } = (await session.json()) as { token: string };
       const disputes = (await (
         await fetch(`${url}/console/v1/disputes`, { headers: { authorization: `Bearer ${token}` } })
       ).json()) as { data: unknown[] };
       expect(disputes.data).toHaveLength(1);
+      const scriptToken = readFileSync(join(dataDir, 'demo', 'operator-token.txt'), 'utf8').trim();
+      expect(
+        (await fetch(`${url}/console/v1/disputes`, { headers: { authorization: `Bearer ${scriptToken}` } })).status,
+      ).toBe(200);
+
+      // The merchant's owner logs in to the portal: the password, then the code texted to the phone.
+      const run = (...args: string[]) => promisify(execFile)(process.execPath, [bin, ...args], { cwd: root, env });
+      const [, phone = '', ownerPassword = ''] = /owner: phone (\S+), password ([^\s,]+)/.exec(first.output) ?? [];
+      expect((await post('/api/v1/merchant/sessions/code', { phone, password: ownerPassword })).status).toBe(202);
+      const texts = JSON.parse((await run('sms', 'list', '--phone', phone, '--json')).stdout) as { text: string }[];
+      const code = /\d{6}/.exec(texts[0]?.text ?? '')?.[0];
+      const staff = await post('/api/v1/merchant/sessions', { phone, password: ownerPassword, sms_code: code });
+      expect(staff.status).toBe(201);
 
       // The card top-ups came through the bank: the reserves cover the customers; the books verify.
-      const run = (...args: string[]) => promisify(execFile)(process.execPath, [bin, ...args], { cwd: root, env });
       const reserves = JSON.parse((await run('report', 'reserves', '--json')).stdout) as { covered: boolean };
       expect(reserves.covered).toBe(true);
       expect(JSON.parse((await run('ledger', 'verify')).stdout)).toMatchObject({ ok: true });
