@@ -15,6 +15,8 @@ import { registerCashier } from './cashier.ts';
 import { registerChannelsApi } from './channels-api.ts';
 import { registerCardCashier } from './channels-cashier.ts';
 import { registerConsole } from './console.ts';
+import { registerCreditApi } from './credit-api.ts';
+import { creditMethods } from './credit-methods.ts';
 import { escrowMethods } from './escrow-methods.ts';
 import { registerFriendPages } from './friend-pages.ts';
 import { registerFundPages } from './fund-pages.ts';
@@ -91,6 +93,7 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
         ...escrowMethods(platform),
         ...redPacketMethods(platform),
         ...oauthMethods(platform),
+        ...creditMethods(platform),
       },
     },
   });
@@ -138,6 +141,7 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
   await registerSocialApi(app, { social: platform.social, wallet: platform.wallet });
   await registerRiskApi(app, { risk: platform.risk, wallet: platform.wallet });
   await registerOAuthApi(app, { oauth: platform.oauth, wallet: platform.wallet });
+  await registerCreditApi(app, { credit: platform.credit, wallet: platform.wallet });
   return app;
 }
 
