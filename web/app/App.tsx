@@ -26,6 +26,8 @@ const TopUp = lazy(() => import('./pages/TopUp.tsx'));
 const Withdraw = lazy(() => import('./pages/Withdraw.tsx'));
 const TradeDetail = lazy(() => import('./pages/TradeDetail.tsx'));
 const Me = lazy(() => import('./pages/Me.tsx'));
+const CreditScore = lazy(() => import('./pages/CreditScore.tsx'));
+const RealName = lazy(() => import('./pages/RealName.tsx'));
 
 export function App() {
   return (
@@ -47,6 +49,8 @@ export function App() {
               <Route path="/top-up" element={<Private page={<TopUp />} />} />
               <Route path="/withdraw" element={<Private page={<Withdraw />} />} />
               <Route path="/trades/:tradeNo" element={<Private page={<TradeDetail />} />} />
+              <Route path="/credit" element={<Private page={<CreditScore />} />} />
+              <Route path="/real-name" element={<Private page={<RealName />} />} />
               <Route path="*" element={<Navigate to="/" replace />} />
             </Routes>
           </Suspense>
