@@ -77,7 +77,7 @@ export default function CreditScore() {
             ) : (
               <p className="empty">{t('credit.historyEmpty')}</p>
             )}
-            <p className="muted small">{t('credit.range')}</p>
+            <p className="muted small credit-range">{t('credit.range')}</p>
           </>
         )}
       </Loading>
@@ -97,7 +97,7 @@ function HistoryChart({ history, label }: { history: CreditScoreBody['history'];
       grid: { left: 40, right: 16, top: 16, bottom: 28 },
       tooltip: { trigger: 'axis' },
       xAxis: { type: 'category', data: history.map((h) => h.day.slice(5)), boundaryGap: false },
-      yAxis: { type: 'value', min: 350, max: 950, splitNumber: 4 },
+      yAxis: { type: 'value', min: 350, max: 950, interval: 150 },
       series: [
         {
           type: 'line',
