@@ -1,7 +1,7 @@
 /**
  * `Credit`: the score of a user (docs/credit.md). `score(userId)` is the online read, computed now
  * from the same features statement the nightly batch runs over chunks of users (`run`), so the
- * two agree; the batch keeps each day's score (the history) and balance (the next days' average).
+ * two agree; the batch keeps each day's score and balance (the history; the balances are the next days' average).
  * The batch is resumable: each chunk commits with the run's last user id, and a run started
  * again after a crash goes on from there. `answerApp` is `zhima.credit.score.get`'s: an app's
  * `transaction_id` answers the same result for 24 hours.
@@ -90,20 +90,15 @@ export class Credit {
     return typed<CreditTables>(q);
   }
 
-  /** The window of a computation now: the history window, today, and the friends' scores' day. */
-  async #window(nowNs: bigint): Promise<FeatureWindow> {
+  /** The window of a computation now: the history window and today. */
+  #window(nowNs: bigint): FeatureWindow {
     const today = beijingDate(nowNs);
-    const last = await this.#db.query<{ day: string | null }>(
-      'select max(day) as day from credit_runs where finished_at is not null and day < $1',
-      [today],
-    );
     return {
       now: dateFromNs(nowNs),
       historyFrom: dateFromNs(nowNs - BigInt(limits.creditHistoryDays) * dayNs),
       nowNs,
       today,
       balanceFrom: daysBefore(today, limits.creditBalanceDays - 1),
-      friendsDay: last[0]?.day ?? null,
     };
   }
 
@@ -118,7 +113,7 @@ export class Credit {
    */
   async score(userId: string): Promise<CreditScore> {
     const nowNs = this.#clock.nowNs();
-    const w = await this.#window(nowNs);
+    const w = this.#window(nowNs);
     const [features] = await readFeatures(this.#db, [userId], w);
     if (!features) throw new CreditError('user_not_found');
     return this.#result(features, w.now);
@@ -155,7 +150,7 @@ export class Credit {
    */
   async run(options: RunOptions = {}): Promise<CreditRunReport> {
     const nowNs = this.#clock.nowNs();
-    const w = await this.#window(nowNs);
+    const w = this.#window(nowNs);
     const day = w.today;
     await this.#db.query('insert into credit_runs (day, started_at) values ($1, $2) on conflict (day) do nothing', [
       day,
@@ -173,26 +168,38 @@ export class Credit {
       .where('day', '=', day)
       .executeTakeFirstOrThrow();
     if (run.finished_at) return { day, users: 0, alreadyDone: true };
-    let last = run.last_user_id ?? '';
     const remaining = await this.#db.query<{ n: number }>(
       "select count(*)::int as n from members where kind = 'user' and user_id > $1",
-      [last],
+      [run.last_user_id ?? ''],
     );
     const total = remaining[0]?.n ?? 0;
-    const chunk = options.chunkUsers ?? limits.creditBatchUsersMax;
-    let done = 0;
-    for (;;) {
+    const chunkUsers = options.chunkUsers ?? limits.creditBatchUsersMax;
+    // The next chunk is read while this one is written (two connections on PostgreSQL); the
+    // writes stay one after another in user id order, so the progress row is always true.
+    const read = async (after: string) => {
       const ids = await this.#db.query<{ user_id: string }>(
         "select user_id from members where kind = 'user' and user_id > $1 order by user_id limit $2",
-        [last, chunk],
+        [after, chunkUsers],
       );
-      if (ids.length === 0) break;
       const userIds = ids.map((r) => r.user_id);
-      const features = await readFeatures(this.#db, userIds, w);
-      last = userIds.at(-1) ?? last;
-      await this.#writeChunk(day, last, features);
-      done += userIds.length;
-      options.onProgress?.(done, Math.max(total, done));
+      const last = userIds.at(-1);
+      return last === undefined
+        ? null
+        : { last, count: userIds.length, features: await readFeatures(this.#db, userIds, w) };
+    };
+    let done = 0;
+    let next = read(run.last_user_id ?? '');
+    try {
+      for (let chunk = await next; chunk !== null; chunk = await next) {
+        next = read(chunk.last);
+        await this.#writeChunk(day, chunk.last, chunk.features);
+        done += chunk.count;
+        options.onProgress?.(done, Math.max(total, done));
+      }
+    } catch (error) {
+      // The read ahead is not left running unheard: it ends before the failure is thrown.
+      await next.catch(() => undefined);
+      throw error;
     }
     await this.#db.query('update credit_runs set finished_at = $2 where day = $1', [
       day,
@@ -201,26 +208,20 @@ export class Credit {
     return { day, users: done, alreadyDone: false };
   }
 
-  /** One chunk's scores, balances and the run's progress, in one statement (data-modifying CTEs all run). */
+  /** One chunk's scores and balances and the run's progress, in one statement. */
   async #writeChunk(day: string, last: string, features: CreditFeatures[]): Promise<void> {
     const scored = features.map((f) => scoreOf(f, this.#scorecard));
     await this.#db.query(
       `with h as (
-         insert into credit_score_history (user_id, day, score, band, reasons)
-         select x.u, $2, x.s, x.b, x.r from unnest($1::text[], $3::int[], $4::text[], $5::text[]) as x(u, s, b, r)
+         insert into credit_score_history (user_id, day, score, band, reasons, balance_fen)
+         select x.u, $2, x.s, x.b, x.r, x.f
+           from unnest($1::text[], $3::int[], $4::text[], $5::text[], $6::int8[]) as x(u, s, b, r, f)
          on conflict (user_id, day) do update
-           set score = excluded.score, band = excluded.band, reasons = excluded.reasons
-         returning 1
-       ), b as (
-         insert into credit_balance_days (user_id, day, balance_fen)
-         select x.u, $2, x.f from unnest($1::text[], $6::int8[]) as x(u, f)
-         on conflict (user_id, day) do update set balance_fen = excluded.balance_fen
+           set score = excluded.score, band = excluded.band, reasons = excluded.reasons,
+               balance_fen = excluded.balance_fen
          returning 1
        )
-       update credit_runs
-          set last_user_id = $7,
-              users_done = users_done + (select count(*) from h)
-        where day = $2`,
+       update credit_runs set last_user_id = $7, users_done = users_done + (select count(*) from h) where day = $2`,
       [
         features.map((f) => f.userId),
         day,

@@ -2,7 +2,8 @@
  * The one statement that reads the scorecard's features for a set of users: the nightly batch
  * gives it a chunk of user ids, the online read one id, so both see the same numbers. It reads
  * other modules' tables, read only, set-based: each part groups all the chunk's users at once
- * (trades by buyer, disputes, friends, balance days), never a query per user.
+ * (trades by buyer, disputes, friends, earlier days), never a query per user. The friends' part
+ * reads the scores of the last run finished before today, never the run in progress.
  */
 import type { Db, Queryable } from '../core/db/index.ts';
 import type { CreditFeatures } from './scorecard.ts';
@@ -16,8 +17,6 @@ export interface FeatureWindow {
   /** Today (Beijing, YYYY-MM-DD), and the first day of the balance window. */
   today: string;
   balanceFrom: string;
-  /** The day whose scores the friends' part reads (the last finished run before today), or null. */
-  friendsDay: string | null;
 }
 
 const featuresSql = `
@@ -64,19 +63,20 @@ bal as materialized (
 ),
 days as (
   select b.user_id, sum(b.balance_fen) as sum_fen, count(*) as n
-  from credit_balance_days b
+  from credit_score_history b
   where b.user_id = any($1::text[]) and b.day >= $5 and b.day < $4
   group by b.user_id
 ),
 fr as (
   select f.user_id, count(h.score)::int as friends_scored, coalesce(sum(h.score), 0)::int8 as friends_score_sum
   from social_friends f
-  join credit_score_history h on h.user_id = f.friend_id and h.day = $6
+  join credit_score_history h on h.user_id = f.friend_id
+   and h.day = (select max(r.day) from credit_runs r where r.finished_at is not null and r.day < $4)
   where f.user_id = any($1::text[])
   group by f.user_id
 )
 select u.user_id,
-       ((($7::int8 - u.created_at_ns) / 86400000000000))::int as account_age_days,
+       ((($6::int8 - u.created_at_ns) / 86400000000000))::int as account_age_days,
        coalesce(pay.payments, 0) as payments,
        coalesce(pay.active_months, 0) as active_months,
        coalesce(pay.categories, 0) as categories,
@@ -128,15 +128,7 @@ export async function readFeatures(db: Db, userIds: readonly string[], w: Featur
 }
 
 function run(q: Queryable, userIds: readonly string[], w: FeatureWindow): Promise<FeatureRow[]> {
-  return q.query<FeatureRow>(featuresSql, [
-    userIds,
-    w.historyFrom,
-    w.now,
-    w.today,
-    w.balanceFrom,
-    w.friendsDay,
-    w.nowNs,
-  ]);
+  return q.query<FeatureRow>(featuresSql, [userIds, w.historyFrom, w.now, w.today, w.balanceFrom, w.nowNs]);
 }
 
 function features(r: FeatureRow): CreditFeatures {

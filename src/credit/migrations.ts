@@ -19,22 +19,16 @@ create table credit_real_names (
   id_sha256 text not null unique check (id_sha256 ~ '^[0-9a-f]{64}$'),
   verified_at timestamptz not null
 );
--- Each user's balance (wallet and Yu'e Bao, fen) on each Beijing day the batch ran: the average
--- balance of the ability-to-pay dimension is over these and today's.
-create table credit_balance_days (
-  user_id text not null,
-  day text not null check (day ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'),
-  balance_fen bigint not null,
-  primary key (user_id, day)
-);
 -- The score of each user on each Beijing day the batch ran (null: N/A), with its reason codes
--- (comma-separated, the largest gain first).
+-- (comma-separated, the largest gain first), and the user's balance that day (wallet and Yu'e
+-- Bao, fen): the average balance of the ability-to-pay dimension is over these and today's.
 create table credit_score_history (
   user_id text not null,
   day text not null check (day ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'),
   score int check (score between 350 and 950),
   band text,
   reasons text not null,
+  balance_fen bigint not null,
   primary key (user_id, day),
   check ((score is null) = (band is null))
 );

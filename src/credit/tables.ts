@@ -10,17 +10,13 @@ export interface CreditTables {
     id_sha256: string;
     verified_at: Date;
   };
-  credit_balance_days: {
-    user_id: string;
-    day: string;
-    balance_fen: bigint;
-  };
   credit_score_history: {
     user_id: string;
     day: string;
     score: number | null;
     band: string | null;
     reasons: string;
+    balance_fen: bigint;
   };
   credit_runs: {
     day: string;

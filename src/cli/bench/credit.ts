@@ -136,7 +136,8 @@ export async function benchCredit(options: CreditBenchOptions): Promise<CreditBe
       const userId = seededUserId((baselineUsers * 7919) % options.users);
       const s = await platform.credit.score(userId);
       await platform.db.query(
-        `insert into credit_score_history (user_id, day, score, band, reasons) values ($1, '2000-01-01', $2, $3, $4)
+        `insert into credit_score_history (user_id, day, score, band, reasons, balance_fen)
+         values ($1, '2000-01-01', $2, $3, $4, 0)
          on conflict (user_id, day) do update set score = excluded.score`,
         [userId, s.score, s.band, s.reasons.join(',')],
       );
