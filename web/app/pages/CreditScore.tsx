@@ -30,12 +30,9 @@ export default function CreditScore() {
           <>
             <section className="credit-dial" aria-labelledby="credit-score">
               {c.score === null ? (
-                <>
-                  <div className="credit-score none" id="credit-score">
-                    {t('credit.none')}
-                  </div>
-                  <p className="muted">{t('credit.noneWhy')}</p>
-                </>
+                <div className="credit-score none" id="credit-score">
+                  {t('credit.none')}
+                </div>
               ) : (
                 <>
                   <div className="credit-score" id="credit-score">
