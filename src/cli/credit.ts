@@ -16,7 +16,7 @@ export function creditCommand(): Command {
     .option('--all', "run today's nightly scoring of every user (resumes a crashed run)")
     .option('--restart', 'with --all: score everyone again although today’s run finished')
     .action(async (userId: string | undefined, options: { all?: boolean; restart?: boolean }) => {
-      if (options.all === (userId !== undefined)) {
+      if (Boolean(options.all) === (userId !== undefined)) {
         throw new Error('give either --all or one user_id');
       }
       if (userId !== undefined) {
