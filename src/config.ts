@@ -1,6 +1,7 @@
 import { type ChannelBankConfig, defaultChannelBanks } from './channels/index.ts';
 import { splitHosts } from './core/db/index.ts';
 import { limits } from './core/limits.ts';
+import { type CreditOptions, type Dimension, defaultScorecard, dimensions } from './credit/index.ts';
 
 /** The platform's configuration, from the environment; every setting has a working default. */
 export interface Config {
@@ -57,6 +58,13 @@ export interface Config {
     appRequestsPerSecond: number;
     userRequestsPerSecond: number;
   };
+  /**
+   * The credit score (src/credit): `PAYBAO_ID_HASH_KEY`, the key of the identity numbers' hash
+   * (at least 16 characters; the court list's importer needs the same; a fixed development key
+   * when unset), and `PAYBAO_CREDIT_WEIGHTS`, the five dimensions' weights in percent summing to
+   * 100 (credit history, behaviour, ability to pay, identity, relationships; `35,25,20,15,5`).
+   */
+  credit: CreditOptions;
 }
 
 /** The pino levels LOG_LEVEL may name. */
@@ -92,7 +100,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       appRequestsPerSecond: positiveInteger(env, 'PAYBAO_APP_RATE', limits.appRequestsPerSecondMax),
       userRequestsPerSecond: positiveInteger(env, 'PAYBAO_USER_RATE', limits.userRequestsPerSecondMax),
     },
+    credit: creditFromEnv(env),
   };
+}
+
+/** The identity hash's key when `PAYBAO_ID_HASH_KEY` is unset: for development only (docs/credit.md). */
+const developmentIdHashKey = 'paybao development identity hash key';
+
+/** The credit module's settings the environment names (see `Config.credit`), for processes without a `Config`. */
+export function creditFromEnv(env: NodeJS.ProcessEnv = process.env): CreditOptions {
+  const key = nonEmpty(env, 'PAYBAO_ID_HASH_KEY');
+  if (key !== undefined && key.length < limits.keyPassphraseMin) {
+    throw new Error(`PAYBAO_ID_HASH_KEY must be at least ${limits.keyPassphraseMin} characters long`);
+  }
+  const text = nonEmpty(env, 'PAYBAO_CREDIT_WEIGHTS');
+  if (text === undefined) return { idHashKey: key ?? developmentIdHashKey };
+  const parts = text.split(',').map((part) => part.trim());
+  const numbers = parts.map(Number);
+  if (
+    parts.length !== dimensions.length ||
+    !parts.every((part) => /^\d+$/.test(part)) ||
+    numbers.reduce((sum, n) => sum + n, 0) !== 100
+  ) {
+    throw new Error(
+      `PAYBAO_CREDIT_WEIGHTS must be ${dimensions.length} whole percentages summing to 100, for ${dimensions.join(', ')} (got ${JSON.stringify(text)})`,
+    );
+  }
+  const weights = Object.fromEntries(dimensions.map((d, i) => [d, numbers[i] ?? 0])) as Record<Dimension, number>;
+  return { idHashKey: key ?? developmentIdHashKey, scorecard: { ...defaultScorecard, weights } };
 }
 
 /**

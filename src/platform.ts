@@ -10,12 +10,13 @@ import {
   Reconciler,
   ReserveReport,
 } from './channels/index.ts';
-import { channelBanksFromEnv, publicUrlFromEnv } from './config.ts';
+import { channelBanksFromEnv, creditFromEnv, publicUrlFromEnv } from './config.ts';
 import { cached } from './core/cache.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { type Db, type Migration, migrate, openDb, pendingMigrations } from './core/db/index.ts';
 import { limits } from './core/limits.ts';
 import { formatAmount } from './core/money.ts';
+import { Credit, type CreditOptions, creditMigrations } from './credit/index.ts';
 import { Fund, type FundParties, fundMigrations, isFundError } from './fund/index.ts';
 import { gatewayMigrations } from './gateway/index.ts';
 import { type BatchStats, Ledger, ledgerMigrations } from './ledger/index.ts';
@@ -61,6 +62,7 @@ export const allMigrations: readonly Migration[] = [
   ...socialMigrations,
   ...riskMigrations,
   ...oauthMigrations,
+  ...creditMigrations,
 ];
 
 export interface PlatformOptions {
@@ -100,6 +102,8 @@ export interface PlatformOptions {
   redisUrl?: string | undefined;
   /** What the counters' Redis keys begin with (several platforms on one Redis); `paybao:risk:` when absent. */
   redisPrefix?: string | undefined;
+  /** The credit score's identity hash key and scorecard; the environment's (`creditFromEnv`) when absent. */
+  credit?: CreditOptions | undefined;
 }
 
 /** The composition root: storage, migrations and every module, wired once. */
@@ -142,6 +146,8 @@ export interface Platform {
   risk: Risk;
   /** User authorisation for merchants: Alipay's OAuth codes and tokens (src/oauth). */
   oauth: Authorizations;
+  /** The credit score and real-name verification (src/credit). */
+  credit: Credit;
   clock: Clock;
   /** Drains every in-flight batch, then closes storage. */
   close(): Promise<void>;
@@ -240,6 +246,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     social,
     risk,
     oauth: new Authorizations(db, oauthParties(members), clock),
+    credit: new Credit(db, clock, options.credit ?? creditFromEnv()),
     clock,
     async close() {
       // What the risk engine counted and learned since its last round is not lost.

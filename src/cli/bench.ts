@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config.ts';
+import { benchCredit } from './bench/credit.ts';
 import { benchDouble11, type Double11Options, formatDrill } from './bench/double11.ts';
 import { benchEscrow } from './bench/escrow.ts';
 import { benchFund } from './bench/fund.ts';
@@ -118,6 +119,12 @@ export function benchCommand(): Command {
     .option('--decisions <n>', 'decisions timed', positiveInteger, 1_000_000)
     .option('--baseline-seconds <n>', 'seconds of the counters-from-the-database baseline', positiveInteger, 10)
     .action(runBench(benchRisk));
+  benchmark('credit', "the nightly credit scoring (users/s) against one query per user, and the online read's p99")
+    .option('--users <n>', 'users scored by the nightly run', positiveInteger, 1_000_000)
+    .option('--baseline-seconds <n>', 'seconds of the one-query-per-user baseline', positiveInteger, 10)
+    .option('--read-rate <n>', 'online score reads a second', positiveInteger, 1_000)
+    .option('--read-seconds <n>', 'seconds of online reads', positiveInteger, 10)
+    .action(runBench(benchCredit));
   benchmark(
     'double11',
     'the Double-11 drill: find the payment capacity, then offer the mix at 1×, 2× and 3× of it and check the floors',

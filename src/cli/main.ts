@@ -5,6 +5,7 @@ import { backupCommands } from './backup.ts';
 import { bankSimCommand } from './bank-sim.ts';
 import { benchCommand } from './bench.ts';
 import { reconcileCommand, reportCommand } from './channels.ts';
+import { creditCommand } from './credit.ts';
 import { drillCommand } from './drill.ts';
 import { operatorsCommand, settleCommand } from './escrow.ts';
 import { addFundReport, fundCommand } from './fund.ts';
@@ -36,7 +37,8 @@ const program = new Command('paybao')
   .addCommand(drillCommand())
   .addCommand(settleCommand())
   .addCommand(operatorsCommand())
-  .addCommand(fundCommand());
+  .addCommand(fundCommand())
+  .addCommand(creditCommand());
 // The bank channels' commands (src/cli/channels.ts).
 program.addCommand(reconcileCommand()).addCommand(addFundReport(reportCommand()));
 for (const command of backupCommands()) program.addCommand(command);

@@ -238,6 +238,60 @@ export const limits = {
   staffNameLengthMax: 64,
   /** Staff one listing of a merchant's staff shows at most. */
   staffPerMerchantMax: 200,
+  /**
+   * The credit score (src/credit, docs/credit.md), a scorecard in the Sesame tradition: clamped to
+   * [creditScoreMin, creditScoreMax]; a score equal to creditBaseScore means odds of good to bad of
+   * creditBaseOdds to 1, and every creditPointsToDoubleOdds points more doubles the odds. All
+   * dimensions neutral (no data) is the base score.
+   */
+  creditScoreMin: 350,
+  creditScoreMax: 950,
+  creditBaseScore: 650,
+  creditBaseOdds: 30,
+  creditPointsToDoubleOdds: 50,
+  /**
+   * Each dimension's share of the range (max − min), in percent, the defaults of
+   * `PAYBAO_CREDIT_WEIGHTS`: credit history, behaviour, ability to pay, identity, relationships.
+   */
+  creditWeightPercents: { history: 35, behaviour: 25, ability: 20, identity: 15, relationships: 5 },
+  /** The window a score looks back over (payments, escrow trades, lost disputes). */
+  creditHistoryDays: 365,
+  /** Days of daily balance snapshots the average balance spans (today's balance is the last). */
+  creditBalanceDays: 90,
+  /** No score ("N/A", as Alipay answers) with fewer payments in the window, or a younger account. */
+  creditPaymentsMin: 3,
+  creditAccountAgeDaysMin: 30,
+  /**
+   * Where each feature's strength saturates (reaches its full points): it grows with the
+   * logarithm of the count up to there. Balances in fen.
+   */
+  creditEscrowTradesFull: 20,
+  creditActiveMonthsFull: 12,
+  creditCategoriesFull: 8,
+  creditPaymentsFull: 100,
+  creditAverageBalanceFenFull: 50_000_00,
+  creditAccountAgeDaysFull: 3 * 365,
+  /** Each dispute lost takes this share of the credit history dimension's strength, at most creditDisputesLostMax of them. */
+  creditDisputeLostPercent: 25,
+  creditDisputesLostMax: 4,
+  /** Band thresholds, the lowest score of each band above "poor" (Sesame's 较差 中等 良好 优秀 极好). */
+  creditBandFairMin: 550,
+  creditBandGoodMin: 600,
+  creditBandVeryGoodMin: 650,
+  creditBandExcellentMin: 700,
+  /** Reason codes every score carries at most (the largest gains first). */
+  creditReasonsMax: 4,
+  /** Users one chunk of the nightly batch scores with one set of statements. */
+  creditBatchUsersMax: 2000,
+  /** The nightly batch runs once a Beijing day, from this hour; the job looks this often whether it is due. */
+  creditNightlyBeijingHour: 2,
+  creditJobIntervalMs: 10 * 60_000,
+  /** Score history points a user's read returns (the wallet's chart), the latest last. */
+  creditHistoryPointsMax: 180,
+  /** `zhima.credit.score.get`: a `transaction_id` answers the same result this long. */
+  creditTransactionTtlMs: 86_400_000,
+  /** Real-name verification: the longest name accepted, in characters. */
+  creditRealNameCharsMax: 40,
   /** How long a native API session token (`POST /api/v1/sessions`) lives after login. */
   sessionTtlMs: 24 * 3_600_000,
   /** Live sessions one user may hold; logging in again retires the oldest beyond this. */

@@ -52,7 +52,7 @@ type Authenticated = { readonly appId: string };
 
 const jsonType = 'application/json;charset=utf-8';
 const reservedResponseKeys = new Set(['code', 'msg', 'sub_code', 'sub_msg']);
-const v3PathPattern = /^\/v3\/((?:alipay|paybao)(?:\/[a-z0-9_]+)+)$/;
+const v3PathPattern = /^\/v3\/((?:alipay|paybao|zhima)(?:\/[a-z0-9_]+)+)$/;
 const legacyTimestampPattern = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 
 /** `alipay.trade.query` → `alipay_trade_query_response`. */
@@ -60,7 +60,7 @@ export const legacyResponseKey = (method: string): string => `${method.replaceAl
 
 /**
  * `/v3/alipay/trade/query` → `alipay.trade.query` (and Paybao's own `/v3/paybao/trade/ship` →
- * `paybao.trade.ship`); undefined for any other path.
+ * `paybao.trade.ship`, and Sesame credit's `/v3/zhima/credit/score/get`); undefined for any other path.
  */
 export function v3MethodOf(pathname: string): string | undefined {
   return v3PathPattern.exec(pathname)?.[1]?.replaceAll('/', '.');

@@ -114,11 +114,12 @@ export class Authorizations {
   }
 
   /**
-   * True when the user must be asked: the request wants `auth_user` and the user has not allowed
-   * it to this app yet. `auth_base` alone is silent, as on Alipay: the user logged in on purpose.
+   * True when the user must be asked: the request wants more than `auth_base` (`auth_user`,
+   * `auth_zhima`) and the user has not allowed it to this app yet. `auth_base` alone is silent, as
+   * on Alipay: the user logged in on purpose.
    */
   async needsConsent(userId: string, request: AuthorizeRequest): Promise<boolean> {
-    if (!request.scopes.includes('auth_user')) return false;
+    if (request.scopes.every((scope) => scope === 'auth_base')) return false;
     const grant = await this.#tables()
       .selectFrom('oauth_grants')
       .select('scopes')

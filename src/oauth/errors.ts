@@ -27,7 +27,10 @@ export const oauthErrors = catalog({
     400,
     'redirect_uri is not on the authorisation callback address this app registered (scheme, host and port must match)',
   ),
-  scope_invalid: invalidRequest(400, 'scope must be auth_base, auth_user, or both separated by a comma'),
+  scope_invalid: invalidRequest(
+    400,
+    'scope must be one or more of auth_base, auth_user and auth_zhima, separated by commas',
+  ),
   state_invalid: invalidRequest(400, `state must be at most ${limits.oauthStateLengthMax} characters`),
   grant_type_invalid: invalidRequest(400, 'grant_type must be authorization_code or refresh_token'),
   code_invalid: invalidRequest(400, 'the authorisation code is unknown, used, expired, or not this app’s'),
@@ -35,7 +38,10 @@ export const oauthErrors = catalog({
   refresh_token_expired: invalidRequest(400, 'the refresh token has expired; ask the user to authorise again'),
   access_token_invalid: authenticationError('the access token is unknown, revoked, or not this app’s'),
   access_token_expired: authenticationError('the access token has expired; refresh it'),
-  scope_insufficient: invalidRequest(403, 'the user did not authorise auth_user: the token only identifies the user'),
+  scope_insufficient: invalidRequest(
+    403,
+    'the user did not authorise the scope this method needs (auth_user, auth_zhima)',
+  ),
   authorization_not_found: invalidRequest(404, 'you have not authorised this app'),
 });
 

@@ -66,4 +66,16 @@ create index oauth_tokens_code on oauth_tokens (code_sha256);
 create index oauth_tokens_refresh_expires on oauth_tokens (refresh_expires_at_ns);
 `,
   },
+  {
+    id: '20261208-29-oauth-zhima',
+    sql: `
+-- The credit score's scope (zhima.credit.score.get): grants hold any set of the three scopes, in
+-- their one stored order (scopes.ts).
+alter table oauth_grants drop constraint oauth_grants_scopes_check;
+alter table oauth_grants add constraint oauth_grants_scopes_check check (
+  scopes in ('auth_base', 'auth_user', 'auth_zhima', 'auth_base,auth_user', 'auth_base,auth_zhima',
+             'auth_user,auth_zhima', 'auth_base,auth_user,auth_zhima')
+);
+`,
+  },
 ];

@@ -3,10 +3,11 @@ import { OAuthError } from './errors.ts';
 /**
  * Alipay's user authorisation scopes that Paybao grants: `auth_base` (who the user is: their
  * `user_id` and the app's `open_id` for them, asked silently) and `auth_user` (that, and what
- * `alipay.user.info.share` answers: the nickname). Alipay has more (`auth_ecard` …) for products
- * Paybao does not have; they are refused by name.
+ * `alipay.user.info.share` answers: the nickname) and `auth_zhima` (the credit score,
+ * `zhima.credit.score.get`). Alipay has more (`auth_ecard` …) for products Paybao does not have;
+ * they are refused by name.
  */
-export const scopeNames = ['auth_base', 'auth_user'] as const;
+export const scopeNames = ['auth_base', 'auth_user', 'auth_zhima'] as const;
 
 export type Scope = (typeof scopeNames)[number];
 

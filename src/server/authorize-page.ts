@@ -46,6 +46,7 @@ const cookie: SessionCookie = { name: 'paybao_authorize', path: '/oauth2', sameS
 export const scopeWords: Record<Scope, string> = {
   auth_base: '识别你的身份 · Know who you are (your Paybao user id)',
   auth_user: '获取你的公开信息（昵称）· Read your public profile (nickname)',
+  auth_zhima: '获取你的信用分 · Read your credit score',
 };
 
 const authorizePage = (title: string, body: string) => page('Paybao 授权 · Authorise', title, body);

@@ -25,6 +25,8 @@ const acq = (code: TradeErrorCode): BizRefusal => ({ subCode: `ACQ.${code}`, sub
 const invalid = acq('INVALID_PARAMETER');
 // The fund and bill methods' namespaces are Alipay's: a bare code, and `isv.` for the bill query.
 const fundInvalid: BizRefusal = { subCode: 'INVALID_PARAMETER', subMsg: payoutErrors.INVALID_PARAMETER.message };
+// Sesame credit's namespace is ZMCREDIT (Paybao names its codes there; docs/credit.md).
+const zhimaInvalid: BizRefusal = { subCode: 'ZMCREDIT.invalid_parameter', subMsg: 'a parameter is malformed' };
 const billInvalid: BizRefusal = { subCode: 'isv.invalid_arguments', subMsg: billErrors.invalid_arguments.message };
 
 /** Alipay's amount range for trades and refunds, [0.01, 100000000] yuan, in fen. */
@@ -173,6 +175,9 @@ export const bizSchemas = {
   ),
   'paybao.trade.dispute.query': bizSchema({ dispute_no: text(64) }, invalid),
   'paybao.settlement.query': bizSchema({ settlement_no: maybe(text(64)) }, invalid),
+  // Sesame credit (src/server/credit-methods.ts): the merchant's own id of the query, and
+  // Zhima's product code (w1010100100000000001), taken and not checked.
+  'zhima.credit.score.get': bizSchema({ transaction_id: text(64), product_code: maybe(text(32)) }, zhimaInvalid),
 } as const;
 
 export type BizMethod = keyof typeof bizSchemas;

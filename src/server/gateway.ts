@@ -1,6 +1,6 @@
 /**
  * Mounts the open gateway (`src/gateway`) on Fastify: `/gateway.do` for the legacy protocol (form
- * body and query string) and `/v3/alipay/*` (with `/v3/paybao/*`) for v3 (raw JSON body, since the signature covers
+ * body and query string) and `/v3/alipay/*` (with `/v3/zhima/*` and `/v3/paybao/*`) for v3 (raw JSON body, since the signature covers
  * its exact text). The routes live in an encapsulated scope whose body parsers are the gateway's
  * own; `refusals.ts` answers every framework refusal there (oversized body, unknown content type,
  * unreadable body) as an Alipay error instead of Fastify's.
@@ -49,8 +49,9 @@ export function mountGateway(app: FastifyInstance, gateway: Gateway): void {
         send(reply, await gateway.legacy({ query: request.query, form: request.body })),
     });
 
-    // Alipay's namespace, and Paybao's own methods (escrow steps Alipay has no method for).
-    for (const namespace of ['alipay', 'paybao']) {
+    // Alipay's namespaces (Sesame credit's is zhima), and Paybao's own methods (escrow steps
+    // Alipay has no method for).
+    for (const namespace of ['alipay', 'zhima', 'paybao']) {
       scope.route({
         method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
         url: `/v3/${namespace}/*`,

@@ -171,6 +171,13 @@ function startJobs(jobs: JobRunner, platform: Platform, config: Config, logger: 
   jobs.every('fund', limits.fundJobIntervalMs, () => platform.fund.runDue());
   jobs.every('social sweep', limits.redPacketSweepIntervalMs, () => platform.social.sweep());
   jobs.every('oauth sweep', limits.oauthSweepIntervalMs, () => platform.oauth.sweep());
+  // Credit: the nightly scoring of every user once a Beijing night (resuming a crashed run), and
+  // the gateway's transaction ids forgotten after their 24 hours.
+  jobs.every('credit', limits.creditJobIntervalMs, async () => {
+    const run = await platform.credit.runDue();
+    if (run) logger.info({ credit: run }, 'nightly credit scoring done');
+    await platform.credit.sweep();
+  });
   // Risk: counters shared with the other processes, rules reloaded when changed; reviews an
   // operator decided whose money a crash left unmoved.
   jobs.every(riskSyncJob, limits.riskSyncMs, () => platform.risk.sync());

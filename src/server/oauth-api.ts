@@ -21,8 +21,9 @@ const AppId = Type.String({ pattern: '^2021[0-9]{12}$', description: '16 digits 
 const Authorization = Type.Object({
   app_id: AppId,
   app_name: Type.String(),
-  scopes: Type.Array(Type.Union([Type.Literal('auth_base'), Type.Literal('auth_user')]), {
-    description: 'auth_base: the app knows who you are; auth_user: it also reads your nickname.',
+  scopes: Type.Array(Type.Union([Type.Literal('auth_base'), Type.Literal('auth_user'), Type.Literal('auth_zhima')]), {
+    description:
+      'auth_base: the app knows who you are; auth_user: it also reads your nickname; auth_zhima: it reads your credit score.',
   }),
   authorized_at: Type.String({ format: 'date-time', description: 'The latest time you allowed it.' }),
 });

@@ -15,6 +15,8 @@ import { registerCashier } from './cashier.ts';
 import { registerChannelsApi } from './channels-api.ts';
 import { registerCardCashier } from './channels-cashier.ts';
 import { registerConsole } from './console.ts';
+import { registerCreditApi } from './credit-api.ts';
+import { creditMethods } from './credit-methods.ts';
 import { escrowMethods } from './escrow-methods.ts';
 import { registerFriendPages } from './friend-pages.ts';
 import { registerFundPages } from './fund-pages.ts';
@@ -95,6 +97,7 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
         ...escrowMethods(platform),
         ...redPacketMethods(platform),
         ...oauthMethods(platform),
+        ...creditMethods(platform),
       },
     },
   });
@@ -148,6 +151,7 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
   await registerRiskApi(app, { risk: platform.risk, wallet: platform.wallet });
   await registerOAuthApi(app, { oauth: platform.oauth, wallet: platform.wallet });
   await registerMerchantApi(app, { merchantPortal: platform.merchantPortal });
+  await registerCreditApi(app, { credit: platform.credit, wallet: platform.wallet });
   return app;
 }
 

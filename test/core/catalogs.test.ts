@@ -12,6 +12,7 @@ import { BankSimError } from '../../src/banksim/errors.ts';
 import { errorCatalog } from '../../src/banksim/index.ts';
 import { ChannelError, channelErrors } from '../../src/channels/errors.ts';
 import { type CatalogEntry, CatalogError } from '../../src/core/catalog-error.ts';
+import { CreditError, creditErrors } from '../../src/credit/index.ts';
 import { FundError, fundErrors } from '../../src/fund/index.ts';
 import { MembersError, membersErrors } from '../../src/members/errors.ts';
 import { MerchantError, merchantErrors } from '../../src/merchants/index.ts';
@@ -35,6 +36,7 @@ const catalogs: ReadonlyArray<readonly [string, Record<string, CatalogEntry>, Ma
   ['fund', fundErrors, (c) => new FundError(c)],
   ['oauth', oauthErrors, (c) => new OAuthError(c)],
   ['merchants', merchantErrors, (c) => new MerchantError(c)],
+  ['credit', creditErrors, (c) => new CreditError(c)],
   ['console', consoleErrors, (c) => new ConsoleError(c)],
   ['edge', edgeErrors, (c) => new EdgeError(c)],
   ['page guard', pageGuardErrors, (c) => new PageRefusal(c)],

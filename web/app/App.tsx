@@ -27,6 +27,8 @@ const Withdraw = lazy(() => import('./pages/Withdraw.tsx'));
 const TradeDetail = lazy(() => import('./pages/TradeDetail.tsx'));
 const Trades = lazy(() => import('./pages/Trades.tsx'));
 const Me = lazy(() => import('./pages/Me.tsx'));
+const CreditScore = lazy(() => import('./pages/CreditScore.tsx'));
+const RealName = lazy(() => import('./pages/RealName.tsx'));
 
 export function App() {
   return (
@@ -49,6 +51,8 @@ export function App() {
               <Route path="/withdraw" element={<Private page={<Withdraw />} />} />
               <Route path="/trades" element={<Private page={<Trades />} />} />
               <Route path="/trades/:tradeNo" element={<Private page={<TradeDetail />} />} />
+              <Route path="/credit" element={<Private page={<CreditScore />} />} />
+              <Route path="/real-name" element={<Private page={<RealName />} />} />
               <Route path="*" element={<Navigate to="/" replace />} />
             </Routes>
           </Suspense>

@@ -122,3 +122,27 @@ export interface Dispute {
   reason: string;
   award_amount: string | null;
 }
+export type CreditBand = 'POOR' | 'FAIR' | 'GOOD' | 'VERY_GOOD' | 'EXCELLENT';
+export type CreditReason =
+  | 'PAYMENTS_FEW'
+  | 'ACCOUNT_NEW'
+  | 'ESCROW_TRADES_FEW'
+  | 'DISPUTES_LOST'
+  | 'ACTIVE_MONTHS_FEW'
+  | 'CATEGORIES_FEW'
+  | 'BALANCE_LOW'
+  | 'REAL_NAME_MISSING'
+  | 'FRIENDS_SCORES_LOW';
+export interface CreditScore {
+  score: number | null;
+  band: CreditBand | null;
+  reasons: CreditReason[];
+  points: Record<'history' | 'behaviour' | 'ability' | 'identity' | 'relationships', number>;
+  computed_at: string;
+  history: { day: string; score: number | null }[];
+}
+export interface RealName {
+  verified: boolean;
+  masked_name: string | null;
+  verified_at: string | null;
+}

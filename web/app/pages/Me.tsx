@@ -1,10 +1,10 @@
-/** Me: the account, the language, the cards, and logging out (`DELETE /sessions/current`). */
+/** Me: the account, the credit score, the real name, the language, the cards, and logging out (`DELETE /sessions/current`). */
 import { Dialog, List } from 'antd-mobile';
 import { useNavigate } from 'react-router';
 import { useLocale } from '../../shared/i18n.tsx';
 import { api, sessions } from '../client.ts';
 import { useT } from '../messages.ts';
-import type { Me as MeBody } from '../types.ts';
+import type { Me as MeBody, RealName } from '../types.ts';
 import { Loading, useLoad } from '../ui.tsx';
 
 export default function Me() {
@@ -12,6 +12,7 @@ export default function Me() {
   const navigate = useNavigate();
   const { locale, setLocale } = useLocale();
   const me = useLoad(() => api.get<MeBody>('/me'), []);
+  const realName = useLoad(() => api.get<RealName>('/me/real-name'), []);
 
   async function logOut() {
     const ok = await Dialog.confirm({
@@ -48,6 +49,16 @@ export default function Me() {
       <List className="facts">
         <List.Item onClick={() => navigate('/trades')} arrowIcon data-testid="my-trades">
           {t('me.trades')}
+        </List.Item>
+        <List.Item onClick={() => navigate('/credit')} arrowIcon>
+          {t('me.credit')}
+        </List.Item>
+        <List.Item
+          onClick={() => navigate('/real-name')}
+          extra={realName.data ? t(realName.data.verified ? 'me.realNameVerified' : 'me.realNameMissing') : undefined}
+          arrowIcon
+        >
+          {t('me.realName')}
         </List.Item>
         <List.Item onClick={() => navigate('/cards')} arrowIcon>
           {t('me.cards')}
