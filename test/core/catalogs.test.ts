@@ -15,6 +15,7 @@ import { type CatalogEntry, CatalogError } from '../../src/core/catalog-error.ts
 import { FundError, fundErrors } from '../../src/fund/index.ts';
 import { MembersError, membersErrors } from '../../src/members/errors.ts';
 import { OAuthError, oauthErrors } from '../../src/oauth/index.ts';
+import { PreauthError, preauthErrors } from '../../src/preauth/index.ts';
 import { PayoutError, payoutErrors } from '../../src/payouts/errors.ts';
 import { ConsoleError, consoleErrors } from '../../src/server/console.ts';
 import { EdgeError, edgeErrors, PageRefusal, pageGuardErrors } from '../../src/server/refusals.ts';
@@ -33,6 +34,7 @@ const catalogs: ReadonlyArray<readonly [string, Record<string, CatalogEntry>, Ma
   ['channels', channelErrors, (c) => new ChannelError(c)],
   ['fund', fundErrors, (c) => new FundError(c)],
   ['oauth', oauthErrors, (c) => new OAuthError(c)],
+  ['preauth', preauthErrors, (c) => new PreauthError(c)],
   ['console', consoleErrors, (c) => new ConsoleError(c)],
   ['edge', edgeErrors, (c) => new EdgeError(c)],
   ['page guard', pageGuardErrors, (c) => new PageRefusal(c)],

@@ -1,0 +1,90 @@
+/**
+ * A freeze order's ledger events, pure: which transfers an operation submits. What is frozen is
+ * one pending transfer at a time, a hold from the payer's wallet to the payee's, with the
+ * order's term as its timeout. A pending transfer ends once (posted or voided), so an operation
+ * that leaves money frozen ends the live hold and opens the next generation for the rest, in ONE
+ * linked chain: the money released by the end is held again by the same commit, and no other
+ * spend can come between. Every id is derived from the order and the generation (a payment's
+ * post from its trade), so a retried or helped-along operation moves money once, and two
+ * operations on one generation cannot both end it: the ledger refuses the second.
+ */
+import { derivedId, u128FromUuid } from '../core/ids.ts';
+import { cnyLedger, PreauthTransferCode } from '../core/ledger-codes.ts';
+import { TransferFlags, type TransferInput } from '../ledger/index.ts';
+import type { OperationRow, OrderRow } from './tables.ts';
+
+/** The ledger id of generation `seq` of an order's hold. */
+export const holdId = (authNo: string, seq: number): bigint => derivedId('preauth.hold', `${authNo}/${seq}`);
+
+/** The ledger id of the void that ends generation `seq` (an unfreeze or the expiry). */
+export const releaseId = (authNo: string, seq: number): bigint => derivedId('preauth.release', `${authNo}/${seq}`);
+
+/** The reference every transfer of an order carries (`user_data_128`). */
+export const orderRef = (authNo: string): bigint => derivedId('preauth', authNo);
+
+/** A settlement's post carries its trade's payment id, so the trade's books find it. */
+export const tradePaymentId = (tradeNo: string): bigint => derivedId('trade.pay', tradeNo);
+const tradeRef = (tradeNo: string): bigint => derivedId('trade', tradeNo);
+
+/** The amount a hold held before the operation: what it spends or releases plus what it holds again. */
+export function holdBefore(op: OperationRow): bigint {
+  return op.operation_type === 'FREEZE' ? 0n : op.fund_fen + op.new_hold_fen;
+}
+
+/** Generation `seq`'s hold of `fen`, expiring after `timeoutS` seconds. */
+function openHold(order: OrderRow, seq: number, fen: bigint, timeoutS: number): TransferInput {
+  return {
+    id: holdId(order.auth_no, seq),
+    debitAccountId: u128FromUuid(order.payer_account as string),
+    creditAccountId: u128FromUuid(order.payee_account),
+    amount: fen,
+    userData128: orderRef(order.auth_no),
+    timeout: timeoutS,
+    ledger: cnyLedger,
+    code: PreauthTransferCode.hold,
+    flags: TransferFlags.pending,
+  };
+}
+
+/** How the operation ends the live hold: posting `fund_fen` of it to the payee (a payment), or voiding it. */
+function endHold(order: OrderRow, op: OperationRow): TransferInput {
+  const pendingId = holdId(order.auth_no, op.hold_seq);
+  if (op.operation_type === 'PAY' && op.fund_fen > 0n) {
+    return {
+      id: tradePaymentId(op.trade_no as string),
+      debitAccountId: 0n,
+      creditAccountId: 0n,
+      amount: op.fund_fen,
+      pendingId,
+      userData128: tradeRef(op.trade_no as string),
+      ledger: cnyLedger,
+      code: PreauthTransferCode.hold,
+      flags: TransferFlags.postPendingTransfer,
+    };
+  }
+  return {
+    id: releaseId(order.auth_no, op.hold_seq),
+    debitAccountId: 0n,
+    creditAccountId: 0n,
+    amount: 0n,
+    pendingId,
+    ledger: 0,
+    code: 0,
+    flags: TransferFlags.voidPendingTransfer,
+  };
+}
+
+/**
+ * The operation's chain on the order's hold (before any credit legs): a freeze opens
+ * generation 0; any other operation ends the live generation, when there is one, and opens the
+ * next for `new_hold_fen`, when it is more than zero. Empty when no fund is frozen on either side.
+ */
+export function holdChain(order: OrderRow, op: OperationRow): TransferInput[] {
+  if (op.operation_type === 'FREEZE') {
+    return op.new_hold_fen > 0n ? [openHold(order, 0, op.new_hold_fen, op.hold_timeout_s)] : [];
+  }
+  if (holdBefore(op) === 0n) return [];
+  const chain = [endHold(order, op)];
+  if (op.new_hold_fen > 0n) chain.push(openHold(order, op.hold_seq + 1, op.new_hold_fen, op.hold_timeout_s));
+  return chain;
+}

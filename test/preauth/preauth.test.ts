@@ -1,0 +1,273 @@
+/**
+ * Pre-authorisation on the platform: a scanned freeze holds the money (a pending transfer, the
+ * payer's available balance down, nothing at the merchant yet); a payment with NOT_COMPLETE posts
+ * part of the hold to the merchant as a paid trade and keeps the rest frozen; an unfreeze
+ * releases part; COMPLETE pays and releases the rest; the term's end unfreezes by itself; an app
+ * freeze waits for its payer and closes after pay_timeout. Replays answer the first outcome;
+ * bad input is refused with its code and writes nothing.
+ */
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.ts';
+import { checkPreauthBooks, isPreauthError, type PreauthErrorCode } from '../../src/preauth/index.ts';
+import { usePlatform } from '../support/engine.ts';
+import { rentalShop } from './support.ts';
+
+const clock = new ManualClock(Date.parse('2026-12-07T02:00:00Z'));
+const platformOf = usePlatform({ clock });
+
+async function refused(promise: Promise<unknown>, code: PreauthErrorCode): Promise<void> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(isPreauthError(error) ? error.code : error).toBe(code);
+}
+
+async function rowCounts() {
+  const { db } = platformOf();
+  const [r] = await db.query<{ orders: bigint; ops: bigint; trades: bigint }>(
+    `select (select count(*) from preauth_orders) orders, (select count(*) from preauth_operations) ops,
+            (select count(*) from trades) trades`,
+  );
+  return r;
+}
+
+describe('a scanned freeze, settled in parts', () => {
+  it('holds, pays part, unfreezes part, completes, and the books follow every step', async () => {
+    const platform = platformOf();
+    const { preauth, trades } = platform;
+    const shop = await rentalShop(platform);
+    const alice = await shop.customer(1000_00n);
+    const before = await shop.balance(shop.sellerAccount);
+    const freeze = {
+      appId: shop.appId,
+      outOrderNo: 'RENT-1',
+      outRequestNo: 'RENT-1-F',
+      orderTitle: 'Power bank',
+      amountFen: 300_00n,
+    };
+    const frozen = await preauth.freeze(freeze, alice.userId);
+    expect(frozen).toMatchObject({
+      status: 'SUCCESS',
+      operationType: 'FREEZE',
+      amount: '300.00',
+      fundAmount: '300.00',
+      creditAmount: '0.00',
+    });
+    expect(await shop.balance(alice.account)).toEqual({ available: 700_00n, held: 300_00n, posted: 1000_00n });
+    // A replay answers the same freeze, and holds nothing more.
+    expect((await preauth.freeze(freeze, alice.userId)).operationId).toBe(frozen.operationId);
+    expect(await shop.balance(alice.account)).toMatchObject({ held: 300_00n });
+    await refused(preauth.freeze({ ...freeze, amountFen: 301_00n }, alice.userId), 'out_order_no_conflict');
+
+    const paid = await preauth.settle(shop.appId, {
+      authNo: frozen.authNo,
+      outTradeNo: 'RENT-1-P1',
+      amountFen: 50_00n,
+      subject: 'First day',
+      complete: false,
+    });
+    expect(paid).toMatchObject({ status: 'SUCCESS', operationType: 'PAY', amount: '50.00' });
+    const trade = await trades.query(shop.appId, { outTradeNo: 'RENT-1-P1' });
+    expect(trade).toMatchObject({ status: 'TRADE_SUCCESS', totalAmount: '50.00', buyerId: alice.userId });
+    expect(await shop.balance(alice.account)).toEqual({ available: 700_00n, held: 250_00n, posted: 950_00n });
+    expect((await shop.balance(shop.sellerAccount)).posted - before.posted).toBe(50_00n);
+
+    const unfrozen = await preauth.unfreeze(shop.appId, {
+      authNo: frozen.authNo,
+      outRequestNo: 'RENT-1-U1',
+      amountFen: 100_00n,
+    });
+    expect(unfrozen).toMatchObject({ status: 'SUCCESS', operationType: 'UNFREEZE', amount: '100.00' });
+    expect(await shop.balance(alice.account)).toEqual({ available: 800_00n, held: 150_00n, posted: 950_00n });
+    // The same out_request_no again: the same operation, nothing released twice.
+    expect(
+      (await preauth.unfreeze(shop.appId, { authNo: frozen.authNo, outRequestNo: 'RENT-1-U1', amountFen: 100_00n }))
+        .operationId,
+    ).toBe(unfrozen.operationId);
+    expect(await shop.balance(alice.account)).toMatchObject({ held: 150_00n });
+
+    const done = await preauth.settle(shop.appId, {
+      authNo: frozen.authNo,
+      outTradeNo: 'RENT-1-P2',
+      amountFen: 30_00n,
+      subject: 'Last day',
+      complete: true,
+    });
+    expect(done.status).toBe('SUCCESS');
+    expect(await shop.balance(alice.account)).toEqual({ available: 920_00n, held: 0n, posted: 920_00n });
+    const { order } = await preauth.query(shop.appId, { authNo: frozen.authNo });
+    expect(order).toMatchObject({
+      status: 'FINISH',
+      restAmount: '0.00',
+      totalPayAmount: '80.00',
+      totalUnfreezeAmount: '220.00',
+    });
+    await refused(
+      preauth.unfreeze(shop.appId, { authNo: frozen.authNo, outRequestNo: 'RENT-1-U2', amountFen: 1n }),
+      'order_already_finish',
+    );
+    expect((await checkPreauthBooks(platform.db)).violations).toEqual([]);
+  });
+});
+
+describe('refusals write nothing', () => {
+  it('amount over what is frozen, unknown or foreign auth_no, a short balance', async () => {
+    const platform = platformOf();
+    const { preauth } = platform;
+    const shop = await rentalShop(platform);
+    const other = await rentalShop(platform);
+    const bob = await shop.customer(100_00n);
+    const frozen = await preauth.freeze(
+      { appId: shop.appId, outOrderNo: 'R-2', outRequestNo: 'R-2-F', orderTitle: 'Bike', amountFen: 80_00n },
+      bob.userId,
+    );
+    const counts = await rowCounts();
+    await refused(
+      preauth.unfreeze(shop.appId, { authNo: frozen.authNo, outRequestNo: 'U', amountFen: 80_01n }),
+      'request_amount_exceed',
+    );
+    await refused(
+      preauth.settle(shop.appId, {
+        authNo: frozen.authNo,
+        outTradeNo: 'P',
+        amountFen: 80_01n,
+        subject: 's',
+        complete: true,
+      }),
+      'request_amount_exceed',
+    );
+    await refused(
+      preauth.unfreeze(shop.appId, { authNo: '2026120721000000000000', outRequestNo: 'U', amountFen: 1n }),
+      'auth_order_not_exist',
+    );
+    await refused(
+      preauth.unfreeze(other.appId, { authNo: frozen.authNo, outRequestNo: 'U', amountFen: 1n }),
+      'auth_order_not_exist',
+    );
+    await refused(
+      preauth.settle(other.appId, {
+        authNo: frozen.authNo,
+        outTradeNo: 'P',
+        amountFen: 1n,
+        subject: 's',
+        complete: true,
+      }),
+      'auth_order_not_exist',
+    );
+    await refused(
+      preauth.unfreeze(shop.appId, { authNo: frozen.authNo, outRequestNo: 'bad no!', amountFen: 1n }),
+      'invalid_parameter',
+    );
+    await refused(
+      preauth.freeze(
+        { appId: shop.appId, outOrderNo: 'R-3', outRequestNo: 'R-3-F', orderTitle: 'Car', amountFen: 21_00n },
+        bob.userId,
+      ),
+      'payer_balance_not_enough',
+    );
+    await refused(
+      preauth.createAppFreeze({
+        appId: shop.appId,
+        outOrderNo: 'R-4',
+        outRequestNo: 'R-4-F',
+        orderTitle: 'Car',
+        amountFen: 1n,
+        payTimeoutMs: 59_000,
+      }),
+      'invalid_parameter',
+    );
+    await refused(
+      preauth.createAppFreeze({
+        appId: shop.appId,
+        outOrderNo: 'R-4',
+        outRequestNo: 'R-4-F',
+        orderTitle: 'Car',
+        amountFen: 1n,
+        payTimeoutMs: 15 * 86_400_000 + 1,
+      }),
+      'invalid_parameter',
+    );
+    expect(await rowCounts()).toEqual(counts);
+    expect(await shop.balance(bob.account)).toEqual({ available: 20_00n, held: 80_00n, posted: 100_00n });
+  });
+});
+
+describe('expiry and the app freeze', () => {
+  it('a freeze past its term unfreezes by itself, and its order closes', async () => {
+    const platform = platformOf();
+    const { preauth } = platform;
+    const shop = await rentalShop(platform);
+    const carol = await shop.customer(50_00n);
+    const frozen = await preauth.freeze(
+      {
+        appId: shop.appId,
+        outOrderNo: 'R-5',
+        outRequestNo: 'R-5-F',
+        orderTitle: 'Umbrella',
+        amountFen: 40_00n,
+        termMs: 3_600_000,
+      },
+      carol.userId,
+    );
+    await preauth.unfreeze(shop.appId, { authNo: frozen.authNo, outRequestNo: 'R-5-U', amountFen: 10_00n });
+    clock.advanceMs(3_600_000);
+    await refused(
+      preauth.settle(shop.appId, {
+        authNo: frozen.authNo,
+        outTradeNo: 'R-5-P',
+        amountFen: 1_00n,
+        subject: 'late',
+        complete: true,
+      }),
+      'order_already_closed',
+    );
+    // The ledger's own timeout may come first; either way the money is back once.
+    await platform.ledger.expirePendingTransfers();
+    expect(await preauth.sweep()).toBeGreaterThanOrEqual(1);
+    const { order } = await preauth.query(shop.appId, { authNo: frozen.authNo });
+    expect(order).toMatchObject({ status: 'CLOSED', restAmount: '0.00', totalUnfreezeAmount: '40.00' });
+    expect(await shop.balance(carol.account)).toEqual({ available: 50_00n, held: 0n, posted: 50_00n });
+    expect((await checkPreauthBooks(platform.db)).violations).toEqual([]);
+  });
+
+  it('an app freeze holds nothing until its payer confirms; unconfirmed, it closes after pay_timeout', async () => {
+    const platform = platformOf();
+    const { preauth } = platform;
+    const shop = await rentalShop(platform);
+    const dan = await shop.customer(500_00n);
+    const order = await preauth.createAppFreeze({
+      appId: shop.appId,
+      outOrderNo: 'R-6',
+      outRequestNo: 'R-6-F',
+      orderTitle: 'Scooter',
+      amountFen: 200_00n,
+      payTimeoutMs: 120_000,
+    });
+    expect(order.status).toBe('INIT');
+    expect(await shop.balance(dan.account)).toMatchObject({ held: 0n });
+    await refused(
+      preauth.unfreeze(shop.appId, { authNo: order.authNo, outRequestNo: 'U', amountFen: 1n }),
+      'order_not_authorized',
+    );
+    const confirmed = await preauth.confirmAppFreeze(order.authNo, dan.userId);
+    expect(confirmed).toMatchObject({ status: 'SUCCESS', amount: '200.00' });
+    expect(await shop.balance(dan.account)).toMatchObject({ held: 200_00n });
+    // Confirming again is the same freeze.
+    expect((await preauth.confirmAppFreeze(order.authNo, dan.userId)).operationId).toBe(confirmed.operationId);
+
+    const late = await preauth.createAppFreeze({
+      appId: shop.appId,
+      outOrderNo: 'R-7',
+      outRequestNo: 'R-7-F',
+      orderTitle: 'Scooter',
+      amountFen: 1_00n,
+      payTimeoutMs: 60_000,
+    });
+    clock.advanceMs(60_000);
+    await preauth.sweep();
+    expect((await preauth.orderByAuthNo(late.authNo)).status).toBe('CLOSED');
+    await refused(preauth.confirmAppFreeze(late.authNo, dan.userId), 'order_already_closed');
+    expect((await checkPreauthBooks(platform.db)).violations).toEqual([]);
+  });
+});
