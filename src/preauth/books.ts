@@ -68,8 +68,8 @@ function endHold(order: OrderRow, op: OperationRow): TransferInput {
     creditAccountId: 0n,
     amount: 0n,
     pendingId,
-    ledger: 0,
-    code: 0,
+    ledger: cnyLedger,
+    code: PreauthTransferCode.hold,
     flags: TransferFlags.voidPendingTransfer,
   };
 }
