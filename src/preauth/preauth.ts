@@ -255,24 +255,30 @@ export class Preauths {
   async unfreeze(appId: string, input: UnfreezeInput): Promise<OperationView> {
     checkOutNo(input.outRequestNo, 'out_request_no');
     checkAmount(input.amountFen);
-    const op = await this.#operate(appId, input.authNo, input.outRequestNo, (order, now) => {
-      const { creditFen, fundFen } = takeFrom(order, input.amountFen);
-      return {
-        request_key: input.outRequestNo,
-        out_request_no: input.outRequestNo,
-        operation_type: 'UNFREEZE',
-        amount_fen: input.amountFen,
-        fund_fen: fundFen,
-        credit_fen: creditFen,
-        hold_seq: order.hold_seq,
-        new_hold_fen: order.rest_fund_fen - fundFen,
-        hold_timeout_s: remainingS(order, now),
-        complete: false,
-        trade_no: null,
-        out_trade_no: null,
-        remark: input.remark ?? null,
-      };
-    });
+    const op = await this.#operate(
+      appId,
+      input.authNo,
+      input.outRequestNo,
+      (order, now) => {
+        const { creditFen, fundFen } = takeFrom(order, input.amountFen);
+        return {
+          request_key: input.outRequestNo,
+          out_request_no: input.outRequestNo,
+          operation_type: 'UNFREEZE',
+          amount_fen: input.amountFen,
+          fund_fen: fundFen,
+          credit_fen: creditFen,
+          hold_seq: order.hold_seq,
+          new_hold_fen: order.rest_fund_fen - fundFen,
+          hold_timeout_s: remainingS(order, now),
+          complete: false,
+          trade_no: null,
+          out_trade_no: null,
+          remark: input.remark ?? null,
+        };
+      },
+      { type: 'UNFREEZE', amountFen: input.amountFen },
+    );
     return this.#view(op);
   }
 
@@ -306,24 +312,30 @@ export class Preauths {
     });
     let op: OperationRow;
     try {
-      op = await this.#operate(appId, input.authNo, requestKey, (o, now) => {
-        const { creditFen, fundFen } = payFrom(o, input.amountFen);
-        return {
-          request_key: requestKey,
-          out_request_no: null,
-          operation_type: 'PAY',
-          amount_fen: input.amountFen,
-          fund_fen: fundFen,
-          credit_fen: creditFen,
-          hold_seq: o.hold_seq,
-          new_hold_fen: input.complete ? 0n : o.rest_fund_fen - fundFen,
-          hold_timeout_s: remainingS(o, now),
-          complete: input.complete,
-          trade_no: tradeNo,
-          out_trade_no: input.outTradeNo,
-          remark: null,
-        };
-      });
+      op = await this.#operate(
+        appId,
+        input.authNo,
+        requestKey,
+        (o, now) => {
+          const { creditFen, fundFen } = payFrom(o, input.amountFen);
+          return {
+            request_key: requestKey,
+            out_request_no: null,
+            operation_type: 'PAY',
+            amount_fen: input.amountFen,
+            fund_fen: fundFen,
+            credit_fen: creditFen,
+            hold_seq: o.hold_seq,
+            new_hold_fen: input.complete ? 0n : o.rest_fund_fen - fundFen,
+            hold_timeout_s: remainingS(o, now),
+            complete: input.complete,
+            trade_no: tradeNo,
+            out_trade_no: input.outTradeNo,
+            remark: null,
+          };
+        },
+        { type: 'PAY', amountFen: input.amountFen },
+      );
     } catch (error) {
       // The claim lost a race (another operation took what was frozen): the trade never pays.
       if (isPreauthError(error)) await this.trades.abandoned(tradeNo);
@@ -336,7 +348,11 @@ export class Preauths {
   async query(
     appId: string,
     key: { authNo?: string | undefined; outOrderNo?: string | undefined },
-    operation: { operationId?: string | undefined; outRequestNo?: string | undefined } = {},
+    operation: {
+      operationId?: string | undefined;
+      outRequestNo?: string | undefined;
+      operationType?: OperationType | undefined;
+    } = {},
   ): Promise<{ order: OrderView; operation: OperationView | null }> {
     const order = key.authNo
       ? await this.#orderOf(appId, key.authNo)
@@ -344,8 +360,9 @@ export class Preauths {
     const [op] = await this.db.query<OperationRow>(
       `select * from preauth_operations where auth_no = $1
           and ($2::text is null or operation_id = $2) and ($3::text is null or out_request_no = $3)
+          and ($4::text is null or operation_type = $4)
         order by created_at desc, operation_id desc limit 1`,
-      [order.auth_no, operation.operationId ?? null, operation.outRequestNo ?? null],
+      [order.auth_no, operation.operationId || null, operation.outRequestNo || null, operation.operationType || null],
     );
     if (!op && (operation.operationId || operation.outRequestNo)) throw new PreauthError('operation_not_exist');
     return { order: orderView(order), operation: op ? operationView(order, op) : null };
@@ -410,7 +427,7 @@ export class Preauths {
         out_trade_no: null,
         remark: 'the freeze term is over',
       }),
-      { expiring: true },
+      { type: 'EXPIRE', expiring: true },
     );
     return this.#view(op);
   }
@@ -426,7 +443,7 @@ export class Preauths {
     authNo: string,
     requestKey: string,
     build: (order: OrderRow, now: Date) => NewOperation,
-    options: { expiring?: boolean } = {},
+    options: { type: OperationType; amountFen?: bigint; expiring?: boolean },
   ): Promise<OperationRow> {
     for (let attempt = 0; attempt < limits.preauthClaimAttemptsMax; attempt++) {
       const claim = await this.db.transaction(async (tx): Promise<{ op: OperationRow } | { busy: OperationRow }> => {
@@ -435,10 +452,10 @@ export class Preauths {
         const now = this.#now();
         const existing = await this.#operation(tx, authNo, requestKey);
         if (existing) {
-          const wanted = build(order, now);
+          // A replay: the same operation, whatever the order holds now; other terms are refused.
           if (
-            existing.operation_type !== wanted.operation_type ||
-            (!options.expiring && existing.amount_fen !== wanted.amount_fen)
+            existing.operation_type !== options.type ||
+            (options.amountFen !== undefined && existing.amount_fen !== options.amountFen)
           )
             throw new PreauthError('out_request_no_conflict');
           return { op: existing };

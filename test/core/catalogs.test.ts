@@ -15,8 +15,8 @@ import { type CatalogEntry, CatalogError } from '../../src/core/catalog-error.ts
 import { FundError, fundErrors } from '../../src/fund/index.ts';
 import { MembersError, membersErrors } from '../../src/members/errors.ts';
 import { OAuthError, oauthErrors } from '../../src/oauth/index.ts';
-import { PreauthError, preauthErrors } from '../../src/preauth/index.ts';
 import { PayoutError, payoutErrors } from '../../src/payouts/errors.ts';
+import { PreauthError, preauthErrors } from '../../src/preauth/index.ts';
 import { ConsoleError, consoleErrors } from '../../src/server/console.ts';
 import { EdgeError, edgeErrors, PageRefusal, pageGuardErrors } from '../../src/server/refusals.ts';
 import { TradeError, tradeErrors } from '../../src/trades/errors.ts';

@@ -14,6 +14,7 @@ import { checkBizContent } from '../../src/gateway/index.ts';
 import { tradeMethods } from '../../src/server/alipay-methods.ts';
 import { bizSchemas } from '../../src/server/biz-schemas.ts';
 import { escrowMethods } from '../../src/server/escrow-methods.ts';
+import { preauthMethods } from '../../src/server/preauth-methods.ts';
 import { redPacketMethods } from '../../src/server/red-packet-methods.ts';
 import { expectFailure, newBuyer, ok, protocols, startPlatformGateway, uniqueNo } from './platform-support.ts';
 
@@ -195,6 +196,7 @@ describe('the schemas', () => {
       ...tradeMethods({ ...gw.platform, publicUrl: () => '' }),
       ...escrowMethods(gw.platform),
       ...redPacketMethods(gw.platform),
+      ...preauthMethods(gw.platform),
     };
     expect(Object.keys(bizSchemas).sort()).toEqual(Object.keys(methods).sort());
   });
