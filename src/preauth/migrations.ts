@@ -66,6 +66,9 @@ create table preauth_operations (
   hold_seq integer not null,
   new_hold_fen bigint not null check (new_hold_fen >= 0),
   hold_timeout_s integer not null check (hold_timeout_s >= 0),
+  -- A payment's credit-guaranteed part: collected from the payer's wallet, the rest advanced by the platform.
+  collect_fen bigint not null default 0 check (collect_fen >= 0),
+  advance_fen bigint not null default 0 check (advance_fen >= 0),
   complete boolean not null default false,
   trade_no text,
   out_trade_no text,
@@ -75,8 +78,22 @@ create table preauth_operations (
   created_at timestamptz not null,
   finished_at timestamptz,
   unique (auth_no, request_key),
-  check (fund_fen + credit_fen = amount_fen)
+  check (fund_fen + credit_fen = amount_fen),
+  check (collect_fen + advance_fen in (0, credit_fen))
 );
+
+-- What the platform advanced for a payer's credit-guaranteed settlement, owed until collected.
+create table preauth_debts (
+  operation_id text primary key references preauth_operations (operation_id),
+  user_id text not null,
+  user_account uuid not null,
+  amount_fen bigint not null check (amount_fen > 0),
+  repaid_fen bigint not null default 0 check (repaid_fen >= 0),
+  created_at timestamptz not null,
+  repaid_at timestamptz,
+  check (repaid_fen <= amount_fen)
+);
+create index preauth_debts_open on preauth_debts (user_id) where repaid_fen < amount_fen;
 `,
   },
 ];

@@ -2,12 +2,12 @@ import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db, Queryable } from '../core/db/index.ts';
 import { dailyNumber } from '../core/external-ids.ts';
-import { uuidFromU128 } from '../core/ids.ts';
+import { u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { SweepFailures } from '../core/jobs.ts';
 import { limits } from '../core/limits.ts';
 import { dateFromNs } from '../core/time.ts';
 import { type CreateTransferResult, chainCommitted, type Ledger, linkChain } from '../ledger/index.ts';
-import { holdChain } from './books.ts';
+import { creditAdvanceAccount, holdChain, repayment, repaymentId } from './books.ts';
 import { isPreauthError, PreauthError } from './errors.ts';
 import type { OperationRow, OperationType, OrderRow } from './tables.ts';
 import { type OperationView, type OrderView, operationView, orderView } from './views.ts';
@@ -93,7 +93,10 @@ export interface SettleInput {
 }
 
 /** An operation to insert on a claimed order. */
-type NewOperation = Omit<OperationRow, 'operation_id' | 'auth_no' | 'status' | 'created_at' | 'finished_at'>;
+type NewOperation = Omit<
+  OperationRow,
+  'operation_id' | 'auth_no' | 'status' | 'created_at' | 'finished_at' | 'collect_fen' | 'advance_fen'
+> & { collect_fen?: bigint; advance_fen?: bigint };
 
 const outNoPattern = /^[A-Za-z0-9_\-.]{1,64}$/;
 
@@ -302,6 +305,8 @@ export class Preauths {
     // Refused before the trade is opened, writing nothing: the claim checks all of it again.
     checkOperable(order, this.#now());
     if (input.amountFen > order.rest_fund_fen + order.rest_credit_fen) throw new PreauthError('request_amount_exceed');
+    // A credit-guaranteed part is collected from the payer's wallet as far as its balance goes now.
+    const available = input.amountFen > order.rest_fund_fen ? await this.#available(order) : 0n;
     const tradeNo = await this.trades.open({
       appId,
       outTradeNo: input.outTradeNo,
@@ -318,7 +323,10 @@ export class Preauths {
         requestKey,
         (o, now) => {
           const { creditFen, fundFen } = payFrom(o, input.amountFen);
+          const collectFen = creditFen < available ? creditFen : available;
           return {
+            collect_fen: collectFen,
+            advance_fen: creditFen - collectFen,
             request_key: requestKey,
             out_request_no: null,
             operation_type: 'PAY',
@@ -402,8 +410,9 @@ export class Preauths {
       [new Date(now.getTime() - limits.preauthSweepIntervalMs), limits.preauthSweepBatchMax],
     );
     await failures.each(stale, (op) => this.#finish(op), isPreauthError);
+    const [collected = 0] = await failures.each([null], () => this.collectDebts());
     failures.throwIfAny('preauth sweep');
-    return unconfirmed.length + due.length + stale.length;
+    return unconfirmed.length + due.length + stale.length + collected;
   }
 
   /** Ends a freeze whose term is over: what is still frozen is unfrozen. */
@@ -491,6 +500,7 @@ export class Preauths {
   async #finish(op: OperationRow): Promise<OperationRow> {
     if (op.status !== 'INIT') return op;
     const order = await this.#order(this.db, op.auth_no);
+    if (op.advance_fen > 0n) await this.#ensureCreditAdvances();
     const chain = linkChain(holdChain(order, op));
     const results = chain.length > 0 ? await this.ledger.createTransfers(chain) : [];
     // An expiry whose hold the ledger's own timeout already voided: released all the same.
@@ -499,7 +509,107 @@ export class Preauths {
       if (op.operation_type === 'PAY') await this.trades.paid(op.trade_no as string);
       return this.#recordSuccess(op);
     }
-    return this.#recordRefusal(op, refusalOf(results));
+    const refusal = refusalOf(results);
+    if (refusal === 'exceeds_credits' && op.operation_type === 'PAY' && op.collect_fen > 0n) {
+      // The payer's balance fell since the claim: the platform advances the credit part instead.
+      const [moved] = await this.db.query<OperationRow>(
+        `update preauth_operations set advance_fen = advance_fen + collect_fen, collect_fen = 0
+          where operation_id = $1 and status = 'INIT' and collect_fen = $2 returning *`,
+        [op.operation_id, op.collect_fen],
+      );
+      const [again] = moved
+        ? [moved]
+        : await this.db.query<OperationRow>('select * from preauth_operations where operation_id = $1', [
+            op.operation_id,
+          ]);
+      return this.#finish(again as OperationRow);
+    }
+    return this.#recordRefusal(op, refusal);
+  }
+
+  #creditAdvances: Promise<void> | undefined;
+
+  /** The platform's credit advances account, created once (`exists` on a second process). */
+  #ensureCreditAdvances(): Promise<void> {
+    this.#creditAdvances ??= this.ledger.createAccounts([creditAdvanceAccount]).then(
+      ([result]) => {
+        assert(result === 'ok' || result === 'exists', `credit advances account: ${result}`);
+      },
+      (error: unknown) => {
+        this.#creditAdvances = undefined;
+        throw error;
+      },
+    );
+    return this.#creditAdvances;
+  }
+
+  /** A payer's available balance now: posted credits less posted and pending debits. */
+  async #available(order: OrderRow): Promise<bigint> {
+    const [account] = await this.ledger.lookupAccounts([u128FromUuid(order.payer_account as string)]);
+    if (!account) return 0n;
+    const available = account.creditsPosted - account.debitsPosted - account.debitsPending;
+    return available > 0n ? available : 0n;
+  }
+
+  /**
+   * What a user owes for credit-guaranteed settlements the platform advanced: the open amount,
+   * how many debts, since when. The credit score reads it (a strong negative while open).
+   */
+  async overdueDebt(userId: string): Promise<{ openFen: bigint; debts: number; oldestAt: Date | null }> {
+    const [row] = await this.db.query<{ open_fen: bigint; debts: bigint; oldest_at: Date | null }>(
+      `select coalesce(sum(amount_fen - repaid_fen), 0)::bigint open_fen, count(*) debts, min(created_at) oldest_at
+         from preauth_debts where user_id = $1 and repaid_fen < amount_fen`,
+      [userId],
+    );
+    return { openFen: row?.open_fen ?? 0n, debts: Number(row?.debts ?? 0n), oldestAt: row?.oldest_at ?? null };
+  }
+
+  /**
+   * Collects open debts from their users' wallets, as far as each balance goes: one repayment per
+   * debt and round, its id derived from (debt, amount repaid so far), so a retried or concurrent
+   * round moves each part once. At most `preauthSweepBatchMax` debts; returns how many it collected from.
+   */
+  async collectDebts(): Promise<number> {
+    const open = await this.db.query<{
+      operation_id: string;
+      user_account: string;
+      amount_fen: bigint;
+      repaid_fen: bigint;
+    }>(
+      `select operation_id, user_account, amount_fen, repaid_fen from preauth_debts where repaid_fen < amount_fen
+        order by created_at limit $1`,
+      [limits.preauthSweepBatchMax],
+    );
+    let collected = 0;
+    for (const debt of open) {
+      const account = u128FromUuid(debt.user_account);
+      const id = repaymentId(debt.operation_id, debt.repaid_fen);
+      // A repayment a crash left unrecorded is recorded with the amount it moved.
+      let [moved] = await this.ledger.lookupTransfers([id]);
+      if (!moved) {
+        const [a] = await this.ledger.lookupAccounts([account]);
+        const available = a ? a.creditsPosted - a.debitsPosted - a.debitsPending : 0n;
+        const due = debt.amount_fen - debt.repaid_fen;
+        const fen = available < due ? available : due;
+        if (fen <= 0n) continue;
+        await this.#ensureCreditAdvances();
+        const [result] = await this.ledger.createTransfers([
+          repayment(debt.operation_id, debt.repaid_fen, account, fen),
+        ]);
+        if (result === 'exceeds_credits') continue;
+        assert(result === 'ok' || result === 'exists', `debt repayment: ${result}`);
+        [moved] = await this.ledger.lookupTransfers([id]);
+      }
+      assert(moved, 'a repayment the ledger took is found');
+      const done = await this.db.query(
+        `update preauth_debts set repaid_fen = repaid_fen + $3,
+           repaid_at = case when repaid_fen + $3 = amount_fen then $4::timestamptz end
+          where operation_id = $1 and repaid_fen = $2 returning 1`,
+        [debt.operation_id, debt.repaid_fen, moved.amount, this.#now()],
+      );
+      collected += done.length;
+    }
+    return collected;
   }
 
   async #recordSuccess(op: OperationRow): Promise<OperationRow> {
@@ -535,6 +645,14 @@ export class Preauths {
         `update preauth_operations set status = 'SUCCESS', finished_at = $2 where operation_id = $1 returning *`,
         [op.operation_id, now],
       );
+      // What the platform advanced for the payer is their debt until collected.
+      if (op.operation_type === 'PAY' && op.advance_fen > 0n) {
+        await tx.query(
+          `insert into preauth_debts (operation_id, user_id, user_account, amount_fen, created_at)
+           values ($1, $2, $3, $4, $5)`,
+          [op.operation_id, order.payer_id, order.payer_account, op.advance_fen, now],
+        );
+      }
       return done as OperationRow;
     });
   }
@@ -869,8 +987,8 @@ async function insertOperation(
   const [row] = await tx.query<OperationRow>(
     `insert into preauth_operations (operation_id, auth_no, request_key, out_request_no, operation_type, amount_fen,
        fund_fen, credit_fen, hold_seq, new_hold_fen, hold_timeout_s, complete, trade_no, out_trade_no, remark,
-       status, created_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'INIT', $16) returning *`,
+       status, created_at, collect_fen, advance_fen)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'INIT', $16, $17, $18) returning *`,
     [
       operationId,
       authNo,
@@ -888,6 +1006,8 @@ async function insertOperation(
       op.out_trade_no,
       op.remark,
       now,
+      op.collect_fen ?? 0n,
+      op.advance_fen ?? 0n,
     ],
   );
   return row as OperationRow;

@@ -51,6 +51,8 @@ export interface PreauthTables {
     hold_seq: number;
     new_hold_fen: bigint;
     hold_timeout_s: number;
+    collect_fen: bigint;
+    advance_fen: bigint;
     complete: boolean;
     trade_no: string | null;
     out_trade_no: string | null;
@@ -58,6 +60,15 @@ export interface PreauthTables {
     status: OperationStatus;
     created_at: Date;
     finished_at: Date | null;
+  };
+  preauth_debts: {
+    operation_id: string;
+    user_id: string;
+    user_account: string;
+    amount_fen: bigint;
+    repaid_fen: bigint;
+    created_at: Date;
+    repaid_at: Date | null;
   };
 }
 

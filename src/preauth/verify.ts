@@ -2,11 +2,15 @@ import type { Queryable } from '../core/db/index.ts';
 import { uuidFromU128 } from '../core/ids.ts';
 import { PreauthTransferCode } from '../core/ledger-codes.ts';
 import { limits } from '../core/limits.ts';
-import { holdId } from './books.ts';
+import { creditAdvanceAccount, holdId } from './books.ts';
 
 /** A freeze order whose books do not hold, as found by `verifyPreauthBooks`. */
 export interface PreauthViolation {
-  kind: 'preauth_amounts_differ' | 'preauth_hold_differs' | 'preauth_holds_differ_from_orders';
+  kind:
+    | 'preauth_amounts_differ'
+    | 'preauth_hold_differs'
+    | 'preauth_holds_differ_from_orders'
+    | 'preauth_advances_differ_from_debts';
   detail: string;
 }
 
@@ -23,7 +27,8 @@ export interface PreauthBooksCheck {
  * - an AUTHORIZED order with funds still frozen has its live hold (generation `hold_seq`)
  *   pending in the ledger, for exactly that amount; any other order has none;
  * - and while no operation is in flight anywhere, all pending holds together (code 700) are the
- *   funds still frozen on AUTHORIZED orders: no hold is left over from an ended order.
+ *   funds still frozen on AUTHORIZED orders: no hold is left over from an ended order;
+ * - the credit advances account's debit balance is the users' open debts (advanced, not yet repaid).
  *
  * Returns the violations; empty means they hold. `paybao ledger verify` runs it after the
  * ledger's own checks.
@@ -72,6 +77,16 @@ export async function checkPreauthBooks(q: Queryable): Promise<PreauthBooksCheck
         detail: `pending holds ${held?.fen ?? 0n}, frozen on orders ${frozen}`,
       });
   }
+  const [advances] = await q.query<{ balance: bigint | null; open: bigint }>(
+    `select (select debits_posted - credits_posted from ledger_accounts where id = $1::uuid) balance,
+            (select coalesce(sum(amount_fen - repaid_fen), 0)::bigint from preauth_debts) open`,
+    [uuidFromU128(creditAdvanceAccount.id)],
+  );
+  if (advances && (advances.balance ?? 0n) !== advances.open)
+    violations.push({
+      kind: 'preauth_advances_differ_from_debts',
+      detail: `credit advances ${advances.balance ?? 0n}, open debts ${advances.open}`,
+    });
   return { orders, violations };
 }
 

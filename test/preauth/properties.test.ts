@@ -67,7 +67,9 @@ async function outcome(promise: Promise<unknown>): Promise<PreauthErrorCode | nu
 }
 
 describe('freezes, against a model', () => {
-  it('conserve money, hold exactly what is frozen, never pay or release twice or beyond', async () => {
+  it('conserve money, hold exactly what is frozen, never pay or release twice or beyond', {
+    timeout: 240_000,
+  }, async () => {
     const platform = platformOf();
     const { preauth } = platform;
     let run = 0;
