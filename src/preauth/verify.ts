@@ -60,7 +60,7 @@ export async function checkPreauthBooks(q: Queryable): Promise<PreauthBooksCheck
     for (const r of settled) violations.push(...amountViolations(r));
     const holds = await holdViolations(q, settled);
     violations.push(...holds.violations);
-    frozen += holds.pendingFen;
+    frozen += holds.frozenFen;
     const last = rows.at(-1);
     if (!last || rows.length < limits.tradeVerifyPageMax) break;
     after = last.auth_no;
@@ -123,7 +123,7 @@ function amountViolations(r: OrderAmounts): PreauthViolation[] {
 async function holdViolations(
   q: Queryable,
   rows: readonly OrderAmounts[],
-): Promise<{ violations: PreauthViolation[]; pendingFen: bigint }> {
+): Promise<{ violations: PreauthViolation[]; frozenFen: bigint }> {
   const ids = rows.map((r) => uuidFromU128(holdId(r.auth_no, r.hold_seq)));
   const found = await q.query<{ id: string; amount: bigint; status: number }>(
     `select t.id::text, t.amount, p.status from ledger_transfers t join ledger_pending p on p.id = t.id
@@ -138,15 +138,15 @@ async function holdViolations(
     // A hold the ledger's timeout voided before the sweep closed its order: released, the sweep follows.
     if (r.status === 'AUTHORIZED' && hold && Number(hold.status) === expiredStatus) return;
     const pendingFen = hold && Number(hold.status) === pendingStatus ? hold.amount : 0n;
-    total += pendingFen;
     const expected = r.status === 'AUTHORIZED' ? r.rest_fund_fen : 0n;
+    total += expected;
     if (pendingFen !== expected)
       violations.push({
         kind: 'preauth_hold_differs',
         detail: `${r.auth_no}: hold ${r.hold_seq} pending ${pendingFen}, frozen ${expected}`,
       });
   });
-  return { violations, pendingFen: total };
+  return { violations, frozenFen: total };
 }
 
 /** `ledger_pending.status`: 1 pending, 4 expired (src/ledger/store.ts). */

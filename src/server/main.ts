@@ -167,6 +167,8 @@ function startJobs(jobs: JobRunner, platform: Platform, config: Config, logger: 
   jobs.every('fund', limits.fundJobIntervalMs, () => platform.fund.runDue());
   jobs.every('social sweep', limits.redPacketSweepIntervalMs, () => platform.social.sweep());
   jobs.every('oauth sweep', limits.oauthSweepIntervalMs, () => platform.oauth.sweep());
+  // Freezes: unconfirmed app freezes close, freezes past their term unfreeze, debts are collected.
+  jobs.every('preauth sweep', limits.preauthSweepIntervalMs, () => platform.preauth.sweep());
   // Risk: counters shared with the other processes, rules reloaded when changed; reviews an
   // operator decided whose money a crash left unmoved.
   jobs.every(riskSyncJob, limits.riskSyncMs, () => platform.risk.sync());

@@ -7,6 +7,7 @@
  * bad input is refused with its code and writes nothing.
  */
 import { describe, expect, it } from 'vitest';
+import { verifyBooks } from '../../src/cli/ledger.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import { checkPreauthBooks, isPreauthError, type PreauthErrorCode } from '../../src/preauth/index.ts';
 import { usePlatform } from '../support/engine.ts';
@@ -108,6 +109,28 @@ describe('a scanned freeze, settled in parts', () => {
       'order_already_finish',
     );
     expect((await checkPreauthBooks(platform.db)).violations).toEqual([]);
+  });
+});
+
+describe('the books check', () => {
+  it('finds an order whose amounts or hold disagree with the ledger, through `paybao ledger verify`', async () => {
+    const platform = platformOf();
+    const shop = await rentalShop(platform);
+    const frank = await shop.customer(100_00n);
+    const frozen = await platform.preauth.freeze(
+      { appId: shop.appId, outOrderNo: 'R-9', outRequestNo: 'R-9-F', orderTitle: 'Tent', amountFen: 60_00n },
+      frank.userId,
+    );
+    expect(await verifyBooks(platform.db)).toEqual([]);
+    await platform.db.query('update preauth_orders set rest_fund_fen = rest_fund_fen - 1 where auth_no = $1', [
+      frozen.authNo,
+    ]);
+    const kinds = (await verifyBooks(platform.db)).map((v) => v.kind).sort();
+    expect(kinds).toEqual(['preauth_amounts_differ', 'preauth_hold_differs', 'preauth_holds_differ_from_orders']);
+    await platform.db.query('update preauth_orders set rest_fund_fen = rest_fund_fen + 1 where auth_no = $1', [
+      frozen.authNo,
+    ]);
+    expect(await verifyBooks(platform.db)).toEqual([]);
   });
 });
 
