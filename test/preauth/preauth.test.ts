@@ -109,6 +109,17 @@ describe('a scanned freeze, settled in parts', () => {
       'order_already_finish',
     );
     expect((await checkPreauthBooks(platform.db)).violations).toEqual([]);
+    // The customer's bill says what happened, newest first: the hold's posts are the trades' payments.
+    const bill = await platform.wallet.bills(await platform.members.getUser(alice.userId), { limit: 10 });
+    expect(bill.entries.map((e) => [e.type, e.amount, e.tradeNo !== null])).toEqual([
+      ['trade_payment', '30.00', true],
+      ['preauth_freeze', '150.00', false],
+      ['preauth_unfreeze', '250.00', false],
+      ['preauth_freeze', '250.00', false],
+      ['trade_payment', '50.00', true],
+      ['preauth_freeze', '300.00', false],
+      ['opening_balance', '1000.00', false],
+    ]);
   });
 });
 
