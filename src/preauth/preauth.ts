@@ -222,6 +222,7 @@ export class Preauths {
       );
       assert(op, `order ${authNo} has its freeze operation`);
       if (order.status === 'AUTHORIZED' && order.payer_id === payer.userId) return { order, op, replay: true };
+      if (order.payer_id !== null && order.payer_id !== payer.userId) throw new PreauthError('payer_not_match');
       if (order.status !== 'INIT') throw statusError(order);
       if (order.in_flight !== null) throw new PreauthError('busy');
       const now = this.#now();

@@ -10,7 +10,7 @@
 import { beijingTime } from '../core/time.ts';
 import type { GatewayContext, GatewayMethod } from '../gateway/index.ts';
 import { isMembersError, type Members } from '../members/index.ts';
-import { type FreezeInput, type OperationView, type OrderView, PreauthError, type Preauths } from '../preauth/index.ts';
+import { type FreezeInput, type OperationView, PreauthError, type Preauths } from '../preauth/index.ts';
 import { methods, pageMethods } from './alipay-methods.ts';
 import type { Biz } from './biz-schemas.ts';
 
@@ -43,7 +43,7 @@ function freezeInput(ctx: GatewayContext, biz: Biz<'alipay.fund.auth.order.app.f
 export function preauthMethods(deps: PreauthMethodDeps): Record<string, GatewayMethod> {
   const { preauth, members } = deps;
   const logonId = async (userId: string | null) => (userId ? (await members.getUser(userId)).logonId : undefined);
-  const operationFields = async (op: OperationView, order: OrderView) => ({
+  const operationFields = async (op: OperationView, payerId: string) => ({
     auth_no: op.authNo,
     out_order_no: op.outOrderNo,
     operation_id: op.operationId,
@@ -51,8 +51,8 @@ export function preauthMethods(deps: PreauthMethodDeps): Record<string, GatewayM
     amount: op.amount,
     status: op.status,
     gmt_trans: op.finishedAt ? beijingTime(op.finishedAt) : undefined,
-    payer_user_id: order.payerId ?? undefined,
-    payer_logon_id: await logonId(order.payerId),
+    payer_user_id: payerId,
+    payer_logon_id: await logonId(payerId),
     pre_auth_type: op.creditAmount !== '0.00' ? 'CREDIT_AUTH' : undefined,
     trans_currency: 'CNY',
     credit_amount: op.creditAmount,
@@ -74,9 +74,7 @@ export function preauthMethods(deps: PreauthMethodDeps): Record<string, GatewayM
           .catch((error: unknown) => {
             throw isMembersError(error) ? new PreauthError('auth_code_invalid') : error;
           });
-        const op = await preauth.freeze(input, payerId);
-        const { order } = await preauth.query(ctx.appId, { authNo: op.authNo });
-        return operationFields(op, order);
+        return operationFields(await preauth.freeze(input, payerId), payerId);
       },
       'alipay.fund.auth.order.unfreeze': async (ctx, biz) => {
         const op = await preauth.unfreeze(ctx.appId, {

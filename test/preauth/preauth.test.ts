@@ -289,6 +289,10 @@ describe('expiry and the app freeze', () => {
     expect(await shop.balance(dan.account)).toMatchObject({ held: 200_00n });
     // Confirming again is the same freeze.
     expect((await preauth.confirmAppFreeze(order.authNo, dan.userId)).operationId).toBe(confirmed.operationId);
+    // Nobody else can take it over.
+    const eve = await shop.customer(500_00n);
+    await refused(preauth.confirmAppFreeze(order.authNo, eve.userId), 'payer_not_match');
+    expect(await shop.balance(eve.account)).toMatchObject({ held: 0n });
 
     const late = await preauth.createAppFreeze({
       appId: shop.appId,
