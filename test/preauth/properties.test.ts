@@ -118,17 +118,19 @@ describe('freezes, against a model', () => {
             const o = open(s.order);
             if (!o) continue;
             const amount = BigInt(s.fen);
+            // The request's numbers are drawn once: a replay sends the same ones.
+            const requestNo = no(s.kind === 'pay' ? 't' : 'u');
             const call =
               s.kind === 'pay'
                 ? () =>
                     preauth.settle(shop.appId, {
                       authNo: o.authNo,
-                      outTradeNo: no('t'),
+                      outTradeNo: requestNo,
                       amountFen: amount,
                       subject: 'rent',
                       complete: s.complete,
                     })
-                : () => preauth.unfreeze(shop.appId, { authNo: o.authNo, outRequestNo: no('u'), amountFen: amount });
+                : () => preauth.unfreeze(shop.appId, { authNo: o.authNo, outRequestNo: requestNo, amountFen: amount });
             const code = await outcome(call());
             // An order that is over (all paid or unfrozen, or past its term) refuses by its state.
             if (!o.open || expired(o)) expect(code).toMatch(/^order_already_(finish|closed)$/);
