@@ -245,6 +245,8 @@ export const limits = {
   preauthSweepBatchMax: 500,
   preauthSweepIntervalMs: 10_000,
   preauthCreditScoreThresholdDefault: 650,
+  /** The most of one freeze a credit score may waive (credit-guaranteed rather than held), in fen. */
+  preauthCreditWaiverFenMax: 10_000_00n,
   /** How long a native API session token (`POST /api/v1/sessions`) lives after login. */
   sessionTtlMs: 24 * 3_600_000,
   /** Live sessions one user may hold; logging in again retires the oldest beyond this. */

@@ -8,6 +8,7 @@ export { preauthMigrations } from './migrations.ts';
 export {
   type CreditScores,
   type CreditService,
+  defaultCreditService,
   type FreezeInput,
   type HoldTradeInput,
   type PreauthParties,

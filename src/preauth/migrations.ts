@@ -9,7 +9,7 @@ import type { Migration } from '../core/db/index.ts';
  */
 export const preauthMigrations: Migration[] = [
   {
-    id: '20261207-90-preauth',
+    id: '20261208-40-preauth',
     sql: `
 create table preauth_orders (
   auth_no text primary key,

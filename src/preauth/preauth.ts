@@ -62,6 +62,22 @@ export interface CreditService {
   waiverMaxFen: bigint;
 }
 
+/**
+ * The credit service as the platform offers it: the scores from src/credit, Sesame's 650 line
+ * (`limits.preauthCreditScoreThresholdDefault`) for every app that `offersCredit`, and the
+ * waiver cap of `limits.preauthCreditWaiverFenMax`.
+ */
+export function defaultCreditService(
+  scores: CreditScores,
+  offersCredit: (appId: string) => Promise<boolean>,
+): CreditService {
+  return {
+    scores,
+    thresholdOf: async (appId) => ((await offersCredit(appId)) ? limits.preauthCreditScoreThresholdDefault : null),
+    waiverMaxFen: limits.preauthCreditWaiverFenMax,
+  };
+}
+
 export interface FreezeInput {
   appId: string;
   outOrderNo: string;

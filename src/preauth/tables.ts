@@ -5,7 +5,6 @@
 import type { Selectable } from 'kysely';
 
 export type OrderStatus = 'INIT' | 'AUTHORIZED' | 'FINISH' | 'CLOSED';
-export type OperationType = 'FREEZE' | 'UNFREEZE' | 'PAY' | 'EXPIRE';
 export type OperationStatus = 'INIT' | 'SUCCESS' | 'CLOSED';
 
 export interface PreauthTables {
@@ -44,7 +43,7 @@ export interface PreauthTables {
     auth_no: string;
     request_key: string;
     out_request_no: string | null;
-    operation_type: OperationType;
+    operation_type: 'FREEZE' | 'UNFREEZE' | 'PAY' | 'EXPIRE';
     amount_fen: bigint;
     fund_fen: bigint;
     credit_fen: bigint;
@@ -72,5 +71,6 @@ export interface PreauthTables {
   };
 }
 
+export type OperationType = PreauthTables['preauth_operations']['operation_type'];
 export type OrderRow = Selectable<PreauthTables['preauth_orders']>;
 export type OperationRow = Selectable<PreauthTables['preauth_operations']>;

@@ -12,7 +12,7 @@ import { ManualClock } from '../../src/core/clock.ts';
 import { id } from '../../src/core/ids.ts';
 import { cnyLedger, TransferCode } from '../../src/core/ledger-codes.ts';
 import type { Platform } from '../../src/platform.ts';
-import { type CreditService, checkPreauthBooks, Preauths } from '../../src/preauth/index.ts';
+import { type CreditService, checkPreauthBooks, defaultCreditService, Preauths } from '../../src/preauth/index.ts';
 import { usePlatform } from '../support/engine.ts';
 import { rentalShop } from './support.ts';
 
@@ -164,5 +164,14 @@ describe('a credit-based freeze', () => {
     expect(await shop.balance(eve.account)).toMatchObject({ held: 50_00n, posted: 400_00n });
     expect(await preauth.overdueDebt(eve.userId)).toMatchObject({ openFen: 0n });
     expect((await checkPreauthBooks(platform.db)).violations).toEqual([]);
+  });
+});
+
+describe('the platform’s credit service', () => {
+  it('asks 650 of apps that offer credit, nothing of others, and waives at most the cap', async () => {
+    const service = defaultCreditService({ creditScore: async () => 700 }, async (appId) => appId === 'renter');
+    expect(await service.thresholdOf('renter')).toBe(650);
+    expect(await service.thresholdOf('shop')).toBeNull();
+    expect(service.waiverMaxFen).toBe(10_000_00n);
   });
 });
