@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { verifyBooks } from '../../src/cli/ledger.ts';
 import { ManualClock } from '../../src/core/clock.ts';
+import { limits } from '../../src/core/limits.ts';
 import { checkPreauthBooks, isPreauthError, type PreauthErrorCode } from '../../src/preauth/index.ts';
 import { usePlatform } from '../support/engine.ts';
 import { rentalShop } from './support.ts';
@@ -142,6 +143,65 @@ describe('the books check', () => {
       frozen.authNo,
     ]);
     expect(await verifyBooks(platform.db)).toEqual([]);
+  });
+});
+
+describe('an operation a crash left in flight', () => {
+  it('is finished by the next operation on its order, or by the sweep, moving its money once', async () => {
+    const platform = platformOf();
+    const { preauth, db } = platform;
+    const shop = await rentalShop(platform);
+    const gina = await shop.customer(100_00n);
+    const frozen = await preauth.freeze(
+      { appId: shop.appId, outOrderNo: 'R-10', outRequestNo: 'R-10-F', orderTitle: 'Kayak', amountFen: 90_00n },
+      gina.userId,
+    );
+    const [before] = await db.query<Record<string, unknown>>('select * from preauth_orders where auth_no = $1', [
+      frozen.authNo,
+    ]);
+    // A crash after the ledger moved the unfreeze's chain, before the order recorded it.
+    const crashed = async (outRequestNo: string, fen: bigint) => {
+      const op = await preauth.unfreeze(shop.appId, { authNo: frozen.authNo, outRequestNo, amountFen: fen });
+      const [now] = await db.query<Record<string, unknown>>('select * from preauth_orders where auth_no = $1', [
+        frozen.authNo,
+      ]);
+      return { op, after: now };
+    };
+    const first = await crashed('R-10-U1', 10_00n);
+    await db.query(
+      `update preauth_orders set status = 'AUTHORIZED', rest_fund_fen = $2, unfrozen_fund_fen = $3, hold_seq = $4,
+         in_flight = $5, finished_at = null where auth_no = $1`,
+      [frozen.authNo, before?.rest_fund_fen, before?.unfrozen_fund_fen, before?.hold_seq, first.op.operationId],
+    );
+    await db.query(`update preauth_operations set status = 'INIT', finished_at = null where operation_id = $1`, [
+      first.op.operationId,
+    ]);
+    // The next unfreeze finds it in flight, finishes it (its chain answers `exists`), then goes on.
+    await preauth.unfreeze(shop.appId, { authNo: frozen.authNo, outRequestNo: 'R-10-U2', amountFen: 20_00n });
+    expect(await shop.balance(gina.account)).toEqual({ available: 40_00n, held: 60_00n, posted: 100_00n });
+    expect(
+      (await preauth.query(shop.appId, { authNo: frozen.authNo }, { outRequestNo: 'R-10-U1' })).operation,
+    ).toMatchObject({ status: 'SUCCESS' });
+
+    // Again, and this time nobody comes: the sweep finishes it once it is stale.
+    const [mid] = await db.query<Record<string, unknown>>('select * from preauth_orders where auth_no = $1', [
+      frozen.authNo,
+    ]);
+    const third = await crashed('R-10-U3', 5_00n);
+    await db.query(
+      `update preauth_orders set rest_fund_fen = $2, unfrozen_fund_fen = $3, hold_seq = $4, in_flight = $5 where auth_no = $1`,
+      [frozen.authNo, mid?.rest_fund_fen, mid?.unfrozen_fund_fen, mid?.hold_seq, third.op.operationId],
+    );
+    await db.query(`update preauth_operations set status = 'INIT', finished_at = null where operation_id = $1`, [
+      third.op.operationId,
+    ]);
+    expect((await checkPreauthBooks(db)).violations).toEqual([]); // an order in flight is not judged
+    clock.advanceMs(limits.preauthSweepIntervalMs);
+    await preauth.sweep();
+    const { order } = await preauth.query(shop.appId, { authNo: frozen.authNo });
+    expect(order).toMatchObject({ restAmount: '55.00', totalUnfreezeAmount: '35.00' });
+    expect(await shop.balance(gina.account)).toEqual({ available: 45_00n, held: 55_00n, posted: 100_00n });
+    expect((await checkPreauthBooks(db)).violations).toEqual([]);
   });
 });
 
