@@ -40,6 +40,8 @@ export interface Config {
   bankSim: boolean;
   /** `PAYBAO_BANK_SIM_PORT` (9001): where that simulator listens. */
   bankSimPort: number;
+  /** `PAYBAO_DEMO` (`on` by default, or `off`): whether a fresh embedded install creates the demo (src/cli/demo.ts). */
+  demo: boolean;
   /** `PAYBAO_BANK_URL`: where the channels reach the banks; default the simulator on `bankSimPort`. */
   bankUrl: string;
   /**
@@ -82,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     regulatorToken: bearerToken(env, 'PAYBAO_REGULATOR_TOKEN'),
     bankSim: oneOf(env, 'PAYBAO_BANK_SIM', ['on', 'off']) !== 'off',
     bankSimPort,
+    demo: oneOf(env, 'PAYBAO_DEMO', ['on', 'off']) !== 'off',
     bankUrl: httpUrl(env, 'PAYBAO_BANK_URL') ?? `http://127.0.0.1:${bankSimPort}`,
     overload: {
       concurrencyMax: positiveInteger(env, 'PAYBAO_CONCURRENCY_MAX', limits.overloadConcurrencyMax),

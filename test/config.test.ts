@@ -22,6 +22,7 @@ const badValues: [string, string][] = [
   ['PAYBAO_REGULATOR_TOKEN', 'tab\there'],
   ['PAYBAO_BANK_SIM', 'no'],
   ['PAYBAO_BANK_SIM_PORT', 'ninety'],
+  ['PAYBAO_DEMO', 'yes'],
   ['PAYBAO_BANK_URL', 'ftp://bank.example.com'],
   ['PAYBAO_CONCURRENCY_MAX', '0'],
   ['PAYBAO_CONCURRENCY_MAX', 'many'],
@@ -44,6 +45,7 @@ describe('loadConfig', () => {
       regulatorToken: undefined,
       bankSim: true,
       bankSimPort: 9001,
+      demo: true,
       bankUrl: 'http://127.0.0.1:9001',
       overload: { concurrencyMax: 2048, queueWaitMs: 500, appRequestsPerSecond: 5000, userRequestsPerSecond: 50 },
     });
@@ -63,6 +65,7 @@ describe('loadConfig', () => {
       PAYBAO_OPERATOR_TOKEN: 'op-token-1',
       PAYBAO_BANK_SIM: 'off',
       PAYBAO_BANK_SIM_PORT: '9100',
+      PAYBAO_DEMO: 'off',
       PAYBAO_CONCURRENCY_MAX: '64',
       PAYBAO_QUEUE_WAIT_MS: '250',
       PAYBAO_APP_RATE: '100',
@@ -80,6 +83,7 @@ describe('loadConfig', () => {
       logLevel: 'warn',
       operatorToken: 'op-token-1',
       bankSim: false,
+      demo: false,
       bankUrl: 'http://127.0.0.1:9100',
     });
     expect(channelBanksFromEnv({ PAYBAO_BANK_URL: 'https://bank.example.com' })[0]?.baseUrl).toBe(

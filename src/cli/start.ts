@@ -4,7 +4,8 @@ import { Command } from 'commander';
 import type { Logger } from 'pino';
 import { type Config, loadConfig } from '../config.ts';
 import { restoredFrom } from '../core/db/index.ts';
-import { createLogger, exitOnSignals, startServer } from '../server/index.ts';
+import { createLogger, exitOnSignals, type RunningServer, startServer } from '../server/index.ts';
+import { createDemo, demoBanner, demoWanted } from './demo.ts';
 import { refuseUnsoundRestore } from './ledger.ts';
 
 const bin = new URL('../../bin/paybao.js', import.meta.url).pathname;
@@ -13,7 +14,7 @@ const bin = new URL('../../bin/paybao.js', import.meta.url).pathname;
 export function startCommand(): Command {
   return new Command('start')
     .description(
-      'start the platform (PGlite under PAYBAO_DATA_DIR unless DATABASE_URL is set) and, unless PAYBAO_BANK_SIM=off, the bank simulator beside it',
+      'start the platform (PGlite under PAYBAO_DATA_DIR unless DATABASE_URL is set) and, unless PAYBAO_BANK_SIM=off, the bank simulator beside it; on an empty data directory, unless PAYBAO_DEMO=off, a demo',
     )
     .option(
       '--read-only',
@@ -23,6 +24,8 @@ export function startCommand(): Command {
     .action(async (options: { readOnly: boolean }) => {
       const config = loadConfig();
       const logger = createLogger(config);
+      // Asked before the platform creates its files in the data directory.
+      const demo = !options.readOnly && demoWanted(config);
       const server = await startServer(config, logger, {
         readOnly: options.readOnly,
         beforeServing: async (platform) => {
@@ -41,7 +44,26 @@ export function startCommand(): Command {
       if (config.bankSim && !options.readOnly) startBankSimChild(config, logger);
       // A plain line, not a log record: it is what a newcomer reads and what scripts wait for.
       console.log(`Paybao is running at ${server.url}`);
+      if (demo) await showDemo(server, config, logger);
     });
+}
+
+/** Creates the demo of a fresh install and says where to look; a failure is logged, the platform serves on. */
+async function showDemo(server: RunningServer, config: Config, logger: Logger): Promise<void> {
+  try {
+    const demo = await createDemo(server.platform, {
+      url: server.url,
+      bankUrl: config.bankUrl,
+      dataDir: config.dataDir,
+      logger,
+    });
+    console.log(demoBanner(server.url, demo));
+  } catch (error) {
+    logger.error(
+      { err: error },
+      'the demo could not be created; the platform serves on (remove the data directory to try again)',
+    );
+  }
 }
 
 /**

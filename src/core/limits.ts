@@ -613,6 +613,15 @@ export const limits = {
   drillAnswerWaitMs: 10_000,
   openLoopTickMs: 1,
   openLoopOverdueCheckMs: 100,
+  /**
+   * The demo a fresh install creates (src/cli/demo.ts): its merchant's RSA key size, the escrow
+   * contract's fee and confirm period, and how long it waits for the simulated bank to start.
+   */
+  demoRsaBits: 2048,
+  demoEscrowFeeBps: 60,
+  demoConfirmPeriodMs: 10 * 86_400_000,
+  demoBankWaitMs: 30_000,
+  demoBankPollMs: 200,
   /** The random bytes of the nonce that admits a desk app's run-time style elements, drawn per response. */
   styleNonceBytes: 16,
 } as const;

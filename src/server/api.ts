@@ -212,6 +212,20 @@ const Trade = Type.Object({
     ),
   ),
 });
+const TradesQuery = Type.Object(
+  {
+    limit: BillsQuery.properties.limit,
+    after: Type.Optional(
+      Type.String({ pattern: '^[0-9]{1,64}$', description: 'next_after of the previous page: a trade number.' }),
+    ),
+  },
+  Strict,
+);
+const Trades = Type.Object({
+  data: Type.Array(Trade),
+  has_more: Type.Boolean(),
+  next_after: Nullable(Type.String({ description: 'Pass as `after` for the next page; null on the last.' })),
+});
 const Reason = Type.String({ minLength: 1, maxLength: 512 });
 const TrackingNo = Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$', description: 'Letters, digits and dashes.' });
 const CaseParams = Type.Object(
@@ -660,6 +674,24 @@ function authenticatedRoutes(api: FastifyInstance, { wallet, buyerEscrow, fund }
     async (request, reply) => {
       const { code, expiresInS } = await wallet.newPaymentCode(sessionOf(request).user);
       return reply.code(201).send({ payment_code: code, expires_in_s: expiresInS });
+    },
+  );
+  typed.get(
+    '/trades',
+    {
+      schema: {
+        ...doc('The trades you paid, newest first, a page at a time', 'trades'),
+        querystring: TradesQuery,
+        response: { 200: Trades, ...errors },
+      },
+    },
+    async (request) => {
+      const { limit, after } = request.query;
+      const page = await wallet.trades(sessionOf(request).user, {
+        limit: limit === undefined ? undefined : Number(limit),
+        after,
+      });
+      return { data: page.trades.map(tradeView), has_more: page.nextAfter !== null, next_after: page.nextAfter };
     },
   );
   typed.get(

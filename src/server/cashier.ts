@@ -8,6 +8,7 @@ import { challengeOnly, isRiskError, type Risk } from '../risk/index.ts';
 import { TradeError, type Trades, type TradeView } from '../trades/index.ts';
 import { escapeHtml, page } from './html.ts';
 import { acceptPageForms } from './page-forms.ts';
+import { tradeStatusWords } from './page-words.ts';
 import { cashierPayment, refusedPaymentStatus } from './payment-context.ts';
 import { clientAddress, csrfField, loginRateLimit, pagePolicy, type WebSecurityOptions } from './web-security.ts';
 
@@ -29,12 +30,18 @@ export interface CashierDeps {
 
 const cashierPage = (title: string, body: string) => page('Paybao 收银台 · Cashier', title, body);
 
-function tradeCard(t: TradeView, inner: string): string {
+/** A trade as the cashier shows it: with the name of the merchant the buyer pays. */
+export type CashierTrade = TradeView & { payee: string };
+
+/** The trade in a card: whom the buyer pays, what for, how much, its numbers and its status in words. */
+export function tradeCard(t: CashierTrade, inner: string): string {
   return `<div class="card">
+  <div class="payee">付款给 · Pay to <strong id="payee">${escapeHtml(t.payee)}</strong></div>
   <div class="muted">${escapeHtml(t.subject)}</div>
   <div class="amount"><small>¥</small>${escapeHtml(t.totalAmount)}</div>
-  <dl><dt>Trade</dt><dd>${escapeHtml(t.tradeNo)}</dd><dt>Order</dt><dd>${escapeHtml(t.outTradeNo)}</dd>
-  <dt>Status</dt><dd id="status">${escapeHtml(t.status)}</dd></dl>${inner}</div>`;
+  <dl><dt>交易号<span class="en">Trade</span></dt><dd class="num">${escapeHtml(t.tradeNo)}</dd>
+  <dt>订单号<span class="en">Order</span></dt><dd class="num">${escapeHtml(t.outTradeNo)}</dd>
+  <dt>状态<span class="en">Status</span></dt><dd id="status" data-status="${escapeHtml(t.status)}">${escapeHtml(tradeStatusWords(t.status))}</dd></dl>${inner}</div>`;
 }
 
 /**
@@ -43,15 +50,15 @@ function tradeCard(t: TradeView, inner: string): string {
  * before the login, so both are offered; after a short balance that the buyer's Yu'e Bao covers,
  * the fund comes first.
  */
-function payForm(t: TradeView, csrf: string, error?: string, fundFirst = false): string {
+function payForm(t: CashierTrade, csrf: string, error?: string, fundFirst = false): string {
   const amount = escapeHtml(t.totalAmount);
   const balanceButton = `<button type="submit" id="pay-balance" name="method" value="balance"${fundFirst ? ' class="secondary"' : ''}>余额支付 · Balance ¥${amount}</button>`;
   const fundButton = `<button type="submit" id="pay-fund" name="method" value="fund"${fundFirst ? '' : ' class="secondary"'}>余额宝支付 · Yu'e Bao ¥${amount}</button>`;
   return tradeCard(
     t,
     `<form method="post" action="/cashier/${encodeURIComponent(t.tradeNo)}">${csrf}
-    <label for="phone">Phone</label><input id="phone" name="phone" inputmode="tel" autocomplete="username" required>
-    <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+    <label for="phone">手机号 · Phone</label><input id="phone" name="phone" inputmode="tel" autocomplete="username" required>
+    <label for="password">登录密码 · Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
     ${error ? `<div class="error" role="alert">${escapeHtml(error)}</div>` : ''}
     ${fundFirst ? fundButton + balanceButton : balanceButton + fundButton}
     <p class="muted">余额宝付款不占快速转出额度 · Paying from Yu'e Bao redeems the shares at once and does not count against the fast-redemption limit.</p></form>
@@ -69,9 +76,9 @@ export async function registerCashier(app: FastifyInstance, deps: CashierDeps): 
     acceptPageForms(scope);
     scope.get<{ Params: { tradeNo: string } }>('/cashier/:tradeNo', async (request, reply) => {
       reply.type('text/html; charset=utf-8');
-      const trade = await tradeOrNull(deps.trades, request.params.tradeNo);
-      if (!trade) return reply.code(404).send(cashierPage('Not found', '<div class="card">No such trade.</div>'));
-      if (trade.status !== 'WAIT_BUYER_PAY') return cashierPage('Paid', done(trade));
+      const trade = await cashierTrade(deps, request.params.tradeNo);
+      if (!trade) return reply.code(404).send(cashierPage('Not found', notFound));
+      if (trade.status !== 'WAIT_BUYER_PAY') return cashierPage(outcomeTitle(trade), outcome(trade));
       allowReturn(reply, trade, deps.security);
       return cashierPage('Pay', payForm(trade, csrfField(reply)));
     });
@@ -109,13 +116,13 @@ export async function registerCashier(app: FastifyInstance, deps: CashierDeps): 
 type ConfirmBody = { challenge_id?: string; code?: string };
 
 /** The form for the code texted to the buyer when the risk engine asks them to confirm. */
-function confirmForm(t: TradeView, csrf: string, challengeId: string, error?: string): string {
+function confirmForm(t: CashierTrade, csrf: string, challengeId: string, error?: string): string {
   return tradeCard(
     t,
     `<form method="post" action="/cashier/${encodeURIComponent(t.tradeNo)}/confirm">${csrf}
     <p id="confirm-note">为了您的资金安全，请输入短信验证码 · For your security, enter the code we texted to your phone.</p>
     <input type="hidden" name="challenge_id" value="${escapeHtml(challengeId)}">
-    <label for="code">Code</label><input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required>
+    <label for="code">验证码 · Code</label><input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required>
     ${error ? `<div class="error" role="alert">${escapeHtml(error)}</div>` : ''}
     <button type="submit" id="confirm">确认付款 · Confirm ¥${escapeHtml(t.totalAmount)}</button></form>`,
   );
@@ -132,9 +139,9 @@ async function confirm(
   const challengeId = request.body?.challenge_id ?? '';
   try {
     const { result } = await deps.risk.confirm(challengeId, request.body?.code ?? '');
-    const paid = result as TradeView;
+    const paid = { ...(result as TradeView), payee: trade.payee };
     if (paid.returnUrl) return reply.redirect(returnLocation(paid, deps), 302);
-    return cashierPage('Paid', done(paid));
+    return cashierPage(outcomeTitle(paid), outcome(paid));
   } catch (error) {
     if (isRiskError(error, 'challenge_code_invalid')) {
       return reply
@@ -151,11 +158,11 @@ async function confirm(
 type PayBody = { phone?: string; password?: string; method?: string };
 
 /** The trade a cashier form was posted for (its return_url allowed), or null with a 404 page sent. */
-async function postedTrade(deps: CashierDeps, tradeNo: string, reply: FastifyReply): Promise<TradeView | null> {
+async function postedTrade(deps: CashierDeps, tradeNo: string, reply: FastifyReply): Promise<CashierTrade | null> {
   reply.type('text/html; charset=utf-8');
-  const trade = await tradeOrNull(deps.trades, tradeNo);
+  const trade = await cashierTrade(deps, tradeNo);
   if (!trade) {
-    reply.code(404).send(cashierPage('Not found', '<div class="card">No such trade.</div>'));
+    reply.code(404).send(cashierPage('Not found', notFound));
     return null;
   }
   allowReturn(reply, trade, deps.security);
@@ -191,9 +198,12 @@ async function pay(
       if (!isRiskError(error, 'challenge_required') || error.challengeId === undefined) throw error;
       return cashierPage('Confirm', confirmForm(trade, csrfField(reply), error.challengeId));
     }
-    const paid = await deps.trades.pay(trade.appId, { tradeNo: trade.tradeNo }, user.userId, undefined, { fromFund });
+    const paid = {
+      ...(await deps.trades.pay(trade.appId, { tradeNo: trade.tradeNo }, user.userId, undefined, { fromFund })),
+      payee: trade.payee,
+    };
     if (paid.returnUrl) return reply.redirect(returnLocation(paid, deps), 302);
-    return cashierPage('Paid', done(paid));
+    return cashierPage(outcomeTitle(paid), outcome(paid));
   } catch (error) {
     if (error instanceof TradeError || isMembersError(error) || isFundError(error) || isRiskError(error)) {
       const status = refusedPaymentStatus(error);
@@ -306,8 +316,24 @@ async function freezeOrNull(preauth: Preauths, authNo: string): Promise<OrderVie
   }
 }
 
-function done(t: TradeView): string {
-  return tradeCard(t, '<div class="done"><div class="tick">✓</div><div>Paid. You may close this page.</div></div>');
+const notFound = '<div class="card">没有这笔交易 · No such trade.</div>';
+
+/** The title of a trade that no longer waits for payment: paid, or closed unpaid. */
+export function outcomeTitle(t: TradeView): string {
+  return t.status === 'TRADE_CLOSED' ? 'Closed' : 'Paid';
+}
+
+/** A trade that no longer waits for payment, and what that means for the buyer. */
+export function outcome(t: CashierTrade): string {
+  if (t.status === 'TRADE_CLOSED')
+    return tradeCard(
+      t,
+      '<div class="result FAILED"><div class="icon">✕</div><div id="done">交易已关闭，未付款 · This trade is closed; nothing was paid.</div></div>',
+    );
+  return tradeCard(
+    t,
+    '<div class="done"><div class="tick">✓</div><div id="done">支付成功，可以关闭本页 · Paid. You may close this page.</div></div>',
+  );
 }
 
 /** The merchant's return_url with Alipay's return parameters, signed by the platform. */
@@ -329,12 +355,20 @@ export function returnLocation(t: TradeView, deps: Pick<CashierDeps, 'signReturn
   return url.toString();
 }
 
-/** The trade a cashier page is for; null when there is no such trade (any other error propagates). */
-export async function tradeOrNull(trades: Trades, tradeNo: string): Promise<TradeView | null> {
+/**
+ * The trade a cashier page is for, with its merchant's name; null when there is no such trade
+ * (any other error propagates).
+ */
+export async function cashierTrade(
+  deps: { trades: Trades; members: Members },
+  tradeNo: string,
+): Promise<CashierTrade | null> {
+  let trade: TradeView;
   try {
-    return await trades.byTradeNo(tradeNo);
+    trade = await deps.trades.byTradeNo(tradeNo);
   } catch (error) {
     if (error instanceof TradeError && error.code === 'TRADE_NOT_EXIST') return null;
     throw error;
   }
+  return { ...trade, payee: (await deps.members.getApp(trade.appId)).name };
 }

@@ -12,7 +12,15 @@ import { formatAmount, parseAmount } from '../core/money.ts';
 import { isMembersError, type Members } from '../members/index.ts';
 import { challengeOnly, isRiskError, type Risk } from '../risk/index.ts';
 import { TradeError, type Trades, type TradeView } from '../trades/index.ts';
-import { allowReturn, returnLocation, tradeOrNull } from './cashier.ts';
+import {
+  allowReturn,
+  type CashierTrade,
+  cashierTrade,
+  outcome,
+  outcomeTitle,
+  returnLocation,
+  tradeCard,
+} from './cashier.ts';
 import { escapeHtml, page as shell } from './html.ts';
 import { acceptPageForms } from './page-forms.ts';
 import { cashierPayment, refusedPaymentStatus } from './payment-context.ts';
@@ -28,22 +36,17 @@ export interface CardCashierDeps {
   risk: Risk;
 }
 
-/** The card cashier's page: the shared shell, the trade in one line, and the step's form. */
-function page(title: string, t: TradeView, inner: string): string {
-  return shell(
-    'Paybao 收银台 · Cashier',
-    title,
-    `<div class="card"><h2>Pay by bank card</h2><p>${escapeHtml(t.subject)} · ¥<span class="amount">${escapeHtml(t.totalAmount)}</span>
-· <span id="status">${escapeHtml(t.status)}</span></p>${inner}</div>`,
-  );
+/** The card cashier's page: the shared shell, the trade's card (as the cashier shows it), and the step's form. */
+function page(title: string, t: CashierTrade, inner: string): string {
+  return shell('Paybao 收银台 · Cashier', title, tradeCard(t, `<h2>银行卡支付 · Pay by bank card</h2>${inner}`));
 }
 
 const alert = (error?: string) => (error ? `<div class="error" role="alert">${escapeHtml(error)}</div>` : '');
 
 function loginForm(csrf: string, error?: string): string {
   return `<form method="post">${csrf}<input type="hidden" name="step" value="login">
-  <label for="phone">Phone</label><input id="phone" name="phone" inputmode="tel" required>
-  <label for="password">Password</label><input id="password" name="password" type="password" required>
+  <label for="phone">手机号 · Phone</label><input id="phone" name="phone" inputmode="tel" required>
+  <label for="password">登录密码 · Password</label><input id="password" name="password" type="password" required>
   ${alert(error)}<button type="submit">Next: choose a card</button></form>`;
 }
 
@@ -54,7 +57,8 @@ function cardForm(
   cards: { cardId: string; bank: string; cardNo: string }[],
   error?: string,
 ): string {
-  if (cards.length === 0) return `<p role="alert">You have no bound bank card. Bind one in the app first.</p>`;
+  if (cards.length === 0)
+    return `<p role="alert">您还没有绑定银行卡 · You have no bound bank card. <a id="bind-card" href="/app/cards/new">绑定银行卡 · Bind one in the wallet app</a>, then come back to this page.</p>`;
   const options = cards
     .map((c) => `<option value="${escapeHtml(c.cardId)}">${escapeHtml(c.bank)} ${escapeHtml(c.cardNo)}</option>`)
     .join('');
@@ -64,6 +68,12 @@ function cardForm(
   ${alert(error)}<button type="submit">Pay ¥${escapeHtml(t.totalAmount)}</button></form>`;
 }
 
+const noSuchTrade = shell(
+  'Paybao 收银台 · Cashier',
+  'Not found',
+  '<div class="card">没有这笔交易 · No such trade.</div>',
+);
+
 type Body = { step?: string; phone?: string; password?: string; card_id?: string; sms_code?: string };
 
 /** Mounts `/cashier/:tradeNo/card` (GET: the login form; POST: the login step, then the pay step). */
@@ -72,10 +82,10 @@ export async function registerCardCashier(app: FastifyInstance, deps: CardCashie
     acceptPageForms(scope);
     scope.get<{ Params: { tradeNo: string } }>('/cashier/:tradeNo/card', async (request, reply) => {
       reply.type('text/html; charset=utf-8');
-      const trade = await tradeOrNull(deps.trades, request.params.tradeNo);
-      if (!trade) return reply.code(404).send('No such trade.');
+      const trade = await cashierTrade(deps, request.params.tradeNo);
+      if (!trade) return reply.code(404).send(noSuchTrade);
       if (trade.status !== 'WAIT_BUYER_PAY')
-        return page('Paid', trade, '<p>This trade is not waiting for payment.</p>');
+        return shell('Paybao 收银台 · Cashier', outcomeTitle(trade), outcome(trade));
       allowReturn(reply, trade, deps.security);
       return page('Pay by card', trade, loginForm(csrfField(reply)));
     });
@@ -94,9 +104,9 @@ async function step(
   reply: FastifyReply,
 ): Promise<FastifyReply | string> {
   reply.type('text/html; charset=utf-8');
-  const trade = await tradeOrNull(deps.trades, request.params.tradeNo);
-  if (!trade) return reply.code(404).send('No such trade.');
-  if (trade.status !== 'WAIT_BUYER_PAY') return page('Paid', trade, '<p>This trade is not waiting for payment.</p>');
+  const trade = await cashierTrade(deps, request.params.tradeNo);
+  if (!trade) return reply.code(404).send(noSuchTrade);
+  if (trade.status !== 'WAIT_BUYER_PAY') return shell('Paybao 收银台 · Cashier', outcomeTitle(trade), outcome(trade));
   allowReturn(reply, trade, deps.security);
   const body = request.body ?? {};
   const phone = body.phone ?? '';
@@ -119,9 +129,9 @@ async function step(
       fingerprint: `${trade.tradeNo}/${body.card_id}`,
       steppedUp: true,
     });
-    const paid = await payWithCard(deps, trade, user.userId, body.card_id ?? '');
+    const paid = { ...(await payWithCard(deps, trade, user.userId, body.card_id ?? '')), payee: trade.payee };
     if (paid.returnUrl) return reply.redirect(returnLocation(paid, deps), 302);
-    return page('Paid', paid, '<p id="done">Paid. You may close this page.</p>');
+    return shell('Paybao 收银台 · Cashier', outcomeTitle(paid), outcome(paid));
   } catch (error) {
     if (error instanceof TradeError || isMembersError(error) || isChannelError(error) || isRiskError(error)) {
       const message = (error as Error).message;

@@ -21,7 +21,10 @@ const stylesheet = `  :root { --blue: #1677ff; --ink: #1f2329; --muted: #646a73;
   .muted { color: var(--muted); font-size: 13px; }
   dl { display: grid; grid-template-columns: auto 1fr; gap: 6px 16px; margin: 20px 0; padding: 16px 0;
        border-top: 1px solid var(--line); border-bottom: 1px solid var(--line); font-size: 14px; }
-  dt { color: var(--muted); } dd { margin: 0; text-align: right; word-break: break-all; }
+  dt { color: var(--muted); } dd { margin: 0; text-align: right; overflow-wrap: anywhere; min-width: 0; }
+  dt .en { display: block; font-size: 11px; line-height: 1.2; }
+  dd.num { font-size: 13px; font-variant-numeric: tabular-nums; letter-spacing: 0; }
+  .payee { font-size: 14px; margin-bottom: 6px; } .payee strong { color: var(--ink); }
   label { display: block; font-size: 13px; color: var(--muted); margin: 14px 0 6px; }
   input, select, button { font-family: inherit; }
   input, select { width: 100%; padding: 12px 14px; border: 1px solid var(--line); border-radius: 10px; font-size: 16px;

@@ -13,6 +13,8 @@ import { buildPlatformApp, notificationChannel } from './platform-app.ts';
 export interface RunningServer {
   /** Where it listens, e.g. `http://127.0.0.1:8080`. */
   url: string;
+  /** The platform it serves, for what `paybao start` does beside serving (the demo). */
+  platform: Platform;
   /** Stops accepting connections, answers what is in flight, then drains the ledger and closes storage. */
   close(): Promise<void>;
 }
@@ -89,6 +91,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     logger.warn('started read-only: the books are served to look at, and every request that would write is refused');
     return {
       url,
+      platform,
       async close() {
         await app.close();
         await platform.close();
@@ -119,6 +122,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
   startJobs(jobs, platform, config, logger);
   return {
     url,
+    platform,
     async close() {
       // Order matters: no job starts again, and once no request can arrive and the jobs' running
       // rounds are over, every accepted ledger event is answered and committed before storage

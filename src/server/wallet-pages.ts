@@ -16,6 +16,7 @@ import { isRiskError } from '../risk/index.ts';
 import { isWalletError, type Wallet } from '../wallet/index.ts';
 import { escapeHtml, page } from './html.ts';
 import { acceptPageForms } from './page-forms.ts';
+import { orderStatusWords } from './page-words.ts';
 import { clientAddress, cookieFlags, csrfField, loginRateLimit, type WebSecurityOptions } from './web-security.ts';
 
 export interface WalletPagesDeps {
@@ -137,7 +138,7 @@ function resultCard(csrf: string, order: ChannelOrderView, cards: CardView[], ba
   return `<div class="card"><div class="result ${tone}"><div class="icon">${text.icon}</div>
   <h2 id="title">${escapeHtml(text.title)}</h2><div class="muted">${escapeHtml(text.note)}</div></div>
   <div class="amount center"><small>¥</small>${escapeHtml(order.amount)}</div>
-  <dl><dt>状态 · Status</dt><dd id="status">${escapeHtml(order.status)}</dd>
+  <dl><dt>状态 · Status</dt><dd id="status" data-status="${escapeHtml(order.status)}">${escapeHtml(orderStatusWords(order.status))}</dd>
   ${order.failCode ? `<dt>原因 · Reason</dt><dd id="fail-code">${escapeHtml(order.failCode)}</dd>` : ''}
   <dt>银行卡 · Card</dt><dd>${escapeHtml(card ? cardLabel(card) : order.bank)}</dd>
   <dt>单号 · Order</dt><dd id="order-no">${escapeHtml(order.orderNo)}</dd>

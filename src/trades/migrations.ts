@@ -295,4 +295,11 @@ alter table trade_refunds add column fund_fen bigint not null default 0 check (f
 create index trades_paying on trades (paying_at, trade_no) where status = 'PAYING';
 `,
   },
+  {
+    id: '20261207-95-trades-buyer',
+    sql: `
+-- A buyer's trades, newest first (the wallet's list of orders).
+create index trades_buyer on trades (buyer_id, created_at desc, trade_no desc) where buyer_id is not null;
+`,
+  },
 ];

@@ -170,6 +170,23 @@ export class Wallet {
   }
 
   /** A trade the user paid (is the buyer of); anyone else's is `trade_not_found`, like a missing one. */
+  /**
+   * The trades the user paid, newest first, a page at a time; `nextAfter` (the page's last
+   * trade_no, or null on the last page) is the next page's `after`.
+   */
+  async trades(
+    user: User,
+    page: { limit?: number | undefined; after?: string | undefined },
+  ): Promise<{ trades: TradeView[]; nextAfter: string | null }> {
+    const limit = page.limit ?? limits.billsPageDefault;
+    if (!Number.isInteger(limit) || limit < 1 || limit > limits.billsPageMax)
+      throw new WalletError('parameter_invalid', { param: 'limit', detail: `from 1 to ${limits.billsPageMax}` });
+    // One more than asked: whether another page follows.
+    const found = await this.#deps.trades.ofBuyer(user.userId, { limit: limit + 1, after: page.after });
+    const trades = found.slice(0, limit);
+    return { trades, nextAfter: found.length > limit ? (trades.at(-1)?.tradeNo ?? null) : null };
+  }
+
   async trade(user: User, tradeNo: string): Promise<TradeView> {
     const trade = await this.#deps.trades.byTradeNo(tradeNo).catch((error: unknown) => {
       if (error instanceof TradeError && error.code === 'TRADE_NOT_EXIST') return null;

@@ -45,6 +45,7 @@ describe('/docs', () => {
         'GET /api/v1/bills/{id}',
         'POST /api/v1/transfers',
         'POST /api/v1/payment-codes',
+        'GET /api/v1/trades',
         'GET /api/v1/trades/{tradeNo}',
         'POST /api/v1/trades/{tradeNo}/confirm-receipt',
         'POST /api/v1/trades/{tradeNo}/refund-requests',

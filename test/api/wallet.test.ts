@@ -243,6 +243,48 @@ describe('POST /api/v1/payment-codes', () => {
   });
 });
 
+describe('GET /api/v1/trades', () => {
+  it('lists the trades the user paid, newest first, each once across pages, and no one else’s', async () => {
+    const alice = await apiUser(world, 100_00n);
+    const bob = await apiUser(world, 100_00n);
+    const paid: string[] = [];
+    for (const amount of ['1.00', '2.00', '3.00', '4.00', '5.00'])
+      paid.push(await paidTrade(world, appId, alice.userId, amount));
+    await paidTrade(world, appId, bob.userId, '9.00');
+    const seen: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = after === null ? '?limit=2' : `?limit=2&after=${after}`;
+      const res = await alice.call({ method: 'GET', url: `/api/v1/trades${query}` });
+      expect(res.statusCode).toBe(200);
+      const page = res.json() as {
+        data: { trade_no: string; buyer_id: string }[];
+        has_more: boolean;
+        next_after: string | null;
+      };
+      for (const trade of page.data) expect(trade.buyer_id).toBe(alice.userId);
+      seen.push(...page.data.map((t) => t.trade_no));
+      expect(page.has_more).toBe(page.next_after !== null);
+      after = page.next_after;
+      pages++;
+    } while (after !== null);
+    expect(seen).toEqual([...paid].reverse());
+    expect(pages).toBe(3);
+    const firstPage = await bob.call({ method: 'GET', url: '/api/v1/trades' });
+    expect(firstPage.json()).toMatchObject({ has_more: false, next_after: null });
+    expect(firstPage.json().data).toHaveLength(1);
+  });
+
+  it('refuses a malformed page with a 400, and an unknown cursor answers an empty page', async () => {
+    const alice = await apiUser(world, 0n);
+    for (const query of ['limit=0', `limit=${limits.billsPageMax + 1}`, 'limit=1.5', 'after=abc', 'colour=red'])
+      expectError(await alice.call({ method: 'GET', url: `/api/v1/trades?${query}` }), 400, 'parameter_invalid');
+    const res = await alice.call({ method: 'GET', url: '/api/v1/trades?after=2026010122999999999999999999' });
+    expect(res.json()).toEqual({ data: [], has_more: false, next_after: null });
+  });
+});
+
 describe('GET /api/v1/trades/:tradeNo', () => {
   it('shows a trade to its buyer, and to nobody else', async () => {
     const alice = await apiUser(world, 10_00n);

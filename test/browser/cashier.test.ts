@@ -110,8 +110,20 @@ describe.skipIf(browserMissing)('the cashier in a real browser', () => {
     await page.goto(`${merchantBase}/checkout`);
     await page.waitForURL(`${base}/cashier/**`);
     expect(await page.locator('.amount').textContent()).toContain('123.45');
-    expect(await page.locator('#status').textContent()).toBe('WAIT_BUYER_PAY');
+    expect(await page.locator('#status').getAttribute('data-status')).toBe('WAIT_BUYER_PAY');
+    expect(await page.locator('#status').textContent()).toBe('等待付款 · Awaiting payment');
+    expect(await page.locator('#payee').textContent()).toBe('Tea Shop');
     await page.screenshot({ path: screenshotPath, fullPage: true });
+    // On a phone the 28-digit trade number stays on one line: no lone digit wrapped below it.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const tradeNo = page.locator('dd.num').first();
+    const lines = await tradeNo.evaluate((el) => {
+      const range = el.ownerDocument.createRange();
+      range.selectNodeContents(el);
+      return new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size;
+    });
+    expect(lines).toBe(1);
+    await page.setViewportSize({ width: 1280, height: 860 });
 
     // A wrong password is refused on the page and moves nothing.
     await page.fill('#phone', phone);

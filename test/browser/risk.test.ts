@@ -94,7 +94,7 @@ describe.skipIf(browserMissing)('risk confirmations in a real browser', () => {
     await page.fill('#code', code);
     await page.screenshot({ path: riskScreenshot, fullPage: true });
     await page.click('#confirm');
-    await expect.poll(() => page.textContent('#status')).toBe('TRADE_SUCCESS');
+    await expect.poll(() => page.getAttribute('#status', 'data-status')).toBe('TRADE_SUCCESS');
     expect(await platform.members.walletBalance(buyerId)).toBe(500_00n - 88_00n);
   });
 

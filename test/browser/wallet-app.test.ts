@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
+import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webBuildDir } from '../../src/server/web-apps.ts';
 import { balance, newUser, smsCode, useWorld, waitFor, zhang } from '../channels/support.ts';
@@ -255,13 +256,53 @@ describe.skipIf(browserMissing)('the wallet app in a real browser', () => {
     await page.close();
   });
 
+  it('pays a shop’s QR code from a photo of it, and says so when a photo holds no code', async () => {
+    const shop = await marketplace(world().platform);
+    const user = await newUser(world(), 100_00n);
+    const trade = await world().platform.trades.create({
+      appId: shop.appId,
+      outTradeNo: `qr-photo-${Date.now()}`,
+      totalAmount: '12.00',
+      subject: 'Noodles',
+      escrow: false,
+    });
+    const page = await homeAs(user);
+    await page.click('#action-scan');
+    await ready(page, '#qr-photo', 'scan by photo');
+    // A photo without a code: a clear word, nothing opened.
+    const blank = await QRCode.toBuffer('x', { type: 'png', width: 8, margin: 0, scale: 1 });
+    await page.setInputFiles('#qr-photo', { name: 'blank.png', mimeType: 'image/png', buffer: blank });
+    await page.getByRole('alert').waitFor();
+    expect(page.url()).toContain('/app/scan');
+    // The shop's code as precreate answers it, photographed.
+    const photo = await QRCode.toBuffer(`${world().base}/cashier/${trade.tradeNo}`, { type: 'png', width: 600 });
+    await page.setInputFiles('#qr-photo', { name: 'shop-qr.png', mimeType: 'image/png', buffer: photo });
+    await page.waitForURL(`${world().base}/cashier/${trade.tradeNo}`);
+    await page.fill('#phone', user.phone);
+    await page.fill('#password', user.password);
+    await page.click('#pay-balance');
+    await page.locator('.done').waitFor();
+    expect((await world().platform.trades.byTradeNo(trade.tradeNo)).status).toBe('TRADE_SUCCESS');
+    expect(await balance(world(), user.userId)).toBe(100_00n - 12_00n);
+    await page.close();
+  });
+
   it('confirms receipt of an escrow trade and asks for a refund on another', async () => {
     const shop = await marketplace(world().platform);
     const user = await newUser(world(), 500_00n);
     const arrived = await shop.shippedTrade(user.userId, '88.00');
     const unwanted = await shop.paidTrade(user.userId, '20.00');
     const page = await homeAs(user);
-    await page.goto(`${world().base}/app/trades/${arrived}`);
+    // My orders, from the Me tab: both trades, and "to confirm" keeps the shipped one.
+    await page.goto(`${world().base}/app/me`);
+    await page.click('[data-testid="my-trades"]');
+    await ready(page, '#trade-list', 'my orders');
+    expect(await page.locator('#trade-list li').count()).toBe(2);
+    await page.getByText(/^(To confirm|待收货)$/).click();
+    await expect.poll(() => page.locator('#trade-list li').count()).toBe(1);
+    expect(await page.locator('#trade-list').textContent()).not.toMatch(/[A-Z]{2,}_/);
+    await look(page, 'trades');
+    await page.click(`#trade-list a[href$="/trades/${arrived}"]`);
     await ready(page, '[data-testid="confirm-receipt"]', 'escrow trade');
     expect(await page.locator('#trade-status').textContent()).not.toMatch(/[A-Z]{2,}_/);
     await look(page, 'trade');

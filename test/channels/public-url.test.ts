@@ -9,7 +9,6 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,6 +22,7 @@ import { verifyLedger } from '../../src/ledger/index.ts';
 import { openPlatform, type Platform } from '../../src/platform.ts';
 import { buildPlatformApp } from '../../src/server/platform-app.ts';
 import { databaseUrl, freshSchema } from '../support/engine.ts';
+import { freePort } from '../support/ports.ts';
 import { key, li } from './support.ts';
 
 const bin = new URL('../../bin/paybao.js', import.meta.url).pathname;
@@ -35,18 +35,6 @@ let platform: Platform;
 let app: FastifyInstance;
 let port = 0;
 let env: NodeJS.ProcessEnv;
-
-/** A port nobody listens on now (the kernel's choice), so the server can be told it before it starts. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port: found } = probe.address() as { port: number };
-      probe.close(() => resolve(found));
-    });
-  });
-}
 
 beforeAll(async () => {
   sim = await startBankSim({ port: 0, config: defaultConfig() });

@@ -62,7 +62,7 @@ describe.skipIf(browserMissing)('a withdrawal on the wallet page in a real brows
     await page.screenshot({ path: '/tmp/withdraw-form.png', fullPage: true });
     await page.click('button[type=submit]');
     await page.locator('#status').waitFor();
-    expect(await page.locator('#status').textContent()).toBe('SUCCESS');
+    expect(await page.locator('#status').getAttribute('data-status')).toBe('SUCCESS');
     expect(await page.locator('#balance').textContent()).toBe('87.66');
     const orderNo = await page.locator('#order-no').textContent();
     await page.screenshot({ path: '/tmp/withdraw.png', fullPage: true });
@@ -75,7 +75,7 @@ describe.skipIf(browserMissing)('a withdrawal on the wallet page in a real brows
     await resubmitted;
     await page.locator('#status').waitFor();
     expect(await page.locator('#order-no').textContent()).toBe(orderNo);
-    expect(await page.locator('#status').textContent()).toBe('SUCCESS');
+    expect(await page.locator('#status').getAttribute('data-status')).toBe('SUCCESS');
     expect(await balance(world(), user.userId)).toBe(8_766n);
     expect(await zhangAtBank()).toBe(bankBefore + 1_234n);
     const orders = await platform.db.query<{ n: string }>(

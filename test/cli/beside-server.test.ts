@@ -10,7 +10,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,6 +18,7 @@ import { amcheck } from '@electric-sql/pglite/contrib/amcheck';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Db, openDb } from '../../src/core/db/index.ts';
 import { databaseUrl, engine, freshSchema } from '../support/engine.ts';
+import { freePort } from '../support/ports.ts';
 import { processTestTimeoutMs } from '../support/timeouts.ts';
 
 const bin = new URL('../../bin/paybao.js', import.meta.url).pathname;
@@ -39,17 +39,6 @@ afterAll(async () => {
     await db.close();
   }
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 function start(env: NodeJS.ProcessEnv): { proc: ChildProcess; url: Promise<string>; output: () => string } {
   const proc = spawn(process.execPath, [bin, 'start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -149,6 +138,7 @@ describe('the CLI beside a running server', { timeout: processTestTimeoutMs }, (
       PAYBAO_DB_SCHEMA: schema ?? '',
       DATABASE_URL: databaseUrl ?? '',
       PAYBAO_BANK_SIM_PORT: String(bankPort),
+      PAYBAO_DEMO: 'off',
     };
     const run = (...args: string[]) =>
       promisify(execFile)(process.execPath, [bin, ...args], { cwd: root, env, maxBuffer: 16 * 1024 * 1024 });

@@ -9,7 +9,6 @@
  * - `reconcile` refuses a day that is not on the calendar (2026-02-30) and writes nothing, and
  *   with the bank down says that nothing was reconciled, not that nothing was charged.
  */
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reconcileCommand, reportCommand } from '../../src/cli/channels.ts';
@@ -21,19 +20,10 @@ import { smsCommand } from '../../src/cli/sms.ts';
 import { usersCommand } from '../../src/cli/users.ts';
 import { useCliEnvironment } from '../support/cli-env.ts';
 import { engine } from '../support/engine.ts';
+import { freePort } from '../support/ports.ts';
 import { runCli } from './in-process.ts';
 
 const dir = useCliEnvironment('paybao-first-hour-');
-
-/** A port that refuses connections: one the system gave us, closed again. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('assertion: a TCP address');
-  return address.port;
-}
 
 const json = (text: string) => JSON.parse(text) as Record<string, unknown>;
 
@@ -156,7 +146,7 @@ describe('the first hour with the paybao CLI', { timeout: 600_000 }, () => {
   });
 
   it('with the bank down, says that nothing was reconciled, not that nothing was charged', async () => {
-    process.env.PAYBAO_BANK_URL = `http://127.0.0.1:${await closedPort()}`;
+    process.env.PAYBAO_BANK_URL = `http://127.0.0.1:${await freePort()}`;
     try {
       const run = await runCli(reconcileCommand(), [
         '--bank',

@@ -27,6 +27,8 @@ const env: NodeJS.ProcessEnv = {
   PAYBAO_DATA_DIR: dataDir,
   PAYBAO_DB_SCHEMA: schema ?? '',
   DATABASE_URL: databaseUrl ?? '',
+  // The demo of a fresh install has its own test (demo.test.ts).
+  PAYBAO_DEMO: 'off',
 };
 const urlLine = /^Paybao is running at (http:\/\/\S+)$/m;
 // A hang guard, not a speed limit: on a busy machine a fresh start (initdb, migrations) takes minutes.

@@ -105,7 +105,15 @@ async function tradesAndMoney(appId: string) {
 function startServer(): Promise<string> {
   const child = spawn(process.execPath, [bin, 'start'], {
     cwd: root,
-    env: { ...process.env, ...storageEnv, PORT: '0', HOST: '127.0.0.1', PAYBAO_BANK_SIM: 'off', LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      ...storageEnv,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      PAYBAO_BANK_SIM: 'off',
+      PAYBAO_DEMO: 'off',
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   server = child;

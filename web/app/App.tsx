@@ -25,6 +25,7 @@ const CardNew = lazy(() => import('./pages/CardNew.tsx'));
 const TopUp = lazy(() => import('./pages/TopUp.tsx'));
 const Withdraw = lazy(() => import('./pages/Withdraw.tsx'));
 const TradeDetail = lazy(() => import('./pages/TradeDetail.tsx'));
+const Trades = lazy(() => import('./pages/Trades.tsx'));
 const Me = lazy(() => import('./pages/Me.tsx'));
 
 export function App() {
@@ -46,6 +47,7 @@ export function App() {
               <Route path="/cards/new" element={<Private page={<CardNew />} />} />
               <Route path="/top-up" element={<Private page={<TopUp />} />} />
               <Route path="/withdraw" element={<Private page={<Withdraw />} />} />
+              <Route path="/trades" element={<Private page={<Trades />} />} />
               <Route path="/trades/:tradeNo" element={<Private page={<TradeDetail />} />} />
               <Route path="*" element={<Navigate to="/" replace />} />
             </Routes>

@@ -99,6 +99,11 @@ export interface Trade {
     refund_request_open: boolean;
   } | null;
 }
+export interface TradesPage {
+  data: Trade[];
+  has_more: boolean;
+  next_after: string | null;
+}
 export interface RefundCase {
   case_no: string;
   trade_no: string;

@@ -486,6 +486,7 @@ export async function childServer(
   } else {
     delete env.DATABASE_URL;
     env.PAYBAO_DATA_DIR = dataDir;
+    env.PAYBAO_DEMO = 'off';
   }
   const child = spawn(process.execPath, [...nodeArgs, bin, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr?.on('data', (chunk: Buffer) => log(`server: ${chunk.toString().trimEnd()}`));

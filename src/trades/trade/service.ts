@@ -252,6 +252,23 @@ export class Trades {
     return view(row);
   }
 
+  /**
+   * A buyer's trades, newest first, a page at a time: `after` is the last trade_no of the
+   * previous page (a trade of this buyer; any other starts from the newest).
+   */
+  async ofBuyer(buyerId: string, page: { limit: number; after?: string | undefined }): Promise<TradeView[]> {
+    const rows = await this.db.query<TradeRow>(
+      `select t.* from trades t
+        where t.buyer_id = $1
+          and ($2::text is null
+               or (t.created_at, t.trade_no) < (select created_at, trade_no from trades where trade_no = $2 and buyer_id = $1))
+        order by t.created_at desc, t.trade_no desc
+        limit $3`,
+      [buyerId, page.after ?? null, page.limit],
+    );
+    return rows.map(view);
+  }
+
   /** The trade, as the app that created it sees it. */
   async query(appId: string, key: TradeKey): Promise<TradeView> {
     return view(await this.store.find(this.db, appId, key));

@@ -46,6 +46,9 @@ export default function Me() {
         )}
       </Loading>
       <List className="facts">
+        <List.Item onClick={() => navigate('/trades')} arrowIcon data-testid="my-trades">
+          {t('me.trades')}
+        </List.Item>
         <List.Item onClick={() => navigate('/cards')} arrowIcon>
           {t('me.cards')}
         </List.Item>
