@@ -31,6 +31,7 @@ import {
 import { MerchantPortal } from './merchants/index.ts';
 import { Authorizations, type OAuthParties, oauthMigrations } from './oauth/index.ts';
 import { type PayoutParties, Payouts, payoutsMigrations } from './payouts/index.ts';
+import { type PreauthParties, Preauths, type PreauthTrades, preauthMigrations } from './preauth/index.ts';
 import { type CounterStore, RedisCounterStore, Risk, type RiskParties, riskMigrations } from './risk/index.ts';
 import { Social, type SocialParties, socialMigrations } from './social/index.ts';
 import {
@@ -63,6 +64,7 @@ export const allMigrations: readonly Migration[] = [
   ...riskMigrations,
   ...oauthMigrations,
   ...creditMigrations,
+  ...preauthMigrations,
 ];
 
 export interface PlatformOptions {
@@ -148,6 +150,12 @@ export interface Platform {
   oauth: Authorizations;
   /** The credit score and real-name verification (src/credit). */
   credit: Credit;
+  /**
+   * Pre-authorisation: fund freezes as ledger holds, settled by `alipay.trade.pay` with `auth_no`
+   * (src/preauth). No credit service is wired until the credit score (src/credit) exists: every
+   * freeze is held in full as funds.
+   */
+  preauth: Preauths;
   clock: Clock;
   /** Drains every in-flight batch, then closes storage. */
   close(): Promise<void>;
@@ -247,6 +255,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     risk,
     oauth: new Authorizations(db, oauthParties(members), clock),
     credit: new Credit(db, clock, options.credit ?? creditFromEnv()),
+    preauth: new Preauths(db, ledger, preauthParties(parties), preauthTrades(trades), clock),
     clock,
     async close() {
       // What the risk engine counted and learned since its last round is not lost.
@@ -288,6 +297,38 @@ function tradeParties(members: Members): TradeParties {
       const user = await orNull(members.getMember(userId));
       return user ? { userId: user.userId, accountId: user.walletAccountId } : null;
     }, options),
+  };
+}
+
+/** Pre-authorisation meets members here: an app's merchant, a payer's wallet (the trades' own lookups). */
+function preauthParties(parties: TradeParties): PreauthParties {
+  return {
+    async payeeOf(appId) {
+      const seller = await parties.sellerOf(appId);
+      return seller ? { userId: seller.sellerId, accountId: seller.accountId } : null;
+    },
+    payer: (userId) => parties.buyer(userId),
+  };
+}
+
+/** Pre-authorisation meets trades here: a settlement is an `alipay.trade.pay` trade paid by the hold. */
+function preauthTrades(trades: Trades): PreauthTrades {
+  return {
+    async open(input) {
+      const trade = await trades.openHoldPayment(
+        {
+          appId: input.appId,
+          outTradeNo: input.outTradeNo,
+          totalAmount: formatAmount(input.totalFen),
+          subject: input.subject,
+          notifyUrl: input.notifyUrl,
+        },
+        input.buyerId,
+      );
+      return trade.tradeNo;
+    },
+    paid: (tradeNo) => trades.recordHoldPaid(tradeNo),
+    abandoned: (tradeNo) => trades.abandonHoldPayment(tradeNo),
   };
 }
 

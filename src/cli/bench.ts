@@ -6,6 +6,7 @@ import { benchEscrow } from './bench/escrow.ts';
 import { benchFund } from './bench/fund.ts';
 import { benchGateway } from './bench/gateway.ts';
 import { benchLedger } from './bench/ledger.ts';
+import { benchPreauth } from './bench/preauth.ts';
 import { benchRedPacket } from './bench/redpacket.ts';
 import { benchReplication, type ReplicationBenchOptions } from './bench/replication.ts';
 import { benchRisk } from './bench/risk.ts';
@@ -111,6 +112,17 @@ export function benchCommand(): Command {
     .option('--baseline-seconds <n>', 'seconds of the row-lock-per-grab baseline', positiveInteger, 10)
     .option('--no-verify', 'skip recomputing the books at the end')
     .action(runBench(benchRedPacket));
+  benchmark('preauth', 'deposits through the gateway: freeze + settle pairs per second, against plain payments')
+    .option(
+      '--pairs <n>',
+      "freeze + settle pairs timed (and plain payments for the baseline); within the codes' 120 s TTL",
+      positiveInteger,
+      2_000,
+    )
+    .option('--buyers <n>', 'customers freezing, round robin', positiveInteger, 100)
+    .option('--clients <n>', 'concurrent clients, one pair in flight each', positiveInteger, 32)
+    .option('--no-verify', 'skip recomputing the books at the end')
+    .action(runBench(benchPreauth));
   benchmark(
     'risk',
     "the risk engine's decisions in process on a Double 11 rule set, against counters read per decision",

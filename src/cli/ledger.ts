@@ -2,13 +2,22 @@ import { Command } from 'commander';
 import { type Db, recordRestoreVerified, restoredFrom } from '../core/db/index.ts';
 import { verifyFundBooks } from '../fund/index.ts';
 import { Ledger, verifyLedger } from '../ledger/index.ts';
+import { verifyPreauthBooks } from '../preauth/index.ts';
 import { verifyRedPackets } from '../social/index.ts';
 import { verifyTradePayments } from '../trades/index.ts';
 import { withDb } from './open-platform.ts';
 
-/** Every check of the books: the ledger's invariants, each fund product's books, each red packet's. */
+/**
+ * Every check of the books: the ledger's invariants, each fund product's books, each red
+ * packet's, each freeze order's against its hold (and the credit advances against the debts).
+ */
 export async function verifyBooks(db: Db) {
-  return [...(await verifyLedger(db)), ...(await verifyFundBooks(db)), ...(await verifyRedPackets(db))];
+  return [
+    ...(await verifyLedger(db)),
+    ...(await verifyFundBooks(db)),
+    ...(await verifyRedPackets(db)),
+    ...(await verifyPreauthBooks(db)),
+  ];
 }
 
 /** `verifyBooks` and every trade against its payment transfer (`verifyTradePayments`). */

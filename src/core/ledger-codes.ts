@@ -64,6 +64,7 @@ export const accountCodeRanges = {
   fund: [[30, 49]],
   social: [[50, 59]],
   risk: [[60, 69]],
+  preauth: [[70, 79]],
 } as const satisfies Record<string, readonly CodeRange[]>;
 
 /** Who owns which transfer codes. */
@@ -77,6 +78,7 @@ export const transferCodeRanges = {
   fund: [[400, 449]],
   social: [[500, 549]],
   risk: [[600, 619]],
+  preauth: [[700, 719]],
 } as const satisfies Record<string, readonly CodeRange[]>;
 
 // ---- members: wallets and the platform's funding --------------------------------------------
@@ -356,6 +358,43 @@ export const RiskTransferCode = {
   fraudCompensation: 600,
 } as const;
 
+// ---- preauth: fund freezes (src/preauth) -------------------------------------------------------
+
+/**
+ * The pre-authorisation module's account codes:
+ *
+ * | code | account                                                                   | flags |
+ * |------|---------------------------------------------------------------------------|-------|
+ * | 70   | credit advances: its debit balance is what users owe for credit-guaranteed settlements | none  |
+ *
+ * A freeze's money needs no account of its own: it is a pending transfer (a hold) from the
+ * user's wallet to the merchant's.
+ */
+export const PreauthAccountCode = {
+  creditAdvance: 70,
+} as const;
+
+/**
+ * The pre-authorisation module's transfer codes:
+ *
+ * | code | transfer                                                                                   |
+ * |------|--------------------------------------------------------------------------------------------|
+ * | 700  | hold: user wallet → merchant wallet, pending until settled (posted), unfrozen (voided) or expired |
+ * | 701  | credit collection: user wallet → merchant wallet, the credit-guaranteed part of a settlement |
+ * | 702  | credit advance: credit advances → merchant wallet, what could not be collected from the user |
+ * | 703  | debt repayment: user wallet → credit advances (the user's overdue debt, collected later)   |
+ *
+ * A hold's id is derived from (auth_no, generation): an operation that leaves money frozen ends
+ * the hold and opens the next generation for the rest, in ONE linked chain. A settlement's post
+ * carries the trade's payment id (`derivedId('trade.pay', trade_no)`), so the trade's books see it.
+ */
+export const PreauthTransferCode = {
+  hold: 700,
+  creditCollection: 701,
+  creditAdvance: 702,
+  debtRepayment: 703,
+} as const;
+
 // ---- the registry as data, for the checks -----------------------------------------------------
 
 /** Every owner's account codes, by the owner's name in `accountCodeRanges`. */
@@ -366,6 +405,7 @@ export const accountCodes = {
   fund: FundAccountCode,
   social: SocialAccountCode,
   risk: RiskAccountCode,
+  preauth: PreauthAccountCode,
 } as const satisfies Record<keyof typeof accountCodeRanges, Record<string, number>>;
 
 /** Every owner's transfer codes, by the owner's name in `transferCodeRanges`. */
@@ -379,4 +419,5 @@ export const transferCodes = {
   fund: FundTransferCode,
   social: SocialTransferCode,
   risk: RiskTransferCode,
+  preauth: PreauthTransferCode,
 } as const satisfies Record<keyof typeof transferCodeRanges, Record<string, number>>;

@@ -292,6 +292,27 @@ export const limits = {
   creditTransactionTtlMs: 86_400_000,
   /** Real-name verification: the longest name accepted, in characters. */
   creditRealNameCharsMax: 40,
+  /**
+   * Pre-authorisation (src/preauth): an app freeze waits this long for the user's confirmation
+   * by default (`pay_timeout`), at least and at most these; a freeze's term (after which the
+   * hold expires and unfreezes itself) by default and at most; how often an operation that finds
+   * another in flight on its order finishes that one and tries again before giving up; the
+   * sweep's rows per kind and its interval; the score a merchant's credit-based freeze asks by
+   * default (Sesame's deposit-free line).
+   */
+  /** The largest freeze, in fen (Alipay's ceiling for a fund authorisation: 100,000,000.00 yuan). */
+  preauthAmountFenMax: 100_000_000_00n,
+  preauthPayTimeoutDefaultMs: 15 * 60_000,
+  preauthPayTimeoutMinMs: 60_000,
+  preauthPayTimeoutMaxMs: 15 * 86_400_000,
+  preauthTermDefaultMs: 30 * 86_400_000,
+  preauthTermMaxMs: 365 * 86_400_000,
+  preauthClaimAttemptsMax: 16,
+  preauthSweepBatchMax: 500,
+  preauthSweepIntervalMs: 10_000,
+  preauthCreditScoreThresholdDefault: 650,
+  /** The most of one freeze a credit score may waive (credit-guaranteed rather than held), in fen. */
+  preauthCreditWaiverFenMax: 10_000_00n,
   /** How long a native API session token (`POST /api/v1/sessions`) lives after login. */
   sessionTtlMs: 24 * 3_600_000,
   /** Live sessions one user may hold; logging in again retires the oldest beyond this. */

@@ -11,6 +11,7 @@ import {
 } from '../gateway/index.ts';
 import { isMembersError, type Members } from '../members/index.ts';
 import { PayoutError, type Payouts, type PayoutView, payoutErrors } from '../payouts/index.ts';
+import { isPreauthError, type Preauths } from '../preauth/index.ts';
 import { challengeOnly, isRiskError, type Risk } from '../risk/index.ts';
 import { isSocialError, type SocialErrorCode } from '../social/index.ts';
 import {
@@ -35,6 +36,8 @@ export interface TradeMethodDeps {
   publicUrl: () => string;
   /** Asked before a till's payment moves money. */
   risk: Risk;
+  /** Pays `alipay.trade.pay` with `auth_no` from a freeze. */
+  preauth: Preauths;
 }
 
 /** The trade a request names: by `trade_no` or `out_trade_no`. */
@@ -74,6 +77,10 @@ function answering<M extends BizMethod>(
       return await run(ctx, checked.value as Biz<M>);
     } catch (error) {
       if (error instanceof TradeError) return failure(`ACQ.${error.code}`, error.message);
+      // Fund authorisation: the fund-auth methods' bare codes; a payment from a freeze says them in ACQ.'s words.
+      if (isPreauthError(error)) {
+        return failure(`${name.startsWith('alipay.trade.') ? 'ACQ.' : ''}${error.code.toUpperCase()}`, error.message);
+      }
       // The risk engine's refusal: trades say it in ACQ.'s words, the fund methods bare.
       if (isRiskError(error, 'payment_denied')) {
         return failure(`${name.startsWith('alipay.trade.') ? 'ACQ.' : ''}PAYMENT_REQUEST_HAS_RISK`, error.message);
@@ -112,7 +119,8 @@ export const methods = <N extends BizMethod>(bodies: Bodies<N, Record<string, un
 const results = <N extends BizMethod>(bodies: Bodies<N, GatewayResult>) => each(bodies, (result) => result);
 
 /** Page methods by name: the buyer's browser is sent on to the URL each body returns. */
-const pageMethods = <N extends BizMethod>(bodies: Bodies<N, string>) => each(bodies, (redirect) => ({ redirect }));
+export const pageMethods = <N extends BizMethod>(bodies: Bodies<N, string>) =>
+  each(bodies, (redirect) => ({ redirect }));
 
 /**
  * The Alipay methods of the open gateway: trades, transfers (`alipay.fund.trans.*`) and the bill
@@ -198,6 +206,37 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
     confirmTimeout: biz.confirm_timeout_express,
   });
   const create = (ctx: GatewayContext, biz: Biz<'alipay.trade.create'>) => trades.create(createInput(ctx, biz));
+  /**
+   * `alipay.trade.pay` with `auth_no`: the trade is paid by posting part of the freeze's hold
+   * (COMPLETE unfreezes the rest, NOT_COMPLETE — the default — keeps it frozen). The buyer is the
+   * freeze's payer; the risk engine assessed them when the money was frozen.
+   */
+  const payFromFreeze = async (
+    ctx: GatewayContext,
+    biz: Biz<'alipay.trade.pay'>,
+    input: CreateTradeInput,
+  ): Promise<GatewayResult> => {
+    if (biz.product_code && biz.product_code !== 'PREAUTH_PAY')
+      throw new TradeError('INVALID_PARAMETER', 'product_code must be PREAUTH_PAY with auth_no');
+    await deps.preauth.settle(ctx.appId, {
+      authNo: biz.auth_no as string,
+      outTradeNo: input.outTradeNo,
+      amountFen: biz.total_amount,
+      subject: input.subject,
+      complete: biz.auth_confirm_mode === 'COMPLETE',
+      notifyUrl: input.notifyUrl,
+    });
+    const fields = await tradeFields(await trades.query(ctx.appId, { outTradeNo: input.outTradeNo }));
+    return {
+      body: {
+        ...fields,
+        trade_status: undefined,
+        gmt_payment: fields.send_pay_date,
+        send_pay_date: undefined,
+        auth_no: biz.auth_no,
+      },
+    };
+  };
   // The buyer's browser posted the merchant's signed form here; the cashier takes it from there.
   const pagePay = async (ctx: GatewayContext, biz: Biz<'alipay.trade.create'>) =>
     `/cashier/${(await create(ctx, biz)).tradeNo}`;
@@ -209,6 +248,9 @@ export function tradeMethods(deps: TradeMethodDeps): Record<string, GatewayMetho
         const input = createInput(ctx, biz);
         // Refused before the payment code is spent: a bad request writes nothing.
         requestNotifyUrl(input.notifyUrl);
+        if (biz.auth_no) return payFromFreeze(ctx, biz, input);
+        if (biz.product_code === 'PREAUTH_PAY') throw new TradeError('INVALID_PARAMETER', 'PREAUTH_PAY needs auth_no');
+        if (!biz.auth_code) throw new TradeError('PAYMENT_AUTH_CODE_INVALID');
         // The code is spent for this payment: its retry (an answer lost) may spend it again.
         const spentFor = `${ctx.appId}/${biz.out_trade_no}`;
         const buyerId = await members.redeemPaymentCode(biz.auth_code, spentFor).catch((error: unknown) => {

@@ -127,7 +127,9 @@ const Bill = Type.Object({
         '124 royalty (a split); 125 settlement (released escrow money); 127 compensation (from the fund); ' +
         '128 recovery (taken back for the fund); 200 transfer; 300 topup (from a bank); 301 withdrawal (to a bank); ' +
         "110 payout (a merchant's transfer); 400 fund_purchase, 406 and 407 fund_redemption, 411 fund_payment " +
-        "(Yu'e Bao's shares redeemed to pay a trade); other for anything else.",
+        "(Yu'e Bao's shares redeemed to pay a trade); 700 preauth_freeze (a deposit frozen for a merchant; its " +
+        'settlement is trade_payment, its release preauth_unfreeze), 701 trade_payment (a credit-guaranteed part ' +
+        'collected), 703 preauth_repayment (a debt for a credit advance repaid); other for anything else.',
     },
   ),
   direction: Type.Union([Type.Literal('in'), Type.Literal('out')]),

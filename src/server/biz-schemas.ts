@@ -19,6 +19,7 @@ import {
   text,
 } from '../gateway/index.ts';
 import { payoutErrors } from '../payouts/index.ts';
+import { preauthErrors } from '../preauth/index.ts';
 import { billErrors, type TradeErrorCode, tradeErrors } from '../trades/index.ts';
 
 const acq = (code: TradeErrorCode): BizRefusal => ({ subCode: `ACQ.${code}`, subMsg: tradeErrors[code].message });
@@ -64,14 +65,44 @@ const royaltyParameter = Type.Object({
   desc: maybe(text(1000)),
 });
 
+/** A freeze's amount: Alipay's [0.01, 100000000] yuan. */
+const preauthAmount = () => amount(1n, limits.preauthAmountFenMax);
+
+/**
+ * What both freezes take. `pay_timeout` is how long an app freeze waits for its payer (Alipay's
+ * 1m to 15d; the module checks the range); `freeze_term` is Paybao's own: after it the freeze
+ * unfreezes itself (30 days by default).
+ */
+const freezeFields = {
+  out_order_no: merchantNo(),
+  out_request_no: merchantNo(),
+  order_title: text(100),
+  amount: preauthAmount(),
+  product_code: maybe(oneOf('PRE_AUTH', 'PRE_AUTH_ONLINE')),
+  payee_user_id: maybe(text(32)),
+  payee_logon_id: maybe(text(100)),
+  pay_timeout: maybe(relativeTime('mhd')),
+  freeze_term: maybe(relativeTime('mhd')),
+  extra_param: maybe(text(300)),
+  notify_url: maybe(text(limits.notifyUrlLengthMax)),
+};
+
 export const bizSchemas = {
   'alipay.trade.create': createTrade,
   'alipay.trade.precreate': createTrade,
   'alipay.trade.page.pay': createTrade,
   'alipay.trade.wap.pay': createTrade,
   'alipay.trade.pay': bizSchema(
-    // terminal_id: the till, which the risk engine counts payments by.
-    { ...createFields, scene: optional(oneOf('bar_code')), auth_code: text(32), terminal_id: maybe(text(32)) },
+    // terminal_id: the till, which the risk engine counts payments by. With auth_no (product_code
+    // PREAUTH_PAY) the trade is paid from a freeze, and auth_code is not asked.
+    {
+      ...createFields,
+      scene: optional(oneOf('bar_code')),
+      auth_code: maybe(text(32)),
+      terminal_id: maybe(text(32)),
+      auth_no: maybe(text(64)),
+      auth_confirm_mode: optional(oneOf('COMPLETE', 'NOT_COMPLETE')),
+    },
     invalid,
     {
       auth_code: acq('PAYMENT_AUTH_CODE_INVALID'),
@@ -174,6 +205,37 @@ export const bizSchemas = {
     invalid,
   ),
   'paybao.trade.dispute.query': bizSchema({ dispute_no: text(64) }, invalid),
+  // Fund authorisation (pre-authorisation): Alipay's fund-auth tables; bare sub codes.
+  'alipay.fund.auth.order.freeze': bizSchema(
+    {
+      ...freezeFields,
+      auth_code: text(64),
+      auth_code_type: oneOf('bar_code'),
+    },
+    fundInvalid,
+    { auth_code: { subCode: 'AUTH_CODE_INVALID', subMsg: preauthErrors.auth_code_invalid.message } },
+  ),
+  'alipay.fund.auth.order.app.freeze': bizSchema(freezeFields, fundInvalid),
+  'alipay.fund.auth.order.unfreeze': bizSchema(
+    {
+      auth_no: text(64),
+      out_request_no: merchantNo(),
+      amount: preauthAmount(),
+      remark: text(100),
+      extra_param: maybe(text(300)),
+    },
+    fundInvalid,
+  ),
+  'alipay.fund.auth.operation.detail.query': bizSchema(
+    {
+      auth_no: maybe(text(64)),
+      out_order_no: maybe(merchantNo()),
+      operation_id: maybe(text(64)),
+      out_request_no: maybe(merchantNo()),
+      operation_type: optional(oneOf('FREEZE', 'UNFREEZE', 'PAY')),
+    },
+    fundInvalid,
+  ),
   'paybao.settlement.query': bizSchema({ settlement_no: maybe(text(64)) }, invalid),
   // Sesame credit (src/server/credit-methods.ts): the merchant's own id of the query, and
   // Zhima's product code (w1010100100000000001), taken and not checked.

@@ -3,6 +3,7 @@ import { parseAmount } from '../core/money.ts';
 import { beijingTime } from '../core/time.ts';
 import { isFundError } from '../fund/index.ts';
 import { isMembersError, type Members } from '../members/index.ts';
+import { isPreauthError, type OrderView, type Preauths } from '../preauth/index.ts';
 import { challengeOnly, isRiskError, type Risk } from '../risk/index.ts';
 import { TradeError, type Trades, type TradeView } from '../trades/index.ts';
 import { escapeHtml, page } from './html.ts';
@@ -23,6 +24,8 @@ export interface CashierDeps {
   fundCovers(userId: string, fen: bigint): Promise<boolean>;
   /** Asked before the buyer's payment moves money. */
   risk: Risk;
+  /** App freezes the payer confirms here (`alipay.fund.auth.order.app.freeze`). */
+  preauth: Preauths;
 }
 
 const cashierPage = (title: string, body: string) => page('Paybao 收银台 · Cashier', title, body);
@@ -83,6 +86,18 @@ export async function registerCashier(app: FastifyInstance, deps: CashierDeps): 
       '/cashier/:tradeNo',
       { config: { rateLimit: loginRateLimit } },
       (request, reply) => pay(deps, request, reply),
+    );
+    scope.get<{ Params: { authNo: string } }>('/cashier/freeze/:authNo', async (request, reply) => {
+      reply.type('text/html; charset=utf-8');
+      const order = await freezeOrNull(deps.preauth, request.params.authNo);
+      if (!order) return reply.code(404).send(cashierPage('Not found', '<div class="card">No such freeze.</div>'));
+      if (order.status !== 'INIT') return cashierPage('Freeze', freezeDone(order));
+      return cashierPage('Freeze', freezeForm(order, csrfField(reply)));
+    });
+    scope.post<{ Params: { authNo: string }; Body: PayBody }>(
+      '/cashier/freeze/:authNo',
+      { config: { rateLimit: loginRateLimit } },
+      (request, reply) => confirmFreeze(deps, request, reply),
     );
     scope.post<{ Params: { tradeNo: string }; Body: ConfirmBody }>(
       '/cashier/:tradeNo/confirm',
@@ -220,6 +235,85 @@ export function allowReturn(reply: FastifyReply, trade: TradeView, security: Web
     return;
   }
   if (origin !== 'null') reply.header('content-security-policy', pagePolicy(security, [origin]));
+}
+
+/** What is being frozen: the merchant's title, the amount, until when the payer may confirm. */
+function freezeCard(o: OrderView, inner: string): string {
+  const status = {
+    INIT: '待确认 · Waiting for you',
+    AUTHORIZED: '已冻结 · Frozen',
+    FINISH: '已完结 · Finished',
+    CLOSED: '已关闭 · Closed',
+  }[o.status];
+  return `<div class="card">
+  <div class="muted">${escapeHtml(o.orderTitle)}</div>
+  <div class="amount"><small>¥</small>${escapeHtml(o.totalFreezeAmount)}</div>
+  <div class="muted">预授权冻结 · A pre-authorisation: this amount is frozen in your balance, not paid. The merchant
+  settles what you owe from it and unfreezes the rest.</div>
+  <dl><dt>Freeze</dt><dd>${escapeHtml(o.authNo)}</dd><dt>Order</dt><dd>${escapeHtml(o.outOrderNo)}</dd>
+  ${o.payExpiresAt && o.status === 'INIT' ? `<dt>Confirm by</dt><dd>${escapeHtml(beijingTime(o.payExpiresAt))}</dd>` : ''}
+  ${o.expiresAt && o.status === 'AUTHORIZED' ? `<dt>Unfreezes by</dt><dd>${escapeHtml(beijingTime(o.expiresAt))}</dd>` : ''}
+  <dt>Status</dt><dd id="status">${escapeHtml(status)}</dd></dl>${inner}</div>`;
+}
+
+/** The confirm form: the payer logs in and agrees to the freeze. */
+function freezeForm(o: OrderView, csrf: string, error?: string): string {
+  return freezeCard(
+    o,
+    `<form method="post" action="/cashier/freeze/${encodeURIComponent(o.authNo)}">${csrf}
+    <label for="phone">Phone</label><input id="phone" name="phone" inputmode="tel" autocomplete="username" required>
+    <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+    ${error ? `<div class="error" role="alert">${escapeHtml(error)}</div>` : ''}
+    <button type="submit" id="confirm-freeze">确认冻结 · Freeze ¥${escapeHtml(o.totalFreezeAmount)}</button></form>`,
+  );
+}
+
+function freezeDone(o: OrderView): string {
+  const frozen = o.status === 'AUTHORIZED';
+  return freezeCard(
+    o,
+    frozen
+      ? `<div class="done"><div class="tick">✓</div><div>Frozen: ¥${escapeHtml(o.restFundAmount)} held${
+          o.restCreditAmount !== '0.00' ? `, ¥${escapeHtml(o.restCreditAmount)} waived by your credit` : ''
+        }. You may close this page.</div></div>`
+      : '<div class="center muted">Nothing to confirm here any more.</div>',
+  );
+}
+
+/** The payer's login and confirmation; a refusal renders the form again with its reason. */
+async function confirmFreeze(
+  deps: CashierDeps,
+  request: FastifyRequest<{ Params: { authNo: string }; Body: PayBody }>,
+  reply: FastifyReply,
+): Promise<FastifyReply | string> {
+  reply.type('text/html; charset=utf-8');
+  const order = await freezeOrNull(deps.preauth, request.params.authNo);
+  if (!order) return reply.code(404).send(cashierPage('Not found', '<div class="card">No such freeze.</div>'));
+  try {
+    const user = await deps.members.loginWithPassword(request.body?.phone ?? '', request.body?.password ?? '', {
+      clientAddress: clientAddress(request),
+    });
+    await deps.preauth.confirmAppFreeze(order.authNo, user.userId);
+    return cashierPage('Frozen', freezeDone(await deps.preauth.orderByAuthNo(order.authNo)));
+  } catch (error) {
+    if (isPreauthError(error) || isMembersError(error)) {
+      const status = isPreauthError(error) ? error.status : refusedPaymentStatus(error);
+      return reply
+        .code(status)
+        .send(cashierPage('Freeze', freezeForm(order, csrfField(reply), (error as Error).message)));
+    }
+    throw error;
+  }
+}
+
+/** The freeze a confirm page is for; null when there is none. */
+async function freezeOrNull(preauth: Preauths, authNo: string): Promise<OrderView | null> {
+  try {
+    return await preauth.orderByAuthNo(authNo);
+  } catch (error) {
+    if (isPreauthError(error, 'auth_order_not_exist')) return null;
+    throw error;
+  }
 }
 
 const notFound = '<div class="card">没有这笔交易 · No such trade.</div>';

@@ -30,7 +30,7 @@ const stylesheet = `  :root { --blue: #1677ff; --ink: #1f2329; --muted: #646a73;
   input, select { width: 100%; padding: 12px 14px; border: 1px solid var(--line); border-radius: 10px; font-size: 16px;
                   background: #fff; }
   input:focus, select:focus { outline: 2px solid rgba(22,119,255,.25); border-color: var(--blue); }
-  button { width: 100%; margin-top: 22px; padding: 13px; border: 0; border-radius: 10px; background: var(--blue);
+  button { width: 100%; margin-top: 22px; padding: 13px; border: 0; border-radius: 10px; background: #0958d9;
            color: #fff; font-size: 17px; font-weight: 600; cursor: pointer; }
   button + button { margin-top: 10px; }
   button.secondary { background: #fff; color: var(--blue); border: 1px solid var(--blue); }

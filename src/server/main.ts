@@ -178,6 +178,8 @@ function startJobs(jobs: JobRunner, platform: Platform, config: Config, logger: 
     if (run) logger.info({ credit: run }, 'nightly credit scoring done');
     await platform.credit.sweep();
   });
+  // Freezes: unconfirmed app freezes close, freezes past their term unfreeze, debts are collected.
+  jobs.every('preauth sweep', limits.preauthSweepIntervalMs, () => platform.preauth.sweep());
   // Risk: counters shared with the other processes, rules reloaded when changed; reviews an
   // operator decided whose money a crash left unmoved.
   jobs.every(riskSyncJob, limits.riskSyncMs, () => platform.risk.sync());

@@ -45,6 +45,8 @@ const paymentMethods = [
   'alipay.trade.app.pay',
   'alipay.fund.trans.app.pay',
   'paybao.fund.redpacket.grab',
+  'alipay.fund.auth.order.freeze',
+  'alipay.fund.auth.order.app.freeze',
 ];
 /** Gateway methods that move money back or out, or change a paid trade. */
 const refundMethods = [
@@ -58,6 +60,7 @@ const refundMethods = [
   'paybao.trade.refund.refuse',
   'paybao.trade.return.receive',
   'paybao.trade.dispute.answer',
+  'alipay.fund.auth.order.unfreeze',
 ];
 const gatewayClasses = new Map<string, RequestClass>([
   ...paymentMethods.map((m): [string, RequestClass] => [m, 'payment']),

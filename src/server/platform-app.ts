@@ -26,6 +26,7 @@ import { registerMerchantApi } from './merchant-api.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { registerOAuthApi } from './oauth-api.ts';
 import { oauthMethods } from './oauth-methods.ts';
+import { preauthMethods } from './preauth-methods.ts';
 import { redPacketMethods } from './red-packet-methods.ts';
 import { registerRedPacketPages } from './red-packet-pages.ts';
 import { registerRiskApi } from './risk-api.ts';
@@ -96,6 +97,7 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
         ...tradeMethods({ ...platform, publicUrl: options.publicUrl }),
         ...escrowMethods(platform),
         ...redPacketMethods(platform),
+        ...preauthMethods(platform),
         ...oauthMethods(platform),
         ...creditMethods(platform),
       },
@@ -108,7 +110,15 @@ export async function buildPlatformApp(options: PlatformAppOptions): Promise<Fas
     const signReturn = (params: Record<string, string>) => signNotification(params, key.privateKey);
     const fundCovers = async (userId: string, fen: bigint) =>
       (await platform.fund.payments.sourcesFor(userId, fen)).length > 0;
-    await registerCashier(pages, { trades, members, signReturn, security, fundCovers, risk: platform.risk });
+    await registerCashier(pages, {
+      trades,
+      members,
+      signReturn,
+      security,
+      fundCovers,
+      risk: platform.risk,
+      preauth: platform.preauth,
+    });
     await registerCardCashier(pages, {
       trades,
       members,

@@ -4,6 +4,7 @@ import {
   ChannelTransferCode,
   EscrowTransferCode,
   FundTransferCode,
+  PreauthTransferCode,
   payoutTransferCodes,
   TransferCode,
   tradeTransferCodes,
@@ -12,7 +13,7 @@ import {
 import { limits } from '../core/limits.ts';
 import { formatAmount } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
-import type { Ledger, Transfer } from '../ledger/index.ts';
+import { type Ledger, type Transfer, TransferFlags } from '../ledger/index.ts';
 import { WalletError } from './errors.ts';
 
 /** Every kind of bill entry, by the ledger transfer's code; `other` for a code not named here. */
@@ -32,6 +33,9 @@ export const billTypeNames = [
   'fund_purchase',
   'fund_redemption',
   'fund_payment',
+  'preauth_freeze',
+  'preauth_unfreeze',
+  'preauth_repayment',
   'other',
 ] as const;
 
@@ -62,7 +66,21 @@ const billTypes = new Map<number, BillType>([
   [FundTransferCode.paymentMoney, 'fund_payment'],
   // The fund's part of a refund leaves the seller (or escrow) for the buyer's Yu'e Bao.
   [FundTransferCode.refundMoney, 'trade_refund'],
+  // A deposit frozen for a merchant (the hold; its post is a trade payment, its void an unfreeze:
+  // see `typeOf`), a credit-guaranteed settlement collected, and a debt repaid from the wallet.
+  [PreauthTransferCode.hold, 'preauth_freeze'],
+  [PreauthTransferCode.creditCollection, 'trade_payment'],
+  [PreauthTransferCode.debtRepayment, 'preauth_repayment'],
 ]);
+
+/** A transfer's bill type: by its code, and for a freeze's hold by what it does (hold, post, void). */
+function typeOf(t: Transfer): BillType {
+  if (t.code === PreauthTransferCode.hold) {
+    if (t.flags & TransferFlags.postPendingTransfer) return 'trade_payment';
+    if (t.flags & TransferFlags.voidPendingTransfer) return 'preauth_unfreeze';
+  }
+  return billTypes.get(t.code) ?? 'other';
+}
 
 /** Codes whose transfers carry their trade in user_data_128. */
 const tradeCodes: ReadonlySet<number> = new Set([
@@ -73,6 +91,8 @@ const tradeCodes: ReadonlySet<number> = new Set([
   EscrowTransferCode.royalty,
   EscrowTransferCode.compensation,
   EscrowTransferCode.recoveryAtRuling,
+  PreauthTransferCode.hold,
+  PreauthTransferCode.creditCollection,
 ]);
 
 /** One movement of a wallet, as its owner sees it. */
@@ -188,7 +208,7 @@ async function describe(
   );
   return transfers.map((t) => ({
     id: uuidFromU128(t.id),
-    type: billTypes.get(t.code) ?? 'other',
+    type: typeOf(t),
     direction: t.creditAccountId === owner.walletAccountId ? 'in' : 'out',
     amount: formatAmount(t.amount),
     counterpartyUserId: members.get(other(t)) ?? null,

@@ -18,6 +18,7 @@ import { MembersError, membersErrors } from '../../src/members/errors.ts';
 import { MerchantError, merchantErrors } from '../../src/merchants/index.ts';
 import { OAuthError, oauthErrors } from '../../src/oauth/index.ts';
 import { PayoutError, payoutErrors } from '../../src/payouts/errors.ts';
+import { PreauthError, preauthErrors } from '../../src/preauth/index.ts';
 import { ConsoleError, consoleErrors } from '../../src/server/console.ts';
 import { EdgeError, edgeErrors, PageRefusal, pageGuardErrors } from '../../src/server/refusals.ts';
 import { TradeError, tradeErrors } from '../../src/trades/errors.ts';
@@ -37,6 +38,7 @@ const catalogs: ReadonlyArray<readonly [string, Record<string, CatalogEntry>, Ma
   ['oauth', oauthErrors, (c) => new OAuthError(c)],
   ['merchants', merchantErrors, (c) => new MerchantError(c)],
   ['credit', creditErrors, (c) => new CreditError(c)],
+  ['preauth', preauthErrors, (c) => new PreauthError(c)],
   ['console', consoleErrors, (c) => new ConsoleError(c)],
   ['edge', edgeErrors, (c) => new EdgeError(c)],
   ['page guard', pageGuardErrors, (c) => new PageRefusal(c)],

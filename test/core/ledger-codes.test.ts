@@ -95,6 +95,7 @@ describe('the ledger-code registry', () => {
       },
       social: { redPacket: 50 },
       risk: { fraudLoss: 60 },
+      preauth: { creditAdvance: 70 },
     });
     expect(transferCodes).toEqual({
       members: { openingBalance: 1 },
@@ -134,6 +135,7 @@ describe('the ledger-code registry', () => {
       },
       social: { redPacketSend: 500, redPacketGrab: 501, redPacketRefund: 502, collectionPayment: 503 },
       risk: { fraudCompensation: 600 },
+      preauth: { hold: 700, creditCollection: 701, creditAdvance: 702, debtRepayment: 703 },
     });
     expect(fundShareLedgers).toEqual({ first: 1_000_001, last: 1_999_999, minorUnitExponent: 0, kind: 'asset' });
   });

@@ -15,6 +15,7 @@ import { tradeMethods } from '../../src/server/alipay-methods.ts';
 import { bizSchemas } from '../../src/server/biz-schemas.ts';
 import { creditMethods } from '../../src/server/credit-methods.ts';
 import { escrowMethods } from '../../src/server/escrow-methods.ts';
+import { preauthMethods } from '../../src/server/preauth-methods.ts';
 import { redPacketMethods } from '../../src/server/red-packet-methods.ts';
 import { expectFailure, newBuyer, ok, protocols, startPlatformGateway, uniqueNo } from './platform-support.ts';
 
@@ -197,6 +198,7 @@ describe('the schemas', () => {
       ...escrowMethods(gw.platform),
       ...redPacketMethods(gw.platform),
       ...creditMethods(gw.platform),
+      ...preauthMethods(gw.platform),
     };
     expect(Object.keys(bizSchemas).sort()).toEqual(Object.keys(methods).sort());
   });

@@ -27,6 +27,7 @@ import { openPlatform, type Platform } from '../../src/platform.ts';
 import { tradeMethods } from '../../src/server/alipay-methods.ts';
 import { escrowMethods } from '../../src/server/escrow-methods.ts';
 import { buildPlatformApp, servedRoutes } from '../../src/server/index.ts';
+import { preauthMethods } from '../../src/server/preauth-methods.ts';
 import { wireFormOf } from '../../src/server/refusals.ts';
 import { keyPair } from '../gateway/support.ts';
 import { databaseUrl, freshSchema } from '../support/engine.ts';
@@ -483,6 +484,12 @@ describe('every gateway method, signed, with fuzzed biz_content', () => {
     logistics_company: fc.constant('SF'),
     logistics_no: fc.constant('SF123'),
     remark: fc.constant('fuzz'),
+    amount: fc.constantFrom('0.01', '1.00'),
+    out_order_no: fc.nat().map((n) => `oo-${n}`),
+    auth_no: fc.constantFrom('2026120721000000000001', ''),
+    auth_code_type: fc.constant('bar_code'),
+    auth_confirm_mode: fc.constantFrom('COMPLETE', 'NOT_COMPLETE'),
+    pay_timeout: fc.constantFrom('15m', '16d', '0m'),
   };
   /** A plausible value now and then spoilt: NUL or an unpaired surrogate added, or replaced outright. */
   const spoilt = (value: fc.Arbitrary<unknown>) =>
@@ -503,7 +510,7 @@ describe('every gateway method, signed, with fuzzed biz_content', () => {
 
   it('answers every call with Alipay JSON, never a 5xx or an unknown error', async () => {
     const deps = { ...platform, publicUrl: () => 'http://127.0.0.1:9' };
-    const methods = Object.keys({ ...tradeMethods(deps), ...escrowMethods(platform) });
+    const methods = Object.keys({ ...tradeMethods(deps), ...escrowMethods(platform), ...preauthMethods(platform) });
     expect(methods.length).toBeGreaterThan(10);
     const runsEach = Math.max(3, Math.ceil(totalRuns / 2 / methods.length));
     for (const method of methods) {

@@ -85,6 +85,9 @@ type RefundRow = { refund_fen: bigint; fund_fen: bigint; status: RefundView['sta
 
 const outTradeNoPattern = /^[A-Za-z0-9_\-.]{1,64}$/;
 
+/** The product code of a pre-authorisation's payment (`alipay.trade.pay` with `auth_no`). */
+export const holdProductCode = 'PREAUTH_PAY';
+
 /**
  * Trades: create, pay from the wallet, query, refund, close, cancel, and the timeout sweep.
  * Money moves only through the ledger, with ids derived from the trade (see `derivedId`), never
@@ -155,9 +158,13 @@ export class Trades {
   async #insertTrade(
     input: CreateTradeInput,
     claim: { status: 'PAYING'; buyerId: string; buyerAccount: string; actor: string } | null,
+    holdPayment = false,
   ): Promise<TradeRow | null> {
     const total = parseTradeAmount(input.totalAmount);
     if (!outTradeNoPattern.test(input.outTradeNo)) throw new TradeError('INVALID_PARAMETER', 'out_trade_no');
+    // A pre-authorisation's payment is opened only by `openHoldPayment`: the sweep leaves it to preauth.
+    if (input.productCode === holdProductCode && !holdPayment)
+      throw new TradeError('INVALID_PARAMETER', 'product_code PREAUTH_PAY needs auth_no');
     if (!input.subject || input.subject.length > 256) throw new TradeError('INVALID_PARAMETER', 'subject');
     const seller = await this.parties.sellerOf(input.appId);
     if (!seller) throw new TradeError('INVALID_PARAMETER', 'app_id');
@@ -187,6 +194,55 @@ export class Trades {
       feeBps: escrow ? contract.feeBps : 0,
       confirmPeriodMs: escrow ? confirmPeriodMs : 0,
     });
+  }
+
+  /**
+   * Opens the trade of a pre-authorisation's settlement (`alipay.trade.pay` with `auth_no`,
+   * product code PREAUTH_PAY), already claimed by its buyer: PAYING, so that no other payment
+   * claims it and its out_trade_no is taken, while src/preauth moves the money by posting the
+   * hold under this trade's payment id. The same out_trade_no with the same terms, buyer and
+   * product answers the same trade (a retry); anything else is refused as create would refuse it.
+   */
+  async openHoldPayment(input: CreateTradeInput, buyerId: string): Promise<TradeView> {
+    const buyer = await this.parties.buyer(buyerId);
+    assert(buyer, `a frozen order's payer ${buyerId} is a member`);
+    const held = { ...input, productCode: holdProductCode, escrow: false };
+    const claim = {
+      status: 'PAYING' as const,
+      buyerId: buyer.userId,
+      buyerAccount: uuidFromU128(buyer.accountId),
+      actor: `preauth:${buyer.userId}`,
+    };
+    const row = await this.#insertTrade(held, claim, true);
+    if (row) return view(row);
+    const existing = await this.store.find(this.db, input.appId, { outTradeNo: input.outTradeNo });
+    if (
+      existing.product_code !== holdProductCode ||
+      existing.buyer_id !== buyer.userId ||
+      existing.total_fen !== parseTradeAmount(input.totalAmount) ||
+      existing.subject !== input.subject
+    )
+      throw new TradeError(existing.status === 'WAIT_BUYER_PAY' ? 'CONTEXT_INCONSISTENT' : 'TRADE_HAS_SUCCESS');
+    if (existing.status === 'TRADE_CLOSED') throw new TradeError('TRADE_HAS_CLOSE');
+    return view(existing);
+  }
+
+  /** The hold's post under this trade's payment id has committed: the trade is paid (again: nothing). */
+  async recordHoldPaid(tradeNo: string): Promise<void> {
+    const [trade] = await this.db.query<TradeRow>('select * from trades where trade_no = $1', [tradeNo]);
+    assert(trade?.product_code === holdProductCode, `trade ${tradeNo} is a pre-authorisation's`);
+    if (trade.status !== 'PAYING') return;
+    await this.#writes.recordPaid({ trade, to: 'TRADE_SUCCESS', actor: 'ledger', at: this.#now() });
+  }
+
+  /** The settlement will not happen (the hold expired, or another operation took it): the trade closes. */
+  async abandonHoldPayment(tradeNo: string): Promise<void> {
+    const [trade] = await this.db.query<TradeRow>('select * from trades where trade_no = $1', [tradeNo]);
+    assert(trade?.product_code === holdProductCode, `trade ${tradeNo} is a pre-authorisation's`);
+    if (trade.status !== 'PAYING') return;
+    const waiting = await this.#backToWaiting(trade);
+    if (waiting)
+      await this.store.transition(this.db, waiting, 'TRADE_CLOSED', 'preauth', { closed_at: this.#now() }, {});
   }
 
   /** A trade by Paybao's number alone (the cashier page, which the buyer reaches by a link). */
@@ -681,9 +737,11 @@ export class Trades {
     );
     await failures.each(due, (t) => this.close(t.app_id, { tradeNo: t.trade_no }, 'timeout'), isRefusal);
     const moved = await this.finishMovedPayments(failures);
+    // A pre-authorisation's payment is the hold's to finish (src/preauth's sweep), never a balance payment.
     const stale = await this.db.query<TradeRow>(
-      `select * from trades where status = 'PAYING' and paying_at <= $1 limit $2`,
-      [new Date(now.getTime() - limits.tradePayingStaleMs), limits.tradeSweepBatchMax],
+      `select * from trades where status = 'PAYING' and paying_at <= $1
+          and product_code is distinct from $3 limit $2`,
+      [new Date(now.getTime() - limits.tradePayingStaleMs), limits.tradeSweepBatchMax, holdProductCode],
     );
     // A refused payment (the buyer was short) is settled too: the trade went back to waiting.
     await failures.each(

@@ -14,7 +14,15 @@ type Direction = 'all' | 'in' | 'out';
 type Kind = 'all' | 'payments' | 'transfers' | 'bank' | 'fund' | 'refunds';
 
 const kinds: Record<Exclude<Kind, 'all'>, readonly string[]> = {
-  payments: ['trade_payment', 'payout', 'settlement', 'royalty'],
+  payments: [
+    'trade_payment',
+    'payout',
+    'settlement',
+    'royalty',
+    'preauth_freeze',
+    'preauth_unfreeze',
+    'preauth_repayment',
+  ],
   transfers: ['transfer'],
   bank: ['topup', 'withdrawal', 'demo_deposit'],
   fund: ['fund_purchase', 'fund_redemption', 'fund_payment'],

@@ -1,0 +1,45 @@
+/** A rental merchant and its customers for the pre-authorisation tests, on one platform. */
+import { generateKeyPairSync } from 'node:crypto';
+import type { Platform } from '../../src/platform.ts';
+
+const merchantKey = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+});
+let people = 0;
+
+export interface Shop {
+  appId: string;
+  sellerId: string;
+  sellerAccount: bigint;
+  /** A new customer with `balanceFen` in the wallet: user id and wallet account. */
+  customer(balanceFen: bigint): Promise<{ userId: string; account: bigint }>;
+  /** An account's available balance (posted credits − posted debits − pending debits) and its pending debits. */
+  balance(account: bigint): Promise<{ available: bigint; held: bigint; posted: bigint }>;
+}
+
+export async function rentalShop(platform: Platform): Promise<Shop> {
+  const app = await platform.members.createApp({
+    name: `rental-${++people}-${process.pid}`,
+    merchantPublicKeyPem: merchantKey.publicKey,
+  });
+  const seller = await platform.members.getMember(app.sellerId);
+  return {
+    appId: app.appId,
+    sellerId: app.sellerId,
+    sellerAccount: seller.walletAccountId,
+    async customer(balanceFen) {
+      const phone = `137${String(process.pid % 1e4).padStart(4, '0')}${String(++people).padStart(4, '0')}`;
+      const user = await platform.members.createUser({ phone, password: 'secret-123', openingBalance: balanceFen });
+      const member = await platform.members.getMember(user.userId);
+      return { userId: user.userId, account: member.walletAccountId };
+    },
+    async balance(account) {
+      const [a] = await platform.ledger.lookupAccounts([account]);
+      if (!a) return { available: 0n, held: 0n, posted: 0n };
+      const posted = a.creditsPosted - a.debitsPosted;
+      return { available: posted - a.debitsPending, held: a.debitsPending, posted };
+    },
+  };
+}
