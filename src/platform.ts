@@ -152,8 +152,9 @@ export interface Platform {
   credit: Credit;
   /**
    * Pre-authorisation: fund freezes as ledger holds, settled by `alipay.trade.pay` with `auth_no`
-   * (src/preauth). No credit service is wired until the credit score (src/credit) exists: every
-   * freeze is held in full as funds.
+   * (src/preauth). No app offers a credit-based freeze yet (`defaultCreditService` over
+   * `credit.score` waits for a per-app setting of the merchant's credit service): every freeze is
+   * held in full as funds.
    */
   preauth: Preauths;
   clock: Clock;
