@@ -240,6 +240,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     operators,
     merchantPortal: new MerchantPortal({
       db,
+      cards: channels.cards,
       members,
       trades,
       sellerTrades: new SellerTrades(db, clock),

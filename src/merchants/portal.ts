@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { CardView } from '../channels/index.ts';
 import type { Db } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { parseAmount } from '../core/money.ts';
@@ -27,8 +28,20 @@ import {
 import { MerchantError } from './errors.ts';
 import { mayDo, type Permission } from './roles.ts';
 
+/**
+ * The bank side of a merchant's settlement account: the channels' card binding (the bank texts a
+ * code to the account holder's phone), for the merchant's own member id, as a user binds a card.
+ * Settlement payouts (src/channels/seller-payouts.ts) go to the merchant's first active card.
+ */
+export interface SettlementCards {
+  bind(memberId: string, input: { bank: string; cardNo: string; name: string; phone: string }): Promise<CardView>;
+  confirm(memberId: string, cardId: string, smsCode: string): Promise<CardView>;
+  list(memberId: string): Promise<CardView[]>;
+}
+
 export interface MerchantPortalDeps {
   db: Db;
+  cards: SettlementCards;
   members: Members;
   trades: Trades;
   sellerTrades: SellerTrades;
@@ -259,6 +272,29 @@ export class MerchantPortal {
     require(staff, 'apps');
     await this.#app(staff, appId);
     await this.deps.members.setMerchantPublicKey(appId, key);
+  }
+
+  // ---- Settlement account ----------------------------------------------------------------------
+
+  /** The merchant's settlement accounts: the first active one receives the settlement payouts. */
+  settlementAccounts(staff: Staff): Promise<CardView[]> {
+    require(staff, 'read');
+    return this.deps.cards.list(staff.merchantId);
+  }
+
+  /** Starts binding a settlement account (owner): the bank texts a code to the holder's phone. */
+  bindSettlementAccount(
+    staff: Staff,
+    input: { bank: string; cardNo: string; name: string; phone: string },
+  ): Promise<CardView> {
+    require(staff, 'settlement');
+    return this.deps.cards.bind(staff.merchantId, input);
+  }
+
+  /** Confirms a binding with the bank's texted code (owner); the account becomes ACTIVE. */
+  confirmSettlementAccount(staff: Staff, cardId: string, smsCode: string): Promise<CardView> {
+    require(staff, 'settlement');
+    return this.deps.cards.confirm(staff.merchantId, cardId, smsCode);
   }
 
   // ---- Helpers ---------------------------------------------------------------------------------

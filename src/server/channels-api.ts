@@ -76,7 +76,8 @@ const Order = Type.Object({
   created_at: Type.String({ format: 'date-time' }),
   finished_at: Nullable(Type.String({ format: 'date-time' })),
 });
-const Card = Type.Object({
+/** A bound card as the native APIs show it (the wallet's cards, a merchant's settlement account). */
+export const Card = Type.Object({
   card_id: Type.String(),
   bank: Type.String(),
   card_no: Type.String({ description: 'Masked: only the last four digits.' }),
@@ -96,7 +97,7 @@ const WithdrawBody = Type.Object(
   { amount: Amount, card_id: Type.String({ maxLength: 64 }), ...challengeFields },
   Strict,
 );
-const BindBody = Type.Object(
+export const BindBody = Type.Object(
   {
     bank: BankCode,
     card_no: Type.String({ pattern: '^[0-9]{12,19}$', description: '12 to 19 digits.' }),
@@ -105,7 +106,7 @@ const BindBody = Type.Object(
   },
   Strict,
 );
-const ConfirmBody = Type.Object(
+export const ConfirmBody = Type.Object(
   { sms_code: Type.String({ pattern: '^[0-9]{6}$', description: 'Six digits.' }) },
   Strict,
 );
@@ -125,7 +126,7 @@ function orderJson(o: ChannelOrderView): Static<typeof Order> {
   };
 }
 
-function cardJson(c: CardView): Static<typeof Card> {
+export function cardJson(c: CardView): Static<typeof Card> {
   return {
     card_id: c.cardId,
     bank: c.bank,

@@ -24,6 +24,7 @@ import type {
 } from '../trades/index.ts';
 import { errorResponses as errors } from './api-errors.ts';
 import { registerApiScope } from './api-scope.ts';
+import { BindBody, Card, ConfirmBody, cardJson } from './channels-api.ts';
 import { EdgeError } from './refusals.ts';
 import { clientAddress, loginRateLimit } from './web-security.ts';
 
@@ -788,6 +789,54 @@ function authenticatedRoutes(api: FastifyInstance, deps: MerchantApiDeps): void 
       },
     },
     async (request, reply) => reply.code(201).send(staffBody(await portal.addStaff(staffOf(request), request.body))),
+  );
+  settlementRoutes(api, portal);
+}
+
+/**
+ * The settlement account: where the merchant's settled money is paid out (the first active one),
+ * bound as a user binds a card — the bank texts a code to the holder's phone (owner only).
+ */
+function settlementRoutes(api: FastifyInstance, portal: MerchantPortal): void {
+  const typed = api.withTypeProvider<TypeBoxTypeProvider>();
+  const doc = (summary: string) => ({ summary, tags: ['merchant'], security: [{ bearerAuth: [] }] });
+  typed.get(
+    '/settlement-accounts',
+    {
+      schema: {
+        ...doc('Your settlement accounts; the first active one receives the settlement payouts'),
+        response: { 200: Type.Object({ data: Type.Array(Card) }), ...errors },
+      },
+    },
+    async (request) => ({ data: (await portal.settlementAccounts(staffOf(request))).map(cardJson) }),
+  );
+  typed.post(
+    '/settlement-accounts',
+    {
+      schema: {
+        ...doc("Bind a settlement account (owner): the bank texts a code to the holder's phone"),
+        body: BindBody,
+        response: { 201: Card, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { bank, card_no: cardNo, name, phone } = request.body;
+      const card = await portal.bindSettlementAccount(staffOf(request), { bank, cardNo, name, phone });
+      return reply.code(201).send(cardJson(card));
+    },
+  );
+  typed.post(
+    '/settlement-accounts/:cardId/confirm',
+    {
+      schema: {
+        ...doc("Confirm the binding with the bank's texted code (owner)"),
+        params: Type.Object({ cardId: Type.String({ pattern: '^CD[0-9A-F]{20}$' }) }, Strict),
+        body: ConfirmBody,
+        response: { 200: Card, ...errors },
+      },
+    },
+    async (request) =>
+      cardJson(await portal.confirmSettlementAccount(staffOf(request), request.params.cardId, request.body.sms_code)),
   );
 }
 

@@ -310,6 +310,7 @@ describe.skipIf(browserMissing)('the merchant portal in a real browser', () => {
       ['Notifications', '.ant-table-row', 'notifications'],
       ['Apps', 'pre.key', 'apps'],
       ['Staff', '.ant-table-row', 'staff'],
+      ['Settlement account', '#card_no', 'settlement'],
     ] as const) {
       since = await clock(page);
       await page.getByRole('menuitem', { name: item }).click();

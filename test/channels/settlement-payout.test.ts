@@ -2,11 +2,12 @@
  * Merged seller payouts leave for the bank: the settlement job pays a seller's released escrow
  * money into its wallet in one transfer, then on to the seller's bound card in the bank's batch
  * payout (a withdrawal order per seller, idempotent by the settlement number); a seller without a
- * card keeps it in the wallet.
+ * card keeps it in the wallet. The merchant's owner binds that card in the portal
+ * (`/api/v1/merchant/settlement-accounts`) with the code the bank texts; no other role may.
  */
 import { describe, expect, it } from 'vitest';
 import { keyPair } from '../gateway/support.ts';
-import { bankBalance, bindCard, li, newUser, useWorld } from './support.ts';
+import { bankBalance, bindCard, li, newUser, smsCode, useWorld, wang } from './support.ts';
 
 const world = useWorld();
 
@@ -67,5 +68,59 @@ describe('settlement payouts to the bank', () => {
     // Another run sends nothing twice.
     await platform.settlements.run();
     expect(Number(await bankBalance(world(), 'ICBC', li.cardNo)) - Number(bankBefore)).toBe(150);
+  });
+
+  it('lets the owner bind the settlement account in the portal with the bank’s code, and no other role', async () => {
+    const { platform, app } = world();
+    const shop = await platform.members.createApp({
+      name: 'Portal shop',
+      merchantPublicKeyPem: keyPair().publicKeyPem,
+    });
+    const password = 'portal-pass-1';
+    await platform.merchantPortal.createOwner(shop.sellerId, { phone: '13900000101', password, name: 'Owner' });
+    await platform.members.staff.add(shop.sellerId, {
+      phone: '13900000102',
+      password,
+      name: 'Finance',
+      role: 'finance',
+    });
+    const login = async (phone: string) => {
+      await app.inject({ method: 'POST', url: '/api/v1/merchant/sessions/code', payload: { phone, password } });
+      const [message] = await platform.members.smsOutbox({ phone, limit: 1 });
+      const code = /(\d{6})/.exec(message?.text ?? '')?.[1];
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/merchant/sessions',
+        payload: { phone, password, sms_code: code },
+      });
+      const token = res.json().token as string;
+      return (method: 'GET' | 'POST', url: string, payload?: Record<string, string>) =>
+        app.inject({ method, url: `/api/v1/merchant${url}`, payload, headers: { authorization: `Bearer ${token}` } });
+    };
+    const [owner, finance] = [await login('13900000101'), await login('13900000102')];
+    const account = { bank: 'ICBC', card_no: wang.cardNo, name: wang.name, phone: wang.phone };
+
+    // Finance may look, not bind: refused, nothing asked of the bank, nothing written.
+    const refused = await finance('POST', '/settlement-accounts', account);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ code: 'role_forbidden' });
+    expect((await finance('GET', '/settlement-accounts')).json()).toEqual({ data: [] });
+
+    const pending = await owner('POST', '/settlement-accounts', account);
+    expect(pending.statusCode, pending.body).toBe(201);
+    expect(pending.json()).toMatchObject({ bank: 'ICBC', status: 'PENDING', card_no: expect.stringMatching(/0003$/) });
+    const cardId = pending.json().card_id as string;
+    const wrong = await owner('POST', `/settlement-accounts/${cardId}/confirm`, { sms_code: '000000' });
+    expect(wrong.statusCode).toBe(400);
+    const active = await owner('POST', `/settlement-accounts/${cardId}/confirm`, {
+      sms_code: await smsCode(world(), wang.phone),
+    });
+    expect(active.statusCode, active.body).toBe(200);
+    expect(active.json()).toMatchObject({ card_id: cardId, status: 'ACTIVE' });
+    expect((await finance('GET', '/settlement-accounts')).json().data).toMatchObject([
+      { card_id: cardId, status: 'ACTIVE' },
+    ]);
+    // It is the card the settlement payouts go to.
+    expect((await platform.channels.cards.list(shop.sellerId)).find((c) => c.status === 'ACTIVE')?.cardId).toBe(cardId);
   });
 });

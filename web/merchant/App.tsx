@@ -6,6 +6,7 @@
  */
 import {
   AppstoreOutlined,
+  BankOutlined,
   BellOutlined,
   DashboardOutlined,
   FileTextOutlined,
@@ -32,6 +33,7 @@ const Bills = lazy(() => import('./pages/Bills.tsx'));
 const Notifications = lazy(() => import('./pages/Notifications.tsx'));
 const Apps = lazy(() => import('./pages/Apps.tsx'));
 const Staff = lazy(() => import('./pages/Staff.tsx'));
+const Settlement = lazy(() => import('./pages/Settlement.tsx'));
 
 export function App() {
   return (
@@ -69,6 +71,7 @@ function Signed({ token }: { token: string }) {
                 <Route path="/notifications" element={<Notifications />} />
                 <Route path="/apps" element={<Apps />} />
                 <Route path="/staff" element={<Staff />} />
+                <Route path="/settlement" element={<Settlement />} />
                 <Route path="*" element={<NotFound />} />
               </Routes>
             </Suspense>
@@ -95,6 +98,7 @@ function Frame({ me, children }: { me: Me; children: ReactNode }) {
     { key: '/notifications', icon: <BellOutlined />, label: t('nav.notifications') },
     { key: '/apps', icon: <AppstoreOutlined />, label: t('nav.apps') },
     { key: '/staff', icon: <TeamOutlined />, label: t('nav.staff') },
+    { key: '/settlement', icon: <BankOutlined />, label: t('nav.settlement') },
   ];
   const selected =
     items

@@ -12,7 +12,7 @@ export function useSessionToken(): string | null {
 }
 
 export type Role = 'owner' | 'finance' | 'support';
-export type Permission = 'read' | 'answer' | 'resend' | 'test' | 'refund' | 'bills' | 'apps' | 'staff';
+export type Permission = 'read' | 'answer' | 'resend' | 'test' | 'refund' | 'bills' | 'apps' | 'staff' | 'settlement';
 
 export interface Me {
   staff_id: string;
