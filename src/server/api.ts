@@ -937,9 +937,13 @@ function fundRoutes(api: FastifyInstance, fund: Fund): void {
   );
 }
 
+/** The paths the OpenAPI document describes: the native API's scopes, the operators' and the regulator's. */
+const documentedPrefixes = [prefix, '/console/v1', '/ops/v1', '/regulator/v1'];
+
 /**
- * Mounts `/docs` (OpenAPI 3 and Swagger UI) and the native API under `/api/v1`. Register it after
- * the other routes: the spec lists only `/api/v1`.
+ * Mounts `/docs` (OpenAPI 3 and Swagger UI) and the native API under `/api/v1`. The spec lists
+ * the routes under `documentedPrefixes`, however registered; the pages, the gateway and the
+ * banks' callbacks are left out.
  */
 export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   await app.register(swagger, {
@@ -949,12 +953,12 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
         title: 'Paybao native API',
         version: '1.0.0',
         description:
-          'The wallet, for its owner. Amounts are decimal strings of yuan. Errors are `{type, code, message, param}`.',
+          'The wallet, for its owner (`/api/v1`); the merchant portal (`/api/v1/merchant`); the operators (`/console/v1`, `/ops/v1`) and the regulator (`/regulator/v1`). Amounts are decimal strings of yuan. Errors are `{type, code, message, param}` (the console: `{code, message}`).',
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
     },
     transform: ({ schema, url }) => ({
-      schema: url.startsWith(prefix) ? schema : { ...schema, hide: true },
+      schema: documentedPrefixes.some((p) => url.startsWith(p)) ? schema : { ...schema, hide: true },
       url,
     }),
   });

@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 describe('/docs', () => {
-  it('serves a valid OpenAPI 3 document listing the native API', async () => {
+  it('serves a valid OpenAPI 3 document listing the native API, the operators’ and the regulator’s', async () => {
     const res = await world.app.inject({ method: 'GET', url: '/docs/json' });
     expect(res.statusCode).toBe(200);
     const spec = res.json();
@@ -32,7 +32,20 @@ describe('/docs', () => {
     const routes = Object.entries(spec.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
       Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
     );
-    expect(routes.sort()).toEqual(
+    // The operators' and the regulator's scopes are described too.
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        'POST /console/v1/sessions',
+        'POST /console/v1/disputes/{disputeNo}/ruling',
+        'POST /console/v1/reconciliation-items/{id}/resolve',
+        'POST /console/v1/members/{userId}/freeze',
+        'GET /console/v1/audit',
+        'GET /console/v1/live',
+        'POST /ops/v1/reconciliations',
+        'GET /regulator/v1/reserves',
+      ]),
+    );
+    expect(routes.filter((r) => r.split(' ')[1]?.startsWith('/api/v1')).sort()).toEqual(
       [
         'POST /api/v1/sessions',
         'DELETE /api/v1/sessions/current',
