@@ -1,17 +1,10 @@
 /** What the wallet's pages share: loading data, refusals in words, the page frame with its back bar. */
 import { Button, Dialog, DotLoading, ErrorBlock, Form, Input } from 'antd-mobile';
 import { LeftOutline } from 'antd-mobile-icons';
-import {
-  type ComponentProps,
-  type ComponentType,
-  type DependencyList,
-  type ReactNode,
-  useCallback,
-  useEffect,
-  useState,
-} from 'react';
+import { type ComponentProps, type ComponentType, type ReactNode, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { ApiError } from '../shared/api.ts';
+import { type Loaded, useLoad } from '../shared/load.ts';
 import { yuan } from '../shared/money.ts';
 import { api } from './client.ts';
 import { type T, useT } from './messages.ts';
@@ -26,37 +19,7 @@ export function errorText(t: T, error: unknown): string {
   return t('error.generic', { message: String(error) });
 }
 
-export interface Loaded<V> {
-  data: V | undefined;
-  error: unknown;
-  loading: boolean;
-  reload(): void;
-}
-
-/** Loads once per change of `deps`; a newer load wins over an older one still under way. */
-export function useLoad<V>(load: () => Promise<V>, deps: DependencyList): Loaded<V> {
-  const [state, setState] = useState<{ data: V | undefined; error: unknown; loading: boolean }>({
-    data: undefined,
-    error: undefined,
-    loading: true,
-  });
-  const [round, setRound] = useState(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller's deps decide when to load again.
-  const run = useCallback(load, deps);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new round is a reload asked for.
-  useEffect(() => {
-    let current = true;
-    setState((s) => ({ ...s, loading: true }));
-    run().then(
-      (data) => current && setState({ data, error: undefined, loading: false }),
-      (error: unknown) => current && setState({ data: undefined, error, loading: false }),
-    );
-    return () => {
-      current = false;
-    };
-  }, [run, round]);
-  return { ...state, reload: () => setRound((r) => r + 1) };
-}
+export { type Loaded, useLoad };
 
 /** The loading dots, or the refusal with a retry, or the content once loaded. */
 export function Loading<V>({ loaded, children }: { loaded: Loaded<V>; children: (data: V) => ReactNode }) {

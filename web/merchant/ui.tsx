@@ -1,18 +1,10 @@
 /** What the portal's pages share: loading data, refusals in words, status tags, times, the signed-in member. */
 import { Button, Result, Spin, Tag } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
-import {
-  createContext,
-  type DependencyList,
-  type ReactNode,
-  useCallback,
-  useContext,
-  useEffect,
-  useRef,
-  useState,
-} from 'react';
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useRef } from 'react';
 import { ApiError } from '../shared/api.ts';
 import { formatTime, useLocale } from '../shared/i18n.tsx';
+import { type Loaded, useLoad } from '../shared/load.ts';
 import type { Me, Permission } from './client.ts';
 import { type PortalWords, type T, useT } from './messages.ts';
 
@@ -26,37 +18,7 @@ export function errorText(t: T, error: unknown): string {
   return t('error.generic', { message: String(error) });
 }
 
-export interface Loaded<V> {
-  data: V | undefined;
-  error: unknown;
-  loading: boolean;
-  reload(): void;
-}
-
-/** Loads once per change of `deps`; a newer load wins over an older one still under way. */
-export function useLoad<V>(load: () => Promise<V>, deps: DependencyList): Loaded<V> {
-  const [state, setState] = useState<{ data: V | undefined; error: unknown; loading: boolean }>({
-    data: undefined,
-    error: undefined,
-    loading: true,
-  });
-  const [round, setRound] = useState(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller's deps decide when to load again.
-  const run = useCallback(load, deps);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new round is a reload asked for.
-  useEffect(() => {
-    let current = true;
-    setState((s) => ({ ...s, loading: true }));
-    run().then(
-      (data) => current && setState({ data, error: undefined, loading: false }),
-      (error: unknown) => current && setState({ data: undefined, error, loading: false }),
-    );
-    return () => {
-      current = false;
-    };
-  }, [run, round]);
-  return { ...state, reload: () => setRound((r) => r + 1) };
-}
+export { type Loaded, useLoad };
 
 /** The spinner, or the refusal with a retry, or the content once loaded. */
 export function Loading<V>({ loaded, children }: { loaded: Loaded<V>; children: (data: V) => ReactNode }) {
