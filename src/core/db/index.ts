@@ -15,4 +15,4 @@ export {
 } from './primary.ts';
 export { type RestorePoint, recordRestore, recordRestoreVerified, restoredFrom } from './restore-point.ts';
 export { typed } from './typed.ts';
-export type { Db, Engine, Queryable } from './types.ts';
+export type { Db, Engine, Queryable, QueryOptions } from './types.ts';

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { limits } from '../limits.ts';
 import { Primary, splitHosts } from './primary.ts';
-import type { Db, Queryable } from './types.ts';
+import type { Db, Queryable, QueryOptions } from './types.ts';
 
 const int8 = 20;
 const int8Array = 1016;
@@ -23,8 +23,13 @@ function parseInt8Array(text: string): bigint[] {
 
 function wrap(client: pg.PoolClient | pg.Pool): Queryable {
   return {
-    async query<R>(sql: string, params?: readonly unknown[]) {
-      const result = await client.query({ text: sql, values: params as unknown[] | undefined, types });
+    async query<R>(sql: string, params?: readonly unknown[], options?: QueryOptions) {
+      const result = await client.query({
+        text: sql,
+        values: params as unknown[] | undefined,
+        types,
+        ...(options?.name === undefined ? {} : { name: options.name }),
+      });
       return result.rows as R[];
     },
     async exec(sql: string) {
@@ -105,7 +110,7 @@ export function openPostgres(options: PostgresOptions): Db {
   };
   return {
     engine: 'postgres',
-    query: (sql, params) => onPrimary((pool) => queryableOf(pool).query(sql, params)),
+    query: (sql, params, options) => onPrimary((pool) => queryableOf(pool).query(sql, params, options)),
     exec: (sql) => onPrimary((pool) => queryableOf(pool).exec(sql)),
     transaction: (fn) =>
       onPrimary(async (pool) => {

@@ -3,13 +3,25 @@ import type { PrimaryState } from './primary.ts';
 /** Which engine runs the SQL: the embedded WASM PostgreSQL or a PostgreSQL server. */
 export type Engine = 'pglite' | 'postgres';
 
+/** How one statement runs. */
+export interface QueryOptions {
+  /**
+   * A named prepared statement: on PostgreSQL each connection parses and plans `sql` once under
+   * this name and then only binds and executes it, which saves the planning on a hot path. One
+   * name, one SQL text, for the life of the process; a migration that changes a prepared
+   * statement's result type must not run under a live server (PostgreSQL refuses such a cached
+   * plan). PGlite ignores the name: its one backend plans each statement anyway.
+   */
+  name?: string;
+}
+
 /** A connection, or a transaction on one. */
 export interface Queryable {
   /**
    * Runs one statement with `$n` parameters and returns its rows. `int8` columns come back as
    * `bigint`, `uuid` as canonical text, `numeric` as text.
    */
-  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<R[]>;
   /** Runs one or more statements without parameters (DDL, `BEGIN; ...`). */
   exec(sql: string): Promise<void>;
 }
