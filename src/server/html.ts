@@ -9,6 +9,13 @@ import type { FastifyInstance } from 'fastify';
 export const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
+/**
+ * Paybao's mark, a white P on the brand's blue, inline so that no page asks for `/favicon.ico`
+ * (the pages' policy allows `data:` images). The apps' index.html files carry the same URI.
+ */
+const iconDataUri =
+  "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='7' fill='%231677ff'/%3E%3Cpath fill='%23fff' fill-rule='evenodd' d='M11 8h7a6 6 0 0 1 0 12h-3v5h-4zM15 12v4h3a2 2 0 0 0 0-4z'/%3E%3C/svg%3E";
+
 const stylesheet = `  :root { --blue: #1677ff; --ink: #1f2329; --muted: #646a73; --line: #e5e6eb; }
   * { box-sizing: border-box; }
   body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "PingFang SC", "Noto Sans CJK SC", sans-serif;
@@ -87,6 +94,6 @@ export function page(place: string, title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · Paybao</title>
-<link rel="stylesheet" href="${stylesheetPath}"></head>
+<link rel="icon" href="${iconDataUri}"><link rel="stylesheet" href="${stylesheetPath}"></head>
 <body><header>${escapeHtml(place)}</header><main>${body}</main></body></html>`;
 }

@@ -24,7 +24,6 @@ export { type Loaded, useLoad };
 /** The loading dots, or the refusal with a retry, or the content once loaded. */
 export function Loading<V>({ loaded, children }: { loaded: Loaded<V>; children: (data: V) => ReactNode }) {
   const t = useT();
-  if (loaded.data !== undefined) return <>{children(loaded.data)}</>;
   if (loaded.error !== undefined) {
     return (
       <ErrorBlock status="default" title={errorText(t, loaded.error)} description="">
@@ -34,6 +33,7 @@ export function Loading<V>({ loaded, children }: { loaded: Loaded<V>; children: 
       </ErrorBlock>
     );
   }
+  if (loaded.data !== undefined) return <>{children(loaded.data)}</>;
   return (
     <div className="loading" role="status" aria-label={t('common.loading')}>
       <DotLoading color="primary" />

@@ -2,8 +2,9 @@
  * The console's session (the operator's token from `POST /console/v1/sessions`) and its client
  * of `/console/v1`; the data hook the pages share; refusals in words.
  */
-import { type DependencyList, useCallback, useEffect, useState, useSyncExternalStore } from 'react';
+import { useSyncExternalStore } from 'react';
 import { ApiClient, ApiError } from '../shared/api.ts';
+import { type Loaded, useLoad } from '../shared/load.ts';
 import { SessionStore } from '../shared/session.ts';
 import type { Key, T } from './messages.ts';
 
@@ -37,34 +38,4 @@ export function errorText(t: T, error: unknown): string {
   return String(error);
 }
 
-export interface Loaded<V> {
-  data: V | undefined;
-  error: unknown;
-  loading: boolean;
-  reload(): void;
-}
-
-/** Loads once per change of `deps` (and on `reload`); a newer load wins over an older one. */
-export function useLoad<V>(load: () => Promise<V>, deps: DependencyList): Loaded<V> {
-  const [state, setState] = useState<{ data: V | undefined; error: unknown; loading: boolean }>({
-    data: undefined,
-    error: undefined,
-    loading: true,
-  });
-  const [round, setRound] = useState(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller's deps decide when to load again.
-  const run = useCallback(load, deps);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new round is a reload asked for.
-  useEffect(() => {
-    let current = true;
-    setState((s) => ({ ...s, loading: true }));
-    run().then(
-      (data) => current && setState({ data, error: undefined, loading: false }),
-      (error: unknown) => current && setState((s) => ({ data: s.data, error, loading: false })),
-    );
-    return () => {
-      current = false;
-    };
-  }, [run, round]);
-  return { ...state, reload: useCallback(() => setRound((r) => r + 1), []) };
-}
+export { type Loaded, useLoad };

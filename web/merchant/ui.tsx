@@ -23,7 +23,6 @@ export { type Loaded, useLoad };
 /** The spinner, or the refusal with a retry, or the content once loaded. */
 export function Loading<V>({ loaded, children }: { loaded: Loaded<V>; children: (data: V) => ReactNode }) {
   const t = useT();
-  if (loaded.data !== undefined) return <>{children(loaded.data)}</>;
   if (loaded.error !== undefined) {
     return (
       <Result
@@ -37,6 +36,7 @@ export function Loading<V>({ loaded, children }: { loaded: Loaded<V>; children: 
       />
     );
   }
+  if (loaded.data !== undefined) return <>{children(loaded.data)}</>;
   return (
     <div className="loading" role="status" aria-label={t('common.loading')}>
       <Spin />

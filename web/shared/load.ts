@@ -1,4 +1,8 @@
-/** Loading data from the API in a component, shared by the apps (each draws its own loading state). */
+/**
+ * Loading data from the API in a component, shared by the apps (each draws its own loading state).
+ * A failed reload keeps the data loaded before it beside the error: the console shows both, the
+ * wallet and the portal show the error.
+ */
 import { type DependencyList, useCallback, useEffect, useState } from 'react';
 
 export interface Loaded<V> {
@@ -8,7 +12,7 @@ export interface Loaded<V> {
   reload(): void;
 }
 
-/** Loads once per change of `deps`; a newer load wins over an older one still under way. */
+/** Loads once per change of `deps` (and on `reload`); a newer load wins over an older one still under way. */
 export function useLoad<V>(load: () => Promise<V>, deps: DependencyList): Loaded<V> {
   const [state, setState] = useState<{ data: V | undefined; error: unknown; loading: boolean }>({
     data: undefined,
@@ -24,11 +28,11 @@ export function useLoad<V>(load: () => Promise<V>, deps: DependencyList): Loaded
     setState((s) => ({ ...s, loading: true }));
     run().then(
       (data) => current && setState({ data, error: undefined, loading: false }),
-      (error: unknown) => current && setState({ data: undefined, error, loading: false }),
+      (error: unknown) => current && setState((s) => ({ data: s.data, error, loading: false })),
     );
     return () => {
       current = false;
     };
   }, [run, round]);
-  return { ...state, reload: () => setRound((r) => r + 1) };
+  return { ...state, reload: useCallback(() => setRound((r) => r + 1), []) };
 }
