@@ -21,13 +21,19 @@ export function appsCommand(): Command {
         authRedirectUrl?: string;
       }) => {
         const merchantPublicKeyPem = readFileSync(options.merchantPublicKeyFile, 'utf8');
-        const app = await withPlatform((p) =>
-          p.members.createApp({
-            name: options.name,
-            merchantPublicKeyPem,
-            notifyUrl: options.notifyUrl,
-            authRedirectUrl: options.authRedirectUrl,
-          }),
+        const app = await withPlatform(
+          (p) =>
+            p.members.createApp({
+              name: options.name,
+              merchantPublicKeyPem,
+              notifyUrl: options.notifyUrl,
+              authRedirectUrl: options.authRedirectUrl,
+            }),
+          {
+            action: 'app.create',
+            target: (created) => created.appId,
+            detail: { name: options.name, notifyUrl: options.notifyUrl, authRedirectUrl: options.authRedirectUrl },
+          },
         );
         console.log(
           JSON.stringify({ app_id: app.appId, seller_id: app.sellerId, alipay_public_key: app.alipayPublicKey }),
@@ -40,7 +46,11 @@ export function appsCommand(): Command {
     .requiredOption('--app-id <id>', 'the app')
     .option('--url <url>', 'the address; leave it out to remove it')
     .action(async (options: { appId: string; url?: string }) => {
-      const app = await withPlatform((p) => p.members.setAuthRedirectUrl(options.appId, options.url));
+      const app = await withPlatform((p) => p.members.setAuthRedirectUrl(options.appId, options.url), {
+        action: 'app.auth_redirect',
+        target: options.appId,
+        detail: { url: options.url ?? null },
+      });
       console.log(JSON.stringify({ app_id: app.appId, auth_redirect_url: app.authRedirectUrl ?? null }));
     });
   apps.addCommand(appsContractCommand());

@@ -30,31 +30,34 @@ export function reconcileCommand(): Command {
     .option('--json', 'the summary as JSON on stdout, and no progress bar (the summary is JSON either way)')
     .action(async (options: { bank: string; date?: string; out?: string; json?: boolean }) => {
       const date = options.date ?? yesterday();
-      await withPlatform(async (platform) => {
-        const bar = new SingleBar({
-          format: `reconcile ${options.bank} ${date} [{bar}] {percentage}% {value}/{total}`,
-          stream: process.stderr,
-          noTTYOutput: false,
-        });
-        let started = false;
-        const summary = await platform.reconciler
-          .run(options.bank, date, (done, total) => {
-            if (options.json) return;
-            if (!started) {
-              bar.start(total, 0);
-              started = true;
-            }
-            bar.update(done);
-          })
-          .finally(() => {
-            if (started) bar.stop();
+      await withPlatform(
+        async (platform) => {
+          const bar = new SingleBar({
+            format: `reconcile ${options.bank} ${date} [{bar}] {percentage}% {value}/{total}`,
+            stream: process.stderr,
+            noTTYOutput: false,
           });
-        const items = await platform.reconciler.items({ bank: options.bank, date, state: 'OPEN' });
-        const out = options.out ?? `recon-${options.bank}-${date}.csv`;
-        writeFileSync(out, platform.reconciler.csv(items));
-        console.log(JSON.stringify({ ...summary, report: out }, null, options.json ? undefined : 2));
-        if (summary.queued > 0) process.exitCode = 1;
-      });
+          let started = false;
+          const summary = await platform.reconciler
+            .run(options.bank, date, (done, total) => {
+              if (options.json) return;
+              if (!started) {
+                bar.start(total, 0);
+                started = true;
+              }
+              bar.update(done);
+            })
+            .finally(() => {
+              if (started) bar.stop();
+            });
+          const items = await platform.reconciler.items({ bank: options.bank, date, state: 'OPEN' });
+          const out = options.out ?? `recon-${options.bank}-${date}.csv`;
+          writeFileSync(out, platform.reconciler.csv(items));
+          console.log(JSON.stringify({ ...summary, report: out }, null, options.json ? undefined : 2));
+          if (summary.queued > 0) process.exitCode = 1;
+        },
+        { action: 'reconciliation.run', target: `${options.bank}/${date}` },
+      );
     });
 }
 

@@ -17,19 +17,22 @@ export function settleCommand(): Command {
     .description("merge each seller's released escrow money into one payout to its wallet, with a statement")
     .option('--json', 'one JSON array of the settlements instead of one object per line')
     .action(async (options: { json?: boolean }) => {
-      const made = await withPlatform(async (p) => {
-        const bar = new SingleBar({ format: 'settle [{bar}] {value}/{total} sellers', stream: process.stderr });
-        let started = false;
-        const result = await p.settlements.run((done, total) => {
-          if (!started) {
-            bar.start(total, 0);
-            started = true;
-          }
-          bar.update(done);
-        });
-        if (started) bar.stop();
-        return result;
-      });
+      const made = await withPlatform(
+        async (p) => {
+          const bar = new SingleBar({ format: 'settle [{bar}] {value}/{total} sellers', stream: process.stderr });
+          let started = false;
+          const result = await p.settlements.run((done, total) => {
+            if (!started) {
+              bar.start(total, 0);
+              started = true;
+            }
+            bar.update(done);
+          });
+          if (started) bar.stop();
+          return result;
+        },
+        { action: 'settlement.run', target: 'settlements' },
+      );
       const rows = made.map((s) => ({
         settlement_no: s.settlementNo,
         seller_id: s.sellerId,
@@ -59,8 +62,9 @@ export function operatorsCommand(): Command {
     )
     .option('--password <password>', 'lets the operator log in to /console from a browser')
     .action(async (options: { name: string; role?: string[]; password?: string }) => {
-      const o = await withPlatform((p) =>
-        p.operators.create(options.name, { roles: options.role, password: options.password }),
+      const o = await withPlatform(
+        (p) => p.operators.create(options.name, { roles: options.role, password: options.password }),
+        { action: 'operator.create', target: options.name, detail: { roles: options.role ?? ['administrator'] } },
       );
       console.log(JSON.stringify({ operator_id: o.operatorId, name: o.name, roles: o.roles, token: o.token }));
     });
@@ -81,12 +85,14 @@ export function appsContractCommand(): Command {
       10,
     )
     .action(async (options: { appId: string; escrowDefault: boolean; feeBps: number; confirmDays: number }) => {
-      await withPlatform((p) =>
-        p.trades.saveContract(options.appId, {
-          escrowDefault: options.escrowDefault,
-          feeBps: options.feeBps,
-          confirmPeriodMs: options.confirmDays * 86_400_000,
-        }),
+      await withPlatform(
+        (p) =>
+          p.trades.saveContract(options.appId, {
+            escrowDefault: options.escrowDefault,
+            feeBps: options.feeBps,
+            confirmPeriodMs: options.confirmDays * 86_400_000,
+          }),
+        { action: 'app.escrow_contract', target: options.appId, detail: options },
       );
       console.log(
         JSON.stringify({

@@ -16,7 +16,11 @@ export function fundCommand(): Command {
     .requiredOption('--code <CODE>', 'its code (2-16 capital letters, digits, _)')
     .requiredOption('--name <name>', 'its name')
     .action(async (o: { code: string; name: string }) => {
-      await withPlatform((p) => p.fund.catalog.createCompany(o));
+      await withPlatform((p) => p.fund.catalog.createCompany(o), {
+        action: 'fund.company.create',
+        target: o.code,
+        detail: o,
+      });
       console.log(JSON.stringify({ company: o.code }));
     });
   fund
@@ -26,8 +30,9 @@ export function fundCommand(): Command {
     .requiredOption('--company <CODE>', 'the fund company')
     .requiredOption('--name <name>', 'its name')
     .action(async (o: { code: string; company: string; name: string }) => {
-      const row = await withPlatform((p) =>
-        p.fund.catalog.createProduct({ code: o.code, companyCode: o.company, name: o.name }),
+      const row = await withPlatform(
+        (p) => p.fund.catalog.createProduct({ code: o.code, companyCode: o.company, name: o.name }),
+        { action: 'fund.product.create', target: o.code, detail: o },
       );
       console.log(JSON.stringify({ product: row.product_code, shareLedger: row.share_ledger }));
     });
@@ -37,7 +42,11 @@ export function fundCommand(): Command {
     .requiredOption('--date <YYYY-MM-DD>', 'the Beijing day', day)
     .option('--name <name>', 'what it is', 'holiday')
     .action(async (o: { date: string; name: string }) => {
-      await withPlatform((p) => p.fund.orders.calendar.addHoliday(o.date, o.name));
+      await withPlatform((p) => p.fund.orders.calendar.addHoliday(o.date, o.name), {
+        action: 'fund.holiday.add',
+        target: o.date,
+        detail: o,
+      });
     });
   fund
     .command('refill')
@@ -46,7 +55,11 @@ export function fundCommand(): Command {
     .requiredOption('--amount <yuan>', 'the amount, "50000.00"')
     .requiredOption('--key <key>', 'an idempotency key')
     .action(async (o: { company: string; amount: string; key: string }) => {
-      await withPlatform((p) => p.fund.catalog.refillPool(o.company, o.amount, o.key));
+      await withPlatform((p) => p.fund.catalog.refillPool(o.company, o.amount, o.key), {
+        action: 'fund.pool.refill',
+        target: o.company,
+        detail: o,
+      });
     });
   fund
     .command('refill-rate')
@@ -54,7 +67,11 @@ export function fundCommand(): Command {
     .requiredOption('--company <CODE>', 'the fund company')
     .requiredOption('--per-hour <yuan>', 'yuan per hour, "1000000.00"')
     .action(async (o: { company: string; perHour: string }) => {
-      await withPlatform((p) => p.fund.setRefillRate(o.company, o.perHour));
+      await withPlatform((p) => p.fund.setRefillRate(o.company, o.perHour), {
+        action: 'fund.pool.refill_rate',
+        target: o.company,
+        detail: o,
+      });
     });
   fund
     .command('stress')
@@ -74,7 +91,11 @@ export function fundCommand(): Command {
     .requiredOption('--date <YYYY-MM-DD>', 'the Beijing day', day)
     .requiredOption('--per10k <yuan>', 'income per 10,000 shares, up to four places ("0.6543")')
     .action(async (o: { product: string; date: string; per10k: string }) => {
-      await withPlatform((p) => p.fund.income.declare(o.product, o.date, o.per10k));
+      await withPlatform((p) => p.fund.income.declare(o.product, o.date, o.per10k), {
+        action: 'fund.declare',
+        target: `${o.product}/${o.date}`,
+        detail: o,
+      });
       console.log(JSON.stringify({ product: o.product, date: o.date, per10k: o.per10k }));
     });
   fund
@@ -88,19 +109,21 @@ export function fundCommand(): Command {
         stream: process.stderr,
       });
       let started = false;
-      const summaries = await withPlatform((p) =>
-        p.fund.income
-          .distribute(o.date, (done, total) => {
-            if (o.json) return;
-            if (!started) {
-              bar.start(total, done);
-              started = true;
-            }
-            bar.update(done);
-          })
-          .finally(() => {
-            if (started) bar.stop();
-          }),
+      const summaries = await withPlatform(
+        (p) =>
+          p.fund.income
+            .distribute(o.date, (done, total) => {
+              if (o.json) return;
+              if (!started) {
+                bar.start(total, done);
+                started = true;
+              }
+              bar.update(done);
+            })
+            .finally(() => {
+              if (started) bar.stop();
+            }),
+        { action: 'fund.distribute', target: o.date },
       );
       console.log(
         JSON.stringify(

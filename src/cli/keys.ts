@@ -32,7 +32,10 @@ export function keysCommand(): Command {
         'Prints the new key: merchants must configure its alipay_public_key to verify what Paybao signs',
     )
     .action(async () => {
-      const rotated = await withPlatform((p) => p.members.rotatePlatformKeys());
+      const rotated = await withPlatform((p) => p.members.rotatePlatformKeys(), {
+        action: 'keys.rotate',
+        target: (r) => String(r.active.keyId),
+      });
       console.log(JSON.stringify(keyJson(rotated.active)));
       console.error(
         'paybao: servers sign responses and notifications with the new key once restarted; ' +

@@ -14,12 +14,14 @@ export function merchantsCommand(): Command {
     .requiredOption('--password <password>', 'the login password')
     .option('--name <name>', "the owner's name", 'Owner')
     .action(async (options: { merchantId: string; phone: string; password: string; name: string }) => {
-      const staff = await withPlatform((p) =>
-        p.merchantPortal.createOwner(options.merchantId, {
-          phone: options.phone,
-          password: options.password,
-          name: options.name,
-        }),
+      const staff = await withPlatform(
+        (p) =>
+          p.merchantPortal.createOwner(options.merchantId, {
+            phone: options.phone,
+            password: options.password,
+            name: options.name,
+          }),
+        { action: 'merchant.owner.create', target: options.merchantId, detail: { name: options.name } },
       );
       console.log(JSON.stringify({ staff_id: staff.staffId, merchant_id: staff.merchantId, role: staff.role }));
     });

@@ -3,12 +3,14 @@
  * held, the day's figure declared and distributed (again: nothing more), a declaration of a
  * distributed day refused, `report fund` and `ledger verify` (which checks the fund's books too)
  * passing; the refill rate set and the liquidity stress run. The real clock runs here: the purchase is still to be confirmed, so nobody earns yet.
+ * Every change made from the command line is in the operators' audit log, under the machine's user;
+ * the refused declaration is not.
  */
 import { describe, expect, it } from 'vitest';
 import { reportCommand } from '../../src/cli/channels.ts';
 import { addFundReport, fundCommand } from '../../src/cli/fund.ts';
 import { ledgerCommand } from '../../src/cli/ledger.ts';
-import { withPlatform } from '../../src/cli/open-platform.ts';
+import { cliOperator, withPlatform } from '../../src/cli/open-platform.ts';
 import { addDays, beijingDayAndMinute } from '../../src/fund/index.ts';
 import { runCli } from '../cli/in-process.ts';
 import { useCliEnvironment } from '../support/cli-env.ts';
@@ -72,5 +74,18 @@ describe('paybao fund', { timeout: 600_000 }, () => {
     const verify = await runCli(ledgerCommand(), ['verify', '--json']);
     expect(verify).toMatchObject(ok);
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, violations: [] });
+    const log = await withPlatform((p) => p.operators.audit({ operatorId: 'cli' }));
+    expect(log.map((e) => [e.action, e.target]).reverse()).toEqual([
+      ['fund.company.create', 'TIANHONG'],
+      ['fund.product.create', 'YEB'],
+      ['fund.pool.refill', 'TIANHONG'],
+      ['fund.declare', `YEB/${yesterday}`],
+      ['fund.distribute', yesterday],
+      ['fund.pool.refill_rate', 'TIANHONG'],
+    ]);
+    expect(log.every((e) => e.operatorName === cliOperator().name)).toBe(true);
+    expect(JSON.parse(log.find((e) => e.action === 'fund.declare')?.detail ?? '{}')).toMatchObject({
+      per10k: '0.6543',
+    });
   });
 });
