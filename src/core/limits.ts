@@ -230,6 +230,8 @@ export const limits = {
   oauthSweepIntervalMs: 3_600_000,
   /** Rows one page of the merchant portal's trades or notifications holds at most. */
   merchantPageRowsMax: 100,
+  /** The most of a portal action's request kept in the merchant's activity log, in characters. */
+  staffActivityDetailLengthMax: 500,
   /** The largest test payment the merchant portal makes against a merchant's own app (fen). */
   merchantTestPaymentFenMax: 10_000,
   /** Rows such a page holds when the request names no size. */

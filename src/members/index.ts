@@ -14,7 +14,14 @@ export {
   validAuthRedirectUrl,
   validNotifyUrl,
 } from './members.ts';
-export { type NewStaff, type Staff, type StaffRole, type StaffSession, staffRoles } from './merchant-staff.ts';
+export {
+  type NewStaff,
+  type Staff,
+  type StaffActivity,
+  type StaffRole,
+  type StaffSession,
+  staffRoles,
+} from './merchant-staff.ts';
 export { membersMigrations } from './migrations/index.ts';
 export {
   type AuditEntry,

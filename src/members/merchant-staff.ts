@@ -34,6 +34,19 @@ export interface NewStaff {
   role: StaffRole;
 }
 
+/** One entry of a merchant's activity log: who of its staff did what, on what, when. */
+export interface StaffActivity {
+  id: string;
+  staffId: string;
+  staffName: string;
+  role: StaffRole;
+  action: string;
+  target: string;
+  /** What was asked, as JSON (never a password). */
+  detail: string | null;
+  atNs: bigint;
+}
+
 /** A portal session: the bearer token (shown once, stored as SHA-256) and its expiry. */
 export interface StaffSession {
   token: string;
@@ -119,6 +132,42 @@ export class MerchantStaff {
       .limit(limits.staffPerMerchantMax)
       .execute();
     return rows.map(toStaff);
+  }
+
+  /** Writes what a member of staff did to the merchant's activity log. */
+  async record(staff: Staff, action: string, target: string, detail?: Record<string, unknown>): Promise<void> {
+    await this.#t()
+      .insertInto('merchant_staff_activity')
+      .values({
+        merchant_id: staff.merchantId,
+        staff_id: staff.staffId,
+        action,
+        target,
+        detail: detail === undefined ? null : JSON.stringify(detail).slice(0, limits.staffActivityDetailLengthMax),
+        at_ns: this.clock.nowNs(),
+      })
+      .execute();
+  }
+
+  /** A merchant's activity log, newest first: a page of at most `limit` entries before the entry `before`. */
+  async activity(merchantId: string, page: { before?: string | undefined; limit: number }): Promise<StaffActivity[]> {
+    let query = this.#t()
+      .selectFrom('merchant_staff_activity as a')
+      .innerJoin('merchant_staff as s', 's.staff_id', 'a.staff_id')
+      .select(['a.id', 'a.staff_id', 's.name', 's.role', 'a.action', 'a.target', 'a.detail', 'a.at_ns'])
+      .where('a.merchant_id', '=', merchantId);
+    if (page.before !== undefined) query = query.where('a.id', '<', BigInt(page.before));
+    const rows = await query.orderBy('a.id', 'desc').limit(Math.min(page.limit, limits.merchantPageRowsMax)).execute();
+    return rows.map((r) => ({
+      id: String(r.id),
+      staffId: r.staff_id,
+      staffName: r.name,
+      role: r.role,
+      action: r.action,
+      target: r.target,
+      detail: r.detail,
+      atNs: r.at_ns,
+    }));
   }
 
   /**

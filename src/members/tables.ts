@@ -110,6 +110,15 @@ export interface MemberTables {
     created_by: string | null;
     created_at_ns: bigint;
   };
+  merchant_staff_activity: {
+    id: Generated<bigint>;
+    merchant_id: string;
+    staff_id: string;
+    action: string;
+    target: string;
+    detail: string | null;
+    at_ns: bigint;
+  };
   merchant_staff_codes: {
     id: string;
     staff_id: string;

@@ -3,7 +3,14 @@ import type { CardView } from '../channels/index.ts';
 import type { Db } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { parseAmount } from '../core/money.ts';
-import { isMembersError, type Members, type NewStaff, type Staff, type StaffSession } from '../members/index.ts';
+import {
+  isMembersError,
+  type Members,
+  type NewStaff,
+  type Staff,
+  type StaffActivity,
+  type StaffSession,
+} from '../members/index.ts';
 import {
   type AfterSale,
   type DisputeView,
@@ -109,9 +116,16 @@ export class MerchantPortal {
     return this.deps.members.staff.list(staff.merchantId);
   }
 
-  addStaff(staff: Staff, input: NewStaff): Promise<Staff> {
+  async addStaff(staff: Staff, input: NewStaff): Promise<Staff> {
     require(staff, 'staff');
-    return this.deps.members.staff.add(staff.merchantId, input, staff.staffId);
+    const added = await this.deps.members.staff.add(staff.merchantId, input, staff.staffId);
+    return this.#did(staff, 'staff.add', added.staffId, added, { name: added.name, role: added.role });
+  }
+
+  /** Who of the staff did what (owner), newest first: refunds, shipments, answers, resends, settings. */
+  activity(staff: Staff, page: { before?: string | undefined; limit: number }): Promise<StaffActivity[]> {
+    require(staff, 'activity');
+    return this.deps.members.staff.activity(staff.merchantId, page);
   }
 
   // ---- Dashboard and trades --------------------------------------------------------------------
@@ -157,13 +171,15 @@ export class MerchantPortal {
   ): Promise<RefundView> {
     require(staff, 'refund');
     const trade = await this.#trade(staff, tradeNo);
-    return this.deps.trades.refund(trade.appId, { tradeNo }, request);
+    const refund = await this.deps.trades.refund(trade.appId, { tradeNo }, request);
+    return this.#did(staff, 'trade.refund', tradeNo, refund, request);
   }
 
   async ship(staff: Staff, tradeNo: string, logistics: { company: string; trackingNo: string }): Promise<TradeView> {
     require(staff, 'answer');
     const trade = await this.#trade(staff, tradeNo);
-    return this.deps.escrow.ship({ kind: 'seller', appId: trade.appId }, { tradeNo }, logistics);
+    const shipped = await this.deps.escrow.ship({ kind: 'seller', appId: trade.appId }, { tradeNo }, logistics);
+    return this.#did(staff, 'trade.ship', tradeNo, shipped, logistics);
   }
 
   // ---- After-sale ------------------------------------------------------------------------------
@@ -188,9 +204,19 @@ export class MerchantPortal {
     const [found] = await sellerCases(this.deps.db, staff.merchantId, { caseNo });
     if (!found) throw new MerchantError('case_not_found');
     const seller = { kind: 'seller', appId: found.appId } as const;
-    if (answer.action === 'agree') return this.deps.afterSale.agree(seller, caseNo);
-    if (answer.action === 'receive_return') return this.deps.afterSale.receiveReturn(seller, caseNo);
-    return this.deps.afterSale.refuse(seller, caseNo, answer.reason ?? '');
+    const answered =
+      answer.action === 'agree'
+        ? await this.deps.afterSale.agree(seller, caseNo)
+        : answer.action === 'receive_return'
+          ? await this.deps.afterSale.receiveReturn(seller, caseNo)
+          : await this.deps.afterSale.refuse(seller, caseNo, answer.reason ?? '');
+    return this.#did(
+      staff,
+      `refund_case.${answer.action}`,
+      caseNo,
+      answered,
+      answer.reason ? { reason: answer.reason } : undefined,
+    );
   }
 
   /** The seller's evidence in a dispute; the operators rule after it. */
@@ -198,7 +224,8 @@ export class MerchantPortal {
     require(staff, 'answer');
     const [found] = await sellerDisputes(this.deps.db, staff.merchantId, { disputeNo });
     if (!found) throw new MerchantError('dispute_not_found');
-    return this.deps.afterSale.answer({ kind: 'seller', appId: found.appId }, disputeNo, evidence);
+    const answered = await this.deps.afterSale.answer({ kind: 'seller', appId: found.appId }, disputeNo, evidence);
+    return this.#did(staff, 'dispute.evidence', disputeNo, answered, { evidence });
   }
 
   // ---- Bills, notifications, apps -------------------------------------------------------------
@@ -218,9 +245,10 @@ export class MerchantPortal {
     return this.deps.sellerTrades.notifications(staff.merchantId, filter);
   }
 
-  resend(staff: Staff, notificationId: bigint): Promise<NotificationView> {
+  async resend(staff: Staff, notificationId: bigint): Promise<NotificationView> {
     require(staff, 'resend');
-    return this.deps.sellerTrades.resend(staff.merchantId, notificationId);
+    const sent = await this.deps.sellerTrades.resend(staff.merchantId, notificationId);
+    return this.#did(staff, 'notification.resend', String(notificationId), sent);
   }
 
   async apps(staff: Staff): Promise<{ apps: PortalApp[]; platformPublicKeyPem: string }> {
@@ -259,19 +287,21 @@ export class MerchantPortal {
       subject: 'Test payment · 测试支付',
       escrow: false,
     });
-    return { trade, cashierPath: `/cashier/${trade.tradeNo}` };
+    return this.#did(staff, 'app.test_payment', appId, { trade, cashierPath: `/cashier/${trade.tradeNo}` }, { amount });
   }
 
   async setNotifyUrl(staff: Staff, appId: string, url: string | undefined): Promise<void> {
     require(staff, 'apps');
     await this.#app(staff, appId);
     await this.deps.members.setNotifyUrl(appId, url);
+    await this.#did(staff, 'app.notify_url', appId, undefined, { url: url ?? null });
   }
 
   async setMerchantPublicKey(staff: Staff, appId: string, key: string): Promise<void> {
     require(staff, 'apps');
     await this.#app(staff, appId);
     await this.deps.members.setMerchantPublicKey(appId, key);
+    await this.#did(staff, 'app.merchant_public_key', appId, undefined);
   }
 
   // ---- Settlement account ----------------------------------------------------------------------
@@ -283,21 +313,29 @@ export class MerchantPortal {
   }
 
   /** Starts binding a settlement account (owner): the bank texts a code to the holder's phone. */
-  bindSettlementAccount(
+  async bindSettlementAccount(
     staff: Staff,
     input: { bank: string; cardNo: string; name: string; phone: string },
   ): Promise<CardView> {
     require(staff, 'settlement');
-    return this.deps.cards.bind(staff.merchantId, input);
+    const card = await this.deps.cards.bind(staff.merchantId, input);
+    return this.#did(staff, 'settlement_account.bind', card.cardId, card, { bank: input.bank, card: card.cardNo });
   }
 
   /** Confirms a binding with the bank's texted code (owner); the account becomes ACTIVE. */
-  confirmSettlementAccount(staff: Staff, cardId: string, smsCode: string): Promise<CardView> {
+  async confirmSettlementAccount(staff: Staff, cardId: string, smsCode: string): Promise<CardView> {
     require(staff, 'settlement');
-    return this.deps.cards.confirm(staff.merchantId, cardId, smsCode);
+    const card = await this.deps.cards.confirm(staff.merchantId, cardId, smsCode);
+    return this.#did(staff, 'settlement_account.confirm', cardId, card);
   }
 
   // ---- Helpers ---------------------------------------------------------------------------------
+
+  /** Writes a done action to the merchant's activity log, then hands back its result. */
+  async #did<R>(staff: Staff, action: string, target: string, result: R, detail?: Record<string, unknown>): Promise<R> {
+    await this.deps.members.staff.record(staff, action, target, detail);
+    return result;
+  }
 
   async #app(staff: Staff, appId: string): Promise<void> {
     try {

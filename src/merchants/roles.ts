@@ -7,10 +7,20 @@ import type { StaffRole } from '../members/index.ts';
  * app; the owner does everything, and alone changes apps, keys, staff and the settlement account
  * (where the merchant's money is paid out).
  */
-export type Permission = 'read' | 'answer' | 'resend' | 'test' | 'refund' | 'bills' | 'apps' | 'staff' | 'settlement';
+export type Permission =
+  | 'read'
+  | 'answer'
+  | 'resend'
+  | 'test'
+  | 'refund'
+  | 'bills'
+  | 'apps'
+  | 'staff'
+  | 'settlement'
+  | 'activity';
 
 const grants: Record<StaffRole, readonly Permission[]> = {
-  owner: ['read', 'answer', 'resend', 'test', 'refund', 'bills', 'apps', 'staff', 'settlement'],
+  owner: ['read', 'answer', 'resend', 'test', 'refund', 'bills', 'apps', 'staff', 'settlement', 'activity'],
   finance: ['read', 'refund', 'bills', 'resend'],
   support: ['read', 'answer', 'resend', 'test'],
 };

@@ -790,6 +790,56 @@ function authenticatedRoutes(api: FastifyInstance, deps: MerchantApiDeps): void 
     },
     async (request, reply) => reply.code(201).send(staffBody(await portal.addStaff(staffOf(request), request.body))),
   );
+  typed.get(
+    '/activity',
+    {
+      schema: {
+        ...doc('Who of your staff did what in the portal (owner), newest first'),
+        querystring: Type.Object(
+          {
+            before: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,18}$', description: "An entry's id." })),
+            limit: Type.Optional(Digits(`1 to ${limits.merchantPageRowsMax}.`)),
+          },
+          Strict,
+        ),
+        response: {
+          200: Type.Object({
+            data: Type.Array(
+              Type.Object({
+                id: Type.String(),
+                staff_id: Type.String(),
+                staff_name: Type.String(),
+                role: Role,
+                action: Type.String({ examples: ['trade.refund'] }),
+                target: Type.String({ description: 'The trade, case, dispute, app… acted on.' }),
+                detail: Nullable(Type.String({ description: 'What was asked, as JSON.' })),
+                at: Time,
+              }),
+            ),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const entries = await portal.activity(staffOf(request), {
+        before: request.query.before,
+        limit: Number(request.query.limit ?? limits.merchantPageRowsDefault),
+      });
+      return {
+        data: entries.map((e) => ({
+          id: e.id,
+          staff_id: e.staffId,
+          staff_name: e.staffName,
+          role: e.role,
+          action: e.action,
+          target: e.target,
+          detail: e.detail,
+          at: new Date(Number(e.atNs / 1_000_000n)).toISOString(),
+        })),
+      };
+    },
+  );
   settlementRoutes(api, portal);
 }
 

@@ -4,7 +4,8 @@
  * refunds, shipments, answers to refund cases and disputes, bills, notification resends, app
  * settings and staff each work for the roles allowed and are refused (403 `role_forbidden`,
  * nothing written) for the others: support does not refund, finance changes no app, nobody but
- * the owner adds staff.
+ * the owner adds staff. The owner reads who of the staff did each of these in the activity log;
+ * refusals and failures are not in it.
  */
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -425,6 +426,30 @@ describe('bills, notifications and apps', () => {
     expect(made.json()).toMatchObject({ trade: { total_amount: '0.01', status: 'WAIT_BUYER_PAY', escrow: null } });
     expect(made.json().cashier_url).toBe(`/cashier/${made.json().trade.trade_no}`);
     expect((await world.app.inject({ method: 'GET', url: made.json().cashier_url })).statusCode).toBe(200);
+  });
+
+  it('shows the owner who did what, and nothing refused or failed; nobody else reads it', async () => {
+    expectError(await finance.call({ method: 'GET', url: '/api/v1/merchant/activity' }), 403, 'role_forbidden');
+    expectError(await support.call({ method: 'GET', url: '/api/v1/merchant/activity' }), 403, 'role_forbidden');
+    const res = await owner.call({ method: 'GET', url: `/api/v1/merchant/activity?limit=100` });
+    expect(res.statusCode, res.body).toBe(200);
+    const entries = (res.json().data as { staff_name: string; action: string; detail: string | null }[]).reverse();
+    const who = (action: string) => [...new Set(entries.filter((e) => e.action === action).map((e) => e.staff_name))];
+    expect(who('staff.add')).toEqual(['Ms Owner']);
+    // The refund asked twice with one out_request_no is two requests; the refused and the failed ones are none.
+    expect(who('trade.refund')).toEqual(['finance']);
+    expect(entries.filter((e) => e.action === 'trade.refund')).toHaveLength(2);
+    expect(entries.find((e) => e.action === 'trade.refund')?.detail).toContain('portal-r1');
+    expect(entries.some((e) => e.detail?.includes('portal-r2'))).toBe(false);
+    expect(who('trade.ship')).toEqual(['support']);
+    expect(who('refund_case.refuse')).toEqual(['support']);
+    expect(who('dispute.evidence')).toEqual(['support']);
+    expect(who('app.test_payment')).toEqual(['support']);
+    expect(entries.every((e) => !e.detail?.includes(password))).toBe(true);
+    const page = await owner.call({ method: 'GET', url: `/api/v1/merchant/activity?limit=2` });
+    const [, second] = page.json().data as { id: string }[];
+    const next = await owner.call({ method: 'GET', url: `/api/v1/merchant/activity?limit=100&before=${second?.id}` });
+    expect(next.json().data.length).toBe(entries.length - 2);
   });
 
   it('is described in the OpenAPI document', async () => {

@@ -3,8 +3,8 @@
  * desktop width and at 390 px, against a platform listening as in production: the owner logs in
  * with password and the texted code (read from the development outbox), sees the dashboard with
  * its charts, searches trades, opens one (every post of its notifications) and refunds part of it, ships an escrow trade, agrees to
- * a refund case, answers a dispute with evidence, downloads a day's bill and makes a test payment; support logs in on a
- * phone and is offered no refund. Every main page is screenshotted (test-results/merchant-portal/),
+ * a refund case, answers a dispute with evidence, downloads a day's bill, makes a test payment and finds each of
+ * these under its staff's name in the activity log; support logs in on a phone and is offered no refund. Every main page is screenshotted (test-results/merchant-portal/),
  * checked with axe-core (no serious or critical violation) and shows no Content-Security-Policy
  * complaint; the time from navigation to the page's content is printed.
  *
@@ -327,6 +327,24 @@ describe.skipIf(browserMissing)('the merchant portal in a real browser', () => {
     const tradeNo = /^\/cashier\/(\d+)$/.exec(cashier ?? '')?.[1] ?? '';
     expect(await platform.trades.byTradeNo(tradeNo)).toMatchObject({ appId: seed.plainApp, totalAmount: '0.01' });
     await look(page, 'test-payment');
+
+    // The owner's activity log names who did each of these, the newest first.
+    await page.keyboard.press('Escape');
+    await page.locator('.ant-modal').waitFor({ state: 'hidden' });
+    since = await clock(page);
+    await page.getByRole('menuitem', { name: 'Activity' }).click();
+    await ready(page, '.ant-table-row', 'activity', since);
+    const first = page.locator('.ant-table-row').first();
+    await expect.poll(() => first.textContent()).toMatch(/Test payment made/);
+    await page
+      .getByRole('row', { name: /Shipped/ })
+      .getByRole('link', { name: seed.toShip })
+      .waitFor();
+    await page
+      .getByRole('row', { name: /Dispute evidence sent/ })
+      .getByText(seed.disputeNo)
+      .waitFor();
+    await look(page, 'activity');
     await page.close();
   });
 
@@ -349,6 +367,8 @@ describe.skipIf(browserMissing)('the merchant portal in a real browser', () => {
     await page.goto(`${base}/merchant/after-sale`);
     await ready(page, '.ant-tabs', 'after-sale');
     await look(page, 'after-sale');
+    // The activity log is the owner's: support has no menu item for it.
+    expect(await page.getByRole('menuitem', { name: 'Activity' }).count()).toBe(0);
     await page.close();
   });
 });

@@ -6,6 +6,7 @@
  */
 import {
   AppstoreOutlined,
+  AuditOutlined,
   BankOutlined,
   BellOutlined,
   DashboardOutlined,
@@ -34,6 +35,7 @@ const Notifications = lazy(() => import('./pages/Notifications.tsx'));
 const Apps = lazy(() => import('./pages/Apps.tsx'));
 const Staff = lazy(() => import('./pages/Staff.tsx'));
 const Settlement = lazy(() => import('./pages/Settlement.tsx'));
+const Activity = lazy(() => import('./pages/Activity.tsx'));
 
 export function App() {
   return (
@@ -72,6 +74,7 @@ function Signed({ token }: { token: string }) {
                 <Route path="/apps" element={<Apps />} />
                 <Route path="/staff" element={<Staff />} />
                 <Route path="/settlement" element={<Settlement />} />
+                <Route path="/activity" element={<Activity />} />
                 <Route path="*" element={<NotFound />} />
               </Routes>
             </Suspense>
@@ -99,6 +102,9 @@ function Frame({ me, children }: { me: Me; children: ReactNode }) {
     { key: '/apps', icon: <AppstoreOutlined />, label: t('nav.apps') },
     { key: '/staff', icon: <TeamOutlined />, label: t('nav.staff') },
     { key: '/settlement', icon: <BankOutlined />, label: t('nav.settlement') },
+    ...(me.permissions.includes('activity')
+      ? [{ key: '/activity', icon: <AuditOutlined />, label: t('nav.activity') }]
+      : []),
   ];
   const selected =
     items

@@ -12,7 +12,17 @@ export function useSessionToken(): string | null {
 }
 
 export type Role = 'owner' | 'finance' | 'support';
-export type Permission = 'read' | 'answer' | 'resend' | 'test' | 'refund' | 'bills' | 'apps' | 'staff' | 'settlement';
+export type Permission =
+  | 'read'
+  | 'answer'
+  | 'resend'
+  | 'test'
+  | 'refund'
+  | 'bills'
+  | 'apps'
+  | 'staff'
+  | 'settlement'
+  | 'activity';
 
 export interface Me {
   staff_id: string;
@@ -139,6 +149,18 @@ export interface AppInfo {
   fee_bps: number;
   confirm_period_days: number;
   created_at: string;
+}
+
+/** One entry of the activity log (`GET /activity`, the owner's). */
+export interface ActivityEntry {
+  id: string;
+  staff_id: string;
+  staff_name: string;
+  role: Role;
+  action: string;
+  target: string;
+  detail: string | null;
+  at: string;
 }
 
 export interface StaffMember {

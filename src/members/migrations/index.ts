@@ -13,4 +13,5 @@ export const membersMigrations: Migration[] = [
   { id: '20261208-10-members-app-auth-redirect', sql: file('./006_auth_redirect.sql') },
   { id: '20261208-20-merchant-staff', sql: file('./007_merchant_staff.sql') },
   { id: '20261208-30-members-operator-roles', sql: file('./008_operator_roles.sql') },
+  { id: '20261209-10-merchant-staff-activity', sql: file('./009_merchant_staff_activity.sql') },
 ];
