@@ -218,7 +218,7 @@ function disputeRoutes(scope: FastifyInstance, deps: ConsoleDeps): void {
           {
             decision: Type.Union([Type.Literal('BUYER'), Type.Literal('SELLER')]),
             award_amount: Type.Optional(Amount),
-            note: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+            note: Type.Optional(Type.String({ minLength: 1, maxLength: limits.operatorReasonLengthMax })),
           },
           Strict,
         ),

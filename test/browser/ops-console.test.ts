@@ -231,7 +231,7 @@ describe.skipIf(browserMissing)('the operations console in a real browser', () =
     expect(await page.locator('#review-table').textContent()).toContain('look at big transfers');
     await look(page, 'risk-reviews');
     await page.click(`[data-testid="approve-${review.reviewId}"]`);
-    await page.fill('#decide-note', 'known payee, called the payer');
+    await page.fill('#note', 'known payee, called the payer');
     await confirmModal(page, '#decide-submit');
     await page.getByText('Review decided.').waitFor();
     expect((await platform.risk.review(review.reviewId)).status).toBe('APPROVED');

@@ -1,6 +1,6 @@
 /** What the console's pages share: a page's head, a refusal shown in words, amounts and times. */
-import { Alert, Badge, Typography } from 'antd';
-import type { ReactNode } from 'react';
+import { Alert, App as AntApp, Badge, Form, type FormInstance, Input, Modal, Typography } from 'antd';
+import { type ReactNode, useState } from 'react';
 import { formatTime, useLocale } from '../shared/i18n.tsx';
 import { yuan } from '../shared/money.ts';
 import { errorText } from './client.ts';
@@ -53,5 +53,96 @@ export function Status({
     <span className="nowrap" data-testid={testId}>
       <Badge status={tone} text={children} />
     </span>
+  );
+}
+
+/**
+ * An operator's action in a dialog around a form: the fields are checked, the action is sent, the
+ * operator is told it was done (or why not, and the dialog stays), and the page reloads what it
+ * shows once it closes done. The submit button carries `submitId` for the browser tests.
+ */
+export function ActionModal<V extends object>({
+  title,
+  submitId,
+  danger,
+  form,
+  initialValues,
+  send,
+  done,
+  onClose,
+  children,
+}: {
+  title: string;
+  submitId: string;
+  danger?: boolean;
+  /** The form, when a field's value changes what else the dialog shows (`Form.useWatch`). */
+  form?: FormInstance<V>;
+  initialValues?: Partial<V>;
+  send(values: V): Promise<unknown>;
+  /** What the operator is told once the action is done. */
+  done: string;
+  onClose(done: boolean): void;
+  children: ReactNode;
+}) {
+  const t = useT();
+  const { message } = AntApp.useApp();
+  const [own] = Form.useForm<V>();
+  const used = form ?? own;
+  const [busy, setBusy] = useState(false);
+  const submit = async () => {
+    const values = await used.validateFields();
+    setBusy(true);
+    try {
+      await send(values);
+      message.success(done);
+      onClose(true);
+    } catch (error) {
+      message.error(errorText(t, error));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal
+      open
+      title={title}
+      okText={t('common.confirm')}
+      cancelText={t('common.cancel')}
+      okButtonProps={{ id: submitId, danger: danger === true }}
+      confirmLoading={busy}
+      onOk={submit}
+      onCancel={() => onClose(false)}
+    >
+      <Form form={used} layout="vertical" requiredMark={false} initialValues={initialValues}>
+        {children}
+      </Form>
+    </Modal>
+  );
+}
+
+/** The server's `limits.operatorReasonLengthMax`: the longest note or reason an operator may give. */
+const noteLengthMax = 500;
+
+/** The note or reason an action is written to the audit log with: required unless `optional`. */
+export function NoteField({
+  name,
+  label,
+  optional,
+  rows = 3,
+}: {
+  name: string;
+  label: string;
+  optional?: boolean;
+  rows?: number;
+}) {
+  const t = useT();
+  return (
+    <Form.Item
+      label={label}
+      name={name}
+      rules={optional ? [] : [{ required: true, whitespace: true, message: t('common.required') }]}
+    >
+      <Input.TextArea rows={rows} maxLength={noteLengthMax} />
+    </Form.Item>
   );
 }

@@ -1,10 +1,10 @@
 /** The dispute queue: escrow disputes waiting for a ruling, and the ruling itself. */
-import { App as AntApp, Button, Form, Input, Modal, Radio, Table } from 'antd';
+import { Button, Form, Input, Radio, Table } from 'antd';
 import { useState } from 'react';
 import { amountInput } from '../../shared/money.ts';
-import { api, errorText, useLoad } from '../client.ts';
+import { api, useLoad } from '../client.ts';
 import { type Key, useT } from '../messages.ts';
-import { LoadError, Money, PageHead, Status, Time } from '../ui.tsx';
+import { ActionModal, LoadError, Money, NoteField, PageHead, Status, Time } from '../ui.tsx';
 
 interface Dispute {
   dispute_no: string;
@@ -84,72 +84,55 @@ export default function Disputes() {
 
 function RulingModal({ dispute, onClose }: { dispute: Dispute; onClose(done: boolean): void }) {
   const t = useT();
-  const { message } = AntApp.useApp();
-  const [form] = Form.useForm<{ decision: 'BUYER' | 'SELLER'; award: string; note: string }>();
+  const [form] = Form.useForm<Ruling>();
   const decision = Form.useWatch('decision', form);
-  const [busy, setBusy] = useState(false);
-  const submit = async () => {
-    const values = await form.validateFields();
-    setBusy(true);
-    try {
-      await api.post(`/disputes/${encodeURIComponent(dispute.dispute_no)}/ruling`, {
-        decision: values.decision,
-        ...(values.decision === 'BUYER' ? { award_amount: amountInput(values.award) } : {}),
-        ...(values.note ? { note: values.note } : {}),
-      });
-      message.success(t('disputes.ruled', { no: dispute.dispute_no }));
-      onClose(true);
-    } catch (error) {
-      message.error(errorText(t, error));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal
-      open
+    <ActionModal<Ruling>
       title={t('disputes.ruleTitle', { no: dispute.dispute_no })}
-      okText={t('common.confirm')}
-      cancelText={t('common.cancel')}
-      confirmLoading={busy}
-      onOk={submit}
-      onCancel={() => onClose(false)}
-      okButtonProps={{ id: 'ruling-submit' }}
+      submitId="ruling-submit"
+      form={form}
+      initialValues={{ decision: 'BUYER', award: dispute.claim_amount, note: '' }}
+      send={(values) =>
+        api.post(`/disputes/${encodeURIComponent(dispute.dispute_no)}/ruling`, {
+          decision: values.decision,
+          ...(values.decision === 'BUYER' ? { award_amount: amountInput(values.award) } : {}),
+          ...(values.note ? { note: values.note } : {}),
+        })
+      }
+      done={t('disputes.ruled', { no: dispute.dispute_no })}
+      onClose={onClose}
     >
-      <Form
-        form={form}
-        layout="vertical"
-        initialValues={{ decision: 'BUYER', award: dispute.claim_amount, note: '' }}
-        requiredMark={false}
-      >
-        <Form.Item label={t('disputes.decision')} name="decision">
-          <Radio.Group>
-            <Radio value="BUYER" id="decision-buyer">
-              {t('disputes.forBuyer')}
-            </Radio>
-            <Radio value="SELLER" id="decision-seller">
-              {t('disputes.forSeller')}
-            </Radio>
-          </Radio.Group>
+      <Form.Item label={t('disputes.decision')} name="decision">
+        <Radio.Group>
+          <Radio value="BUYER" id="decision-buyer">
+            {t('disputes.forBuyer')}
+          </Radio>
+          <Radio value="SELLER" id="decision-seller">
+            {t('disputes.forSeller')}
+          </Radio>
+        </Radio.Group>
+      </Form.Item>
+      {decision !== 'SELLER' ? (
+        <Form.Item
+          label={t('disputes.award')}
+          name="award"
+          rules={[
+            {
+              validator: async (_, v: string) =>
+                amountInput(v ?? '') ? undefined : Promise.reject(t('error.amount_invalid')),
+            },
+          ]}
+        >
+          <Input inputMode="decimal" prefix="¥" />
         </Form.Item>
-        {decision !== 'SELLER' ? (
-          <Form.Item
-            label={t('disputes.award')}
-            name="award"
-            rules={[
-              {
-                validator: async (_, v: string) =>
-                  amountInput(v ?? '') ? undefined : Promise.reject(t('error.amount_invalid')),
-              },
-            ]}
-          >
-            <Input inputMode="decimal" prefix="¥" />
-          </Form.Item>
-        ) : null}
-        <Form.Item label={t('common.note')} name="note">
-          <Input.TextArea rows={2} maxLength={512} />
-        </Form.Item>
-      </Form>
-    </Modal>
+      ) : null}
+      <NoteField name="note" label={t('common.note')} optional rows={2} />
+    </ActionModal>
   );
+}
+
+interface Ruling {
+  decision: 'BUYER' | 'SELLER';
+  award: string;
+  note: string;
 }

@@ -1,9 +1,9 @@
 /** Users and merchants: search, balance, and (for risk) freeze or unfreeze with a reason. */
-import { App as AntApp, Button, Form, Input, Modal, Select, Space, Table, Tooltip } from 'antd';
+import { Button, Input, Select, Space, Table, Tooltip } from 'antd';
 import { useState } from 'react';
-import { allows, api, errorText, type Me, useLoad } from '../client.ts';
+import { allows, api, type Me, useLoad } from '../client.ts';
 import { type Key, useT } from '../messages.ts';
-import { LoadError, Money, PageHead, Status, Time } from '../ui.tsx';
+import { ActionModal, LoadError, Money, NoteField, PageHead, Status, Time } from '../ui.tsx';
 
 interface Member {
   user_id: string;
@@ -132,42 +132,16 @@ function FreezeModal({
   onClose(done: boolean): void;
 }) {
   const t = useT();
-  const { message } = AntApp.useApp();
-  const [form] = Form.useForm<{ reason: string }>();
-  const [busy, setBusy] = useState(false);
-  const submit = async () => {
-    const { reason } = await form.validateFields();
-    setBusy(true);
-    try {
-      await api.post(`/members/${member.user_id}/${action}`, { reason });
-      message.success(t(action === 'freeze' ? 'members.frozenDone' : 'members.unfrozenDone', { id: member.user_id }));
-      onClose(true);
-    } catch (error) {
-      message.error(errorText(t, error));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal
-      open
+    <ActionModal<{ reason: string }>
       title={t(action === 'freeze' ? 'members.freezeTitle' : 'members.unfreezeTitle', { id: member.user_id })}
-      okText={t('common.confirm')}
-      cancelText={t('common.cancel')}
-      okButtonProps={{ id: 'freeze-submit', danger: action === 'freeze' }}
-      confirmLoading={busy}
-      onOk={submit}
-      onCancel={() => onClose(false)}
+      submitId="freeze-submit"
+      danger={action === 'freeze'}
+      send={({ reason }) => api.post(`/members/${member.user_id}/${action}`, { reason })}
+      done={t(action === 'freeze' ? 'members.frozenDone' : 'members.unfrozenDone', { id: member.user_id })}
+      onClose={onClose}
     >
-      <Form form={form} layout="vertical" requiredMark={false}>
-        <Form.Item
-          label={t('common.reason')}
-          name="reason"
-          rules={[{ required: true, whitespace: true, message: t('common.required') }]}
-        >
-          <Input.TextArea rows={3} maxLength={500} />
-        </Form.Item>
-      </Form>
-    </Modal>
+      <NoteField name="reason" label={t('common.reason')} />
+    </ActionModal>
   );
 }

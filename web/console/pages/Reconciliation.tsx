@@ -1,9 +1,9 @@
 /** The reconciliation queue per bank and day: run a day, settle a line or write it off. */
-import { App as AntApp, Button, Form, Input, Modal, Select, Space, Table } from 'antd';
+import { App as AntApp, Button, Form, Input, Select, Space, Table } from 'antd';
 import { useState } from 'react';
 import { api, errorText, useLoad } from '../client.ts';
 import { type Key, useT } from '../messages.ts';
-import { LoadError, Money, PageHead, Status } from '../ui.tsx';
+import { ActionModal, LoadError, Money, NoteField, PageHead, Status } from '../ui.tsx';
 
 interface Item {
   id: string;
@@ -205,43 +205,21 @@ function ResolveModal({
   onClose(done: boolean): void;
 }) {
   const t = useT();
-  const { message } = AntApp.useApp();
-  const [form] = Form.useForm<{ note: string }>();
-  const [busy, setBusy] = useState(false);
   const amount = item.paybaoAmount ?? item.bankAmount ?? '0.00';
-  const submit = async () => {
-    const { note } = await form.validateFields();
-    setBusy(true);
-    try {
-      await api.post(`/reconciliation-items/${item.id}/resolve`, { action, note });
-      message.success(t('recon.resolved', { id: item.id }));
-      onClose(true);
-    } catch (error) {
-      message.error(errorText(t, error));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal
-      open
+    <ActionModal<{ note: string }>
       title={
         action === 'dismiss'
           ? t('recon.settleTitle', { id: item.id })
           : t('recon.writeOffTitle', { id: item.id, amount: `¥${amount}` })
       }
-      okText={t('common.confirm')}
-      cancelText={t('common.cancel')}
-      okButtonProps={{ id: 'resolve-submit', danger: action === 'write_off' }}
-      confirmLoading={busy}
-      onOk={submit}
-      onCancel={() => onClose(false)}
+      submitId="resolve-submit"
+      danger={action === 'write_off'}
+      send={({ note }) => api.post(`/reconciliation-items/${item.id}/resolve`, { action, note })}
+      done={t('recon.resolved', { id: item.id })}
+      onClose={onClose}
     >
-      <Form form={form} layout="vertical" requiredMark={false}>
-        <Form.Item label={t('common.note')} name="note" rules={[{ required: true, message: t('common.required') }]}>
-          <Input.TextArea rows={3} maxLength={500} />
-        </Form.Item>
-      </Form>
-    </Modal>
+      <NoteField name="note" label={t('common.note')} />
+    </ActionModal>
   );
 }

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { amountInput } from '../../shared/money.ts';
 import { api, errorText, useLoad } from '../client.ts';
 import { type Key, useT } from '../messages.ts';
-import { LoadError, Money, PageHead, Status, Time } from '../ui.tsx';
+import { ActionModal, LoadError, Money, NoteField, PageHead, Status, Time } from '../ui.tsx';
 
 interface Review {
   review_id: string;
@@ -143,38 +143,22 @@ function DecideModal({
   onClose(done: boolean): void;
 }) {
   const t = useT();
-  const { message } = AntApp.useApp();
-  const [note, setNote] = useState('');
-  const [busy, setBusy] = useState(false);
-  const submit = async () => {
-    setBusy(true);
-    try {
-      await api.post(`/risk/reviews/${review.review_id}/decision`, { verdict, ...(note.trim() ? { note } : {}) });
-      message.success(t('risk.decided'));
-      onClose(true);
-    } catch (error) {
-      message.error(errorText(t, error));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal
-      open
+    <ActionModal<{ note?: string }>
       title={t('risk.decideTitle', {
         verdict: t(verdict === 'approve' ? 'risk.approve' : 'risk.reject'),
         amount: `¥${review.amount}`,
       })}
-      okText={t('common.confirm')}
-      cancelText={t('common.cancel')}
-      okButtonProps={{ id: 'decide-submit', danger: verdict === 'reject' }}
-      confirmLoading={busy}
-      onOk={submit}
-      onCancel={() => onClose(false)}
+      submitId="decide-submit"
+      danger={verdict === 'reject'}
+      send={({ note }) =>
+        api.post(`/risk/reviews/${review.review_id}/decision`, { verdict, ...(note?.trim() ? { note } : {}) })
+      }
+      done={t('risk.decided')}
+      onClose={onClose}
     >
-      <label htmlFor="decide-note">{t('common.note')}</label>
-      <Input.TextArea id="decide-note" rows={2} value={note} onChange={(e) => setNote(e.target.value)} />
-    </Modal>
+      <NoteField name="note" label={t('common.note')} optional rows={2} />
+    </ActionModal>
   );
 }
 
