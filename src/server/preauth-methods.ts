@@ -10,7 +10,7 @@
 import { beijingTime } from '../core/time.ts';
 import type { GatewayContext, GatewayMethod } from '../gateway/index.ts';
 import { isMembersError, type Members } from '../members/index.ts';
-import { type FreezeInput, type OperationView, PreauthError, type Preauths } from '../preauth/index.ts';
+import { creditAskOf, type FreezeInput, type OperationView, PreauthError, type Preauths } from '../preauth/index.ts';
 import { methods, pageMethods } from './alipay-methods.ts';
 import type { Biz } from './biz-schemas.ts';
 
@@ -37,6 +37,8 @@ function freezeInput(ctx: GatewayContext, biz: Biz<'alipay.fund.auth.order.app.f
     payTimeoutMs: relativeMs(biz.pay_timeout),
     termMs: relativeMs(biz.freeze_term),
     notifyUrl: ctx.params.notify_url ?? (biz.notify_url || undefined),
+    // Alipay's credit-based freeze: extra_param {"category": "RENT_PHONE", "serviceId": "<28 digits>"}.
+    credit: creditAskOf(biz.extra_param || undefined) ?? undefined,
   };
 }
 
@@ -68,6 +70,9 @@ export function preauthMethods(deps: PreauthMethodDeps): Record<string, GatewayM
     ...methods({
       'alipay.fund.auth.order.freeze': async (ctx, biz) => {
         const input = freezeInput(ctx, biz);
+        // Asking for credit the app has no service for, or for a restricted payer, is refused before the code is spent.
+        if (input.credit)
+          await preauth.checkCreditAsk(ctx.appId, input.credit, await members.paymentCodeHolder(biz.auth_code));
         // The payer's code is spent for this freeze: its retry (an answer lost) may spend it again.
         const payerId = await members
           .redeemPaymentCode(biz.auth_code, `${ctx.appId}/freeze/${biz.out_order_no}`)

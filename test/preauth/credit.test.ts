@@ -1,8 +1,11 @@
 /**
- * Credit-based (deposit-free) freezes against a score double (the real score, src/credit, is not
- * wired yet): at or above the merchant's threshold a freeze is granted with only part held (up to
- * the waiver cap credit-guaranteed: `credit_amount` and `fund_amount`); below it, or with no score
- * (N/A), all of it is held. Settling takes the held funds first, then collects the credit part from
+ * Credit-based (deposit-free) freezes against a score double (the platform's real score is in the
+ * gateway tests): a freeze that asks for credit on an app whose credit service the platform
+ * granted is, at or above the service's threshold, granted with only part held (up to the waiver
+ * cap credit-guaranteed: `credit_amount` and `fund_amount`); below it, or with no score (N/A), all
+ * of it is held. A freeze that does not ask is a plain fund freeze; one that asks without an open
+ * service, or naming another, is refused; a restricted payer (the dishonest-debtor list, here a
+ * stub) is refused a credit-based freeze; every refusal writes nothing. Settling takes the held funds first, then collects the credit part from
  * the payer's wallet; what the wallet cannot cover the platform advances to the merchant and
  * records as the payer's debt, collected later by the sweep. An unfreeze releases the credit part
  * first. The books check holds throughout (advances = open debts).
@@ -12,19 +15,24 @@ import { ManualClock } from '../../src/core/clock.ts';
 import { id } from '../../src/core/ids.ts';
 import { cnyLedger, TransferCode } from '../../src/core/ledger-codes.ts';
 import type { Platform } from '../../src/platform.ts';
-import { type CreditService, checkPreauthBooks, defaultCreditService, Preauths } from '../../src/preauth/index.ts';
+import {
+  type CreditService,
+  checkPreauthBooks,
+  isPreauthError,
+  type PreauthErrorCode,
+  Preauths,
+} from '../../src/preauth/index.ts';
 import { usePlatform } from '../support/engine.ts';
 import { rentalShop } from './support.ts';
 
 const clock = new ManualClock(Date.parse('2026-12-07T02:00:00Z'));
 const platformOf = usePlatform({ clock });
 
-/** Preauths with a credit service: scores from a map, threshold 650 for `creditApp`, waiver cap ¥200. */
-function withCredit(platform: Platform, scores: Map<string, number>, creditApp: () => string): Preauths {
+/** Preauths whose scores come from a map and whose restricted users are a set. */
+function withCredit(platform: Platform, scores: Map<string, number>, restricted = new Set<string>()): Preauths {
   const credit: CreditService = {
     scores: { creditScore: async (userId) => scores.get(userId) ?? null },
-    thresholdOf: async (appId) => (appId === creditApp() ? 650 : null),
-    waiverMaxFen: 200_00n,
+    restricted: async (userId) => restricted.has(userId),
   };
   const { members, trades } = platform;
   return new Preauths(
@@ -53,6 +61,32 @@ function withCredit(platform: Platform, scores: Map<string, number>, creditApp: 
   );
 }
 
+/** The rental shop's credit service: RENT_PHONE, 650 by default, waiver cap ¥200. */
+async function grant(preauth: Preauths, appId: string) {
+  const service = await preauth.creditServices.grant(appId, { category: 'RENT_PHONE', waiverMaxFen: 200_00n }, 'test');
+  expect(service).toMatchObject({ status: 'ACTIVE', scoreThreshold: 650, category: 'RENT_PHONE' });
+  return { serviceId: service.serviceId, category: service.category };
+}
+
+/** A refusal's code. */
+async function refusal(promise: Promise<unknown>): Promise<PreauthErrorCode> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isPreauthError(error)) return error.code;
+    throw error;
+  }
+  throw new Error('not refused');
+}
+
+async function counts(platform: Platform) {
+  const [r] = await platform.db.query<{ n: string }>(
+    `select (select count(*) from preauth_orders) || '/' || (select count(*) from preauth_operations)
+         || '/' || (select count(*) from ledger_transfers) n`,
+  );
+  return r?.n;
+}
+
 const fmt = (fen: bigint) => `${fen / 100n}.${(fen % 100n).toString().padStart(2, '0')}`;
 
 describe('a credit-based freeze', () => {
@@ -60,7 +94,8 @@ describe('a credit-based freeze', () => {
     const platform = platformOf();
     const shop = await rentalShop(platform);
     const scores = new Map<string, number>();
-    const preauth = withCredit(platform, scores, () => shop.appId);
+    const preauth = withCredit(platform, scores);
+    const credit = await grant(preauth, shop.appId);
     const good = await shop.customer(150_00n);
     const low = await shop.customer(400_00n);
     const unknown = await shop.customer(400_00n);
@@ -74,6 +109,7 @@ describe('a credit-based freeze', () => {
           outRequestNo: `${outOrderNo}-f`,
           orderTitle: 'Phone rental',
           amountFen: 300_00n,
+          credit,
         },
         userId,
       );
@@ -139,11 +175,12 @@ describe('a credit-based freeze', () => {
     const platform = platformOf();
     const shop = await rentalShop(platform);
     const scores = new Map<string, number>();
-    const preauth = withCredit(platform, scores, () => shop.appId);
+    const preauth = withCredit(platform, scores);
+    const credit = await grant(preauth, shop.appId);
     const eve = await shop.customer(500_00n);
     scores.set(eve.userId, 650);
     const granted = await preauth.freeze(
-      { appId: shop.appId, outOrderNo: 'C-2', outRequestNo: 'C-2-f', orderTitle: 'Camera', amountFen: 400_00n },
+      { appId: shop.appId, outOrderNo: 'C-2', outRequestNo: 'C-2-f', orderTitle: 'Camera', amountFen: 400_00n, credit },
       eve.userId,
     );
     expect(granted).toMatchObject({ creditAmount: '200.00', fundAmount: '200.00' });
@@ -167,11 +204,114 @@ describe('a credit-based freeze', () => {
   });
 });
 
-describe('the platform’s credit service', () => {
-  it('asks 650 of apps that offer credit, nothing of others, and waives at most the cap', async () => {
-    const service = defaultCreditService({ creditScore: async () => 700 }, async (appId) => appId === 'renter');
-    expect(await service.thresholdOf('renter')).toBe(650);
-    expect(await service.thresholdOf('shop')).toBeNull();
-    expect(service.waiverMaxFen).toBe(10_000_00n);
+describe('asking for credit', () => {
+  it('is a plain fund freeze when not asked, refused without an open service or naming another, writing nothing', async () => {
+    const platform = platformOf();
+    const shop = await rentalShop(platform);
+    const other = await rentalShop(platform);
+    const scores = new Map<string, number>();
+    const preauth = withCredit(platform, scores);
+    const credit = await grant(preauth, shop.appId);
+    const ann = await shop.customer(500_00n);
+    scores.set(ann.userId, 800);
+    const input = (outOrderNo: string, appId = shop.appId) => ({
+      appId,
+      outOrderNo,
+      outRequestNo: `${outOrderNo}-f`,
+      orderTitle: 'Drone',
+      amountFen: 100_00n,
+    });
+    // Not asked: held in full, whatever the score.
+    expect(await preauth.freeze(input('P-1'), ann.userId)).toMatchObject({
+      creditAmount: '0.00',
+      fundAmount: '100.00',
+    });
+    const before = await counts(platform);
+    expect(await refusal(preauth.freeze({ ...input('P-2', other.appId), credit }, ann.userId))).toBe(
+      'credit_service_not_open',
+    );
+    expect(await refusal(preauth.createAppFreeze({ ...input('P-3', other.appId), credit }))).toBe(
+      'credit_service_not_open',
+    );
+    expect(
+      await refusal(preauth.freeze({ ...input('P-4'), credit: { ...credit, serviceId: '2'.repeat(28) } }, ann.userId)),
+    ).toBe('credit_service_mismatch');
+    expect(
+      await refusal(preauth.freeze({ ...input('P-5'), credit: { ...credit, category: 'RENT_CAR' } }, ann.userId)),
+    ).toBe('credit_service_mismatch');
+    // Withdrawn: asked no more; granted again: the same service id.
+    const withdrawn = await preauth.creditServices.withdraw(shop.appId, 'test');
+    expect(withdrawn).toMatchObject({ status: 'WITHDRAWN', withdrawnBy: 'test' });
+    expect(await refusal(preauth.freeze({ ...input('P-6'), credit }, ann.userId))).toBe('credit_service_not_open');
+    expect(await refusal(preauth.creditServices.withdraw(shop.appId, 'test'))).toBe('credit_service_not_open');
+    expect(await counts(platform)).toBe(before);
+    expect((await grant(preauth, shop.appId)).serviceId).toBe(credit.serviceId);
+    expect(await preauth.freeze({ ...input('P-7'), credit }, ann.userId)).toMatchObject({
+      creditAmount: '100.00',
+      fundAmount: '0.00',
+    });
+    // A replay must ask as the first request did.
+    expect(await refusal(preauth.freeze(input('P-7'), ann.userId))).toBe('out_order_no_conflict');
+    expect((await checkPreauthBooks(platform.db)).violations).toEqual([]);
+  });
+
+  it('refuses a restricted payer a credit-based freeze, scanned or confirmed at the cashier, writing nothing', async () => {
+    const platform = platformOf();
+    const shop = await rentalShop(platform);
+    const scores = new Map<string, number>();
+    const restricted = new Set<string>();
+    const preauth = withCredit(platform, scores, restricted);
+    const credit = await grant(preauth, shop.appId);
+    const bob = await shop.customer(500_00n);
+    scores.set(bob.userId, 900);
+    restricted.add(bob.userId);
+    const input = (outOrderNo: string) => ({
+      appId: shop.appId,
+      outOrderNo,
+      outRequestNo: `${outOrderNo}-f`,
+      orderTitle: 'Power bank',
+      amountFen: 99_00n,
+    });
+    const app = await preauth.createAppFreeze({ ...input('R-app'), credit });
+    const before = await counts(platform);
+    expect(await refusal(preauth.checkCreditAsk(shop.appId, credit, bob.userId))).toBe('buyer_restricted');
+    expect(await refusal(preauth.freeze({ ...input('R-1'), credit }, bob.userId))).toBe('buyer_restricted');
+    expect(await refusal(preauth.confirmAppFreeze(app.authNo, bob.userId))).toBe('buyer_restricted');
+    expect(await counts(platform)).toBe(before);
+    expect(await preauth.orderByAuthNo(app.authNo)).toMatchObject({ status: 'INIT', payerId: null });
+    expect(await shop.balance(bob.account)).toMatchObject({ held: 0n, posted: 500_00n });
+    // Their plain fund freezes go on; off the list, credit again.
+    expect(await preauth.freeze(input('R-2'), bob.userId)).toMatchObject({ fundAmount: '99.00' });
+    restricted.delete(bob.userId);
+    expect(await preauth.confirmAppFreeze(app.authNo, bob.userId)).toMatchObject({
+      creditAmount: '99.00',
+      fundAmount: '0.00',
+    });
+    expect((await checkPreauthBooks(platform.db)).violations).toEqual([]);
+  });
+});
+
+describe('the platform’s credit services', () => {
+  it('grant 650 and the limit’s cap by default, check the terms and the app, and keep the service id', async () => {
+    const platform = platformOf();
+    const shop = await rentalShop(platform);
+    const services = platform.preauth.creditServices;
+    expect(await services.of(shop.appId)).toBeNull();
+    const granted = await services.grant(shop.appId, { category: 'RENT_PHONE' }, 'operator:1');
+    expect(granted).toMatchObject({ scoreThreshold: 650, waiverMaxFen: 10_000_00n, status: 'ACTIVE' });
+    expect(granted.serviceId).toMatch(/^[0-9]{28}$/);
+    const changed = await services.grant(shop.appId, { category: 'RENT_CAR', scoreThreshold: 700 }, 'operator:2');
+    expect(changed).toMatchObject({ serviceId: granted.serviceId, scoreThreshold: 700, grantedBy: 'operator:2' });
+    for (const bad of [
+      { category: 'rent' },
+      { category: 'RENT_PHONE', scoreThreshold: 349 },
+      { category: 'RENT_PHONE', waiverMaxFen: 0n },
+      { category: 'RENT_PHONE', waiverMaxFen: 10_000_01n },
+    ])
+      expect(await refusal(services.grant(shop.appId, bad, 'x'))).toBe('invalid_parameter');
+    expect(await refusal(services.grant('2021000000000000', { category: 'RENT_PHONE' }, 'x'))).toBe(
+      'invalid_parameter',
+    );
+    expect(await services.of(shop.appId)).toMatchObject({ scoreThreshold: 700, category: 'RENT_CAR' });
   });
 });
