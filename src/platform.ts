@@ -255,6 +255,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     operators,
     merchantPortal: new MerchantPortal({
       db,
+      creditServiceOf: (appId) => preauth.creditServices.of(appId),
       cards: channels.cards,
       members,
       trades,
