@@ -144,7 +144,7 @@ describe.each(protocols)('deposit-free rental over %s', (protocol) => {
       pre_auth_type: 'CREDIT_AUTH',
     });
     expect(await wallet(good.userId)).toMatchObject({ held: 1_000_00n });
-    const unfreeze = async (authNo: string, amount: string) =>
+    const unfreeze = async (authNo: string | undefined, amount: string) =>
       ok(await call('alipay.fund.auth.order.unfreeze', { auth_no: authNo, out_request_no: 'u', amount, remark: 'r' }));
     for (const who of [low, none]) {
       const held = ok(await freeze(who, uniqueNo(`held-${protocol}`), '300.00'));

@@ -15,51 +15,12 @@ import { ManualClock } from '../../src/core/clock.ts';
 import { id } from '../../src/core/ids.ts';
 import { cnyLedger, TransferCode } from '../../src/core/ledger-codes.ts';
 import type { Platform } from '../../src/platform.ts';
-import {
-  type CreditService,
-  checkPreauthBooks,
-  isPreauthError,
-  type PreauthErrorCode,
-  Preauths,
-} from '../../src/preauth/index.ts';
+import { checkPreauthBooks, isPreauthError, type PreauthErrorCode, type Preauths } from '../../src/preauth/index.ts';
 import { usePlatform } from '../support/engine.ts';
-import { rentalShop } from './support.ts';
+import { rentalShop, withCredit } from './support.ts';
 
 const clock = new ManualClock(Date.parse('2026-12-07T02:00:00Z'));
 const platformOf = usePlatform({ clock });
-
-/** Preauths whose scores come from a map and whose restricted users are a set. */
-function withCredit(platform: Platform, scores: Map<string, number>, restricted = new Set<string>()): Preauths {
-  const credit: CreditService = {
-    scores: { creditScore: async (userId) => scores.get(userId) ?? null },
-    restricted: async (userId) => restricted.has(userId),
-  };
-  const { members, trades } = platform;
-  return new Preauths(
-    platform.db,
-    platform.ledger,
-    {
-      payeeOf: async (appId) => {
-        const app = await members.getApp(appId);
-        return { userId: app.sellerId, accountId: (await members.getMember(app.sellerId)).walletAccountId };
-      },
-      payer: async (userId) => ({ userId, accountId: (await members.getMember(userId)).walletAccountId }),
-    },
-    {
-      open: async (i) =>
-        (
-          await trades.openHoldPayment(
-            { appId: i.appId, outTradeNo: i.outTradeNo, totalAmount: fmt(i.totalFen), subject: i.subject },
-            i.buyerId,
-          )
-        ).tradeNo,
-      paid: (tradeNo) => trades.recordHoldPaid(tradeNo),
-      abandoned: (tradeNo) => trades.abandonHoldPayment(tradeNo),
-    },
-    clock,
-    credit,
-  );
-}
 
 /** The rental shop's credit service: RENT_PHONE, 650 by default, waiver cap ¥200. */
 async function grant(preauth: Preauths, appId: string) {
@@ -87,14 +48,12 @@ async function counts(platform: Platform) {
   return r?.n;
 }
 
-const fmt = (fen: bigint) => `${fen / 100n}.${(fen % 100n).toString().padStart(2, '0')}`;
-
 describe('a credit-based freeze', () => {
   it('waives part of the deposit at 650+, collects the credit part, advances the rest as a debt', async () => {
     const platform = platformOf();
     const shop = await rentalShop(platform);
     const scores = new Map<string, number>();
-    const preauth = withCredit(platform, scores);
+    const preauth = withCredit(platform, clock, scores);
     const credit = await grant(preauth, shop.appId);
     const good = await shop.customer(150_00n);
     const low = await shop.customer(400_00n);
@@ -175,7 +134,7 @@ describe('a credit-based freeze', () => {
     const platform = platformOf();
     const shop = await rentalShop(platform);
     const scores = new Map<string, number>();
-    const preauth = withCredit(platform, scores);
+    const preauth = withCredit(platform, clock, scores);
     const credit = await grant(preauth, shop.appId);
     const eve = await shop.customer(500_00n);
     scores.set(eve.userId, 650);
@@ -210,7 +169,7 @@ describe('asking for credit', () => {
     const shop = await rentalShop(platform);
     const other = await rentalShop(platform);
     const scores = new Map<string, number>();
-    const preauth = withCredit(platform, scores);
+    const preauth = withCredit(platform, clock, scores);
     const credit = await grant(preauth, shop.appId);
     const ann = await shop.customer(500_00n);
     scores.set(ann.userId, 800);
@@ -260,7 +219,7 @@ describe('asking for credit', () => {
     const shop = await rentalShop(platform);
     const scores = new Map<string, number>();
     const restricted = new Set<string>();
-    const preauth = withCredit(platform, scores, restricted);
+    const preauth = withCredit(platform, clock, scores, restricted);
     const credit = await grant(preauth, shop.appId);
     const bob = await shop.customer(500_00n);
     scores.set(bob.userId, 900);

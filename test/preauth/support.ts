@@ -1,6 +1,9 @@
 /** A rental merchant and its customers for the pre-authorisation tests, on one platform. */
 import { generateKeyPairSync } from 'node:crypto';
+import type { Clock } from '../../src/core/clock.ts';
+import { formatAmount } from '../../src/core/money.ts';
 import type { Platform } from '../../src/platform.ts';
+import { type CreditService, Preauths } from '../../src/preauth/index.ts';
 
 const merchantKey = generateKeyPairSync('rsa', {
   modulusLength: 2048,
@@ -42,4 +45,46 @@ export async function rentalShop(platform: Platform): Promise<Shop> {
       return { available: posted - a.debitsPending, held: a.debitsPending, posted };
     },
   };
+}
+
+/**
+ * Preauths on `platform`'s tables and ledger with a credit double: scores from a map (absent: N/A)
+ * and restricted users a set (the dishonest-debtor list's stand-in).
+ */
+export function withCredit(
+  platform: Platform,
+  clock: Clock,
+  scores: Map<string, number>,
+  restricted = new Set<string>(),
+): Preauths {
+  const credit: CreditService = {
+    scores: { creditScore: async (userId) => scores.get(userId) ?? null },
+    restricted: async (userId) => restricted.has(userId),
+  };
+  const { members, trades } = platform;
+  return new Preauths(
+    platform.db,
+    platform.ledger,
+    {
+      payeeOf: async (appId) => {
+        const app = await members.getApp(appId).catch(() => null);
+        if (!app) return null;
+        return { userId: app.sellerId, accountId: (await members.getMember(app.sellerId)).walletAccountId };
+      },
+      payer: async (userId) => ({ userId, accountId: (await members.getMember(userId)).walletAccountId }),
+    },
+    {
+      open: async (i) =>
+        (
+          await trades.openHoldPayment(
+            { appId: i.appId, outTradeNo: i.outTradeNo, totalAmount: formatAmount(i.totalFen), subject: i.subject },
+            i.buyerId,
+          )
+        ).tradeNo,
+      paid: (tradeNo) => trades.recordHoldPaid(tradeNo),
+      abandoned: (tradeNo) => trades.abandonHoldPayment(tradeNo),
+    },
+    clock,
+    credit,
+  );
 }
