@@ -4,6 +4,7 @@ import {
   type ChannelBankConfig,
   type ChannelParties,
   Channels,
+  isChannelError,
   type ChannelsOptions,
   channelsMigrations,
   payOutToCards,
@@ -15,7 +16,7 @@ import { cached } from './core/cache.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { type Db, type Migration, migrate, openDb, pendingMigrations } from './core/db/index.ts';
 import { limits } from './core/limits.ts';
-import { formatAmount } from './core/money.ts';
+import { formatAmount, minFen, parseAmount } from './core/money.ts';
 import { Credit, type CreditOptions, creditMigrations, isCreditError } from './credit/index.ts';
 import { Fund, type FundParties, fundMigrations, isFundError } from './fund/index.ts';
 import { gatewayMigrations } from './gateway/index.ts';
@@ -33,6 +34,7 @@ import { Authorizations, type OAuthParties, oauthMigrations } from './oauth/inde
 import { type PayoutParties, Payouts, payoutsMigrations } from './payouts/index.ts';
 import {
   type CreditService,
+  type DebtSources,
   type PreauthParties,
   Preauths,
   type PreauthTrades,
@@ -239,6 +241,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     preauthTrades(trades),
     clock,
     creditService(credit),
+    debtSources(fund, channels),
   );
   return {
     db,
@@ -365,6 +368,52 @@ function creditService(credit: Credit): CreditService {
           throw error;
         }
       },
+    },
+  };
+}
+
+/**
+ * A deposit-free freeze's debt is collected from the debtor's Yu'e Bao (fast redemptions into the
+ * wallet) and then the first active bound card (quick pay into the wallet). The fund's and the
+ * channels' refusals (the day's fast limit, the pool, a frozen account, the bank's answer) mean
+ * nothing moved this round; the next round asks again.
+ */
+function debtSources(fund: Fund, channels: Channels): DebtSources {
+  return {
+    async fromFund(userId, fen, key) {
+      let moved = 0n;
+      const holdings = await fund.orders.holdings(userId);
+      for (const [i, h] of holdings.entries()) {
+        const take = minFen(parseAmount(h.shares) ?? 0n, fen - moved);
+        if (take <= 0n) continue;
+        try {
+          const order = await fund.orders.redeem(userId, {
+            productCode: h.productCode,
+            amount: formatAmount(take),
+            idempotencyKey: `${key}-${i}`,
+            kind: 'fast',
+          });
+          if (order.status === 'paid') moved += take;
+        } catch (error) {
+          if (!isFundError(error)) throw error;
+        }
+      }
+      return moved;
+    },
+    async fromCard(userId, fen, key) {
+      const card = (await channels.cards.list(userId)).find((c) => c.status === 'ACTIVE');
+      if (!card) return 0n;
+      try {
+        const order = await channels.topUpByCard(userId, {
+          cardId: card.cardId,
+          amount: formatAmount(fen),
+          idempotencyKey: key,
+        });
+        return order.status === 'SUCCESS' ? fen : 0n;
+      } catch (error) {
+        if (isChannelError(error)) return 0n;
+        throw error;
+      }
     },
   };
 }

@@ -15,6 +15,7 @@ export { preauthMigrations } from './migrations.ts';
 export {
   type CreditScores,
   type CreditService,
+  type DebtSources,
   type FreezeInput,
   type HoldTradeInput,
   type PreauthParties,

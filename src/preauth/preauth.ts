@@ -69,6 +69,19 @@ export interface CreditService {
   restricted?(userId: string): Promise<boolean>;
 }
 
+/**
+ * Where a debt is collected from besides the wallet, wired by the platform: the payer's Yu'e Bao
+ * (a fast redemption into the wallet) and a bound card (quick pay into the wallet). Each moves up
+ * to `fen` into the user's wallet under `key` (the same key answers the same order, never a
+ * second one) and answers what it moved now; an operating refusal (no holdings, the day's fast
+ * limit, no active card, the bank's refusal or an outcome not yet known) is 0n, and the next
+ * round of the sweep asks again under the next key.
+ */
+export interface DebtSources {
+  fromFund(userId: string, fen: bigint, key: string): Promise<bigint>;
+  fromCard(userId: string, fen: bigint, key: string): Promise<bigint>;
+}
+
 export interface FreezeInput {
   appId: string;
   outOrderNo: string;
@@ -134,6 +147,7 @@ export class Preauths {
     private readonly trades: PreauthTrades,
     private readonly clock: Clock,
     private readonly credit?: CreditService,
+    private readonly debtSources?: DebtSources,
   ) {
     this.creditServices = new CreditServices(db, clock, async (appId) => (await parties.payeeOf(appId)) !== null);
   }
@@ -599,19 +613,22 @@ export class Preauths {
   }
 
   /**
-   * Collects open debts from their users' wallets, as far as each balance goes: one repayment per
-   * debt and round, its id derived from (debt, amount repaid so far), so a retried or concurrent
-   * round moves each part once. At most `preauthSweepBatchMax` debts; returns how many it collected from.
+   * Collects open debts from their users' wallets, as far as each balance goes, after moving what
+   * the wallet lacks into it from the user's Yu'e Bao, then a bound card (`DebtSources`, when
+   * wired): one repayment per debt and round, its id derived from (debt, amount repaid so far), so
+   * a retried or concurrent round moves each part once. At most `preauthSweepBatchMax` debts;
+   * returns how many it collected from.
    */
   async collectDebts(): Promise<number> {
     const open = await this.db.query<{
       operation_id: string;
+      user_id: string;
       user_account: string;
       amount_fen: bigint;
       repaid_fen: bigint;
     }>(
-      `select operation_id, user_account, amount_fen, repaid_fen from preauth_debts where repaid_fen < amount_fen
-        order by created_at limit $1`,
+      `select operation_id, user_id, user_account, amount_fen, repaid_fen from preauth_debts
+        where repaid_fen < amount_fen order by created_at limit $1`,
       [limits.preauthSweepBatchMax],
     );
     let collected = 0;
@@ -621,9 +638,12 @@ export class Preauths {
       // A repayment a crash left unrecorded is recorded with the amount it moved.
       let [moved] = await this.ledger.lookupTransfers([id]);
       if (!moved) {
-        const [a] = await this.ledger.lookupAccounts([account]);
-        const available = a ? a.creditsPosted - a.debitsPosted - a.debitsPending : 0n;
         const due = debt.amount_fen - debt.repaid_fen;
+        let available = await this.#availableIn(account);
+        if (available < due && this.debtSources) {
+          await this.#topUpForDebt(debt, due - available);
+          available = await this.#availableIn(account);
+        }
         const fen = available < due ? available : due;
         if (fen <= 0n) continue;
         await this.#ensureCreditAdvances();
@@ -644,6 +664,35 @@ export class Preauths {
       collected += done.length;
     }
     return collected;
+  }
+
+  /** What a wallet can pay now: posted credits less posted and pending debits (never below zero). */
+  async #availableIn(account: bigint): Promise<bigint> {
+    const [a] = await this.ledger.lookupAccounts([account]);
+    const available = a ? a.creditsPosted - a.debitsPosted - a.debitsPending : 0n;
+    return available > 0n ? available : 0n;
+  }
+
+  /**
+   * Moves `shortFen` into a debtor's wallet from their Yu'e Bao, then what is still short from a
+   * bound card. The keys name the debt, how much of it was repaid and the amount asked, so a
+   * round that is retried asks the same orders again and a later round (after a repayment, or
+   * for another amount) asks new ones.
+   */
+  async #topUpForDebt(
+    debt: { operation_id: string; user_id: string; repaid_fen: bigint },
+    shortFen: bigint,
+  ): Promise<void> {
+    const sources = this.debtSources;
+    assert(sources, 'debt sources are wired');
+    const key = (source: string, fen: bigint) => `pd${source}-${debt.operation_id}-${debt.repaid_fen}-${fen}`;
+    const fromFund = await sources.fromFund(debt.user_id, shortFen, key('f', shortFen));
+    assert(fromFund >= 0n && fromFund <= shortFen, `the fund moved ${fromFund} of ${shortFen}`);
+    const rest = shortFen - fromFund;
+    if (rest > 0n) {
+      const fromCard = await sources.fromCard(debt.user_id, rest, key('c', rest));
+      assert(fromCard >= 0n && fromCard <= rest, `the card moved ${fromCard} of ${rest}`);
+    }
   }
 
   async #recordSuccess(op: OperationRow): Promise<OperationRow> {

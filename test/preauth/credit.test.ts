@@ -250,6 +250,67 @@ describe('asking for credit', () => {
   });
 });
 
+describe('collecting a debt', () => {
+  it('takes what the wallet lacks from the fund, then a card, under keys that name the debt, and repays', async () => {
+    const platform = platformOf();
+    const shop = await rentalShop(platform);
+    const scores = new Map<string, number>();
+    const asked: string[] = [];
+    // Sources that move money into the wallet as the fund's fast redemption and quick pay would:
+    // the fund has ¥30, the card whatever is asked.
+    const into = async (userId: string, fen: bigint) => {
+      const member = await platform.members.getMember(userId);
+      const [result] = await platform.ledger.createTransfers([
+        {
+          id: id(),
+          debitAccountId: await platform.members.fundingAccountId(),
+          creditAccountId: member.walletAccountId,
+          amount: fen,
+          ledger: cnyLedger,
+          code: TransferCode.openingBalance,
+        },
+      ]);
+      expect(result).toBe('ok');
+    };
+    let fundLeft = 30_00n;
+    const preauth = withCredit(platform, clock, scores, new Set(), {
+      async fromFund(userId, fen, key) {
+        asked.push(`fund ${fen} ${key}`);
+        const moved = fen < fundLeft ? fen : fundLeft;
+        fundLeft -= moved;
+        if (moved > 0n) await into(userId, moved);
+        return moved;
+      },
+      async fromCard(userId, fen, key) {
+        asked.push(`card ${fen} ${key}`);
+        await into(userId, fen);
+        return fen;
+      },
+    });
+    const credit = await grant(preauth, shop.appId);
+    const cat = await shop.customer(0n);
+    scores.set(cat.userId, 700);
+    const frozen = await preauth.freeze(
+      { appId: shop.appId, outOrderNo: 'D-1', outRequestNo: 'D-1-f', orderTitle: 'Bike', amountFen: 100_00n, credit },
+      cat.userId,
+    );
+    expect(frozen).toMatchObject({ creditAmount: '100.00', fundAmount: '0.00' });
+    const paid = await preauth.settle(shop.appId, {
+      authNo: frozen.authNo,
+      outTradeNo: 'D-1-t',
+      amountFen: 80_00n,
+      subject: 'Lost bike lock',
+      complete: true,
+    });
+    expect(await preauth.overdueDebt(cat.userId)).toMatchObject({ openFen: 80_00n });
+    expect(await preauth.collectDebts()).toBe(1);
+    expect(await preauth.overdueDebt(cat.userId)).toEqual({ openFen: 0n, debts: 0, oldestAt: null });
+    expect(asked).toEqual([`fund 8000 pdf-${paid.operationId}-0-8000`, `card 5000 pdc-${paid.operationId}-0-5000`]);
+    expect(await shop.balance(cat.account)).toMatchObject({ posted: 0n });
+    expect((await checkPreauthBooks(platform.db)).violations).toEqual([]);
+  });
+});
+
 describe('the platform’s credit services', () => {
   it('grant 650 and the limit’s cap by default, check the terms and the app, and keep the service id', async () => {
     const platform = platformOf();

@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { Clock } from '../../src/core/clock.ts';
 import { formatAmount } from '../../src/core/money.ts';
 import type { Platform } from '../../src/platform.ts';
-import { type CreditService, Preauths } from '../../src/preauth/index.ts';
+import { type CreditService, type DebtSources, Preauths } from '../../src/preauth/index.ts';
 
 const merchantKey = generateKeyPairSync('rsa', {
   modulusLength: 2048,
@@ -56,6 +56,7 @@ export function withCredit(
   clock: Clock,
   scores: Map<string, number>,
   restricted = new Set<string>(),
+  debtSources?: DebtSources,
 ): Preauths {
   const credit: CreditService = {
     scores: { creditScore: async (userId) => scores.get(userId) ?? null },
@@ -86,5 +87,6 @@ export function withCredit(
     },
     clock,
     credit,
+    debtSources,
   );
 }
