@@ -5,6 +5,7 @@ import { dailyNumber } from '../core/external-ids.ts';
 import { u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { SweepFailures } from '../core/jobs.ts';
 import { limits } from '../core/limits.ts';
+import { minFen } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
 import { type CreateTransferResult, chainCommitted, type Ledger, linkChain } from '../ledger/index.ts';
 import { creditAdvanceAccount, holdChain, repayment, repaymentId } from './books.ts';
@@ -47,8 +48,8 @@ export interface PreauthTrades {
 }
 
 /**
- * The credit score behind deposit-free freezes (src/credit, wired by the platform once it
- * exists): a user's score, or null when there is too little data to score them.
+ * The credit score behind deposit-free freezes (src/credit, wired by the platform): a user's
+ * score, or null when there is too little data to score them (N/A).
  */
 export interface CreditScores {
   creditScore(userId: string): Promise<number | null>;
@@ -644,7 +645,7 @@ export class Preauths {
           await this.#topUpForDebt(debt, due - available);
           available = await this.#availableIn(account);
         }
-        const fen = available < due ? available : due;
+        const fen = minFen(available, due);
         if (fen <= 0n) continue;
         await this.#ensureCreditAdvances();
         const [result] = await this.ledger.createTransfers([

@@ -4,8 +4,11 @@
  * `alipay.fund.auth.order.app.freeze` (the merchant's app hands the payer the signed order
  * string; opened at `/gateway.do`, it sends the payer to the cashier's confirm page),
  * `alipay.fund.auth.order.unfreeze` and `alipay.fund.auth.operation.detail.query`. Settling is
- * `alipay.trade.pay` with `auth_no` (alipay-methods.ts). Answers in Alipay's field names; the
- * refusals in its bare fund-auth codes (`REQUEST_AMOUNT_EXCEED`, `ORDER_ALREADY_CLOSED` …).
+ * `alipay.trade.pay` with `auth_no` (alipay-methods.ts). A freeze asks for credit (deposit-free)
+ * as Alipay's rental merchants do, through `extra_param` `{"category", "serviceId"}` naming the
+ * app's credit service; the answers split `credit_amount` and `fund_amount`. Answers in Alipay's
+ * field names; the refusals in its bare fund-auth codes (`REQUEST_AMOUNT_EXCEED`,
+ * `ORDER_ALREADY_CLOSED`, `CREDIT_SERVICE_NOT_OPEN`, `BUYER_RESTRICTED` …).
  */
 import { beijingTime } from '../core/time.ts';
 import type { GatewayContext, GatewayMethod } from '../gateway/index.ts';
