@@ -9,7 +9,7 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import { keyPair } from '../gateway/support.ts';
-import { type ApiWorld, apiWorld, nextPhone } from './support.ts';
+import { type ApiWorld, apiWorld, nextPhone, staffLogin } from './support.ts';
 
 let world: ApiWorld;
 let risk: string;
@@ -133,20 +133,8 @@ describe('an app’s credit service in the console', () => {
     const phone = nextPhone();
     const password = 'rental-owner-1';
     await world.platform.merchantPortal.createOwner(merchantId, { phone, password, name: 'Owner' });
-    await world.app.inject({ method: 'POST', url: '/api/v1/merchant/sessions/code', payload: { phone, password } });
-    const [message] = await world.platform.members.smsOutbox({ phone, limit: 1 });
-    const code = /(\d{6})/.exec(message?.text ?? '')?.[1] ?? '';
-    const session = await world.app.inject({
-      method: 'POST',
-      url: '/api/v1/merchant/sessions',
-      payload: { phone, password, sms_code: code },
-    });
-    expect(session.statusCode, session.body).toBe(201);
-    const apps = await world.app.inject({
-      method: 'GET',
-      url: '/api/v1/merchant/apps',
-      headers: { authorization: `Bearer ${session.json().token}` },
-    });
+    const owner = await staffLogin(world, phone, password);
+    const apps = await owner.call({ method: 'GET', url: '/api/v1/merchant/apps' });
     expect(apps.statusCode, apps.body).toBe(200);
     expect(apps.json().data[0]).toMatchObject({
       app_id: appId,

@@ -74,6 +74,26 @@ async function look(page: Page, name: string): Promise<void> {
   );
 }
 
+/** A page whose console complaints about the Content-Security-Policy are kept. */
+async function newPage(): Promise<Page> {
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) complaints.push(m.text());
+  });
+  return page;
+}
+
+/** Logs in at the confirm page and confirms the freeze: what the page then says was done. */
+async function confirmAs(page: Page, as: string): Promise<string | null> {
+  await page.fill('#phone', as);
+  await page.fill('#password', password);
+  await page.click('#confirm-freeze');
+  await page.locator('.done').waitFor();
+  expect(await page.locator('#status').textContent()).toContain('Frozen');
+  return page.locator('.done').textContent();
+}
+
 describe.skipIf(browserMissing)('an app freeze confirmed at the cashier in a real browser', () => {
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
@@ -156,11 +176,7 @@ describe.skipIf(browserMissing)('an app freeze confirmed at the cashier in a rea
   });
 
   it('confirms the freeze, holds the deposit, and the merchant settles part of it', async () => {
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    page.on('console', (m) => {
-      if (/Content Security Policy|Refused to/i.test(m.text())) complaints.push(m.text());
-    });
+    const page = await newPage();
     await page.goto(`${merchantBase}/`);
     await page.click('#rent');
     await page.waitForURL(`${base}/cashier/freeze/**`);
@@ -179,12 +195,7 @@ describe.skipIf(browserMissing)('an app freeze confirmed at the cashier in a rea
     expect(await held(customerId)).toBe(0n);
     await look(page, 'refused');
 
-    await page.fill('#phone', phone);
-    await page.fill('#password', password);
-    await page.click('#confirm-freeze');
-    await page.locator('.done').waitFor();
-    expect(await page.locator('#status').textContent()).toContain('Frozen');
-    expect(await page.locator('.done').textContent()).toContain('¥299.00 held');
+    expect(await confirmAs(page, phone)).toContain('¥299.00 held');
     await look(page, 'frozen');
     expect(await held(customerId)).toBe(299_00n);
     // The wallet's available balance is less by the deposit; nothing was paid.
@@ -222,23 +233,14 @@ describe.skipIf(browserMissing)('an app freeze confirmed at the cashier in a rea
   it('confirms a deposit-free freeze: the customer sees nothing held, and nothing is', async () => {
     expect((await platform.credit.score(creditCustomerId)).score).toBeGreaterThanOrEqual(650);
     const before = await platform.members.walletBalance(creditCustomerId);
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    page.on('console', (m) => {
-      if (/Content Security Policy|Refused to/i.test(m.text())) complaints.push(m.text());
-    });
+    const page = await newPage();
     await page.goto(`${merchantBase}/credit`);
     await page.click('#rent');
     await page.waitForURL(`${base}/cashier/freeze/**`);
     await page.locator('#confirm-freeze').waitFor();
     expect(await page.locator('#credit-note').textContent()).toContain('Deposit-free by credit');
     await look(page, 'credit-confirm');
-    await page.fill('#phone', creditPhone);
-    await page.fill('#password', password);
-    await page.click('#confirm-freeze');
-    await page.locator('.done').waitFor();
-    expect(await page.locator('#status').textContent()).toContain('Frozen');
-    expect(await page.locator('.done').textContent()).toContain('¥0.00 held, ¥299.00 waived by your credit');
+    expect(await confirmAs(page, creditPhone)).toContain('¥0.00 held, ¥299.00 waived by your credit');
     await look(page, 'credit-frozen');
     expect(await held(creditCustomerId)).toBe(0n);
     expect(await platform.members.walletBalance(creditCustomerId)).toBe(before);

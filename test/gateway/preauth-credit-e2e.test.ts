@@ -18,10 +18,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
-import { id } from '../../src/core/ids.ts';
-import { cnyLedger, TransferCode } from '../../src/core/ledger-codes.ts';
 import { idCheckCharacter } from '../../src/credit/index.ts';
 import { checkPreauthBooks } from '../../src/preauth/index.ts';
+import { moneyBack, written } from '../preauth/support.ts';
 import {
   expectFailure,
   newBuyer,
@@ -73,15 +72,6 @@ async function wallet(userId: string): Promise<{ available: bigint; held: bigint
   const [a] = await gw.platform.ledger.lookupAccounts([member.walletAccountId]);
   const posted = (a?.creditsPosted ?? 0n) - (a?.debitsPosted ?? 0n);
   return { available: posted - (a?.debitsPending ?? 0n), held: a?.debitsPending ?? 0n };
-}
-
-async function rows(): Promise<string | undefined> {
-  const [r] = await gw.platform.db.query<{ n: string }>(
-    `select (select count(*) from preauth_orders) || '/' || (select count(*) from preauth_operations)
-         || '/' || (select count(*) from ledger_transfers) || '/'
-         || (select count(*) from members_payment_codes where redeemed_at_ns is not null) n`,
-  );
-  return r?.n;
 }
 
 beforeAll(async () => {
@@ -158,7 +148,7 @@ describe.each(protocols)('deposit-free rental over %s', (protocol) => {
     expect(await wallet(good.userId)).toMatchObject({ held: 0n });
 
     // Shop B has no credit service: asking is refused, nothing written, the code not spent.
-    const before = await rows();
+    const before = await written(gw.platform);
     const code = await good.paycode();
     const refused = await gw.b.call(protocol, 'alipay.fund.auth.order.freeze', {
       out_order_no: uniqueNo('b'),
@@ -181,7 +171,7 @@ describe.each(protocols)('deposit-free rental over %s', (protocol) => {
       'CREDIT_SERVICE_MISMATCH',
     );
     expectFailure(await freeze(good, uniqueNo('bad'), '10.00', '{"serviceId": 7'), protocol, 'INVALID_PARAMETER');
-    expect(await rows()).toBe(before);
+    expect(await written(gw.platform)).toBe(before);
     // The refused freeze's code is still good: here for a plain freeze, held in full.
     const plain = ok(
       await gw.b.call(protocol, 'alipay.fund.auth.order.freeze', {
@@ -247,19 +237,7 @@ describe.each(protocols)('deposit-free rental over %s', (protocol) => {
     expectFailure(await freeze(good, uniqueNo('again'), '100.00'), protocol, 'PAYER_BALANCE_NOT_ENOUGH');
 
     // Money comes back: the sweep collects as far as it goes, then the rest.
-    const topUp = async (fen: bigint) =>
-      expect(
-        await gw.platform.ledger.createTransfers([
-          {
-            id: id(),
-            debitAccountId: await gw.platform.members.fundingAccountId(),
-            creditAccountId: (await gw.platform.members.getMember(good.userId)).walletAccountId,
-            amount: fen,
-            ledger: cnyLedger,
-            code: TransferCode.openingBalance,
-          },
-        ]),
-      ).toEqual(['ok']);
+    const topUp = (fen: bigint) => moneyBack(gw.platform, good.userId, fen);
     await topUp(1_000_00n);
     await gw.platform.preauth.sweep();
     expect(await gw.platform.preauth.overdueDebt(good.userId)).toMatchObject({ openFen: 650_00n });

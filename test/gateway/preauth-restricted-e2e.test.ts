@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import { checkPreauthBooks, preauthErrors } from '../../src/preauth/index.ts';
-import { withCredit } from '../preauth/support.ts';
+import { withCredit, written } from '../preauth/support.ts';
 import {
   expectFailure,
   newBuyer,
@@ -39,15 +39,6 @@ afterAll(async () => {
   await gw.close();
 });
 
-async function written(): Promise<string | undefined> {
-  const [r] = await gw.platform.db.query<{ n: string }>(
-    `select (select count(*) from preauth_orders) || '/' || (select count(*) from preauth_operations)
-         || '/' || (select count(*) from ledger_transfers) || '/'
-         || (select count(*) from members_payment_codes where redeemed_at_ns is not null) n`,
-  );
-  return r?.n;
-}
-
 describe.each(protocols)('a restricted customer over %s', (protocol) => {
   it('is refused a credit-based freeze with BUYER_RESTRICTED, writing nothing; a plain one goes on', async () => {
     const customer = await newBuyer(gw.platform, protocol === 'legacy' ? '13712349001' : '13712349002', 500_00n);
@@ -63,12 +54,12 @@ describe.each(protocols)('a restricted customer over %s', (protocol) => {
         auth_code_type: 'bar_code',
         ...(extra ? { extra_param: extra } : {}),
       });
-    const before = await written();
+    const before = await written(gw.platform);
     const code = await customer.paycode();
     const refused = await freeze(code, uniqueNo('r'), ask);
     expectFailure(refused, protocol, 'BUYER_RESTRICTED');
     if (protocol === 'legacy') expect(refused).toMatchObject({ sub_msg: preauthErrors.buyer_restricted.message });
-    expect(await written()).toBe(before);
+    expect(await written(gw.platform)).toBe(before);
 
     // The same code still pays a plain freeze, held in full.
     const plain = ok(await freeze(code, uniqueNo('p')));

@@ -12,12 +12,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
-import { id } from '../../src/core/ids.ts';
-import { cnyLedger, TransferCode } from '../../src/core/ledger-codes.ts';
-import type { Platform } from '../../src/platform.ts';
 import { checkPreauthBooks, isPreauthError, type PreauthErrorCode, type Preauths } from '../../src/preauth/index.ts';
 import { usePlatform } from '../support/engine.ts';
-import { rentalShop, withCredit } from './support.ts';
+import { moneyBack, rentalShop, withCredit, written } from './support.ts';
 
 const clock = new ManualClock(Date.parse('2026-12-07T02:00:00Z'));
 const platformOf = usePlatform({ clock });
@@ -38,14 +35,6 @@ async function refusal(promise: Promise<unknown>): Promise<PreauthErrorCode> {
     throw error;
   }
   throw new Error('not refused');
-}
-
-async function counts(platform: Platform) {
-  const [r] = await platform.db.query<{ n: string }>(
-    `select (select count(*) from preauth_orders) || '/' || (select count(*) from preauth_operations)
-         || '/' || (select count(*) from ledger_transfers) n`,
-  );
-  return r?.n;
 }
 
 describe('a credit-based freeze', () => {
@@ -106,19 +95,7 @@ describe('a credit-based freeze', () => {
     expect((await checkPreauthBooks(platform.db)).violations).toEqual([]);
 
     // Money arrives in the wallet: the sweep collects the debt, as far as the balance goes, then the rest.
-    const topUp = async (fen: bigint) =>
-      expect(
-        await platform.ledger.createTransfers([
-          {
-            id: id(),
-            debitAccountId: await platform.members.fundingAccountId(),
-            creditAccountId: good.account,
-            amount: fen,
-            ledger: cnyLedger,
-            code: TransferCode.openingBalance,
-          },
-        ]),
-      ).toEqual(['ok']);
+    const topUp = (fen: bigint) => moneyBack(platform, good.userId, fen);
     await topUp(30_00n);
     expect(await preauth.collectDebts()).toBe(1);
     expect(await preauth.overdueDebt(good.userId)).toMatchObject({ openFen: 70_00n });
@@ -185,7 +162,7 @@ describe('asking for credit', () => {
       creditAmount: '0.00',
       fundAmount: '100.00',
     });
-    const before = await counts(platform);
+    const before = await written(platform);
     expect(await refusal(preauth.freeze({ ...input('P-2', other.appId), credit }, ann.userId))).toBe(
       'credit_service_not_open',
     );
@@ -203,7 +180,7 @@ describe('asking for credit', () => {
     expect(withdrawn).toMatchObject({ status: 'WITHDRAWN', withdrawnBy: 'test' });
     expect(await refusal(preauth.freeze({ ...input('P-6'), credit }, ann.userId))).toBe('credit_service_not_open');
     expect(await refusal(preauth.creditServices.withdraw(shop.appId, 'test'))).toBe('credit_service_not_open');
-    expect(await counts(platform)).toBe(before);
+    expect(await written(platform)).toBe(before);
     expect((await grant(preauth, shop.appId)).serviceId).toBe(credit.serviceId);
     expect(await preauth.freeze({ ...input('P-7'), credit }, ann.userId)).toMatchObject({
       creditAmount: '100.00',
@@ -232,11 +209,11 @@ describe('asking for credit', () => {
       amountFen: 99_00n,
     });
     const app = await preauth.createAppFreeze({ ...input('R-app'), credit });
-    const before = await counts(platform);
+    const before = await written(platform);
     expect(await refusal(preauth.checkCreditAsk(shop.appId, credit, bob.userId))).toBe('buyer_restricted');
     expect(await refusal(preauth.freeze({ ...input('R-1'), credit }, bob.userId))).toBe('buyer_restricted');
     expect(await refusal(preauth.confirmAppFreeze(app.authNo, bob.userId))).toBe('buyer_restricted');
-    expect(await counts(platform)).toBe(before);
+    expect(await written(platform)).toBe(before);
     expect(await preauth.orderByAuthNo(app.authNo)).toMatchObject({ status: 'INIT', payerId: null });
     expect(await shop.balance(bob.account)).toMatchObject({ held: 0n, posted: 500_00n });
     // Their plain fund freezes go on; off the list, credit again.
@@ -258,20 +235,7 @@ describe('collecting a debt', () => {
     const asked: string[] = [];
     // Sources that move money into the wallet as the fund's fast redemption and quick pay would:
     // the fund has ¥30, the card whatever is asked.
-    const into = async (userId: string, fen: bigint) => {
-      const member = await platform.members.getMember(userId);
-      const [result] = await platform.ledger.createTransfers([
-        {
-          id: id(),
-          debitAccountId: await platform.members.fundingAccountId(),
-          creditAccountId: member.walletAccountId,
-          amount: fen,
-          ledger: cnyLedger,
-          code: TransferCode.openingBalance,
-        },
-      ]);
-      expect(result).toBe('ok');
-    };
+    const into = (userId: string, fen: bigint) => moneyBack(platform, userId, fen);
     let fundLeft = 30_00n;
     const preauth = withCredit(platform, clock, scores, new Set(), {
       async fromFund(userId, fen, key) {

@@ -8,12 +8,11 @@
  * The ledger, fund and pre-authorisation books hold after it.
  */
 import { describe, expect, it } from 'vitest';
-import { id } from '../../src/core/ids.ts';
-import { cnyLedger, TransferCode } from '../../src/core/ledger-codes.ts';
 import { idCheckCharacter } from '../../src/credit/index.ts';
 import { checkPreauthBooks } from '../../src/preauth/index.ts';
 import { useFundWorld } from '../fund/support.ts';
 import { keyPair } from '../gateway/support.ts';
+import { moneyBack } from './support.ts';
 
 const world = useFundWorld({ users: 0 });
 
@@ -78,17 +77,7 @@ describe('a debt collected from Yu’e Bao', () => {
     await preauth.sweep();
     expect(await preauth.overdueDebt(userId)).toMatchObject({ openFen: 200_00n });
 
-    const [back] = await platform.ledger.createTransfers([
-      {
-        id: id(),
-        debitAccountId: await members.fundingAccountId(),
-        creditAccountId: (await members.getMember(userId)).walletAccountId,
-        amount: 250_00n,
-        ledger: cnyLedger,
-        code: TransferCode.openingBalance,
-      },
-    ]);
-    expect(back).toBe('ok');
+    await moneyBack(platform, userId, 250_00n);
     await preauth.sweep();
     expect(await preauth.overdueDebt(userId)).toMatchObject({ openFen: 0n, debts: 0 });
     expect(await members.walletBalance(userId)).toBe(50_00n);

@@ -1,6 +1,9 @@
 /** A rental merchant and its customers for the pre-authorisation tests, on one platform. */
 import { generateKeyPairSync } from 'node:crypto';
+import { expect } from 'vitest';
 import type { Clock } from '../../src/core/clock.ts';
+import { id } from '../../src/core/ids.ts';
+import { cnyLedger, TransferCode } from '../../src/core/ledger-codes.ts';
 import { formatAmount } from '../../src/core/money.ts';
 import type { Platform } from '../../src/platform.ts';
 import { type CreditService, type DebtSources, Preauths } from '../../src/preauth/index.ts';
@@ -89,4 +92,32 @@ export function withCredit(
     credit,
     debtSources,
   );
+}
+
+/** Money comes back to a user's wallet (as a top-up would bring it): `fen` from the platform's funding account. */
+export async function moneyBack(platform: Platform, userId: string, fen: bigint): Promise<void> {
+  const [result] = await platform.ledger.createTransfers([
+    {
+      id: id(),
+      debitAccountId: await platform.members.fundingAccountId(),
+      creditAccountId: (await platform.members.getMember(userId)).walletAccountId,
+      amount: fen,
+      ledger: cnyLedger,
+      code: TransferCode.openingBalance,
+    },
+  ]);
+  expect(result).toBe('ok');
+}
+
+/**
+ * What the freeze paths have written, as one comparable text: orders, operations, ledger
+ * transfers and spent payment codes. A refusal leaves it as it was.
+ */
+export async function written(platform: Platform): Promise<string | undefined> {
+  const [r] = await platform.db.query<{ n: string }>(
+    `select (select count(*) from preauth_orders) || '/' || (select count(*) from preauth_operations)
+         || '/' || (select count(*) from ledger_transfers) || '/'
+         || (select count(*) from members_payment_codes where redeemed_at_ns is not null) n`,
+  );
+  return r?.n;
 }
