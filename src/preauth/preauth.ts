@@ -192,13 +192,20 @@ export class Preauths {
   }
 
   /**
-   * Whether a freeze asking for credit may go on, before anything is written or spent (the
+   * Whether a new freeze asking for credit may go on, before anything is written or spent (the
    * gateway asks before it spends the payer's code): the app's open service, and the payer (when
-   * known) not restricted. Throws `credit_service_not_open`, `credit_service_mismatch`,
-   * `buyer_restricted`. The freeze checks all of it again.
+   * known) not restricted. A repeat of a freeze already made is left to `freeze`, which answers it
+   * as it was. Throws `credit_service_not_open`, `credit_service_mismatch`, `buyer_restricted`.
+   * The freeze checks all of it again.
    */
-  async checkCreditAsk(appId: string, ask: CreditAsk, payerId: string | null): Promise<void> {
-    await this.#serviceFor(appId, ask);
+  async checkCreditAsk(input: FreezeInput, payerId: string | null): Promise<void> {
+    if (!input.credit) return;
+    const [made] = await this.db.query('select 1 from preauth_orders where app_id = $1 and out_order_no = $2', [
+      input.appId,
+      input.outOrderNo,
+    ]);
+    if (made) return;
+    await this.#serviceFor(input.appId, input.credit);
     if (payerId !== null && (await this.credit?.restricted?.(payerId))) throw new PreauthError('buyer_restricted');
   }
 

@@ -74,8 +74,7 @@ export function preauthMethods(deps: PreauthMethodDeps): Record<string, GatewayM
       'alipay.fund.auth.order.freeze': async (ctx, biz) => {
         const input = freezeInput(ctx, biz);
         // Asking for credit the app has no service for, or for a restricted payer, is refused before the code is spent.
-        if (input.credit)
-          await preauth.checkCreditAsk(ctx.appId, input.credit, await members.paymentCodeHolder(biz.auth_code));
+        if (input.credit) await preauth.checkCreditAsk(input, await members.paymentCodeHolder(biz.auth_code));
         // The payer's code is spent for this freeze: its retry (an answer lost) may spend it again.
         const payerId = await members
           .redeemPaymentCode(biz.auth_code, `${ctx.appId}/freeze/${biz.out_order_no}`)

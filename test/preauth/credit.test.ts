@@ -162,6 +162,8 @@ describe('asking for credit', () => {
       creditAmount: '0.00',
       fundAmount: '100.00',
     });
+    const asked = await preauth.freeze({ ...input('P-0'), credit }, ann.userId);
+    expect(asked).toMatchObject({ creditAmount: '100.00' });
     const before = await written(platform);
     expect(await refusal(preauth.freeze({ ...input('P-2', other.appId), credit }, ann.userId))).toBe(
       'credit_service_not_open',
@@ -179,6 +181,9 @@ describe('asking for credit', () => {
     const withdrawn = await preauth.creditServices.withdraw(shop.appId, 'test');
     expect(withdrawn).toMatchObject({ status: 'WITHDRAWN', withdrawnBy: 'test' });
     expect(await refusal(preauth.freeze({ ...input('P-6'), credit }, ann.userId))).toBe('credit_service_not_open');
+    // A freeze made before is answered as it was.
+    await preauth.checkCreditAsk({ ...input('P-0'), credit }, ann.userId);
+    expect(await preauth.freeze({ ...input('P-0'), credit }, ann.userId)).toEqual(asked);
     expect(await refusal(preauth.creditServices.withdraw(shop.appId, 'test'))).toBe('credit_service_not_open');
     expect(await written(platform)).toBe(before);
     expect((await grant(preauth, shop.appId)).serviceId).toBe(credit.serviceId);
@@ -210,7 +215,7 @@ describe('asking for credit', () => {
     });
     const app = await preauth.createAppFreeze({ ...input('R-app'), credit });
     const before = await written(platform);
-    expect(await refusal(preauth.checkCreditAsk(shop.appId, credit, bob.userId))).toBe('buyer_restricted');
+    expect(await refusal(preauth.checkCreditAsk({ ...input('R-1'), credit }, bob.userId))).toBe('buyer_restricted');
     expect(await refusal(preauth.freeze({ ...input('R-1'), credit }, bob.userId))).toBe('buyer_restricted');
     expect(await refusal(preauth.confirmAppFreeze(app.authNo, bob.userId))).toBe('buyer_restricted');
     expect(await written(platform)).toBe(before);
