@@ -143,6 +143,7 @@ describe('/docs', () => {
         'PUT /api/v1/merchant/apps/{appId}/merchant-public-key',
         'GET /api/v1/merchant/staff',
         'POST /api/v1/merchant/staff',
+        'GET /api/v1/merchant/activity',
         'GET /api/v1/merchant/settlement-accounts',
         'POST /api/v1/merchant/settlement-accounts',
         'POST /api/v1/merchant/settlement-accounts/{cardId}/confirm',
