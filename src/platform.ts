@@ -6,6 +6,7 @@ import {
   Channels,
   type ChannelsOptions,
   channelsMigrations,
+  isChannelError,
   payOutToCards,
   Reconciler,
   ReserveReport,
@@ -15,8 +16,8 @@ import { cached } from './core/cache.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { type Db, type Migration, migrate, openDb, pendingMigrations } from './core/db/index.ts';
 import { limits } from './core/limits.ts';
-import { formatAmount } from './core/money.ts';
-import { Credit, type CreditOptions, creditMigrations } from './credit/index.ts';
+import { formatAmount, minFen, parseAmount } from './core/money.ts';
+import { Credit, type CreditOptions, creditMigrations, isCreditError } from './credit/index.ts';
 import { Fund, type FundParties, fundMigrations, isFundError } from './fund/index.ts';
 import { gatewayMigrations } from './gateway/index.ts';
 import { type BatchStats, Ledger, ledgerMigrations } from './ledger/index.ts';
@@ -31,7 +32,14 @@ import {
 import { MerchantPortal } from './merchants/index.ts';
 import { Authorizations, type OAuthParties, oauthMigrations } from './oauth/index.ts';
 import { type PayoutParties, Payouts, payoutsMigrations } from './payouts/index.ts';
-import { type PreauthParties, Preauths, type PreauthTrades, preauthMigrations } from './preauth/index.ts';
+import {
+  type CreditService,
+  type DebtSources,
+  type PreauthParties,
+  Preauths,
+  type PreauthTrades,
+  preauthMigrations,
+} from './preauth/index.ts';
 import { type CounterStore, RedisCounterStore, Risk, type RiskParties, riskMigrations } from './risk/index.ts';
 import { Social, type SocialParties, socialMigrations } from './social/index.ts';
 import {
@@ -152,9 +160,9 @@ export interface Platform {
   credit: Credit;
   /**
    * Pre-authorisation: fund freezes as ledger holds, settled by `alipay.trade.pay` with `auth_no`
-   * (src/preauth). No app offers a credit-based freeze yet (`defaultCreditService` over
-   * `credit.score` waits for a per-app setting of the merchant's credit service): every freeze is
-   * held in full as funds.
+   * (src/preauth). A freeze that asks for credit (`extra_param`) on an app the platform granted a
+   * credit service (`preauth.creditServices`, the console's) reads the payer's score from
+   * `credit.score`: at or above the service's threshold up to its cap is waived.
    */
   preauth: Preauths;
   clock: Clock;
@@ -225,6 +233,16 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const settlements = new Settlements(db, ledger, parties, clock, { payout: payOutToCards(channels) });
   const reconciler = new Reconciler(db, ledger, channels, clock);
   const reserves = new ReserveReport(db, ledger, channels, clock);
+  const credit = new Credit(db, clock, options.credit ?? creditFromEnv());
+  const preauth = new Preauths(
+    db,
+    ledger,
+    preauthParties(parties),
+    preauthTrades(trades),
+    clock,
+    creditService(credit),
+    debtSources(fund, channels),
+  );
   return {
     db,
     ledger,
@@ -240,6 +258,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     operators,
     merchantPortal: new MerchantPortal({
       db,
+      creditServiceOf: (appId) => preauth.creditServices.of(appId),
       cards: channels.cards,
       members,
       trades,
@@ -256,8 +275,8 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     social,
     risk,
     oauth: new Authorizations(db, oauthParties(members), clock),
-    credit: new Credit(db, clock, options.credit ?? creditFromEnv()),
-    preauth: new Preauths(db, ledger, preauthParties(parties), preauthTrades(trades), clock),
+    credit,
+    preauth,
     clock,
     async close() {
       // What the risk engine counted and learned since its last round is not lost.
@@ -331,6 +350,71 @@ function preauthTrades(trades: Trades): PreauthTrades {
     },
     paid: (tradeNo) => trades.recordHoldPaid(tradeNo),
     abandoned: (tradeNo) => trades.abandonHoldPayment(tradeNo),
+  };
+}
+
+/**
+ * Credit-based freezes meet the score here: a user's score now, null when there is too little
+ * data (N/A) or no such user. The dishonest-debtor list joins as `restricted` once it exists.
+ */
+function creditService(credit: Credit): CreditService {
+  return {
+    scores: {
+      async creditScore(userId) {
+        try {
+          return (await credit.score(userId)).score;
+        } catch (error) {
+          if (isCreditError(error, 'user_not_found')) return null;
+          throw error;
+        }
+      },
+    },
+  };
+}
+
+/**
+ * A deposit-free freeze's debt is collected from the debtor's Yu'e Bao (fast redemptions into the
+ * wallet) and then the first active bound card (quick pay into the wallet). The fund's and the
+ * channels' refusals (the day's fast limit, the pool, a frozen account, the bank's answer) mean
+ * nothing moved this round; the next round asks again.
+ */
+function debtSources(fund: Fund, channels: Channels): DebtSources {
+  return {
+    async fromFund(userId, fen, key) {
+      let moved = 0n;
+      const holdings = await fund.orders.holdings(userId);
+      for (const [i, h] of holdings.entries()) {
+        const take = minFen(parseAmount(h.shares) ?? 0n, fen - moved);
+        if (take <= 0n) continue;
+        try {
+          const order = await fund.orders.redeem(userId, {
+            productCode: h.productCode,
+            amount: formatAmount(take),
+            idempotencyKey: `${key}-${i}`,
+            kind: 'fast',
+          });
+          if (order.status === 'paid') moved += take;
+        } catch (error) {
+          if (!isFundError(error)) throw error;
+        }
+      }
+      return moved;
+    },
+    async fromCard(userId, fen, key) {
+      const card = (await channels.cards.list(userId)).find((c) => c.status === 'ACTIVE');
+      if (!card) return 0n;
+      try {
+        const order = await channels.topUpByCard(userId, {
+          cardId: card.cardId,
+          amount: formatAmount(fen),
+          idempotencyKey: key,
+        });
+        return order.status === 'SUCCESS' ? fen : 0n;
+      } catch (error) {
+        if (isChannelError(error)) return 0n;
+        throw error;
+      }
+    },
   };
 }
 

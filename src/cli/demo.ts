@@ -87,6 +87,8 @@ export async function createDemo(
     feeBps: limits.demoEscrowFeeBps,
     confirmPeriodMs: limits.demoConfirmPeriodMs,
   });
+  // A rental merchant's credit service, so that deposit-free freezes can be tried at once.
+  const credit = await platform.preauth.creditServices.grant(app.appId, { category: 'RENT_PHONE' }, 'demo');
   writeFileSync(
     files.appFile,
     `${JSON.stringify(
@@ -96,6 +98,8 @@ export async function createDemo(
         gateway: `${options.url}/gateway.do`,
         private_key_file: files.privateKeyFile,
         alipay_public_key: app.alipayPublicKey,
+        // A freeze's extra_param asking for credit (docs/preauth.md).
+        credit_extra_param: JSON.stringify({ category: credit.category, serviceId: credit.serviceId }),
       },
       null,
       2,

@@ -276,6 +276,18 @@ export const limits = {
   /** Each dispute lost takes this share of the credit history dimension's strength, at most creditDisputesLostMax of them. */
   creditDisputeLostPercent: 25,
   creditDisputesLostMax: 4,
+  /**
+   * An open debt to the platform (a deposit-free freeze's settlement the user's wallet could not
+   * cover) takes this share of the credit history dimension's strength: 100, its whole range, so
+   * that the dimension is at its floor while any debt is open.
+   */
+  creditOpenDebtPercent: 100,
+  /**
+   * And while it is open the score is at most this (the top of the POOR band, 较差): the override
+   * of the scorecard tradition for an account in arrears, so that no record, however good, keeps
+   * a debtor at a merchant's credit threshold.
+   */
+  creditOpenDebtScoreMax: 549,
   /** Band thresholds, the lowest score of each band above "poor" (Sesame's 较差 中等 良好 优秀 极好). */
   creditBandFairMin: 550,
   creditBandGoodMin: 600,

@@ -1,7 +1,7 @@
 /**
  * The one statement that reads the scorecard's features for a set of users: the nightly batch
  * gives it a chunk of user ids, the online read one id, so both see the same numbers. It reads
- * other modules' tables, read only, set-based: each part groups all the chunk's users at once
+ * other modules' tables (and pre-authorisation's open debts), read only, set-based: each part groups all the chunk's users at once
  * (trades by buyer, disputes, friends, earlier days), never a query per user. The friends' part
  * reads the scores of the last run finished before today, never the run in progress.
  */
@@ -67,6 +67,12 @@ days as (
   where b.user_id = any($1::text[]) and b.day >= $5 and b.day < $4
   group by b.user_id
 ),
+debt as (
+  select d.user_id, sum(d.amount_fen - d.repaid_fen)::int8 as open_debt_fen
+  from preauth_debts d
+  where d.user_id = any($1::text[]) and d.repaid_fen < d.amount_fen
+  group by d.user_id
+),
 fr as (
   select f.user_id, count(h.score)::int as friends_scored, coalesce(sum(h.score), 0)::int8 as friends_score_sum
   from social_friends f
@@ -82,6 +88,7 @@ select u.user_id,
        coalesce(pay.categories, 0) as categories,
        coalesce(pay.escrow_done, 0) as escrow_done,
        coalesce(lost.disputes_lost, 0) as disputes_lost,
+       coalesce(debt.open_debt_fen, 0)::int8 as open_debt_fen,
        bal.balance_fen::int8 as balance_fen,
        div(coalesce(days.sum_fen, 0) + bal.balance_fen, coalesce(days.n, 0) + 1)::int8 as average_balance_fen,
        exists (select 1 from credit_real_names r where r.user_id = u.user_id) as real_name,
@@ -92,6 +99,7 @@ join bal on bal.user_id = u.user_id
 left join pay on pay.user_id = u.user_id
 left join lost on lost.user_id = u.user_id
 left join days on days.user_id = u.user_id
+left join debt on debt.user_id = u.user_id
 left join fr on fr.user_id = u.user_id
 order by u.user_id`;
 
@@ -103,6 +111,7 @@ interface FeatureRow {
   categories: number;
   escrow_done: number;
   disputes_lost: number;
+  open_debt_fen: bigint;
   balance_fen: bigint;
   average_balance_fen: bigint;
   real_name: boolean;
@@ -140,6 +149,7 @@ function features(r: FeatureRow): CreditFeatures {
     categories: r.categories,
     escrowDone: r.escrow_done,
     disputesLost: r.disputes_lost,
+    openDebtFen: r.open_debt_fen,
     balanceFen: r.balance_fen,
     averageBalanceFen: r.average_balance_fen,
     realName: r.real_name,

@@ -14,7 +14,7 @@
  *
  * Every strength is a non-decreasing function of each "good" feature (more payments, more escrow
  * trades completed, a higher balance, an older account) and non-increasing in each "bad" one (a
- * dispute lost): property-tested, so that doing better never lowers a score.
+ * dispute lost, an open debt): property-tested, so that doing better never lowers a score.
  */
 import { limits } from '../core/limits.ts';
 
@@ -33,6 +33,11 @@ export interface CreditFeatures {
   escrowDone: number;
   /** Disputes the user lost in the window: as a buyer ruled for the seller, as a seller ruled for the buyer. */
   disputesLost: number;
+  /**
+   * What the user owes the platform now and has not repaid, in fen: credit-guaranteed settlements
+   * of deposit-free freezes their wallet could not cover (src/preauth's `preauth_debts`).
+   */
+  openDebtFen: bigint;
   /** The average of the daily balances (wallet and Yu'e Bao) over the balance window, in fen; today's is the current one. */
   averageBalanceFen: bigint;
   /** Today's balance, wallet and Yu'e Bao, in fen (the snapshot the batch keeps for later averages). */
@@ -75,6 +80,7 @@ export const reasonCodes = [
   'BALANCE_LOW',
   'REAL_NAME_MISSING',
   'FRIENDS_SCORES_LOW',
+  'DEBT_OVERDUE',
 ] as const;
 export type ReasonCode = (typeof reasonCodes)[number];
 
@@ -111,6 +117,9 @@ interface Part {
 function parts(f: CreditFeatures): Record<Dimension, Part[]> {
   const lost = Math.min(f.disputesLost, limits.creditDisputesLostMax);
   const lostShare = (limits.creditDisputeLostPercent / 100) * limits.creditDisputesLostMax;
+  // An open debt to the platform is the strongest negative there is: it takes the whole credit
+  // history dimension to its floor, whatever else it holds (docs/credit.md).
+  const debtShare = limits.creditOpenDebtPercent / 100;
   const friendsMean = f.friendsScored > 0 ? f.friendsScoreSum / f.friendsScored : null;
   const range = limits.creditScoreMax - limits.creditScoreMin;
   return {
@@ -118,6 +127,7 @@ function parts(f: CreditFeatures): Record<Dimension, Part[]> {
     history: [
       { reason: 'ESCROW_TRADES_FEW', share: 0.5, strength: saturate(f.escrowDone, limits.creditEscrowTradesFull) },
       { reason: 'DISPUTES_LOST', share: -lostShare, strength: lost / limits.creditDisputesLostMax },
+      { reason: 'DEBT_OVERDUE', share: -debtShare, strength: f.openDebtFen > 0n ? 1 : 0 },
     ],
     behaviour: [
       { reason: 'ACTIVE_MONTHS_FEW', share: 0.4, strength: saturate(f.activeMonths, limits.creditActiveMonthsFull) },
@@ -191,7 +201,9 @@ export function scoreOf(f: CreditFeatures, s: ScorecardSettings = defaultScoreca
     return { score: null, band: null, reasons, points: none };
   }
   const total = s.baseScore + dimensions.reduce((sum, d) => sum + points[d], 0);
-  const score = Math.round(Math.min(limits.creditScoreMax, Math.max(limits.creditScoreMin, total)));
+  // An account in arrears is capped, whatever the rest of its record (the tradition's override).
+  const top = f.openDebtFen > 0n ? limits.creditOpenDebtScoreMax : limits.creditScoreMax;
+  const score = Math.round(Math.min(top, Math.max(limits.creditScoreMin, total)));
   gains.sort((a, b) => b.gain - a.gain || reasonCodes.indexOf(a.reason) - reasonCodes.indexOf(b.reason));
   const reasons = gains.slice(0, limits.creditReasonsMax).map((g) => g.reason);
   return { score, band: bandOf(score), reasons, points };

@@ -656,6 +656,23 @@ export class Members {
   }
 
   /**
+   * The user a payment code would pay for now (unspent, unexpired), without spending it; null
+   * otherwise. For refusals that must come before a code is spent (a credit-based freeze a
+   * restricted payer asks for).
+   */
+  async paymentCodeHolder(code: string): Promise<string | null> {
+    if (!paymentCodePattern.test(code)) return null;
+    const row = await this.#tables()
+      .selectFrom('members_payment_codes')
+      .select('user_id')
+      .where('code', '=', code)
+      .where('redeemed_at_ns', 'is', null)
+      .where('expires_at_ns', '>', this.#clock.nowNs())
+      .executeTakeFirst();
+    return row?.user_id ?? null;
+  }
+
+  /**
    * Spends payment codes of concurrent payments in one statement: each answers its user's id, or
    * null when the code is unknown, spent or expired (a code twice in one batch: the first spends it).
    */

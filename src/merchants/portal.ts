@@ -46,8 +46,20 @@ export interface SettlementCards {
   list(memberId: string): Promise<CardView[]>;
 }
 
+/** An app's credit service for deposit-free freezes, as the portal shows it (read only: the platform grants it). */
+export interface PortalCreditService {
+  serviceId: string;
+  category: string;
+  scoreThreshold: number;
+  waiverMaxFen: bigint;
+  status: 'ACTIVE' | 'WITHDRAWN';
+  grantedAt: Date;
+}
+
 export interface MerchantPortalDeps {
   db: Db;
+  /** An app's credit service (src/preauth's, wired by the platform); null when it never had one. */
+  creditServiceOf(appId: string): Promise<PortalCreditService | null>;
   cards: SettlementCards;
   members: Members;
   trades: Trades;
@@ -64,6 +76,7 @@ export interface PortalApp {
   notifyUrl: string | undefined;
   merchantPublicKeyPem: string;
   contract: EscrowContract;
+  creditService: PortalCreditService | null;
   createdAtNs: bigint;
 }
 
@@ -264,6 +277,7 @@ export class MerchantPortal {
         notifyUrl: a.notifyUrl,
         merchantPublicKeyPem: a.merchantPublicKeyPem,
         contract: await this.deps.trades.contract(a.appId),
+        creditService: await this.deps.creditServiceOf(a.appId),
         createdAtNs: a.createdAtNs,
       })),
     );

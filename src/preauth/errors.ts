@@ -26,6 +26,15 @@ export const preauthErrors = catalog({
   request_amount_exceed: invalidRequest(409, 'the amount is more than what is still frozen'),
   payer_balance_not_enough: invalidRequest(409, "the payer's balance does not cover the freeze"),
   payer_not_match: invalidRequest(409, 'this freeze order belongs to another user'),
+  credit_service_not_open: invalidRequest(
+    403,
+    'this app has no credit service: a freeze that asks for credit (extra_param serviceId) needs one the platform granted; without it, send a plain fund freeze',
+  ),
+  credit_service_mismatch: invalidRequest(400, "extra_param's serviceId or category is not this app's credit service"),
+  buyer_restricted: invalidRequest(
+    403,
+    'the payer may not have a credit-based freeze: they are on the dishonest-debtor list (失信被执行人)',
+  ),
   out_order_no_conflict: idempotencyError('this out_order_no was used with other terms'),
   out_request_no_conflict: idempotencyError('this out_request_no was used with other terms on this freeze order'),
   busy: apiError(503, 'another operation on this freeze order is in flight; try again'),

@@ -96,4 +96,30 @@ create table preauth_debts (
 create index preauth_debts_open on preauth_debts (user_id) where repaid_fen < amount_fen;
 `,
   },
+  {
+    id: '20261209-10-preauth-credit-services',
+    sql: `
+-- The credit services the platform granted apps (issue 14 §3, Alipay's 信用服务): a freeze that asks
+-- for credit through extra_param ({"category": …, "serviceId": …}) must name the app's active
+-- service; at or above its score threshold up to its waiver cap is credit-guaranteed, not held.
+-- One row per app: a withdrawal keeps the row (WITHDRAWN) and its service id, a new grant reopens it.
+-- Who changed it and why is in operator_audit.
+create table preauth_credit_services (
+  app_id text primary key,
+  service_id text not null unique check (service_id ~ '^[0-9]{28}$'),
+  category text not null check (category ~ '^[A-Z][A-Z0-9_]{1,63}$'),
+  score_threshold integer not null check (score_threshold between 350 and 950),
+  waiver_max_fen bigint not null check (waiver_max_fen > 0),
+  status text not null check (status in ('ACTIVE', 'WITHDRAWN')),
+  granted_by text not null,
+  granted_at timestamptz not null,
+  withdrawn_by text,
+  withdrawn_at timestamptz,
+  check ((status = 'WITHDRAWN') = (withdrawn_at is not null))
+);
+
+-- The credit service a freeze asked for (null: a plain fund freeze, held in full).
+alter table preauth_orders add column credit_service_id text;
+`,
+  },
 ];

@@ -5,9 +5,11 @@ import { dailyNumber } from '../core/external-ids.ts';
 import { u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { SweepFailures } from '../core/jobs.ts';
 import { limits } from '../core/limits.ts';
+import { minFen } from '../core/money.ts';
 import { dateFromNs } from '../core/time.ts';
 import { type CreateTransferResult, chainCommitted, type Ledger, linkChain } from '../ledger/index.ts';
 import { creditAdvanceAccount, holdChain, repayment, repaymentId } from './books.ts';
+import { type CreditAsk, CreditServices, type CreditServiceView } from './credit-services.ts';
 import { isPreauthError, PreauthError } from './errors.ts';
 import type { OperationRow, OperationType, OrderRow } from './tables.ts';
 import { type OperationView, type OrderView, operationView, orderView } from './views.ts';
@@ -46,36 +48,39 @@ export interface PreauthTrades {
 }
 
 /**
- * The credit score behind deposit-free freezes (src/credit, wired by the platform once it
- * exists): a user's score, or null when there is too little data to score them.
+ * The credit score behind deposit-free freezes (src/credit, wired by the platform): a user's
+ * score, or null when there is too little data to score them (N/A).
  */
 export interface CreditScores {
   creditScore(userId: string): Promise<number | null>;
 }
 
-/** What a merchant's credit service waives: at or above `threshold`, up to `waiverMaxFen` of a freeze. */
+/**
+ * What credit-based freezes read of other modules, wired by the platform: the users' scores
+ * (src/credit) and, when given, who may have no credit at all. Each app's terms (threshold, cap)
+ * are its credit service, this module's own (`CreditServices`).
+ */
 export interface CreditService {
   scores: CreditScores;
-  /** The score an app's freezes ask of a user; null when the app offers no credit-based freeze. */
-  thresholdOf(appId: string): Promise<number | null>;
-  /** The most one freeze may have guaranteed by credit rather than held. */
-  waiverMaxFen: bigint;
+  /**
+   * Whether the user is barred from credit-based freezes (the dishonest-debtor list, wired by the
+   * platform); absent: nobody is. A restricted payer's credit-based freeze is refused
+   * (`buyer_restricted`), writing nothing; their plain fund freezes are not.
+   */
+  restricted?(userId: string): Promise<boolean>;
 }
 
 /**
- * The credit service as the platform offers it: the scores from src/credit, Sesame's 650 line
- * (`limits.preauthCreditScoreThresholdDefault`) for every app that `offersCredit`, and the
- * waiver cap of `limits.preauthCreditWaiverFenMax`.
+ * Where a debt is collected from besides the wallet, wired by the platform: the payer's Yu'e Bao
+ * (a fast redemption into the wallet) and a bound card (quick pay into the wallet). Each moves up
+ * to `fen` into the user's wallet under `key` (the same key answers the same order, never a
+ * second one) and answers what it moved now; an operating refusal (no holdings, the day's fast
+ * limit, no active card, the bank's refusal or an outcome not yet known) is 0n, and the next
+ * round of the sweep asks again under the next key.
  */
-export function defaultCreditService(
-  scores: CreditScores,
-  offersCredit: (appId: string) => Promise<boolean>,
-): CreditService {
-  return {
-    scores,
-    thresholdOf: async (appId) => ((await offersCredit(appId)) ? limits.preauthCreditScoreThresholdDefault : null),
-    waiverMaxFen: limits.preauthCreditWaiverFenMax,
-  };
+export interface DebtSources {
+  fromFund(userId: string, fen: bigint, key: string): Promise<bigint>;
+  fromCard(userId: string, fen: bigint, key: string): Promise<bigint>;
 }
 
 export interface FreezeInput {
@@ -89,6 +94,11 @@ export interface FreezeInput {
   /** After how long the freeze expires and unfreezes itself (`limits.preauthTermDefaultMs` by default). */
   termMs?: number | undefined;
   notifyUrl?: string | undefined;
+  /**
+   * The freeze asks for credit (`extra_param`'s serviceId and category, `creditAskOf`): it must
+   * name the app's open credit service. Absent: a plain fund freeze, held in full.
+   */
+  credit?: CreditAsk | undefined;
 }
 
 export interface UnfreezeInput {
@@ -128,6 +138,9 @@ const outNoPattern = /^[A-Za-z0-9_\-.]{1,64}$/;
  * nothing is both spent and released, nor more than frozen, however the calls interleave.
  */
 export class Preauths {
+  /** The credit services the platform granted apps: what a credit-based freeze must name. */
+  readonly creditServices: CreditServices;
+
   constructor(
     private readonly db: Db,
     private readonly ledger: Ledger,
@@ -135,7 +148,10 @@ export class Preauths {
     private readonly trades: PreauthTrades,
     private readonly clock: Clock,
     private readonly credit?: CreditService,
-  ) {}
+    private readonly debtSources?: DebtSources,
+  ) {
+    this.creditServices = new CreditServices(db, clock, async (appId) => (await parties.payeeOf(appId)) !== null);
+  }
 
   /**
    * `alipay.fund.auth.order.freeze`: the merchant scanned the payer's code; the money is held at
@@ -147,7 +163,8 @@ export class Preauths {
     if (!payer) throw new PreauthError('auth_code_invalid');
     const existing = await this.#existingFreeze(input);
     if (existing) return this.#replayFreeze(existing, payer.userId);
-    const split = await this.#split(input.appId, payer.userId, input.amountFen);
+    const service = await this.#serviceFor(input.appId, input.credit);
+    const split = await this.#split(service, payer.userId, input.amountFen);
     const now = this.#now();
     const authNo = newAuthNo(now);
     const operationId = newOperationId(now);
@@ -175,6 +192,24 @@ export class Preauths {
   }
 
   /**
+   * Whether a new freeze asking for credit may go on, before anything is written or spent (the
+   * gateway asks before it spends the payer's code): the app's open service, and the payer (when
+   * known) not restricted. A repeat of a freeze already made is left to `freeze`, which answers it
+   * as it was. Throws `credit_service_not_open`, `credit_service_mismatch`, `buyer_restricted`.
+   * The freeze checks all of it again.
+   */
+  async checkCreditAsk(input: FreezeInput, payerId: string | null): Promise<void> {
+    if (!input.credit) return;
+    const [made] = await this.db.query('select 1 from preauth_orders where app_id = $1 and out_order_no = $2', [
+      input.appId,
+      input.outOrderNo,
+    ]);
+    if (made) return;
+    await this.#serviceFor(input.appId, input.credit);
+    if (payerId !== null && (await this.credit?.restricted?.(payerId))) throw new PreauthError('buyer_restricted');
+  }
+
+  /**
    * `alipay.fund.auth.order.app.freeze`: an order that waits (INIT) for its payer to confirm it
    * at the cashier within `pay_timeout`; nothing is held yet. A repeat with the same terms answers
    * the same order.
@@ -190,6 +225,8 @@ export class Preauths {
       throw new PreauthError('invalid_parameter', { param: 'pay_timeout', detail: 'from 1m to 15d' });
     const existing = await this.#existingFreeze(input);
     if (existing) return orderView(existing.order);
+    // Refused now, writing nothing, when the freeze asks for credit the app has no service for.
+    await this.#serviceFor(input.appId, input.credit);
     const now = this.#now();
     const authNo = newAuthNo(now);
     const split = { creditFen: 0n, fundFen: input.amountFen };
@@ -229,7 +266,9 @@ export class Preauths {
     const payer = await this.parties.payer(payerId);
     if (!payer) throw new PreauthError('payer_not_match');
     const preview = await this.#order(this.db, authNo);
-    const split = await this.#split(preview.app_id, payer.userId, preview.amount_fen);
+    // The credit service is read again: withdrawn since the order was made, the confirmation is refused.
+    const service = await this.#orderService(preview);
+    const split = await this.#split(service, payer.userId, preview.amount_fen);
     const claimed = await this.db.transaction(async (tx) => {
       const order = await this.#order(tx, authNo, true);
       const [op] = await tx.query<OperationRow>(
@@ -582,19 +621,22 @@ export class Preauths {
   }
 
   /**
-   * Collects open debts from their users' wallets, as far as each balance goes: one repayment per
-   * debt and round, its id derived from (debt, amount repaid so far), so a retried or concurrent
-   * round moves each part once. At most `preauthSweepBatchMax` debts; returns how many it collected from.
+   * Collects open debts from their users' wallets, as far as each balance goes, after moving what
+   * the wallet lacks into it from the user's Yu'e Bao, then a bound card (`DebtSources`, when
+   * wired): one repayment per debt and round, its id derived from (debt, amount repaid so far), so
+   * a retried or concurrent round moves each part once. At most `preauthSweepBatchMax` debts;
+   * returns how many it collected from.
    */
   async collectDebts(): Promise<number> {
     const open = await this.db.query<{
       operation_id: string;
+      user_id: string;
       user_account: string;
       amount_fen: bigint;
       repaid_fen: bigint;
     }>(
-      `select operation_id, user_account, amount_fen, repaid_fen from preauth_debts where repaid_fen < amount_fen
-        order by created_at limit $1`,
+      `select operation_id, user_id, user_account, amount_fen, repaid_fen from preauth_debts
+        where repaid_fen < amount_fen order by created_at limit $1`,
       [limits.preauthSweepBatchMax],
     );
     let collected = 0;
@@ -604,10 +646,13 @@ export class Preauths {
       // A repayment a crash left unrecorded is recorded with the amount it moved.
       let [moved] = await this.ledger.lookupTransfers([id]);
       if (!moved) {
-        const [a] = await this.ledger.lookupAccounts([account]);
-        const available = a ? a.creditsPosted - a.debitsPosted - a.debitsPending : 0n;
         const due = debt.amount_fen - debt.repaid_fen;
-        const fen = available < due ? available : due;
+        let available = await this.#availableIn(account);
+        if (available < due && this.debtSources) {
+          await this.#topUpForDebt(debt, due - available);
+          available = await this.#availableIn(account);
+        }
+        const fen = minFen(available, due);
         if (fen <= 0n) continue;
         await this.#ensureCreditAdvances();
         const [result] = await this.ledger.createTransfers([
@@ -627,6 +672,35 @@ export class Preauths {
       collected += done.length;
     }
     return collected;
+  }
+
+  /** What a wallet can pay now: posted credits less posted and pending debits (never below zero). */
+  async #availableIn(account: bigint): Promise<bigint> {
+    const [a] = await this.ledger.lookupAccounts([account]);
+    const available = a ? a.creditsPosted - a.debitsPosted - a.debitsPending : 0n;
+    return available > 0n ? available : 0n;
+  }
+
+  /**
+   * Moves `shortFen` into a debtor's wallet from their Yu'e Bao, then what is still short from a
+   * bound card. The keys name the debt, how much of it was repaid and the amount asked, so a
+   * round that is retried asks the same orders again and a later round (after a repayment, or
+   * for another amount) asks new ones.
+   */
+  async #topUpForDebt(
+    debt: { operation_id: string; user_id: string; repaid_fen: bigint },
+    shortFen: bigint,
+  ): Promise<void> {
+    const sources = this.debtSources;
+    assert(sources, 'debt sources are wired');
+    const key = (source: string, fen: bigint) => `pd${source}-${debt.operation_id}-${debt.repaid_fen}-${fen}`;
+    const fromFund = await sources.fromFund(debt.user_id, shortFen, key('f', shortFen));
+    assert(fromFund >= 0n && fromFund <= shortFen, `the fund moved ${fromFund} of ${shortFen}`);
+    const rest = shortFen - fromFund;
+    if (rest > 0n) {
+      const fromCard = await sources.fromCard(debt.user_id, rest, key('c', rest));
+      assert(fromCard >= 0n && fromCard <= rest, `the card moved ${fromCard} of ${rest}`);
+    }
   }
 
   async #recordSuccess(op: OperationRow): Promise<OperationRow> {
@@ -761,7 +835,12 @@ export class Preauths {
       `select * from preauth_operations where auth_no = $1 and operation_type = 'FREEZE'`,
       [order.auth_no],
     );
-    if (!op || op.out_request_no !== input.outRequestNo || order.amount_fen !== input.amountFen)
+    if (
+      !op ||
+      op.out_request_no !== input.outRequestNo ||
+      order.amount_fen !== input.amountFen ||
+      order.credit_service_id !== (input.credit?.serviceId ?? null)
+    )
       throw new PreauthError('out_order_no_conflict');
     return { order, op };
   }
@@ -773,15 +852,41 @@ export class Preauths {
     return operationView(await this.#order(this.db, existing.order.auth_no), done);
   }
 
-  /** How much of a freeze the payer's score guarantees (credit) and how much is held (fund). */
-  async #split(appId: string, payerId: string, amountFen: bigint): Promise<{ creditFen: bigint; fundFen: bigint }> {
+  /**
+   * The open credit service a freeze asking `ask` uses (null for a plain fund freeze). Throws
+   * `credit_service_not_open`, `credit_service_mismatch`.
+   */
+  async #serviceFor(appId: string, ask: CreditAsk | undefined): Promise<CreditServiceView | null> {
+    if (!ask) return null;
+    if (!this.credit) throw new PreauthError('credit_service_not_open');
+    return this.creditServices.serviceFor(appId, ask);
+  }
+
+  /** The credit service an app freeze asked for, read again at its confirmation: still open, or refused. */
+  async #orderService(order: OrderRow): Promise<CreditServiceView | null> {
+    if (order.credit_service_id === null) return null;
+    const service = await this.creditServices.of(order.app_id);
+    if (!this.credit || service?.status !== 'ACTIVE' || service.serviceId !== order.credit_service_id)
+      throw new PreauthError('credit_service_not_open');
+    return service;
+  }
+
+  /**
+   * How much of a freeze the payer's score guarantees (credit) and how much is held (fund): with
+   * the app's service, at or above its threshold up to its cap is credit; below it, or with no
+   * score (N/A), all of it is held. A restricted payer asking for credit is refused.
+   */
+  async #split(
+    service: CreditServiceView | null,
+    payerId: string,
+    amountFen: bigint,
+  ): Promise<{ creditFen: bigint; fundFen: bigint }> {
     const none = { creditFen: 0n, fundFen: amountFen };
-    if (!this.credit) return none;
-    const threshold = await this.credit.thresholdOf(appId);
-    if (threshold === null) return none;
+    if (!service || !this.credit) return none;
+    if (await this.credit.restricted?.(payerId)) throw new PreauthError('buyer_restricted');
     const score = await this.credit.scores.creditScore(payerId);
-    if (score === null || score < threshold) return none;
-    const creditFen = amountFen < this.credit.waiverMaxFen ? amountFen : this.credit.waiverMaxFen;
+    if (score === null || score < service.scoreThreshold) return none;
+    const creditFen = amountFen < service.waiverMaxFen ? amountFen : service.waiverMaxFen;
     return { creditFen, fundFen: amountFen - creditFen };
   }
 
@@ -967,8 +1072,8 @@ async function insertOrder(tx: Queryable, o: OrderInsert): Promise<OrderRow | nu
   const [row] = await tx.query<OrderRow>(
     `insert into preauth_orders (auth_no, app_id, out_order_no, order_title, kind, payee_id, payee_account, payer_id,
        payer_account, amount_fen, credit_fen, fund_fen, status, in_flight, term_s, pay_expires_at, expires_at,
-       notify_url, created_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'INIT', $13, $14, $15, $16, $17, $18)
+       notify_url, created_at, credit_service_id)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'INIT', $13, $14, $15, $16, $17, $18, $19)
      on conflict (app_id, out_order_no) do nothing returning *`,
     [
       o.authNo,
@@ -989,6 +1094,7 @@ async function insertOrder(tx: Queryable, o: OrderInsert): Promise<OrderRow | nu
       o.expiresAt,
       o.input.notifyUrl ?? null,
       o.now,
+      o.input.credit?.serviceId ?? null,
     ],
   );
   return row ?? null;

@@ -37,6 +37,7 @@ export interface PreauthTables {
     created_at: Date;
     authorized_at: Date | null;
     finished_at: Date | null;
+    credit_service_id: string | null;
   };
   preauth_operations: {
     operation_id: string;
@@ -68,6 +69,18 @@ export interface PreauthTables {
     repaid_fen: bigint;
     created_at: Date;
     repaid_at: Date | null;
+  };
+  preauth_credit_services: {
+    app_id: string;
+    service_id: string;
+    category: string;
+    score_threshold: number;
+    waiver_max_fen: bigint;
+    status: 'ACTIVE' | 'WITHDRAWN';
+    granted_by: string;
+    granted_at: Date;
+    withdrawn_by: string | null;
+    withdrawn_at: Date | null;
   };
 }
 

@@ -9,6 +9,8 @@ export interface OrderView {
   orderTitle: string;
   kind: 'BAR_CODE' | 'APP';
   status: OrderStatus;
+  /** The freeze asked for credit (the app's credit service): the payer's score may waive part of it. */
+  creditAsked: boolean;
   payerId: string | null;
   payeeId: string;
   /** Decimal strings, as the gateway answers them. */
@@ -55,6 +57,7 @@ export function orderView(o: OrderRow): OrderView {
     orderTitle: o.order_title,
     kind: o.kind,
     status: o.status,
+    creditAsked: o.credit_service_id !== null,
     payerId: o.payer_id,
     payeeId: o.payee_id,
     totalFreezeAmount: f(o.amount_fen),

@@ -250,6 +250,12 @@ function freezeCard(o: OrderView, inner: string): string {
   <div class="amount"><small>¥</small>${escapeHtml(o.totalFreezeAmount)}</div>
   <div class="muted">预授权冻结 · A pre-authorisation: this amount is frozen in your balance, not paid. The merchant
   settles what you owe from it and unfreezes the rest.</div>
+  ${
+    o.creditAsked && o.status === 'INIT'
+      ? `<div class="muted" id="credit-note">信用免押 · Deposit-free by credit: if your credit score meets the merchant's
+  line, part or all of it is not held; what the merchant settles from that part is then collected from your balance.</div>`
+      : ''
+  }
   <dl><dt>Freeze</dt><dd>${escapeHtml(o.authNo)}</dd><dt>Order</dt><dd>${escapeHtml(o.outOrderNo)}</dd>
   ${o.payExpiresAt && o.status === 'INIT' ? `<dt>Confirm by</dt><dd>${escapeHtml(beijingTime(o.payExpiresAt))}</dd>` : ''}
   ${o.expiresAt && o.status === 'AUTHORIZED' ? `<dt>Unfreezes by</dt><dd>${escapeHtml(beijingTime(o.expiresAt))}</dd>` : ''}

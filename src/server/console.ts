@@ -7,16 +7,18 @@
  * compensation fund's capital, a settlement run on demand, Yu'e Bao's daily figure and its
  * distribution, the risk engine's rules, lists and review queue (risk-api.ts), the reconciliation
  * queue, the reserves with their daily history and the loss rate, users and merchants (search,
- * freeze), the live figures, operators and the audit log. Refusals answer `{code, message}` with
+ * freeze), apps' credit services for deposit-free freezes (grant, change, withdraw), the live
+ * figures, operators and the audit log. Refusals answer `{code, message}` with
  * a 4xx; the modules' codes pass through, since operators read them.
  */
 import { Type, type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Reconciler, ReserveReport } from '../channels/index.ts';
 import { limits } from '../core/limits.ts';
-import { formatAmount } from '../core/money.ts';
+import { formatAmount, parseAmount } from '../core/money.ts';
 import type { Fund } from '../fund/index.ts';
 import { type AuditEntry, type Members, type Operators, type OperatorView, operatorRoles } from '../members/index.ts';
+import type { CreditServiceView, Preauths } from '../preauth/index.ts';
 import type { Risk } from '../risk/index.ts';
 import type { AfterSale, DisputeView, Settlements, Trades } from '../trades/index.ts';
 import { disputeView } from './api.ts';
@@ -37,6 +39,7 @@ export interface ConsoleDeps {
   risk: Risk;
   reconciler: Reconciler;
   reserves: ReserveReport;
+  preauth: Preauths;
   live: LiveFigureSampler;
 }
 
@@ -60,6 +63,9 @@ export const consoleRules: RouteRules = {
   'POST /disputes/:disputeNo/ruling': { roles: disputes, audit: 'dispute.rule' },
   'POST /recovery-claims/:disputeNo/write-off': { roles: finance, audit: 'recovery_claim.write_off' },
   'PUT /apps/:appId/escrow-contract': { roles: admin, audit: 'app.escrow_contract' },
+  'GET /apps/:appId/credit-service': { roles: risk },
+  'PUT /apps/:appId/credit-service': { roles: risk, audit: 'app.credit_service.grant' },
+  'POST /apps/:appId/credit-service/withdrawal': { roles: risk, audit: 'app.credit_service.withdraw' },
   'POST /compensation-fund/capital': {
     roles: finance,
     audit: 'compensation_fund.capital',
@@ -154,6 +160,7 @@ export async function registerConsole(app: FastifyInstance, deps: ConsoleDeps): 
       moneyRoutes(scope, deps);
       reconciliationRoutes(scope, deps);
       memberRoutes(scope, deps);
+      creditServiceRoutes(scope, deps);
       riskConsoleRoutes(
         scope,
         deps.risk,
@@ -453,6 +460,91 @@ function memberRoutes(scope: FastifyInstance, deps: ConsoleDeps): void {
     await deps.members.unfreeze(request.params.userId, request.body.reason);
     return { user_id: request.params.userId, frozen: null };
   });
+}
+
+const creditServiceJson = (appId: string, c: CreditServiceView | null) => ({
+  app_id: appId,
+  credit_service:
+    c === null
+      ? null
+      : {
+          service_id: c.serviceId,
+          category: c.category,
+          score_threshold: c.scoreThreshold,
+          waiver_cap: formatAmount(c.waiverMaxFen),
+          status: c.status,
+          granted_by: c.grantedBy,
+          granted_at: c.grantedAt.toISOString(),
+          withdrawn_by: c.withdrawnBy,
+          withdrawn_at: c.withdrawnAt?.toISOString() ?? null,
+        },
+});
+
+/**
+ * An app's credit service (deposit-free freezes, docs/preauth.md): its freezes that ask for credit
+ * through extra_param (`{"category": …, "serviceId": …}`) have, for a payer at or above the score
+ * threshold, up to the waiver cap guaranteed by credit rather than held. The risk team grants,
+ * changes and withdraws it; each change is in the audit log.
+ */
+function creditServiceRoutes(scope: FastifyInstance, deps: ConsoleDeps): void {
+  const typed = scope.withTypeProvider<TypeBoxTypeProvider>();
+  const services = deps.preauth.creditServices;
+  const by = (request: FastifyRequest) => `operator:${requestOperator(request).operatorId}`;
+  const Params = Type.Object(
+    { appId: Type.String({ pattern: '^2021[0-9]{12}$', description: '16 digits from 2021.' }) },
+    Strict,
+  );
+  typed.get('/apps/:appId/credit-service', { schema: { params: Params } }, async (request) =>
+    creditServiceJson(request.params.appId, await services.of(request.params.appId)),
+  );
+  typed.put(
+    '/apps/:appId/credit-service',
+    {
+      schema: {
+        params: Params,
+        body: Type.Object(
+          {
+            category: Type.String({
+              pattern: '^[A-Z][A-Z0-9_]{1,63}$',
+              description: 'What the freezes name as extra_param category: RENT_PHONE, RENT_CAR …',
+            }),
+            score_threshold: Type.Optional(
+              Type.Integer({
+                minimum: limits.creditScoreMin,
+                maximum: limits.creditScoreMax,
+                description: `The score a payer needs; ${limits.preauthCreditScoreThresholdDefault} when absent.`,
+              }),
+            ),
+            waiver_cap: Type.Optional({
+              ...Amount,
+              description: `The most of one freeze credit may guarantee, yuan; ${formatAmount(limits.preauthCreditWaiverFenMax)} (the most) when absent.`,
+            }),
+            note: Type.Optional(Reason),
+          },
+          Strict,
+        ),
+      },
+    },
+    async (request) => {
+      const { category, score_threshold, waiver_cap } = request.body;
+      const granted = await services.grant(
+        request.params.appId,
+        {
+          category,
+          scoreThreshold: score_threshold,
+          waiverMaxFen: waiver_cap === undefined ? undefined : parseAmount(waiver_cap),
+        },
+        by(request),
+      );
+      return creditServiceJson(request.params.appId, granted);
+    },
+  );
+  typed.post(
+    '/apps/:appId/credit-service/withdrawal',
+    { schema: { params: Params, body: Type.Object({ reason: Reason }, Strict) } },
+    async (request) =>
+      creditServiceJson(request.params.appId, await services.withdraw(request.params.appId, by(request))),
+  );
 }
 
 /** Operators and the audit log: the administrator's. */

@@ -11,7 +11,7 @@ import { type Static, type TSchema, Type, type TypeBoxTypeProvider } from '@fast
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { assert } from '../core/assert.ts';
 import { limits } from '../core/limits.ts';
-import { parseAmount } from '../core/money.ts';
+import { formatAmount, parseAmount } from '../core/money.ts';
 import type { Staff } from '../members/index.ts';
 import { type MerchantPortal, permissionsOf } from '../merchants/index.ts';
 import type {
@@ -667,7 +667,9 @@ function authenticatedRoutes(api: FastifyInstance, deps: MerchantApiDeps): void 
     '/apps',
     {
       schema: {
-        ...doc("Your apps: notify URL, your public key, the escrow contract; and the platform's public key"),
+        ...doc(
+          "Your apps: notify URL, your public key, the escrow contract, the credit service for deposit-free freezes; and the platform's public key",
+        ),
         response: {
           200: Type.Object({
             platform_public_key: Type.String({
@@ -682,6 +684,22 @@ function authenticatedRoutes(api: FastifyInstance, deps: MerchantApiDeps): void 
                 escrow_default: Type.Boolean(),
                 fee_bps: Type.Integer(),
                 confirm_period_days: Type.Number(),
+                credit_service: Nullable(
+                  Type.Object(
+                    {
+                      service_id: Type.String({ description: "28 digits: extra_param's serviceId in a freeze." }),
+                      category: Type.String({ description: "extra_param's category (RENT_PHONE …)." }),
+                      score_threshold: Type.Integer({ description: 'The score a payer needs for credit.' }),
+                      waiver_cap: Type.String({ description: 'The most of one freeze credit guarantees, yuan.' }),
+                      status: Type.Union([Type.Literal('ACTIVE'), Type.Literal('WITHDRAWN')]),
+                      granted_at: Time,
+                    },
+                    {
+                      description:
+                        'Granted by the platform; null: none. Freezes asking for credit need it ACTIVE (docs/preauth.md).',
+                    },
+                  ),
+                ),
                 created_at: Time,
               }),
             ),
@@ -702,6 +720,14 @@ function authenticatedRoutes(api: FastifyInstance, deps: MerchantApiDeps): void 
           escrow_default: a.contract.escrowDefault,
           fee_bps: a.contract.feeBps,
           confirm_period_days: a.contract.confirmPeriodMs / 86_400_000,
+          credit_service: a.creditService && {
+            service_id: a.creditService.serviceId,
+            category: a.creditService.category,
+            score_threshold: a.creditService.scoreThreshold,
+            waiver_cap: formatAmount(a.creditService.waiverMaxFen),
+            status: a.creditService.status,
+            granted_at: a.creditService.grantedAt.toISOString(),
+          },
           created_at: new Date(Number(a.createdAtNs / 1_000_000n)).toISOString(),
         })),
       };

@@ -4,13 +4,16 @@
  * `alipay.fund.auth.order.app.freeze` (the merchant's app hands the payer the signed order
  * string; opened at `/gateway.do`, it sends the payer to the cashier's confirm page),
  * `alipay.fund.auth.order.unfreeze` and `alipay.fund.auth.operation.detail.query`. Settling is
- * `alipay.trade.pay` with `auth_no` (alipay-methods.ts). Answers in Alipay's field names; the
- * refusals in its bare fund-auth codes (`REQUEST_AMOUNT_EXCEED`, `ORDER_ALREADY_CLOSED` …).
+ * `alipay.trade.pay` with `auth_no` (alipay-methods.ts). A freeze asks for credit (deposit-free)
+ * as Alipay's rental merchants do, through `extra_param` `{"category", "serviceId"}` naming the
+ * app's credit service; the answers split `credit_amount` and `fund_amount`. Answers in Alipay's
+ * field names; the refusals in its bare fund-auth codes (`REQUEST_AMOUNT_EXCEED`,
+ * `ORDER_ALREADY_CLOSED`, `CREDIT_SERVICE_NOT_OPEN`, `BUYER_RESTRICTED` …).
  */
 import { beijingTime } from '../core/time.ts';
 import type { GatewayContext, GatewayMethod } from '../gateway/index.ts';
 import { isMembersError, type Members } from '../members/index.ts';
-import { type FreezeInput, type OperationView, PreauthError, type Preauths } from '../preauth/index.ts';
+import { creditAskOf, type FreezeInput, type OperationView, PreauthError, type Preauths } from '../preauth/index.ts';
 import { methods, pageMethods } from './alipay-methods.ts';
 import type { Biz } from './biz-schemas.ts';
 
@@ -37,6 +40,8 @@ function freezeInput(ctx: GatewayContext, biz: Biz<'alipay.fund.auth.order.app.f
     payTimeoutMs: relativeMs(biz.pay_timeout),
     termMs: relativeMs(biz.freeze_term),
     notifyUrl: ctx.params.notify_url ?? (biz.notify_url || undefined),
+    // Alipay's credit-based freeze: extra_param {"category": "RENT_PHONE", "serviceId": "<28 digits>"}.
+    credit: creditAskOf(biz.extra_param || undefined) ?? undefined,
   };
 }
 
@@ -68,6 +73,8 @@ export function preauthMethods(deps: PreauthMethodDeps): Record<string, GatewayM
     ...methods({
       'alipay.fund.auth.order.freeze': async (ctx, biz) => {
         const input = freezeInput(ctx, biz);
+        // Asking for credit the app has no service for, or for a restricted payer, is refused before the code is spent.
+        if (input.credit) await preauth.checkCreditAsk(input, await members.paymentCodeHolder(biz.auth_code));
         // The payer's code is spent for this freeze: its retry (an answer lost) may spend it again.
         const payerId = await members
           .redeemPaymentCode(biz.auth_code, `${ctx.appId}/freeze/${biz.out_order_no}`)

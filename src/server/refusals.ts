@@ -40,6 +40,7 @@ import { findUnreadableText } from '../core/text.ts';
 import { FundError } from '../fund/index.ts';
 import { type Gateway, type GatewayError, gatewayError } from '../gateway/index.ts';
 import { MembersError } from '../members/index.ts';
+import { PreauthError } from '../preauth/index.ts';
 import { RiskError } from '../risk/index.ts';
 import { TradeError } from '../trades/index.ts';
 import { ConsoleError } from './console.ts';
@@ -336,7 +337,8 @@ function sendConsole(reply: FastifyReply, error: FastifyError, r: Refusal): Fast
     error instanceof FundError ||
     error instanceof RiskError ||
     error instanceof MembersError ||
-    error instanceof ChannelError
+    error instanceof ChannelError ||
+    error instanceof PreauthError
   ) {
     return reply.code(error.status).send({ code: error.code, message: error.message });
   }

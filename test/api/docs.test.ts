@@ -41,6 +41,8 @@ describe('/docs', () => {
         'POST /console/v1/members/{userId}/freeze',
         'GET /console/v1/audit',
         'GET /console/v1/live',
+        'PUT /console/v1/apps/{appId}/credit-service',
+        'POST /console/v1/apps/{appId}/credit-service/withdrawal',
         'POST /ops/v1/reconciliations',
         'GET /regulator/v1/reserves',
       ]),

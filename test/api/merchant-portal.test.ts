@@ -1,17 +1,7 @@
-/**
- * The merchant portal's API (`/api/v1/merchant`): a member of staff logs in with password and the
- * texted code; the dashboard, trade search and detail show the merchant's own trades only;
- * refunds, shipments, answers to refund cases and disputes, bills, notification resends, app
- * settings and staff each work for the roles allowed and are refused (403 `role_forbidden`,
- * nothing written) for the others: support does not refund, finance changes no app, nobody but
- * the owner adds staff. The owner reads who of the staff did each of these in the activity log;
- * refusals and failures are not in it.
- */
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotificationDispatcher } from '../../src/notifications/index.ts';
 import { keyPair } from '../gateway/support.ts';
-import { type ApiWorld, apiWorld, expectError, nextPhone } from './support.ts';
+import { type ApiWorld, apiWorld, expectError, type StaffLogin as Login, nextPhone, staffLogin } from './support.ts';
 
 let world: ApiWorld;
 const key = keyPair();
@@ -22,34 +12,8 @@ let otherApp: string;
 let buyer: { userId: string; phone: string };
 const password = 'portal-secret-1';
 
-interface Login {
-  call(options: InjectOptions): Promise<LightMyRequestResponse>;
-  token: string;
-}
-
 /** Logs a member of staff in through both steps, the code read from the SMS outbox. */
-async function login(phone: string): Promise<Login> {
-  const sent = await world.app.inject({
-    method: 'POST',
-    url: '/api/v1/merchant/sessions/code',
-    payload: { phone, password },
-  });
-  expect(sent.statusCode, sent.body).toBe(202);
-  const [message] = await world.platform.members.smsOutbox({ phone, limit: 1 });
-  const code = /(\d{6})/.exec(message?.text ?? '')?.[1] ?? '';
-  const res = await world.app.inject({
-    method: 'POST',
-    url: '/api/v1/merchant/sessions',
-    payload: { phone, password, sms_code: code },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  const token = res.json().token as string;
-  return {
-    token,
-    call: (options) =>
-      world.app.inject({ ...options, headers: { authorization: `Bearer ${token}`, ...options.headers } }),
-  };
-}
+const login = (phone: string) => staffLogin(world, phone, password);
 
 let owner: Login;
 let finance: Login;

@@ -133,3 +133,33 @@ export function expectError(res: LightMyRequestResponse, status: number, code: s
   expect(typeof body.message).toBe('string');
   if (param !== undefined) expect(body.param).toBe(param);
 }
+
+export interface StaffLogin {
+  token: string;
+  /** Injects a request carrying this member of staff's bearer token. */
+  call(options: InjectOptions): Promise<LightMyRequestResponse>;
+}
+
+/** Logs a merchant's member of staff in to the portal's API through both steps, the code read from the SMS outbox. */
+export async function staffLogin(world: ApiWorld, phone: string, password: string): Promise<StaffLogin> {
+  const sent = await world.app.inject({
+    method: 'POST',
+    url: '/api/v1/merchant/sessions/code',
+    payload: { phone, password },
+  });
+  expect(sent.statusCode, sent.body).toBe(202);
+  const [message] = await world.platform.members.smsOutbox({ phone, limit: 1 });
+  const code = /(\d{6})/.exec(message?.text ?? '')?.[1] ?? '';
+  const res = await world.app.inject({
+    method: 'POST',
+    url: '/api/v1/merchant/sessions',
+    payload: { phone, password, sms_code: code },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  const token = res.json().token as string;
+  return {
+    token,
+    call: (options) =>
+      world.app.inject({ ...options, headers: { authorization: `Bearer ${token}`, ...options.headers } }),
+  };
+}

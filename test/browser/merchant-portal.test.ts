@@ -143,6 +143,12 @@ describe.skipIf(browserMissing)('the merchant portal in a real browser', () => {
       notifyUrl: 'http://127.0.0.1:9/notify',
     });
     seed.plainApp = plain.appId;
+    // The platform granted the counter app a credit service for deposit-free freezes: the portal shows it.
+    await platform.preauth.creditServices.grant(
+      plain.appId,
+      { category: 'RENT_TEAWARE', waiverMaxFen: 500_00n },
+      'test',
+    );
     const buyerPhone = nextPhone();
     const buyer = await platform.members.createUser({ phone: buyerPhone, password, openingBalance: 1_000_000n });
     let n = 0;
@@ -320,6 +326,10 @@ describe.skipIf(browserMissing)('the merchant portal in a real browser', () => {
 
     // A test payment against the counter app: a direct trade waiting at the cashier.
     await page.getByRole('menuitem', { name: 'Apps' }).click();
+    // Its credit service, read only: the terms and the service id its freezes name.
+    expect(await page.locator(`#credit-${seed.plainApp}`).textContent()).toBe(
+      'Score 650+ waives up to ¥500.00 of a freeze · RENT_TEAWARE',
+    );
     await page.getByRole('button', { name: 'Test payment' }).nth(1).click();
     await page.locator('.ant-modal').getByRole('button', { name: 'Create' }).click();
     await page.getByText(/waits for payment/).waitFor();

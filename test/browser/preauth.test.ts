@@ -4,6 +4,10 @@
  * opens it at the gateway, lands on the cashier's confirm page, is refused with a wrong password
  * (nothing held), logs in and confirms: the deposit is held in the ledger, not paid. The merchant
  * then settles part of it with `alipay.trade.pay` (`auth_no`, COMPLETE) and the rest is released.
+ * On the same pages, a deposit-free freeze: the merchant's app has a credit service, its order
+ * asks for credit (`extra_param`), and a customer whose real score is 650 or more confirms it at
+ * the cashier and sees that nothing is held; the ledger agrees (her account's age and three small
+ * payments are a fixture: the score's own paths have their tests).
  * Screenshots in test-results/preauth/, axe-core finds nothing serious or critical, the page's
  * Content-Security-Policy raises no complaint, and the confirm page's time to interactive is printed.
  */
@@ -16,6 +20,7 @@ import { AlipaySdk } from 'alipay-sdk';
 import type { FastifyInstance } from 'fastify';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { idCheckCharacter } from '../../src/credit/index.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import type { Platform } from '../../src/platform.ts';
 import { checkPreauthBooks } from '../../src/preauth/index.ts';
@@ -41,6 +46,10 @@ let sdk: AlipaySdk;
 let customerId = '';
 let sellerId = '';
 const outOrderNo = `scooter-${Date.now()}`;
+const creditOrderNo = `scooter-credit-${Date.now()}`;
+const creditPhone = '13912340002';
+let creditCustomerId = '';
+let creditAsk = '';
 const complaints: string[] = [];
 const axeProblems: string[] = [];
 
@@ -65,6 +74,26 @@ async function look(page: Page, name: string): Promise<void> {
   );
 }
 
+/** A page whose console complaints about the Content-Security-Policy are kept. */
+async function newPage(): Promise<Page> {
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) complaints.push(m.text());
+  });
+  return page;
+}
+
+/** Logs in at the confirm page and confirms the freeze: what the page then says was done. */
+async function confirmAs(page: Page, as: string): Promise<string | null> {
+  await page.fill('#phone', as);
+  await page.fill('#password', password);
+  await page.click('#confirm-freeze');
+  await page.locator('.done').waitFor();
+  expect(await page.locator('#status').textContent()).toContain('Frozen');
+  return page.locator('.done').textContent();
+}
+
 describe.skipIf(browserMissing)('an app freeze confirmed at the cashier in a real browser', () => {
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
@@ -73,6 +102,30 @@ describe.skipIf(browserMissing)('an app freeze confirmed at the cashier in a rea
     const app = await platform.members.createApp({ name: 'Scooter Rental', merchantPublicKeyPem: keys.publicKeyPem });
     sellerId = app.sellerId;
     customerId = (await platform.members.createUser({ phone, password, openingBalance: openingFen })).userId;
+    // The deposit-free part: the app's credit service, and a customer the real score puts at 650+.
+    const service = await platform.preauth.creditServices.grant(app.appId, { category: 'RENT_SCOOTER' }, 'test');
+    creditAsk = JSON.stringify({ category: service.category, serviceId: service.serviceId });
+    creditCustomerId = (await platform.members.createUser({ phone: creditPhone, password, openingBalance: openingFen }))
+      .userId;
+    await platform.db.query('update members set created_at_ns = created_at_ns - $2::bigint where user_id = $1', [
+      creditCustomerId,
+      (31n * 86_400_000_000_000n).toString(),
+    ]);
+    const idBase = '11010519900101077';
+    await platform.credit.realNames.verify(creditCustomerId, {
+      name: '李四',
+      idNumber: idBase + idCheckCharacter(idBase),
+    });
+    const shop = await platform.members.createApp({ name: 'Helmet Shop', merchantPublicKeyPem: keys.publicKeyPem });
+    for (let i = 0; i < 3; i++) {
+      const trade = await platform.trades.create({
+        appId: shop.appId,
+        outTradeNo: `${creditOrderNo}-tea-${i}`,
+        totalAmount: '1.00',
+        subject: 'Helmet wipe',
+      });
+      await platform.trades.pay(shop.appId, { tradeNo: trade.tradeNo }, creditCustomerId);
+    }
     paybao = await buildPlatformApp({ platform, publicUrl: () => base });
     base = await listen(paybao);
     sdk = new AlipaySdk({
@@ -83,15 +136,19 @@ describe.skipIf(browserMissing)('an app freeze confirmed at the cashier in a rea
       endpoint: base,
     });
     // The merchant's page: the order string its server signed, handed to the customer as a link.
-    merchant = createServer((_req, res) => {
+    // `/credit` asks for credit as Alipay's rental merchants do: extra_param names the service.
+    merchant = createServer((req, res) => {
+      const credit = req.url === '/credit';
+      const order = credit ? creditOrderNo : outOrderNo;
       const orderString = sdk.sdkExecute('alipay.fund.auth.order.app.freeze', {
         bizContent: {
-          out_order_no: outOrderNo,
-          out_request_no: `${outOrderNo}-f`,
+          out_order_no: order,
+          out_request_no: `${order}-f`,
           order_title: 'Scooter deposit',
           amount: '299.00',
           product_code: 'PRE_AUTH_ONLINE',
           pay_timeout: '15m',
+          ...(credit ? { extra_param: creditAsk } : {}),
         },
       });
       res.setHeader('content-type', 'text/html; charset=utf-8');
@@ -119,11 +176,7 @@ describe.skipIf(browserMissing)('an app freeze confirmed at the cashier in a rea
   });
 
   it('confirms the freeze, holds the deposit, and the merchant settles part of it', async () => {
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    page.on('console', (m) => {
-      if (/Content Security Policy|Refused to/i.test(m.text())) complaints.push(m.text());
-    });
+    const page = await newPage();
     await page.goto(`${merchantBase}/`);
     await page.click('#rent');
     await page.waitForURL(`${base}/cashier/freeze/**`);
@@ -142,12 +195,7 @@ describe.skipIf(browserMissing)('an app freeze confirmed at the cashier in a rea
     expect(await held(customerId)).toBe(0n);
     await look(page, 'refused');
 
-    await page.fill('#phone', phone);
-    await page.fill('#password', password);
-    await page.click('#confirm-freeze');
-    await page.locator('.done').waitFor();
-    expect(await page.locator('#status').textContent()).toContain('Frozen');
-    expect(await page.locator('.done').textContent()).toContain('¥299.00 held');
+    expect(await confirmAs(page, phone)).toContain('¥299.00 held');
     await look(page, 'frozen');
     expect(await held(customerId)).toBe(299_00n);
     // The wallet's available balance is less by the deposit; nothing was paid.
@@ -180,5 +228,31 @@ describe.skipIf(browserMissing)('an app freeze confirmed at the cashier in a rea
     expect(await held(customerId)).toBe(0n);
     expect(await platform.members.walletBalance(customerId)).toBe(openingFen - 18_00n);
     expect(await platform.members.walletBalance(sellerId)).toBe(18_00n);
+  });
+
+  it('confirms a deposit-free freeze: the customer sees nothing held, and nothing is', async () => {
+    expect((await platform.credit.score(creditCustomerId)).score).toBeGreaterThanOrEqual(650);
+    const before = await platform.members.walletBalance(creditCustomerId);
+    const page = await newPage();
+    await page.goto(`${merchantBase}/credit`);
+    await page.click('#rent');
+    await page.waitForURL(`${base}/cashier/freeze/**`);
+    await page.locator('#confirm-freeze').waitFor();
+    expect(await page.locator('#credit-note').textContent()).toContain('Deposit-free by credit');
+    await look(page, 'credit-confirm');
+    expect(await confirmAs(page, creditPhone)).toContain('¥0.00 held, ¥299.00 waived by your credit');
+    await look(page, 'credit-frozen');
+    expect(await held(creditCustomerId)).toBe(0n);
+    expect(await platform.members.walletBalance(creditCustomerId)).toBe(before);
+    const detail = await sdk.exec('alipay.fund.auth.operation.detail.query', {
+      bizContent: { out_order_no: creditOrderNo },
+    });
+    expect(detail).toMatchObject({
+      code: '10000',
+      orderStatus: 'AUTHORIZED',
+      totalFreezeCreditAmount: '299.00',
+      totalFreezeFundAmount: '0.00',
+      payerUserId: creditCustomerId,
+    });
   });
 });

@@ -27,6 +27,7 @@ const features: fc.Arbitrary<CreditFeatures> = fc
     categories: fc.integer({ min: 0, max: 30 }),
     escrowDone: fc.integer({ min: 0, max: 100 }),
     disputesLost: fc.integer({ min: 0, max: 10 }),
+    openDebtFen: fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: 100_000_00n })),
     averageBalanceFen: fc.bigInt({ min: 0n, max: 100_000_000_00n }),
     balanceFen: fc.bigInt({ min: 0n, max: 100_000_000_00n }),
     realName: fc.boolean(),
@@ -61,6 +62,28 @@ describe('the scorecard', () => {
     neverLowers((f, by) => ({ ...f, categories: f.categories + by }));
     neverLowers((f, by) => ({ ...f, accountAgeDays: f.accountAgeDays + by }));
     neverLowers((f) => ({ ...f, realName: true }));
+  });
+
+  it('never raises a score for an open debt, and an open debt is a strong negative', () => {
+    fc.assert(
+      fc.property(features, fc.bigInt({ min: 1n, max: 100_000_00n }), (f, fen) => {
+        const clear = scoreOf({ ...f, openDebtFen: 0n });
+        const owing = scoreOf({ ...f, openDebtFen: fen });
+        expect(rank(owing.score)).toBeLessThanOrEqual(rank(clear.score));
+        // The credit history dimension at its floor, whatever else it holds.
+        if (owing.score !== null) {
+          expect(owing.score).toBeLessThanOrEqual(limits.creditOpenDebtScoreMax);
+          expect(owing.points.history).toBeCloseTo(-(limits.creditWeightPercents.history / 100) * 600 * 0.5);
+          expect(owing.reasons).toContain('DEBT_OVERDUE');
+        }
+      }),
+    );
+    // A good record loses the credit line: 650+ before, POOR after.
+    const good = { ...sample(), escrowDone: 20, payments: 100, activeMonths: 12, categories: 8 };
+    const before = scoreOf(good).score as number;
+    const after = scoreOf({ ...good, openDebtFen: 1_00n }).score as number;
+    expect(before).toBeGreaterThanOrEqual(limits.preauthCreditScoreThresholdDefault);
+    expect(after).toBeLessThanOrEqual(limits.creditOpenDebtScoreMax);
   });
 
   it('never raises a score for a dispute lost', () => {
@@ -158,6 +181,7 @@ function sample(): CreditFeatures {
     categories: 3,
     escrowDone: 2,
     disputesLost: 0,
+    openDebtFen: 0n,
     averageBalanceFen: 5_000_00n,
     balanceFen: 5_000_00n,
     realName: true,

@@ -41,13 +41,26 @@ export interface PlatformGateway {
 /** Methods Alipay's v3 serves with GET and the query string. */
 const v3Gets = new Set(['alipay.fund.trans.common.query', 'alipay.data.dataservice.bill.downloadurl.query']);
 
-/** `notifyUrl`: app A's notify URL (B has none); `overload`: the overload protection's settings. */
+/**
+ * `notifyUrl`: app A's notify URL (B has none); `overload`: the overload protection's settings;
+ * `serve`: the platform the HTTP surface serves, made from the fresh one (a module swapped for a
+ * double of one of its ports); the fresh one itself when absent.
+ */
 export async function startPlatformGateway(
-  options: { clock?: Clock; notifyUrl?: string; overload?: PlatformAppOptions['overload'] } = {},
+  options: {
+    clock?: Clock;
+    notifyUrl?: string;
+    overload?: PlatformAppOptions['overload'];
+    serve?: (platform: Platform) => Platform;
+  } = {},
 ): Promise<PlatformGateway> {
   const platform = await freshPlatform({ clock: options.clock });
   let base = '';
-  const app = await buildPlatformApp({ platform, publicUrl: () => base, overload: options.overload });
+  const app = await buildPlatformApp({
+    platform: options.serve?.(platform) ?? platform,
+    publicUrl: () => base,
+    overload: options.overload,
+  });
   base = await listen(app);
   const merchant = async (name: string, notifyUrl?: string): Promise<Merchant> => {
     const keys = keyPair();

@@ -132,7 +132,8 @@ export type CreditReason =
   | 'CATEGORIES_FEW'
   | 'BALANCE_LOW'
   | 'REAL_NAME_MISSING'
-  | 'FRIENDS_SCORES_LOW';
+  | 'FRIENDS_SCORES_LOW'
+  | 'DEBT_OVERDUE';
 export interface CreditScore {
   score: number | null;
   band: CreditBand | null;

@@ -148,6 +148,15 @@ export interface AppInfo {
   escrow_default: boolean;
   fee_bps: number;
   confirm_period_days: number;
+  /** Deposit-free freezes: granted by the platform, read only here; null when none. */
+  credit_service: {
+    service_id: string;
+    category: string;
+    score_threshold: number;
+    waiver_cap: string;
+    status: 'ACTIVE' | 'WITHDRAWN';
+    granted_at: string;
+  } | null;
   created_at: string;
 }
 

@@ -178,6 +178,11 @@ const en = {
   'apps.contractText': '{escrow} · fee {fee}% · buyer confirms within {days} days',
   'apps.escrowOn': 'Escrow by default',
   'apps.escrowOff': 'Direct payment by default',
+  'apps.credit': 'Credit service',
+  'apps.creditNone': 'None: every freeze is held in full. The platform grants credit services.',
+  'apps.creditText': 'Score {threshold}+ waives up to ¥{cap} of a freeze · {category}',
+  'apps.creditWithdrawn': 'Withdrawn: freezes asking for credit are refused.',
+  'apps.creditServiceId': 'Service id (extra_param serviceId)',
   'apps.saved': 'Saved.',
   'apps.test': 'Test payment',
   'apps.testHelp':
@@ -451,6 +456,11 @@ const zh: PortalWords = {
   'apps.contractText': '{escrow} · 服务费 {fee}% · 买家 {days} 天内确认收货',
   'apps.escrowOn': '默认担保交易',
   'apps.escrowOff': '默认即时到账',
+  'apps.credit': '信用服务',
+  'apps.creditNone': '未开通：冻结全额冻结资金。信用服务由平台开通。',
+  'apps.creditText': '芝麻分 {threshold} 及以上，单笔最多免押 ¥{cap} · {category}',
+  'apps.creditWithdrawn': '已撤销：请求信用的冻结会被拒绝。',
+  'apps.creditServiceId': '信用服务 ID（extra_param 的 serviceId）',
   'apps.saved': '已保存。',
   'apps.test': '测试支付',
   'apps.testHelp':

@@ -1,4 +1,4 @@
-/** The merchant's apps: the notify URL, its public key, the escrow contract, and Paybao's public key. */
+/** The merchant's apps: the notify URL, its public key, the escrow contract, the credit service, and Paybao's public key. */
 import { App as AntApp, Button, Card, Descriptions, Form, Input, Modal, Space, Typography } from 'antd';
 import { useState } from 'react';
 import { amountInput } from '../../shared/money.ts';
@@ -58,6 +58,14 @@ function AppCard({ app, onSaved }: { app: AppInfo; onSaved(): void }) {
         </Descriptions.Item>
         <Descriptions.Item label={t('trades.created')}>{time(app.created_at)}</Descriptions.Item>
         <Descriptions.Item label={t('apps.contract')}>{contract}</Descriptions.Item>
+        <Descriptions.Item label={t('apps.credit')}>
+          <CreditService app={app} />
+        </Descriptions.Item>
+        {app.credit_service && (
+          <Descriptions.Item label={t('apps.creditServiceId')}>
+            <span className="mono">{app.credit_service.service_id}</span>
+          </Descriptions.Item>
+        )}
       </Descriptions>
       {!may('apps') && <Typography.Paragraph type="secondary">{t('apps.ownerOnly')}</Typography.Paragraph>}
       <Form
@@ -90,6 +98,17 @@ function AppCard({ app, onSaved }: { app: AppInfo; onSaved(): void }) {
         {may('apps') && <Button htmlType="submit">{t('apps.uploadKey')}</Button>}
       </Form>
     </Card>
+  );
+}
+
+/** The app's credit service for deposit-free freezes: the platform grants it, the merchant reads it. */
+function CreditService({ app }: { app: AppInfo }) {
+  const t = useT();
+  const c = app.credit_service;
+  if (!c) return <span id={`credit-${app.app_id}`}>{t('apps.creditNone')}</span>;
+  const terms = t('apps.creditText', { threshold: c.score_threshold, cap: c.waiver_cap, category: c.category });
+  return (
+    <span id={`credit-${app.app_id}`}>{c.status === 'ACTIVE' ? terms : `${terms} · ${t('apps.creditWithdrawn')}`}</span>
   );
 }
 
