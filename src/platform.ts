@@ -17,6 +17,7 @@ import { type Clock, systemClock } from './core/clock.ts';
 import { type Db, type Migration, migrate, openDb, pendingMigrations } from './core/db/index.ts';
 import { limits } from './core/limits.ts';
 import { formatAmount, minFen, parseAmount } from './core/money.ts';
+import { CourtList, courtListMigrations } from './court-list/index.ts';
 import { Credit, type CreditOptions, creditMigrations, isCreditError } from './credit/index.ts';
 import { Fund, type FundParties, fundMigrations, isFundError } from './fund/index.ts';
 import { gatewayMigrations } from './gateway/index.ts';
@@ -73,6 +74,7 @@ export const allMigrations: readonly Migration[] = [
   ...oauthMigrations,
   ...creditMigrations,
   ...preauthMigrations,
+  ...courtListMigrations,
 ];
 
 export interface PlatformOptions {
@@ -165,6 +167,8 @@ export interface Platform {
    * `credit.score`: at or above the service's threshold up to its cap is waived.
    */
   preauth: Preauths;
+  /** The courts' list of dishonest debtors: imports, operators' entries, `isListed` (src/court-list). */
+  courtList: CourtList;
   clock: Clock;
   /** Drains every in-flight batch, then closes storage. */
   close(): Promise<void>;
@@ -188,7 +192,14 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   // The counters all processes share: Redis when the platform is given one, else the database.
   const redis = options.redisUrl && !options.riskCounters ? new Redis(options.redisUrl) : undefined;
   const counters = options.riskCounters ?? (redis && new RedisCounterStore(redis, options.redisPrefix));
-  const risk = new Risk(db, ledger, riskParties(members, sms), clock, { counters });
+  // The court list comes with the credit module's real names (below): the engine asks it once payments run.
+  const risk = new Risk(
+    db,
+    ledger,
+    riskParties(members, sms, () => courtList),
+    clock,
+    { counters },
+  );
   const parties = tradeParties(members);
   // The fund reaches the banks for purchases from cards once the channels exist (below).
   const fund = new Fund(
@@ -234,6 +245,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const reconciler = new Reconciler(db, ledger, channels, clock);
   const reserves = new ReserveReport(db, ledger, channels, clock);
   const credit = new Credit(db, clock, options.credit ?? creditFromEnv());
+  const courtList = new CourtList(db, clock, credit.realNames);
   const preauth = new Preauths(
     db,
     ledger,
@@ -277,6 +289,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     oauth: new Authorizations(db, oauthParties(members), clock),
     credit,
     preauth,
+    courtList,
     clock,
     async close() {
       // What the risk engine counted and learned since its last round is not lost.
@@ -418,8 +431,8 @@ function debtSources(fund: Fund, channels: Channels): DebtSources {
   };
 }
 
-/** The risk engine meets members here: who a payer is, and their phone for a confirmation code. */
-function riskParties(members: Members, sms: SmsSender): RiskParties {
+/** The risk engine meets members here (who a payer is, their phone) and the court list (who may not pay whom). */
+function riskParties(members: Members, sms: SmsSender, courtList: () => CourtList): RiskParties {
   return {
     async member(userId) {
       try {
@@ -432,6 +445,7 @@ function riskParties(members: Members, sms: SmsSender): RiskParties {
     },
     sendSms: (phone, text) => sms.send({ phone, text }),
     frozen: (userId) => members.freezes.isFrozen(userId),
+    restriction: (userId, category) => courtList().restriction(userId, category),
   };
 }
 

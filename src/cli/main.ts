@@ -4,6 +4,7 @@ import { appsCommand } from './apps.ts';
 import { backupCommands } from './backup.ts';
 import { bankSimCommand } from './bank-sim.ts';
 import { benchCommand } from './bench.ts';
+import { blacklistCommand } from './blacklist.ts';
 import { reconcileCommand, reportCommand } from './channels.ts';
 import { creditCommand } from './credit.ts';
 import { drillCommand } from './drill.ts';
@@ -38,7 +39,8 @@ const program = new Command('paybao')
   .addCommand(settleCommand())
   .addCommand(operatorsCommand())
   .addCommand(fundCommand())
-  .addCommand(creditCommand());
+  .addCommand(creditCommand())
+  .addCommand(blacklistCommand());
 // The bank channels' commands (src/cli/channels.ts).
 program.addCommand(reconcileCommand()).addCommand(addFundReport(reportCommand()));
 for (const command of backupCommands()) program.addCommand(command);

@@ -33,3 +33,30 @@ export function parseCsv(text: string): string[][] | null {
     throw error;
   }
 }
+
+/** A record of a file with the line it ends on (1-based), for reports that name the line at fault. */
+export interface CsvLine {
+  line: number;
+  fields: string[];
+}
+
+/**
+ * CSV text → records with their line numbers, or the parser's reason when the text is not
+ * well-formed CSV (an unclosed quote, a quote inside an unquoted field). Records may end in CRLF
+ * or LF; empty lines are skipped; a UTF-8 byte order mark is dropped (spreadsheets write one).
+ */
+export function parseCsvLines(text: string): { records: CsvLine[] } | { error: string } {
+  try {
+    const rows = parse(text, {
+      bom: true,
+      record_delimiter: ['\r\n', '\n'],
+      skip_empty_lines: true,
+      relax_column_count: true,
+      info: true,
+    }) as unknown as { info: { lines: number }; record: string[] }[];
+    return { records: rows.map((r) => ({ line: r.info.lines, fields: r.record })) };
+  } catch (error) {
+    if (error instanceof CsvError) return { error: error.message };
+    throw error;
+  }
+}

@@ -307,6 +307,23 @@ export const limits = {
   /** Real-name verification: the longest name accepted, in characters. */
   creditRealNameCharsMax: 40,
   /**
+   * The court's list of dishonest debtors (src/court-list, docs/court-list.md): a listing whose
+   * line names no expiry lapses this many years after its listing date (the courts' usual term);
+   * an import file is at most so many bytes and lines; a name, a court or a case number at most
+   * so many characters, grounds and a removal's reason at most so many; entries the console shows
+   * at once; restricted categories at most; how old each process's copy of the restricted merchant categories may be when a
+   * payment reads it; the rows one statement of an import writes.
+   */
+  courtListExpiryYearsDefault: 2,
+  courtListFileBytesMax: 128 * 1024 * 1024,
+  courtListFileLinesMax: 1_000_000,
+  courtListFieldCharsMax: 100,
+  courtListTextCharsMax: 500,
+  courtListPageMax: 200,
+  courtListCategoriesMax: 64,
+  courtListSyncMs: 1000,
+  courtListWriteRowsMax: 1000,
+  /**
    * Pre-authorisation (src/preauth): an app freeze waits this long for the user's confirmation
    * by default (`pay_timeout`), at least and at most these; a freeze's term (after which the
    * hold expires and unfreezes itself) by default and at most; how often an operation that finds

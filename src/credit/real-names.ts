@@ -85,6 +85,16 @@ export class RealNames {
     return row ? view(row) : { verified: false, maskedName: null, verifiedAt: null };
   }
 
+  /** The identity hash of the user's verified real name, or null when they verified none (the court list's match). */
+  async idHashOfUser(userId: string): Promise<string | null> {
+    const row = await typed<CreditTables>(this.#db)
+      .selectFrom('credit_real_names')
+      .select('id_sha256')
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return row?.id_sha256 ?? null;
+  }
+
   /** The user an identity hash is verified for, if any (the court list's match). */
   async userOfHash(idSha256: string): Promise<string | null> {
     const row = await typed<CreditTables>(this.#db)

@@ -18,6 +18,10 @@ export const riskErrors = catalog({
     403,
     'This account is frozen by Paybao: it cannot pay, transfer or withdraw; nothing was paid — contact Paybao support',
   ),
+  buyer_restricted: invalidRequest(
+    403,
+    "You are on the courts' list of dishonest debtors (失信被执行人): payments to this merchant are restricted; nothing was paid",
+  ),
   challenge_required: invalidRequest(
     428,
     'Confirm this payment with the code sent to your phone, then send it again with challenge_id and challenge_code',

@@ -50,6 +50,13 @@ export interface RiskParties {
    * refused on every path before any rule is read. Answered from memory; absent: none is frozen.
    */
   frozen?(userId: string): Promise<boolean>;
+  /**
+   * Why the payer may not pay a payee of this merchant category, or null: the courts' list of
+   * dishonest debtors (src/court-list) restricts listed people from some categories. Asked only
+   * when the payee has a category; a refusal is the built-in `court_list` check, before any
+   * operator's rule. Absent: nothing is restricted.
+   */
+  restriction?(userId: string, category: string): Promise<string | null>;
 }
 
 /** A fraud loss: a victim the platform made whole. */
@@ -243,8 +250,10 @@ export class Risk {
   async assess(request: RiskRequest, options: AssessOptions): Promise<RiskVerdict> {
     // A frozen payer pays nothing on any path, and the refusal records nothing.
     if (await this.parties.frozen?.(request.userId)) throw new RiskError('account_frozen');
-    if (options.challenge) return this.#passChallenge(request, options.fingerprint, options.challenge);
     const loaded = await this.#config();
+    // The court list's restriction is the law's, not an operator's rule: no confirmation passes it.
+    await this.#refuseRestricted(request, loaded);
+    if (options.challenge) return this.#passChallenge(request, options.fingerprint, options.challenge);
     const applying = loaded.rules.filter((r) => r.enabled && (r.paths.length === 0 || r.paths.includes(request.path)));
     const facts = await this.#facts(request, loaded, applying);
     const nowMs = this.#nowMs();
@@ -270,6 +279,28 @@ export class Risk {
       throw new RiskError('challenge_required', { challengeId });
     }
     return { decision: 'review', reviewId: await this.#openReview(request, record) };
+  }
+
+  /**
+   * The built-in check before the rules: a payer the courts list may not pay a payee (the trade's
+   * merchant, or the member paid) whose category is restricted. Refused with `buyer_restricted`,
+   * the decision recorded with the check as its fired rule (id 0, kind `court_list`).
+   */
+  async #refuseRestricted(request: RiskRequest, loaded: Loaded): Promise<void> {
+    const payee = request.merchantId ?? request.payeeId;
+    const category = payee === undefined ? undefined : loaded.categories.get(payee);
+    if (category === undefined || !this.parties.restriction) return;
+    const reason = await this.parties.restriction(request.userId, category);
+    if (reason === null) return;
+    const fired: FiredRule[] = [
+      { ruleId: 0, name: 'court list', kind: 'court_list', action: 'deny', mode: 'enforce', reason },
+    ];
+    this.#count(request.path, 'deny');
+    const record = this.#record(request, 'deny', fired, undefined);
+    await this.#tables().insertInto('risk_decisions').values(record).execute();
+    throw new RiskError('buyer_restricted', {
+      message: `You are on the courts' list of dishonest debtors (失信被执行人): payments to merchants of category ${category} are restricted; nothing was paid`,
+    });
   }
 
   // ---- Facts ---------------------------------------------------------------------------------

@@ -120,9 +120,11 @@ export interface RiskFacts {
 
 /** A rule that fired, with why, as decisions record it. */
 export interface FiredRule {
+  /** 0 for the engine's built-in checks, which no operator can change. */
   ruleId: number;
   name: string;
-  kind: RuleKind;
+  /** `court_list`: the built-in restriction of people the courts list (docs/court-list.md). */
+  kind: RuleKind | 'court_list';
   action: RiskAction;
   mode: RuleMode;
   reason: string;

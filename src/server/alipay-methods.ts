@@ -85,6 +85,13 @@ function answering<M extends BizMethod>(
       if (isRiskError(error, 'payment_denied')) {
         return failure(`${name.startsWith('alipay.trade.') ? 'ACQ.' : ''}PAYMENT_REQUEST_HAS_RISK`, error.message);
       }
+      // A buyer the courts list, at a merchant of a restricted category (Paybao's code: Alipay has none).
+      if (isRiskError(error, 'buyer_restricted')) {
+        return failure(
+          `${name.startsWith('alipay.trade.') ? 'ACQ.' : ''}BUYER_RESTRICTED`,
+          `买家受限 · ${error.message}`,
+        );
+      }
       if (isMembersError(error)) return failure(`ACQ.${error.code}`, error.message);
       // The fund methods' sub codes carry no namespace (PAYEE_NOT_EXIST, not ACQ.PAYEE_NOT_EXIST).
       if (error instanceof PayoutError) return failure(error.code, error.message);

@@ -5,7 +5,8 @@
  * may do everything) and the action's name in the audit log (operator-guard.ts writes every
  * successful action there). The routes: the dispute queue and rulings, escrow contracts, the
  * compensation fund's capital, a settlement run on demand, Yu'e Bao's daily figure and its
- * distribution, the risk engine's rules, lists and review queue (risk-api.ts), the reconciliation
+ * distribution, the risk engine's rules, lists and review queue (risk-api.ts), the courts' list of dishonest
+ * debtors (court-list-api.ts), the reconciliation
  * queue, the reserves with their daily history and the loss rate, users and merchants (search,
  * freeze), apps' credit services for deposit-free freezes (grant, change, withdraw), the live
  * figures, operators and the audit log. Refusals answer `{code, message}` with
@@ -16,12 +17,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Reconciler, ReserveReport } from '../channels/index.ts';
 import { limits } from '../core/limits.ts';
 import { formatAmount, parseAmount } from '../core/money.ts';
+import type { CourtList } from '../court-list/index.ts';
 import type { Fund } from '../fund/index.ts';
 import { type AuditEntry, type Members, type Operators, type OperatorView, operatorRoles } from '../members/index.ts';
 import type { CreditServiceView, Preauths } from '../preauth/index.ts';
 import type { Risk } from '../risk/index.ts';
 import type { AfterSale, DisputeView, Settlements, Trades } from '../trades/index.ts';
 import { disputeView } from './api.ts';
+import { courtListConsoleRoutes } from './court-list-api.ts';
 import type { LiveFigureSampler } from './live-figures.ts';
 import { anyRole, guardOperators, type RouteRules, requestOperator } from './operator-guard.ts';
 import { riskConsoleRoutes } from './risk-api.ts';
@@ -37,6 +40,7 @@ export interface ConsoleDeps {
   settlements: Settlements;
   fund: Fund;
   risk: Risk;
+  courtList: CourtList;
   reconciler: Reconciler;
   reserves: ReserveReport;
   preauth: Preauths;
@@ -101,6 +105,22 @@ export const consoleRules: RouteRules = {
   'GET /risk/reviews': { roles: risk },
   'GET /risk/reviews/:reviewId': { roles: risk },
   'POST /risk/reviews/:reviewId/decision': { roles: risk, audit: 'risk.review.decide' },
+  'GET /court-list/entries': { roles: risk },
+  'GET /court-list/entries/:entryId': { roles: risk },
+  'POST /court-list/entries': {
+    roles: risk,
+    audit: 'court_list.entry.add',
+    target: (r) => String(body(r).case_number),
+    redact: ['id_number'],
+  },
+  'POST /court-list/entries/:entryId/removal': { roles: risk, audit: 'court_list.entry.remove' },
+  'GET /court-list/users/:userId': { roles: risk },
+  'GET /court-list/restricted-categories': { roles: risk },
+  'PUT /court-list/restricted-categories': {
+    roles: risk,
+    audit: 'court_list.categories.set',
+    target: () => 'restricted-categories',
+  },
   'GET /operators': { roles: admin },
   'POST /operators': { roles: admin, audit: 'operator.create', target: (r) => String(body(r).name) },
   'PUT /operators/:operatorId/roles': { roles: admin, audit: 'operator.roles' },
@@ -164,6 +184,11 @@ export async function registerConsole(app: FastifyInstance, deps: ConsoleDeps): 
       riskConsoleRoutes(
         scope,
         deps.risk,
+        (request) => `operator:${requestOperator(request as FastifyRequest).operatorId}`,
+      );
+      courtListConsoleRoutes(
+        scope,
+        deps.courtList,
         (request) => `operator:${requestOperator(request as FastifyRequest).operatorId}`,
       );
       operatorRoutes(scope, deps);

@@ -32,6 +32,8 @@ export interface RouteRule {
   audit?: string;
   /** What the action was done to, when the URL's parameters do not say (a list entry's value). */
   target?: (request: FastifyRequest) => string;
+  /** Fields of the body the log must never keep (a plain identity number): written as `[redacted]`. */
+  redact?: readonly string[];
 }
 
 /** A scope's table: `"POST /disputes/:disputeNo/ruling"` (the path under the scope's prefix) → its rule. */
@@ -104,8 +106,11 @@ export function guardOperators(scope: FastifyInstance, options: GuardOptions): v
     const params = (request.params ?? {}) as Record<string, unknown>;
     const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
     const target = rule.target?.(request) ?? (Object.values(params).map(String).join('/') || rule.audit);
+    const kept = rule.redact
+      ? Object.fromEntries(Object.entries(body).map(([k, v]) => [k, rule.redact?.includes(k) ? '[redacted]' : v]))
+      : body;
     const detail =
-      Object.keys(body).length === 0 ? null : JSON.stringify(body).slice(0, limits.operatorReasonLengthMax);
+      Object.keys(kept).length === 0 ? null : JSON.stringify(kept).slice(0, limits.operatorReasonLengthMax);
     await operators.record({
       operator: requestOperator(request),
       action: rule.audit,
