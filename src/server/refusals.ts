@@ -37,6 +37,7 @@ import {
 import { DatabaseUnavailableError, isReadOnlyRefusal } from '../core/db/index.ts';
 import { limits } from '../core/limits.ts';
 import { findUnreadableText } from '../core/text.ts';
+import { CourtListError } from '../court-list/index.ts';
 import { FundError } from '../fund/index.ts';
 import { type Gateway, type GatewayError, gatewayError } from '../gateway/index.ts';
 import { MembersError } from '../members/index.ts';
@@ -338,7 +339,8 @@ function sendConsole(reply: FastifyReply, error: FastifyError, r: Refusal): Fast
     error instanceof RiskError ||
     error instanceof MembersError ||
     error instanceof ChannelError ||
-    error instanceof PreauthError
+    error instanceof PreauthError ||
+    error instanceof CourtListError
   ) {
     return reply.code(error.status).send({ code: error.code, message: error.message });
   }

@@ -12,6 +12,7 @@ import { BankSimError } from '../../src/banksim/errors.ts';
 import { errorCatalog } from '../../src/banksim/index.ts';
 import { ChannelError, channelErrors } from '../../src/channels/errors.ts';
 import { type CatalogEntry, CatalogError } from '../../src/core/catalog-error.ts';
+import { CourtListError, courtListErrors } from '../../src/court-list/index.ts';
 import { CreditError, creditErrors } from '../../src/credit/index.ts';
 import { FundError, fundErrors } from '../../src/fund/index.ts';
 import { MembersError, membersErrors } from '../../src/members/errors.ts';
@@ -39,6 +40,7 @@ const catalogs: ReadonlyArray<readonly [string, Record<string, CatalogEntry>, Ma
   ['merchants', merchantErrors, (c) => new MerchantError(c)],
   ['credit', creditErrors, (c) => new CreditError(c)],
   ['preauth', preauthErrors, (c) => new PreauthError(c)],
+  ['court list', courtListErrors, (c) => new CourtListError(c)],
   ['console', consoleErrors, (c) => new ConsoleError(c)],
   ['edge', edgeErrors, (c) => new EdgeError(c)],
   ['page guard', pageGuardErrors, (c) => new PageRefusal(c)],
