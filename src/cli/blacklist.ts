@@ -1,11 +1,10 @@
 import { readFileSync, statSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { basename } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { limits } from '../core/limits.ts';
 import type { EntryView, ImportReport } from '../court-list/index.ts';
-import { withPlatform } from './open-platform.ts';
+import { cliOperator, withPlatform } from './open-platform.ts';
 
 /**
  * `paybao blacklist …`: the courts' list of dishonest debtors (失信被执行人, docs/court-list.md).
@@ -24,12 +23,19 @@ export function blacklistCommand(): Command {
     .option('--json', 'print the report as JSON')
     .action(async (file: string, options: { dryRun?: boolean; json?: boolean }) => {
       const text = readListText(file);
+      const fileName = basename(file);
+      const audited = {
+        action: 'court_list.import',
+        target: fileName,
+        detail: (r: ImportReport) => ({ sha256: r.fileSha256, added: r.added, updated: r.updated, removed: r.removed }),
+        changed: (r: ImportReport) => r.written,
+      };
       const report = await withPlatform(async (p) => {
         const bar = new SingleBar({ format: 'court list [{bar}] {value}/{total} {phase}', stream: process.stderr });
         let phase: string | undefined;
         const result = await p.courtList.importList(text, {
-          fileName: basename(file),
-          actor: `cli:${userInfo().username}`,
+          fileName,
+          actor: cliOperator().name,
           dryRun: options.dryRun,
           onProgress: (next, done, total) => {
             if (phase !== next) {
@@ -42,7 +48,7 @@ export function blacklistCommand(): Command {
         });
         if (phase !== undefined) bar.stop();
         return result;
-      });
+      }, audited);
       console.log(options.json ? JSON.stringify(reportJson(report)) : reportText(report));
       if (report.rejected.length > 0) process.exitCode = 1;
     });

@@ -22,7 +22,9 @@ async function withOpened<R extends { close(): Promise<void> }, T>(open: Promise
 export interface CliAction<T> {
   action: string;
   target: string | ((result: T) => string);
-  detail?: Record<string, unknown>;
+  detail?: Record<string, unknown> | ((result: T) => Record<string, unknown>);
+  /** Whether the result is a change to log (a dry run, or a run that found nothing to change, is not); always when absent. */
+  changed?: (result: T) => boolean;
 }
 
 /** Who the audit log names for the command line: the machine's user who ran it. */
@@ -38,14 +40,14 @@ export function cliOperator(): { operatorId: string; name: string } {
 export async function withPlatform<T>(fn: (platform: Platform) => Promise<T>, audited?: CliAction<T>): Promise<T> {
   return withOpened(openPlatform(platformStorageOf(loadConfig())), async (platform) => {
     const result = await fn(platform);
-    if (audited) {
+    if (audited && (audited.changed?.(result) ?? true)) {
+      const detail = typeof audited.detail === 'function' ? audited.detail(result) : audited.detail;
       await platform.operators.record({
         operator: cliOperator(),
         action: audited.action,
         target: typeof audited.target === 'string' ? audited.target : audited.target(result),
         reason: null,
-        detail:
-          audited.detail === undefined ? null : JSON.stringify(audited.detail).slice(0, limits.operatorReasonLengthMax),
+        detail: detail === undefined ? null : JSON.stringify(detail).slice(0, limits.operatorReasonLengthMax),
       });
     }
     return result;

@@ -3,12 +3,15 @@
  * its socket, as every command does; opening the directory itself would be refused): `import`
  * makes the list the court's file and reports added, updated, removed and rejected lines; the
  * same file again changes nothing and says so; a file with a bad line or a malformed header
- * writes nothing and exits 1; `--dry-run` writes nothing; `show` and `check` read the list.
+ * writes nothing and exits 1; `--dry-run` writes nothing; `show` and `check` read the list. An
+ * import that changed the list is in the operators' audit log (`court_list.import`), one that
+ * changed nothing is not.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blacklistCommand } from '../../src/cli/blacklist.ts';
+import { cliOperator } from '../../src/cli/open-platform.ts';
 import { loadConfig, platformStorageOf } from '../../src/config.ts';
 import { idCheckCharacter } from '../../src/credit/index.ts';
 import { openPlatform, type Platform } from '../../src/platform.ts';
@@ -69,6 +72,10 @@ describe('paybao blacklist import', () => {
       /nothing changed: the list already is what this file says/,
     );
 
+    const audit = await server.operators.audit({ action: 'court_list.import' });
+    expect(audit).toEqual([expect.objectContaining({ operatorName: cliOperator().name, target: 'court-1.csv' })]);
+    expect(JSON.parse(audit[0]?.detail ?? '{}')).toMatchObject({ added: 2, updated: 0, removed: 0 });
+
     const checked = await blacklist('check', userId);
     expect(JSON.parse(checked.stdout)).toMatchObject({ user_id: userId, listed: true });
   }, 120_000);
@@ -124,5 +131,7 @@ describe('paybao blacklist import', () => {
       stderr: expect.stringMatching(/not UTF-8 text; nothing was imported/),
     });
     expect(await entries()).toBe(before);
+    // Only the two imports that changed the list are actions in the log.
+    expect(await server.operators.audit({ action: 'court_list.import' })).toHaveLength(2);
   }, 120_000);
 });
