@@ -200,6 +200,20 @@ describe('the CLI beside a running server', { timeout: processTestTimeoutMs }, (
       'pw-12345678',
     );
     expect(JSON.parse(desk.stdout)).toMatchObject({ name: 'desk', roles: ['finance', 'risk'] });
+    // The court's list, imported through the server; the same file again changes nothing.
+    const courtFile = join(dir, 'court.csv');
+    writeFileSync(
+      courtFile,
+      'id_number,name,case_number,court,listing_date,grounds\n11010519491231002X,张三,(2026)京0105执1号,北京市朝阳区人民法院,2026-03-01,拒不履行\n',
+    );
+    expect(JSON.parse((await run('blacklist', 'import', courtFile, '--json')).stdout)).toMatchObject({
+      added: 1,
+      written: true,
+    });
+    expect(JSON.parse((await run('blacklist', 'import', courtFile, '--json')).stdout)).toMatchObject({
+      unchanged: 1,
+      written: false,
+    });
     expect((await run('migrate')).stdout).toMatch(/up to date/);
     JSON.parse((await report('report', 'reserves')).stdout);
     await run('report', 'loss-rate');

@@ -2,11 +2,12 @@
  * CSV in core (`csvRecords`, `parseCsv`, on csv-stringify and csv-parse): the bytes are those
  * the hand-written writers made before (RFC 4180 quoting of a comma, a quote or a line break,
  * nothing else quoted), so bills, the reconciliation queue and bank statements did not change;
- * and what is written reads back field for field, line breaks inside fields included.
+ * and what is written reads back field for field, line breaks inside fields included. Read with
+ * line numbers (`parseCsvLines`), each record names the line it ends on, for reports of bad lines.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { csvRecords, parseCsv } from '../../src/core/csv.ts';
+import { csvRecords, parseCsv, parseCsvLines } from '../../src/core/csv.ts';
 
 /** The writer the trade bills, the reconciliation queue and the bank simulator had by hand. */
 function handWritten(records: readonly (readonly string[])[], end: string): string {
@@ -49,5 +50,18 @@ describe('parseCsv', () => {
     ]);
     expect(parseCsv('a,b\n"unclosed,c\n')).toBeNull();
     expect(parseCsv('a,b\nst"ray,c\n')).toBeNull();
+  });
+});
+
+describe('parseCsvLines', () => {
+  it('names the line each record ends on, past empty lines and line breaks in fields, without a BOM', () => {
+    expect(parseCsvLines('\ufeffa,b\r\n\n"x\ny",z\nc,d\n')).toEqual({
+      records: [
+        { line: 1, fields: ['a', 'b'] },
+        { line: 4, fields: ['x\ny', 'z'] },
+        { line: 5, fields: ['c', 'd'] },
+      ],
+    });
+    expect(parseCsvLines('a,b\n"unclosed,c\n')).toEqual({ error: expect.stringMatching(/quote/i) });
   });
 });
