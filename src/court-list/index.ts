@@ -8,7 +8,7 @@ export {
   type ImportOptions,
   type ImportReport,
 } from './court-list.ts';
-export { type EntryFields, type RawEntry, yearsAfter } from './entry.ts';
+export { diffList, type EntryFields, type ListDiff, type RawEntry, yearsAfter } from './entry.ts';
 export { CourtListError, type CourtListErrorCode, courtListErrors, isCourtListError } from './errors.ts';
 export { fileColumns, type RejectedLine } from './import-file.ts';
 export { courtListMigrations } from './migrations.ts';
