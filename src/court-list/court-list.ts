@@ -206,7 +206,7 @@ export class CourtList {
     const checked = checkEntry(input, today, (n) => this.identities.hashOf(n));
     if ('reason' in checked)
       throw new CourtListError('entry_invalid', { param: checked.param, detail: checked.reason });
-    return this.#writing(async (t) => {
+    return this.#writing(async (t, q) => {
       const existing = await t
         .selectFrom('court_list_entries')
         .selectAll()
@@ -219,8 +219,12 @@ export class CourtList {
         if (updated.length > 0) throw new CourtListError('entry_exists', { param: 'case_number' });
         return { entry: entryView(existing, today), created: false };
       }
-      const [row] = await this.#insert(t, [checked], 'console', actor);
-      if (!row) throw new Error('an inserted entry is returned');
+      const [entryId = ''] = await this.#insert(q, [checked], 'console', actor);
+      const row = await t
+        .selectFrom('court_list_entries')
+        .selectAll()
+        .where('entry_id', '=', entryId)
+        .executeTakeFirstOrThrow();
       return { entry: entryView(row, today), created: true };
     });
   }
@@ -232,15 +236,16 @@ export class CourtList {
       throw new CourtListError('reason_invalid', { param: 'reason' });
     }
     if (!isUuid(entryId)) throw new CourtListError('entry_not_found', { param: 'entry_id' });
-    return this.#writing(async (t) => {
+    return this.#writing(async (t, q) => {
       const row = await t
         .selectFrom('court_list_entries')
         .selectAll()
         .where('entry_id', '=', entryId)
+        .forUpdate()
         .executeTakeFirst();
       if (!row) throw new CourtListError('entry_not_found', { param: 'entry_id' });
       if (row.removed_at !== null) throw new CourtListError('entry_removed', { param: 'entry_id' });
-      await this.#removeRows(t, [row.entry_id], why, actor);
+      await this.#removeRows(q, [row.entry_id], why, actor);
       const removed = await t
         .selectFrom('court_list_entries')
         .selectAll()
@@ -340,7 +345,11 @@ export class CourtList {
     const apply = async (q: Queryable): Promise<ImportReport> => {
       const t = typed<CourtListTables>(q);
       const current = (
-        await t.selectFrom('court_list_entries').selectAll().where('removed_at', 'is', null).execute()
+        await t
+          .selectFrom('court_list_entries')
+          .select(['entry_id', ...fieldColumns])
+          .where('removed_at', 'is', null)
+          .execute()
       ).map((r) => ({ ...fieldsOf(r), entryId: r.entry_id }));
       const diff = diffList(current, file.entries);
       const counts = {
@@ -352,7 +361,7 @@ export class CourtList {
       const changed = counts.added + counts.updated + counts.removed > 0;
       if (!write || !changed) return { ...base, ...counts, written: write && changed };
       const reason = `not on the court's list imported from ${options.fileName} (sha256 ${fileSha256.slice(0, 16)})`;
-      await this.#applyDiff(t, q, diff, reason, options);
+      await this.#applyDiff(q, diff, reason, options);
       await t
         .insertInto('court_list_imports')
         .values({
@@ -374,7 +383,6 @@ export class CourtList {
   }
 
   async #applyDiff(
-    t: Tables,
     q: Queryable,
     diff: ReturnType<typeof diffList<EntryFields & { entryId: string }>>,
     removalReason: string,
@@ -388,16 +396,16 @@ export class CourtList {
     };
     progress(0);
     for (const chunk of chunks(diff.added)) {
-      await this.#insert(t, chunk, 'import', options.actor);
+      await this.#insert(q, chunk, 'import', options.actor);
       progress(chunk.length);
     }
     for (const chunk of chunks(diff.updated)) {
-      await this.#update(t, q, chunk, options.actor);
+      await this.#update(q, chunk, options.actor);
       progress(chunk.length);
     }
     for (const chunk of chunks(diff.removed)) {
       await this.#removeRows(
-        t,
+        q,
         chunk.map((c) => c.entryId),
         removalReason,
         options.actor,
@@ -408,34 +416,39 @@ export class CourtList {
 
   // ---- Writing -------------------------------------------------------------------------------
 
-  async #insert(t: Tables, entries: readonly EntryFields[], source: 'import' | 'console', actor: string) {
+  /**
+   * Inserts entries and their `added` changes, one statement each over arrays (an import writes
+   * thousands at a time); answers the new entries' ids in order.
+   */
+  async #insert(q: Queryable, entries: readonly EntryFields[], source: 'import' | 'console', actor: string) {
     const at = this.#now();
-    const rows = entries.map((e) => ({
-      entry_id: uuidFromU128(id()),
-      id_sha256: e.idSha256,
-      case_number: e.caseNumber,
-      name: e.name,
-      court: e.court,
-      listing_date: e.listingDate,
-      grounds: e.grounds,
-      expiry_date: e.expiryDate,
-      source,
-      created_at: at,
-      created_by: actor,
-      updated_at: at,
-    }));
-    const inserted = await t.insertInto('court_list_entries').values(rows).returningAll().execute();
-    await t
-      .insertInto('court_list_changes')
-      .values(
-        rows.map((r) => ({ entry_id: r.entry_id, action: 'added' as const, at, actor, reason: null, before: null })),
-      )
-      .execute();
-    return inserted;
+    const ids = entries.map(() => uuidFromU128(id()));
+    const column = (f: (e: EntryFields) => string) => entries.map(f);
+    await q.query(
+      `insert into court_list_entries (entry_id, id_sha256, case_number, name, court, listing_date, grounds,
+                                       expiry_date, source, created_at, created_by, updated_at)
+       select u.*, $9, $10, $11, $10
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+              as u(entry_id, id_sha256, case_number, name, court, listing_date, grounds, expiry_date)`,
+      [
+        ids,
+        column((e) => e.idSha256),
+        column((e) => e.caseNumber),
+        column((e) => e.name),
+        column((e) => e.court),
+        column((e) => e.listingDate),
+        column((e) => e.grounds),
+        column((e) => e.expiryDate),
+        source,
+        at,
+        actor,
+      ],
+    );
+    await recordChanges(q, ids, 'added', { at, actor, reason: null });
+    return ids;
   }
 
   async #update(
-    t: Tables,
     q: Queryable,
     updates: readonly { current: EntryFields & { entryId: string }; fields: EntryFields }[],
     actor: string,
@@ -459,39 +472,31 @@ export class CourtList {
         at,
       ],
     );
-    await t
-      .insertInto('court_list_changes')
-      .values(
-        updates.map(({ current: c }) => ({
-          entry_id: c.entryId,
-          action: 'updated' as const,
-          at,
-          actor,
-          reason: null,
-          before: JSON.stringify({
-            name: c.name,
-            court: c.court,
-            listing_date: c.listingDate,
-            grounds: c.grounds,
-            expiry_date: c.expiryDate,
-          }),
-        })),
-      )
-      .execute();
+    const before = updates.map(({ current: c }) =>
+      JSON.stringify({
+        name: c.name,
+        court: c.court,
+        listing_date: c.listingDate,
+        grounds: c.grounds,
+        expiry_date: c.expiryDate,
+      }),
+    );
+    await recordChanges(
+      q,
+      column((u) => u.current.entryId),
+      'updated',
+      { at, actor, reason: null, before },
+    );
   }
 
-  async #removeRows(t: Tables, entryIds: readonly string[], reason: string, actor: string): Promise<void> {
+  async #removeRows(q: Queryable, entryIds: readonly string[], reason: string, actor: string): Promise<void> {
     const at = this.#now();
-    await t
-      .updateTable('court_list_entries')
-      .set({ removed_at: at, removed_reason: reason, removed_by: actor, updated_at: at })
-      .where('entry_id', 'in', [...entryIds])
-      .where('removed_at', 'is', null)
-      .execute();
-    await t
-      .insertInto('court_list_changes')
-      .values(entryIds.map((entry_id) => ({ entry_id, action: 'removed' as const, at, actor, reason, before: null })))
-      .execute();
+    await q.query(
+      `update court_list_entries set removed_at = $2, removed_reason = $3, removed_by = $4, updated_at = $2
+        where entry_id = any($1::text[]) and removed_at is null`,
+      [entryIds, at, reason, actor],
+    );
+    await recordChanges(q, entryIds, 'removed', { at, actor, reason });
   }
 
   /** A change to the list: one transaction, the list's writers taking turns (imports and operators alike). */
@@ -516,13 +521,39 @@ export class CourtList {
   }
 }
 
+/** One change row per entry, one statement over arrays; `before`: each entry's fields before an update. */
+async function recordChanges(
+  q: Queryable,
+  entryIds: readonly string[],
+  action: ChangeView['action'],
+  change: { at: Date; actor: string; reason: string | null; before?: readonly string[] },
+): Promise<void> {
+  await q.query(
+    `insert into court_list_changes (entry_id, action, at, actor, reason, before)
+     select u.entry_id, $2, $3, $4, $5, u.before::jsonb
+       from unnest($1::text[], $6::text[]) as u(entry_id, before)`,
+    [entryIds, action, change.at, change.actor, change.reason, change.before ?? entryIds.map(() => null)],
+  );
+}
+
 function* chunks<T>(items: readonly T[]): Generator<T[]> {
   for (let i = 0; i < items.length; i += limits.courtListWriteRowsMax) {
     yield items.slice(i, i + limits.courtListWriteRowsMax);
   }
 }
 
-function fieldsOf(r: EntryRow): EntryFields {
+/** The columns of an entry's fields. */
+const fieldColumns = [
+  'id_sha256',
+  'case_number',
+  'name',
+  'court',
+  'listing_date',
+  'grounds',
+  'expiry_date',
+] as const satisfies readonly (keyof EntryRow)[];
+
+function fieldsOf(r: Pick<EntryRow, (typeof fieldColumns)[number]>): EntryFields {
   return {
     idSha256: r.id_sha256,
     caseNumber: r.case_number,
