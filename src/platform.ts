@@ -252,7 +252,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     preauthParties(parties),
     preauthTrades(trades),
     clock,
-    creditService(credit),
+    creditService(credit, courtList),
     debtSources(fund, channels),
   );
   return {
@@ -368,10 +368,12 @@ function preauthTrades(trades: Trades): PreauthTrades {
 
 /**
  * Credit-based freezes meet the score here: a user's score now, null when there is too little
- * data (N/A) or no such user. The dishonest-debtor list joins as `restricted` once it exists.
+ * data (N/A) or no such user; and the courts' list of dishonest debtors, whose listed users are
+ * refused any freeze that asks for credit (a plain deposit freeze they may still make).
  */
-function creditService(credit: Credit): CreditService {
+function creditService(credit: Credit, courtList: CourtList): CreditService {
   return {
+    restricted: (userId) => courtList.isListed(userId),
     scores: {
       async creditScore(userId) {
         try {

@@ -6,7 +6,8 @@
  * cashier answers the page with the reason (403) and stays unpaid; the native API's transfer to a
  * member the operators categorised answers 403 `buyer_restricted`. An unlisted buyer, and the
  * listed buyer at an unrestricted merchant, pay; once the entry is removed the buyer pays again;
- * the restricted categories are a setting.
+ * the restricted categories are a setting. The listed buyer is also refused a deposit-free
+ * (credit-based) freeze, though not a plain deposit freeze.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idCheckCharacter } from '../../src/credit/index.ts';
@@ -180,6 +181,29 @@ describe('a listed buyer on the native API', () => {
     expect(toFriend.status, await toFriend.clone().text()).toBe(200);
     const byOther = await (await session(unlisted))('agent-2', { to_user_id: agent.userId, amount: '1.00' });
     expect(byOther.status, await byOther.clone().text()).toBe(200);
+  });
+});
+
+describe('a listed buyer asking for a deposit-free freeze', () => {
+  it('is refused BUYER_RESTRICTED by the list itself, writing nothing; a plain deposit freeze goes on', async () => {
+    const service = await gw.platform.preauth.creditServices.grant(gw.b.appId, { category: 'RENT_PHONE' }, 'test');
+    const freeze = async (order: string, credit: boolean) =>
+      gw.b.call('v3', 'alipay.fund.auth.order.freeze', {
+        out_order_no: order,
+        out_request_no: `${order}-f`,
+        order_title: 'Phone deposit',
+        amount: '300.00',
+        auth_code: await listed.paycode(),
+        auth_code_type: 'bar_code',
+        ...(credit ? { extra_param: JSON.stringify({ category: 'RENT_PHONE', serviceId: service.serviceId }) } : {}),
+      });
+    const before = await wallet(listed.userId);
+    const refused = await freeze(uniqueNo('credit'), true);
+    expectFailure(refused, 'v3', 'BUYER_RESTRICTED');
+    expect(await wallet(listed.userId)).toBe(before);
+    const plain = ok(await freeze(uniqueNo('plain'), false));
+    expect(plain).toMatchObject({ status: 'SUCCESS', amount: '300.00' });
+    expect(await wallet(listed.userId)).toBe(before - 300_00n);
   });
 });
 
