@@ -32,7 +32,10 @@ export interface RouteRule {
   audit?: string;
   /** What the action was done to, when the URL's parameters do not say (a list entry's value). */
   target?: (request: FastifyRequest) => string;
-  /** Fields of the body the log must never keep (a plain identity number): written as `[redacted]`. */
+  /**
+   * Fields of the body the log must never keep (a plain identity number), besides the secrets no
+   * route's log keeps (`secretFields`): written as `[redacted]`.
+   */
   redact?: readonly string[];
 }
 
@@ -62,6 +65,9 @@ export interface GuardOptions {
   /** Routes open without a token (the login). */
   open?: readonly string[];
 }
+
+/** What no action's detail in the log ever keeps: a new operator's password, a texted code, a token. */
+const secretFields: readonly string[] = ['password', 'sms_code', 'token'];
 
 const scriptOperator: Operator = { operatorId: 'script', name: 'PAYBAO_OPERATOR_TOKEN', roles: ['administrator'] };
 
@@ -106,9 +112,8 @@ export function guardOperators(scope: FastifyInstance, options: GuardOptions): v
     const params = (request.params ?? {}) as Record<string, unknown>;
     const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
     const target = rule.target?.(request) ?? (Object.values(params).map(String).join('/') || rule.audit);
-    const kept = rule.redact
-      ? Object.fromEntries(Object.entries(body).map(([k, v]) => [k, rule.redact?.includes(k) ? '[redacted]' : v]))
-      : body;
+    const hidden = (k: string) => secretFields.includes(k) || rule.redact?.includes(k) === true;
+    const kept = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, hidden(k) ? '[redacted]' : v]));
     const detail =
       Object.keys(kept).length === 0 ? null : JSON.stringify(kept).slice(0, limits.operatorReasonLengthMax);
     await operators.record({

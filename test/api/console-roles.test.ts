@@ -211,6 +211,15 @@ describe('the operators’ roles, enforced by the API', () => {
       url: '/console/v1/audit?action=operator.roles',
     });
     expect(byAction.json().data).toHaveLength(1);
+    // A new operator's password is never kept in the log, nor anywhere in its detail.
+    const made = await call(tokens.administrator, { method: 'GET', url: '/console/v1/audit?action=operator.create' });
+    const [creation] = made.json().data as { target: string; detail: string }[];
+    expect(creation?.target).toBe('Wang Fang');
+    expect(JSON.parse(creation?.detail ?? '{}')).toEqual({
+      name: 'Wang Fang',
+      roles: ['dispute_reviewer', 'finance'],
+      password: '[redacted]',
+    });
   });
 
   it('serves the live figures from the counters /metrics serves: payments, their p99, the backlog', async () => {
