@@ -6,6 +6,7 @@
  * again after a crash goes on from there. `answerApp` is `zhima.credit.score.get`'s: an app's
  * `transaction_id` answers the same result for 24 hours.
  */
+import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import { type Db, type Queryable, typed } from '../core/db/index.ts';
 import { dailyNumber } from '../core/external-ids.ts';
@@ -68,6 +69,8 @@ export interface RunOptions {
   onProgress?: (done: number, total: number) => void;
   /** Users per chunk; `limits.creditBatchUsersMax` when absent. */
   chunkUsers?: number;
+  /** Chunks scored at once on PostgreSQL; `limits.creditBatchChunksInFlight` when absent (PGlite: 1). */
+  chunksInFlight?: number;
 }
 
 const dayNs = 86_400_000_000_000n;
@@ -185,7 +188,8 @@ export class Credit {
     // but each commits only after the one before it has committed and been reported, so what is
     // committed is always a prefix of the run in user id order and the progress row says where
     // it ends: a crash loses the chunks in flight, never scores anyone twice.
-    const inFlight = this.#db.engine === 'postgres' ? limits.creditBatchChunksInFlight : 1;
+    const inFlight = this.#db.engine === 'postgres' ? (options.chunksInFlight ?? limits.creditBatchChunksInFlight) : 1;
+    assert(inFlight >= 1 && inFlight < limits.pgPoolConnectionsMax, 'a chunk in flight holds a pooled connection');
     const flying: Promise<void>[] = [];
     let previous: Promise<void> = Promise.resolve();
     let done = 0;

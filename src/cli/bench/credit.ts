@@ -1,4 +1,5 @@
 import { SingleBar } from 'cli-progress';
+import { limits } from '../../core/limits.ts';
 import { dateFromNs } from '../../core/time.ts';
 import { openPlatform } from '../../platform.ts';
 import { benchStorage, quantile, readDurability, round1, round2 } from './common.ts';
@@ -13,6 +14,8 @@ export interface CreditBenchOptions {
   /** Online reads a second, and for how many seconds. */
   readRate: number;
   readSeconds: number;
+  /** Chunks of the nightly run scored at once (PostgreSQL); `limits.creditBatchChunksInFlight` when absent. */
+  chunksInFlight?: number | undefined;
   databaseUrl?: string | undefined;
 }
 
@@ -24,6 +27,10 @@ export interface CreditBenchResult {
   not_applicable: number;
   nightly_seconds: number;
   nightly_users_per_s: number;
+  chunk_users: number;
+  chunks_in_flight: number;
+  /** CPU seconds this process (the scoring, node-postgres) spent in the nightly run. */
+  nightly_node_cpu_s: number;
   baseline_users_per_s: number;
   ratio: number;
   online_reads: number;
@@ -121,8 +128,13 @@ export async function benchCredit(options: CreditBenchOptions): Promise<CreditBe
     });
     bar.start(options.users, 0);
     const started = performance.now();
-    const report = await platform.credit.run({ onProgress: (done) => bar.update(done) });
+    const cpuBefore = process.cpuUsage();
+    const report = await platform.credit.run({
+      onProgress: (done) => bar.update(done),
+      chunksInFlight: options.chunksInFlight,
+    });
     const nightlySeconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
     bar.stop();
     const counts = await platform.db.query<{ scored: number; na: number }>(
       'select count(score)::int as scored, (count(*) - count(score))::int as na from credit_score_history where day = $1',
@@ -174,6 +186,10 @@ export async function benchCredit(options: CreditBenchOptions): Promise<CreditBe
       not_applicable: counts[0]?.na ?? 0,
       nightly_seconds: round1(nightlySeconds),
       nightly_users_per_s: Math.round(nightlyPerS),
+      chunk_users: limits.creditBatchUsersMax,
+      chunks_in_flight:
+        platform.db.engine === 'postgres' ? (options.chunksInFlight ?? limits.creditBatchChunksInFlight) : 1,
+      nightly_node_cpu_s: round1((cpu.user + cpu.system) / 1e6),
       baseline_users_per_s: Math.round(baselinePerS),
       ratio: round1(nightlyPerS / baselinePerS),
       online_reads: latencies.length,
