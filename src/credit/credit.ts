@@ -1,9 +1,10 @@
 /**
  * `Credit`: the score of a user (docs/credit.md). `score(userId)` is the online read, computed now
  * from the same features statement the nightly batch runs over chunks of users (`run`), so the
- * two agree; the batch keeps each day's score and balance (the history; the balances are the next days' average).
- * The batch is resumable: each chunk commits with the run's last user id, and a run started
- * again after a crash goes on from there. `answerApp` is `zhima.credit.score.get`'s: an app's
+ * two agree; the batch keeps each day's score and balance (the history; the balances are the
+ * next days' average). The batch is resumable: each chunk commits with the run's last user id,
+ * the chunks in user id order although several are scored at once, and a run started again after
+ * a crash goes on from there. `answerApp` is `zhima.credit.score.get`'s: an app's
  * `transaction_id` answers the same result for 24 hours.
  */
 import { assert } from '../core/assert.ts';
@@ -155,8 +156,9 @@ export class Credit {
 
   /**
    * Today's nightly run: every user scored, chunk by chunk in user id order, each chunk one
-   * transaction that writes its scores, its balances and the run's progress. Goes on from where a
-   * crashed run stopped; a finished run is done again only with `restart`.
+   * transaction that writes its scores, its balances and the run's progress; on PostgreSQL
+   * several chunks at once, committing in user id order. Goes on from where a crashed run
+   * stopped; a finished run is done again only with `restart`.
    */
   async run(options: RunOptions = {}): Promise<CreditRunReport> {
     const nowNs = this.#clock.nowNs();
