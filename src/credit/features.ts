@@ -4,9 +4,10 @@
  * `user_id = $6` or `user_id between $6 and $7` in each of its parts, so both see the same
  * numbers. It reads other modules' tables, read only, set-based: each part groups all the chunk's
  * users at once (trades by buyer, disputes, fund holdings, friends, earlier days), never a query
- * per user, and each reads its table's index over the chunk's id range in one pass (a list of
- * ids, `= any($1)`, descended each index once per id: the batch's first version). The friends'
- * part reads the scores of the last run finished before today, never the run in progress.
+ * per user, and each reads its table's index over the chunk's id range in one pass (the first
+ * version took a list of ids, `= any($1)`, and descended each index once per id, or scanned the
+ * whole trades table: BENCHMARKS.md). The friends' part reads the scores of the last run finished
+ * before today, never the run in progress.
  */
 import type { Queryable } from '../core/db/index.ts';
 import type { CreditFeatures } from './scorecard.ts';
