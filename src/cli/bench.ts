@@ -136,6 +136,7 @@ export function benchCommand(): Command {
     .option('--baseline-seconds <n>', 'seconds of the one-query-per-user baseline', positiveInteger, 10)
     .option('--read-rate <n>', 'online score reads a second', positiveInteger, 1_000)
     .option('--read-seconds <n>', 'seconds of online reads', positiveInteger, 10)
+    .option('--chunks-in-flight <n>', 'chunks of the nightly run scored at once (PostgreSQL)', positiveInteger)
     .action(runBench(benchCredit));
   benchmark(
     'double11',

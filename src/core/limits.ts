@@ -297,6 +297,12 @@ export const limits = {
   creditReasonsMax: 4,
   /** Users one chunk of the nightly batch scores with one set of statements. */
   creditBatchUsersMax: 2000,
+  /**
+   * Chunks of the nightly batch scored at once on PostgreSQL, each in its own transaction on its
+   * own pooled connection (so at most this many of `pgPoolConnectionsMax`); they commit in user
+   * id order. PGlite has one connection: one chunk at a time.
+   */
+  creditBatchChunksInFlight: 3,
   /** The nightly batch runs once a Beijing day, from this hour; the job looks this often whether it is due. */
   creditNightlyBeijingHour: 2,
   creditJobIntervalMs: 10 * 60_000,

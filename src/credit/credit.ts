@@ -1,11 +1,13 @@
 /**
  * `Credit`: the score of a user (docs/credit.md). `score(userId)` is the online read, computed now
  * from the same features statement the nightly batch runs over chunks of users (`run`), so the
- * two agree; the batch keeps each day's score and balance (the history; the balances are the next days' average).
- * The batch is resumable: each chunk commits with the run's last user id, and a run started
- * again after a crash goes on from there. `answerApp` is `zhima.credit.score.get`'s: an app's
+ * two agree; the batch keeps each day's score and balance (the history; the balances are the
+ * next days' average). The batch is resumable: each chunk commits with the run's last user id,
+ * the chunks in user id order although several are scored at once, and a run started again after
+ * a crash goes on from there. `answerApp` is `zhima.credit.score.get`'s: an app's
  * `transaction_id` answers the same result for 24 hours.
  */
+import { assert } from '../core/assert.ts';
 import type { Clock } from '../core/clock.ts';
 import { type Db, type Queryable, typed } from '../core/db/index.ts';
 import { dailyNumber } from '../core/external-ids.ts';
@@ -68,9 +70,18 @@ export interface RunOptions {
   onProgress?: (done: number, total: number) => void;
   /** Users per chunk; `limits.creditBatchUsersMax` when absent. */
   chunkUsers?: number;
+  /** Chunks scored at once on PostgreSQL; `limits.creditBatchChunksInFlight` when absent (PGlite: 1). */
+  chunksInFlight?: number;
 }
 
 const dayNs = 86_400_000_000_000n;
+
+/** A chunk of the nightly run: the users whose ids are between `first` and `last`, `count` of them. */
+interface Chunk {
+  first: string;
+  last: string;
+  count: number;
+}
 const transactionIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
 export class Credit {
@@ -114,7 +125,7 @@ export class Credit {
   async score(userId: string): Promise<CreditScore> {
     const nowNs = this.#clock.nowNs();
     const w = this.#window(nowNs);
-    const [features] = await readFeatures(this.#db, [userId], w);
+    const [features] = await readFeatures(this.#db, { userId }, w);
     if (!features) throw new CreditError('user_not_found');
     return this.#result(features, w.now);
   }
@@ -145,8 +156,9 @@ export class Credit {
 
   /**
    * Today's nightly run: every user scored, chunk by chunk in user id order, each chunk one
-   * transaction that writes its scores, its balances and the run's progress. Goes on from where a
-   * crashed run stopped; a finished run is done again only with `restart`.
+   * transaction that writes its scores, its balances and the run's progress; on PostgreSQL
+   * several chunks at once, committing in user id order. Goes on from where a crashed run
+   * stopped; a finished run is done again only with `restart`.
    */
   async run(options: RunOptions = {}): Promise<CreditRunReport> {
     const nowNs = this.#clock.nowNs();
@@ -174,31 +186,31 @@ export class Credit {
     );
     const total = remaining[0]?.n ?? 0;
     const chunkUsers = options.chunkUsers ?? limits.creditBatchUsersMax;
-    // The next chunk is read while this one is written (two connections on PostgreSQL); the
-    // writes stay one after another in user id order, so the progress row is always true.
-    const read = async (after: string) => {
-      const ids = await this.#db.query<{ user_id: string }>(
-        "select user_id from members where kind = 'user' and user_id > $1 order by user_id limit $2",
-        [after, chunkUsers],
-      );
-      const userIds = ids.map((r) => r.user_id);
-      const last = userIds.at(-1);
-      return last === undefined
-        ? null
-        : { last, count: userIds.length, features: await readFeatures(this.#db, userIds, w) };
-    };
+    // Chunks are scored side by side on separate connections (PGlite has one: one at a time),
+    // but each commits only after the one before it has committed and been reported, so what is
+    // committed is always a prefix of the run in user id order and the progress row says where
+    // it ends: a crash loses the chunks in flight, never scores anyone twice.
+    const inFlight = this.#db.engine === 'postgres' ? (options.chunksInFlight ?? limits.creditBatchChunksInFlight) : 1;
+    assert(inFlight >= 1 && inFlight < limits.pgPoolConnectionsMax, 'a chunk in flight holds a pooled connection');
+    const flying: Promise<void>[] = [];
+    let previous: Promise<void> = Promise.resolve();
     let done = 0;
-    let next = read(run.last_user_id ?? '');
     try {
-      for (let chunk = await next; chunk !== null; chunk = await next) {
-        next = read(chunk.last);
-        await this.#writeChunk(day, chunk.last, chunk.features);
-        done += chunk.count;
-        options.onProgress?.(done, Math.max(total, done));
+      for await (const chunk of this.#chunks(run.last_user_id ?? '', chunkUsers, inFlight)) {
+        const committed = this.#scoreChunk(day, w, chunk, previous);
+        previous = committed.then(() => {
+          done += chunk.count;
+          options.onProgress?.(done, Math.max(total, done));
+        });
+        // Awaited in order below; marked handled now, since a chunk may fail before its turn comes.
+        previous.catch(() => undefined);
+        flying.push(previous);
+        if (flying.length >= inFlight) await flying.shift();
       }
+      while (flying.length > 0) await flying.shift();
     } catch (error) {
-      // The read ahead is not left running unheard: it ends before the failure is thrown.
-      await next.catch(() => undefined);
+      // The chunks in flight are not left running unheard: they roll back before the failure is thrown.
+      await Promise.allSettled(flying);
       throw error;
     }
     await this.#db.query('update credit_runs set finished_at = $2 where day = $1', [
@@ -208,10 +220,50 @@ export class Credit {
     return { day, users: done, alreadyDone: false };
   }
 
-  /** One chunk's scores and balances and the run's progress, in one statement. */
-  async #writeChunk(day: string, last: string, features: CreditFeatures[]): Promise<void> {
+  /**
+   * The run's chunks after `after`, in user id order: the first and last id of each, and how many
+   * users. The ids of `inFlight` chunks are read at once.
+   */
+  async *#chunks(after: string, chunkUsers: number, inFlight: number): AsyncGenerator<Chunk> {
+    for (let from = after; ; ) {
+      const rows = await this.#db.query<{ user_id: string }>(
+        "select user_id from members where kind = 'user' and user_id > $1 order by user_id limit $2",
+        [from, chunkUsers * inFlight],
+      );
+      for (let i = 0; i < rows.length; i += chunkUsers) {
+        const ids = rows.slice(i, i + chunkUsers);
+        const [first, last] = [ids[0]?.user_id, ids.at(-1)?.user_id];
+        if (first === undefined || last === undefined) return;
+        yield { first, last, count: ids.length };
+        from = last;
+      }
+      if (rows.length < chunkUsers * inFlight) return;
+    }
+  }
+
+  /**
+   * One chunk in one transaction: its features, its scores and balances written, then — once the
+   * chunk before it has committed (`previous`) — the run's progress, and the commit. A failure of
+   * an earlier chunk, or of its report, rolls this one back.
+   */
+  async #scoreChunk(day: string, w: FeatureWindow, chunk: Chunk, previous: Promise<void>): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      await tx.exec('set local jit = off');
+      const features = await readFeatures(tx, chunk, w);
+      const [written] = await this.#writeChunk(tx, day, features);
+      await previous;
+      await tx.query(
+        'update credit_runs set last_user_id = $2, users_done = users_done + $3 where day = $1',
+        [day, chunk.last, written?.n ?? 0],
+        { name: 'credit-run-progress' },
+      );
+    });
+  }
+
+  /** One chunk's scores and balances, in one statement; how many rows. */
+  #writeChunk(q: Queryable, day: string, features: CreditFeatures[]): Promise<{ n: number }[]> {
     const scored = features.map((f) => scoreOf(f, this.#scorecard));
-    await this.#db.query(
+    return q.query<{ n: number }>(
       `with h as (
          insert into credit_score_history (user_id, day, score, band, reasons, balance_fen)
          select x.u, $2, x.s, x.b, x.r, x.f
@@ -221,7 +273,7 @@ export class Credit {
                balance_fen = excluded.balance_fen
          returning 1
        )
-       update credit_runs set last_user_id = $7, users_done = users_done + (select count(*) from h) where day = $2`,
+       select count(*)::int as n from h`,
       [
         features.map((f) => f.userId),
         day,
@@ -229,8 +281,8 @@ export class Credit {
         scored.map((r) => r.band),
         scored.map((r) => r.reasons.join(',')),
         features.map((f) => f.balanceFen.toString()),
-        last,
       ],
+      { name: 'credit-write-chunk' },
     );
   }
 

@@ -1,11 +1,15 @@
 /**
- * The one statement that reads the scorecard's features for a set of users: the nightly batch
- * gives it a chunk of user ids, the online read one id, so both see the same numbers. It reads
- * other modules' tables (and pre-authorisation's open debts), read only, set-based: each part groups all the chunk's users at once
- * (trades by buyer, disputes, friends, earlier days), never a query per user. The friends' part
- * reads the scores of the last run finished before today, never the run in progress.
+ * The one statement that reads the scorecard's features, for one user (the online read) or for a
+ * chunk of users, the range of user ids between two (the nightly batch): the same text with
+ * `user_id = $6` or `user_id between $6 and $7` in each of its parts, so both see the same
+ * numbers. It reads other modules' tables (and pre-authorisation's open debts), read only, set-based: each part groups all the chunk's
+ * users at once (trades by buyer, disputes, fund holdings, friends, earlier days), never a query
+ * per user, and each reads its table's index over the chunk's id range in one pass (the first
+ * version took a list of ids, `= any($1)`, and descended each index once per id, or scanned the
+ * whole trades table: BENCHMARKS.md). The friends' part reads the scores of the last run finished
+ * before today, never the run in progress.
  */
-import type { Db, Queryable } from '../core/db/index.ts';
+import type { Queryable } from '../core/db/index.ts';
 import type { CreditFeatures } from './scorecard.ts';
 
 /** The moment and the days a computation is for. */
@@ -19,11 +23,15 @@ export interface FeatureWindow {
   balanceFrom: string;
 }
 
-const featuresSql = `
+/** Whose features: one user, or every user whose id is between `first` and `last` (both in). */
+export type FeatureUsers = { userId: string } | { first: string; last: string };
+
+/** The statement, with `inUsers(column)` the condition that picks the users' rows of a part. */
+const featuresSql = (inUsers: (column: string) => string) => `
 with u as (
   select m.user_id, m.wallet_account_id, m.created_at_ns
   from members m
-  where m.user_id = any($1::text[]) and m.kind = 'user'
+  where ${inUsers('m.user_id')} and m.kind = 'user'
 ),
 pay as (
   select t.buyer_id as user_id,
@@ -38,51 +46,59 @@ pay as (
           ))::int as escrow_done
   from trades t
   left join risk_merchant_categories c on c.merchant_id = t.seller_id
-  where t.buyer_id = any($1::text[]) and t.paid_at >= $2 and t.paid_at <= $3 and t.status <> 'TRADE_CLOSED'
+  where ${inUsers('t.buyer_id')} and t.paid_at >= $1 and t.paid_at <= $2 and t.status <> 'TRADE_CLOSED'
   group by t.buyer_id
 ),
 lost as (
   select x.user_id, count(*)::int as disputes_lost
   from (
     select d.buyer_id as user_id from disputes d
-    where d.buyer_id = any($1::text[]) and d.status = 'RULED_FOR_SELLER' and d.created_at >= $2
+    where ${inUsers('d.buyer_id')} and d.status = 'RULED_FOR_SELLER' and d.created_at >= $1
     union all
     select d.seller_id from disputes d
-    where d.seller_id = any($1::text[]) and d.status = 'RULED_FOR_BUYER' and d.created_at >= $2
+    where ${inUsers('d.seller_id')} and d.status = 'RULED_FOR_BUYER' and d.created_at >= $1
   ) x
   group by x.user_id
+),
+fund as (
+  select h.user_id, sum(a.credits_posted - a.debits_posted - a.debits_pending) as fen
+  from fund_holders h join ledger_accounts a on a.id = h.account_id
+  where ${inUsers('h.user_id')}
+  group by h.user_id
 ),
 bal as materialized (
   select u.user_id,
          coalesce((select a.credits_posted - a.debits_posted - a.debits_pending
                    from ledger_accounts a where a.id = u.wallet_account_id), 0)
-         + coalesce((select sum(a.credits_posted - a.debits_posted - a.debits_pending)
-                     from fund_holders h join ledger_accounts a on a.id = h.account_id
-                     where h.user_id = u.user_id), 0) as balance_fen
+         + coalesce(fund.fen, 0) as balance_fen
   from u
+  left join fund on fund.user_id = u.user_id
 ),
 days as (
   select b.user_id, sum(b.balance_fen) as sum_fen, count(*) as n
   from credit_score_history b
-  where b.user_id = any($1::text[]) and b.day >= $5 and b.day < $4
+  where ${inUsers('b.user_id')} and b.day >= $4 and b.day < $3
   group by b.user_id
 ),
 debt as (
   select d.user_id, sum(d.amount_fen - d.repaid_fen)::int8 as open_debt_fen
   from preauth_debts d
-  where d.user_id = any($1::text[]) and d.repaid_fen < d.amount_fen
+  where ${inUsers('d.user_id')} and d.repaid_fen < d.amount_fen
   group by d.user_id
 ),
 fr as (
   select f.user_id, count(h.score)::int as friends_scored, coalesce(sum(h.score), 0)::int8 as friends_score_sum
   from social_friends f
   join credit_score_history h on h.user_id = f.friend_id
-   and h.day = (select max(r.day) from credit_runs r where r.finished_at is not null and r.day < $4)
-  where f.user_id = any($1::text[])
+   and h.day = (select max(r.day) from credit_runs r where r.finished_at is not null and r.day < $3)
+  where ${inUsers('f.user_id')}
   group by f.user_id
+),
+named as (
+  select r.user_id from credit_real_names r where ${inUsers('r.user_id')}
 )
 select u.user_id,
-       ((($6::int8 - u.created_at_ns) / 86400000000000))::int as account_age_days,
+       ((($5::int8 - u.created_at_ns) / 86400000000000))::int as account_age_days,
        coalesce(pay.payments, 0) as payments,
        coalesce(pay.active_months, 0) as active_months,
        coalesce(pay.categories, 0) as categories,
@@ -91,7 +107,7 @@ select u.user_id,
        coalesce(debt.open_debt_fen, 0)::int8 as open_debt_fen,
        bal.balance_fen::int8 as balance_fen,
        div(coalesce(days.sum_fen, 0) + bal.balance_fen, coalesce(days.n, 0) + 1)::int8 as average_balance_fen,
-       exists (select 1 from credit_real_names r where r.user_id = u.user_id) as real_name,
+       named.user_id is not null as real_name,
        coalesce(fr.friends_scored, 0) as friends_scored,
        coalesce(fr.friends_score_sum, 0) as friends_score_sum
 from u
@@ -101,7 +117,11 @@ left join lost on lost.user_id = u.user_id
 left join days on days.user_id = u.user_id
 left join debt on debt.user_id = u.user_id
 left join fr on fr.user_id = u.user_id
+left join named on named.user_id = u.user_id
 order by u.user_id`;
+
+const oneUserSql = featuresSql((column) => `${column} = $6`);
+const rangeSql = featuresSql((column) => `${column} between $6 and $7`);
 
 interface FeatureRow {
   user_id: string;
@@ -120,24 +140,19 @@ interface FeatureRow {
 }
 
 /**
- * The features of each of `userIds` that is a user (merchants and unknown ids are left out), by
- * user id. A chunk runs with PostgreSQL's JIT off: for a few thousand users the planner's cost
- * passes `jit_above_cost`, and compiling the statement took 3.5 of its 3.7 seconds (EXPLAIN
- * ANALYZE of a 2,000-user chunk); one user's read costs too little for JIT to start.
+ * The features of the users asked for (merchants and unknown ids are left out), by user id. Named
+ * prepared statements on PostgreSQL: planning this statement takes longer than running it for
+ * one user. A chunk's read belongs in a transaction with PostgreSQL's JIT off (`set local jit =
+ * off`): for a few thousand users the planner's cost passes `jit_above_cost`, and compiling the
+ * statement took 3.5 of its 3.7 seconds (EXPLAIN ANALYZE of a 2,000-user chunk).
  */
-export async function readFeatures(db: Db, userIds: readonly string[], w: FeatureWindow): Promise<CreditFeatures[]> {
+export async function readFeatures(q: Queryable, users: FeatureUsers, w: FeatureWindow): Promise<CreditFeatures[]> {
+  const window = [w.historyFrom, w.now, w.today, w.balanceFrom, w.nowNs];
   const rows =
-    userIds.length > 1
-      ? await db.transaction(async (tx) => {
-          await tx.exec('set local jit = off');
-          return run(tx, userIds, w);
-        })
-      : await run(db, userIds, w);
+    'userId' in users
+      ? await q.query<FeatureRow>(oneUserSql, [...window, users.userId], { name: 'credit-features-one' })
+      : await q.query<FeatureRow>(rangeSql, [...window, users.first, users.last], { name: 'credit-features-range' });
   return rows.map(features);
-}
-
-function run(q: Queryable, userIds: readonly string[], w: FeatureWindow): Promise<FeatureRow[]> {
-  return q.query<FeatureRow>(featuresSql, [userIds, w.historyFrom, w.now, w.today, w.balanceFrom, w.nowNs]);
 }
 
 function features(r: FeatureRow): CreditFeatures {

@@ -59,4 +59,12 @@ create index credit_disputes_seller on disputes (seller_id);
 create index credit_fund_holders_user on fund_holders (user_id);
 `,
   },
+  {
+    id: '20261208-31-credit-disputes-lost',
+    sql: `
+-- The features statement asks of each escrow trade whether its buyer lost a dispute over it: by
+-- trade, only the disputes ruled for the seller (without it, a scan of all disputes per trade).
+create index credit_disputes_ruled_for_seller on disputes (trade_no) where status = 'RULED_FOR_SELLER';
+`,
+  },
 ];

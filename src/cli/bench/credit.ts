@@ -1,4 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SingleBar } from 'cli-progress';
+import { limits } from '../../core/limits.ts';
 import { dateFromNs } from '../../core/time.ts';
 import { openPlatform } from '../../platform.ts';
 import { benchStorage, quantile, readDurability, round1, round2 } from './common.ts';
@@ -13,6 +16,8 @@ export interface CreditBenchOptions {
   /** Online reads a second, and for how many seconds. */
   readRate: number;
   readSeconds: number;
+  /** Chunks of the nightly run scored at once (PostgreSQL); `limits.creditBatchChunksInFlight` when absent. */
+  chunksInFlight?: number | undefined;
   databaseUrl?: string | undefined;
 }
 
@@ -24,6 +29,12 @@ export interface CreditBenchResult {
   not_applicable: number;
   nightly_seconds: number;
   nightly_users_per_s: number;
+  chunk_users: number;
+  chunks_in_flight: number;
+  /** CPU seconds this process (the scoring, node-postgres) spent in the nightly run. */
+  nightly_node_cpu_s: number;
+  /** The share of the nightly run in which some task of the machine waited for a core (Linux; null elsewhere). */
+  nightly_cpu_pressure_percent: number | null;
   baseline_users_per_s: number;
   ratio: number;
   online_reads: number;
@@ -31,6 +42,14 @@ export interface CreditBenchResult {
   online_p50_ms: number;
   online_p99_ms: number;
   online_max_ms: number;
+  /**
+   * What the machine did to the reads, on Linux (null elsewhere): this process's event-loop delay
+   * p99, the time its main thread waited for a core, and the share of the read phase in which some
+   * task of the machine waited for a core (`/proc/pressure/cpu`).
+   */
+  online_loop_delay_p99_ms: number | null;
+  online_node_runqueue_wait_ms: number | null;
+  online_cpu_pressure_percent: number | null;
   synchronous_commit: string;
   fsync: string;
 }
@@ -121,8 +140,15 @@ export async function benchCredit(options: CreditBenchOptions): Promise<CreditBe
     });
     bar.start(options.users, 0);
     const started = performance.now();
-    const report = await platform.credit.run({ onProgress: (done) => bar.update(done) });
+    const cpuBefore = process.cpuUsage();
+    const nightlyBefore = machineWaits();
+    const report = await platform.credit.run({
+      onProgress: (done) => bar.update(done),
+      chunksInFlight: options.chunksInFlight,
+    });
     const nightlySeconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const nightlyAfter = machineWaits();
     bar.stop();
     const counts = await platform.db.query<{ scored: number; na: number }>(
       'select count(score)::int as scored, (count(*) - count(score))::int as na from credit_score_history where day = $1',
@@ -149,6 +175,9 @@ export async function benchCredit(options: CreditBenchOptions): Promise<CreditBe
     const total = options.readRate * options.readSeconds;
     const latencies: number[] = [];
     const inFlight: Promise<void>[] = [];
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
+    const machineBefore = machineWaits();
     const readsStarted = performance.now();
     for (let i = 0; i < total; i++) {
       const due = readsStarted + (i * 1000) / options.readRate;
@@ -164,6 +193,8 @@ export async function benchCredit(options: CreditBenchOptions): Promise<CreditBe
     }
     await Promise.all(inFlight);
     const readsSeconds = (performance.now() - readsStarted) / 1000;
+    loop.disable();
+    const machine = machineWaits();
     latencies.sort((a, b) => a - b);
     const nightlyPerS = options.users / nightlySeconds;
     return {
@@ -174,6 +205,11 @@ export async function benchCredit(options: CreditBenchOptions): Promise<CreditBe
       not_applicable: counts[0]?.na ?? 0,
       nightly_seconds: round1(nightlySeconds),
       nightly_users_per_s: Math.round(nightlyPerS),
+      chunk_users: limits.creditBatchUsersMax,
+      chunks_in_flight:
+        platform.db.engine === 'postgres' ? (options.chunksInFlight ?? limits.creditBatchChunksInFlight) : 1,
+      nightly_node_cpu_s: round1((cpu.user + cpu.system) / 1e6),
+      nightly_cpu_pressure_percent: pressurePercent(nightlyBefore, nightlyAfter, nightlySeconds),
       baseline_users_per_s: Math.round(baselinePerS),
       ratio: round1(nightlyPerS / baselinePerS),
       online_reads: latencies.length,
@@ -181,10 +217,34 @@ export async function benchCredit(options: CreditBenchOptions): Promise<CreditBe
       online_p50_ms: round2(quantile(latencies, 0.5)),
       online_p99_ms: round2(quantile(latencies, 0.99)),
       online_max_ms: round2(latencies.at(-1) ?? 0),
+      online_loop_delay_p99_ms: round2(loop.percentile(99) / 1e6),
+      online_node_runqueue_wait_ms:
+        machine && machineBefore ? round1((machine.runQueueNs - machineBefore.runQueueNs) / 1e6) : null,
+      online_cpu_pressure_percent: pressurePercent(machineBefore, machine, readsSeconds),
       ...durability,
     };
   } finally {
     await platform.close();
     await storage.remove();
   }
+}
+
+/**
+ * Linux's count of the time this process's main thread has waited for a core (ns, the second
+ * field of `/proc/self/schedstat`) and of the time some task of the machine has (µs, `some
+ * total` of `/proc/pressure/cpu`); undefined where they cannot be read.
+ */
+function machineWaits(): { runQueueNs: number; pressureUs: number } | undefined {
+  if (!existsSync('/proc/self/schedstat') || !existsSync('/proc/pressure/cpu')) return undefined;
+  const runQueueNs = Number(readFileSync('/proc/self/schedstat', 'utf8').split(' ')[1]);
+  const pressure = /^some .*total=(\d+)$/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+  if (!Number.isFinite(runQueueNs) || !pressure?.[1]) return undefined;
+  return { runQueueNs, pressureUs: Number(pressure[1]) };
+}
+
+type Waits = ReturnType<typeof machineWaits>;
+
+/** The share (%) of `seconds` in which some task waited for a core, between two readings. */
+function pressurePercent(before: Waits, after: Waits, seconds: number): number | null {
+  return before && after ? round1((after.pressureUs - before.pressureUs) / 1e4 / seconds) : null;
 }
