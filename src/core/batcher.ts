@@ -54,7 +54,8 @@ export class Batcher<Req, Res> {
   #queuedEvents = 0;
   #inFlight = 0;
   #bulkInFlight = false;
-  #timer: NodeJS.Timeout | undefined;
+  /** A dispatch is scheduled (a timer, or an immediate when there is no wait). */
+  #scheduled = false;
   #closed = false;
   #idle: Array<() => void> = [];
   readonly #waitMs: number;
@@ -119,13 +120,19 @@ export class Batcher<Req, Res> {
   }
 
   #schedule(): void {
-    if (this.#timer || !this.#takeable() || this.#inFlight >= this.#maxInFlight) return;
+    if (this.#scheduled || !this.#takeable() || this.#inFlight >= this.#maxInFlight) return;
     // Idle: wait a moment for company. Busy: the batch in flight is the wait.
     const wait = this.#inFlight === 0 && this.#queuedEvents < this.#batchEventsMax ? this.#waitMs : 0;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
+    this.#scheduled = true;
+    const dispatch = () => {
+      this.#scheduled = false;
       this.#dispatch();
-    }, wait);
+    };
+    // No wait: once the I/O callbacks of this turn of the event loop have queued their requests.
+    // A timer of 0 would be one of at least a millisecond (Node's floor), on every batch of every
+    // stage of a payment's way.
+    if (wait === 0) setImmediate(dispatch);
+    else setTimeout(dispatch, wait);
   }
 
   #dispatch(): void {
