@@ -100,6 +100,8 @@ const uuidOrNull = (n: bigint) => (n === 0n ? 'NULL' : uuidHexFromU128(n));
 export async function lockLedger(tx: Queryable): Promise<{ lastTimestamp: bigint; version: bigint }> {
   const rows = await tx.query<{ last_timestamp: bigint; version: bigint }>(
     'select last_timestamp, version from ledger_state where id = 1 for update',
+    [],
+    { name: 'ledger_lock' },
   );
   const row = rows[0];
   assert(row, 'ledger_state has no row; migrations did not run');
@@ -319,7 +321,7 @@ export async function writeBatch(tx: Queryable, w: PreparedWrite): Promise<void>
     transfers_inserted: bigint;
     accounts_updated: bigint;
     pending_updated: bigint;
-  }>(writeSql, w.params);
+  }>(writeSql, w.params, { name: 'ledger_write_batch' });
   const written = rows[0];
   if (Number(written?.transfers_inserted) !== w.transfers || Number(written?.failed_ids_stored) !== 0)
     throw new TransferIdConflict();
