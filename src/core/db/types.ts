@@ -10,7 +10,8 @@ export interface QueryOptions {
    * this name and then only binds and executes it, which saves the planning on a hot path. One
    * name, one SQL text, for the life of the process; a migration that changes a prepared
    * statement's result type must not run under a live server (PostgreSQL refuses such a cached
-   * plan). PGlite ignores the name: its one backend plans each statement anyway.
+   * plan). PGlite ignores the name: its one backend plans each statement anyway (and a process
+   * reaching a PGlite owner through its socket sends none: all its clients share that backend).
    */
   name?: string;
 }
