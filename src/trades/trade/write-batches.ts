@@ -102,6 +102,7 @@ const tradeColumns = (alias: string) =>
     .join(', ');
 const createdColumns = tradeColumns('c');
 const tradeRowColumns = tradeColumns('t');
+const insertedColumns = tradeColumns('trades');
 
 const batchOptions = {
   waitMs: 0,
@@ -185,7 +186,7 @@ export class TradeWrites {
            case when status = 'PAYING' then created_at end, escrow, fee_bps, confirm_period_ms, notify_url
          from input
          on conflict (app_id, out_trade_no) do nothing
-         returning ${tradeRowColumns.replaceAll('t.', 'trades.')}
+         returning ${insertedColumns}
        ), logged as (
          insert into trade_transitions (trade_no, from_status, to_status, actor, at)
          select c.trade_no, 'WAIT_BUYER_PAY', c.status, i.actor, c.created_at
