@@ -4,6 +4,8 @@ import { type Db, openDb } from '../../core/db/index.ts';
 interface PgStatsSnapshot {
   walRecords: bigint;
   walBytes: bigint;
+  /** WAL flushes to disk (fsync / fdatasync), by the backends and the WAL writer. */
+  walSyncs: bigint;
   /** Null without `pg_stat_statements` (it needs `shared_preload_libraries`). */
   statements: { calls: bigint; planMs: number; execMs: number } | null;
 }
@@ -13,6 +15,8 @@ export interface PgStatsPerTrade {
   /** WAL records and bytes: cluster-wide, so other work on the server counts too. */
   wal_records_per_trade: number;
   wal_bytes_per_trade: number;
+  /** WAL flushes to disk: what a commit waits for, shared by the commits that wait together. */
+  wal_syncs_per_trade: number;
   /** Statements, and their planning and execution time (ms), in this database; with pg_stat_statements only. */
   statements_per_trade?: number;
   pg_plan_ms_per_trade?: number;
@@ -48,8 +52,8 @@ export class PgStats {
   }
 
   async snapshot(): Promise<PgStatsSnapshot> {
-    const [wal] = await this.db.query<{ wal_records: bigint; wal_bytes: string }>(
-      'select wal_records, wal_bytes::text from pg_stat_wal',
+    const [wal] = await this.db.query<{ wal_records: bigint; wal_bytes: string; wal_sync: bigint }>(
+      'select wal_records, wal_bytes::text, wal_sync from pg_stat_wal',
     );
     const statements = this.hasStatements
       ? ((
@@ -60,7 +64,12 @@ export class PgStats {
           )
         ).map((r) => ({ calls: r.calls, planMs: r.plan_ms, execMs: r.exec_ms }))[0] ?? null)
       : null;
-    return { walRecords: wal?.wal_records ?? 0n, walBytes: BigInt(wal?.wal_bytes ?? '0'), statements };
+    return {
+      walRecords: wal?.wal_records ?? 0n,
+      walBytes: BigInt(wal?.wal_bytes ?? '0'),
+      walSyncs: wal?.wal_sync ?? 0n,
+      statements,
+    };
   }
 
   static perTrade(before: PgStatsSnapshot, after: PgStatsSnapshot, trades: number): PgStatsPerTrade {
@@ -68,6 +77,7 @@ export class PgStats {
     const out: PgStatsPerTrade = {
       wal_records_per_trade: per(Number(after.walRecords - before.walRecords)),
       wal_bytes_per_trade: Math.round(Number(after.walBytes - before.walBytes) / trades),
+      wal_syncs_per_trade: per(Number(after.walSyncs - before.walSyncs)),
     };
     if (before.statements && after.statements) {
       out.statements_per_trade = per(Number(after.statements.calls - before.statements.calls));
