@@ -54,8 +54,7 @@ export class Batcher<Req, Res> {
   #queuedEvents = 0;
   #inFlight = 0;
   #bulkInFlight = false;
-  /** A dispatch is scheduled (a timer, or an immediate when there is no wait). */
-  #scheduled = false;
+  #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #idle: Array<() => void> = [];
   readonly #waitMs: number;
@@ -120,19 +119,13 @@ export class Batcher<Req, Res> {
   }
 
   #schedule(): void {
-    if (this.#scheduled || !this.#takeable() || this.#inFlight >= this.#maxInFlight) return;
+    if (this.#timer || !this.#takeable() || this.#inFlight >= this.#maxInFlight) return;
     // Idle: wait a moment for company. Busy: the batch in flight is the wait.
     const wait = this.#inFlight === 0 && this.#queuedEvents < this.#batchEventsMax ? this.#waitMs : 0;
-    this.#scheduled = true;
-    const dispatch = () => {
-      this.#scheduled = false;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
       this.#dispatch();
-    };
-    // No wait: once the I/O callbacks of this turn of the event loop have queued their requests.
-    // A timer of 0 would be one of at least a millisecond (Node's floor), on every batch of every
-    // stage of a payment's way.
-    if (wait === 0) setImmediate(dispatch);
-    else setTimeout(dispatch, wait);
+    }, wait);
   }
 
   #dispatch(): void {
