@@ -101,6 +101,8 @@ export async function lockLedger(tx: Queryable): Promise<{ lastTimestamp: bigint
   const rows = await tx.query<{ last_timestamp: bigint; version: bigint }>(
     'select last_timestamp, version from ledger_state where id = 1 for update',
     [],
+    // Prepared: one row by its key, the same plan at any size (the batch's write joins the
+    // accounts to its input, so it is planned each time: see write-batches.ts in trades).
     { name: 'ledger_lock' },
   );
   const row = rows[0];
@@ -321,7 +323,7 @@ export async function writeBatch(tx: Queryable, w: PreparedWrite): Promise<void>
     transfers_inserted: bigint;
     accounts_updated: bigint;
     pending_updated: bigint;
-  }>(writeSql, w.params, { name: 'ledger_write_batch' });
+  }>(writeSql, w.params);
   const written = rows[0];
   if (Number(written?.transfers_inserted) !== w.transfers || Number(written?.failed_ids_stored) !== 0)
     throw new TransferIdConflict();

@@ -670,7 +670,6 @@ export class Members {
        where ${unflushedCommit} and c.code = i.code and c.redeemed_at_ns is null and c.expires_at_ns > i.at_ns
        returning c.code, c.user_id`,
       [items.map((i) => i.code), items.map((i) => i.atNs.toString()), items.map((i) => i.spentFor)],
-      { name: 'members_redeem_payment_codes' },
     );
     const byCode = new Map(rows.map((r) => [r.code, r.user_id]));
     return items.map((i) => byCode.get(i.code) ?? null);
