@@ -3,7 +3,7 @@ import type { Insertable } from 'kysely';
 import { assert, unreachable } from '../core/assert.ts';
 import { Batcher, firstPerKey } from '../core/batcher.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
-import { type Db, type Queryable, typed, unflushedCommit } from '../core/db/index.ts';
+import { type Db, type Queryable, typed } from '../core/db/index.ts';
 import { id, u128FromUuid, uuidFromU128 } from '../core/ids.ts';
 import { limits } from '../core/limits.ts';
 import { amountMax, type Ledger } from '../ledger/index.ts';
@@ -658,16 +658,12 @@ export class Members {
   /**
    * Spends payment codes of concurrent payments in one statement: each answers its user's id, or
    * null when the code is unknown, spent or expired (a code twice in one batch: the first spends it).
-   * It commits unflushed (`unflushedCommit`): a spent code is acknowledged to nobody but the
-   * payment it pays, whose later synchronous commit (its trade or its ledger transfer) puts the
-   * spending on disk too; a database crash before that makes the code unspent again, as if that
-   * payment had not been tried.
    */
   async #redeem(items: readonly Redemption[]): Promise<(string | null)[]> {
     const rows = await this.#db.query<{ code: string; user_id: string }>(
       `update members_payment_codes c set redeemed_at_ns = i.at_ns, redeemed_for = i.spent_for
        from unnest($1::text[], $2::bigint[], $3::text[]) as i(code, at_ns, spent_for)
-       where ${unflushedCommit} and c.code = i.code and c.redeemed_at_ns is null and c.expires_at_ns > i.at_ns
+       where c.code = i.code and c.redeemed_at_ns is null and c.expires_at_ns > i.at_ns
        returning c.code, c.user_id`,
       [items.map((i) => i.code), items.map((i) => i.atNs.toString()), items.map((i) => i.spentFor)],
     );

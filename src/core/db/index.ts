@@ -16,4 +16,3 @@ export {
 export { type RestorePoint, recordRestore, recordRestoreVerified, restoredFrom } from './restore-point.ts';
 export { typed } from './typed.ts';
 export type { Db, Engine, Queryable, QueryOptions } from './types.ts';
-export { unflushedCommit } from './unflushed.ts';

@@ -1,5 +1,5 @@
 import { Batcher, firstPerKey } from '../../core/batcher.ts';
-import { type Db, unflushedCommit } from '../../core/db/index.ts';
+import type { Db } from '../../core/db/index.ts';
 import { limits } from '../../core/limits.ts';
 import { assertTransition, type TradeStatus } from './state.ts';
 import { notificationPayload, type TradeRow } from './store.ts';
@@ -226,19 +226,12 @@ export class TradeWrites {
     return items.map((t) => byNo.get(t.tradeNo) ?? null);
   }
 
-  /**
-   * The claim commits unflushed (`unflushedCommit`): nobody is answered on it alone, and the
-   * ledger's synchronous commit that follows before the payment is answered (or the synchronous
-   * move back to waiting, when the ledger refuses) puts it on disk. One fsync wait less on every
-   * payment's way.
-   */
   async #claim(items: readonly Claim[]): Promise<(TradeRow | null)[]> {
     const rows = await this.db.query<TradeRow & { claim_index: number; claim_actor?: string }>(
       `with input as (
          select * from unnest($1::int[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::uuid[],
            $8::text[], $9::timestamptz[], $10::text[])
          as i(claim_index, app_id, out_trade_no, total_fen, subject, buyer_id, buyer_account, actor, at, notify_url)
-         where ${unflushedCommit}
        ), claimed as (
          update trades t set status = 'PAYING', buyer_id = i.buyer_id, buyer_account = i.buyer_account, paying_at = i.at,
            notify_url = coalesce(i.notify_url, t.notify_url)
