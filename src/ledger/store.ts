@@ -100,6 +100,10 @@ const uuidOrNull = (n: bigint) => (n === 0n ? 'NULL' : uuidHexFromU128(n));
 export async function lockLedger(tx: Queryable): Promise<{ lastTimestamp: bigint; version: bigint }> {
   const rows = await tx.query<{ last_timestamp: bigint; version: bigint }>(
     'select last_timestamp, version from ledger_state where id = 1 for update',
+    [],
+    // Prepared: one row by its key, the same plan at any size (the batch's write joins the
+    // accounts to its input, so it is planned each time: see write-batches.ts in trades).
+    { name: 'ledger_lock' },
   );
   const row = rows[0];
   assert(row, 'ledger_state has no row; migrations did not run');

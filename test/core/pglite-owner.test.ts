@@ -84,6 +84,18 @@ describe('a served directory', { timeout: processTestTimeoutMs }, () => {
     });
   });
 
+  it('runs named statements from several openers over the socket (the name is not prepared in the shared backend)', async () => {
+    await withOwner(async (owner, dataDir) => {
+      await owner.query('insert into t values (1)');
+      const clients = [await openDb({ dataDir, poolMax: 3 }), await openDb({ dataDir, poolMax: 3 })];
+      const read = (db: Db) => db.query('select id from t where id = $1', [1], { name: 't_by_id' });
+      const answers = await Promise.all(clients.flatMap((c) => Array.from({ length: 6 }, () => read(c))));
+      for (const rows of answers) expect(rows).toEqual([{ id: 1 }]);
+      expect(await read(owner)).toEqual([{ id: 1 }]);
+      for (const c of clients) await c.close();
+    });
+  });
+
   it('makes a command that comes while the server is still starting wait for its socket, not fail', async () => {
     const dataDir = freshDir();
     // The lock is taken before PGlite starts; the socket listens only once it has.

@@ -13,6 +13,7 @@ import { openPlatform, type Platform } from '../../platform.ts';
 import { buildPlatformApp } from '../../server/index.ts';
 import { benchStorage, quantile, readDurability, round1, round2 } from './common.ts';
 import { type Answer, LeanClient, type Prepared } from './lean-client.ts';
+import { PgStats, type PgStatsPerTrade } from './pg-stats.ts';
 
 /** Options of `paybao bench gateway`. */
 export interface GatewayBenchOptions {
@@ -42,8 +43,8 @@ export interface GatewayBenchOptions {
   rsaSeconds?: number;
 }
 
-/** One timed run of `trades` paid trades. */
-interface PhaseResult {
+/** One timed run of `trades` paid trades (on PostgreSQL also the server's WAL and statements per trade). */
+interface PhaseResult extends Partial<PgStatsPerTrade> {
   paid_tps: number;
   /** Latency of one paid trade: create + pay, as the client sees it. */
   p50_ms: number;
@@ -125,6 +126,7 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
   let platform: Platform | undefined = await openPlatform(platformOptions);
   let server: Server | undefined;
   let sink: NotifySink | undefined;
+  let pgStats: PgStats | undefined;
   try {
     const durability = await readDurability(platform.db);
     log(`engine ${platform.db.engine}; synchronous_commit=${durability.synchronous_commit} fsync=${durability.fsync}`);
@@ -189,7 +191,13 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
     };
     await runLoad(warmup, options.clients, live, 'warm-up', log);
 
-    const measure = async (name: string, first: number, trade: (i: number) => Promise<number>) => {
+    pgStats = options.databaseUrl ? await PgStats.open(options.databaseUrl) : undefined;
+    const measure = async (
+      name: string,
+      first: number,
+      trade: (i: number) => Promise<number>,
+    ): Promise<PhaseResult> => {
+      const pgBefore = await pgStats?.snapshot();
       const cpuBefore = process.cpuUsage();
       const serverCpuBefore = (server as Server).cpuSeconds();
       const loopCpuBefore = (server as Server).loopCpuSeconds();
@@ -197,6 +205,7 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
       const run = await runLoad(options.trades, options.clients, (n) => trade(first + n), name, log);
       const clientCpu = process.cpuUsage(cpuBefore);
       const machineCpu = machineCpuSeconds() - machineBefore;
+      const pgAfter = await pgStats?.snapshot();
       const sorted = [...run.latenciesMs].sort((x, y) => x - y);
       return {
         paid_tps: Math.round(options.trades / run.seconds),
@@ -211,6 +220,7 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
         machine_cpu_s: round1(machineCpu),
         machine_cpu_ms_per_trade: round2((machineCpu * 1000) / options.trades),
         wall_s: round1(run.seconds),
+        ...(pgBefore && pgAfter ? PgStats.perTrade(pgBefore, pgAfter, options.trades) : {}),
       };
     };
 
@@ -283,6 +293,7 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<Gatewa
     };
   } finally {
     sink?.close();
+    await pgStats?.close();
     await server?.close().catch(() => {});
     await platform?.close();
     await storage.remove();

@@ -21,14 +21,19 @@ function parseInt8Array(text: string): bigint[] {
     .map((v) => BigInt(v));
 }
 
-function wrap(client: pg.PoolClient | pg.Pool): Queryable {
+/**
+ * `named`: whether statements may be prepared under their names. Not through a PGlite owner's
+ * socket (pglite-wire.ts): there every client shares the one backend, so a name one client
+ * prepared would already exist for the next connection that prepares it.
+ */
+function wrap(client: pg.PoolClient | pg.Pool, named: boolean): Queryable {
   return {
     async query<R>(sql: string, params?: readonly unknown[], options?: QueryOptions) {
       const result = await client.query({
         text: sql,
         values: params as unknown[] | undefined,
         types,
-        ...(options?.name === undefined ? {} : { name: options.name }),
+        ...(options?.name === undefined || !named ? {} : { name: options.name }),
       });
       return result.rows as R[];
     },
@@ -89,12 +94,13 @@ export function openPostgres(options: PostgresOptions): Db {
       options: sessionOptions(options),
     },
   });
+  const named = options.socketDir === undefined;
   // One Queryable per pool, made once: a statement on the hot path builds nothing.
   const queryables = new WeakMap<pg.Pool, Queryable>();
   const queryableOf = (pool: pg.Pool): Queryable => {
     let q = queryables.get(pool);
     if (!q) {
-      q = wrap(pool);
+      q = wrap(pool, named);
       queryables.set(pool, q);
     }
     return q;
@@ -122,7 +128,7 @@ export function openPostgres(options: PostgresOptions): Db {
         let broken = false;
         try {
           await client.query('BEGIN');
-          const value = await fn(wrap(client));
+          const value = await fn(wrap(client, named));
           await client.query('COMMIT');
           return value;
         } catch (error) {

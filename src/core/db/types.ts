@@ -10,7 +10,11 @@ export interface QueryOptions {
    * this name and then only binds and executes it, which saves the planning on a hot path. One
    * name, one SQL text, for the life of the process; a migration that changes a prepared
    * statement's result type must not run under a live server (PostgreSQL refuses such a cached
-   * plan). PGlite ignores the name: its one backend plans each statement anyway.
+   * plan). Name only a statement whose plan is the same at any table size (a row by its key, an
+   * insert): PostgreSQL soon keeps one generic plan per connection, and one made while a table
+   * was small (a fresh database, no ANALYZE since) stays a sequential scan as the table grows
+   * (measured on the trades' record: BENCHMARKS.md, the gateway bench). PGlite ignores the name: its one backend plans each statement anyway (and a process
+   * reaching a PGlite owner through its socket sends none: all its clients share that backend).
    */
   name?: string;
 }

@@ -51,6 +51,64 @@ export interface Paid {
   at: Date;
 }
 
+/**
+ * Every column of `trades`, by name: the insert is prepared (named), and a prepared statement's
+ * result type must not change under it — PostgreSQL refuses a cached plan whose result type
+ * changed, which `returning *` would do the day a migration adds a column. The `satisfies` keeps
+ * the list whole: a column added to `TradesTable` fails to compile here until it is listed.
+ *
+ * Only the insert is prepared, whose plan does not depend on the table's size. The claim and the
+ * record join `trades` to their input: a prepared statement's generic plan is made once per
+ * connection, and one made while `trades` was small (a fresh database, no ANALYZE since) is a
+ * sequential scan and a hash join, kept as the table grows — measured in the gateway bench, the
+ * record then took 2.5–4.1 ms a statement against 1.1 ms planned each time (BENCHMARKS.md).
+ */
+const tradeColumnSet = {
+  trade_no: true,
+  app_id: true,
+  out_trade_no: true,
+  subject: true,
+  total_fen: true,
+  status: true,
+  seller_id: true,
+  seller_account: true,
+  buyer_id: true,
+  buyer_account: true,
+  product_code: true,
+  refunded_fen: true,
+  refund_reserved_fen: true,
+  expires_at: true,
+  created_at: true,
+  paying_at: true,
+  paid_at: true,
+  closed_at: true,
+  return_url: true,
+  escrow: true,
+  fee_bps: true,
+  confirm_period_ms: true,
+  shipped_at: true,
+  logistics_company: true,
+  logistics_no: true,
+  confirm_due_at: true,
+  reminded_at: true,
+  case_open: true,
+  released_at: true,
+  fee_fen: true,
+  royalty_fen: true,
+  royalty_reserved_fen: true,
+  settlement_no: true,
+  notify_url: true,
+  fund_source: true,
+  fund_fen: true,
+} satisfies Record<keyof TradeRow, true>;
+const tradeColumns = (alias: string) =>
+  Object.keys(tradeColumnSet)
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
+const createdColumns = tradeColumns('c');
+const tradeRowColumns = tradeColumns('t');
+const insertedColumns = tradeColumns('trades');
+
 const batchOptions = {
   waitMs: 0,
   // One statement of a kind at a time: rows are locked in one order, and the next batch gathers
@@ -133,14 +191,14 @@ export class TradeWrites {
            case when status = 'PAYING' then created_at end, escrow, fee_bps, confirm_period_ms, notify_url
          from input
          on conflict (app_id, out_trade_no) do nothing
-         returning *
+         returning ${insertedColumns}
        ), logged as (
          insert into trade_transitions (trade_no, from_status, to_status, actor, at)
          select c.trade_no, 'WAIT_BUYER_PAY', c.status, i.actor, c.created_at
          from created c join input i on i.trade_no = c.trade_no
          where c.status <> 'WAIT_BUYER_PAY'
        )
-       select * from created`,
+       select ${createdColumns} from created c`,
       [
         items.map((t) => t.tradeNo),
         items.map((t) => t.appId),
@@ -162,6 +220,7 @@ export class TradeWrites {
         items.map((t) => String(t.confirmPeriodMs)),
         items.map((t) => t.notifyUrl),
       ],
+      { name: 'trades_insert' },
     );
     const byNo = new Map(rows.map((r) => [r.trade_no, r]));
     return items.map((t) => byNo.get(t.tradeNo) ?? null);
@@ -179,7 +238,7 @@ export class TradeWrites {
          from input i
          where t.app_id = i.app_id and t.out_trade_no = i.out_trade_no and t.total_fen = i.total_fen
            and t.subject = i.subject and t.status = 'WAIT_BUYER_PAY' and t.expires_at > i.at
-         returning t.*, i.claim_index, i.actor as claim_actor
+         returning ${tradeRowColumns}, i.claim_index, i.actor as claim_actor
        ), logged as (
          insert into trade_transitions (trade_no, from_status, to_status, actor, at)
          select trade_no, 'WAIT_BUYER_PAY', 'PAYING', claim_actor, paying_at from claimed
@@ -216,7 +275,7 @@ export class TradeWrites {
          update trades t set status = i.to_status, paid_at = i.at
          from input i
          where t.trade_no = i.trade_no and t.status = i.from_status
-         returning t.*
+         returning ${tradeRowColumns}
        ), logged as (
          insert into trade_transitions (trade_no, from_status, to_status, actor, at)
          select i.trade_no, i.from_status, i.to_status, i.actor, i.at from moved m join input i on i.trade_no = m.trade_no
