@@ -142,7 +142,11 @@ interface FeatureRow {
 /**
  * The features of the users asked for (merchants and unknown ids are left out), by user id. Named
  * prepared statements on PostgreSQL: planning this statement takes longer than running it for
- * one user. A chunk's read belongs in a transaction with PostgreSQL's JIT off (`set local jit =
+ * one user. They break `QueryOptions`' rule (a plan that is the same at any table size): each
+ * part reads its table's index over the user ids, which a generic plan keeps as long as the
+ * tables' statistics hold it; a generic plan made while the tables were small is replaced when
+ * ANALYZE updates them (autovacuum's, or an operator's after a bulk load where autovacuum is off),
+ * since new statistics invalidate a connection's cached plans. A chunk's read belongs in a transaction with PostgreSQL's JIT off (`set local jit =
  * off`): for a few thousand users the planner's cost passes `jit_above_cost`, and compiling the
  * statement took 3.5 of its 3.7 seconds (EXPLAIN ANALYZE of a 2,000-user chunk).
  */
